@@ -1,0 +1,112 @@
+"""Database plumbing shared by every subpackage: one declarative ``Base``, engines
+for SQLite (default, WAL mode) and PostgreSQL (by URL), sessions, and schema set-up
+through Alembic migrations.
+
+Each subpackage declares its tables in its own ``tables.py`` on :class:`Base`;
+:data:`TABLE_MODULES` lists them so the metadata (and Alembic) sees all of them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from callscope.errors import StorageError
+
+log = logging.getLogger(__name__)
+
+TABLE_MODULES = (
+    "callscope.recordings.tables",
+    "callscope.jobs.tables",
+    "callscope.ivr.tables",
+    "callscope.analysis.tables",
+    "callscope.api.tables",
+)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every callscope table."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def import_all_tables() -> None:
+    """Import every ``tables`` module so ``Base.metadata`` is complete."""
+    for name in TABLE_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout.
+
+    Raises:
+        StorageError: the database cannot be reached.
+    """
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+    else:
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        raise StorageError(
+            f"cannot connect to the database {engine.url.render_as_string(hide_password=True)}: "
+            f"{str(exc.orig).strip().splitlines()[0] if exc.orig else exc}. "
+            "Check CALLSCOPE_DATABASE_URL and that the server is running."
+        ) from exc
+    return engine
+
+
+def init_schema(engine: Engine) -> None:
+    """Bring the schema to the newest migration (Alembic ``upgrade head``)."""
+    import_all_tables()
+    try:
+        # Development phase: tables are created from the metadata; the first Alembic
+        # revision is generated once every subpackage's tables have landed.
+        Base.metadata.create_all(engine)
+    except SQLAlchemyError as exc:
+        raise StorageError(f"cannot set up the database schema: {exc}") from exc
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session that commits on success and rolls back on any error."""
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,364 @@
+"""Domain types shared by every callscope subpackage.
+
+One type per concept, frozen dataclasses, times in seconds from the start of the
+recording. Pydantic stays at the edges (API schemas, settings); library code passes
+and returns these types, never dicts. ``to_dict`` helpers give the JSON shapes used
+by the CLI and the API.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+
+
+class Role(StrEnum):
+    """Who a speaker is in a contact-centre call."""
+
+    AGENT = "agent"
+    CALLER = "caller"
+    UNKNOWN = "unknown"
+
+
+class Emotion(StrEnum):
+    """Call-centre emotion labels (coarse on purpose: what QA teams act on)."""
+
+    NEUTRAL = "neutral"
+    POSITIVE = "positive"
+    FRUSTRATED = "frustrated"  # frustrated or angry: high arousal, negative valence
+    ANXIOUS = "anxious"  # worried, uncertain: negative valence, raised arousal
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class FaqStatus(StrEnum):
+    DRAFT = "draft"
+    APPROVED = "approved"
+    PUBLISHED = "published"
+    REJECTED = "rejected"
+
+
+# --------------------------------------------------------------------------- audio
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Audio:
+    """Decoded PCM audio: ``samples`` is float32, shape (channels, frames), in [-1, 1]."""
+
+    samples: np.ndarray
+    sample_rate: int
+
+    @property
+    def channels(self) -> int:
+        return int(self.samples.shape[0])
+
+    @property
+    def frames(self) -> int:
+        return int(self.samples.shape[1])
+
+    @property
+    def duration_s(self) -> float:
+        return self.frames / float(self.sample_rate) if self.sample_rate else 0.0
+
+    def channel(self, index: int) -> "Audio":
+        """One channel as a mono Audio."""
+        return Audio(self.samples[index : index + 1], self.sample_rate)
+
+    def mono(self) -> "Audio":
+        """Down-mix to one channel (mean of the channels)."""
+        if self.channels == 1:
+            return self
+        return Audio(self.samples.mean(axis=0, keepdims=True, dtype=np.float32), self.sample_rate)
+
+
+@dataclass(frozen=True, slots=True)
+class AudioInfo:
+    """What a probe of an audio file found, without decoding all of it."""
+
+    duration_s: float
+    sample_rate: int
+    channels: int
+    codec: str
+    container: str
+
+
+@dataclass(frozen=True, slots=True)
+class Recording:
+    """A stored call recording (audio content-addressed by sha256)."""
+
+    id: str  # the sha256 of the original file bytes
+    sha256: str
+    path: str  # where the stored bytes live
+    source: str  # "cli", "upload", "twilio", "folder", ...
+    original_name: str
+    duration_s: float
+    sample_rate: int
+    channels: int
+    codec: str
+    size_bytes: int
+    created_at: datetime
+    call_id: str | None = None  # e.g. Twilio CallSid
+    language: str | None = None
+    agent: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------ transcription
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    start: float
+    end: float
+    word: str  # as the model wrote it, leading space included for English
+    probability: float
+    speaker: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A timed stretch of transcribed speech."""
+
+    start: float
+    end: float
+    text: str
+    words: tuple[Word, ...] = ()
+    channel: int | None = None  # source channel for dual-channel recordings
+    speaker: str | None = None  # "agent"/"caller" or a diarization label
+    avg_logprob: float | None = None
+    no_speech_prob: float | None = None
+    compression_ratio: float | None = None
+    flags: tuple[str, ...] = ()  # e.g. ("hallucination:repetition",) when kept flagged
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "start": round(self.start, 3),
+            "end": round(self.end, 3),
+            "text": self.text,
+        }
+        if self.speaker is not None:
+            out["speaker"] = self.speaker
+        if self.channel is not None:
+            out["channel"] = self.channel
+        out["words"] = [
+            {
+                "start": round(w.start, 3),
+                "end": round(w.end, 3),
+                "word": w.word,
+                "probability": round(w.probability, 4),
+                **({"speaker": w.speaker} if w.speaker is not None else {}),
+            }
+            for w in self.words
+        ]
+        if self.avg_logprob is not None:
+            out["avg_logprob"] = round(self.avg_logprob, 4)
+        if self.no_speech_prob is not None:
+            out["no_speech_prob"] = round(self.no_speech_prob, 4)
+        if self.compression_ratio is not None:
+            out["compression_ratio"] = round(self.compression_ratio, 4)
+        if self.flags:
+            out["flags"] = list(self.flags)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Segment":
+        return cls(
+            start=float(data["start"]),
+            end=float(data["end"]),
+            text=str(data["text"]),
+            words=tuple(
+                Word(
+                    float(w["start"]),
+                    float(w["end"]),
+                    str(w["word"]),
+                    float(w.get("probability", 1.0)),
+                    w.get("speaker"),
+                )
+                for w in data.get("words", ())
+            ),
+            channel=data.get("channel"),
+            speaker=data.get("speaker"),
+            avg_logprob=data.get("avg_logprob"),
+            no_speech_prob=data.get("no_speech_prob"),
+            compression_ratio=data.get("compression_ratio"),
+            flags=tuple(data.get("flags", ())),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Transcript:
+    """A whole recording's transcription."""
+
+    language: str
+    segments: tuple[Segment, ...]
+    duration_s: float
+    model: str
+    engine: str
+    language_probability: float | None = None
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+
+    @property
+    def text(self) -> str:
+        sep = "" if self.language == "zh" else " "
+        return sep.join(s.text.strip() for s in self.segments).strip()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "language": self.language,
+            "language_probability": self.language_probability,
+            "duration": round(self.duration_s, 3),
+            "model": self.model,
+            "engine": self.engine,
+            "text": self.text,
+            "segments": [s.to_dict() for s in self.segments],
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Transcript":
+        return cls(
+            language=str(data["language"]),
+            segments=tuple(Segment.from_dict(s) for s in data["segments"]),
+            duration_s=float(data.get("duration", 0.0)),
+            model=str(data.get("model", "")),
+            engine=str(data.get("engine", "")),
+            language_probability=data.get("language_probability"),
+            timings=dict(data.get("timings", {})),
+        )
+
+
+# ------------------------------------------------------------------- diarization
+
+
+@dataclass(frozen=True, slots=True)
+class SpeakerTurn:
+    """One speaker talking from ``start`` to ``end``."""
+
+    start: float
+    end: float
+    speaker: str  # "agent"/"caller" for dual-channel, "SPEAKER_00"... for mono
+    role: Role = Role.UNKNOWN
+    channel: int | None = None
+    confidence: float = 1.0
+
+    @property
+    def duration_s(self) -> float:
+        return self.end - self.start
+
+
+@dataclass(frozen=True, slots=True)
+class Diarization:
+    """Who spoke when, with each speaker's role."""
+
+    turns: tuple[SpeakerTurn, ...]
+    roles: dict[str, Role] = field(default_factory=dict)  # speaker label -> role
+    role_confidence: dict[str, float] = field(default_factory=dict)
+    method: str = ""  # "channels", "embeddings", "pyannote"
+    duration_s: float = 0.0
+
+    @property
+    def speakers(self) -> tuple[str, ...]:
+        return tuple(sorted({t.speaker for t in self.turns}))
+
+
+# ---------------------------------------------------------------------- analysis
+
+
+@dataclass(frozen=True, slots=True)
+class EmotionScore:
+    label: Emotion
+    confidence: float  # 0..1
+    sentiment: float  # -1 (negative) .. +1 (positive)
+    arousal: float | None = None  # relative to the speaker's baseline, z-score-like
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyzedTurn:
+    """A speaker turn with its text and emotion."""
+
+    speaker: str
+    role: Role
+    start: float
+    end: float
+    text: str
+    emotion: EmotionScore
+
+
+@dataclass(frozen=True, slots=True)
+class CallMetrics:
+    """Conversation metrics the way QA teams measure them (seconds unless named)."""
+
+    handle_time_s: float
+    talk_time_s: dict[str, float]  # per role
+    talk_ratio: dict[str, float]  # per role, share of total talk
+    non_talk_time_s: float
+    longest_silence_s: float
+    hold_time_s: float
+    hold_count: int
+    overtalk_time_s: float
+    interruptions: dict[str, int]  # "agent" = times the agent interrupted the caller
+    speaking_rate: dict[str, float]  # words/min (en) or characters/min (zh), per role
+    loudness_dbfs: dict[str, float]  # per role
+    turn_count: int
+    time_to_first_agent_s: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class CallAnalysis:
+    """Everything callscope learnt about one call."""
+
+    recording_id: str
+    language: str
+    reason: str  # the caller's reason for calling
+    caller_emotion: EmotionScore
+    agent_emotion: EmotionScore | None
+    turns: tuple[AnalyzedTurn, ...]
+    metrics: CallMetrics | None
+    sentiment_trajectory: tuple[float, ...] = ()  # caller sentiment per quarter
+    escalations: tuple[float, ...] = ()  # times (s) of sharp anger rises
+    ended_better: bool | None = None
+    issue_id: str | None = None
+
+
+# ----------------------------------------------------------------- knowledge base
+
+
+@dataclass(frozen=True, slots=True)
+class FaqEntry:
+    """A knowledge-base / FAQ entry, per language (``en``, ``zh``)."""
+
+    id: str
+    questions: dict[str, tuple[str, ...]]
+    answers: dict[str, str]
+    tags: tuple[str, ...] = ()
+    action: str | None = None  # name of a dynamic action, e.g. "order_status"
+    self_service: bool = True
+    status: FaqStatus = FaqStatus.PUBLISHED
+    evidence_calls: tuple[str, ...] = ()
+    frequency: int = 0
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """A common reason for calling, mined across calls and texts."""
+
+    id: str
+    label: str
+    keywords: tuple[str, ...]
+    members: tuple[str, ...]  # call stems / recording ids / text row ids
+    examples: tuple[str, ...] = ()  # representative quotes
+    share: float = 0.0

@@ -1,0 +1,1 @@
+"""Recordings: decoding audio and storing every call once, safely."""

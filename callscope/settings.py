@@ -1,0 +1,103 @@
+"""All settings in one place: environment variables prefixed ``CALLSCOPE_``,
+an optional ``.env`` file, or a TOML/YAML-free plain env file given by
+``CALLSCOPE_CONFIG``. Only ``cli.py`` and ``api/`` call :func:`get_settings`;
+everything else receives settings (or the values it needs) as arguments.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+import platformdirs
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+CsvList = Annotated[list[str], NoDecode]  # env value "en,zh" or a JSON list
+
+
+def default_data_dir() -> Path:
+    """The per-user data folder (``~/.local/share/callscope`` on Linux)."""
+    return Path(platformdirs.user_data_dir("callscope", appauthor=False))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CALLSCOPE_",
+        env_file=os.environ.get("CALLSCOPE_CONFIG", ".env"),
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    # --- storage
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str | None = None  # default: sqlite:///<data_dir>/callscope.db
+
+    # --- models (never hub ids: package-shipped or local paths)
+    model_dir: Path | None = None  # cache for provisioned/converted models; default <data_dir>/models
+    whisper_model: str = "base"  # "base", "tiny.en", or a local path (.pt / CT2 dir / HF dir)
+    engine: Literal["faster-whisper", "openai-whisper", "transformers"] = "faster-whisper"
+    compute_type: str = "int8"
+    cpu_threads: int = Field(default_factory=lambda: min(os.cpu_count() or 2, 4))
+    languages: CsvList = ["en", "zh"]
+    beam_size: int = 1
+    vad: bool = True
+    pyannote_pipeline: Path | None = None  # local pyannote pipeline folder (config.yaml)
+
+    # --- call conventions
+    channel_roles: CsvList = ["caller", "agent"]  # Twilio dual-channel: ch0 parent/caller
+    company_names: CsvList = []  # helps tell the agent (who greets with the script)
+
+    # --- processing
+    queue: Literal["inprocess", "rq"] = "inprocess"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    workers: int = 1
+    max_upload_mb: int = 512
+    pii_redaction: bool = True
+
+    # --- IVR / Twilio
+    twilio_auth_token: SecretStr = Field(default=SecretStr(""), validation_alias="TWILIO_AUTH_TOKEN")
+    twilio_account_sid: str = ""
+    twilio_api_key_sid: str = ""
+    twilio_api_key_secret: SecretStr = SecretStr("")
+    public_base_url: str | None = None  # the URL Twilio calls, e.g. https://ivr.example.com
+    twilio_validate: bool = True  # False only for local development (logs a warning)
+    kb_path: Path | None = None  # knowledge base (YAML/JSON); default: the bundled demo KB
+    agent_dial: str = "+15550100"  # number, sip:..., or queue:<name>
+    record_calls: bool = True
+    company_name: str = "Brightwave"
+
+    # --- API
+    secret_key: SecretStr = SecretStr("")  # session signing; generated into data_dir if empty
+    admin_password: SecretStr | None = None  # bootstrap admin at first start
+
+    @field_validator("languages", "channel_roles", "company_names", mode="before")
+    @classmethod
+    def _split_csv(cls, value: object) -> object:
+        if isinstance(value, str):
+            if value.strip().startswith("["):
+                import json
+
+                return json.loads(value)
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'callscope.db'}"
+
+    @property
+    def resolved_model_dir(self) -> Path:
+        return self.model_dir or (self.data_dir / "models")
+
+    @property
+    def audio_dir(self) -> Path:
+        return self.data_dir / "audio"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests call ``get_settings.cache_clear()``)."""
+    return Settings()

@@ -1,0 +1,64 @@
+"""Shared test fixtures: small real audio in tests/data, a throw-away data dir and DB."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """tests/data: real clips (asr/), synthetic calls (calls/), texts."""
+    return DATA
+
+
+@pytest.fixture(scope="session")
+def asr_manifest() -> dict[str, dict]:
+    rows = [json.loads(line) for line in (DATA / "asr" / "manifest.jsonl").read_text().splitlines() if line]
+    return {row["file"]: row for row in rows}
+
+
+@pytest.fixture(scope="session")
+def call_manifest() -> dict[str, dict]:
+    rows = [json.loads(line) for line in (DATA / "calls" / "manifest.jsonl").read_text().splitlines() if line]
+    return {row["id"]: row for row in rows}
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator["object"]:
+    """Settings pointing at a temporary data dir; shared model cache kept for speed."""
+    from callscope.settings import Settings, get_settings
+
+    monkeypatch.setenv("CALLSCOPE_DATA_DIR", str(tmp_path / "data"))
+    if "CALLSCOPE_MODEL_DIR" not in os.environ:
+        monkeypatch.setenv("CALLSCOPE_MODEL_DIR", str(_model_cache()))
+    get_settings.cache_clear()
+    yield get_settings()
+    get_settings.cache_clear()
+
+
+def _model_cache() -> Path:
+    """Converted/assembled models are cached across test runs (like a user's data dir)."""
+    root = Path(os.environ.get("CALLSCOPE_TEST_MODEL_CACHE", Path(__file__).parent.parent / ".callscope" / "models"))
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+@pytest.fixture
+def db_engine(tmp_path: Path):
+    """A fresh SQLite database with the full schema."""
+    from callscope.db import init_schema, make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'test.db'}")
+    init_schema(engine)
+    yield engine
+    engine.dispose()
