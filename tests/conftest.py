@@ -62,3 +62,35 @@ def db_engine(tmp_path: Path):
     init_schema(engine)
     yield engine
     engine.dispose()
+
+
+POSTGRES_URL = os.environ.get("CALLSCOPE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture
+def pg_engine():
+    """A throw-away database on the PostgreSQL server (skipped when unreachable and not in CI)."""
+    import uuid
+
+    from sqlalchemy import text
+
+    from callscope.db import init_schema, make_engine
+    from callscope.errors import StorageError
+
+    try:
+        admin = make_engine(POSTGRES_URL)
+    except StorageError as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"PostgreSQL not reachable: {exc}")
+    name = f"callscope_test_{uuid.uuid4().hex[:10]}"
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+    engine = make_engine(url)
+    init_schema(engine)
+    yield engine
+    engine.dispose()
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()

@@ -1,0 +1,57 @@
+# callscope — two commands do everything on a fresh machine:
+#   make demo   install, transcribe + analyse the sample calls, print a summary, serve the dashboard
+#   make test   install, run the test suite
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.callscope-installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: install system-deps test test-fast demo serve bench clean
+
+# Debian packages: ffmpeg (openai-whisper CLI reference in the benchmark, test files),
+# chromium (dashboard browser tests), sox/espeak-ng (making test audio). Skipped when present.
+system-deps:
+	@missing=""; \
+	for pkg in ffmpeg:ffmpeg chromium:chromium chromedriver:chromium-driver sox:sox espeak-ng:espeak-ng; do \
+	  command -v $${pkg%%:*} >/dev/null 2>&1 || missing="$$missing $${pkg##*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+$(STAMP): pyproject.toml
+	$(MAKE) system-deps
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	# CPU torch first (a plain `torch` would pull a multi-GB CUDA build)
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[dev]'
+	# installed without their declared deps: openai-whisper's pull triton (1 GB, unused on CPU),
+	# resemblyzer's pull a broken webrtcvad sdist; their real deps are in pyproject.toml
+	$(BIN)/pip install -q --no-deps openai-whisper==20250625 resemblyzer==0.1.4
+	$(BIN)/callscope models install
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: install
+	$(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow and not browser"
+
+demo: install
+	$(BIN)/callscope demo --host $(HOST) --port $(PORT)
+
+serve: install
+	$(BIN)/callscope serve --host $(HOST) --port $(PORT)
+
+bench: install
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .callscope .pytest_cache

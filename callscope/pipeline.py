@@ -1,0 +1,281 @@
+"""The call pipeline: small stages composed, nothing more.
+
+    load audio → transcribe → redact PII → diarize (+ roles, speakers onto words)
+               → emotions + reason + conversation metrics → CallAnalysis
+
+PII is redacted right after transcription, so no stored stage output ever holds it
+(when ``settings.pii_redaction`` is on, the default).
+
+:class:`CallProcessor` holds the loaded models and is reused across calls (CLI batches,
+in-process jobs, queue workers). Each stage's result is a domain object; the JSON shapes
+written to disk and stored in the database come from :func:`analysis_to_dict`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, replace
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from callscope.models import (
+    AnalyzedTurn,
+    Audio,
+    CallAnalysis,
+    Diarization,
+    Role,
+    SpeakerTurn,
+    Transcript,
+)
+from callscope.progress import Hook, no_progress
+from callscope.recordings.audio import load_audio
+from callscope.settings import Settings
+
+log = logging.getLogger(__name__)
+
+STAGES = ("transcribe", "diarize", "analyze")
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessedCall:
+    """Everything the pipeline produced for one call."""
+
+    transcript: Transcript
+    diarization: Diarization
+    analysis: CallAnalysis
+    timings: dict[str, float]
+
+
+class CallProcessor:
+    """Runs calls through the stages; models load once, on first use, and are reused.
+
+    Model-heavy stages hold a lock so parallel jobs in one process don't oversubscribe
+    the CPU cores (each engine already uses ``settings.cpu_threads`` threads).
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._model_lock = threading.Lock()
+
+    @cached_property
+    def transcriber(self):  # type: ignore[no-untyped-def]
+        from callscope.transcription import Transcriber, TranscribeOptions
+
+        return Transcriber(TranscribeOptions.from_settings(self.settings), self.settings.resolved_model_dir)
+
+    @cached_property
+    def diarize_options(self):  # type: ignore[no-untyped-def]
+        from callscope.diarization import DiarizeOptions
+
+        return DiarizeOptions(
+            channel_roles=tuple(self.settings.channel_roles),
+            pyannote_pipeline=self.settings.pyannote_pipeline,
+        )
+
+    # ------------------------------------------------------------------ stages
+
+    def transcribe(self, audio: Audio, hook: Hook = no_progress) -> Transcript:
+        with self._model_lock:
+            return self.transcriber.transcribe(audio, hook=hook)
+
+    def diarize(self, audio: Audio, transcript: Transcript, hook: Hook = no_progress) -> tuple[Diarization, Transcript]:
+        from callscope.diarization import assign_roles, assign_speakers, diarize
+
+        with self._model_lock:
+            diarization = diarize(audio, self.diarize_options, hook=hook)
+        diarization = assign_roles(diarization, transcript, tuple(self.settings.company_names) or (self.settings.company_name,))
+        return diarization, assign_speakers(transcript, diarization)
+
+    def redact(self, transcript: Transcript) -> Transcript:
+        if not self.settings.pii_redaction:
+            return transcript
+        from callscope.analysis.pii import redact_transcript
+
+        return redact_transcript(transcript)[0]
+
+    def analyze(
+        self, recording_id: str, audio: Audio | None, transcript: Transcript, diarization: Diarization
+    ) -> CallAnalysis:
+        from callscope.analysis.conversation import compute_metrics
+        from callscope.analysis.emotion import TurnText, analyze_emotions
+        from callscope.analysis.reason import extract_reason
+
+        turns = speaker_turns(transcript, diarization)
+        report = analyze_emotions(
+            [TurnText(t.speaker, t.role, t.start, t.end, t.text, t.channel) for t in turns],
+            audio,
+            transcript.language,
+        )
+        reason = extract_reason([(t.role, t.text) for t in turns], transcript.language)
+        metrics = compute_metrics(diarization, audio, transcript, transcript.language)
+        return CallAnalysis(
+            recording_id=recording_id,
+            language=transcript.language,
+            reason=reason,
+            caller_emotion=report.caller,
+            agent_emotion=report.agent,
+            turns=report.turns,
+            metrics=metrics,
+            sentiment_trajectory=report.trajectory,
+            escalations=report.escalations,
+            ended_better=report.ended_better,
+        )
+
+    # ------------------------------------------------------------------ whole
+
+    def process(self, source: Path | Audio, recording_id: str, hook: Hook = no_progress) -> ProcessedCall:
+        """Run every stage on one call held in memory."""
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        audio = source if isinstance(source, Audio) else load_audio(source)
+        timings["load"] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        transcript = self.redact(self.transcribe(audio, hook))
+        timings["transcribe"] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        diarization, transcript = self.diarize(audio, transcript, hook)
+        timings["diarize"] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        analysis = self.analyze(recording_id, audio, transcript, diarization)
+        timings["analyze"] = time.perf_counter() - started
+        return ProcessedCall(transcript, diarization, analysis, timings)
+
+
+@dataclass(frozen=True, slots=True)
+class _Turn:
+    speaker: str
+    role: Role
+    start: float
+    end: float
+    text: str
+    channel: int | None
+
+
+def speaker_turns(transcript: Transcript, diarization: Diarization) -> list[_Turn]:
+    """Consecutive segments of one speaker joined into turns, in time order."""
+    joiner = "" if transcript.language == "zh" else " "
+    turns: list[_Turn] = []
+    for seg in sorted(transcript.segments, key=lambda s: (s.start, s.end)):
+        label = seg.speaker or "unknown"
+        role = _role_of(label, diarization)
+        speaker = role.value if role is not Role.UNKNOWN else label
+        text = seg.text.strip()
+        if not text:
+            continue
+        if turns and turns[-1].speaker == speaker:
+            last = turns[-1]
+            turns[-1] = replace(last, end=max(last.end, seg.end), text=f"{last.text}{joiner}{text}")
+        else:
+            turns.append(_Turn(speaker, role, seg.start, seg.end, text, seg.channel))
+    return turns
+
+
+def _role_of(label: str, diarization: Diarization) -> Role:
+    if label in diarization.roles:
+        return diarization.roles[label]
+    try:
+        return Role(label)
+    except ValueError:
+        return Role.UNKNOWN
+
+
+# ------------------------------------------------------------------------ JSON
+
+
+def _emotion_dict(score: Any) -> dict[str, Any] | None:
+    if score is None:
+        return None
+    return {
+        "label": str(score.label),
+        "confidence": round(score.confidence, 3),
+        "sentiment": round(score.sentiment, 3),
+        "arousal": None if score.arousal is None else round(score.arousal, 3),
+    }
+
+
+def _turn_dict(turn: AnalyzedTurn) -> dict[str, Any]:
+    return {
+        "speaker": turn.speaker,
+        "role": str(turn.role),
+        "start": round(turn.start, 3),
+        "end": round(turn.end, 3),
+        "text": turn.text,
+        "emotion": str(turn.emotion.label),
+        "emotion_confidence": round(turn.emotion.confidence, 3),
+        "sentiment": round(turn.emotion.sentiment, 3),
+        "arousal": None if turn.emotion.arousal is None else round(turn.emotion.arousal, 3),
+    }
+
+
+def analysis_to_dict(analysis: CallAnalysis, *, name: str | None = None, duration_s: float | None = None) -> dict[str, Any]:
+    """The stable JSON shape of ``callscope analyze`` (``<stem>.analysis.json``)."""
+    return {
+        "recording": name or analysis.recording_id,
+        "recording_id": analysis.recording_id,
+        "language": analysis.language,
+        "duration": None if duration_s is None else round(duration_s, 3),
+        "reason": analysis.reason,
+        "caller_emotion": str(analysis.caller_emotion.label),
+        "caller_emotion_detail": _emotion_dict(analysis.caller_emotion),
+        "agent_emotion": _emotion_dict(analysis.agent_emotion),
+        "sentiment_trajectory": [round(v, 3) for v in analysis.sentiment_trajectory],
+        "escalations": [round(v, 2) for v in analysis.escalations],
+        "ended_better": analysis.ended_better,
+        "issue_id": analysis.issue_id,
+        "turns": [_turn_dict(t) for t in analysis.turns],
+        "metrics": analysis.metrics.to_dict() if analysis.metrics else None,
+    }
+
+
+def diarization_to_dict(diarization: Diarization) -> dict[str, Any]:
+    return {
+        "method": diarization.method,
+        "duration": round(diarization.duration_s, 3),
+        "roles": {k: str(v) for k, v in diarization.roles.items()},
+        "role_confidence": {k: round(v, 3) for k, v in diarization.role_confidence.items()},
+        "turns": [
+            {
+                "start": round(t.start, 3),
+                "end": round(t.end, 3),
+                "speaker": t.speaker,
+                "role": str(t.role),
+                "channel": t.channel,
+                "confidence": round(t.confidence, 3),
+            }
+            for t in diarization.turns
+        ],
+    }
+
+
+def diarization_from_dict(data: dict[str, Any]) -> Diarization:
+    return Diarization(
+        turns=tuple(
+            SpeakerTurn(t["start"], t["end"], t["speaker"], Role(t.get("role", "unknown")), t.get("channel"),
+                        t.get("confidence", 1.0))
+            for t in data.get("turns", ())
+        ),
+        roles={k: Role(v) for k, v in data.get("roles", {}).items()},
+        role_confidence=dict(data.get("role_confidence", {})),
+        method=data.get("method", ""),
+        duration_s=float(data.get("duration", 0.0)),
+    )
+
+
+def analyze_file(path: Path, settings: Settings, processor: CallProcessor | None = None) -> dict[str, Any]:
+    """Analyse one audio file end to end; returns the ``<stem>.analysis.json`` dict."""
+    processor = processor or CallProcessor(settings)
+    path = Path(path)
+    result = processor.process(path, recording_id=path.stem)
+    return analysis_to_dict(result.analysis, name=file_stem(path), duration_s=result.transcript.duration_s)
+
+
+def file_stem(path: Path) -> str:
+    """``calls/s_en_01.stereo.wav`` → ``s_en_01.stereo`` (the name outputs are written under)."""
+    return Path(path).stem
+
