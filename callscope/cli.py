@@ -23,7 +23,7 @@ COMMAND_MODULES = (
     "callscope.analysis.commands",
     "callscope.ivr.commands",
     "callscope.api.commands",
-    "callscope.jobs.commands",
+    "callscope.commands",
 )
 
 app = typer.Typer(

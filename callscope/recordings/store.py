@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -26,10 +25,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from callscope.db import transaction, utcnow
-from callscope.errors import InvalidAudioError, NotFoundError, StorageError
+from callscope.errors import InvalidAudioError, NotFoundError
 from callscope.models import Recording
 from callscope.recordings.audio import SUPPORTED_EXTENSIONS, iter_audio, probe
 from callscope.recordings.tables import ArtifactRow, RecordingRow
+from callscope.storage_io import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 
@@ -63,26 +63,6 @@ def sha256_file(path: Path) -> str:
         while chunk := handle.read(_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def atomic_write_bytes(target: Path, data: bytes | Path) -> None:
-    """Write ``data`` (bytes or a file to copy) to ``target`` atomically."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            if isinstance(data, Path):
-                with data.open("rb") as src:
-                    shutil.copyfileobj(src, handle, _CHUNK)
-            else:
-                handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _to_recording(row: RecordingRow, audio_dir: Path) -> Recording:
@@ -199,11 +179,8 @@ class RecordingStore:
             suffix = "." + {"pcm_mulaw": "wav", "pcm_alaw": "wav"}.get(info.codec, info.container.split(",")[0])
         relative = Path(sha[:2]) / sha[2:4] / f"{sha}{suffix}"
         target = self.audio_dir / relative
-        try:
-            if not target.exists() or target.stat().st_size != size:
-                atomic_write_bytes(target, src)
-        except OSError as exc:
-            raise StorageError(f"cannot write {target}: {exc.strerror or exc}") from exc
+        if not target.exists() or target.stat().st_size != size:
+            atomic_write_bytes(target, src)
         row = RecordingRow(
             id=sha,
             path=str(relative),
