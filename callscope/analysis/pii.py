@@ -263,8 +263,12 @@ def _runs(text: str, tokens: list[_Token]) -> list[list[_Token]]:
     for token in tokens:
         if not token.spoken and (
             (token.start > 0 and text[token.start - 1].isascii() and text[token.start - 1].isalpha())
-            or (token.end < len(text) and text[token.end].isascii() and text[token.end].isalpha()
-                and text[token.end] not in "xX")
+            or (
+                token.end < len(text)
+                and text[token.end].isascii()
+                and text[token.end].isalpha()
+                and text[token.end] not in "xX"
+            )
         ):
             # part of an alphanumeric code ("SKU123", "3rd"); ends the run
             if current:
@@ -282,52 +286,66 @@ def _runs(text: str, tokens: list[_Token]) -> list[list[_Token]]:
     return runs
 
 
-def _scan_run(text: str, run: list[_Token], options: PiiOptions) -> list[PiiSpan]:
-    """Longest validating sub-runs (on token boundaries), left to right.
+def _window(text: str, run: list[_Token], i: int, j: int, options: PiiOptions) -> PiiSpan | None:
+    """The PII span made by tokens ``run[i:j]``, or None."""
+    digits = "".join(t.digits for t in run[i:j])
+    start, end = run[i].start, run[j - 1].end
+    x_match = _ID_X_AFTER.match(text, end) if len(digits) == 17 else None
+    if x_match:
+        digits += "X"
+        end = x_match.end()
+    plus = (start > 0 and text[start - 1] == "+") or text[max(0, start - 2) : start] == "+ "
+    raw = text[start:end]
+    spoken = any(t.spoken for t in run[i:j])
+    context = text[max(0, start - 60) : start]
+    kind = _classify(digits, raw, plus=plus, spoken=spoken, context=context, options=options)
+    if kind is None:
+        return None
+    if plus:
+        start = text.rindex("+", max(0, start - 2), start)
+    elif start > 0 and text[start - 1] == "(" and ")" in raw:
+        start -= 1
+    return PiiSpan(start, end, kind)
 
-    Stretches of the run that validate as nothing are redacted as ``number`` when
-    they hold at least ``long_number_digits`` digits.
+
+def _scan_run(text: str, run: list[_Token], options: PiiOptions) -> list[PiiSpan]:
+    """Find PII in one digit run, strongest evidence first.
+
+    Card and ID checksums are searched over every token-aligned window (so a stray
+    "oh" or "and one" around a card number does not hide it); what is left is
+    redacted whole as ``number`` when it holds ``long_number_digits`` digits, else
+    searched for phone numbers.
     """
-    spans: list[PiiSpan] = []
-    leftovers: list[list[_Token]] = [[]]
-    i = 0
+    cum = [0]
+    for token in run:
+        cum.append(cum[-1] + len(token.digits))
+    if cum[-1] < 7:
+        return []
     n = len(run)
-    while i < n:
-        found = None
-        for j in range(n, i, -1):
-            digits = "".join(t.digits for t in run[i:j])
-            if len(digits) < 7:
-                break  # nothing below 7 digits validates, and windows only get shorter
-            start, end = run[i].start, run[j - 1].end
-            x_match = _ID_X_AFTER.match(text, end) if len(digits) == 17 else None
-            if x_match:
-                digits += "X"
-                end = x_match.end()
-            plus = (start > 0 and text[start - 1] == "+") or text[max(0, start - 2) : start] == "+ "
-            raw = text[start:end]
-            spoken = any(t.spoken for t in run[i:j])
-            context = text[max(0, start - 60) : start]
-            kind = _classify(digits, raw, plus=plus, spoken=spoken, context=context, options=options)
-            if kind is not None:
-                if plus:
-                    start = text.rindex("+", max(0, start - 2), start)
-                elif start > 0 and text[start - 1] == "(" and ")" in raw:
-                    start -= 1
-                found = (j, PiiSpan(start, end, kind))
-                break
-        if found:
-            i, span = found
-            spans.append(span)
-            leftovers.append([])
-        else:
-            leftovers[-1].append(run[i])
-            i += 1
-    if options.long_number_digits is not None:
-        for rest in leftovers:
-            digits = "".join(t.digits for t in rest)
-            if len(digits) >= options.long_number_digits:
-                spans.append(PiiSpan(rest[0].start, rest[-1].end, "number"))
-    return spans
+
+    def windows(low: int, high: int) -> list[tuple[int, int]]:
+        """Token windows holding low..high digits, longest first (bounded: runs can be long)."""
+        out = []
+        for i in range(n):
+            j = i + 1
+            while j <= n and cum[j] - cum[i] <= high:
+                if cum[j] - cum[i] >= low:
+                    out.append((i, j))
+                j += 1
+        out.sort(key=lambda w: (-(cum[w[1]] - cum[w[0]]), w[0]))
+        return out
+
+    for i, j in windows(13, 19):
+        span = _window(text, run, i, j, options)
+        if span is not None and span.kind in ("card", "id"):
+            return _scan_run(text, run[:i], options) + [span] + _scan_run(text, run[j:], options)
+    if options.long_number_digits is not None and cum[-1] >= options.long_number_digits:
+        return [PiiSpan(run[0].start, run[-1].end, "number")]
+    for i, j in windows(7, 17):
+        span = _window(text, run, i, j, options)
+        if span is not None:
+            return _scan_run(text, run[:i], options) + [span] + _scan_run(text, run[j:], options)
+    return []
 
 
 def _account_spans(text: str, tokens_runs: list[list[_Token]], options: PiiOptions) -> list[PiiSpan]:
@@ -374,7 +392,8 @@ def find_pii(text: str, *, language: str | None = None, options: PiiOptions | No
     if "account" in options.kinds:
         candidates += _account_spans(text, runs, options)
     for run in runs:
-        candidates += [s for s in _scan_run(text, run, options) if s.kind in options.kinds]
+        for at in range(0, len(run), 400):  # bounded recursion on pathological input
+            candidates += [s for s in _scan_run(text, run[at : at + 400], options) if s.kind in options.kinds]
     # keep the earliest, then longest, drop anything overlapping an accepted span
     candidates.sort(key=lambda s: (s.start, -(s.end - s.start)))
     accepted: list[PiiSpan] = []

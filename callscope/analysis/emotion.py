@@ -1,0 +1,343 @@
+"""Emotion of a call per turn and per speaker: text sentiment fused with voice arousal.
+
+Per turn, :class:`~callscope.analysis.sentiment.TextSentiment` gives class
+probabilities (neutral / positive / frustrated / anxious) and a sentiment; when the
+audio is given, prosodic arousal relative to the speaker's own turns
+(:mod:`callscope.analysis.prosody`) shifts them: a raised voice makes *frustrated*
+(and, less, *anxious*) likelier and *neutral* less likely, a calm one the reverse.
+
+Per call and role, turns are weighted by how much they say, and the negative
+classes also count their strongest turns (QA teams act on a caller who got angry
+once, even if most turns were neutral).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from callscope.analysis.prosody import ProsodyFeatures, ProsodyOptions, arousal_scores, segment_prosody
+from callscope.analysis.sentiment import CLASSES, SentimentResult, TextSentiment, default_sentiment
+from callscope.models import AnalyzedTurn, Audio, Emotion, EmotionScore, Role
+from callscope.progress import Hook, no_progress
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class TurnText:
+    """One speaker turn with its text (input of :func:`analyze_emotions`)."""
+
+    speaker: str
+    role: Role
+    start: float
+    end: float
+    text: str
+    channel: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EmotionOptions:
+    """Fusion and call-summary settings.
+
+    Attributes:
+        arousal_shift: log-odds added per unit of arousal to (neutral, positive,
+            frustrated, anxious).
+        peak_share: weight of the strongest turns (vs the mean) in a speaker's
+            frustrated/anxious/positive score.
+        escalation_rise: how much a caller turn's frustration must exceed the
+            previous turns' to count as an escalation.
+        escalation_level: the frustration probability it must reach.
+        better_margin: sentiment gain (end vs start) for ``ended_better``.
+        prosody: pitch/energy analysis settings.
+    """
+
+    arousal_shift: tuple[float, float, float, float] = (-0.4, 0.1, 0.6, 0.3)
+    peak_share: float = 0.5
+    escalation_rise: float = 0.3
+    escalation_level: float = 0.5
+    better_margin: float = 0.15
+    prosody: ProsodyOptions = field(default_factory=ProsodyOptions)
+
+
+@dataclass(frozen=True, slots=True)
+class EmotionReport:
+    """Emotions of one call."""
+
+    turns: tuple[AnalyzedTurn, ...]
+    caller: EmotionScore
+    agent: EmotionScore | None
+    trajectory: tuple[float, ...]  # caller sentiment per quarter of the call
+    escalations: tuple[float, ...]  # times (s) of sharp rises of caller anger
+    ended_better: bool | None  # caller sentiment at the end above the start; None: too few turns
+
+    def to_dict(self) -> dict[str, Any]:
+        def score(s: EmotionScore | None) -> dict[str, Any] | None:
+            if s is None:
+                return None
+            return {
+                "label": str(s.label),
+                "confidence": round(s.confidence, 3),
+                "sentiment": round(s.sentiment, 3),
+                "arousal": None if s.arousal is None else round(s.arousal, 3),
+            }
+
+        return {
+            "caller": score(self.caller),
+            "agent": score(self.agent),
+            "trajectory": [round(v, 3) for v in self.trajectory],
+            "escalations": [round(v, 3) for v in self.escalations],
+            "ended_better": self.ended_better,
+            "turns": [
+                {
+                    "speaker": t.speaker,
+                    "role": str(t.role),
+                    "start": round(t.start, 3),
+                    "end": round(t.end, 3),
+                    "text": t.text,
+                    "emotion": score(t.emotion),
+                }
+                for t in self.turns
+            ],
+        }
+
+
+def _text_weight(text: str) -> float:
+    """How much a turn says: ~1 for a full sentence, small for "Yes." or 嗯."""
+    cjk = len(re.findall(r"[\u4e00-\u9fff]", text))
+    words = len(re.findall(r"[A-Za-z0-9']+", text))
+    size = words + cjk / 1.8
+    return float(min(1.0, 0.15 + size / 10.0))
+
+
+def _fuse_turn(text: SentimentResult, arousal: float | None, options: EmotionOptions) -> np.ndarray:
+    p = np.array([text.probabilities[c] for c in CLASSES], dtype=np.float64)
+    if arousal is None:
+        return p
+    z = np.log(p + 1e-6) + np.asarray(options.arousal_shift) * arousal
+    z -= z.max()
+    q = np.exp(z)
+    return q / q.sum()
+
+
+def _score(probs: np.ndarray, sentiment: float, arousal: float | None) -> EmotionScore:
+    k = int(np.argmax(probs))
+    return EmotionScore(label=CLASSES[k], confidence=round(float(probs[k]), 4), sentiment=sentiment, arousal=arousal)
+
+
+def _summarise(
+    probs: list[np.ndarray], sentiments: list[float], weights: list[float], arousals: list[float | None], peak: float
+) -> EmotionScore:
+    """One score for a speaker: weighted mean; frustrated/anxious also count their strongest turns.
+
+    Positive gets no such boost: thanking the agent at the end is politeness, not a
+    happy call.
+    """
+    if not probs:
+        return EmotionScore(Emotion.NEUTRAL, 0.0, 0.0, None)
+    p = np.vstack(probs)
+    w = np.asarray(weights)
+    mean = (p * w[:, None]).sum(axis=0) / w.sum()
+    top = np.zeros(len(CLASSES))
+    for k in (CLASSES.index(Emotion.FRUSTRATED), CLASSES.index(Emotion.ANXIOUS)):
+        strength = p[:, k] * w  # a one-word turn cannot carry the call
+        best = np.argsort(strength)[::-1][: max(1, min(2, len(strength) // 3 or 1))]
+        top[k] = float(p[best, k].mean())
+    combined = mean.copy()
+    for k in (CLASSES.index(Emotion.FRUSTRATED), CLASSES.index(Emotion.ANXIOUS)):
+        combined[k] = (1 - peak) * mean[k] + peak * top[k]
+    combined /= combined.sum()
+    sentiment = float(np.average(sentiments, weights=w))
+    known = [a for a in arousals if a is not None]
+    arousal = float(max(known)) if known else None
+    return _score(combined, round(sentiment, 4), None if arousal is None else round(arousal, 4))
+
+
+def _trajectory(turns: Sequence[TurnText], sentiments: list[float], weights: list[float], start: float, end: float):
+    if not turns or end <= start:
+        return ()
+    edges = np.linspace(start, end, 5)
+    values: list[float | None] = []
+    for q in range(4):
+        num = den = 0.0
+        for t, s, w in zip(turns, sentiments, weights, strict=True):
+            overlap = min(t.end, edges[q + 1]) - max(t.start, edges[q])
+            if overlap > 0:
+                num += overlap * w * s
+                den += overlap * w
+        values.append(num / den if den > 0 else None)
+    known = [v for v in values if v is not None]
+    if not known:
+        return ()
+    filled = []
+    last = known[0]
+    for v in values:
+        last = v if v is not None else last
+        filled.append(round(float(last), 4))
+    return tuple(filled)
+
+
+def analyze_emotions(
+    turns: Sequence[TurnText],
+    audio: Audio | None = None,
+    language: str | None = None,
+    *,
+    sentiment: TextSentiment | None = None,
+    options: EmotionOptions | None = None,
+    hook: Hook = no_progress,
+) -> EmotionReport:
+    """Label every turn and each role of a call with an emotion.
+
+    Args:
+        turns: the call's turns with text, in any order.
+        audio: the recording; dual-channel turns are read from their ``channel``,
+            others from the mix. ``None``: text only.
+        language: ``"en"``/``"zh"``; ``None`` detects per turn.
+        sentiment: a loaded scorer to reuse (default: the process-wide one).
+        options: fusion settings.
+        hook: progress, called as ``hook("emotion", done_turns, total_turns)``.
+
+    Returns:
+        The per-turn emotions, caller and agent summaries, the caller's sentiment
+        per quarter of the call, escalation times and whether the call ended better.
+
+    Raises:
+        ValueError: a turn ends before it starts.
+    """
+    options = options or EmotionOptions()
+    ordered = sorted(turns, key=lambda t: (t.start, t.end))
+    for t in ordered:
+        if t.end < t.start or t.start < 0:
+            raise ValueError(
+                f"turn of {t.speaker!r} at {t.start:.2f}-{t.end:.2f} s: it must start >= 0 and end after it starts"
+            )
+    if not ordered:
+        return EmotionReport((), EmotionScore(Emotion.NEUTRAL, 0.0, 0.0, None), None, (), (), None)
+    scorer = sentiment or default_sentiment()
+    texts = scorer.score([t.text for t in ordered], language=language)
+    hook("emotion", len(ordered) / 2, len(ordered))
+
+    arousals: list[float | None] = [None] * len(ordered)
+    if audio is not None:
+        features: list[ProsodyFeatures | None] = []
+        for t in ordered:
+            channel = t.channel if audio.channels > 1 and t.channel is not None and t.channel < audio.channels else None
+            features.append(segment_prosody(audio, t.start, t.end, channel=channel, options=options.prosody))
+        arousals = arousal_scores(features, [t.speaker for t in ordered])
+    hook("emotion", len(ordered), len(ordered))
+
+    probs = [_fuse_turn(r, a, options) for r, a in zip(texts, arousals, strict=True)]
+    analyzed = tuple(
+        AnalyzedTurn(
+            speaker=t.speaker,
+            role=t.role,
+            start=t.start,
+            end=t.end,
+            text=t.text,
+            emotion=_score(p, r.sentiment, None if a is None else round(a, 4)),
+        )
+        for t, r, p, a in zip(ordered, texts, probs, arousals, strict=True)
+    )
+    weights = [_text_weight(t.text) for t in ordered]
+
+    def role_index(role: Role) -> list[int]:
+        return [i for i, t in enumerate(ordered) if t.role == role and t.text.strip()]
+
+    caller_idx = role_index(Role.CALLER) or [
+        i for i, t in enumerate(ordered) if t.role != Role.AGENT and t.text.strip()
+    ]
+    agent_idx = role_index(Role.AGENT)
+
+    def summary(idx: list[int]) -> EmotionScore:
+        return _summarise(
+            [probs[i] for i in idx],
+            [texts[i].sentiment for i in idx],
+            [weights[i] for i in idx],
+            [arousals[i] for i in idx],
+            options.peak_share,
+        )
+
+    caller = summary(caller_idx)
+    agent = summary(agent_idx) if agent_idx else None
+
+    call_start = 0.0
+    call_end = max(audio.duration_s if audio is not None else 0.0, max(t.end for t in ordered))
+    trajectory = _trajectory(
+        [ordered[i] for i in caller_idx],
+        [texts[i].sentiment for i in caller_idx],
+        [weights[i] for i in caller_idx],
+        call_start,
+        call_end,
+    )
+
+    escalations = []
+    anger = [float(probs[i][CLASSES.index(Emotion.FRUSTRATED)]) * min(1.0, weights[i] * 1.5) for i in caller_idx]
+    for k in range(1, len(caller_idx)):
+        before = float(np.mean(anger[max(0, k - 2) : k]))
+        if anger[k] >= options.escalation_level and anger[k] - before >= options.escalation_rise:
+            escalations.append(round(ordered[caller_idx[k]].start, 3))
+
+    ended_better = None
+    if len(caller_idx) >= 3:
+        n_edge = max(1, len(caller_idx) // 3)
+        head = caller_idx[:n_edge]
+        tail = caller_idx[-n_edge:]
+        early = float(np.average([texts[i].sentiment for i in head], weights=[weights[i] for i in head]))
+        late = float(np.average([texts[i].sentiment for i in tail], weights=[weights[i] for i in tail]))
+        ended_better = late > early + options.better_margin
+    log.debug("emotion: caller %s, agent %s", caller.label, agent.label if agent else None)
+    return EmotionReport(
+        turns=analyzed,
+        caller=caller,
+        agent=agent,
+        trajectory=trajectory,
+        escalations=tuple(escalations),
+        ended_better=ended_better,
+    )
+
+
+def turns_from_rttm_and_text(rttm: str, text: str, channels: dict[str, int] | None = None) -> list[TurnText]:
+    """Pair an RTTM's turns with a ``role: text`` transcript, in order (reference files).
+
+    Lines of the transcript (``agent: ...`` / ``caller: ...``) are matched to the
+    RTTM's turns of the same speaker in time order.
+
+    Args:
+        rttm: RTTM text whose speaker names are the roles.
+        text: the transcript, one ``speaker: words`` line per turn.
+        channels: speaker -> channel; default Twilio dual-channel (caller 0, agent 1).
+
+    Raises:
+        ValueError: the two files disagree on how many turns each speaker has.
+    """
+    spans: dict[str, list[tuple[float, float]]] = {}
+    for line in rttm.splitlines():
+        parts = line.split()
+        if len(parts) >= 8 and parts[0] == "SPEAKER":
+            start, dur = float(parts[3]), float(parts[4])
+            spans.setdefault(parts[7], []).append((start, start + dur))
+    for v in spans.values():
+        v.sort()
+    lines = []
+    for line in text.splitlines():
+        if ":" not in line:
+            continue
+        speaker, said = line.split(":", 1)
+        lines.append((speaker.strip().lower(), said.strip()))
+    counts: dict[str, int] = {}
+    out = []
+    for speaker, said in lines:
+        k = counts.get(speaker, 0)
+        counts[speaker] = k + 1
+        if k >= len(spans.get(speaker, [])):
+            raise ValueError(f"the transcript has more {speaker!r} lines than the RTTM has turns")
+        start, end = spans[speaker][k]
+        role = Role(speaker) if speaker in ("agent", "caller") else Role.UNKNOWN
+        channel = (channels if channels is not None else {"caller": 0, "agent": 1}).get(speaker)
+        out.append(TurnText(speaker, role, start, end, said, channel))
+    return sorted(out, key=lambda t: t.start)

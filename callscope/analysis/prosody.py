@@ -1,0 +1,252 @@
+"""Prosody of speech stretches (pitch, energy, speaking rate) and arousal from it.
+
+Telephone-safe settings: 8 kHz input works (pitch 60-400 Hz with 64 ms YIN frames,
+which fit two periods of the lowest pitch; 10-20 ms hops). Pitch comes from YIN on
+frames that are loud enough to be speech; robust statistics (median, 10-90 % range)
+absorb YIN's octave slips on the remaining frames.
+
+Arousal is *relative*: each feature is z-scored against the same speaker's other
+turns in the call (:func:`arousal_scores`), because a deep, quiet voice and a high,
+loud one differ more between people than between calm and upset.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from callscope.errors import InvalidAudioError
+from callscope.models import Audio
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ProsodyOptions:
+    """Analysis settings (defaults suit 8 kHz telephone audio and 16 kHz recordings)."""
+
+    fmin_hz: float = 60.0
+    fmax_hz: float = 400.0
+    frame_s: float = 0.064
+    hop_s: float = 0.01
+    active_db: float = 30.0  # frames within this many dB of the loud end count as speech
+    min_active_s: float = 0.25  # less active speech than this gives no features
+
+
+@dataclass(frozen=True, slots=True)
+class ProsodyFeatures:
+    """Prosody of one stretch of speech."""
+
+    duration_s: float  # the stretch analysed
+    active_s: float  # how much of it is speech (energy gate)
+    f0_median_hz: float | None  # None when too little voiced speech
+    f0_range_st: float | None  # 10-90 percentile pitch range, semitones
+    energy_dbfs: float  # mean RMS level of the active frames
+    energy_range_db: float  # 10-90 percentile spread of active frame levels
+    rate_per_s: float  # energy peaks (syllable nuclei) per second of active speech
+
+    @property
+    def f0_semitones(self) -> float | None:
+        """Median pitch in semitones above 55 Hz (a log scale for z-scoring)."""
+        return None if self.f0_median_hz is None else 12.0 * math.log2(self.f0_median_hz / 55.0)
+
+
+# Weights of the z-scored features in arousal: pitch and loudness carry most of it
+# (Scherer 2003; Bänziger & Scherer 2005), range and tempo add to it.
+AROUSAL_WEIGHTS = {"f0": 0.35, "energy": 0.3, "f0_range": 0.15, "energy_range": 0.05, "rate": 0.15}
+
+
+def extract_prosody(
+    samples: np.ndarray, sample_rate: int, options: ProsodyOptions | None = None
+) -> ProsodyFeatures | None:
+    """Measure pitch, energy and rate of a mono stretch of speech.
+
+    Args:
+        samples: 1-D float samples in [-1, 1].
+        sample_rate: Hz (8 kHz and up).
+        options: analysis settings.
+
+    Returns:
+        The features, or None when the stretch holds too little speech.
+
+    Raises:
+        InvalidAudioError: multi-channel samples or a sample rate below 8 kHz.
+    """
+    import librosa
+
+    options = options or ProsodyOptions()
+    x = np.asarray(samples, dtype=np.float32)
+    if x.ndim != 1:
+        raise InvalidAudioError(f"extract_prosody needs mono samples, got shape {x.shape}")
+    if sample_rate < 8000:
+        raise InvalidAudioError(f"sample rate {sample_rate} Hz is too low for pitch analysis (need 8 kHz or more)")
+    frame = int(round(options.frame_s * sample_rate))
+    hop = max(1, int(round(options.hop_s * sample_rate)))
+    duration_s = len(x) / sample_rate
+    if len(x) < frame + hop:
+        return None
+    x = x - float(np.mean(x))
+    rms = librosa.feature.rms(y=x, frame_length=frame, hop_length=hop, center=False)[0]
+    db = 20.0 * np.log10(np.maximum(rms, 1e-6))
+    loud = float(np.percentile(db, 95))
+    if loud < -65.0:
+        return None  # digital silence or line noise only
+    active = db > loud - options.active_db
+    active_s = float(active.sum() * hop / sample_rate)
+    if active_s < options.min_active_s:
+        return None
+
+    f0 = librosa.yin(
+        x,
+        fmin=options.fmin_hz,
+        fmax=options.fmax_hz,
+        sr=sample_rate,
+        frame_length=frame,
+        hop_length=hop,
+        center=False,
+    )
+    n = min(len(f0), len(active))
+    voiced = active[:n] & (db[:n] > loud - 20.0) & (f0[:n] > options.fmin_hz * 1.05) & (f0[:n] < options.fmax_hz * 0.95)
+    pitch = f0[:n][voiced]
+    f0_median = f0_range = None
+    if len(pitch) >= 10:
+        f0_median = float(np.median(pitch))
+        # drop octave slips (half/double of the median) before measuring the range
+        semis = 12.0 * np.log2(pitch / f0_median)
+        semis = semis[np.abs(semis) < 9.0]
+        if len(semis) >= 10:
+            lo, hi = np.percentile(semis, [10, 90])
+            f0_range = float(hi - lo)
+
+    active_db = db[active]
+    lo_db, hi_db = np.percentile(active_db, [10, 90])
+    energy = float(20.0 * np.log10(max(float(np.sqrt(np.mean(rms[active] ** 2))), 1e-6)))
+
+    # syllable nuclei: peaks of the smoothed loudness contour, >= 80 ms apart and 3 dB prominent
+    from scipy.signal import find_peaks
+
+    kernel = np.hanning(max(3, int(0.05 / options.hop_s)))
+    smooth = np.convolve(db, kernel / kernel.sum(), mode="same")
+    peaks, _ = find_peaks(
+        smooth, prominence=3.0, distance=max(1, int(0.08 / options.hop_s)), height=loud - options.active_db
+    )
+    rate = float(len(peaks) / active_s)
+    return ProsodyFeatures(
+        duration_s=duration_s,
+        active_s=active_s,
+        f0_median_hz=f0_median,
+        f0_range_st=f0_range,
+        energy_dbfs=energy,
+        energy_range_db=float(hi_db - lo_db),
+        rate_per_s=rate,
+    )
+
+
+def segment_prosody(
+    audio: Audio,
+    start_s: float,
+    end_s: float,
+    *,
+    channel: int | None = None,
+    options: ProsodyOptions | None = None,
+) -> ProsodyFeatures | None:
+    """Prosody of ``audio`` between ``start_s`` and ``end_s``, from one channel or the mix.
+
+    Args:
+        audio: the call recording.
+        start_s: start of the stretch (seconds).
+        end_s: its end.
+        channel: the channel to read (dual-channel calls); ``None`` reads the mix.
+        options: analysis settings.
+
+    Returns:
+        The features, or None when the stretch is empty or holds too little speech.
+
+    Raises:
+        InvalidAudioError: ``channel`` does not exist.
+    """
+    if channel is not None and not 0 <= channel < audio.channels:
+        raise InvalidAudioError(f"channel {channel} does not exist: the audio has {audio.channels} channel(s)")
+    a = max(0, int(start_s * audio.sample_rate))
+    b = min(audio.frames, int(math.ceil(end_s * audio.sample_rate)))
+    if b <= a:
+        return None
+    if channel is not None:
+        samples = audio.samples[channel, a:b]
+    elif audio.channels == 1:
+        samples = audio.samples[0, a:b]
+    else:
+        samples = audio.samples[:, a:b].mean(axis=0)
+    return extract_prosody(samples, audio.sample_rate, options)
+
+
+_FLOORS = {"f0": 1.0, "energy": 2.0, "f0_range": 1.0, "energy_range": 1.5, "rate": 0.4}
+
+
+def _feature(f: ProsodyFeatures, name: str) -> float | None:
+    if name == "f0":
+        return f.f0_semitones
+    if name == "energy":
+        return f.energy_dbfs
+    if name == "f0_range":
+        return f.f0_range_st
+    if name == "energy_range":
+        return f.energy_range_db
+    return f.rate_per_s
+
+
+def arousal_scores(
+    features: Sequence[ProsodyFeatures | None], groups: Sequence[str] | None = None
+) -> list[float | None]:
+    """Arousal of each stretch relative to the other stretches of the same group (speaker).
+
+    Each feature is z-scored within its group (with a minimum spread, so a speaker
+    who never changes gets ~0) and the z-scores are averaged with
+    :data:`AROUSAL_WEIGHTS`. A group with one stretch scores 0.
+
+    Args:
+        features: per stretch, None where nothing could be measured.
+        groups: the speaker of each stretch; ``None``: all one group.
+
+    Returns:
+        A z-score-like arousal per stretch (about -3..3), None where features are None.
+
+    Raises:
+        ValueError: ``groups`` and ``features`` differ in length.
+    """
+    groups = list(groups) if groups is not None else ["all"] * len(features)
+    if len(groups) != len(features):
+        raise ValueError(f"{len(features)} features but {len(groups)} groups")
+    out: list[float | None] = [None] * len(features)
+    for group in dict.fromkeys(groups):
+        idx = [i for i, g in enumerate(groups) if g == group and features[i] is not None]
+        if not idx:
+            continue
+        total = np.zeros(len(idx))
+        weight = np.zeros(len(idx))
+        for name, w in AROUSAL_WEIGHTS.items():
+            values = [_feature(features[i], name) for i in idx]  # type: ignore[arg-type]
+            known = np.array([v for v in values if v is not None], dtype=np.float64)
+            if len(known) < 2:
+                continue
+            std = max(float(known.std()), _FLOORS[name])
+            mean = float(known.mean())
+            for k, v in enumerate(values):
+                if v is not None:
+                    total[k] += w * float(np.clip((v - mean) / std, -3.0, 3.0))
+                    weight[k] += w
+        for k, i in enumerate(idx):
+            out[i] = float(total[k] / weight[k]) if weight[k] > 0 else 0.0
+    return out
+
+
+def absolute_arousal(features: ProsodyFeatures | None, reference: Sequence[ProsodyFeatures]) -> float | None:
+    """Arousal of one stretch against a reference set (e.g. a corpus), not a speaker baseline."""
+    if features is None:
+        return None
+    scores = arousal_scores([*reference, features])
+    return scores[-1]

@@ -1,0 +1,115 @@
+"""Call emotion from the reference transcripts and audio of the test calls."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from callscope.analysis.emotion import EmotionReport, TurnText, analyze_emotions, turns_from_rttm_and_text
+from callscope.analysis.prosody import segment_prosody
+from callscope.models import Emotion, Role
+from callscope.recordings.audio import load_audio
+
+
+def _turns(data_dir: Path, stem: str) -> list[TurnText]:
+    calls = data_dir / "calls"
+    return turns_from_rttm_and_text((calls / f"{stem}.rttm").read_text(), (calls / f"{stem}.txt").read_text())
+
+
+@pytest.fixture(scope="module")
+def frustrated_call(data_dir: Path) -> EmotionReport:
+    return analyze_emotions(_turns(data_dir, "s_en_03"), load_audio(data_dir / "calls/s_en_03.stereo.wav"), "en")
+
+
+@pytest.fixture(scope="module")
+def neutral_call(data_dir: Path) -> EmotionReport:
+    return analyze_emotions(_turns(data_dir, "s_en_01"), load_audio(data_dir / "calls/s_en_01.stereo.wav"), "en")
+
+
+def test_frustrated_caller_vs_neutral_caller(frustrated_call: EmotionReport, neutral_call: EmotionReport) -> None:
+    assert frustrated_call.caller.label == Emotion.FRUSTRATED
+    assert neutral_call.caller.label not in (Emotion.FRUSTRATED, Emotion.ANXIOUS)
+    assert frustrated_call.caller.sentiment < neutral_call.caller.sentiment - 0.3
+    assert frustrated_call.agent is not None and frustrated_call.agent.label != Emotion.FRUSTRATED
+    # the call starts annoyed and is resolved: the caller's sentiment recovers
+    first_half, second_half = frustrated_call.trajectory[:2], frustrated_call.trajectory[2:]
+    assert len(frustrated_call.trajectory) == 4
+    assert max(first_half) < min(second_half)
+    assert frustrated_call.ended_better is True
+    annoyed = [t for t in frustrated_call.turns if "really annoying" in t.text]
+    assert annoyed[0].emotion.label == Emotion.FRUSTRATED and annoyed[0].emotion.sentiment < -0.3
+
+
+def test_every_turn_gets_an_emotion_and_arousal(frustrated_call: EmotionReport, data_dir: Path) -> None:
+    turns = _turns(data_dir, "s_en_03")
+    assert [t.text for t in frustrated_call.turns] == [t.text for t in sorted(turns, key=lambda t: t.start)]
+    assert all(t.emotion.arousal is not None for t in frustrated_call.turns)
+    assert all(0.0 < t.emotion.confidence <= 1.0 for t in frustrated_call.turns)
+    data = frustrated_call.to_dict()
+    assert data["caller"]["label"] == "frustrated" and len(data["turns"]) == len(turns)
+
+
+def test_prosody_is_read_from_the_turns_channel(data_dir: Path) -> None:
+    """Dual-channel: a caller turn on channel 0 is measured there, not on the agent leg or the mix."""
+    stereo = load_audio(data_dir / "calls/s_en_03.stereo.wav")
+    turns = _turns(data_dir, "s_en_03")
+    on_own = analyze_emotions(turns, stereo, "en")
+    swapped = [TurnText(t.speaker, t.role, t.start, t.end, t.text, 1 - t.channel) for t in turns]  # type: ignore[operator]
+    on_wrong = analyze_emotions(swapped, stereo, "en")
+    assert [t.emotion.arousal for t in on_own.turns] != [t.emotion.arousal for t in on_wrong.turns]
+    caller_turn = next(t for t in turns if t.role == Role.CALLER)
+    own = segment_prosody(stereo, caller_turn.start, caller_turn.end, channel=0)
+    assert own is not None and own.f0_median_hz < 160  # type: ignore[operator]
+    # mono recordings are read from the mix and still give arousal
+    mono = analyze_emotions(turns, load_audio(data_dir / "calls/s_en_03.mono.wav"), "en")
+    assert all(t.emotion.arousal is not None for t in mono.turns)
+    assert mono.caller.label == Emotion.FRUSTRATED
+
+
+def test_mandarin_call_text_only(data_dir: Path) -> None:
+    report = analyze_emotions(_turns(data_dir, "s_zh_01"))
+    assert report.caller.label != Emotion.FRUSTRATED
+    assert all(t.emotion.arousal is None for t in report.turns)
+    thanks = next(t for t in report.turns if "谢谢你" in t.text)
+    assert thanks.emotion.label == Emotion.POSITIVE
+
+
+def test_escalation_and_recovery() -> None:
+    turns = [
+        TurnText("agent", Role.AGENT, 0.0, 3.0, "Thanks for calling, how can I help you today?"),
+        TurnText("caller", Role.CALLER, 3.5, 7.0, "Hi, I'd like to check the status of my order please."),
+        TurnText("agent", Role.AGENT, 7.5, 10.0, "Let me look. It shows it is still being processed."),
+        TurnText("caller", Role.CALLER, 10.5, 13.0, "Okay, and when will it be shipped?"),
+        TurnText("agent", Role.AGENT, 13.5, 16.0, "It should ship in about two weeks."),
+        TurnText(
+            "caller",
+            Role.CALLER,
+            16.5,
+            22.0,
+            "Two weeks? This is ridiculous, it's the third time I've been told that. Absolutely unacceptable!",
+        ),
+        TurnText("agent", Role.AGENT, 22.5, 26.0, "I'm sorry. I've upgraded it to express, it ships today."),
+        TurnText("caller", Role.CALLER, 26.5, 30.0, "Oh, that's great. Thank you so much, I really appreciate it."),
+    ]
+    report = analyze_emotions(turns)
+    assert report.escalations == (16.5,)
+    assert report.turns[5].emotion.label == Emotion.FRUSTRATED
+    assert report.caller.label == Emotion.FRUSTRATED  # one angry turn is what QA needs to see
+    assert report.trajectory[2] < report.trajectory[3]
+
+
+def test_edge_cases() -> None:
+    empty = analyze_emotions([])
+    assert empty.turns == () and empty.caller.label == Emotion.NEUTRAL and empty.agent is None
+    with pytest.raises(ValueError, match="end after it starts"):
+        analyze_emotions([TurnText("caller", Role.CALLER, 5.0, 4.0, "hello")])
+    # no role information: the non-agent speakers stand for the caller
+    report = analyze_emotions([TurnText("SPEAKER_00", Role.UNKNOWN, 0.0, 2.0, "我很担心，怎么办？")])
+    assert report.caller.label == Emotion.ANXIOUS and report.agent is None and report.ended_better is None
+
+
+def test_rttm_and_transcript_must_agree() -> None:
+    rttm = "SPEAKER x 1 0.0 1.0 <NA> <NA> agent <NA> <NA>\n"
+    with pytest.raises(ValueError, match="more 'caller' lines"):
+        turns_from_rttm_and_text(rttm, "agent: hello\ncaller: hi\n")

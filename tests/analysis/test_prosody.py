@@ -1,0 +1,74 @@
+"""Prosody (pitch, energy, rate) on the dual-channel test calls and on known signals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from callscope.analysis.prosody import ProsodyFeatures, arousal_scores, extract_prosody, segment_prosody
+from callscope.errors import InvalidAudioError
+from callscope.models import Audio
+from callscope.recordings.audio import load_audio
+
+
+def _voice(f0_hz: float, seconds: float, level: float, rate_hz: float = 4.0, sr: int = 8000) -> np.ndarray:
+    """A harmonic 'voice' with syllable-like amplitude bursts at ``rate_hz``."""
+    t = np.arange(int(seconds * sr)) / sr
+    wave = sum(np.sin(2 * np.pi * f0_hz * k * t) / k for k in range(1, 6))
+    envelope = 0.55 + 0.45 * np.sin(2 * np.pi * rate_hz * t)
+    return (level * wave * envelope / 2.3).astype(np.float32)
+
+
+def test_pitch_of_known_signals() -> None:
+    low = extract_prosody(_voice(110.0, 2.0, 0.3), 8000)
+    high = extract_prosody(_voice(220.0, 2.0, 0.3), 8000)
+    assert low is not None and high is not None
+    assert low.f0_median_hz == pytest.approx(110.0, rel=0.03)
+    assert high.f0_median_hz == pytest.approx(220.0, rel=0.03)
+    assert high.f0_semitones - low.f0_semitones == pytest.approx(12.0, abs=0.5)
+
+
+def test_silence_and_bad_input() -> None:
+    assert extract_prosody(np.zeros(16000, dtype=np.float32), 8000) is None
+    assert extract_prosody(np.zeros(100, dtype=np.float32), 8000) is None
+    with pytest.raises(InvalidAudioError, match="mono"):
+        extract_prosody(np.zeros((2, 8000), dtype=np.float32), 8000)
+    with pytest.raises(InvalidAudioError, match="too low"):
+        extract_prosody(np.zeros(8000, dtype=np.float32), 4000)
+    with pytest.raises(InvalidAudioError, match="channel 2"):
+        segment_prosody(Audio(np.zeros((2, 8000), dtype=np.float32), 8000), 0.0, 1.0, channel=2)
+
+
+def test_channels_of_a_real_call(data_dir) -> None:
+    """s_en_03: male caller on channel 0, female agent on channel 1 (8 kHz mu-law)."""
+    audio = load_audio(data_dir / "calls/s_en_03.stereo.wav")
+    caller = segment_prosody(audio, 4.691, 11.775, channel=0)
+    agent = segment_prosody(audio, 12.428, 19.622, channel=1)
+    caller_on_agent_channel = segment_prosody(audio, 4.691, 11.775, channel=1)
+    assert caller is not None and agent is not None
+    assert 80 < caller.f0_median_hz < 160  # type: ignore[operator]
+    assert agent.f0_median_hz > caller.f0_median_hz + 40  # type: ignore[operator]
+    assert 1.5 < caller.rate_per_s < 8.0
+    # the other leg is (nearly) silent while the caller talks
+    assert caller_on_agent_channel is None or caller_on_agent_channel.energy_dbfs < caller.energy_dbfs - 20
+    mono = load_audio(data_dir / "calls/s_en_03.mono.wav")
+    mixed = segment_prosody(mono, 4.691, 11.775)
+    assert mixed is not None and mixed.f0_median_hz == pytest.approx(caller.f0_median_hz, rel=0.1)
+
+
+def test_arousal_is_relative_to_each_speaker() -> None:
+    calm = [extract_prosody(_voice(f, 1.5, 0.1), 8000) for f in (100.0, 104.0, 98.0)]
+    raised = extract_prosody(_voice(140.0, 1.5, 0.4, rate_hz=6.0), 8000)
+    other = [extract_prosody(_voice(f, 1.5, 0.3), 8000) for f in (210.0, 205.0)]
+    scores = arousal_scores([*calm, raised, *other, None], ["a", "a", "a", "a", "b", "b", "b"])
+    assert scores[3] > 1.0 and all(s < 0 for s in scores[:3])
+    assert abs(scores[4]) < 1.0 and abs(scores[5]) < 1.0  # b never raised the voice
+    assert scores[6] is None
+    assert arousal_scores([calm[0]]) == [0.0]
+    with pytest.raises(ValueError):
+        arousal_scores(calm, ["a"])
+
+
+def test_features_dataclass_semitones() -> None:
+    f = ProsodyFeatures(1.0, 1.0, 110.0, 2.0, -20.0, 6.0, 4.0)
+    assert f.f0_semitones == pytest.approx(12.0)

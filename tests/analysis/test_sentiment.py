@@ -1,0 +1,111 @@
+"""Text sentiment/emotion on real call-centre sentences (English and Mandarin)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from callscope.analysis.sentiment import (
+    CLASSES,
+    CueLexicon,
+    SentimentOptions,
+    TextSentiment,
+    calibrated_snownlp,
+    default_sentiment,
+)
+from callscope.errors import ModelError, ModelNotFoundError
+from callscope.models import Emotion
+
+
+@pytest.fixture(scope="module")
+def scorer() -> TextSentiment:
+    return default_sentiment()
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("This is the third time I've called about this. It's absolutely unacceptable!", Emotion.FRUSTRATED),
+        ("I'm really worried, what if the parcel doesn't arrive before the birthday?", Emotion.ANXIOUS),
+        ("Thank you so much, you've been really helpful, that's brilliant.", Emotion.POSITIVE),
+        ("Could you tell me what time the store opens on Sunday?", Emotion.NEUTRAL),
+        ("你们的快递太慢了，我要投诉！", Emotion.FRUSTRATED),
+        ("我特别担心，万一明天还收不到怎么办？", Emotion.ANXIOUS),
+        ("太好了，谢谢你，你们的服务真棒！", Emotion.POSITIVE),
+        ("我想问一下营业厅周日几点开门。", Emotion.NEUTRAL),
+    ],
+)
+def test_labels(scorer: TextSentiment, text: str, label: Emotion) -> None:
+    [result] = scorer.score([text])
+    assert result.label == label, (result.probabilities, result.cues)
+    assert set(result.probabilities) == set(CLASSES)
+    assert sum(result.probabilities.values()) == pytest.approx(1.0, abs=1e-6)
+    assert -1.0 <= result.sentiment <= 1.0
+
+
+def test_sentiment_orders_real_call_lines(scorer: TextSentiment, data_dir: Path) -> None:
+    """Caller lines of the frustrated call s_en_03 score below those of the neutral s_en_01."""
+
+    def caller_lines(stem: str) -> list[str]:
+        lines = (data_dir / f"calls/{stem}.txt").read_text().splitlines()
+        return [ln.split(":", 1)[1] for ln in lines if ln.startswith("caller:")]
+
+    frustrated = scorer.score(caller_lines("s_en_03"), "en")
+    neutral = scorer.score(caller_lines("s_en_01"), "en")
+    assert np.mean([r.sentiment for r in frustrated]) < np.mean([r.sentiment for r in neutral]) - 0.2
+    [annoyed] = [r for r in frustrated if "annoying" in " ".join(r.cues)]
+    assert annoyed.label == Emotion.FRUSTRATED
+    assert max(r.probabilities[Emotion.FRUSTRATED] for r in neutral) < 0.3
+
+
+def test_negation_and_language_detection(scorer: TextSentiment) -> None:
+    worried, calm, zh_calm, not_happy = scorer.score(
+        ["I'm worried about my account.", "I'm not worried about it at all.", "我不担心。", "I'm not happy with this."]
+    )
+    assert worried.label == Emotion.ANXIOUS and worried.language == "en"
+    assert calm.label != Emotion.ANXIOUS and "neutral:not worried" in calm.cues
+    assert zh_calm.language == "zh" and not any(c.startswith("anxious") for c in zh_calm.cues)
+    assert not_happy.sentiment < 0 and not_happy.label == Emotion.FRUSTRATED
+
+
+def test_traditional_chinese_is_simplified(scorer: TextSentiment) -> None:
+    [simplified, traditional] = scorer.score(["你们太慢了，我要投诉", "你們太慢了，我要投訴"])
+    assert traditional.cues == simplified.cues
+    assert traditional.label == Emotion.FRUSTRATED
+
+
+def test_empty_and_bad_input(scorer: TextSentiment) -> None:
+    assert scorer.score([]) == []
+    [empty] = scorer.score(["   "])
+    assert empty.label == Emotion.NEUTRAL and empty.sentiment == 0.0
+    with pytest.raises(TypeError, match="sequence of texts"):
+        scorer.score("a single string")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        scorer.score([None])  # type: ignore[list-item]
+
+
+def test_lexicon_only_mode_needs_no_encoder() -> None:
+    lexicon = TextSentiment(SentimentOptions(use_model=False))
+    [angry, happy] = lexicon.score(["This is ridiculous, I've been waiting for hours!", "Great, thanks a lot!"])
+    assert angry.model_sentiment is None
+    assert angry.label == Emotion.FRUSTRATED and happy.label == Emotion.POSITIVE
+
+
+def test_missing_or_broken_model_files(tmp_path: Path) -> None:
+    with pytest.raises(ModelNotFoundError, match="train_emotion_head"):
+        TextSentiment(SentimentOptions(head_path=tmp_path / "missing.npz"))
+    broken = tmp_path / "broken.npz"
+    np.savez(broken, emotion_w=np.zeros((4, 8)))
+    with pytest.raises(ModelError, match="not a valid emotion head"):
+        TextSentiment(SentimentOptions(head_path=broken))
+    bad_cues = tmp_path / "cues.json"
+    bad_cues.write_text("{not json")
+    with pytest.raises(ModelError, match="cue file"):
+        CueLexicon.load(bad_cues)
+
+
+def test_snownlp_calibration_centres_neutral() -> None:
+    assert calibrated_snownlp(0.4, 0.4) == pytest.approx(0.0)
+    assert calibrated_snownlp(0.95) > 0.5 and calibrated_snownlp(0.02) < -0.5
