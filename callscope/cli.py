@@ -60,7 +60,8 @@ _register_all()
 def main() -> None:
     """Console-script entry point: run the app, turning callscope errors into messages."""
     try:
-        app(standalone_mode=False)
+        # standalone_mode=False makes click return typer.Exit's code instead of exiting
+        code = app(standalone_mode=False)
     except CallscopeError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(1)
@@ -76,3 +77,4 @@ def main() -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    sys.exit(code if isinstance(code, int) else 0)

@@ -39,14 +39,8 @@ class DiarizeOptions:
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ConfigError(f"{name} must be at least 1 (got {value})")
-        if (
-            self.min_speakers is not None
-            and self.max_speakers is not None
-            and self.min_speakers > self.max_speakers
-        ):
-            raise ConfigError(
-                f"min_speakers ({self.min_speakers}) is larger than max_speakers ({self.max_speakers})"
-            )
+        if self.min_speakers is not None and self.max_speakers is not None and self.min_speakers > self.max_speakers:
+            raise ConfigError(f"min_speakers ({self.min_speakers}) is larger than max_speakers ({self.max_speakers})")
         if len(self.channel_roles) < 2 or len(set(self.channel_roles)) != len(self.channel_roles):
             raise ConfigError(
                 f"channel_roles needs one distinct label per channel, e.g. ('caller', 'agent'); got {self.channel_roles!r}"

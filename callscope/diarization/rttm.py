@@ -8,7 +8,6 @@ RTTM lines follow NIST's layout, one speaker turn each::
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,9 +33,7 @@ def rttm_lines(diarization: Diarization, uri: str) -> list[str]:
         duration = turn.end - turn.start
         if duration <= 0:
             continue
-        lines.append(
-            f"SPEAKER {uri} 1 {turn.start:.3f} {duration:.3f} <NA> <NA> {_clean(turn.speaker)} <NA> <NA>\n"
-        )
+        lines.append(f"SPEAKER {uri} 1 {turn.start:.3f} {duration:.3f} <NA> <NA> {_clean(turn.speaker)} <NA> <NA>\n")
     return lines
 
 
@@ -124,7 +121,7 @@ def read_rttm(path: str | Path, uri: str | None = None) -> Diarization:
     return next(iter(by_uri.values()))
 
 
-def to_annotation(diarization: Diarization, uri: str | None = None) -> "Annotation":
+def to_annotation(diarization: Diarization, uri: str | None = None) -> Annotation:
     """Convert to a ``pyannote.core.Annotation`` (one track per turn, labels = speakers)."""
     from pyannote.core import Annotation
     from pyannote.core import Segment as PSegment
@@ -137,7 +134,7 @@ def to_annotation(diarization: Diarization, uri: str | None = None) -> "Annotati
 
 
 def from_annotation(
-    annotation: "Annotation",
+    annotation: Annotation,
     *,
     method: str = "pyannote",
     roles: dict[str, Role] | None = None,
@@ -159,13 +156,3 @@ def from_annotation(
         method=method,
         duration_s=duration_s if duration_s is not None else end,
     )
-
-
-def iter_uris(text: str) -> Iterable[str]:
-    """The distinct uris named in RTTM text, in order of appearance."""
-    seen: dict[str, None] = {}
-    for line in text.splitlines():
-        fields = line.split()
-        if len(fields) > 1 and fields[0] == "SPEAKER":
-            seen.setdefault(fields[1], None)
-    return seen.keys()

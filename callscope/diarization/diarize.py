@@ -1,0 +1,121 @@
+"""Pick the diarization method for a recording and run it.
+
+* Stereo with two live channels: one speaker per channel (``channels``).
+* Stereo with one dead channel, or both channels carrying the same mix: the live
+  audio is treated as mono.
+* Mono: the user's pyannote pipeline when one is configured, else speaker
+  embeddings (``embeddings``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+from callscope.diarization import channels, mono
+from callscope.diarization.options import DiarizeOptions
+from callscope.errors import InvalidAudioError
+from callscope.models import Audio, Diarization
+from callscope.progress import Hook, no_progress
+
+log = logging.getLogger(__name__)
+
+CHUNK_S = 30.0
+
+ChunkSource = Callable[[], Iterable[Audio]]
+
+
+def _chunks(audio: Audio, chunk_s: float = CHUNK_S) -> Iterator[Audio]:
+    """Views of ``audio`` a chunk at a time (no copies)."""
+    step = max(1, int(chunk_s * audio.sample_rate))
+    for first in range(0, audio.frames, step):
+        yield Audio(audio.samples[:, first : first + step], audio.sample_rate)
+
+
+def _select(chunks: Iterable[Audio], channel: int) -> Iterator[Audio]:
+    for chunk in chunks:
+        yield chunk.channel(channel)
+
+
+def _mono(
+    source: ChunkSource, whole_audio: Callable[[], Audio], options: DiarizeOptions, hook: Hook, total_s: float
+) -> Diarization:
+    if options.method == "pyannote" or (options.method == "auto" and options.pyannote_pipeline is not None):
+        from callscope.diarization.pyannote_backend import diarize_pyannote
+
+        return diarize_pyannote(whole_audio(), options, hook)
+    feats = mono.extract(source(), options, hook, total_s)
+    return mono.segment(feats, options)
+
+
+def _run(
+    source: ChunkSource,
+    channel_count: int,
+    total_s: float,
+    whole_audio: Callable[[], Audio],
+    options: DiarizeOptions,
+    hook: Hook,
+) -> Diarization:
+    if channel_count >= 2 and options.method in ("auto", "channels"):
+        feats = channels.features_from_chunks(source(), hook, total_s)
+        activity = channels.channel_activity(feats, options)
+        if options.method == "channels":
+            return channels.diarize_from_activity(activity, options, feats.duration_s)
+        if channels.duplicated_channels(feats, activity):
+            log.info("both channels carry the same audio: diarizing it as mono")
+            return _mono(lambda: _select(source(), 0), whole_audio, options, hook, total_s)
+        live = channels.live_channels(activity, feats.duration_s)
+        if len(live) >= 2:
+            if len(live) < channel_count:
+                activity = [a if c in live else [] for c, a in enumerate(activity)]
+            return channels.diarize_from_activity(activity, options, feats.duration_s)
+        if not live:
+            log.info("no speech on any channel")
+            return Diarization(turns=(), method="channels", duration_s=feats.duration_s)
+        log.info("only channel %d carries speech: diarizing it as mono", live[0])
+        only = live[0]
+
+        def live_audio() -> Audio:
+            return whole_audio().channel(only)
+
+        return _mono(lambda: _select(source(), only), live_audio, options, hook, total_s)
+    return _mono(source, whole_audio, options, hook, total_s)
+
+
+def diarize(audio: Audio, options: DiarizeOptions = DiarizeOptions(), hook: Hook = no_progress) -> Diarization:
+    """Find who spoke when in a call recording.
+
+    Args:
+        audio: decoded audio, mono or dual-channel, any sample rate.
+        options: method, speaker count and channel roles.
+        hook: progress callback (seconds of audio).
+
+    Returns:
+        The turns, with roles for dual-channel calls (``agent``/``caller`` from
+        ``options.channel_roles``); mono speakers are ``SPEAKER_00``... (see
+        :func:`assign_roles`).
+
+    Raises:
+        InvalidAudioError: the audio holds no samples.
+        ModelNotFoundError: a needed model (pyannote pipeline) is not available.
+    """
+    if audio.frames == 0 or audio.sample_rate <= 0:
+        raise InvalidAudioError("the audio holds no samples: nothing to diarize")
+    return _run(lambda: _chunks(audio), audio.channels, audio.duration_s, lambda: audio, options, hook)
+
+
+def diarize_file(path: str | Path, options: DiarizeOptions = DiarizeOptions(), hook: Hook = no_progress) -> Diarization:
+    """Diarize a file, decoding it in chunks (memory stays flat however long the call).
+
+    Raises:
+        InvalidAudioError: the file cannot be decoded.
+    """
+    from callscope.recordings.audio import iter_audio, load_audio, probe
+
+    info = probe(path)
+
+    def source() -> Iterator[Audio]:
+        return iter_audio(path, chunk_s=CHUNK_S)
+
+    return _run(source, info.channels, info.duration_s, lambda: load_audio(path), options, hook)

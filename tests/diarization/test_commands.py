@@ -1,0 +1,48 @@
+"""The ``callscope diarize`` command's contract."""
+
+from __future__ import annotations
+
+import shutil
+
+from typer.testing import CliRunner
+
+from callscope.cli import app
+
+runner = CliRunner()
+
+
+def test_writes_one_rttm_per_file_and_reports_bad_files(calls_dir, tmp_path, monkeypatch):
+    monkeypatch.delenv("CALLSCOPE_CHANNEL_ROLES", raising=False)
+    from callscope.settings import get_settings
+
+    get_settings.cache_clear()
+    good = tmp_path / "in" / "call.wav"
+    good.parent.mkdir()
+    shutil.copy(calls_dir / "s_en_03.stereo.wav", good)
+    broken = tmp_path / "in" / "broken.wav"
+    broken.write_bytes(b"RIFF not really a wav file")
+    out = tmp_path / "rttm"
+    result = runner.invoke(app, ["diarize", str(broken), str(good), "--rttm-dir", str(out)])
+    assert result.exit_code == 1
+    assert "broken.wav" in result.output
+    lines = (out / "call.rttm").read_text().splitlines()
+    assert len(lines) == 12
+    fields = lines[0].split()
+    assert fields[:3] == ["SPEAKER", "call", "1"] and fields[5:7] == ["<NA>", "<NA>"] and fields[8:] == ["<NA>", "<NA>"]
+    assert fields[7] == "agent" and abs(float(fields[3]) - 0.761) < 0.05
+    assert not (out / "broken.rttm").exists()
+
+
+def test_rttm_on_stdout_and_speaker_count(calls_dir):
+    result = runner.invoke(app, ["diarize", str(calls_dir / "s_en_01.mono.wav"), "--num-speakers", "2"])
+    assert result.exit_code == 0, result.output
+    speakers = {line.split()[7] for line in result.stdout.splitlines() if line.startswith("SPEAKER")}
+    assert speakers == {"SPEAKER_00", "SPEAKER_01"}
+
+
+def test_conflicting_counts_are_rejected(calls_dir):
+    result = runner.invoke(
+        app, ["diarize", str(calls_dir / "s_en_01.mono.wav"), "--min-speakers", "3", "--max-speakers", "2"]
+    )
+    assert result.exit_code == 2
+    assert "min_speakers" in result.output
