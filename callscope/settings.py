@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     agent_dial: str = "+15550100"  # number, sip:..., or queue:<name>
     record_calls: bool = True
     company_name: str = "Brightwave"
+    ivr_order_data: Path | None = None  # order-status data source (JSON/CSV); default: bundled demo
+    ivr_survey: bool = False  # offer the post-call CSAT/NPS survey
+    ivr_record_from: Literal["transfer", "start"] = "transfer"  # record the agent leg, or the whole call
 
     # --- API
     secret_key: SecretStr = SecretStr("")  # session signing; generated into data_dir if empty

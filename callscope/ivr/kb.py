@@ -108,6 +108,22 @@ class KnowledgeBase:
         """Every language that has at least one question, sorted."""
         return sorted({lang for e in self.entries for lang, qs in e.questions.items() if qs})
 
+    def label(self, entry: FaqEntry, language: str) -> str:
+        """A short topic name for menus: the entry's ``label`` field, else its first question."""
+        label = self.extra.get(entry.id, {}).get("label")
+        if isinstance(label, dict) and isinstance(label.get(language), str) and label[language].strip():
+            return label[language].strip()
+        if isinstance(label, str) and label.strip():
+            return label.strip()
+        questions = entry.questions.get(language) or next((qs for qs in entry.questions.values() if qs), ())
+        return questions[0].rstrip("?？。.!！ ") if questions else entry.id.replace("_", " ")
+
+    def menu(self, limit: int = 5) -> list[FaqEntry]:
+        """The top ``limit`` published entries for a keypad menu: most frequent first, then file order."""
+        published = [e for e in self.entries if e.status == FaqStatus.PUBLISHED]
+        order = {e.id: i for i, e in enumerate(published)}
+        return sorted(published, key=lambda e: (-e.frequency, order[e.id]))[:limit]
+
     def upsert(self, entry: FaqEntry) -> None:
         """Replace the entry with the same id, or append it."""
         for i, old in enumerate(self.entries):
@@ -173,7 +189,9 @@ def parse_knowledge_base(
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ConfigError(f"knowledge base {source}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
+            raise ConfigError(
+                f"knowledge base {source}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+            ) from exc
     else:
         try:
             data = yaml.safe_load(text)
@@ -238,7 +256,9 @@ def _parse_entry(
     questions = _parse_questions(raw.get("questions"), lambda p: fail(entry_id, p))
     answers = _parse_answers(raw.get("answers"), lambda p: fail(entry_id, p))
     if not any(questions.values()):
-        raise fail(entry_id, "'questions' has no question in any language; add at least one, e.g. questions: {en: [...]}")
+        raise fail(
+            entry_id, "'questions' has no question in any language; add at least one, e.g. questions: {en: [...]}"
+        )
     missing = [lang for lang, qs in questions.items() if qs and not answers.get(lang)]
     if missing:
         raise fail(
@@ -259,7 +279,9 @@ def _parse_entry(
             raise fail(entry_id, f"'action' must be the name of an action (a string) or null, found {_kind(action)}")
         action = action.strip()
         if known_actions is not None and action not in known_actions:
-            raise fail(entry_id, f"unknown action {action!r}; known actions: {', '.join(sorted(known_actions)) or 'none'}")
+            raise fail(
+                entry_id, f"unknown action {action!r}; known actions: {', '.join(sorted(known_actions)) or 'none'}"
+            )
 
     self_service = raw.get("self_service", True)
     if not isinstance(self_service, bool):
@@ -269,9 +291,7 @@ def _parse_entry(
     try:
         status = FaqStatus(str(status_raw).lower())
     except ValueError:
-        raise fail(
-            entry_id, f"'status' {status_raw!r} is not one of {', '.join(s.value for s in FaqStatus)}"
-        ) from None
+        raise fail(entry_id, f"'status' {status_raw!r} is not one of {', '.join(s.value for s in FaqStatus)}") from None
 
     evidence = raw.get("evidence_calls") or []
     if not isinstance(evidence, list) or not all(isinstance(c, (str, int)) for c in evidence):
@@ -301,7 +321,7 @@ def _parse_entry(
 
 def _parse_questions(raw: Any, fail: Any) -> dict[str, tuple[str, ...]]:
     if raw is None:
-        raise fail("'questions' is missing; add questions: {en: [\"...\"], zh: [\"...\"]}")
+        raise fail('\'questions\' is missing; add questions: {en: ["..."], zh: ["..."]}')
     if not isinstance(raw, dict):
         raise fail(f"'questions' must map a language (en, zh) to a list of questions, found {_kind(raw)}")
     out: dict[str, tuple[str, ...]] = {}
@@ -328,7 +348,7 @@ def _parse_questions(raw: Any, fail: Any) -> dict[str, tuple[str, ...]]:
 
 def _parse_answers(raw: Any, fail: Any) -> dict[str, str]:
     if raw is None:
-        raise fail("'answers' is missing; add answers: {en: \"...\", zh: \"...\"}")
+        raise fail('\'answers\' is missing; add answers: {en: "...", zh: "..."}')
     if not isinstance(raw, dict):
         raise fail(f"'answers' must map a language (en, zh) to the answer text, found {_kind(raw)}")
     out: dict[str, str] = {}
@@ -360,7 +380,7 @@ def _parse_datetime(raw: Any, fail: Any) -> datetime | None:
         return datetime(raw.year, raw.month, raw.day)
     if isinstance(raw, str):
         try:
-            return datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+            return datetime.fromisoformat(raw.strip())
         except ValueError:
             pass
     raise fail(f"'updated_at' must be an ISO date-time such as 2026-01-31T12:00:00, found {raw!r}")
@@ -414,6 +434,21 @@ def entry_to_dict(entry: FaqEntry, extra: dict[str, Any] | None = None) -> dict[
     return out
 
 
+def _leading_comments(path: Path) -> str:
+    """The comment block at the top of an existing YAML file (kept on save; other comments are not)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    except (OSError, UnicodeDecodeError):
+        return ""
+    head: list[str] = []
+    for line in lines:
+        if line.startswith("#") or (head and not line.strip()):
+            head.append(line)
+        else:
+            break
+    return "".join(head).rstrip() + "\n\n" if head else ""
+
+
 def save_knowledge_base(kb: KnowledgeBase, path: Path) -> None:
     """Write ``kb`` to ``path`` atomically, as YAML or JSON by the file extension.
 
@@ -432,6 +467,7 @@ def save_knowledge_base(kb: KnowledgeBase, path: Path) -> None:
         text = json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n"
     else:
         text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100, default_flow_style=False)
+        text = _leading_comments(path) + text
     parse_knowledge_base(text, source=path, fmt=fmt)  # never write a file we could not load back
 
     path.parent.mkdir(parents=True, exist_ok=True)

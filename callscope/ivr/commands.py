@@ -1,0 +1,227 @@
+"""``callscope ivr ...``: simulate calls, check the knowledge base, metrics, recording retries."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import typer
+
+ivr_app = typer.Typer(
+    help="Voice IVR: simulate calls, check the knowledge base, metrics, recordings.", no_args_is_help=True
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(ivr_app, name="ivr")
+
+
+@ivr_app.command("simulate")
+def simulate_command(
+    say: list[str] = typer.Option(
+        None,
+        "--say",
+        "-s",
+        help='Caller input, repeatable: speech ("where is my order"), keys ("press 1", "503872#"), or "silence".',
+    ),
+    script: Path = typer.Option(None, "--script", help="File with one caller input per line (same forms as --say)."),
+    url: str = typer.Option(None, "--url", help="Base URL of a running server (default: run the IVR in-process)."),
+    public_url: str = typer.Option(
+        None, "--public-url", help="URL Twilio would call, when the server sits behind a proxy (default: --url)."
+    ),
+    kb: Path = typer.Option(
+        None, "--kb", help="Knowledge-base file (in-process only; default: settings / bundled demo)."
+    ),
+    caller: str = typer.Option("+15005550006", "--from", help="Caller number (From)."),
+    agent_answers: bool = typer.Option(
+        False, "--agent-answers", help="After a transfer, pretend the agent answered (reaches the survey)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the call as JSON."),
+) -> None:
+    """Walk a call through the real IVR flow, signing requests like Twilio.
+
+    Without --say/--script it is interactive: type what the caller says (digits = keys,
+    empty = silence, Ctrl-D = hang up).
+    """
+    from callscope.ivr.simulator import CallerInput, CallSimulator, SimTurn, read_script
+    from callscope.settings import get_settings
+
+    inputs: list[CallerInput] | None = None
+    if script is not None:
+        try:
+            inputs = read_script(script.read_text(encoding="utf-8"))
+        except OSError as exc:
+            typer.echo(f"error: cannot read {script}: {exc.strerror or exc}", err=True)
+            raise typer.Exit(code=1) from None
+    if say:
+        inputs = (inputs or []) + [CallerInput.parse(s) for s in say]
+    interactive = inputs is None
+
+    def show(turn: SimTurn) -> None:
+        if turn.status_code != 200:
+            typer.echo(f"!! HTTP {turn.status_code} from {turn.url}")
+        for text, lang in turn.said:
+            typer.echo(f"IVR [{lang or '-'}]: {text}")
+
+    def ask(turn: SimTurn) -> CallerInput | None:
+        show(turn)
+        turn.said = []  # printed already
+        try:
+            line = input("caller> ")
+        except EOFError:
+            return None
+        return CallerInput.parse(line)
+
+    settings = get_settings()
+    token = os.environ.get("TWILIO_AUTH_TOKEN") or settings.twilio_auth_token.get_secret_value()
+    if url:
+        import httpx
+
+        if settings.twilio_validate and not token:
+            typer.echo("error: set TWILIO_AUTH_TOKEN to the server's token so requests can be signed", err=True)
+            raise typer.Exit(code=1)
+        with httpx.Client(base_url=url.rstrip("/"), timeout=30) as client:
+            sim = CallSimulator(client, public_url or url, token, caller=caller, agent_answers=agent_answers)
+            call = sim.run(ask if interactive else inputs, on_turn=show if interactive else None)
+    else:
+        from starlette.testclient import TestClient
+
+        from callscope.ivr.routes import create_ivr_app
+
+        update: dict[str, object] = {}
+        if not token:
+            import secrets
+
+            from pydantic import SecretStr
+
+            token = secrets.token_hex(16)
+            update["twilio_auth_token"] = SecretStr(token)
+        if kb is not None:
+            update["kb_path"] = kb
+        public = public_url or "https://ivr.callscope.local"
+        update["public_base_url"] = None
+        local = settings.model_copy(update=update)
+        with TestClient(create_ivr_app(local), base_url=public) as client:
+            sim = CallSimulator(client, public, token, caller=caller, agent_answers=agent_answers)
+            call = sim.run(ask if interactive else inputs, on_turn=show if interactive else None)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "call_sid": call.call_sid,
+                    "outcome": call.outcome,
+                    "turns": [
+                        {
+                            "url": t.url,
+                            "said": [s for s, _ in t.said],
+                            "answer": t.answer.describe() if t.answer else None,
+                        }
+                        for t in call.turns
+                    ],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    elif not interactive:
+        typer.echo(call.transcript())
+    else:
+        typer.echo(f"-- {call.outcome}")
+    if call.outcome.startswith("http_"):
+        raise typer.Exit(code=1)
+
+
+@ivr_app.command("check-kb")
+def check_kb_command(path: Path = typer.Argument(..., help="Knowledge-base file (.yaml/.yml/.json).")) -> None:
+    """Validate a knowledge-base file and list its entries."""
+    from callscope.ivr.actions import default_actions
+    from callscope.ivr.kb import load_knowledge_base
+
+    kb = load_knowledge_base(path, known_actions=set(default_actions()))
+    for entry in kb.entries:
+        langs = ", ".join(f"{lang}:{len(qs)}" for lang, qs in entry.questions.items())
+        extra = f" action={entry.action}" if entry.action else ""
+        typer.echo(f"{entry.id}: questions {langs}{extra}{'' if entry.self_service else ' (agent)'}")
+    typer.echo(f"{len(kb)} entries OK")
+
+
+@ivr_app.command("metrics")
+def metrics_command(
+    days: float = typer.Option(None, "--days", help="Only calls from the last N days."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """IVR metrics: containment, transfers, FCR, deflection, CSAT/NPS, unanswered questions."""
+    from callscope.db import transaction, utcnow
+    from callscope.ivr.deps import session_factory_for
+    from callscope.ivr.metrics import compute_ivr_metrics
+    from callscope.settings import get_settings
+
+    since = utcnow() - timedelta(days=days) if days else None
+    with transaction(session_factory_for(get_settings())) as session:
+        m = compute_ivr_metrics(session, since)
+    if as_json:
+        typer.echo(json.dumps(m.to_dict(), ensure_ascii=False, indent=2, default=str))
+        return
+    pct = lambda v: "-" if v is None else f"{100 * v:.1f}%"
+    typer.echo(
+        f"calls {m.calls}  contained {m.contained} ({pct(m.containment_rate)})  transferred {m.transferred} ({pct(m.transfer_rate)})  early abandons {m.early_abandons}"
+    )
+    typer.echo(
+        f"transfer reasons: {m.transfer_reasons or '-'}  connected {m.transfers_connected}  abandoned {m.transfers_abandoned}  priority {m.priority_transfers}"
+    )
+    typer.echo(
+        f"FCR {pct(m.first_contact_resolution)}  deflection {pct(m.self_service_deflection)}  CSAT {m.csat_avg or '-'} (n={m.csat_responses})  NPS {m.nps if m.nps is not None else '-'} (n={m.nps_responses})"
+    )
+    typer.echo(f"time in IVR: mean {m.avg_time_in_ivr_s or '-'} s, median {m.median_time_in_ivr_s or '-'} s")
+    for lang, seg in m.per_language.items():
+        typer.echo(
+            f"  [{lang}] calls {seg.calls} containment {pct(seg.containment_rate)} transfers {pct(seg.transfer_rate)}"
+        )
+    for intent, seg in m.per_intent.items():
+        typer.echo(
+            f"  <{intent}> calls {seg.calls} containment {pct(seg.containment_rate)} transfers {pct(seg.transfer_rate)}"
+        )
+    if m.unanswered:
+        typer.echo("unanswered questions:")
+        for q in m.unanswered[:20]:
+            typer.echo(f"  ({q.language}) {q.text}")
+
+
+@ivr_app.command("recordings")
+def recordings_command(
+    retry: bool = typer.Option(False, "--retry", help="Retry failed (and stuck pending) downloads now."),
+    sid: str = typer.Option(None, "--sid", help="Only this RecordingSid."),
+) -> None:
+    """List recording downloads and their status; --retry downloads the failed ones again."""
+    from sqlalchemy import select
+
+    from callscope.db import transaction
+    from callscope.ivr.deps import (
+        recording_fetcher_for,
+        recording_sink_for,
+        session_factory_for,
+    )
+    from callscope.ivr.recording import retry_failed
+    from callscope.ivr.tables import IvrRecordingRow
+    from callscope.settings import get_settings
+
+    settings = get_settings()
+    factory = session_factory_for(settings)
+    if retry:
+        rows = retry_failed(factory, recording_fetcher_for(settings), recording_sink_for(settings), sid)
+        failed = [r for r in rows if r.status != "done"]
+        for r in rows:
+            typer.echo(f"{r.recording_sid} {r.status} {r.error or r.recording_id or ''}")
+        if failed:
+            raise typer.Exit(code=1)
+        return
+    with transaction(factory) as session:
+        query = select(IvrRecordingRow).order_by(IvrRecordingRow.created_at.desc())
+        if sid:
+            query = query.where(IvrRecordingRow.recording_sid == sid)
+        for r in session.scalars(query.limit(200)):
+            typer.echo(
+                f"{r.recording_sid} call={r.call_sid} {r.status} attempts={r.attempts} {r.error or r.recording_id or ''}"
+            )

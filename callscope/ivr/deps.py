@@ -1,0 +1,312 @@
+"""FastAPI dependencies of the IVR routes (each one can be overridden in tests or by the API).
+
+Heavy objects (engine, knowledge base, matcher, sentiment model) are built once per
+process and per configuration by the plain ``*_for`` builders, so a Gather turn only
+pays for its own work. The dependencies are ``async def`` wrappers around them: cheap
+lookups that FastAPI runs on the event loop instead of handing each one to a thread.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import threading
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from callscope.errors import WebhookSignatureError
+from callscope.ivr.actions import IvrAction, default_actions
+from callscope.ivr.flow import IvrFlow, IvrOptions
+from callscope.ivr.frustration import (
+    FrustrationDetector,
+    SentimentFn,
+    text_sentiment_fn,
+)
+from callscope.ivr.kb import BUNDLED_KB, KnowledgeBaseSource
+from callscope.ivr.matcher import IntentMatcher
+from callscope.ivr.recording import FileRecordingSink, RecordingFetcher, RecordingSink
+from callscope.ivr.security import public_url, verify_signature
+from callscope.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_factories: dict[str, sessionmaker[Session]] = {}
+_kb_sources: dict[tuple[str, tuple[str, ...]], KnowledgeBaseSource] = {}
+_matchers: dict[int, IntentMatcher] = {}
+_actions: dict[str, dict[str, IvrAction]] = {}
+_warned_no_validation = False
+
+
+async def get_ivr_settings(request: Request) -> Settings:
+    """The settings: ``app.state.ivr_settings`` when set (``create_ivr_app(settings)``),
+    else :func:`callscope.settings.get_settings`. (Setting app.state avoids a dependency
+    override, which FastAPI re-analyses on every request.)"""
+    settings = getattr(request.app.state, "ivr_settings", None)
+    return settings if settings is not None else get_settings()
+
+
+SettingsDep = Annotated[Settings, Depends(get_ivr_settings)]
+
+
+def session_factory_for(settings: Settings) -> sessionmaker[Session]:
+    """A session factory for settings' database (schema created on first use)."""
+    from callscope.db import init_schema, make_engine, session_factory
+
+    url = settings.resolved_database_url
+    factory = _factories.get(url)
+    if factory is None:
+        with _lock:
+            factory = _factories.get(url)
+            if factory is None:
+                engine = make_engine(url)
+                init_schema(engine)
+                factory = _factories[url] = session_factory(engine)
+    return factory
+
+
+async def get_session_factory(settings: SettingsDep) -> sessionmaker[Session]:
+    return session_factory_for(settings)
+
+
+SessionFactoryDep = Annotated[sessionmaker[Session], Depends(get_session_factory)]
+
+
+def kb_path(settings: Settings) -> Path:
+    """The knowledge-base file in use: CALLSCOPE_KB_PATH or the bundled demo KB."""
+    return Path(settings.kb_path) if settings.kb_path else BUNDLED_KB
+
+
+def actions_for(settings: Settings) -> dict[str, IvrAction]:
+    """The dynamic actions (order status with the demo orders, or ``settings.ivr_order_data``)."""
+    order_data = getattr(settings, "ivr_order_data", None)
+    key = str(order_data or "")
+    actions = _actions.get(key)
+    if actions is None:
+        with _lock:
+            actions = _actions.setdefault(key, default_actions(Path(order_data) if order_data else None))
+    return actions
+
+
+async def get_actions(settings: SettingsDep) -> dict[str, IvrAction]:
+    return actions_for(settings)
+
+
+ActionsDep = Annotated[dict[str, IvrAction], Depends(get_actions)]
+
+
+def kb_source_for(settings: Settings, actions: dict[str, IvrAction]) -> KnowledgeBaseSource:
+    """The knowledge base, reloaded when its file changes."""
+    key = (str(settings.kb_path or ""), tuple(sorted(actions)))
+    source = _kb_sources.get(key)
+    if source is None:
+        with _lock:
+            source = _kb_sources.get(key)
+            if source is None:
+                source = _kb_sources[key] = KnowledgeBaseSource(kb_path(settings), known_actions=set(actions))
+    return source
+
+
+async def get_kb_source(settings: SettingsDep, actions: ActionsDep) -> KnowledgeBaseSource:
+    return kb_source_for(settings, actions)
+
+
+KbSourceDep = Annotated[KnowledgeBaseSource, Depends(get_kb_source)]
+
+
+def matcher_for(kb: KnowledgeBaseSource) -> IntentMatcher:
+    """The intent matcher of the knowledge base (embeddings cached)."""
+    matcher = _matchers.get(id(kb))
+    if matcher is None:
+        with _lock:
+            matcher = _matchers.setdefault(id(kb), IntentMatcher(kb))
+    return matcher
+
+
+async def get_matcher(kb: KbSourceDep) -> IntentMatcher:
+    return matcher_for(kb)
+
+
+MatcherDep = Annotated[IntentMatcher, Depends(get_matcher)]
+
+
+@lru_cache(maxsize=1)
+def _sentiment() -> SentimentFn | None:
+    return text_sentiment_fn()
+
+
+def sentiment_fn() -> SentimentFn | None:
+    """``fn(text, language) -> [-1, 1]`` from callscope.analysis.sentiment, or None (loaded once)."""
+    return _sentiment()
+
+
+async def get_sentiment_fn() -> SentimentFn | None:
+    return sentiment_fn()
+
+
+def ivr_options_for(settings: Settings) -> IvrOptions:
+    """The IVR's behaviour from the settings.
+
+    ``ivr_survey`` (bool), ``ivr_record_from`` ("transfer": record the agent conversation;
+    "start": the whole call) and ``ivr_order_data`` (a JSON/CSV order file) are read when
+    Settings defines them; the defaults apply otherwise.
+    """
+    token = settings.twilio_auth_token.get_secret_value()
+    secret = token or settings.secret_key.get_secret_value()
+    record_from = str(getattr(settings, "ivr_record_from", "transfer") or "transfer")
+    if record_from not in ("transfer", "start"):
+        log.warning("ivr_record_from=%r is not 'transfer' or 'start'; using 'transfer'", record_from)
+        record_from = "transfer"
+    return IvrOptions(
+        company=settings.company_name,
+        agent_dial=settings.agent_dial,
+        record_calls=settings.record_calls,
+        record_from=record_from,
+        survey=bool(getattr(settings, "ivr_survey", True)),
+        public_base_url=settings.public_base_url,
+        context_secret=secret,
+        default_language=settings.languages[0]
+        if settings.languages and settings.languages[0] in ("en", "zh")
+        else "en",
+    )
+
+
+async def get_ivr_options(settings: SettingsDep) -> IvrOptions:
+    return ivr_options_for(settings)
+
+
+OptionsDep = Annotated[IvrOptions, Depends(get_ivr_options)]
+
+
+async def get_flow(
+    matcher: MatcherDep,
+    actions: ActionsDep,
+    options: OptionsDep,
+    sentiment: Annotated[SentimentFn | None, Depends(get_sentiment_fn)],
+) -> IvrFlow:
+    return IvrFlow(matcher, actions, FrustrationDetector(sentiment), options)
+
+
+FlowDep = Annotated[IvrFlow, Depends(get_flow)]
+
+
+def recording_sink_for(settings: Settings) -> RecordingSink:
+    """The standalone sink: files under <data_dir>/ivr_recordings."""
+    return FileRecordingSink(settings.data_dir / "ivr_recordings")
+
+
+async def get_recording_sink(settings: SettingsDep) -> RecordingSink:
+    """Where downloaded recordings go; the API overrides this with the real pipeline sink."""
+    return recording_sink_for(settings)
+
+
+async def get_recording_transport() -> httpx.BaseTransport | None:
+    """The httpx transport for recording downloads (tests pass httpx.MockTransport)."""
+    return None
+
+
+def recording_fetcher_for(settings: Settings, transport: httpx.BaseTransport | None = None) -> RecordingFetcher:
+    """Basic auth with the API key SID + secret, else AccountSid + auth token."""
+    if settings.twilio_api_key_sid and settings.twilio_api_key_secret.get_secret_value():
+        user, password = settings.twilio_api_key_sid, settings.twilio_api_key_secret.get_secret_value()
+    else:
+        user, password = settings.twilio_account_sid, settings.twilio_auth_token.get_secret_value()
+    return RecordingFetcher(user, password, transport=transport)
+
+
+async def get_recording_fetcher(
+    settings: SettingsDep, transport: Annotated[httpx.BaseTransport | None, Depends(get_recording_transport)]
+) -> RecordingFetcher:
+    return recording_fetcher_for(settings, transport)
+
+
+SinkDep = Annotated[RecordingSink, Depends(get_recording_sink)]
+FetcherDep = Annotated[RecordingFetcher, Depends(get_recording_fetcher)]
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """The POST form as a dict (empty on a malformed body), query parameters excluded."""
+    if request.method != "POST":
+        return {}
+    try:
+        form = await request.form()
+    except Exception as exc:  # noqa: BLE001 - any unparsable body is treated as empty (then 403)
+        log.warning("unreadable webhook body: %s", exc)
+        return {}
+    return {k: v for k, v in form.multi_items() if isinstance(v, str)}
+
+
+async def twilio_form(request: Request, settings: SettingsDep) -> dict[str, str]:
+    """The webhook's form fields, after checking X-Twilio-Signature (403 when it fails)."""
+    global _warned_no_validation
+    form = await read_form(request)
+    if not settings.twilio_validate:
+        if not _warned_no_validation:
+            log.warning(
+                "Twilio signature validation is OFF (CALLSCOPE_TWILIO_VALIDATE=false): anyone can call these webhooks"
+            )
+            _warned_no_validation = True
+        return form
+    try:
+        verify_signature(
+            public_url(request, settings.public_base_url),
+            form,
+            request.headers.get("x-twilio-signature", ""),
+            settings.twilio_auth_token.get_secret_value(),
+            settings_header=request.headers.get("x-twilio-webhooks-signature-settings"),
+        )
+    except WebhookSignatureError as exc:
+        log.warning("rejected webhook %s: %s", request.url.path, exc)
+        raise HTTPException(status_code=403, detail="invalid Twilio signature") from None
+    return form
+
+
+TwilioForm = Annotated[dict[str, str], Depends(twilio_form)]
+
+
+async def require_operator(request: Request, settings: SettingsDep) -> None:
+    """Operator-only endpoints (recording retry): ``Authorization: Bearer <CALLSCOPE_SECRET_KEY>``,
+    or any request from this machine when no secret key is set. The API overrides this."""
+    secret = settings.secret_key.get_secret_value()
+    auth = request.headers.get("authorization", "")
+    if secret:
+        if auth == f"Bearer {secret}":
+            return
+        raise HTTPException(
+            status_code=401, detail="operator token required (Authorization: Bearer <CALLSCOPE_SECRET_KEY>)"
+        )
+    host = request.client.host if request.client else ""
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return
+    except ValueError:
+        if host in ("testclient", "localhost"):
+            return
+    raise HTTPException(status_code=403, detail="set CALLSCOPE_SECRET_KEY to use this endpoint remotely")
+
+
+def db_session(factory: SessionFactoryDep) -> Iterator[Session]:
+    session = factory()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def reset_caches() -> None:
+    """Forget cached engines, knowledge bases and matchers (tests)."""
+    with _lock:
+        for factory in _factories.values():
+            bind = factory.kw.get("bind")
+            if bind is not None:
+                bind.dispose()
+        _factories.clear()
+        _kb_sources.clear()
+        _matchers.clear()
+        _actions.clear()

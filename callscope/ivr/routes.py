@@ -1,0 +1,415 @@
+"""The IVR webhooks (``/ivr/...``) and ``create_ivr_app`` for running the IVR on its own.
+
+Twilio posts to:
+
+* ``POST /ivr/voice``            incoming call (the phone number's voice webhook)
+* ``POST /ivr/gather``           every Gather action / no-input redirect (``step``, ``lang``, ``t``)
+* ``POST /ivr/dial-status``      after the agent leg (<Dial>/<Enqueue> action)
+* ``POST /ivr/status``           call status callback (set it on the phone number)
+* ``POST /ivr/recording-status`` recording status callback
+* ``GET|POST /ivr/whisper``      played to the agent before bridging (context)
+
+and agents / operators use ``GET /ivr/context/{CallSid}`` (signed link), ``GET
+/ivr/kb/status`` and ``POST /ivr/recordings/{RecordingSid}/retry``.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import (
+    APIRouter,
+    BackgroundTasks,
+    Depends,
+    FastAPI,
+    HTTPException,
+    Query,
+    Request,
+)
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import insert
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.attributes import flag_modified
+from twilio.twiml.voice_response import VoiceResponse
+
+from callscope.db import transaction, utcnow
+from callscope.ivr import deps, twiml
+from callscope.ivr.context import build_context, check_context_token
+from callscope.ivr.flow import LANGUAGES, Turn
+from callscope.ivr.prompts import prompt
+from callscope.ivr.recording import download_recording, record_callback, retry_failed
+from callscope.ivr.security import public_base
+from callscope.ivr.tables import IvrCallRow, IvrEventRow, IvrRecordingRow
+from callscope.settings import Settings
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/ivr", tags=["ivr"])
+
+_CALL_SID_MAX = 64
+STEPS = ("greeting", "ask", "confirm", "more", "menu", "action", "survey_csat", "survey_nps")
+
+
+def _xml(resp: VoiceResponse | str) -> Response:
+    return Response(content=str(resp), media_type="text/xml")
+
+
+def fallback_twiml(settings: Settings, language: str = "en", base_url: str = "") -> VoiceResponse:
+    """What the caller hears when the IVR itself fails: an apology and a transfer (no DB needed)."""
+    lang = language if language in LANGUAGES else "en"
+    resp = VoiceResponse()
+    if not settings.agent_dial.strip():
+        twiml.say(resp, prompt(lang, "agents_busy"), lang, twiml.VoiceOptions())
+        resp.hangup()
+        return resp
+    twiml.say(resp, prompt(lang, "transfer_error"), lang, twiml.VoiceOptions())
+    twiml.transfer(
+        resp,
+        twiml.TransferTarget.parse(settings.agent_dial),
+        action=base_url.rstrip("/") + "/ivr/dial-status?lang=" + lang,
+        headers={"Reason": "error", "Language": lang},
+        whisper_url=None,
+        priority=False,
+        record_callback=None,
+    )
+    return resp
+
+
+def _call_sid(form: dict[str, str]) -> str | None:
+    sid = (form.get("CallSid") or "").strip()
+    return sid[:_CALL_SID_MAX] if sid else None
+
+
+def _load_or_create(
+    session: Session, form: dict[str, str], sid: str, *, language: str | None = None, step: str = "ask"
+) -> tuple[IvrCallRow, bool]:
+    call = session.get(IvrCallRow, sid)
+    if call is not None:
+        if call.data is None:
+            call.data = {}
+        return call, False
+    now = utcnow()
+    call = IvrCallRow(
+        call_sid=sid,
+        from_number=(form.get("From") or form.get("Caller") or "")[:64],
+        to_number=(form.get("To") or form.get("Called") or "")[:64],
+        language=language if language in LANGUAGES else None,
+        step=step,
+        turn=0,
+        failures=0,
+        status="active",
+        transferred=False,
+        priority=False,
+        frustrated=False,
+        record_opt_out=False,
+        started_at=now,
+        updated_at=now,
+        data={},
+    )
+    session.add(call)
+    return call, True
+
+
+def _save(session: Session, turn: Turn, resp: VoiceResponse | None) -> None:
+    call = turn.call
+    call.updated_at = utcnow()
+    if resp is not None:
+        call.last_twiml = str(resp)
+    flag_modified(call, "data")
+    if turn.events:
+        now = utcnow()
+        rows = [
+            {
+                "call_sid": call.call_sid,
+                "at": now,
+                "kind": kind,
+                "step": data.get("step") if isinstance(data.get("step"), str) else call.step,
+                "data": data,
+            }
+            for kind, data in turn.events
+        ]
+        session.execute(insert(IvrEventRow), rows)  # one executemany, no primary keys fetched back
+
+
+def _remembered_language(session: Session, from_number: str, call_sid: str) -> str | None:
+    if not from_number:
+        return None
+    from sqlalchemy import select
+
+    row = session.execute(
+        select(IvrCallRow.language)
+        .where(IvrCallRow.from_number == from_number, IvrCallRow.call_sid != call_sid, IvrCallRow.language.is_not(None))
+        .order_by(IvrCallRow.started_at.desc())
+        .limit(1)
+    ).first()
+    return row[0] if row else None
+
+
+def _handle(
+    request: Request,
+    settings: Settings,
+    factory: sessionmaker[Session],
+    form: dict[str, str],
+    work: Any,
+    *,
+    language: str | None = None,
+    step: str = "ask",
+) -> Response:
+    """Run ``work(session, turn) -> VoiceResponse`` on the call's state; any failure transfers."""
+    sid = _call_sid(form)
+    if sid is None:
+        log.warning("webhook %s without CallSid; transferring", request.url.path)
+        return _xml(fallback_twiml(settings, language or "en", public_base(request, settings.public_base_url)))
+    try:
+        with transaction(factory) as session:
+            call, created = _load_or_create(session, form, sid, language=language, step=step)
+            turn = Turn(call=call, form=form, base_url=public_base(request, settings.public_base_url))
+            if created and request.url.path.endswith("/gather"):
+                turn.event("state_recovered", step=step)
+            resp = work(session, turn)
+            _save(session, turn, resp if isinstance(resp, VoiceResponse) else None)
+        return _xml(resp) if isinstance(resp, VoiceResponse) else resp
+    except Exception:
+        log.exception("IVR webhook %s failed for call %s; transferring the caller", request.url.path, sid)
+        try:
+            with transaction(factory) as session:
+                session.add(
+                    IvrEventRow(call_sid=sid, at=utcnow(), kind="error", step=step, data={"path": request.url.path})
+                )
+                call = session.get(IvrCallRow, sid)
+                if call is not None and not call.transferred:
+                    call.transferred, call.transfer_reason, call.outcome = True, "error", "transferred"
+                    call.transferred_at = utcnow()
+        except Exception:
+            log.exception("could not record the error of call %s", sid)
+        return _xml(fallback_twiml(settings, language or "en", public_base(request, settings.public_base_url)))
+
+
+SettingsDep = deps.SettingsDep
+FactoryDep = deps.SessionFactoryDep
+
+
+@router.post("/voice")
+def incoming_call(
+    request: Request, form: deps.TwilioForm, settings: SettingsDep, factory: FactoryDep, flow: deps.FlowDep
+) -> Response:
+    """An incoming call: greeting, language choice, recording notice."""
+
+    def work(session: Session, turn: Turn) -> VoiceResponse | Response:
+        call = turn.call
+        if call.turn > 0 and call.last_twiml:  # Twilio retried the incoming webhook
+            turn.event("replayed", path="voice")
+            return _xml(call.last_twiml)
+        call.turn = 1
+        return flow.incoming(turn, _remembered_language(session, call.from_number, call.call_sid))
+
+    return _handle(request, settings, factory, form, work, step="greeting")
+
+
+@router.post("/gather")
+def gather_result(
+    request: Request,
+    form: deps.TwilioForm,
+    settings: SettingsDep,
+    factory: FactoryDep,
+    flow: deps.FlowDep,
+    step: Annotated[str, Query(max_length=32)] = "ask",
+    lang: Annotated[str | None, Query(max_length=8)] = None,
+    t: Annotated[str | None, Query(max_length=12)] = None,
+    noinput: Annotated[str | None, Query(max_length=4)] = None,
+) -> Response:
+    """A Gather result (speech or keys) or the no-input redirect of a Gather."""
+    step = step if step in STEPS else "ask"
+    lang = lang if lang in LANGUAGES else None
+    turn_no = int(t) if t and t.isdigit() else None
+
+    def work(session: Session, turn: Turn) -> VoiceResponse | Response:
+        call = turn.call
+        if turn_no is not None and turn_no < call.turn and call.last_twiml:
+            turn.event("replayed", path="gather", t=turn_no)
+            return _xml(call.last_twiml)
+        if call.language is None and lang:
+            call.language = lang
+        call.turn = max(call.turn, turn_no or 0) + 1
+        if (call.transferred and not step.startswith("survey")) or call.step == "ended":
+            # a late Gather after a transfer/hang-up: say nothing new
+            return VoiceResponse()
+        return flow.handle(turn, step, noinput=bool(noinput))
+
+    return _handle(request, settings, factory, form, work, language=lang, step=step)
+
+
+@router.post("/dial-status")
+def dial_status(
+    request: Request,
+    form: deps.TwilioForm,
+    settings: SettingsDep,
+    factory: FactoryDep,
+    flow: deps.FlowDep,
+    lang: Annotated[str | None, Query(max_length=8)] = None,
+) -> Response:
+    """After the agent leg ended or failed."""
+
+    def work(session: Session, turn: Turn) -> VoiceResponse | Response:
+        result = {k: v for k, v in form.items() if k in ("DialCallStatus", "QueueResult", "DialCallSid")}
+        if turn.data.get("dial_form") == result and turn.call.last_twiml:  # a replayed callback
+            turn.event("replayed", path="dial-status")
+            return _xml(turn.call.last_twiml)
+        turn.data["dial_form"] = result
+        turn.call.turn += 1
+        return flow.dial_done(turn)
+
+    return _handle(request, settings, factory, form, work, language=lang, step="dial")
+
+
+@router.post("/status")
+def call_status(
+    request: Request, form: deps.TwilioForm, settings: SettingsDep, factory: FactoryDep, flow: deps.FlowDep
+) -> Response:
+    """Call status callback (completed, busy, no-answer, ...)."""
+    sid = _call_sid(form)
+    if sid is None:
+        return Response(status_code=204)
+    try:
+        with transaction(factory) as session:
+            call, _ = _load_or_create(session, form, sid, step="ended")
+            turn = Turn(call=call, form=form, base_url="")
+            flow.call_status(turn)
+            _save(session, turn, None)
+    except Exception:
+        log.exception("call status callback failed for %s", sid)
+    return Response(status_code=204)
+
+
+@router.post("/recording-status")
+def recording_status(
+    form: deps.TwilioForm,
+    background: BackgroundTasks,
+    factory: FactoryDep,
+    fetcher: deps.FetcherDep,
+    sink: deps.SinkDep,
+) -> Response:
+    """Recording status callback: stored by RecordingSid, downloaded after the response."""
+    try:
+        with transaction(factory) as session:
+            row, download = record_callback(session, form)
+            sid = row.recording_sid if row is not None else None
+    except Exception:
+        log.exception("recording callback could not be stored")
+        return Response(status_code=500)  # Twilio retries on 5xx
+    if sid and download:
+        background.add_task(download_recording, factory, sid, fetcher, sink)
+    return Response(status_code=204)
+
+
+@router.api_route("/whisper", methods=["GET", "POST"])
+def whisper(
+    request: Request, form: deps.TwilioForm, factory: FactoryDep, CallSid: Annotated[str, Query(max_length=64)] = ""
+) -> Response:
+    """Played to the agent when they answer, before the caller is connected."""
+    resp = VoiceResponse()
+    try:
+        with transaction(factory) as session:
+            call = session.get(IvrCallRow, CallSid) if CallSid else None
+            text = build_context(call).summary() if call is not None else "Caller from the IVR."
+    except Exception:
+        log.exception("whisper context failed for %s", CallSid)
+        text = "Caller from the IVR."
+    twiml.say(resp, text, "en", twiml.VoiceOptions())
+    return _xml(resp)
+
+
+@router.get("/context/{call_sid}")
+def transfer_context(
+    call_sid: str,
+    request: Request,
+    settings: SettingsDep,
+    factory: FactoryDep,
+    options: deps.OptionsDep,
+    token: str = "",
+) -> JSONResponse:
+    """The transfer context of a call (language, intent, what the caller said, failures, why)."""
+    allowed = not settings.twilio_validate or check_context_token(options.context_secret, call_sid, token)
+    if not allowed:
+        raise HTTPException(status_code=403, detail="invalid or missing context token")
+    with transaction(factory) as session:
+        call = session.get(IvrCallRow, call_sid[:_CALL_SID_MAX])
+        if call is None:
+            raise HTTPException(status_code=404, detail=f"no IVR call {call_sid}")
+        context = build_context(call).to_dict()
+        context.update({"outcome": call.outcome, "csat": call.csat, "nps": call.nps, "transferred": call.transferred})
+    return JSONResponse(context)
+
+
+@router.get("/kb/status")
+def kb_status(kb: deps.KbSourceDep) -> dict[str, Any]:
+    """The knowledge base in service: file, version, entry count, last reload error."""
+    current = kb.current()
+    return {
+        "path": str(kb.path),
+        "version": kb.version,
+        "entries": len(current),
+        "ids": current.ids,
+        "error": kb.last_error,
+    }
+
+
+@router.post("/recordings/{recording_sid}/retry", dependencies=[Depends(deps.require_operator)])
+def retry_recording(
+    recording_sid: str, factory: FactoryDep, fetcher: deps.FetcherDep, sink: deps.SinkDep
+) -> dict[str, Any]:
+    """Retry a failed recording download now."""
+    with transaction(factory) as session:
+        if session.get(IvrRecordingRow, recording_sid) is None:
+            raise HTTPException(status_code=404, detail=f"no recording {recording_sid}")
+    rows = retry_failed(factory, fetcher, sink, recording_sid)
+    row = rows[0] if rows else None
+    return {
+        "recording_sid": recording_sid,
+        "status": row.status if row else None,
+        "error": row.error if row else None,
+        "recording_id": row.recording_id if row else None,
+    }
+
+
+def create_ivr_app(settings: Settings | None = None, *, warm: bool = True) -> FastAPI:
+    """A FastAPI app serving only the IVR (``uvicorn`` it, or use ``callscope serve``).
+
+    Args:
+        settings: the settings to use (default: from the environment).
+        warm: load the encoder and embed the knowledge base at start-up, so the first
+            caller does not wait.
+    """
+    from callscope.settings import get_settings
+
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+        if warm:
+            warm_up(settings)
+        yield
+
+    app = FastAPI(title="callscope IVR", lifespan=lifespan)
+    app.include_router(router)
+    app.state.ivr_settings = settings
+    if not settings.twilio_validate:
+        log.warning("Twilio signature validation is OFF (CALLSCOPE_TWILIO_VALIDATE=false)")
+    return app
+
+
+def warm_up(settings: Settings) -> None:
+    """Build the IVR's cached objects (DB, knowledge base, encoder) ahead of the first call."""
+    actions = deps.actions_for(settings)
+    deps.session_factory_for(settings)
+    deps.matcher_for(deps.kb_source_for(settings, actions)).warm()
+    sentiment = deps.sentiment_fn()
+    if sentiment is not None:  # first calls load lexicons/segmenters (seconds)
+        for text, language in (("where is my order", "en"), ("我的订单在哪里", "zh")):
+            try:
+                sentiment(text, language)
+            except Exception as exc:  # noqa: BLE001 - optional model
+                log.warning("text sentiment failed at start-up (%s); frustration uses phrases only", exc)
+                break

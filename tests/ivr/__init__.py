@@ -1,0 +1,1 @@
+"""IVR tests (a package so helper imports and test names stay unambiguous)."""

@@ -1,0 +1,92 @@
+"""IVR fixtures: an in-process IVR app on a temporary DB and KB, and a signed call simulator."""
+
+from __future__ import annotations
+
+import shutil
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from callscope.ivr import deps
+from callscope.ivr.kb import BUNDLED_KB
+from callscope.ivr.routes import create_ivr_app
+from callscope.ivr.simulator import CallerInput, CallSimulator, SimulatedCall
+
+TOKEN = "test-auth-token-0123456789abcdef"
+PUBLIC = "https://ivr.example.com"
+
+
+@pytest.fixture(scope="session")
+def encoder():
+    """The real multilingual encoder, loaded once for the whole test session."""
+    from callscope.analysis.embeddings import load_encoder
+
+    return load_encoder("use-multilingual", 1)
+
+
+@pytest.fixture
+def kb_file(tmp_path: Path) -> Path:
+    """A writable copy of the bundled demo knowledge base."""
+    path = tmp_path / "kb.yaml"
+    shutil.copyfile(BUNDLED_KB, path)
+    return path
+
+
+@pytest.fixture
+def ivr_settings(tmp_path: Path, kb_file: Path, monkeypatch: pytest.MonkeyPatch, encoder):
+    from callscope.settings import Settings, get_settings
+
+    monkeypatch.setenv("CALLSCOPE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", TOKEN)
+    monkeypatch.delenv("CALLSCOPE_PUBLIC_BASE_URL", raising=False)
+    monkeypatch.setenv("CALLSCOPE_KB_PATH", str(kb_file))
+    get_settings.cache_clear()
+    settings = Settings()
+    yield settings
+    get_settings.cache_clear()
+    deps.reset_caches()
+
+
+async def no_sentiment():
+    return None
+
+
+def make_client(settings, **overrides) -> TestClient:
+    app = create_ivr_app(settings.model_copy(update=overrides) if overrides else settings, warm=False)
+    app.dependency_overrides[deps.get_sentiment_fn] = no_sentiment
+    return TestClient(app, base_url=PUBLIC)
+
+
+@pytest.fixture
+def client(ivr_settings) -> Iterator[TestClient]:
+    with make_client(ivr_settings) as c:
+        yield c
+
+
+@pytest.fixture
+def simulate(client) -> Callable[..., SimulatedCall]:
+    """simulate(["press 1", "where is my order", ...], caller=..., agent_answers=...)."""
+
+    def run(script: list[str], **kwargs) -> SimulatedCall:
+        sim = CallSimulator(client, PUBLIC, TOKEN, **kwargs)
+        return sim.run([CallerInput.parse(s) for s in script])
+
+    return run
+
+
+@pytest.fixture
+def db(client, ivr_settings):
+    """A session on the IVR's database (same one the app uses)."""
+    factory = deps.session_factory_for(ivr_settings)
+    session = factory()
+    yield session
+    session.close()
+
+
+def last_twiml(call: SimulatedCall) -> ET.Element:
+    root = call.turns[-1].root
+    assert root is not None and root.tag == "Response"
+    return root
