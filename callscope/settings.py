@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     record_calls: bool = True
     company_name: str = "Brightwave"
     ivr_order_data: Path | None = None  # order-status data source (JSON/CSV); default: bundled demo
-    ivr_survey: bool = False  # offer the post-call CSAT/NPS survey
+    ivr_survey: bool = True  # offer the post-call CSAT/NPS survey (CALLSCOPE_IVR_SURVEY=false to skip)
     ivr_record_from: Literal["transfer", "start"] = "transfer"  # record the agent leg, or the whole call
 
     # --- API

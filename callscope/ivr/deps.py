@@ -85,7 +85,7 @@ def kb_path(settings: Settings) -> Path:
 
 def actions_for(settings: Settings) -> dict[str, IvrAction]:
     """The dynamic actions (order status with the demo orders, or ``settings.ivr_order_data``)."""
-    order_data = getattr(settings, "ivr_order_data", None)
+    order_data = settings.ivr_order_data
     key = str(order_data or "")
     actions = _actions.get(key)
     if actions is None:
@@ -159,7 +159,7 @@ def ivr_options_for(settings: Settings) -> IvrOptions:
     """
     token = settings.twilio_auth_token.get_secret_value()
     secret = token or settings.secret_key.get_secret_value()
-    record_from = str(getattr(settings, "ivr_record_from", "transfer") or "transfer")
+    record_from = settings.ivr_record_from
     if record_from not in ("transfer", "start"):
         log.warning("ivr_record_from=%r is not 'transfer' or 'start'; using 'transfer'", record_from)
         record_from = "transfer"
@@ -168,7 +168,7 @@ def ivr_options_for(settings: Settings) -> IvrOptions:
         agent_dial=settings.agent_dial,
         record_calls=settings.record_calls,
         record_from=record_from,
-        survey=bool(getattr(settings, "ivr_survey", True)),
+        survey=settings.ivr_survey,
         public_base_url=settings.public_base_url,
         context_secret=secret,
         default_language=settings.languages[0]
