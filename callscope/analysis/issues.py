@@ -1,0 +1,1043 @@
+"""Common-issue mining: group the questions callers keep asking, across calls and texts.
+
+Method (no preset number of issues):
+
+1. **Embed** every question with the bundled multilingual sentence encoders
+   (``use-multilingual`` and ``e5-small`` by default). Each encoder's vectors are
+   centred *per language* (the mean of the English items is subtracted from the
+   English items, the Mandarin mean from the Mandarin items): that removes the
+   "this is Chinese" direction, so an English and a Mandarin question about the same
+   thing land next to each other. The centred views are concatenated.
+2. **Graph**: a k-nearest-neighbour graph (edge weight = cosine², negatives dropped),
+   built block by block so memory stays O(n·k).
+3. **Communities**: Louvain modularity on that graph. Its resolution sets how fine
+   the issues are; it is chosen *without labels* by cross-encoder agreement: for each
+   resolution on a grid, each encoder's own graph is clustered and the partitions are
+   compared (adjusted Rand index). Granularity that both encoders support agrees;
+   the smallest resolution whose agreement is within ``agreement_tolerance`` of the
+   best is taken (parsimony, like the one-standard-error rule).
+   Sets under ``small_set_items`` (a small centre's few dozen calls) are clustered by
+   average linkage instead, cut where a group stops being more alike than chance
+   (background mean + 1.5 sd of all pair cosines; 1.5 was chosen on bitext).
+4. **Scale**: at most ``max_cluster_items`` items (a seeded random sample) go through
+   steps 2-3; every item is then assigned to the nearest issue centroid. An item
+   below its issue's novelty threshold (a low quantile of the members' own
+   similarities) stays *unclustered*, and an :class:`IssueModel` keeps centroids and
+   thresholds so later items are assigned incrementally; re-cluster on demand by
+   mining again.
+
+Each issue gets a readable label (its most central question), keywords (class-based
+TF-IDF over words, jieba for Mandarin, with stop-words), frequency and share, a trend
+(counts per day or week), average handle time and caller sentiment when known, and
+representative examples. Calls, chat transcripts, e-mails and survey comments are all
+:class:`IssueItem` s, so every channel is mined into the same issues.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import logging
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from callscope.errors import ConfigError, ModelError
+from callscope.language import detect_text_language, to_simplified
+from callscope.models import Issue, Role
+from callscope.progress import Hook, no_progress
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "IssueItem",
+    "IssueOptions",
+    "MinedIssue",
+    "IssueModel",
+    "IssueMiningResult",
+    "embed_items",
+    "cluster_embeddings",
+    "mine_issues",
+    "assign_items",
+    "extract_keywords",
+    "load_text_items",
+    "CallRecord",
+    "load_call_record",
+    "call_record_from_dict",
+]
+
+Encoder = Callable[[Sequence[str]], np.ndarray]
+
+
+# ----------------------------------------------------------------------------- types
+
+
+@dataclass(frozen=True, slots=True)
+class IssueItem:
+    """One question to mine: a call's reason, a chat, an e-mail or a survey comment."""
+
+    id: str  # call stem, recording id or text row id
+    text: str
+    language: str | None = None  # "en"/"zh"; detected when None
+    channel: str = "call"  # call, chat, email, survey, ivr
+    timestamp: datetime | None = None
+    handle_time_s: float | None = None
+    sentiment: float | None = None  # caller sentiment, -1..+1
+
+
+@dataclass(frozen=True, slots=True)
+class IssueOptions:
+    """Knobs of issue mining; the defaults need no tuning per data set."""
+
+    encoders: tuple[str, ...] = ("use-multilingual", "e5-small")
+    neighbours: int = 20  # k of the kNN graph (fewer for small sets: about sqrt(n))
+    resolutions: tuple[float, ...] = (1.0, 1.4, 2.0, 2.8, 4.0, 5.7, 8.0, 11.0, 16.0, 23.0, 32.0)
+    resolution: float | None = None  # fix the Louvain resolution instead of choosing it
+    agreement_tolerance: float = 0.03  # relative: pick the smallest resolution within 3% of the best
+    selection_items: int = 2000  # items used to choose the resolution (sample)
+    max_cluster_items: int = 4000  # items clustered directly; the rest are assigned
+    small_set_items: int = 200  # below this, average linkage with a background-similarity cut
+    small_set_z: float = 1.5  # cut: background mean + z * sd of all pair cosines (chosen on bitext)
+    min_issue_size: int = 2  # smaller groups are reported as unclustered
+    novelty_quantile: float = 0.02  # below this quantile of members' similarity = novel
+    keywords: int = 6
+    examples: int = 3
+    trend: str = "auto"  # "day", "week" or "auto" (day when the span is <= 45 days)
+    seed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class MinedIssue:
+    """An issue with the statistics QA teams and FAQ writers use."""
+
+    issue: Issue  # id, label, keywords, members, examples (quotes), share
+    labels: dict[str, str] = field(default_factory=dict)  # the label per language
+    frequency: int = 0
+    trend: tuple[tuple[str, int], ...] = ()  # (day "2024-05-01" or ISO week "2024-W18", count)
+    avg_handle_time_s: float | None = None
+    avg_sentiment: float | None = None
+    languages: dict[str, int] = field(default_factory=dict)
+    channels: dict[str, int] = field(default_factory=dict)
+    example_ids: tuple[str, ...] = ()  # members closest to the centre, most central first
+
+    @property
+    def id(self) -> str:
+        return self.issue.id
+
+    @property
+    def label(self) -> str:
+        return self.issue.label
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.issue.id,
+            "label": self.issue.label,
+            "labels": dict(self.labels),
+            "keywords": list(self.issue.keywords),
+            "frequency": self.frequency,
+            "share": round(self.issue.share, 4),
+            "members": list(self.issue.members),
+            "examples": list(self.issue.examples),
+            "example_ids": list(self.example_ids),
+            "trend": [{"period": p, "count": c} for p, c in self.trend],
+            "avg_handle_time_s": None if self.avg_handle_time_s is None else round(self.avg_handle_time_s, 1),
+            "avg_sentiment": None if self.avg_sentiment is None else round(self.avg_sentiment, 3),
+            "languages": dict(self.languages),
+            "channels": dict(self.channels),
+        }
+
+
+@dataclass(slots=True)
+class IssueModel:
+    """What incremental assignment needs: per-issue centroids and novelty thresholds.
+
+    ``language_means`` holds, per encoder, the mean vector of each language seen when
+    mining (used to centre new items the same way).
+    """
+
+    issue_ids: list[str]
+    labels: list[str]
+    centroids: np.ndarray  # (issues, dim), L2-normalised, in the joint space
+    thresholds: np.ndarray  # (issues,) cosine below which an item is novel
+    encoders: tuple[str, ...]
+    language_means: dict[str, dict[str, np.ndarray]]
+
+    def save(self, path: Path) -> None:
+        """Write the model to ``path`` (``.npz``)."""
+        arrays: dict[str, np.ndarray] = {"centroids": self.centroids, "thresholds": self.thresholds}
+        for enc, means in self.language_means.items():
+            for lang, vec in means.items():
+                arrays[f"mean::{enc}::{lang}"] = vec
+        meta = {"issue_ids": self.issue_ids, "labels": self.labels, "encoders": list(self.encoders)}
+        arrays["meta"] = np.frombuffer(json.dumps(meta, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
+        np.savez_compressed(Path(path), **arrays)
+
+    @classmethod
+    def load(cls, path: Path) -> IssueModel:
+        """Read a model written by :meth:`save`.
+
+        Raises:
+            ConfigError: the file is missing or not an issue model.
+        """
+        try:
+            with np.load(Path(path)) as data:
+                meta = json.loads(bytes(data["meta"]).decode("utf-8"))
+                means: dict[str, dict[str, np.ndarray]] = defaultdict(dict)
+                for key in data.files:
+                    if key.startswith("mean::"):
+                        _, enc, lang = key.split("::", 2)
+                        means[enc][lang] = data[key]
+                return cls(
+                    issue_ids=list(meta["issue_ids"]),
+                    labels=list(meta["labels"]),
+                    centroids=data["centroids"],
+                    thresholds=data["thresholds"],
+                    encoders=tuple(meta["encoders"]),
+                    language_means=dict(means),
+                )
+        except (OSError, KeyError, ValueError) as exc:
+            raise ConfigError(f"{path}: not a callscope issue model ({exc}); mine issues again to rebuild it") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class IssueMiningResult:
+    """Issues (most frequent first), the items left unclustered, and the model."""
+
+    issues: tuple[MinedIssue, ...]
+    unclustered: tuple[str, ...]
+    model: IssueModel
+    resolution: float
+    n_items: int
+    assignments: dict[str, str | None] = field(default_factory=dict)  # item id -> issue id
+
+    def issue_of(self, item_id: str) -> MinedIssue | None:
+        issue_id = self.assignments.get(item_id)
+        return next((i for i in self.issues if i.id == issue_id), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n_items": self.n_items,
+            "resolution": self.resolution,
+            "issues": [i.to_dict() for i in self.issues],
+            "unclustered": list(self.unclustered),
+        }
+
+
+# ------------------------------------------------------------------------- embedding
+
+
+def _l2(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
+
+
+def _languages(items: Sequence[IssueItem]) -> list[str]:
+    return [item.language or detect_text_language(item.text) for item in items]
+
+
+def _prepare_text(text: str, language: str) -> str:
+    text = " ".join(text.split())
+    return to_simplified(text) if language == "zh" else text
+
+
+def _encode(name: str, texts: Sequence[str], encoders: Mapping[str, Encoder] | None, batch: int = 512) -> np.ndarray:
+    if encoders is not None and name in encoders:
+        fn = encoders[name]
+    else:
+        from callscope.analysis.embeddings import load_encoder
+
+        fn = load_encoder(name).encode
+    parts = [np.asarray(fn(list(texts[i : i + batch])), dtype=np.float32) for i in range(0, len(texts), batch)]
+    out = np.concatenate(parts) if parts else np.zeros((0, 1), np.float32)
+    if len(out) != len(texts) or not np.isfinite(out).all():
+        raise ModelError(f"sentence encoder {name!r} returned {out.shape} vectors for {len(texts)} texts")
+    return _l2(out)
+
+
+def embed_items(
+    items: Sequence[IssueItem],
+    options: IssueOptions = IssueOptions(),
+    *,
+    encoders: Mapping[str, Encoder] | None = None,
+    hook: Hook = no_progress,
+) -> dict[str, np.ndarray]:
+    """Raw (uncentred) L2-normalised embeddings per encoder.
+
+    Args:
+        items: the questions.
+        options: ``encoders`` names the bundled encoders to use.
+        encoders: optional name -> encode function (tests, custom models).
+        hook: progress, one step per encoder.
+
+    Returns:
+        encoder name -> (len(items), dim) array.
+    """
+    languages = _languages(items)
+    texts = [_prepare_text(item.text, lang) for item, lang in zip(items, languages, strict=True)]
+    out: dict[str, np.ndarray] = {}
+    for i, name in enumerate(options.encoders):
+        hook("embed", i, len(options.encoders))
+        out[name] = _encode(name, texts, encoders)
+    hook("embed", len(options.encoders), len(options.encoders))
+    return out
+
+
+def _language_means(raw: Mapping[str, np.ndarray], languages: Sequence[str]) -> dict[str, dict[str, np.ndarray]]:
+    langs = np.asarray(languages)
+    means: dict[str, dict[str, np.ndarray]] = {}
+    for name, vectors in raw.items():
+        per: dict[str, np.ndarray] = {"*": vectors.mean(axis=0)}
+        for lang in set(languages):
+            mask = langs == lang
+            # A language with very few items gets the global mean: its own would be noise.
+            if mask.sum() >= 3:
+                per[lang] = vectors[mask].mean(axis=0)
+        means[name] = per
+    return means
+
+
+def _centre(
+    raw: Mapping[str, np.ndarray], languages: Sequence[str], means: Mapping[str, Mapping[str, np.ndarray]]
+) -> dict[str, np.ndarray]:
+    out = {}
+    langs = np.asarray(languages)
+    for name, vectors in raw.items():
+        m = means[name]
+        centred = np.array(vectors, dtype=np.float32, copy=True)
+        for lang in set(languages):
+            centred[langs == lang] -= m.get(lang, m["*"])
+        out[name] = _l2(centred)
+    return out
+
+
+def _joint(views: Mapping[str, np.ndarray]) -> np.ndarray:
+    return _l2(np.hstack([views[name] for name in sorted(views)]))
+
+
+# --------------------------------------------------------------------------- graphs
+
+
+def _knn(x: np.ndarray, k: int, block: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+    """Indices and cosines of each row's k nearest other rows, O(n·k) memory."""
+    n = len(x)
+    k = max(1, min(k, n - 1))
+    idx = np.zeros((n, k), dtype=np.int64)
+    sims = np.zeros((n, k), dtype=np.float32)
+    for start in range(0, n, block):
+        s = x[start : start + block] @ x.T
+        rows = np.arange(s.shape[0])
+        s[rows, start + rows] = -np.inf
+        part = np.argpartition(-s, k - 1, axis=1)[:, :k]
+        idx[start : start + block] = part
+        sims[start : start + block] = np.take_along_axis(s, part, axis=1)
+    return idx, sims
+
+
+def _graph(x: np.ndarray, k: int):  # type: ignore[no-untyped-def]
+    import networkx as nx
+
+    idx, sims = _knn(x, k)
+    weights = np.square(np.clip(sims, 0.0, None))
+    g = nx.Graph()
+    g.add_nodes_from(range(len(x)))
+    g.add_weighted_edges_from(
+        (i, int(j), float(w)) for i in range(len(x)) for j, w in zip(idx[i], weights[i], strict=True) if w > 1e-6
+    )
+    return g
+
+
+def _louvain(graph, resolution: float, seed: int) -> np.ndarray:  # type: ignore[no-untyped-def]
+    import networkx as nx
+
+    labels = np.zeros(graph.number_of_nodes(), dtype=np.int64)
+    if graph.number_of_edges() == 0:
+        return np.arange(graph.number_of_nodes())
+    communities = nx.community.louvain_communities(graph, weight="weight", resolution=resolution, seed=seed)
+    for c, members in enumerate(sorted(communities, key=lambda m: (-len(m), min(m)))):
+        labels[list(members)] = c
+    return labels
+
+
+def _neighbours_for(n: int, options: IssueOptions) -> int:
+    return int(max(2, min(options.neighbours, round(math.sqrt(n)))))
+
+
+def _informative(labels: np.ndarray, options: IssueOptions) -> bool:
+    """A partition worth comparing: not one big group, and most items in real groups."""
+    sizes = np.bincount(labels)
+    grouped = sizes[labels] >= options.min_issue_size
+    return len(sizes) > 1 and grouped.mean() >= 0.5
+
+
+def choose_resolution(
+    views: Mapping[str, np.ndarray], options: IssueOptions = IssueOptions()
+) -> tuple[float, dict[float, float]]:
+    """Pick the Louvain resolution by cross-encoder agreement (no labels).
+
+    Args:
+        views: per-encoder centred embeddings of the same items.
+        options: the resolution grid and tolerance.
+
+    Returns:
+        (resolution, {resolution: agreement ARI}).
+    """
+    from sklearn.metrics import adjusted_rand_score
+
+    if options.resolution is not None:
+        return options.resolution, {}
+    names = sorted(views)
+    n = len(next(iter(views.values())))
+    rng = np.random.default_rng(options.seed)
+    sample = (
+        np.sort(rng.choice(n, size=options.selection_items, replace=False))
+        if n > options.selection_items
+        else np.arange(n)
+    )
+    k = _neighbours_for(len(sample), options)
+    if len(names) >= 2:
+        graphs = [_graph(views[name][sample], k) for name in names[:2]]
+        seeds = [options.seed, options.seed]
+    else:  # one encoder: agreement between two Louvain runs (seed stability)
+        g = _graph(views[names[0]][sample], k)
+        graphs = [g, g]
+        seeds = [options.seed, options.seed + 1]
+    agreement: dict[float, float] = {}
+    for r in options.resolutions:
+        a = _louvain(graphs[0], r, seeds[0])
+        b = _louvain(graphs[1], r, seeds[1])
+        agreement[r] = (
+            float(adjusted_rand_score(a, b)) if _informative(a, options) and _informative(b, options) else 0.0
+        )
+    best = max(agreement.values())
+    chosen = min(r for r, a in agreement.items() if a >= best * (1.0 - options.agreement_tolerance))
+    log.info(
+        "issue granularity: resolution %.1f (agreement %s)", chosen, {r: round(a, 3) for r, a in agreement.items()}
+    )
+    return chosen, agreement
+
+
+def _small_set_clusters(joint: np.ndarray, options: IssueOptions) -> np.ndarray:
+    """Average linkage cut where groups stop being more similar than chance.
+
+    A kNN graph says little about a few dozen items, so small sets are clustered
+    hierarchically and merging stops at ``mean + z * sd`` of all pairwise cosines:
+    a group's members must be clearly more alike than two random questions are.
+    """
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    sims = joint @ joint.T
+    upper = sims[np.triu_indices(len(joint), 1)]
+    cut = float(upper.mean() + options.small_set_z * upper.std())
+    tree = linkage(joint.astype(np.float64), method="average", metric="cosine")
+    return fcluster(tree, t=max(1.0 - cut, 1e-6), criterion="distance").astype(np.int64) - 1
+
+
+def cluster_embeddings(
+    views: Mapping[str, np.ndarray], options: IssueOptions = IssueOptions()
+) -> tuple[np.ndarray, float]:
+    """Cluster items (rows of the centred per-encoder views) without a preset number of clusters.
+
+    Args:
+        views: encoder name -> centred, L2-normalised vectors of the same items.
+        options: clustering knobs.
+
+    Returns:
+        (labels per item, -1 = unclustered; the resolution used).
+    """
+    joint = _joint(views)
+    n = len(joint)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), 0.0
+    if n < 3:
+        return np.full(n, -1, dtype=np.int64), 0.0
+    if n < options.small_set_items:
+        labels = _small_set_clusters(joint, options)
+        resolution = 0.0
+    else:
+        resolution, _ = choose_resolution(views, options)
+        graph = _graph(joint, _neighbours_for(n, options))
+        labels = _louvain(graph, resolution, options.seed)
+    sizes = np.bincount(labels)
+    small = sizes[labels] < options.min_issue_size
+    labels = labels.copy()
+    labels[small] = -1
+    # Renumber the kept clusters 0..m-1, biggest first.
+    kept = [c for c in np.argsort(-sizes, kind="stable") if sizes[c] >= options.min_issue_size]
+    remap = {int(c): i for i, c in enumerate(kept)}
+    return np.array([remap.get(int(c), -1) for c in labels], dtype=np.int64), resolution
+
+
+# ------------------------------------------------------------------------- keywords
+
+_EN_STOP = frozenset(
+    """a about above after again against all am an and any are aren't as at be because been before being below
+    between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down during each
+    few for from further had hadn't has hasn't have haven't having he her here hers herself him himself his how
+    i i'd i'll i'm i've if in into is isn't it it's its itself just let's me more most mustn't my myself no nor
+    not of off on once only or other ought our ours ourselves out over own same shan't she should shouldn't so
+    some such than that that's the their theirs them themselves then there there's these they they'd they'll
+    they're they've this those through to too under until up very was wasn't we we'd we'll we're we've were
+    weren't what what's when when's where where's which while who who's whom why why's will with won't would
+    wouldn't you you'd you'll you're you've your yours yourself yourselves also get got really still yet
+    please thanks thank hello hi hey okay ok yes yeah um uh oh well just like know want wanted need needed
+    would like think going one two last since ago now today yesterday tomorrow much many time way thing things
+    something anything help sure right actually maybe bit lot able trying try tried tell told say said""".split()
+)
+_ZH_STOP = frozenset(
+    """的 了 吗 呢 吧 啊 呀 嗯 哦 喂 你好 您好 我 我们 你 您 你们 他 她 它 他们 是 在 有 和 就 都 也 还 又 很 太 这 那
+    这个 那个 一个 一下 一些 什么 怎么 怎么办 为什么 请问 想 想要 要 会 能 可以 可能 已经 没有 没 不 不是 现在 今天
+    昨天 明天 时候 因为 所以 但是 然后 如果 就是 还是 或者 一直 知道 问 问一下 帮 帮我 麻烦 谢谢 好的 好 对 上 下
+    里 中 到 去 来 说 给 把 被 让 从 对于 关于 之 与 及 等 啊 嘛 呐 哈 吧 个 号 多 少 几
+    不了 我家 我前 前几天 上周""".split()
+)
+_WORD_EN = re.compile(r"[a-z][a-z'\-]+")
+_JIEBA_READY = False
+
+
+def _jieba():  # type: ignore[no-untyped-def]
+    global _JIEBA_READY
+    import jieba
+
+    if not _JIEBA_READY:
+        jieba.setLogLevel(logging.WARNING)
+        _JIEBA_READY = True
+    return jieba
+
+
+def tokenize(text: str, language: str | None = None) -> list[str]:
+    """Content words of ``text``: lower-cased English words, jieba words for Mandarin, minus stop-words."""
+    language = language or detect_text_language(text)
+    tokens: list[str] = []
+    if language == "zh" or re.search(r"[\u4e00-\u9fff]", text):
+        for tok in _jieba().lcut(to_simplified(text)):
+            tok = tok.strip()
+            if len(tok) >= 2 and re.search(r"[\u4e00-\u9fff]", tok) and tok not in _ZH_STOP:
+                tokens.append(tok)
+    for tok in _WORD_EN.findall(text.lower()):
+        tok = tok.strip("'-")
+        if len(tok) >= 3 and tok not in _EN_STOP and not tok.endswith("n't"):
+            tokens.append(tok)
+    return tokens
+
+
+def extract_keywords(
+    groups: Sequence[Sequence[str]], top: int = 6, languages: Sequence[Sequence[str]] | None = None
+) -> list[list[str]]:
+    """Class-based TF-IDF keywords for each group of texts (one group per issue).
+
+    Args:
+        groups: texts per group.
+        top: keywords per group.
+        languages: optional language per text, same shape as ``groups``.
+
+    Returns:
+        The top keywords of each group, most distinctive first.
+    """
+    counts: list[Counter[str]] = []
+    for g, texts in enumerate(groups):
+        c: Counter[str] = Counter()
+        for t, text in enumerate(texts):
+            lang = languages[g][t] if languages is not None else None
+            # Count a word once per text: keywords are what many members say.
+            c.update(set(tokenize(text, lang)))
+        counts.append(c)
+    total: Counter[str] = Counter()
+    for c in counts:
+        total.update(c)
+    avg_words = sum(sum(c.values()) for c in counts) / max(len(counts), 1)
+    out = []
+    for c, texts in zip(counts, groups, strict=True):
+        size = max(len(texts), 1)
+        scored = sorted((((n / size) * math.log(1.0 + avg_words / total[w]), w) for w, n in c.items()), reverse=True)
+        # Words several members use come first; single mentions only fill up small groups.
+        shared = [w for _, w in scored if c[w] >= 2]
+        single = [w for _, w in scored if c[w] < 2] if len(shared) < 3 else []
+        out.append((shared + single)[:top])
+    return out
+
+
+# -------------------------------------------------------------------------- mining
+
+
+def _period(ts: datetime, unit: str) -> str:
+    if unit == "week":
+        year, week, _ = ts.isocalendar()
+        return f"{year}-W{week:02d}"
+    return ts.date().isoformat()
+
+
+def _trend(stamps: Sequence[datetime | None], unit: str) -> tuple[tuple[str, int], ...]:
+    known = [s for s in stamps if s is not None]
+    if not known:
+        return ()
+    counts = Counter(_period(s, unit) for s in known)
+    return tuple(sorted(counts.items()))
+
+
+def _issue_id(member_ids: Sequence[str]) -> str:
+    digest = hashlib.sha1("\n".join(sorted(member_ids)).encode("utf-8")).hexdigest()[:10]
+    return f"issue-{digest}"
+
+
+def _short(text: str, limit: int = 90) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _mean(values: Iterable[float | None]) -> float | None:
+    known = [v for v in values if v is not None and math.isfinite(v)]
+    return float(np.mean(known)) if known else None
+
+
+def _describe(
+    items: Sequence[IssueItem],
+    languages: Sequence[str],
+    joint: np.ndarray,
+    labels: np.ndarray,
+    options: IssueOptions,
+    n_total: int,
+) -> tuple[list[MinedIssue], np.ndarray, np.ndarray]:
+    n_issues = int(labels.max()) + 1 if len(labels) and labels.max() >= 0 else 0
+    members = [np.flatnonzero(labels == c) for c in range(n_issues)]
+    keywords = extract_keywords(
+        [[items[i].text for i in m] for m in members],
+        options.keywords,
+        [[languages[i] for i in m] for m in members],
+    )
+    stamps = [i.timestamp for i in items if i.timestamp is not None]
+    unit = options.trend
+    if unit == "auto":
+        unit = "day" if stamps and (max(stamps) - min(stamps)).days <= 45 else "week"
+    centroids = np.zeros((n_issues, joint.shape[1]), dtype=np.float32)
+    thresholds = np.zeros(n_issues, dtype=np.float32)
+    member_sims: list[np.ndarray] = []
+    issues = []
+    for c, m in enumerate(members):
+        centroid = _l2(joint[m].mean(axis=0))
+        centroids[c] = centroid
+        sims = joint[m] @ centroid
+        thresholds[c] = float(np.quantile(sims, options.novelty_quantile)) if len(m) > 1 else 0.0
+        member_sims.append(sims)
+        order = m[np.argsort(-sims, kind="stable")]
+        by_lang: dict[str, list[int]] = defaultdict(list)
+        for i in order:
+            by_lang[languages[i]].append(int(i))
+        per_lang = {
+            lang: _short(min((items[i].text for i in idx[:3]), key=len)) for lang, idx in sorted(by_lang.items())
+        }
+        majority = max(sorted(by_lang), key=lambda lang: (len(by_lang[lang]), lang == "en"))
+        label = per_lang[majority]
+        ids = tuple(items[i].id for i in m)
+        issue = Issue(
+            id=_issue_id(ids),
+            label=label,
+            keywords=tuple(keywords[c]),
+            members=ids,
+            examples=tuple(_short(items[i].text, 200) for i in order[: options.examples]),
+            share=len(m) / max(n_total, 1),
+        )
+        issues.append(
+            MinedIssue(
+                issue=issue,
+                labels=per_lang,
+                frequency=len(m),
+                trend=_trend([items[i].timestamp for i in m], unit),
+                avg_handle_time_s=_mean(items[i].handle_time_s for i in m),
+                avg_sentiment=_mean(items[i].sentiment for i in m),
+                languages=dict(Counter(languages[i] for i in m)),
+                channels=dict(Counter(items[i].channel for i in m)),
+                example_ids=tuple(items[i].id for i in order[: options.examples]),
+            )
+        )
+    if member_sims:
+        # A small issue's own quantile is its tightest member; never be stricter than
+        # the same quantile over every issue's members.
+        overall = float(np.quantile(np.concatenate(member_sims), options.novelty_quantile))
+        thresholds = np.minimum(thresholds, overall)
+    return issues, centroids, thresholds
+
+
+def _check_items(items: Sequence[IssueItem]) -> None:
+    seen: set[str] = set()
+    for item in items:
+        if item.id in seen:
+            raise ConfigError(f"issue mining: duplicate item id {item.id!r}; give every call or text row its own id")
+        seen.add(item.id)
+
+
+def mine_issues(
+    items: Sequence[IssueItem],
+    options: IssueOptions = IssueOptions(),
+    *,
+    encoders: Mapping[str, Encoder] | None = None,
+    embeddings: Mapping[str, np.ndarray] | None = None,
+    hook: Hook = no_progress,
+) -> IssueMiningResult:
+    """Group items into common issues, with no preset number of issues.
+
+    Items with empty text are left unclustered. Sets larger than
+    ``options.max_cluster_items`` are clustered on a seeded sample and the rest is
+    assigned to the nearest issue (or left unclustered when novel).
+
+    Args:
+        items: the questions (call reasons, chats, e-mails, survey comments).
+        options: mining knobs.
+        encoders: optional name -> encode function overriding the bundled encoders.
+        embeddings: precomputed raw embeddings per encoder (rows = items), if any.
+        hook: progress ("embed", "cluster", "assign").
+
+    Returns:
+        The issues, most frequent first, and the model for incremental assignment.
+
+    Raises:
+        ConfigError: duplicate item ids.
+        ModelNotFoundError: an encoder is not installed.
+    """
+    _check_items(items)
+    usable = [i for i, item in enumerate(items) if item.text and item.text.strip()]
+    kept = [items[i] for i in usable]
+    languages = _languages(kept)
+    if embeddings is None:
+        raw = embed_items(kept, options, encoders=encoders, hook=hook)
+    else:
+        raw = {name: _l2(np.asarray(embeddings[name], dtype=np.float32)[usable]) for name in options.encoders}
+    means = _language_means(raw, languages) if kept else {}
+    views = _centre(raw, languages, means) if kept else {}
+    n = len(kept)
+    hook("cluster", 0, 1)
+    rng = np.random.default_rng(options.seed)
+    if n > options.max_cluster_items:
+        sample = np.sort(rng.choice(n, size=options.max_cluster_items, replace=False))
+    else:
+        sample = np.arange(n)
+    if n:
+        labels_sample, resolution = cluster_embeddings({k: v[sample] for k, v in views.items()}, options)
+        joint = _joint(views)
+    else:
+        labels_sample, resolution, joint = np.zeros(0, np.int64), 0.0, np.zeros((0, 1), np.float32)
+    hook("cluster", 1, 1)
+
+    labels = np.full(n, -1, dtype=np.int64)
+    labels[sample] = labels_sample
+    if len(sample) < n:
+        _, centroids, thresholds = _describe(
+            [kept[i] for i in sample],
+            [languages[i] for i in sample],
+            joint[sample],
+            labels_sample,
+            options,
+            len(sample),
+        )
+        rest = np.setdiff1d(np.arange(n), sample)
+        labels[rest] = _nearest(joint[rest], centroids, thresholds, hook)
+    issues, centroids, thresholds = _describe(kept, languages, joint, labels, options, len(items))
+    order = sorted(range(len(issues)), key=lambda c: (-issues[c].frequency, issues[c].id))
+    issues = [issues[c] for c in order]
+    model = IssueModel(
+        issue_ids=[i.id for i in issues],
+        labels=[i.label for i in issues],
+        centroids=centroids[order] if len(order) else centroids,
+        thresholds=thresholds[order] if len(order) else thresholds,
+        encoders=tuple(options.encoders),
+        language_means=means,
+    )
+    assignments: dict[str, str | None] = {item.id: None for item in items}
+    for issue in issues:
+        for member in issue.issue.members:
+            assignments[member] = issue.id
+    unclustered = tuple(item_id for item_id, issue_id in assignments.items() if issue_id is None)
+    log.info("mined %d issues from %d items (%d unclustered)", len(issues), len(items), len(unclustered))
+    return IssueMiningResult(
+        issues=tuple(issues),
+        unclustered=unclustered,
+        model=model,
+        resolution=resolution,
+        n_items=len(items),
+        assignments=assignments,
+    )
+
+
+def _nearest(
+    x: np.ndarray, centroids: np.ndarray, thresholds: np.ndarray, hook: Hook = no_progress, block: int = 4096
+) -> np.ndarray:
+    out = np.full(len(x), -1, dtype=np.int64)
+    if not len(centroids):
+        return out
+    for start in range(0, len(x), block):
+        hook("assign", start, len(x))
+        s = x[start : start + block] @ centroids.T
+        best = s.argmax(axis=1)
+        ok = s[np.arange(len(best)), best] >= thresholds[best]
+        out[start : start + block] = np.where(ok, best, -1)
+    hook("assign", len(x), len(x))
+    return out
+
+
+def assign_items(
+    model: IssueModel,
+    items: Sequence[IssueItem],
+    *,
+    encoders: Mapping[str, Encoder] | None = None,
+    hook: Hook = no_progress,
+) -> dict[str, str | None]:
+    """Assign new items to known issues (None = novel: below every issue's threshold).
+
+    Args:
+        model: from :func:`mine_issues` (or :meth:`IssueModel.load`).
+        items: the new questions.
+        encoders: optional name -> encode function.
+        hook: progress.
+
+    Returns:
+        item id -> issue id, or None for a novel item (re-cluster to name new issues).
+    """
+    _check_items(items)
+    out: dict[str, str | None] = {item.id: None for item in items}
+    usable = [item for item in items if item.text and item.text.strip()]
+    if not usable or not model.issue_ids:
+        return out
+    languages = _languages(usable)
+    raw = embed_items(usable, IssueOptions(encoders=model.encoders), encoders=encoders, hook=hook)
+    joint = _joint(_centre(raw, languages, model.language_means))
+    labels = _nearest(joint, model.centroids, model.thresholds, hook)
+    for item, c in zip(usable, labels, strict=True):
+        out[item.id] = model.issue_ids[c] if c >= 0 else None
+    return out
+
+
+# -------------------------------------------------------------------- text channels
+
+_TIME_COLUMNS = ("timestamp", "date", "created_at", "time", "datetime", "received_at")
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, (int, float)):
+        return datetime.fromtimestamp(float(value))
+    text = str(value).strip()
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=None)
+    except ValueError:
+        pass
+    for fmt in ("%Y/%m/%d", "%d/%m/%Y %H:%M", "%Y/%m/%d %H:%M:%S", "%m/%d/%Y"):
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def _float_or_none(value: Any) -> float | None:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return out if math.isfinite(out) else None
+
+
+def load_text_items(path: Path, text_column: str = "text", channel: str | None = None) -> list[IssueItem]:
+    """Read chat transcripts, e-mails or survey comments from CSV or JSONL.
+
+    Each row becomes an :class:`IssueItem` whose id is the 0-based row index. Optional
+    columns: ``language``, ``channel``, a time column (timestamp/date/created_at),
+    ``sentiment``, ``handle_time_s``.
+
+    Args:
+        path: a ``.csv``/``.tsv`` or ``.jsonl``/``.ndjson`` file.
+        text_column: the column holding the text.
+        channel: the channel of every row (default: the row's ``channel`` or "text").
+
+    Returns:
+        One item per row, empty texts included (they end up unclustered).
+
+    Raises:
+        ConfigError: unreadable file, unknown format, or the text column is missing.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    rows: list[dict[str, Any]] = []
+    try:
+        if suffix in (".csv", ".tsv"):
+            with path.open(newline="", encoding="utf-8-sig") as fh:
+                reader = csv.DictReader(fh, delimiter="\t" if suffix == ".tsv" else ",")
+                if reader.fieldnames is None or text_column not in reader.fieldnames:
+                    raise ConfigError(
+                        f"{path}: no column {text_column!r} (columns: {', '.join(reader.fieldnames or [])}); "
+                        "pass --text-column NAME"
+                    )
+                rows = list(reader)
+        elif suffix in (".jsonl", ".ndjson", ".json"):
+            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise ConfigError(
+                        f"{path}: line {n} is not JSON ({exc.msg}); expected one object per line"
+                    ) from exc
+                if not isinstance(row, dict):
+                    raise ConfigError(f"{path}: line {n} is not a JSON object")
+                if text_column not in row:
+                    raise ConfigError(f"{path}: line {n} has no {text_column!r} field; pass --text-column NAME")
+                rows.append(row)
+        else:
+            raise ConfigError(f"{path}: unsupported text file type {suffix!r}; use .csv, .tsv or .jsonl")
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: file not found") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text; save it as UTF-8") from exc
+    except csv.Error as exc:
+        raise ConfigError(f"{path}: not valid CSV ({exc})") from exc
+    items = []
+    for index, row in enumerate(rows):
+        text = row.get(text_column)
+        text = "" if text is None else str(text)
+        stamp = next((_parse_time(row[c]) for c in _TIME_COLUMNS if row.get(c) not in (None, "")), None)
+        lang = row.get("language") or None
+        items.append(
+            IssueItem(
+                id=str(index),
+                text=text,
+                language=str(lang) if lang else None,
+                channel=channel or str(row.get("channel") or "text"),
+                timestamp=stamp,
+                handle_time_s=_float_or_none(row.get("handle_time_s")),
+                sentiment=_float_or_none(row.get("sentiment")),
+            )
+        )
+    return items
+
+
+# ------------------------------------------------------------------- analysed calls
+
+_CALL_TIME_KEYS = ("recorded_at", "recording_date", "created_at", "start_time", "started_at", "date", "timestamp")
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """The parts of one analysed call (``*.analysis.json``) that issue and FAQ mining use."""
+
+    id: str  # the file stem
+    language: str
+    reason: str
+    turns: tuple[tuple[Role, str], ...]
+    recorded_at: datetime | None = None
+    handle_time_s: float | None = None
+    sentiment: float | None = None  # the caller's overall sentiment
+
+    def to_item(self) -> IssueItem:
+        return IssueItem(
+            id=self.id,
+            text=self.reason,
+            language=self.language or None,
+            channel="call",
+            timestamp=self.recorded_at,
+            handle_time_s=self.handle_time_s,
+            sentiment=self.sentiment,
+        )
+
+
+def _role(value: Any) -> Role:
+    try:
+        return Role(str(value).lower())
+    except ValueError:
+        return Role.UNKNOWN
+
+
+def call_record_from_dict(data: Mapping[str, Any], stem: str, *, source: str = "<analysis>") -> CallRecord:
+    """Build a :class:`CallRecord` from the JSON written by ``callscope analyze``.
+
+    The reason is taken from ``reason`` when present, else extracted from the turns.
+
+    Raises:
+        ConfigError: ``turns`` is missing or malformed.
+    """
+    from callscope.analysis.reason import extract_reason
+
+    raw_turns = data.get("turns")
+    if not isinstance(raw_turns, list):
+        raise ConfigError(f"{source}: no 'turns' list; is this a file written by 'callscope analyze'?")
+    turns = []
+    for n, turn in enumerate(raw_turns):
+        if not isinstance(turn, Mapping) or not isinstance(turn.get("text", ""), str):
+            raise ConfigError(f"{source}: turn {n} is not an object with a text")
+        role = _role(turn.get("role") or turn.get("speaker"))
+        turns.append((role, str(turn.get("text", "")).strip()))
+    language = str(data.get("language") or "") or detect_text_language(" ".join(t for _, t in turns))
+    reason = data.get("reason")
+    reason = reason.strip() if isinstance(reason, str) and reason.strip() else extract_reason(turns, language)
+    metrics = data.get("metrics") if isinstance(data.get("metrics"), Mapping) else {}
+    # ``caller_emotion`` is a label with the details beside it, or an object with a sentiment.
+    emotion = next(
+        (data[k] for k in ("caller_emotion_detail", "caller_emotion") if isinstance(data.get(k), Mapping)), {}
+    )
+    sentiment = _float_or_none(emotion.get("sentiment"))
+    if sentiment is None:
+        caller = [
+            _float_or_none(t.get("sentiment"))
+            for t in raw_turns
+            if _role(t.get("role") or t.get("speaker")) == Role.CALLER
+        ]
+        sentiment = _mean(caller)
+    recorded = next((_parse_time(data[k]) for k in _CALL_TIME_KEYS if data.get(k) not in (None, "")), None)
+    if recorded is None and isinstance(data.get("recording"), Mapping):
+        rec = data["recording"]
+        recorded = next((_parse_time(rec[k]) for k in _CALL_TIME_KEYS if rec.get(k) not in (None, "")), None)
+    return CallRecord(
+        id=stem,
+        language=language,
+        reason=reason,
+        turns=tuple(turns),
+        recorded_at=recorded,
+        handle_time_s=_float_or_none(metrics.get("handle_time_s")),
+        sentiment=sentiment,
+    )
+
+
+ANALYSIS_SUFFIX = ".analysis.json"
+
+
+def analysis_stem(path: Path) -> str:
+    """``call_17.analysis.json`` -> ``call_17``."""
+    name = Path(path).name
+    return name[: -len(ANALYSIS_SUFFIX)] if name.endswith(ANALYSIS_SUFFIX) else Path(path).stem
+
+
+def load_call_record(path: Path) -> CallRecord:
+    """Read one ``*.analysis.json`` file.
+
+    Raises:
+        ConfigError: unreadable, not JSON, or not an analysis file.
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: file not found") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{path}: not a JSON analysis file ({exc}); run 'callscope analyze' to make one") from exc
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{path}: expected a JSON object written by 'callscope analyze'")
+    return call_record_from_dict(data, analysis_stem(path), source=str(path))
+
+
+def since_filter(
+    items: Sequence[IssueItem], since: date | datetime | None, *, keep_unknown: bool = True
+) -> list[IssueItem]:
+    """Items recorded on or after ``since``; items with no known time are kept unless ``keep_unknown`` is False."""
+    if since is None:
+        return list(items)
+    start = since if isinstance(since, datetime) else datetime.combine(since, datetime.min.time())
+    return [
+        i for i in items if (i.timestamp is None and keep_unknown) or (i.timestamp is not None and i.timestamp >= start)
+    ]

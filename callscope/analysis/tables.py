@@ -1,0 +1,307 @@
+"""Analysis tables: mined issues and FAQ drafts under review, and their repository.
+
+Review workflow of a FAQ draft::
+
+    draft ──approve──▶ approved ──publish──▶ published
+      │  ▲                │
+      │  └────reopen──────┤
+      └──reject──▶ rejected ──reopen──▶ draft
+
+Publishing writes the approved entries into the IVR knowledge-base file
+(:func:`callscope.ivr.kb.save_knowledge_base`, atomic), so the IVR answers them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, String, Text, delete, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+from callscope.db import Base, transaction, utcnow
+from callscope.errors import CallscopeError, ConfigError, NotFoundError, StorageError
+from callscope.models import FaqEntry, FaqStatus
+
+log = logging.getLogger(__name__)
+
+__all__ = ["IssueRow", "FaqDraftRow", "FaqRepository", "InvalidTransitionError", "ALLOWED_TRANSITIONS"]
+
+
+class InvalidTransitionError(CallscopeError):
+    """A review step that the entry's current status does not allow."""
+
+
+ALLOWED_TRANSITIONS: dict[FaqStatus, frozenset[FaqStatus]] = {
+    FaqStatus.DRAFT: frozenset({FaqStatus.APPROVED, FaqStatus.REJECTED}),
+    FaqStatus.APPROVED: frozenset({FaqStatus.PUBLISHED, FaqStatus.REJECTED, FaqStatus.DRAFT}),
+    FaqStatus.REJECTED: frozenset({FaqStatus.DRAFT}),
+    FaqStatus.PUBLISHED: frozenset({FaqStatus.DRAFT}),  # reopen to edit; the KB keeps the published text
+}
+
+
+class IssueRow(Base):
+    """A mined issue (the latest mining run's view of it)."""
+
+    __tablename__ = "analysis_issues"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    label: Mapped[str] = mapped_column(Text, default="")
+    labels: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    members: Mapped[list[str]] = mapped_column(JSON, default=list)
+    examples: Mapped[list[str]] = mapped_column(JSON, default=list)
+    frequency: Mapped[int] = mapped_column(Integer, default=0)
+    share: Mapped[float] = mapped_column(Float, default=0.0)
+    stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # trend, handle time, sentiment
+    mined_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class FaqDraftRow(Base):
+    """A FAQ entry under review."""
+
+    __tablename__ = "faq_drafts"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default=FaqStatus.DRAFT.value, index=True)
+    questions: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
+    answers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    action: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    self_service: Mapped[bool] = mapped_column(Boolean, default=True)
+    evidence_calls: Mapped[list[str]] = mapped_column(JSON, default=list)
+    frequency: Mapped[int] = mapped_column(Integer, default=0)
+    issue_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    reviewer: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    def to_entry(self) -> FaqEntry:
+        return FaqEntry(
+            id=self.id,
+            questions={lang: tuple(qs) for lang, qs in (self.questions or {}).items()},
+            answers=dict(self.answers or {}),
+            tags=tuple(self.tags or ()),
+            action=self.action,
+            self_service=bool(self.self_service),
+            status=FaqStatus(self.status),
+            evidence_calls=tuple(self.evidence_calls or ()),
+            frequency=int(self.frequency or 0),
+            updated_at=self.updated_at,
+        )
+
+
+def _apply(row: FaqDraftRow, entry: FaqEntry) -> None:
+    row.questions = {lang: list(qs) for lang, qs in entry.questions.items()}
+    row.answers = dict(entry.answers)
+    row.tags = list(entry.tags)
+    row.action = entry.action
+    row.self_service = entry.self_service
+    row.evidence_calls = list(entry.evidence_calls)
+    row.frequency = entry.frequency
+    row.updated_at = utcnow()
+
+
+class FaqRepository:
+    """FAQ drafts and mined issues in the database, with the review workflow.
+
+    Args:
+        factory: a session factory (:func:`callscope.db.session_factory`).
+    """
+
+    def __init__(self, factory: sessionmaker[Session]) -> None:
+        self._factory = factory
+
+    # ---------------------------------------------------------------- drafts
+
+    def save_drafts(self, entries: Iterable[FaqEntry], issue_ids: Sequence[str | None] | None = None) -> list[str]:
+        """Insert new drafts; a draft that already exists is refreshed only while still a draft.
+
+        Returns:
+            The ids inserted or refreshed (approved/published/rejected entries are left alone).
+        """
+        entries = list(entries)
+        changed = []
+        try:
+            with transaction(self._factory) as session:
+                for n, entry in enumerate(entries):
+                    row = session.get(FaqDraftRow, entry.id)
+                    if row is None:
+                        row = FaqDraftRow(id=entry.id, status=FaqStatus.DRAFT.value, created_at=utcnow())
+                        session.add(row)
+                    elif row.status != FaqStatus.DRAFT.value:
+                        continue
+                    _apply(row, entry)
+                    if issue_ids is not None and n < len(issue_ids):
+                        row.issue_id = issue_ids[n]
+                    changed.append(entry.id)
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot save FAQ drafts: {exc}") from exc
+        return changed
+
+    def get(self, entry_id: str) -> FaqEntry:
+        """The entry with this id.
+
+        Raises:
+            NotFoundError: no such entry.
+        """
+        with self._factory() as session:
+            row = session.get(FaqDraftRow, entry_id)
+            if row is None:
+                raise NotFoundError(f"no FAQ entry {entry_id!r}; see 'callscope faq list'")
+            return row.to_entry()
+
+    def entries(self, status: FaqStatus | None = None) -> list[FaqEntry]:
+        """Entries, most frequent first (optionally only one status)."""
+        with self._factory() as session:
+            query = select(FaqDraftRow)
+            if status is not None:
+                query = query.where(FaqDraftRow.status == status.value)
+            rows = session.scalars(query.order_by(FaqDraftRow.frequency.desc(), FaqDraftRow.id)).all()
+            return [r.to_entry() for r in rows]
+
+    def transition(
+        self, entry_id: str, to: FaqStatus, *, reviewer: str | None = None, note: str | None = None
+    ) -> FaqEntry:
+        """Move an entry to another review status.
+
+        Raises:
+            NotFoundError: no such entry.
+            InvalidTransitionError: the move is not allowed from the current status.
+        """
+        with transaction(self._factory) as session:
+            row = session.get(FaqDraftRow, entry_id)
+            if row is None:
+                raise NotFoundError(f"no FAQ entry {entry_id!r}; see 'callscope faq list'")
+            current = FaqStatus(row.status)
+            if to not in ALLOWED_TRANSITIONS[current]:
+                allowed = ", ".join(sorted(s.value for s in ALLOWED_TRANSITIONS[current])) or "nothing"
+                raise InvalidTransitionError(
+                    f"FAQ entry {entry_id!r} is {current.value}; it cannot become {to.value} (allowed: {allowed})"
+                )
+            row.status = to.value
+            row.updated_at = utcnow()
+            if reviewer is not None:
+                row.reviewer = reviewer
+            if note is not None:
+                row.note = note
+            if to == FaqStatus.PUBLISHED:
+                row.published_at = utcnow()
+            return row.to_entry()
+
+    def approve(self, entry_id: str, *, reviewer: str | None = None) -> FaqEntry:
+        return self.transition(entry_id, FaqStatus.APPROVED, reviewer=reviewer)
+
+    def reject(self, entry_id: str, *, reviewer: str | None = None, note: str | None = None) -> FaqEntry:
+        return self.transition(entry_id, FaqStatus.REJECTED, reviewer=reviewer, note=note)
+
+    def reopen(self, entry_id: str) -> FaqEntry:
+        return self.transition(entry_id, FaqStatus.DRAFT)
+
+    def update(self, entry: FaqEntry) -> FaqEntry:
+        """Edit an entry's questions/answers/tags (only drafts and approved entries).
+
+        Raises:
+            NotFoundError, InvalidTransitionError.
+        """
+        with transaction(self._factory) as session:
+            row = session.get(FaqDraftRow, entry.id)
+            if row is None:
+                raise NotFoundError(f"no FAQ entry {entry.id!r}")
+            if row.status not in (FaqStatus.DRAFT.value, FaqStatus.APPROVED.value):
+                raise InvalidTransitionError(f"FAQ entry {entry.id!r} is {row.status}; reopen it before editing")
+            _apply(row, entry)
+            return row.to_entry()
+
+    def publish(self, kb_path: Path, ids: Sequence[str] | None = None) -> list[FaqEntry]:
+        """Write approved entries into the knowledge-base file and mark them published.
+
+        The file is created when it does not exist. Entries already in the file with the
+        same id are replaced. The KB is written first (atomically): if that fails,
+        nothing is marked published.
+
+        Args:
+            kb_path: the IVR knowledge base (``.yaml``/``.yml``/``.json``).
+            ids: publish only these (each must be approved); default: every approved entry.
+
+        Returns:
+            The entries published (status PUBLISHED).
+
+        Raises:
+            NotFoundError: an id does not exist.
+            InvalidTransitionError: an id is not approved.
+            ConfigError: the KB file is invalid or cannot be written.
+        """
+        from dataclasses import replace
+
+        from callscope.ivr.kb import KnowledgeBase, load_knowledge_base, save_knowledge_base
+
+        if ids is None:
+            chosen = self.entries(FaqStatus.APPROVED)
+        else:
+            chosen = [self.get(i) for i in ids]
+            for entry in chosen:
+                if entry.status != FaqStatus.APPROVED:
+                    raise InvalidTransitionError(
+                        f"FAQ entry {entry.id!r} is {entry.status.value}; approve it before publishing"
+                    )
+        if not chosen:
+            return []
+        for entry in chosen:
+            missing = sorted(lang for lang, qs in entry.questions.items() if qs and not entry.answers.get(lang))
+            if missing:
+                raise ConfigError(
+                    f"FAQ entry {entry.id!r} has {', '.join(missing)} questions but no {', '.join(missing)} answer; "
+                    "add the answer (or drop those questions) before publishing"
+                )
+        kb_path = Path(kb_path)
+        kb = load_knowledge_base(kb_path) if kb_path.exists() else KnowledgeBase()
+        now = utcnow().replace(microsecond=0)
+        published = [replace(e, status=FaqStatus.PUBLISHED, updated_at=now) for e in chosen]
+        for entry in published:
+            kb.upsert(entry)
+        save_knowledge_base(kb, kb_path)
+        for entry in published:
+            self.transition(entry.id, FaqStatus.PUBLISHED)
+        log.info("published %d FAQ entries to %s", len(published), kb_path)
+        return published
+
+    # ---------------------------------------------------------------- issues
+
+    def save_issues(self, rows: Iterable[dict[str, Any]]) -> int:
+        """Replace the stored issues by this mining run's (dicts from ``MinedIssue.to_dict()``)."""
+        rows = list(rows)
+        try:
+            with transaction(self._factory) as session:
+                session.execute(delete(IssueRow))
+                for r in rows:
+                    session.add(
+                        IssueRow(
+                            id=r["id"],
+                            label=r.get("label", ""),
+                            labels=r.get("labels", {}),
+                            keywords=r.get("keywords", []),
+                            members=r.get("members", []),
+                            examples=r.get("examples", []),
+                            frequency=int(r.get("frequency", 0)),
+                            share=float(r.get("share", 0.0)),
+                            stats={
+                                k: r.get(k)
+                                for k in ("trend", "avg_handle_time_s", "avg_sentiment", "languages", "channels")
+                            },
+                        )
+                    )
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot save issues: {exc}") from exc
+        return len(rows)
+
+    def issues(self) -> list[IssueRow]:
+        """Stored issues, most frequent first."""
+        with self._factory() as session:
+            return list(session.scalars(select(IssueRow).order_by(IssueRow.frequency.desc(), IssueRow.id)).all())

@@ -1,0 +1,172 @@
+"""FAQ drafts from real call transcripts, the review workflow in the DB, publishing to the KB."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from callscope.analysis.faq import answer_candidates, draft_faqs, entries_from_json, export_faqs, kb_gaps, needs_agent
+from callscope.analysis.issues import load_call_record, mine_issues
+from callscope.analysis.tables import FaqRepository, InvalidTransitionError
+from callscope.db import session_factory
+from callscope.errors import ConfigError, NotFoundError
+from callscope.ivr.kb import BUNDLED_KB, load_knowledge_base
+from callscope.models import FaqStatus, Role
+
+
+@pytest.fixture(scope="module")
+def records(data_dir: Path):  # type: ignore[no-untyped-def]
+    return [load_call_record(p) for p in sorted((data_dir / "analysis" / "calls").glob("*.analysis.json"))]
+
+
+@pytest.fixture(scope="module")
+def mined(records):  # type: ignore[no-untyped-def]
+    return mine_issues([r.to_item() for r in records])
+
+
+@pytest.fixture(scope="module")
+def drafts(records, mined):  # type: ignore[no-untyped-def]
+    return draft_faqs(records, mined)
+
+
+def _draft_for(drafts, call_id: str):  # type: ignore[no-untyped-def]
+    return next(d for d in drafts if call_id in d.evidence_calls)
+
+
+def test_drafts_cover_frequent_issues_with_evidence(drafts, mined) -> None:  # type: ignore[no-untyped-def]
+    frequent = [i for i in mined.issues if i.frequency >= 2]
+    assert len(drafts) == len(frequent) >= 3
+    for draft, issue in zip(drafts, frequent, strict=True):
+        assert draft.status == FaqStatus.DRAFT
+        assert set(draft.evidence_calls) == set(issue.issue.members)
+        assert draft.frequency == issue.frequency
+        assert draft.questions and draft.answers
+        assert len({d.id for d in drafts}) == len(drafts)
+
+
+def test_answers_are_what_agents_said_in_the_calls_language(records, drafts) -> None:  # type: ignore[no-untyped-def]
+    by_id = {r.id: r for r in records}
+    for draft in drafts:
+        for lang, answer in draft.answers.items():
+            agent_text = [
+                text for cid in draft.evidence_calls if by_id[cid].language == lang
+                for role, text in by_id[cid].turns if role == Role.AGENT
+            ]  # fmt: skip
+            # Extractive: every answer sentence comes from one agent turn of an evidence call.
+            assert any(answer in " ".join(t.split()) or all(s in t for s in answer.split(". ")) for t in agent_text), (
+                answer
+            )
+        for lang, questions in draft.questions.items():
+            reasons = {by_id[c].reason for c in draft.evidence_calls if by_id[c].language == lang}
+            assert set(questions) <= reasons
+
+
+def test_opening_hours_is_self_service_in_both_languages(drafts) -> None:  # type: ignore[no-untyped-def]
+    hours = _draft_for(drafts, "s_en_01")
+    assert hours.self_service
+    assert set(hours.answers) == {"en", "zh"}
+    assert "10 a.m." in hours.answers["en"] and "十点" in hours.answers["zh"]
+    assert any("open" in q for q in hours.questions["en"])
+
+
+def test_password_reset_needs_an_agent(records, drafts) -> None:  # type: ignore[no-untyped-def]
+    password = _draft_for(drafts, "s_en_03")
+    assert not password.self_service
+    by_id = {r.id: r for r in records}
+    assert needs_agent(by_id["s_en_03"]) and not needs_agent(by_id["s_en_01"])
+    # Identity checks, hold messages and account actions are never offered as answers.
+    candidates = " ".join(answer_candidates(by_id["s_en_03"]))
+    assert "PIN" not in candidates and "I can reset it" not in candidates
+    assert "locked for thirty minutes" in candidates
+
+
+def test_exports(drafts) -> None:  # type: ignore[no-untyped-def]
+    md = export_faqs(drafts, "md")
+    assert md.startswith("# FAQ drafts") and drafts[0].id in md
+    rows = list(csv.DictReader(io.StringIO(export_faqs(drafts, "csv"))))
+    assert [r["id"] for r in rows] == [d.id for d in drafts]
+    assert entries_from_json(export_faqs(drafts, "json")) == drafts
+    with pytest.raises(ConfigError, match="unknown export format"):
+        export_faqs(drafts, "xml")
+
+
+def test_review_workflow_and_publish_to_kb(db_engine, drafts, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    repo = FaqRepository(session_factory(db_engine))
+    assert repo.save_drafts(drafts) == [d.id for d in drafts]
+    first, second = drafts[0].id, drafts[1].id
+    assert repo.get(first).status == FaqStatus.DRAFT
+
+    with pytest.raises(InvalidTransitionError, match="approve it before publishing"):
+        repo.publish(tmp_path / "kb.yaml", [first])
+    assert repo.approve(first, reviewer="qa").status == FaqStatus.APPROVED
+    with pytest.raises(InvalidTransitionError, match="cannot become approved"):
+        repo.approve(first)
+    assert repo.reject(second, note="merge with billing").status == FaqStatus.REJECTED
+    with pytest.raises(InvalidTransitionError):
+        repo.approve(second)
+    assert repo.reopen(second).status == FaqStatus.DRAFT
+    with pytest.raises(NotFoundError):
+        repo.approve("faq-missing")
+
+    # Drafting again refreshes drafts but leaves reviewed entries alone.
+    assert first not in repo.save_drafts(drafts)
+
+    kb_path = tmp_path / "kb.yaml"
+    published = repo.publish(kb_path)
+    assert [e.id for e in published] == [first]
+    kb = load_knowledge_base(kb_path)
+    entry = kb[first]
+    assert entry.status == FaqStatus.PUBLISHED
+    assert entry.answers == drafts[0].answers and entry.questions == drafts[0].questions
+    assert repo.get(first).status == FaqStatus.PUBLISHED
+    with pytest.raises(InvalidTransitionError):
+        repo.transition(first, FaqStatus.APPROVED)
+    assert [e.id for e in repo.entries(FaqStatus.PUBLISHED)] == [first]
+
+
+def test_publish_into_an_existing_kb_keeps_its_entries(db_engine, drafts, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    kb_path = tmp_path / "kb.yaml"
+    kb_path.write_text(BUNDLED_KB.read_text(encoding="utf-8"), encoding="utf-8")
+    before = load_knowledge_base(kb_path).ids
+    repo = FaqRepository(session_factory(db_engine))
+    repo.save_drafts(drafts[:1])
+    repo.approve(drafts[0].id)
+    repo.publish(kb_path)
+    after = load_knowledge_base(kb_path)
+    assert after.ids == before + [drafts[0].id]
+
+
+def test_gap_analysis_against_the_bundled_kb(records, mined) -> None:  # type: ignore[no-untyped-def]
+    kb = load_knowledge_base(BUNDLED_KB)
+    report = kb_gaps(
+        mined.issues,
+        kb.entries,
+        ivr_failures=["Where is my parcel?", "我的快递到哪里了？", "qwerty asdf"],
+        period_questions=[r.reason for r in records],
+    )
+    uncovered = {g.subject for g in report.uncovered}
+    # The demo KB deliberately has no outage entry; opening hours are covered.
+    assert mined.issue_of("s_en_09").id in uncovered
+    assert mined.issue_of("s_en_01").id not in uncovered
+    assert [g.subject for g in report.not_contained] == ["order_status"]
+    assert report.not_contained[0].count == 2
+    stale = {g.subject for g in report.stale}
+    assert "payment_options" in stale and "opening_hours" not in stale
+    assert json.loads(json.dumps(report.to_dict()))["uncovered"]
+
+
+def test_publish_refuses_an_entry_without_an_answer_in_a_language(db_engine, drafts, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    repo = FaqRepository(session_factory(db_engine))
+    hours = _draft_for(drafts, "s_en_01")
+    repo.save_drafts([replace(hours, answers={"en": hours.answers["en"]})])
+    repo.approve(hours.id)
+    with pytest.raises(ConfigError, match="zh questions but no zh answer"):
+        repo.publish(tmp_path / "kb.yaml")
+    assert not (tmp_path / "kb.yaml").exists()
+    assert repo.get(hours.id).status == FaqStatus.APPROVED

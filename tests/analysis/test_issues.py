@@ -1,0 +1,203 @@
+"""Common-issue mining on real call transcripts and real customer-support texts (en + zh)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from callscope.analysis.issues import (
+    IssueItem,
+    IssueModel,
+    IssueOptions,
+    assign_items,
+    extract_keywords,
+    load_call_record,
+    load_text_items,
+    mine_issues,
+    since_filter,
+    tokenize,
+)
+from callscope.errors import ConfigError
+
+
+@pytest.fixture(scope="module")
+def records(data_dir: Path):  # type: ignore[no-untyped-def]
+    return [load_call_record(p) for p in sorted((data_dir / "analysis" / "calls").glob("*.analysis.json"))]
+
+
+@pytest.fixture(scope="module")
+def intents(data_dir: Path) -> dict[str, str]:
+    return json.loads((data_dir / "analysis" / "calls_intents.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def call_result(records):  # type: ignore[no-untyped-def]
+    return mine_issues([r.to_item() for r in records])
+
+
+@pytest.fixture(scope="module")
+def mixed_texts(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[str, str]]]:
+    """bitext questions (6 intents) plus Mandarin questions about some of the same intents."""
+    rows = []
+    for name in ("bitext_slice.csv", "texts_zh.csv"):
+        with (data_dir / "analysis" / name).open(newline="", encoding="utf-8") as fh:
+            rows += list(csv.DictReader(fh))
+    path = tmp_path_factory.mktemp("texts") / "mixed.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, ["text", "intent"])
+        writer.writeheader()
+        writer.writerows(rows)
+    return path, rows
+
+
+@pytest.fixture(scope="module")
+def text_result(mixed_texts):  # type: ignore[no-untyped-def]
+    return mine_issues(load_text_items(mixed_texts[0]))
+
+
+def test_every_call_is_in_exactly_one_issue_or_unclustered(records, call_result) -> None:  # type: ignore[no-untyped-def]
+    seen = [m for issue in call_result.issues for m in issue.issue.members] + list(call_result.unclustered)
+    assert sorted(seen) == sorted(r.id for r in records)
+    assert call_result.n_items == 16
+    frequencies = [i.frequency for i in call_result.issues]
+    assert frequencies == sorted(frequencies, reverse=True)
+
+
+def test_english_and_mandarin_calls_about_the_same_thing_share_an_issue(call_result, intents) -> None:  # type: ignore[no-untyped-def]
+    hours = call_result.issue_of("s_en_01")
+    assert hours is not None and {"s_en_07", "s_zh_01"} <= set(hours.issue.members)
+    outage = call_result.issue_of("s_en_09")
+    assert outage is not None and "s_zh_03" in outage.issue.members
+    # Every issue with several calls is mostly one intent.
+    for issue in call_result.issues:
+        labels = [intents[m] for m in issue.issue.members]
+        assert max(labels.count(x) for x in labels) / len(labels) >= 0.5, labels
+    assert hours.languages == {"en": 2, "zh": 1}
+    assert set(hours.labels) == {"en", "zh"} and "开门" in hours.labels["zh"]
+
+
+def test_issue_statistics_from_call_metadata(records, call_result) -> None:  # type: ignore[no-untyped-def]
+    by_id = {r.id: r for r in records}
+    hours = call_result.issue_of("s_en_01")
+    members = [by_id[m] for m in hours.issue.members]
+    expected_aht = sum(r.handle_time_s for r in members) / len(members)
+    assert hours.avg_handle_time_s == pytest.approx(expected_aht)
+    assert hours.avg_sentiment == pytest.approx(sum(r.sentiment for r in members) / len(members))
+    # Recording dates span about a month: the trend is counted per day.
+    assert sum(c for _, c in hours.trend) == hours.frequency
+    assert all(len(period) == 10 for period, _ in hours.trend)
+    assert hours.issue.share == pytest.approx(hours.frequency / 16)
+    assert hours.channels == {"call": hours.frequency}
+    assert "open" in hours.issue.keywords or "开门" in hours.issue.keywords
+    assert hours.example_ids[0] in hours.issue.members
+    assert len(hours.issue.examples) == min(3, hours.frequency)
+
+
+def test_texts_cluster_by_intent_across_languages(mixed_texts, text_result) -> None:  # type: ignore[no-untyped-def]
+    _, rows = mixed_texts
+    predicted = [text_result.assignments[str(i)] or f"u{i}" for i in range(len(rows))]
+    truth = [r["intent"] for r in rows]
+    assert adjusted_rand_score(truth, predicted) >= 0.5
+    zh = {r["text"]: str(i) for i, r in enumerate(rows) if r["text"][0] >= "\u4e00"}
+    for text, intent in (
+        ("我忘记密码了，怎么重置密码？", "recover_password"),
+        ("付款的时候一直失败，支付出了问题怎么办？", "payment_issue"),
+    ):
+        issue = text_result.issue_of(zh[text])
+        assert issue is not None
+        english = [rows[int(m)]["intent"] for m in issue.issue.members if rows[int(m)]["text"][0] < "\u4e00"]
+        assert english and english.count(intent) / len(english) >= 0.8
+
+
+def test_sampled_clustering_assigns_the_rest_to_known_issues(mixed_texts) -> None:  # type: ignore[no-untyped-def]
+    path, rows = mixed_texts
+    items = load_text_items(path)
+    result = mine_issues(items, IssueOptions(max_cluster_items=30, small_set_items=10, encoders=("use-multilingual",)))
+    assigned = [m for i in result.issues for m in i.issue.members]
+    assert sorted(assigned + list(result.unclustered), key=int) == [i.id for i in items]
+    assert len(assigned) >= 0.7 * len(items)
+    predicted = [result.assignments[str(i)] or f"u{i}" for i in range(len(rows))]
+    assert adjusted_rand_score([r["intent"] for r in rows], predicted) >= 0.4
+
+
+def test_incremental_assignment_and_novelty(text_result, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "issues.npz"
+    text_result.model.save(path)
+    model = IssueModel.load(path)
+    assert model.issue_ids == text_result.model.issue_ids
+    new = [
+        IssueItem(id="a", text="I forgot my password and can't get into my account"),
+        IssueItem(id="b", text="我的密码忘了，登录不了"),
+        IssueItem(id="c", text="The giraffes at the zoo were very tall this spring."),
+    ]
+    got = assign_items(model, new)
+    password = next(i for i in text_result.issues if "password" in i.issue.keywords)
+    assert got["a"] == password.id
+    assert got["b"] == password.id
+    assert got["c"] is None
+
+
+def test_keywords_use_jieba_and_stopwords() -> None:
+    assert "宽带" in tokenize("我的宽带上不了网了", "zh")
+    assert "的" not in tokenize("我的宽带上不了网了", "zh")
+    assert tokenize("Where is my order, please?", "en") == ["order"]
+    groups = [["my password is wrong", "reset my password"], ["where is my order", "order not arrived"]]
+    assert extract_keywords(groups, top=1) == [["password"], ["order"]]
+
+
+def test_text_files_and_their_errors(tmp_path: Path) -> None:
+    jsonl = tmp_path / "survey.jsonl"
+    jsonl.write_text(
+        '{"comment": "Shop hours?", "date": "2025-03-02", "channel": "survey"}\n\n{"comment": ""}\n', encoding="utf-8"
+    )
+    items = load_text_items(jsonl, text_column="comment")
+    assert [i.id for i in items] == ["0", "1"] and items[0].channel == "survey"
+    assert items[0].timestamp == datetime(2025, 3, 2)
+    assert since_filter(items, datetime(2025, 3, 3), keep_unknown=False) == []
+    with pytest.raises(ConfigError, match="no column 'text'"):
+        bad = tmp_path / "bad.csv"
+        bad.write_text("message\nhello\n", encoding="utf-8")
+        load_text_items(bad)
+    with pytest.raises(ConfigError, match="line 1 is not JSON"):
+        broken = tmp_path / "broken.jsonl"
+        broken.write_text("{oops\n", encoding="utf-8")
+        load_text_items(broken)
+    with pytest.raises(ConfigError, match="unsupported"):
+        load_text_items(tmp_path / "x.xlsx")
+    with pytest.raises(ConfigError, match="duplicate item id"):
+        mine_issues([IssueItem("1", "a"), IssueItem("1", "b")])
+
+
+def test_empty_and_tiny_inputs() -> None:
+    result = mine_issues([])
+    assert result.issues == () and result.unclustered == ()
+    result = mine_issues([IssueItem("x", ""), IssueItem("y", "   ")])
+    assert result.unclustered == ("x", "y")
+
+
+def test_call_record_from_the_analyze_json_shape() -> None:
+    from callscope.analysis.issues import call_record_from_dict
+
+    data = {
+        "recording": "call_7.stereo",
+        "language": "zh",
+        "reason": "",
+        "caller_emotion": "frustrated",
+        "caller_emotion_detail": {"label": "frustrated", "confidence": 0.7, "sentiment": -0.6},
+        "turns": [
+            {"speaker": "SPEAKER_01", "role": "agent", "start": 0.0, "end": 2.0, "text": "您好，请问有什么可以帮您？"},
+            {"speaker": "SPEAKER_00", "role": "caller", "start": 2.1, "end": 5.0, "text": "喂，你好。我的宽带断网了。"},
+        ],
+        "metrics": None,
+    }
+    record = call_record_from_dict(data, "call_7.stereo")
+    assert record.reason == "我的宽带断网了。"
+    assert record.sentiment == -0.6 and record.handle_time_s is None and record.recorded_at is None
+    assert record.turns[1][0].value == "caller"
+    with pytest.raises(ConfigError, match="no 'turns' list"):
+        call_record_from_dict({"language": "en"}, "x")
