@@ -1,0 +1,416 @@
+"""The web application: REST API under ``/api``, QA dashboard at ``/``, IVR webhooks at ``/ivr``.
+
+:func:`create_app` wires one :class:`~callscope.context.Context` and one job queue to the
+routers. The queue (in-process by default) resumes unfinished jobs at start-up.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from callscope import __version__
+from callscope.context import Context
+from callscope.errors import (
+    CallscopeError,
+    ConfigError,
+    InvalidAudioError,
+    JobError,
+    NotFoundError,
+    StorageError,
+    WebhookSignatureError,
+)
+from callscope.jobs.queue import JobQueue
+from callscope.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).parent / "static"
+DASHBOARD_PAGES = ("/", "/login", "/calls", "/insights", "/admin")
+MIB = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class ApiOptions:
+    """Web-server knobs that are not in :class:`Settings`.
+
+    Attributes:
+        cookie_secure: mark session cookies ``Secure`` (HTTPS only). ``None``: on when
+            ``settings.public_base_url`` is an https URL.
+        session_hours: how long a dashboard login lasts.
+        max_body_mb: the largest request body other than an upload.
+        include_ivr: mount the Twilio IVR webhooks (``/ivr``) when that module is installed.
+        warm_ivr: load the IVR's models in the background at start-up (``callscope serve``).
+    """
+
+    cookie_secure: bool | None = None
+    session_hours: float = 12.0
+    max_body_mb: float = 2.0
+    include_ivr: bool = True
+    warm_ivr: bool = False
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class BodySizeLimit:
+    """Refuses request bodies over the limit with 413 before they are read into memory.
+
+    Uploads (``POST /api/recordings``) may be ``upload_bytes`` long, everything else
+    ``other_bytes``. The declared Content-Length is checked first; a chunked body is
+    counted as it arrives.
+    """
+
+    def __init__(self, app: ASGIApp, *, upload_bytes: int, other_bytes: int, upload_mb: int) -> None:
+        self.app = app
+        self.upload_bytes = upload_bytes
+        self.other_bytes = other_bytes
+        self.upload_mb = upload_mb
+
+    def _limit(self, scope: Scope) -> tuple[int, str]:
+        if scope["method"] == "POST" and scope["path"].rstrip("/") == "/api/recordings":
+            return self.upload_bytes, (
+                f"the upload is larger than the {self.upload_mb} MB limit; split the recording or raise "
+                "CALLSCOPE_MAX_UPLOAD_MB"
+            )
+        return self.other_bytes, f"the request body is larger than {self.other_bytes // 1024} KiB"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        limit, message = self._limit(scope)
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = -1
+                if declared > limit:
+                    await _send_json(send, 413, {"detail": message})
+                    return
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            msg = await receive()
+            if msg["type"] == "http.request":
+                received += len(msg.get("body", b""))
+                if received > limit:
+                    raise _BodyTooLarge()
+            return msg
+
+        async def tracking_send(msg: Message) -> None:
+            nonlocal started
+            if msg["type"] == "http.response.start":
+                started = True
+            await send(msg)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _BodyTooLarge:
+            if not started:
+                await _send_json(send, 413, {"detail": message})
+
+
+async def _send_json(send: Send, status_code: int, body: dict[str, Any]) -> None:
+    import json
+
+    payload = json.dumps(body).encode()
+    await send({"type": "http.response.start", "status": status_code,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
+                            (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": payload})
+
+
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "media-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+class SecurityHeaders:
+    """Adds conservative browser security headers to every response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(msg: Message) -> None:
+            if msg["type"] == "http.response.start":
+                headers = list(msg.get("headers", ()))
+                present = {k.lower() for k, _ in headers}
+                for key, value in (
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"referrer-policy", b"same-origin"),
+                    (b"content-security-policy", _CSP.encode()),
+                ):
+                    if key not in present:
+                        headers.append((key, value))
+                msg = {**msg, "headers": headers}
+            await send(msg)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+# ----------------------------------------------------------------- error mapping
+
+_STATUS = (
+    (NotFoundError, 404),
+    (InvalidAudioError, 422),
+    (ConfigError, 422),
+    (WebhookSignatureError, 403),
+    (StorageError, 503),
+    (JobError, 500),
+)
+
+
+def _status_of(exc: CallscopeError) -> int:
+    from callscope.api.media import RangeError
+    from callscope.api.scorecards import ScorecardError
+    from callscope.api.search import QueryError
+
+    if isinstance(exc, RangeError):
+        return 416
+    if isinstance(exc, (QueryError, ScorecardError)):
+        return 422
+    for cls, code in _STATUS:
+        if isinstance(exc, cls):
+            return code
+    return 400
+
+
+async def _callscope_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, CallscopeError)
+    code = _status_of(exc)
+    if code >= 500:
+        log.error("%s %s failed: %s", request.method, request.url.path, exc)
+    return JSONResponse({"detail": str(exc)}, status_code=code)
+
+
+# --------------------------------------------------------------------- the sink
+
+
+class StoreRecordingSink:
+    """Takes Twilio call recordings from the IVR: stores them and queues processing."""
+
+    def __init__(self, ctx: Context, queue: JobQueue) -> None:
+        self.ctx = ctx
+        self.queue = queue
+
+    def accept(self, data: bytes, *, filename: str, call_id: str, metadata: dict) -> str:
+        from callscope.jobs.runner import jobs_for
+        from callscope.models import JobState
+
+        metadata = dict(metadata or {})
+        language = metadata.get("language")
+        result = self.ctx.store.ingest_bytes(
+            data, original_name=filename, source="twilio", call_id=call_id or None,
+            language=language if isinstance(language, str) and language else None, metadata=metadata,
+        )
+        rid = result.recording.id
+        if not any(j.state != JobState.FAILED for j in jobs_for(self.ctx, rid)):
+            self.queue.submit(rid)
+        return rid
+
+
+# ----------------------------------------------------------------------- the app
+
+
+def create_app(
+    settings: Settings | None = None, *, queue: JobQueue | None = None, options: ApiOptions | None = None
+) -> FastAPI:
+    """Build the callscope web application.
+
+    Args:
+        settings: defaults to :func:`~callscope.settings.get_settings`.
+        queue: the job queue; by default one from :func:`~callscope.jobs.queue.make_queue`
+            (in-process unless ``CALLSCOPE_QUEUE=rq``), shut down with the app.
+        options: web-server knobs (cookie security, session length, IVR routes).
+
+    Returns:
+        The FastAPI application (run it with uvicorn, or ``callscope serve``).
+
+    Raises:
+        StorageError: the data folder or database cannot be used.
+    """
+    from callscope.api.auth import LoginThrottle, SessionManager, load_secret_key
+    from callscope.api.search import ensure_search_schema
+
+    settings = _with_knowledge_base(settings or get_settings())
+    options = options or ApiOptions()
+    ctx = Context(settings)
+    ensure_search_schema(ctx.engine)
+    owns_queue = queue is None
+    if queue is None:
+        from callscope.jobs.queue import make_queue
+
+        queue = make_queue(ctx)
+    job_queue: JobQueue = queue
+    cookie_secure = options.cookie_secure
+    if cookie_secure is None:
+        cookie_secure = bool(settings.public_base_url and settings.public_base_url.lower().startswith("https://"))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from callscope.api.auth import ensure_bootstrap_admin
+
+        await run_in_threadpool(ensure_bootstrap_admin, ctx)
+        resumed = await run_in_threadpool(job_queue.resume_pending)
+        if resumed:
+            log.info("resumed %d unfinished job(s)", len(resumed))
+        if app.state.ivr and options.warm_ivr:
+            import threading
+
+            threading.Thread(target=_warm_ivr, args=(settings,), name="callscope-ivr-warm", daemon=True).start()
+        try:
+            yield
+        finally:
+            shutdown = getattr(job_queue, "shutdown", None)
+            if owns_queue and callable(shutdown):
+                await run_in_threadpool(shutdown)
+            ctx.close()
+
+    app = FastAPI(
+        title="callscope",
+        version=__version__,
+        description=(
+            "Call-center speech analytics and IVR insights, self-hosted. Authenticate with an API key "
+            "(`X-API-Key: cs_…` or `Authorization: Bearer cs_…`) or the dashboard's session cookie "
+            "(state-changing cookie requests must send `X-CSRF-Token`)."
+        ),
+        lifespan=lifespan,
+        docs_url=None,  # Swagger UI would load assets from a CDN; the schema is at /openapi.json
+        redoc_url=None,
+    )
+    app.state.ctx = ctx
+    app.state.queue = job_queue
+    app.state.settings = settings
+    app.state.cookie_secure = cookie_secure
+    app.state.session_manager = SessionManager(ctx, load_secret_key(settings),
+                                               ttl=timedelta(hours=options.session_hours))
+    app.state.login_throttle = LoginThrottle()
+    app.state.recording_sink = StoreRecordingSink(ctx, job_queue)
+
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(
+        BodySizeLimit,
+        upload_bytes=settings.max_upload_mb * MIB + MIB,  # + multipart framing and form fields
+        other_bytes=int(options.max_body_mb * MIB),
+        upload_mb=settings.max_upload_mb,
+    )
+    app.add_exception_handler(CallscopeError, _callscope_error)
+
+    from callscope.api.routers import (
+        auth,
+        faq,
+        insights,
+        jobs,
+        recordings,
+        scorecards,
+        search,
+    )
+
+    for router in (auth.router, auth.users_router, scorecards.router, recordings.router, jobs.router,
+                   search.router, insights.router, faq.router):
+        app.include_router(router)
+
+    app.state.ivr = options.include_ivr and _include_ivr(app, ctx, settings)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    index = STATIC_DIR / "index.html"
+
+    def dashboard() -> FileResponse:
+        return FileResponse(index, media_type="text/html", headers={"Cache-Control": "no-cache"})
+
+    for page in DASHBOARD_PAGES:
+        app.add_api_route(page, dashboard, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/calls/{recording_id}", dashboard, methods=["GET"], include_in_schema=False)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app
+
+
+def _with_knowledge_base(settings: Settings) -> Settings:
+    """Settings whose ``kb_path`` is a writable file that the IVR reads and FAQ publishing writes.
+
+    Without ``CALLSCOPE_KB_PATH``, the bundled demo knowledge base is copied once to
+    ``<data_dir>/knowledge_base.yaml`` (publishing never writes into the package).
+
+    Raises:
+        StorageError: the copy cannot be written.
+    """
+    if settings.kb_path is not None:
+        return settings
+    import shutil
+
+    try:
+        from callscope.ivr.kb import BUNDLED_KB
+    except ModuleNotFoundError:
+        return settings
+    target = Path(settings.data_dir) / "knowledge_base.yaml"
+    if not target.exists():
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(BUNDLED_KB, target)
+        except OSError as exc:
+            raise StorageError(f"cannot create the knowledge base {target}: {exc.strerror}; set CALLSCOPE_KB_PATH") from exc
+        log.info("knowledge base: %s (a copy of the bundled demo)", target)
+    return settings.model_copy(update={"kb_path": target})
+
+
+def _include_ivr(app: FastAPI, ctx: Context, settings: Settings) -> bool:
+    """Mount ``callscope.ivr.routes.router``, handing it our settings, database, sink and admin check."""
+    try:
+        routes = importlib.import_module("callscope.ivr.routes")
+        ivr_deps = importlib.import_module("callscope.ivr.deps")
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("callscope.ivr"):
+            log.info("IVR webhooks not available (%s)", exc)
+            return False
+        raise
+    from callscope.api.deps import require_admin
+
+    app.include_router(routes.router)
+    overrides: dict[str, Any] = {
+        "get_ivr_settings": lambda: settings,
+        "get_session_factory": lambda: ctx.sessions,
+        "get_recording_sink": lambda: app.state.recording_sink,
+        "require_operator": require_admin,
+    }
+    for name, provider in overrides.items():
+        dependency = getattr(ivr_deps, name, None)
+        if callable(dependency):
+            app.dependency_overrides[dependency] = provider
+    return True
+
+
+def _warm_ivr(settings: Settings) -> None:
+    """Load the IVR's encoder and embed the knowledge base ahead of the first caller."""
+    try:
+        routes = importlib.import_module("callscope.ivr.routes")
+        routes.warm_up(settings)
+    except Exception:  # the IVR still works, the first caller just waits for the load
+        log.warning("could not warm up the IVR", exc_info=True)

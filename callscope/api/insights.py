@@ -1,0 +1,253 @@
+"""Insights across calls: common issues with trends and example calls.
+
+Issue *mining* (grouping callers' reasons into issues) is done by
+:mod:`callscope.analysis.issues`; this module stores its result (one issue per call,
+in the call summaries) and aggregates it over a time window for the dashboard.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+
+from callscope.context import Context
+from callscope.db import transaction, utcnow
+from callscope.models import Issue
+
+if TYPE_CHECKING:
+    from callscope.analysis.issues import IssueMiningResult, MinedIssue
+from callscope.progress import Hook, no_progress
+from callscope.recordings.tables import RecordingRow
+
+log = logging.getLogger(__name__)
+
+_mining_lock = threading.Lock()
+
+
+@dataclass(frozen=True, slots=True)
+class TrendPoint:
+    date: date  # first day of the bucket
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExampleCall:
+    id: str
+    name: str
+    created_at: datetime
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class IssueStats:
+    """One issue over a time window."""
+
+    id: str
+    label: str
+    keywords: tuple[str, ...]
+    examples: tuple[str, ...]  # representative quotes
+    count: int
+    share: float  # of the analysed calls in the window
+    trend: tuple[TrendPoint, ...]
+    calls: tuple[ExampleCall, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class IssueReport:
+    since: datetime
+    until: datetime
+    bucket_days: int
+    calls: int  # analysed calls in the window
+    issues: tuple[IssueStats, ...] = field(default_factory=tuple)
+    mined_at: datetime | None = None
+
+
+def _bucket_days(span: timedelta) -> int:
+    days = max(1, span.days)
+    return 1 if days <= 31 else 7 if days <= 120 else 30
+
+
+def issue_report(ctx: Context, *, since: datetime, until: datetime | None = None, examples: int = 5,
+                 limit: int = 20) -> IssueReport:
+    """Issues of the calls recorded between ``since`` and ``until``, most frequent first.
+
+    Args:
+        ctx: the application context.
+        since: window start (naive UTC).
+        until: window end (default: now).
+        examples: example calls per issue (most recent first).
+        limit: most issues returned.
+
+    Returns:
+        Counts, shares, a trend per day/week/month bucket, and example calls.
+    """
+    from callscope.analysis.tables import IssueRow
+    from callscope.api.tables import CallSummaryRow
+
+    until = until or utcnow()
+    bucket = _bucket_days(until - since)
+    with ctx.sessions() as session:
+        rows = session.execute(
+            select(CallSummaryRow.issue_id, CallSummaryRow.issue_label, CallSummaryRow.reason, RecordingRow.id,
+                   RecordingRow.original_name, RecordingRow.created_at)
+            .join(RecordingRow, RecordingRow.id == CallSummaryRow.recording_id)
+            .where(RecordingRow.created_at >= since, RecordingRow.created_at < until,
+                   CallSummaryRow.caller_emotion.is_not(None))
+            .order_by(RecordingRow.created_at.desc())
+        ).all()
+        mined = {row.id: row for row in session.scalars(select(IssueRow))}
+        mined_at = session.scalar(select(func.max(IssueRow.mined_at)))
+    analysed = len(rows)
+    members: dict[str, list] = defaultdict(list)
+    labels: dict[str, str] = {}
+    for issue_id, label, reason, rid, name, created in rows:
+        if issue_id:
+            members[issue_id].append((rid, name, created, reason))
+            labels.setdefault(issue_id, label or issue_id)
+    n_buckets = max(1, -(-max(1, (until - since).days) // bucket))
+    start_day = until.date() - timedelta(days=n_buckets * bucket - 1)  # the last bucket ends today
+    stats = []
+    for issue_id, calls in sorted(members.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:limit]:
+        counts = Counter(min(n_buckets - 1, max(0, (c[2].date() - start_day).days // bucket)) for c in calls)
+        trend = tuple(TrendPoint(start_day + timedelta(days=i * bucket), counts.get(i, 0)) for i in range(n_buckets))
+        info = mined.get(issue_id)
+        quotes = tuple(info.examples[:3]) if info is not None and info.examples else tuple(
+            dict.fromkeys(c[3] for c in calls if c[3]))[:3]
+        stats.append(IssueStats(
+            id=issue_id, label=info.label if info is not None else labels[issue_id],
+            keywords=tuple(info.keywords) if info is not None else (), examples=quotes, count=len(calls),
+            share=round(len(calls) / analysed, 4) if analysed else 0.0, trend=trend,
+            calls=tuple(ExampleCall(c[0], c[1], c[2], c[3]) for c in calls[:examples]),
+        ))
+    return IssueReport(since, until, bucket, analysed, tuple(stats), mined_at)
+
+
+def save_mined_issues(ctx: Context, issues: Sequence[Issue | MinedIssue]) -> int:
+    """Store a mining result: the issues, and each member call's issue (for list filters).
+
+    Members that are not stored recordings (e.g. text rows) are ignored. Calls that
+    belong to no issue any more lose their old assignment.
+
+    Returns:
+        How many calls were assigned an issue.
+    """
+    from callscope.analysis.issues import MinedIssue
+    from callscope.analysis.tables import FaqRepository
+    from callscope.api.tables import CallSummaryRow
+
+    rows = []
+    for item in issues:
+        if isinstance(item, MinedIssue):
+            rows.append(item.to_dict())
+        else:
+            rows.append({"id": item.id, "label": item.label, "keywords": list(item.keywords),
+                         "members": list(item.members), "examples": list(item.examples), "share": item.share,
+                         "frequency": len(item.members)})
+    FaqRepository(ctx.sessions).save_issues(rows)
+    membership: dict[str, tuple[str, str]] = {}
+    for row in rows:
+        for member in row["members"]:
+            membership.setdefault(member, (row["id"][:128], row["label"]))
+    assigned = 0
+    with transaction(ctx.sessions) as session:
+        for summary in session.scalars(select(CallSummaryRow)):
+            found = membership.get(summary.recording_id)
+            if found is not None:
+                summary.issue_id, summary.issue_label = found
+                assigned += 1
+            elif summary.issue_id is not None:
+                summary.issue_id, summary.issue_label = None, None
+    return assigned
+
+
+# ------------------------------------------------------------------------- mining
+
+_REMINE_EVERY = timedelta(minutes=10)
+_mined_state: dict[str, tuple[tuple[int, datetime | None], datetime]] = {}
+
+
+def _watermark(ctx: Context) -> tuple[int, datetime | None]:
+    from callscope.api.tables import CallSummaryRow
+
+    with ctx.sessions() as session:
+        count, newest = session.execute(
+            select(func.count(), func.max(CallSummaryRow.indexed_at)).where(CallSummaryRow.reason.is_not(None))
+        ).one()
+    return int(count or 0), newest
+
+
+def _call_records(ctx: Context) -> list:  # type: ignore[type-arg]
+    """Every analysed call as the issue/FAQ miners' ``CallRecord`` (id = recording id)."""
+    from dataclasses import replace
+
+    from callscope.analysis.issues import call_record_from_dict
+    from callscope.errors import ConfigError
+    from callscope.recordings.tables import ArtifactRow
+
+    records = []
+    with ctx.sessions() as session:
+        rows = session.execute(
+            select(ArtifactRow.recording_id, ArtifactRow.data, RecordingRow.created_at, RecordingRow.duration_s)
+            .join(RecordingRow, RecordingRow.id == ArtifactRow.recording_id)
+            .where(ArtifactRow.kind == "analysis")
+            .order_by(RecordingRow.created_at)
+        ).all()
+    for rid, data, created, duration in rows:
+        try:
+            record = call_record_from_dict(dict(data or {}), rid, source=f"recording {rid[:12]}")
+        except ConfigError as exc:
+            log.warning("issue mining skips %s", exc)
+            continue
+        if record.reason.strip():
+            records.append(replace(record, recorded_at=created, handle_time_s=record.handle_time_s or duration))
+    return records
+
+
+def mine_call_issues(ctx: Context, *, force: bool = False, hook: Hook = no_progress) -> bool:
+    """Mine common issues over the stored calls (and draft FAQ entries) when calls changed.
+
+    Without ``force``, mining runs at most every 10 minutes per process (it embeds every
+    call's reason). Issues are kept by :func:`save_mined_issues`; FAQ drafts go to the
+    FAQ review queue (entries already reviewed are left alone).
+
+    Returns:
+        True when mining ran.
+
+    Raises:
+        ModelNotFoundError: a sentence encoder is not installed.
+    """
+    from callscope.analysis.issues import mine_issues
+
+    key = ctx.settings.resolved_database_url
+    with _mining_lock:
+        mark = _watermark(ctx)
+        last = _mined_state.get(key)
+        if last is not None and not force and (last[0] == mark or utcnow() - last[1] < _REMINE_EVERY):
+            return False
+        records = _call_records(ctx)
+        if len(records) >= 2:
+            result = mine_issues([r.to_item() for r in records], hook=hook)
+            save_mined_issues(ctx, result.issues)
+            _draft_faqs(ctx, records, result)
+        _mined_state[key] = (_watermark(ctx), utcnow())
+        log.info("mined issues over %d calls", len(records))
+        return True
+
+
+def _draft_faqs(ctx: Context, records: list, result: IssueMiningResult) -> list[str]:  # type: ignore[type-arg]
+    """Draft a FAQ entry per frequent issue into the review queue; returns the ids saved."""
+    from callscope.analysis.faq import draft_faqs, faq_id_for
+    from callscope.analysis.tables import FaqRepository
+
+    drafts = draft_faqs(records, result)
+    issue_of = {faq_id_for(mined): mined.id for mined in result.issues}
+    saved = FaqRepository(ctx.sessions).save_drafts(drafts, [issue_of.get(d.id) for d in drafts])
+    log.info("FAQ drafts: %d new or refreshed of %d", len(saved), len(drafts))
+    return saved

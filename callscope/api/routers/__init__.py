@@ -1,0 +1,1 @@
+"""One router per resource; :func:`callscope.api.app.create_app` includes them all."""

@@ -1,0 +1,197 @@
+"""``/api/faq``: FAQ drafts under review — edit, approve, reject, publish to the IVR knowledge base.
+
+    draft ──approve──▶ approved ──publish──▶ published (written into the KB file)
+      │  ▲                │
+      │  └────reopen──────┤
+      └──reject──▶ rejected ──reopen──▶ draft
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import replace
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field
+
+from callscope.analysis.tables import FaqRepository, InvalidTransitionError
+from callscope.api.deps import CtxDep, EditorDep, PrincipalDep
+from callscope.api.redaction import redact_str
+from callscope.api.schemas import Problem
+from callscope.errors import ConfigError, NotFoundError
+from callscope.models import FaqEntry, FaqStatus
+
+router = APIRouter(prefix="/api/faq", tags=["faq"])
+
+EntryId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")]
+_LANG = r"^[a-z]{2,3}(-[A-Za-z0-9]+)?$"
+_ERRORS: dict[int | str, dict[str, Any]] = {404: {"model": Problem}, 409: {"model": Problem}}
+Questions = dict[Annotated[str, Field(pattern=_LANG)], list[Annotated[str, Field(min_length=1, max_length=500)]]]
+Answers = dict[Annotated[str, Field(pattern=_LANG)], Annotated[str, Field(max_length=4000)]]
+
+
+class FaqCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
+    questions: Questions = Field(min_length=1)
+    answers: Answers = {}
+    tags: list[Annotated[str, Field(max_length=64)]] = []
+    self_service: bool = True
+
+
+class FaqPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    questions: Questions | None = None
+    answers: Answers | None = None
+    tags: list[Annotated[str, Field(max_length=64)]] | None = None
+    self_service: bool | None = None
+
+
+class FaqDecision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str | None = Field(default=None, max_length=2000)
+
+
+_REVIEW_ERRORS = (NotFoundError, InvalidTransitionError, ConfigError)
+
+
+def _repo(ctx) -> FaqRepository:  # type: ignore[no-untyped-def]
+    return FaqRepository(ctx.sessions)
+
+
+def _out(entry: FaqEntry, *, redact: bool) -> dict[str, Any]:
+    from callscope.analysis.faq import faq_to_dict
+
+    data = faq_to_dict(entry)
+    if redact:
+        data["questions"] = {lang: [redact_str(q, lang) for q in qs] for lang, qs in data["questions"].items()}
+        data["answers"] = {lang: redact_str(a, lang) for lang, a in data["answers"].items()}
+    return data
+
+
+def _clean_questions(questions: dict[str, list[str]]) -> dict[str, tuple[str, ...]]:
+    out = {lang: tuple(dict.fromkeys(q.strip() for q in qs if q.strip())) for lang, qs in questions.items()}
+    out = {lang: qs for lang, qs in out.items() if qs}
+    if not out:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "give at least one question")
+    return out
+
+
+def _fail(exc: Exception) -> HTTPException:
+    if isinstance(exc, NotFoundError):
+        return HTTPException(status.HTTP_404_NOT_FOUND, str(exc))
+    if isinstance(exc, InvalidTransitionError):
+        return HTTPException(status.HTTP_409_CONFLICT, str(exc))
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc))
+
+
+@router.get("", summary="FAQ entries under review (most frequent first)")
+def list_entries(
+    ctx: CtxDep, principal: PrincipalDep,
+    status_: Annotated[FaqStatus | None, Query(alias="status", description="draft, approved, published or rejected")] = None,
+) -> list[dict[str, Any]]:
+    return [_out(e, redact=not principal.role.sees_pii) for e in _repo(ctx).entries(status_)]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, responses=_ERRORS, summary="Add a FAQ draft by hand")
+def create_entry(body: FaqCreate, ctx: CtxDep, principal: EditorDep) -> dict[str, Any]:
+    questions = _clean_questions(body.questions)
+    first = next(iter(questions.values()))[0]
+    slug = re.sub(r"[^a-z0-9]+", "-", first.lower()).strip("-")[:40].strip("-")
+    entry_id = body.id or f"faq-{slug + '-' if slug else ''}{hashlib.sha1(first.encode()).hexdigest()[:8]}"
+    repo = _repo(ctx)
+    try:
+        repo.get(entry_id)
+        raise HTTPException(status.HTTP_409_CONFLICT, f"a FAQ entry {entry_id!r} already exists")
+    except NotFoundError:
+        pass
+    entry = FaqEntry(id=entry_id, questions=questions, answers={k: v.strip() for k, v in body.answers.items() if v.strip()},
+                     tags=tuple(body.tags), self_service=body.self_service, status=FaqStatus.DRAFT)
+    repo.save_drafts([entry])
+    return _out(repo.get(entry_id), redact=False)
+
+
+@router.post("/generate", summary="Mine issues again and draft FAQ entries from the calls")
+async def generate(ctx: CtxDep, principal: EditorDep) -> dict[str, Any]:
+    from callscope.api import insights
+
+    await run_in_threadpool(insights.mine_call_issues, ctx, force=True)
+    return {"drafts": len(_repo(ctx).entries(FaqStatus.DRAFT))}
+
+
+@router.get("/{entry_id}", responses=_ERRORS)
+def get_entry(entry_id: EntryId, ctx: CtxDep, principal: PrincipalDep) -> dict[str, Any]:
+    try:
+        return _out(_repo(ctx).get(entry_id), redact=not principal.role.sees_pii)
+    except NotFoundError as exc:
+        raise _fail(exc) from None
+
+
+@router.patch("/{entry_id}", responses=_ERRORS, summary="Edit a draft or approved entry's questions and answers")
+def edit_entry(entry_id: EntryId, body: FaqPatch, ctx: CtxDep, principal: EditorDep) -> dict[str, Any]:
+    repo = _repo(ctx)
+    try:
+        entry = repo.get(entry_id)
+        changes: dict[str, Any] = {}
+        if body.questions is not None:
+            changes["questions"] = _clean_questions(body.questions)
+        if body.answers is not None:
+            changes["answers"] = {k: v.strip() for k, v in body.answers.items() if v.strip()}
+        if body.tags is not None:
+            changes["tags"] = tuple(body.tags)
+        if body.self_service is not None:
+            changes["self_service"] = body.self_service
+        return _out(repo.update(replace(entry, **changes)), redact=False)
+    except _REVIEW_ERRORS as exc:
+        raise _fail(exc) from None
+
+
+def _transition(ctx, entry_id: str, to: FaqStatus, principal, note: str | None = None) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    try:
+        entry = _repo(ctx).transition(entry_id, to, reviewer=principal.user.username, note=note)
+    except _REVIEW_ERRORS as exc:
+        raise _fail(exc) from None
+    return _out(entry, redact=False)
+
+
+@router.post("/{entry_id}/approve", responses=_ERRORS)
+def approve(entry_id: EntryId, ctx: CtxDep, principal: EditorDep) -> dict[str, Any]:
+    entry = _repo_get(ctx, entry_id)
+    if not entry.answers:
+        raise HTTPException(status.HTTP_409_CONFLICT, "write an answer before approving this entry")
+    return _transition(ctx, entry_id, FaqStatus.APPROVED, principal)
+
+
+@router.post("/{entry_id}/reject", responses=_ERRORS)
+def reject(entry_id: EntryId, ctx: CtxDep, principal: EditorDep, body: FaqDecision | None = None) -> dict[str, Any]:
+    return _transition(ctx, entry_id, FaqStatus.REJECTED, principal, body.note if body else None)
+
+
+@router.post("/{entry_id}/reopen", responses=_ERRORS, summary="Back to draft (to edit an approved, published or rejected entry)")
+def reopen(entry_id: EntryId, ctx: CtxDep, principal: EditorDep) -> dict[str, Any]:
+    return _transition(ctx, entry_id, FaqStatus.DRAFT, principal)
+
+
+@router.post("/{entry_id}/publish", responses=_ERRORS, summary="Write an approved entry into the IVR knowledge base")
+async def publish(entry_id: EntryId, ctx: CtxDep, principal: EditorDep) -> dict[str, Any]:
+    kb_path = ctx.settings.kb_path
+    if kb_path is None:
+        raise HTTPException(status.HTTP_409_CONFLICT, "no knowledge-base file is configured (CALLSCOPE_KB_PATH)")
+    try:
+        published = await run_in_threadpool(_repo(ctx).publish, kb_path, [entry_id])
+    except _REVIEW_ERRORS as exc:
+        raise _fail(exc) from None
+    return {**_out(published[0], redact=False), "kb_path": str(kb_path)}
+
+
+def _repo_get(ctx, entry_id: str) -> FaqEntry:  # type: ignore[no-untyped-def]
+    try:
+        return _repo(ctx).get(entry_id)
+    except NotFoundError as exc:
+        raise _fail(exc) from None

