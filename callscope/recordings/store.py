@@ -145,12 +145,12 @@ class RecordingStore:
         existing = self._existing(sha)
         if existing is not None:
             return IngestResult(existing, created=False)
-        suffix = Path(original_name).suffix.lower() or ".wav"
-        fd, tmp_name = tempfile.mkstemp(suffix=suffix)
-        tmp = Path(tmp_name)
+        # the temporary copy carries the original name, so errors name the user's file
+        safe_name = Path(original_name).name.replace(os.sep, "_") or "upload.wav"
+        tmp_dir = Path(tempfile.mkdtemp(prefix="callscope-ingest-"))
+        tmp = tmp_dir / safe_name
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+            tmp.write_bytes(data)
             duration_s, info = _validate(tmp, original_name)
             return self._register(
                 sha, tmp, original_name, info, duration_s, len(data),
@@ -158,6 +158,7 @@ class RecordingStore:
             )
         finally:
             tmp.unlink(missing_ok=True)
+            tmp_dir.rmdir()
 
     def _existing(self, sha: str) -> Recording | None:
         with self.sessions() as session:
