@@ -85,13 +85,19 @@ def make_engine(url: str) -> Engine:
 
 def init_schema(engine: Engine) -> None:
     """Bring the schema to the newest migration (Alembic ``upgrade head``)."""
+    from callscope.migrations import upgrade
+
     import_all_tables()
-    try:
-        # Development phase: tables are created from the metadata; the first Alembic
-        # revision is generated once every subpackage's tables have landed.
-        Base.metadata.create_all(engine)
-    except SQLAlchemyError as exc:
-        raise StorageError(f"cannot set up the database schema: {exc}") from exc
+    for attempt in range(3):
+        try:
+            upgrade(engine)
+            return
+        except OperationalError as exc:
+            # another process created the schema at the same moment (SQLite): try again
+            if attempt == 2 or "already exists" not in str(exc):
+                raise StorageError(f"cannot set up the database schema: {exc}") from exc
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot set up the database schema: {exc}") from exc
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

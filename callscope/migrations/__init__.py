@@ -14,6 +14,7 @@ HERE = Path(__file__).parent
 def alembic_config(engine: Engine | None = None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(HERE))
+    cfg.set_main_option("path_separator", "os")
     cfg.set_main_option("version_locations", str(HERE / "versions"))
     if engine is not None:
         cfg.attributes["engine"] = engine

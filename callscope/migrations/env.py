@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import text
 
 from callscope.db import Base, import_all_tables
 
@@ -14,6 +15,9 @@ config = context.config
 def run_migrations_online() -> None:
     engine = config.attributes["engine"]
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # several workers may start at once on a fresh database: one migrates at a time
+            connection.execute(text("SELECT pg_advisory_xact_lock(726172)"))
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
