@@ -304,7 +304,8 @@ def recording_status(
     return Response(status_code=204)
 
 
-@router.api_route("/whisper", methods=["GET", "POST"])
+@router.get("/whisper", operation_id="ivr_whisper_get")
+@router.post("/whisper", operation_id="ivr_whisper_post")
 def whisper(
     request: Request, form: deps.TwilioForm, factory: FactoryDep, CallSid: Annotated[str, Query(max_length=64)] = ""
 ) -> Response:
