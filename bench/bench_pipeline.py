@@ -385,7 +385,7 @@ def print_report(r: dict) -> None:  # type: ignore[type-arg]
         print(f"| callscope jobs: {r['workers']} RQ workers × {r['cpu_threads_per_worker']} thread, PostgreSQL, "
               f"faults | {r['throughput_audio_h_per_wall_h_per_core']:.2f} | {r['audio_s_per_worker_cpu_s']:.2f} | 1.00 |")
         for ref in refs:
-            speed = ref["audio_s"] / ref["wall_s"] / cores
+            speed = ref["audio_s"] / ref["wall_s"] / min(cores, ref["cpu_threads"])  # per core it could use
             efficiency = ref["audio_s"] / ref["cpu_s"]
             print(f"| reference: plain `CallProcessor.process` loop, 1 process × {ref['cpu_threads']} thread(s), "
                   f"{ref['files']} files | {speed:.2f} | {efficiency:.2f} | "

@@ -69,14 +69,16 @@ def worker(args: argparse.Namespace) -> None:
 
 def run_child(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float]:
     """Run ``cmd``; return (wall seconds, peak RSS MiB, CPU seconds of the whole process)."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    wall = time.perf_counter() - started
-    if proc.returncode != 0:
-        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-        raise SystemExit(f"{' '.join(cmd[:3])} failed ({proc.returncode}):\n{err[-3000:]}")
+    with tempfile.TemporaryFile() as errors:  # a file, not a pipe: progress bars must never block the child
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - started
+        if proc.returncode != 0:
+            errors.seek(0)
+            tail = errors.read().decode(errors="replace")[-3000:]
+            raise SystemExit(f"{' '.join(cmd[:3])} failed ({proc.returncode}):\n{tail}")
     return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 

@@ -29,7 +29,12 @@ def register(app: typer.Typer) -> None:
         files, missing = expand_audio_paths(paths)
         failures = [(name, "no such file or folder") for name in missing]
         processor = CallProcessor(settings)
-        output_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            output_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            from callscope.errors import StorageError
+
+            raise StorageError(f"cannot create the output folder {output_dir}: {exc.strerror or exc}") from exc
         for path in files:
             try:
                 result = processor.process(path, recording_id=file_stem(path))

@@ -4,6 +4,7 @@ and the ``callscope jobs`` commands that show and retry what failed."""
 from __future__ import annotations
 
 import errno
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,8 +31,12 @@ def tiny_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     if done.returncode != 0:
         from callscope import storage_io
 
-        def full(*args: object, **kwargs: object) -> None:
-            raise OSError(errno.ENOSPC, "No space left on device")
+        copy = storage_io.shutil.copyfileobj
+
+        def full(src, dst, length=0):  # type: ignore[no-untyped-def]
+            if os.fstat(src.fileno()).st_size > 256 * 1024:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return copy(src, dst, length)
 
         monkeypatch.setattr(storage_io.shutil, "copyfileobj", full)
         yield mount
