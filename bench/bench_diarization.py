@@ -2,7 +2,7 @@
 
 Prints markdown tables. Reads /work/shared-style data (``--data``, default
 ``../shared/data`` from the repo root). Published pyannote.audio figures are quoted
-for context in BENCHMARKS_diarization.md; pyannote.audio itself cannot be installed
+for context in BENCHMARKS.md; pyannote.audio itself cannot be installed
 beside the CPU-only torch here (see docs/models.md §5).
 
     python bench/bench_diarization.py [--data DIR] [--skip-long] [--long-hours 2]
