@@ -5,6 +5,17 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+# Spoken digits, shared by PII redaction and the IVR's keyed/spoken number parsing.
+DIGIT_WORDS_EN = {
+    "zero": "0", "oh": "0", "o": "0", "nought": "0", "one": "1", "two": "2", "three": "3",
+    "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9",
+}
+DIGIT_REPEATS_EN = {"double": 2, "triple": 3}  # "double four" = 44
+DIGITS_ZH = {
+    "零": "0", "〇": "0", "幺": "1", "一": "1", "二": "2", "两": "2", "三": "3",
+    "四": "4", "五": "5", "六": "6", "七": "7", "八": "8", "九": "9",
+}
+
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
 

@@ -30,44 +30,21 @@ from functools import lru_cache
 
 import numpy as np
 
-from callscope.language import detect_text_language
+from callscope.language import (
+    DIGIT_REPEATS_EN,
+    DIGIT_WORDS_EN,
+    DIGITS_ZH,
+    detect_text_language,
+)
 from callscope.models import Audio, Segment, Transcript, Word
 
 log = logging.getLogger(__name__)
 
 KINDS = ("card", "phone", "email", "id", "account", "number")
 
-_EN_DIGITS = {
-    "zero": "0",
-    "oh": "0",
-    "o": "0",
-    "nought": "0",
-    "one": "1",
-    "two": "2",
-    "three": "3",
-    "four": "4",
-    "five": "5",
-    "six": "6",
-    "seven": "7",
-    "eight": "8",
-    "nine": "9",
-}
-_EN_REPEAT = {"double": 2, "triple": 3}
-_ZH_DIGITS = {
-    "零": "0",
-    "〇": "0",
-    "幺": "1",
-    "一": "1",
-    "二": "2",
-    "两": "2",
-    "三": "3",
-    "四": "4",
-    "五": "5",
-    "六": "6",
-    "七": "7",
-    "八": "8",
-    "九": "9",
-}
+_EN_DIGITS = DIGIT_WORDS_EN
+_EN_REPEAT = DIGIT_REPEATS_EN
+_ZH_DIGITS = DIGITS_ZH
 # Digit tokens: a numeral, an English digit word (optionally "double"/"triple" + word),
 # or one Chinese digit character.
 _WORD_ALT = "|".join(sorted(_EN_DIGITS, key=len, reverse=True))

@@ -10,7 +10,13 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from callscope.language import has_cjk, to_simplified
+from callscope.language import (
+    DIGIT_REPEATS_EN,
+    DIGIT_WORDS_EN,
+    DIGITS_ZH,
+    has_cjk,
+    to_simplified,
+)
 
 MAX_UTTERANCE_CHARS = 400
 """Longer speech results are cut here: nobody asks a 400-character question."""
@@ -200,24 +206,8 @@ def language_request(text: str) -> str | None:
 
 # ----------------------------------------------------------------------- numbers
 
-_EN_DIGITS = {
-    "zero": "0",
-    "oh": "0",
-    "o": "0",
-    "nought": "0",
-    "one": "1",
-    "two": "2",
-    "to": "2",
-    "too": "2",
-    "three": "3",
-    "four": "4",
-    "for": "4",
-    "five": "5",
-    "six": "6",
-    "seven": "7",
-    "eight": "8",
-    "nine": "9",
-}
+# spoken homophones the recogniser writes for digits ("to", "for") count only next to digits
+_EN_DIGITS = {**DIGIT_WORDS_EN, "to": "2", "too": "2", "for": "4"}
 _EN_TEENS = {
     "ten": 10,
     "eleven": 11,
@@ -240,23 +230,8 @@ _EN_TENS = {
     "eighty": 80,
     "ninety": 90,
 }
-_ZH_DIGITS = {
-    "零": "0",
-    "〇": "0",
-    "洞": "0",
-    "一": "1",
-    "幺": "1",
-    "二": "2",
-    "两": "2",
-    "三": "3",
-    "四": "4",
-    "五": "5",
-    "六": "6",
-    "七": "7",
-    "八": "8",
-    "九": "9",
-}
-_MULT = {"double": 2, "triple": 3}
+_ZH_DIGITS = {**DIGITS_ZH, "洞": "0"}  # 洞: radio-style zero
+_MULT = DIGIT_REPEATS_EN
 
 
 def spoken_digits(text: str) -> str:
