@@ -121,6 +121,7 @@ def main() -> None:
     parser.add_argument("--systems", default=",".join(SYSTEMS))
     parser.add_argument("--model-dir", type=Path, default=Path(os.environ.get("CALLSCOPE_MODEL_DIR", ROOT / ".callscope" / "models")))
     parser.add_argument("--write", action="store_true", help="write the results section to BENCHMARKS_transcription.md")
+    parser.add_argument("--json-out", type=Path, help="also save the raw numbers (and each system's text) as JSON")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)
     parser.add_argument("--ct2", type=Path, help=argparse.SUPPRESS)
@@ -196,6 +197,9 @@ def main() -> None:
         }
     report = render(rows, files, audio_s, args)
     print(report)
+    if args.json_out:
+        raw = {"files": [str(f) for f in files], "audio_s": audio_s, "rows": rows, "texts": {s: r[-1]["texts"] for s, r in runs.items()}}
+        args.json_out.write_text(json.dumps(raw, ensure_ascii=False, indent=1), encoding="utf-8")
     if args.write:
         (ROOT / "BENCHMARKS_transcription.md").write_text(report, encoding="utf-8")
 
