@@ -281,6 +281,14 @@ class EmotionScore:
     sentiment: float  # -1 (negative) .. +1 (positive)
     arousal: float | None = None  # relative to the speaker's baseline, z-score-like
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "label": str(self.label),
+            "confidence": round(self.confidence, 3),
+            "sentiment": round(self.sentiment, 3),
+            "arousal": None if self.arousal is None else round(self.arousal, 3),
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class AnalyzedTurn:

@@ -188,17 +188,6 @@ def _role_of(label: str, diarization: Diarization) -> Role:
 # ------------------------------------------------------------------------ JSON
 
 
-def _emotion_dict(score: Any) -> dict[str, Any] | None:
-    if score is None:
-        return None
-    return {
-        "label": str(score.label),
-        "confidence": round(score.confidence, 3),
-        "sentiment": round(score.sentiment, 3),
-        "arousal": None if score.arousal is None else round(score.arousal, 3),
-    }
-
-
 def _turn_dict(turn: AnalyzedTurn) -> dict[str, Any]:
     return {
         "speaker": turn.speaker,
@@ -222,8 +211,8 @@ def analysis_to_dict(analysis: CallAnalysis, *, name: str | None = None, duratio
         "duration": None if duration_s is None else round(duration_s, 3),
         "reason": analysis.reason,
         "caller_emotion": str(analysis.caller_emotion.label),
-        "caller_emotion_detail": _emotion_dict(analysis.caller_emotion),
-        "agent_emotion": _emotion_dict(analysis.agent_emotion),
+        "caller_emotion_detail": analysis.caller_emotion.to_dict(),
+        "agent_emotion": analysis.agent_emotion.to_dict() if analysis.agent_emotion else None,
         "sentiment_trajectory": [round(v, 3) for v in analysis.sentiment_trajectory],
         "escalations": [round(v, 2) for v in analysis.escalations],
         "ended_better": analysis.ended_better,

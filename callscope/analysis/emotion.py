@@ -77,19 +77,9 @@ class EmotionReport:
     ended_better: bool | None  # caller sentiment at the end above the start; None: too few turns
 
     def to_dict(self) -> dict[str, Any]:
-        def score(s: EmotionScore | None) -> dict[str, Any] | None:
-            if s is None:
-                return None
-            return {
-                "label": str(s.label),
-                "confidence": round(s.confidence, 3),
-                "sentiment": round(s.sentiment, 3),
-                "arousal": None if s.arousal is None else round(s.arousal, 3),
-            }
-
         return {
-            "caller": score(self.caller),
-            "agent": score(self.agent),
+            "caller": self.caller.to_dict(),
+            "agent": self.agent.to_dict() if self.agent else None,
             "trajectory": [round(v, 3) for v in self.trajectory],
             "escalations": [round(v, 3) for v in self.escalations],
             "ended_better": self.ended_better,
@@ -100,7 +90,7 @@ class EmotionReport:
                     "start": round(t.start, 3),
                     "end": round(t.end, 3),
                     "text": t.text,
-                    "emotion": score(t.emotion),
+                    "emotion": t.emotion.to_dict(),
                 }
                 for t in self.turns
             ],
