@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from callscope.console import exit_on_failures
+
 
 def register(app: typer.Typer) -> None:
     @app.command("analyze")
@@ -48,11 +50,7 @@ def register(app: typer.Typer) -> None:
                 atomic_write_text(output_dir / f"{stem}.json", json.dumps(result.transcript.to_dict(), ensure_ascii=False, indent=2))
             emotion = result.analysis.caller_emotion
             typer.echo(f"{stem}: [{result.analysis.language}] caller {emotion.label} ({emotion.confidence:.2f}) — {result.analysis.reason[:90]}")
-        if failures:
-            typer.echo(f"{len(failures)} file(s) failed:", err=True)
-            for name, reason in failures:
-                typer.echo(f"  {name}: {reason}", err=True)
-            raise typer.Exit(code=1)
+        exit_on_failures(failures)
 
     @app.command("demo")
     def demo_command(
@@ -156,11 +154,7 @@ def register(app: typer.Typer) -> None:
             shutdown = getattr(queue, "shutdown", None)
             if callable(shutdown):
                 shutdown()
-        if failures:
-            typer.echo(f"{len(failures)} file(s) failed:", err=True)
-            for name, reason in failures:
-                typer.echo(f"  {name}: {reason}", err=True)
-            raise typer.Exit(code=1)
+        exit_on_failures(failures)
 
     @jobs_app.command("retry")
     def jobs_retry_command(

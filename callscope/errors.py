@@ -48,3 +48,7 @@ class WebhookSignatureError(CallscopeError):
 
 class JobError(CallscopeError):
     """A processing stage failed."""
+
+
+class QueueFullError(StorageError):
+    """Too many jobs are queued (backpressure); the API answers 503."""

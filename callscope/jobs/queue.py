@@ -16,10 +16,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol
 
 from callscope.context import Context
-from callscope.errors import ConfigError, StorageError
+from callscope.errors import ConfigError, QueueFullError, StorageError
 from callscope.jobs.options import JobOptions
 from callscope.jobs.runner import (
-    QueueFullError,
     create_job,
     due_jobs,
     pending_jobs,

@@ -39,6 +39,7 @@ from callscope.errors import (
     ModelError,
     ModelNotFoundError,
     NotFoundError,
+    QueueFullError,
     StorageError,
 )
 from callscope.jobs.options import JobOptions
@@ -61,10 +62,6 @@ _held_leases: set[str] = set()  # leases held by this process (to tell our own d
 
 class PermanentJobError(CallscopeError):
     """A failure that retrying cannot fix (e.g. undecodable audio): the job ends failed."""
-
-
-class QueueFullError(StorageError):
-    """Too many jobs are queued (backpressure); the API answers 503 (a StorageError)."""
 
 
 class _LeaseLost(Exception):

@@ -6,6 +6,7 @@ import json
 
 import typer
 
+from callscope.console import exit_on_failures
 from callscope.recordings.paths import expand_audio_paths
 
 
@@ -41,11 +42,7 @@ def register(app: typer.Typer) -> None:
             else:
                 state = "stored" if result.created else "already stored"
                 typer.echo(f"{state}: {path} -> {rec.id[:12]} ({rec.duration_s:.1f} s, {rec.channels} ch, {rec.codec})")
-        if failures:
-            typer.echo(f"{len(failures)} file(s) failed:", err=True)
-            for name, reason in failures:
-                typer.echo(f"  {name}: {reason}", err=True)
-            raise typer.Exit(code=1)
+        exit_on_failures(failures)
 
     @app.command("recordings")
     def list_command(
