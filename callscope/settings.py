@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import platformdirs
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 CsvList = Annotated[list[str], NoDecode]  # env value "en,zh" or a JSON list
@@ -40,9 +40,9 @@ class Settings(BaseSettings):
     whisper_model: str = "base"  # "base", "tiny.en", or a local path (.pt / CT2 dir / HF dir)
     engine: Literal["faster-whisper", "openai-whisper", "transformers"] = "faster-whisper"
     compute_type: str = "int8"
-    cpu_threads: int = Field(default_factory=lambda: min(os.cpu_count() or 2, 4))
+    cpu_threads: int = Field(default_factory=lambda: min(os.cpu_count() or 2, 4), ge=1)
     languages: CsvList = ["en", "zh"]
-    beam_size: int = 1
+    beam_size: int = Field(default=1, ge=1)
     vad: bool = True
     pyannote_pipeline: Path | None = None  # local pyannote pipeline folder (config.yaml)
 
@@ -53,8 +53,8 @@ class Settings(BaseSettings):
     # --- processing
     queue: Literal["inprocess", "rq"] = "inprocess"
     redis_url: str = "redis://127.0.0.1:6379/0"
-    workers: int = 1
-    max_upload_mb: int = 512
+    workers: int = Field(default=1, ge=1)
+    max_upload_mb: int = Field(default=512, ge=1)
     pii_redaction: bool = True
 
     # --- IVR / Twilio
@@ -102,5 +102,26 @@ class Settings(BaseSettings):
 
 @lru_cache
 def get_settings() -> Settings:
-    """The process-wide settings (cached; tests call ``get_settings.cache_clear()``)."""
-    return Settings()
+    """The process-wide settings (cached; tests call ``get_settings.cache_clear()``).
+
+    Raises:
+        ConfigError: a setting has an invalid value; the message names its variable.
+    """
+    try:
+        return Settings(_env_file=os.environ.get("CALLSCOPE_CONFIG", ".env"))  # type: ignore[call-arg]
+    except ValidationError as exc:
+        from callscope.errors import ConfigError
+
+        raise ConfigError(describe_invalid_settings(exc)) from None
+
+
+def describe_invalid_settings(exc: ValidationError) -> str:
+    """One line per bad setting, named as the user sets it: ``CALLSCOPE_QUEUE='x': ...``."""
+    aliases = {name: field.validation_alias for name, field in Settings.model_fields.items() if isinstance(field.validation_alias, str)}
+    lines = []
+    for error in exc.errors():
+        name = str(error["loc"][0]) if error["loc"] else "?"
+        variable = name if name in aliases.values() else aliases.get(name) or f"CALLSCOPE_{name.upper()}"
+        lines.append(f"{variable}={error.get('input')!r}: {error['msg']}")
+    source = os.environ.get("CALLSCOPE_CONFIG", ".env")
+    return "invalid settings (environment or " + source + "):\n  " + "\n  ".join(lines)

@@ -1,0 +1,19 @@
+"""Language helpers shared by transcription, analysis and the IVR."""
+
+from __future__ import annotations
+
+from callscope.language import detect_text_language, has_cjk, to_simplified
+
+
+def test_detect_text_language() -> None:
+    assert detect_text_language("Where is my order?") == "en"
+    assert detect_text_language("我的订单到哪里了？") == "zh"
+    assert detect_text_language("我的 order 到哪里了") == "zh"  # code-switching: the Chinese dominates
+    assert detect_text_language("1234 5678", default="zh") == "zh"
+    assert detect_text_language("") == "en"
+
+
+def test_to_simplified() -> None:
+    assert has_cjk("訂單") and not has_cjk("order")
+    assert to_simplified("您的訂單已經發貨了") == "您的订单已经发货了"
+    assert to_simplified("order 42") == "order 42"
