@@ -344,6 +344,37 @@ class CallAnalysis:
 # ----------------------------------------------------------------- knowledge base
 
 
+class AnswerMethod(StrEnum):
+    """How a drafted FAQ answer was written."""
+
+    EXTRACTIVE = "extractive"  # agent sentences taken as they were said
+    GENERATED = "generated"  # rewritten by a local generator from those sentences
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerSource:
+    """Where a drafted answer came from (per language), so reviewers can check it."""
+
+    method: AnswerMethod
+    extractive: str  # the agent sentences the answer is drawn from (and the fallback)
+    call_id: str | None = None  # the evidence call those sentences come from
+    generator: str | None = None  # the local model that rewrote them (or tried to)
+    rejected: str | None = None  # why the generator's text was not used
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (v.value if isinstance(v, AnswerMethod) else v) for k, v in dataclasses.asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AnswerSource:
+        return cls(
+            method=AnswerMethod(data.get("method", AnswerMethod.EXTRACTIVE)),
+            extractive=str(data.get("extractive", "")),
+            call_id=data.get("call_id"),
+            generator=data.get("generator"),
+            rejected=data.get("rejected"),
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class FaqEntry:
     """A knowledge-base / FAQ entry, per language (``en``, ``zh``)."""
@@ -358,6 +389,7 @@ class FaqEntry:
     evidence_calls: tuple[str, ...] = ()
     frequency: int = 0
     updated_at: datetime | None = None
+    answer_sources: dict[str, AnswerSource] = field(default_factory=dict)  # drafts: how each answer was made
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     beam_size: int = Field(default=1, ge=1)
     vad: bool = True
     pyannote_pipeline: Path | None = None  # local pyannote pipeline folder (config.yaml)
+    faq_generator: Path | None = None  # local transformers model folder that rewrites FAQ answers (optional)
 
     # --- call conventions
     channel_roles: CsvList = ["caller", "agent"]  # Twilio dual-channel: ch0 parent/caller
@@ -62,6 +63,9 @@ class Settings(BaseSettings):
     twilio_account_sid: str = ""
     twilio_api_key_sid: str = ""
     twilio_api_key_secret: SecretStr = SecretStr("")
+    # SharedKey secret of a Twilio Webhook Rule: requests carrying X-Twilio-Webhooks-Signature-Settings
+    # (HMAC_SHA256) are signed with it instead of the auth token
+    twilio_webhook_secret: SecretStr = SecretStr("")
     public_base_url: str | None = None  # the URL Twilio calls, e.g. https://ivr.example.com
     twilio_validate: bool = True  # False only for local development (logs a warning)
     kb_path: Path | None = None  # knowledge base (YAML/JSON); default: the bundled demo KB

@@ -292,7 +292,7 @@ def register(app: typer.Typer) -> None:
             known = {r.id for r in records}
             records += [r for r in _db_records(settings) if r.id not in known]
         result = mine_issues([r.to_item() for r in records], _issue_options(encoders))
-        drafts = draft_faqs(records, result, FaqOptions(min_frequency=min_frequency))
+        drafts = draft_faqs(records, result, FaqOptions(min_frequency=min_frequency, generator=settings.faq_generator))
         issue_of = {faq_id_for(i): i.id for i in result.issues}
         repo = _repository(settings)
         repo.save_issues(i.to_dict() for i in result.issues)

@@ -31,15 +31,23 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from callscope.analysis.answer_generator import (
+    AnswerGenerator,
+    RewriteRequest,
+    facts_for,
+    load_answer_generator,
+    rewrite_answer,
+)
 from callscope.analysis.issues import CallRecord, IssueMiningResult, MinedIssue
 from callscope.analysis.reason import is_filler_sentence, split_sentences
 from callscope.errors import ConfigError
 from callscope.language import detect_text_language
-from callscope.models import FaqEntry, FaqStatus, Role
+from callscope.models import AnswerMethod, AnswerSource, FaqEntry, FaqStatus, Role
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +76,7 @@ class FaqOptions:
     encoder: str = "use-multilingual"  # absolute cosines are meaningful with it
     agent_share: float = 0.5  # needs an agent when at least this share of calls did
     match_threshold: float = 0.45  # USE cosine for "this question is covered by that KB entry"
+    generator: Path | None = None  # local transformers model that rewrites answers (CALLSCOPE_FAQ_GENERATOR)
 
 
 # ------------------------------------------------------------------ answer mining
@@ -205,10 +214,10 @@ def faq_id_for(issue: MinedIssue) -> str:
     return f"faq-{slug}-{digest}" if slug else f"faq-{digest}"
 
 
-def _pick_answers(
+def _rank_answers(
     candidates: Mapping[str, list[str]], languages: Mapping[str, str], embed: Encoder
-) -> dict[str, tuple[str, str]]:
-    """The most consistent candidate per language: {lang: (answer, call id)}."""
+) -> dict[str, list[tuple[str, str]]]:
+    """Candidates per language, most consistent first: {lang: [(answer, call id), ...]}."""
     flat = [(call, text) for call, texts in candidates.items() for text in texts]
     if not flat:
         return {}
@@ -223,12 +232,27 @@ def _pick_answers(
             scores[i] = float(np.mean([max(vectors[rows_of[c]] @ vectors[i]) for c in others]))
         # Ties (and single-call issues) go to the earliest answer in the call.
         scores[i] -= 1e-3 * rows_of[call].index(i)
-    best: dict[str, tuple[float, str, str]] = {}
+    ranked: dict[str, list[tuple[float, int, str, str]]] = defaultdict(list)
     for i, (call, text) in enumerate(flat):
         lang = languages.get(call) or detect_text_language(text)
-        if lang not in best or scores[i] > best[lang][0]:
-            best[lang] = (float(scores[i]), text, call)
-    return {lang: (text, call) for lang, (_, text, call) in best.items()}
+        ranked[lang].append((-float(scores[i]), i, text, call))
+    return {lang: [(text, call) for _, _, text, call in sorted(items)] for lang, items in ranked.items()}
+
+
+def _draft_answers(
+    ranked: Mapping[str, list[tuple[str, str]]],
+    questions: Mapping[str, list[str]],
+    generator: AnswerGenerator | None,
+) -> tuple[dict[str, str], dict[str, AnswerSource]]:
+    """Per language: the extractive answer, rewritten by ``generator`` when it stays grounded."""
+    answers: dict[str, str] = {}
+    sources: dict[str, AnswerSource] = {}
+    for lang, items in sorted(ranked.items()):
+        text, call = items[0]
+        question = (questions.get(lang) or [""])[0]
+        request = RewriteRequest(question, text, facts_for(text, [t for t, _ in items[1:]]), lang)
+        answers[lang], sources[lang] = rewrite_answer(generator, request, call_id=call)
+    return answers, sources
 
 
 def draft_faqs(
@@ -238,6 +262,7 @@ def draft_faqs(
     *,
     encoder: Encoder | None = None,
     now: datetime | None = None,
+    generator: AnswerGenerator | None = None,
 ) -> list[FaqEntry]:
     """Draft one FAQ entry per frequent issue, most frequent first.
 
@@ -247,12 +272,20 @@ def draft_faqs(
         options: drafting knobs.
         encoder: optional encode function (default: the bundled multilingual encoder).
         now: the drafts' ``updated_at`` (default: now, UTC).
+        generator: rewrites the extractive answers (default: the local model named by
+            ``options.generator``, else none: answers stay extractive).
 
     Returns:
-        Draft :class:`FaqEntry` s (status DRAFT, ``self_service`` decided from the calls).
+        Draft :class:`FaqEntry` s (status DRAFT, ``self_service`` decided from the calls,
+        ``answer_sources`` saying per language how the answer was made).
+
+    Raises:
+        ConfigError: ``options.generator`` is set but is not a loadable local model.
     """
     by_id = {r.id: r for r in records}
     embed = _encoder(options, encoder)
+    if generator is None:
+        generator = load_answer_generator(options.generator)
     stamp = now or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     drafts = []
     for issue in result.issues:
@@ -276,14 +309,15 @@ def draft_faqs(
                 qs.insert(0, full)
             del qs[1 + options.max_paraphrases :]
         candidates = {r.id: answer_candidates(r, options.answer_turns) for r in calls}
-        answers = _pick_answers(candidates, {r.id: r.language for r in calls}, embed)
+        ranked = _rank_answers(candidates, {r.id: r.language for r in calls}, embed)
+        answers, sources = _draft_answers(ranked, questions, generator)
         agent_calls = sum(needs_agent(r) for r in calls)
         self_service = agent_calls / len(calls) < options.agent_share
         drafts.append(
             FaqEntry(
                 id=faq_id_for(issue),
                 questions={lang: tuple(qs) for lang, qs in sorted(questions.items()) if qs},
-                answers={lang: text for lang, (text, _) in sorted(answers.items())},
+                answers=answers,
                 tags=tuple(issue.issue.keywords[:5]),
                 action=None,
                 self_service=self_service,
@@ -291,6 +325,7 @@ def draft_faqs(
                 evidence_calls=tuple(r.id for r in calls),
                 frequency=len(calls),
                 updated_at=stamp,
+                answer_sources=sources,
             )
         )
     log.info("drafted %d FAQ entries from %d issues", len(drafts), len(result.issues))
@@ -471,6 +506,7 @@ def faq_to_dict(entry: FaqEntry) -> dict[str, Any]:
         "evidence_calls": list(entry.evidence_calls),
         "frequency": entry.frequency,
         "updated_at": entry.updated_at.isoformat(timespec="seconds") if entry.updated_at else None,
+        "answer_sources": {lang: src.to_dict() for lang, src in entry.answer_sources.items()},
     }
 
 
@@ -531,6 +567,11 @@ def export_faqs(entries: Sequence[FaqEntry], fmt: str) -> str:
                     lines += [f"- {q}" for q in qs[1:]]
                 if lang in e.answers:
                     lines += ["", f"**Answer ({lang})**: {e.answers[lang]}"]
+                src = e.answer_sources.get(lang)
+                if src is not None and src.method == AnswerMethod.GENERATED:
+                    lines += ["", f"*Rewritten by {src.generator} from what the agent said*: {src.extractive}"]
+                elif src is not None and src.rejected:
+                    lines += ["", f"*Extractive; the {src.generator} rewrite was not used: {src.rejected}*"]
                 lines.append("")
             if e.tags:
                 lines.append("Tags: " + ", ".join(e.tags))
@@ -568,6 +609,9 @@ def entries_from_json(text: str, source: str = "<json>") -> list[FaqEntry]:
                     evidence_calls=tuple(raw.get("evidence_calls", ())),
                     frequency=int(raw.get("frequency", 0)),
                     updated_at=datetime.fromisoformat(raw["updated_at"]) if raw.get("updated_at") else None,
+                    answer_sources={
+                        lang: AnswerSource.from_dict(src) for lang, src in (raw.get("answer_sources") or {}).items()
+                    },
                 )
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:

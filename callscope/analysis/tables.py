@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from callscope.db import Base, transaction, utcnow
 from callscope.errors import CallscopeError, ConfigError, NotFoundError, StorageError
-from callscope.models import FaqEntry, FaqStatus
+from callscope.models import AnswerSource, FaqEntry, FaqStatus
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +81,8 @@ class FaqDraftRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # per language: how the drafted answer was made (AnswerSource.to_dict)
+    answer_sources: Mapped[dict[str, dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
 
     def to_entry(self) -> FaqEntry:
         return FaqEntry(
@@ -94,6 +96,7 @@ class FaqDraftRow(Base):
             evidence_calls=tuple(self.evidence_calls or ()),
             frequency=int(self.frequency or 0),
             updated_at=self.updated_at,
+            answer_sources={lang: AnswerSource.from_dict(src) for lang, src in (self.answer_sources or {}).items()},
         )
 
 
@@ -105,6 +108,8 @@ def _apply(row: FaqDraftRow, entry: FaqEntry) -> None:
     row.self_service = entry.self_service
     row.evidence_calls = list(entry.evidence_calls)
     row.frequency = entry.frequency
+    if entry.answer_sources:  # an edit without provenance (a reviewer's) keeps the draft's
+        row.answer_sources = {lang: src.to_dict() for lang, src in entry.answer_sources.items()}
     row.updated_at = utcnow()
 
 

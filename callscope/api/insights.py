@@ -243,10 +243,17 @@ def mine_call_issues(ctx: Context, *, force: bool = False, hook: Hook = no_progr
 
 def _draft_faqs(ctx: Context, records: list, result: IssueMiningResult) -> list[str]:  # type: ignore[type-arg]
     """Draft a FAQ entry per frequent issue into the review queue; returns the ids saved."""
+    from callscope.analysis.answer_generator import load_answer_generator
     from callscope.analysis.faq import draft_faqs, faq_id_for
     from callscope.analysis.tables import FaqRepository
+    from callscope.errors import ConfigError
 
-    drafts = draft_faqs(records, result)
+    try:
+        generator = load_answer_generator(ctx.settings.faq_generator)
+    except ConfigError as exc:  # background mining keeps going with extractive answers
+        log.error("FAQ answers stay extractive: %s", exc)
+        generator = None
+    drafts = draft_faqs(records, result, generator=generator)
     issue_of = {faq_id_for(mined): mined.id for mined in result.issues}
     saved = FaqRepository(ctx.sessions).save_drafts(drafts, [issue_of.get(d.id) for d in drafts])
     log.info("FAQ drafts: %d new or refreshed of %d", len(saved), len(drafts))

@@ -9,6 +9,7 @@ lookups that FastAPI runs on the event loop instead of handing each one to a thr
 from __future__ import annotations
 
 import ipaddress
+import json
 import logging
 import threading
 from collections.abc import Iterator
@@ -242,10 +243,37 @@ async def read_form(request: Request) -> dict[str, str]:
     return {k: v for k, v in form.multi_items() if isinstance(v, str)}
 
 
+def _is_json(request: Request) -> bool:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower() == "application/json"
+
+
+async def read_json_fields(request: Request) -> tuple[str, dict[str, str]]:
+    """The raw body (what a ``bodySHA256`` signature covers) and its top-level scalar fields."""
+    raw = (await request.body()).decode("utf-8", errors="replace")
+    try:
+        data = json.loads(raw) if raw.strip() else {}
+    except ValueError as exc:
+        log.warning("unreadable JSON webhook body: %s", exc)
+        data = {}
+    fields: dict[str, str] = {}
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(value, bool):
+                fields[str(key)] = "true" if value else "false"
+            elif isinstance(value, (str, int, float)):
+                fields[str(key)] = str(value)
+    return raw, fields
+
+
 async def twilio_form(request: Request, settings: SettingsDep) -> dict[str, str]:
-    """The webhook's form fields, after checking X-Twilio-Signature (403 when it fails)."""
+    """The webhook's form fields (or a JSON body's top-level fields), after checking
+    X-Twilio-Signature (403 when it fails)."""
     global _warned_no_validation
-    form = await read_form(request)
+    signed: dict[str, str] | str
+    if _is_json(request) and request.method == "POST":
+        signed, form = await read_json_fields(request)
+    else:
+        form = signed = await read_form(request)
     if not settings.twilio_validate:
         if not _warned_no_validation:
             log.warning(
@@ -256,10 +284,11 @@ async def twilio_form(request: Request, settings: SettingsDep) -> dict[str, str]
     try:
         verify_signature(
             public_url(request, settings.public_base_url),
-            form,
+            signed,
             request.headers.get("x-twilio-signature", ""),
             settings.twilio_auth_token.get_secret_value(),
             settings_header=request.headers.get("x-twilio-webhooks-signature-settings"),
+            webhook_secret=settings.twilio_webhook_secret.get_secret_value(),
         )
     except WebhookSignatureError as exc:
         log.warning("rejected webhook %s: %s", request.url.path, exc)

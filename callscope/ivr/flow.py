@@ -261,6 +261,9 @@ class IvrFlow:
             turn.event("agent_requested", via="keypad" if digits == "0" else "speech")
             return self._transfer(turn, "caller_request")
 
+        if text and step != "more" and phrases.is_closing(text, thanks=step not in ("greeting", "confirm")):
+            return self._closing(turn, step)
+
         if step == "greeting":
             return self._greeting_input(turn, text, digits)
         if step == "confirm":
@@ -346,6 +349,8 @@ class IvrFlow:
                 list(turn.data.get("last_prompt") or [self._p(turn, "how_help")]),
             )
             return resp
+        if not phrases.has_content(text):  # "hello?", "um", "yes": not a question, so not an unanswered one
+            return self._failure(turn, "not_understood", None)
         result = self.matcher.match(text, self._lang(turn), exclude=turn.data.get("rejected", ()))
         best = result.best
         turn.event(
@@ -514,8 +519,20 @@ class IvrFlow:
             return self._question(turn, text)
         return self._failure(turn, "not_understood", None)
 
+    def _closing(self, turn: Turn, step: str) -> VoiceResponse:
+        """The caller ended the conversation ("that's all", "bye", "没有了") at a question step:
+        say goodbye (after the survey), without counting it as a failure or an unanswered question."""
+        turn.event("closing", step=step)
+        pending_text = turn.data.get("pending_text") if step == "confirm" and turn.data.get("pending") else None
+        if pending_text:  # they left without an answer to the question being confirmed
+            turn.event("no_match", text=pending_text, language=self._lang(turn), best=turn.data["pending"], score=None)
+        turn.data.pop("pending", None)
+        turn.data.pop("action", None)
+        return self._finish(turn)
+
     def _more(self, turn: Turn, text: str, digits: str) -> VoiceResponse:
         if phrases.is_done(text, digits):
+            turn.event("closing", step="more")
             return self._finish(turn)
         if digits[:1] == "1" or (text and phrases.yes_no(text) is True and len(text.split()) <= 3):
             resp = VoiceResponse()

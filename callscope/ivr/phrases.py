@@ -133,40 +133,312 @@ def yes_no(text: str, digits: str = "") -> bool | None:
 
 
 # -------------------------------------------------------------- finished / goodbye
+#
+# A closing is an utterance made only of closing phrases ("that's all", "bye", "没有了")
+# and filler ("no", "thanks", "for today", "好的", "了"): whatever is left after removing
+# them must be empty, so "nothing else works after the reset" stays a question.
 
-_DONE_EN = _en_pattern(
-    (
-        "no thanks",
-        "no thank you",
-        "that's all",
-        "that is all",
-        "that's it",
-        "nothing else",
-        "nothing more",
-        "i'm done",
-        "i am done",
-        "i'm good",
-        "all good",
-        "goodbye",
-        "good bye",
-        "bye",
-        "no that's fine",
-    )
+_CLOSING_EN = (
+    "that's all",
+    "that is all",
+    "that's it",
+    "that is it",
+    "that's everything",
+    "that is everything",
+    "that'll be all",
+    "that will be all",
+    "that'll be it",
+    "that will be it",
+    "that'll do",
+    "that will do",
+    "nothing else",
+    "nothing more",
+    "nothing",
+    "no more questions",
+    "no other questions",
+    "no further questions",
+    "no more",
+    "i'm good",
+    "i am good",
+    "i'm fine",
+    "i am fine",
+    "i'm ok",
+    "i'm okay",
+    "i am ok",
+    "i am okay",
+    "i'm done",
+    "i am done",
+    "we're good",
+    "we're done",
+    "i'm all set",
+    "i am all set",
+    "we're all set",
+    "all set",
+    "all good",
+    "all done",
+    "done",
+    "goodbye",
+    "good bye",
+    "bye bye",
+    "bye",
+    "have a nice day",
+    "have a good day",
+    "have a great day",
+    "have a good one",
+    "take care",
+    "never mind",
+    "nevermind",
+    "forget it",
+    "you've been helpful",
+    "you have been helpful",
+    "you've been very helpful",
+    "that helps",
+    "that helped",
+    "that's helpful",
+    "that answers my question",
 )
-_DONE_ZH = ("没有了", "没了", "不用了", "就这些", "再见", "没有别的", "没别的", "谢谢不用")
+_THANKS_EN = ("thank you", "thanks", "thankyou", "cheers", "much appreciated", "appreciate it", "appreciated")
+_NEGATIVE_EN = ("no", "nope", "nah", "not really", "no thanks", "no thank you")
+_FILLER_EN = (
+    "no",
+    "nope",
+    "nah",
+    "ok",
+    "okay",
+    "alright",
+    "all right",
+    "well",
+    "oh",
+    "um",
+    "umm",
+    "uh",
+    "er",
+    "hmm",
+    "so",
+    "then",
+    "great",
+    "perfect",
+    "cool",
+    "fine",
+    "good",
+    "yes",
+    "yeah",
+    "actually",
+    "really",
+    "i think",
+    "i guess",
+    "for now",
+    "for today",
+    "today",
+    "i needed",
+    "i need",
+    "i wanted",
+    "i had",
+    "please",
+    "very much",
+    "so much",
+    "a lot",
+    "again",
+    "you",
+    "and",
+    "for",
+    "your help",
+    "the help",
+    "helping",
+    "that's fine",
+    "that's great",
+    "that's perfect",
+    "sir",
+    "ma'am",
+)
+_CLOSING_ZH = (
+    "没有其他问题",
+    "没有别的问题",
+    "没有其他",
+    "没有别的",
+    "没别的",
+    "没其他",
+    "没有了",
+    "没了",
+    "没事了",
+    "没事",
+    "没问题了",
+    "不用了",
+    "不需要了",
+    "不用",
+    "不需要",
+    "就这些",
+    "就这样",
+    "就这么多",
+    "就这个",
+    "再见",
+    "拜拜",
+    "好了",
+    "可以了",
+    "行了",
+    "算了",
+    "够了",
+    "清楚了",
+    "明白了",
+    "知道了",
+)
+_THANKS_ZH = ("谢谢", "多谢", "感谢", "谢了")
+_NEGATIVE_ZH = ("没有", "不", "不了", "没")
+_FILLER_ZH = (
+    "好的",
+    "好",
+    "嗯",
+    "哦",
+    "噢",
+    "喔",
+    "啊",
+    "呀",
+    "吧",
+    "呢",
+    "了",
+    "的",
+    "那",
+    "就",
+    "先",
+    "暂时",
+    "目前",
+    "今天",
+    "问题",
+    "事情",
+    "事",
+    "你",
+    "您",
+    "你们",
+    "非常",
+    "很",
+    "啦",
+    "哈",
+    "帮助",
+    "帮忙",
+    "对",
+    "是",
+    "没有",
+    "不",
+    "我",
+    "这边",
+)
+
+
+def _alternation(words: tuple[str, ...]) -> str:
+    ordered = sorted(set(words), key=len, reverse=True)  # longest first: "thank you" before "thank"
+    return "|".join(re.escape(w).replace(r"\ ", r"\s+").replace("'", "'?") for w in ordered)
+
+
+def _en_closing_parts(core: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    return (
+        re.compile(r"\b(?:" + _alternation(core) + r")\b"),
+        re.compile(r"\b(?:" + _alternation(core + _FILLER_EN + _THANKS_EN) + r")\b"),
+    )
+
+
+_EN_CLOSING = {
+    (thanks, negative): _en_closing_parts(
+        _CLOSING_EN + (_THANKS_EN if thanks else ()) + (_NEGATIVE_EN if negative else ())
+    )
+    for thanks in (False, True)
+    for negative in (False, True)
+}
+
+
+def _zh_closing_core(thanks: bool, negative: bool) -> re.Pattern[str]:
+    core = _CLOSING_ZH + (_THANKS_ZH if thanks else ()) + (_NEGATIVE_ZH if negative else ())
+    return re.compile(_alternation(core))
+
+
+_ZH_CLOSING = {(t, n): _zh_closing_core(t, n) for t in (False, True) for n in (False, True)}
+_YES_WORD_EN = re.compile(r"\b(?:yes|yeah|yep|yup|sure|please)\b")
+_YES_LEAD_ZH = ("是", "对", "有", "嗯")
+_ZH_ANY = re.compile(_alternation(_CLOSING_ZH + _THANKS_ZH + _NEGATIVE_ZH + _FILLER_ZH))
+
+
+def is_closing(text: str, *, thanks: bool = True, negative: bool = False) -> bool:
+    """True when ``text`` only ends the call: "that's all", "no thanks, bye", "没有了，谢谢".
+
+    Args:
+        text: what the caller said.
+        thanks: a bare "thank you" / "谢谢" counts as a closing (not at the greeting).
+        negative: a bare "no" / "没有" counts as a closing (at "anything else?" only).
+    """
+    if not text:
+        return False
+    if has_cjk(text):
+        t = normalise(to_simplified(text)).replace(" ", "")
+        if not _ZH_CLOSING[(thanks, negative)].search(t):
+            return False
+        if t.startswith(_YES_LEAD_ZH) and not _ZH_CLOSING[(False, False)].search(t):
+            return False  # "是的，谢谢": a yes, not a goodbye
+        return not _ZH_ANY.sub("", t)
+    t = normalise(text.replace("\u2019", "'"))  # the recogniser may write a curly apostrophe
+    core, everything = _EN_CLOSING[(thanks, negative)]
+    if not core.search(t):
+        return False
+    if _YES_WORD_EN.search(t) and not _EN_CLOSING[(False, False)][0].search(t):
+        return False  # "yes, thanks": a yes; but "yeah, that's all, thanks" is a goodbye
+    return not everything.sub(" ", t).strip(" '")
 
 
 def is_done(text: str, digits: str = "") -> bool:
     """True when the caller has nothing else ("no thanks", "that's all", "没有了", key 2)."""
     if digits:
         return digits[:1] == "2"
+    return is_closing(text, thanks=True, negative=True)
+
+
+_CONTENT_FREE_EN = re.compile(
+    r"\b(?:"
+    + _alternation(
+        (
+            "hello",
+            "hi",
+            "hey",
+            "yes",
+            "yeah",
+            "no",
+            "nope",
+            "ok",
+            "okay",
+            "um",
+            "umm",
+            "uh",
+            "er",
+            "hmm",
+            "sorry",
+            "what",
+            "huh",
+            "excuse me",
+            "pardon",
+            "is anyone there",
+            "anyone there",
+            "are you there",
+            "hello there",
+            "thanks",
+            "thank you",
+            "please",
+        )
+    )
+    + r")\b"
+)
+_CONTENT_FREE_ZH = re.compile(
+    _alternation(
+        ("喂", "你好", "您好", "嗯", "啊", "哦", "什么", "是", "不是", "对", "好的", "好", "谢谢", "请问", "有人吗", "在吗")
+        + ("的", "了", "吗", "呢")
+    )
+)
+
+
+def has_content(text: str) -> bool:
+    """False for utterances that cannot be a question ("hello?", "um", "yes", "喂？你好"): they
+    are not understood, but they are not unanswered questions either."""
     if not text:
         return False
     if has_cjk(text):
-        t = normalise(text).replace(" ", "")
-        return any(p in t for p in _DONE_ZH) or t in ("不", "没有", "不了", "谢谢")
-    t = normalise(text)
-    return bool(_DONE_EN.search(t)) or t in ("no", "nope", "nah", "no thanks bye", "thanks", "thank you")
+        return bool(_CONTENT_FREE_ZH.sub("", normalise(text).replace(" ", "")))
+    return bool(_CONTENT_FREE_EN.sub(" ", normalise(text)).strip(" '"))
 
 
 _REPEAT_EN = _en_pattern(("repeat", "say that again", "say it again", "pardon", "come again", "what did you say"))

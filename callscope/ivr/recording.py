@@ -140,6 +140,9 @@ class RecordingFetcher:
         raise DownloadError(f"download failed after {opts.max_attempts} attempts: {last}")
 
 
+_SID_MAX = 64  # the width of the SID columns
+
+
 def record_callback(session: Session, form: dict[str, str]) -> tuple[IvrRecordingRow | None, bool]:
     """Store a recording-status callback; returns (row, should_download).
 
@@ -148,9 +151,11 @@ def record_callback(session: Session, form: dict[str, str]) -> tuple[IvrRecordin
     as ``skipped`` (with the reason) and not downloaded.
     """
     sid = (form.get("RecordingSid") or "").strip()
-    if not sid:
+    if not sid or len(sid) > _SID_MAX:  # Twilio SIDs are 34 characters
+        if sid:
+            log.warning("ignoring a recording callback with a %d-character RecordingSid", len(sid))
         return None, False
-    call_sid = (form.get("CallSid") or "").strip()
+    call_sid = (form.get("CallSid") or "").strip()[:_SID_MAX]
     status = (form.get("RecordingStatus") or "completed").lower()
     row = session.get(IvrRecordingRow, sid)
     now = utcnow()

@@ -39,6 +39,22 @@ def public_base(request: Request, public_base_url: str | None = None) -> str:
     return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
 
 
+SIGNATURE_ALGORITHMS = ("HMAC_SHA1", "HMAC_SHA256")
+
+
+def signature_settings(header: str | None) -> tuple[str, str]:
+    """(algorithm, key id) from X-Twilio-Webhooks-Signature-Settings (``key=…,algorithm=…``);
+    ("HMAC_SHA1", "") without the header: the legacy auth-token signature."""
+    algorithm, key_id = "", ""
+    for part in (header or "").split(","):
+        name, sep, value = part.partition("=")
+        if sep and name.strip().lower() == "algorithm":
+            algorithm = value.strip().upper()
+        elif sep and name.strip().lower() == "key":
+            key_id = value.strip()
+    return algorithm or "HMAC_SHA1", key_id
+
+
 def verify_signature(
     url: str,
     params: dict[str, str] | str,
@@ -46,44 +62,64 @@ def verify_signature(
     auth_token: str,
     *,
     settings_header: str | None = None,
+    webhook_secret: str = "",
 ) -> None:
     """Check an X-Twilio-Signature.
+
+    Two schemes: the legacy one (HMAC-SHA1 with the account auth token), and Webhook
+    Rules, announced by X-Twilio-Webhooks-Signature-Settings (``key=…,algorithm=HMAC_SHA256``)
+    and signed with the rule's SharedKey secret (``CALLSCOPE_TWILIO_WEBHOOK_SECRET``).
+    JSON bodies are signed through a ``bodySHA256`` query parameter; pass the raw body.
 
     Args:
         url: the public URL of the request (see :func:`public_url`).
         params: the POST form fields (all of them, empty values included), or the raw
             body for JSON webhooks.
         signature: the X-Twilio-Signature header.
-        auth_token: the account auth token (or the SharedKey of a Webhook Rule).
+        auth_token: the account auth token.
         settings_header: X-Twilio-Webhooks-Signature-Settings, when Twilio sent it.
+        webhook_secret: the SharedKey secret of the Webhook Rule, when one is used.
 
     Raises:
-        WebhookSignatureError: missing token or signature, or no match.
+        WebhookSignatureError: missing secret or signature, unsupported algorithm, or no match.
     """
-    if not auth_token:
+    algorithm, key_id = signature_settings(settings_header)
+    if settings_header:
+        secret = webhook_secret
+        if not secret:
+            raise WebhookSignatureError(
+                f"this request is signed with Webhook Rule key {key_id or '(unnamed)'} ({algorithm}); "
+                "set CALLSCOPE_TWILIO_WEBHOOK_SECRET to that SharedKey secret"
+            )
+    else:
+        secret = auth_token
+        if not secret:
+            raise WebhookSignatureError(
+                "TWILIO_AUTH_TOKEN is not set, so webhook signatures cannot be checked; set it "
+                "(or set CALLSCOPE_TWILIO_VALIDATE=false for local development only)"
+            )
+    if algorithm not in SIGNATURE_ALGORITHMS:
         raise WebhookSignatureError(
-            "TWILIO_AUTH_TOKEN is not set, so webhook signatures cannot be checked; set it "
-            "(or set CALLSCOPE_TWILIO_VALIDATE=false for local development only)"
+            f"unsupported webhook signature algorithm {algorithm!r} (supported: "
+            f"{', '.join(SIGNATURE_ALGORITHMS)}); upgrade callscope and twilio"
         )
     if not signature:
         raise WebhookSignatureError("the request has no X-Twilio-Signature header")
-    validator = RequestValidator(auth_token)
-    kwargs = {}
-    if settings_header:
-        try:
-            from twilio.request_validator import (
-                get_signature_algorithm,  # twilio >= 9.12
-            )
-
-            kwargs["algorithm"] = get_signature_algorithm(settings_header)
-        except (ImportError, ValueError, TypeError) as exc:
-            log.warning("ignoring X-Twilio-Webhooks-Signature-Settings %r: %s", settings_header, exc)
-    try:
-        ok = validator.validate(url, params, signature, **kwargs)
-    except TypeError:
+    if isinstance(params, str) and "bodySHA256=" not in urlsplit(url).query:
+        raise WebhookSignatureError(f"a JSON webhook body must be signed through ?bodySHA256= in the URL ({url})")
+    validator = RequestValidator(secret)
+    if algorithm == "HMAC_SHA1":
         ok = validator.validate(url, params, signature)
+    else:
+        try:
+            ok = validator.validate(url, params, signature, algorithm=algorithm)
+        except TypeError:  # twilio < 9.12 only knows HMAC-SHA1
+            raise WebhookSignatureError(
+                f"{algorithm} webhook signatures need twilio >= 9.12 (pip install -U twilio)"
+            ) from None
     if not ok:
-        raise WebhookSignatureError(f"X-Twilio-Signature does not match a request to {url}")
+        scheme = f"Webhook Rule key {key_id or '(unnamed)'}, {algorithm}" if settings_header else "auth token"
+        raise WebhookSignatureError(f"X-Twilio-Signature ({scheme}) does not match a request to {url}")
 
 
 def sign(url: str, params: dict[str, str], auth_token: str) -> str:
