@@ -59,14 +59,18 @@ def register(app: typer.Typer) -> None:
         port: int = typer.Option(8000, help="Dashboard port."),
         serve: bool = typer.Option(True, "--serve/--no-serve", help="Serve the dashboard afterwards."),
     ) -> None:
-        """Process the sample calls, print what callscope found, then serve the dashboard."""
+        """The closed loop on the sample calls (IVR calls → recordings → issues → FAQ → IVR), then the dashboard."""
         from callscope.context import Context
         from callscope.demo import default_samples_dir, ensure_demo_admin, run_demo
         from callscope.settings import get_settings
 
         ctx = Context(get_settings())
         result = run_demo(ctx, calls or default_samples_dir(), typer.echo)
-        typer.echo(f"{result.recordings} calls, {result.failed} failed, {result.issues} issues, {result.drafts} FAQ drafts")
+        summary = f"{result.recordings} calls, {result.failed} failed, {result.issues} issues, {result.drafts} FAQ drafts"
+        if result.containment_before is not None and result.containment_after is not None:
+            summary += (f"; IVR containment {result.containment_before:.0%} → {result.containment_after:.0%}"
+                        f"{' after publishing ' + result.published if result.published else ''}")
+        typer.echo(summary)
         if not serve:
             raise typer.Exit(code=1 if result.failed else 0)
         import uvicorn
@@ -74,8 +78,11 @@ def register(app: typer.Typer) -> None:
         from callscope.api.app import create_app
 
         ensure_demo_admin(ctx, typer.echo)
+        settings = ctx.settings
+        if settings.kb_path is None and result.kb_path is not None:  # serve the KB the demo published to
+            settings = settings.model_copy(update={"kb_path": result.kb_path})
         typer.echo(f"dashboard: http://{host}:{port}/  (Ctrl+C to stop)")
-        uvicorn.run(create_app(ctx.settings), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 
     @app.command("worker")
     def worker_command(
