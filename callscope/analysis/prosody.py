@@ -250,3 +250,33 @@ def absolute_arousal(features: ProsodyFeatures | None, reference: Sequence[Proso
         return None
     scores = arousal_scores([*reference, features])
     return scores[-1]
+
+
+# Scales of the gain-independent features in :func:`speaker_contrast` (about one
+# "clearly different" step: 2 semitones of pitch range, 0.6 syllables/s).
+CONTRAST_SCALES = {"f0_range": 2.0, "rate": 0.6}
+
+
+def speaker_contrast(
+    target: Sequence[ProsodyFeatures | None], reference: Sequence[ProsodyFeatures | None]
+) -> float | None:
+    """How much livelier one speaker is than another in the same call (about -2..2).
+
+    Uses only features that do not depend on channel gain or on the voice itself:
+    the pitch range (semitones) and the speaking rate, each as the difference of the
+    two speakers' medians divided by :data:`CONTRAST_SCALES`. In a call the reference
+    is the agent, who speaks calmly on the same line and codec, so a caller who is
+    upset from the first word to the last (whose within-speaker arousal stays ~0)
+    still stands out.
+
+    Returns:
+        The mean scaled difference, clipped to [-2, 2]; None when either side has no
+        usable stretch.
+    """
+    parts = []
+    for name, scale in CONTRAST_SCALES.items():
+        a = [v for f in target if f is not None and (v := _feature(f, name)) is not None]
+        b = [v for f in reference if f is not None and (v := _feature(f, name)) is not None]
+        if a and b:
+            parts.append(float(np.clip((np.median(a) - np.median(b)) / scale, -2.0, 2.0)))
+    return float(np.mean(parts)) if parts else None

@@ -10,7 +10,14 @@ Three signals, fused per text:
   4-way emotion head (GoEmotions) and a valence head (GoEmotions + Chinese reviews);
 * call-centre cue phrases (``data/emotion_cues.json``) that separate *frustrated*
   ("third time", "unacceptable", 投诉, 太慢了) from *anxious* ("worried", "not sure",
-  "what if", 担心, 怎么办), which polarity alone cannot.
+  "what if", 担心, 怎么办), which polarity alone cannot, and situation patterns for
+  emotion shown only through what happened ("I've been waiting two weeks", "nobody
+  called me back", 等了两个星期, 说好的 -> frustrated; "is my account safe", 是不是出了
+  什么问题 -> anxious).
+
+The same file lists courtesy formulas (greetings, thanks, goodbyes, "okay, great");
+:meth:`CueLexicon.strip_courtesy` removes them so that call-level summaries
+(:mod:`callscope.analysis.emotion`) read what a caller says about the problem.
 
 The fusion is log-linear: the head's class probabilities are the prior, and the fused
 polarity and cue weights shift the log-odds (constants in :class:`FusionWeights`).
@@ -45,6 +52,11 @@ _ZH_NEGATORS = "不没别无未非"
 # a negator right before a zh cue: 不/没/未/无/非, or 别 not ending a word like 特别/区别
 _ZH_NEGATION_BEFORE = re.compile(r"(?:[不没未无非]|(?<![特分区级类个告识差性])别)[^\u4e00-\u9fff]?$")
 _EN_WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+# clauses and their closing punctuation, for courtesy stripping
+_CLAUSE = re.compile(r"([^.?!;,:。？！，；：、…]+)([.?!;,:。？！，；：、…]*)")
+_LEADING_LINK = re.compile(r"^(?:(?:and|but|so|oh|well)\s+)+")  # "but thank you" is still thanks
+SITUATION_CAP = 1.5  # most weight the situation patterns give one class in one text
+_FILLER = re.compile(r"(?<![\w-])(?:um+|uh+|er+|erm|ah+|hmm+)(?![\w-])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +89,8 @@ class SentimentOptions:
     Attributes:
         use_model: use the sentence-embedding heads (off: lexicons and cues only, no
             encoder is loaded).
+        situation_cues: also match the situation patterns of the cue file (emotion
+            shown through the situation: "I've been waiting two weeks", 等了两个星期).
         encoder: name for :func:`callscope.analysis.embeddings.load_encoder`; must be
             the encoder the head was trained on.
         threads: BLAS threads for the encoder.
@@ -91,6 +105,7 @@ class SentimentOptions:
     head_path: Path | None = None
     cues_path: Path | None = None
     weights: FusionWeights = field(default_factory=FusionWeights)
+    situation_cues: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,8 +171,29 @@ def load_head(path: Path) -> _Head:
 class CueLexicon:
     """Cue phrases per language and class: ``{"en": {Emotion: {phrase: weight}}}``."""
 
-    def __init__(self, phrases: dict[str, dict[Emotion, dict[str, float]]]) -> None:
+    def __init__(
+        self,
+        phrases: dict[str, dict[Emotion, dict[str, float]]],
+        patterns: dict[str, dict[Emotion, dict[str, float]]] | None = None,
+        courtesy: dict[str, Sequence[str]] | None = None,
+    ) -> None:
+        """Index the phrases; compile the situation ``patterns`` and ``courtesy`` formulas (regexes).
+
+        Raises:
+            re.error: a pattern or formula is not a valid regular expression.
+        """
         self.phrases = phrases
+        self.patterns = {
+            lang: [
+                (re.compile(rx, re.IGNORECASE), kind, weight) for kind, v in table.items() for rx, weight in v.items()
+            ]
+            for lang, table in (patterns or {}).items()
+        }
+        self.courtesy = {
+            lang: re.compile("(?:" + "|".join(f"(?:{rx})" for rx in formulas) + ")", re.IGNORECASE)
+            for lang, formulas in (courtesy or {}).items()
+            if formulas
+        }
         # longest phrases first, so "not sure" wins over "sure"; English ones indexed by first word
         self._en: dict[str, list[tuple[tuple[str, ...], Emotion, float]]] = {}
         self._en_prefix: list[tuple[tuple[str, ...], Emotion, float]] = []
@@ -181,30 +217,78 @@ class CueLexicon:
         Raises:
             ModelError: the file is missing or malformed.
         """
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-            phrases = {
+        def tables(section: dict) -> dict[str, dict[Emotion, dict[str, float]]]:
+            return {
                 lang: {Emotion(k): {str(p): float(w) for p, w in v.items()} for k, v in classes.items()}
-                for lang, classes in raw.items()
+                for lang, classes in section.items()
                 if not lang.startswith("_")
             }
-        except (OSError, ValueError, AttributeError) as exc:
-            raise ModelError(f"{path}: cannot read the emotion cue file ({exc})") from exc
-        return cls(phrases)
 
-    def find(self, text: str, language: str) -> dict[Emotion, list[tuple[str, float]]]:
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            phrases = tables({k: v for k, v in raw.items() if k not in ("patterns", "courtesy")})
+            patterns = tables(raw.get("patterns", {}))
+            courtesy = {str(lang): [str(rx) for rx in v] for lang, v in raw.get("courtesy", {}).items()}
+            return cls(phrases, patterns, courtesy)
+        except (OSError, ValueError, AttributeError, TypeError, re.error) as exc:
+            raise ModelError(f"{path}: cannot read the emotion cue file ({exc})") from exc
+
+    def find(self, text: str, language: str, situation: bool = True) -> dict[Emotion, list[tuple[str, float]]]:
         """Cue phrases in ``text`` (already simplified for zh) per class.
 
         A negated positive cue counts as half a frustrated one ("not happy"); a negated
-        negative cue counts for neutral ("not worried").
+        negative cue counts for neutral ("not worried"). With ``situation``, the
+        situation patterns (long waits, repeated calls, deadlines ...) are added as
+        ``~matched text``; they carry their own context, so negation is not applied.
         """
         # NEUTRAL collects negated negative cues ("not worried", 不担心): evidence of calm
         found: dict[Emotion, list[tuple[str, float]]] = {k: [] for k in CLASSES}
         if language == "zh":
             self._find_zh(text, found)
         else:
-            self._find_en(text, found)
+            for clause in re.split(r"[.?!;:,]+", text):  # a negation does not reach past a clause
+                self._find_en(clause, found)
+        if situation:
+            self._find_situation(text, language, found)
         return found
+
+    def _find_situation(self, text: str, language: str, found: dict[Emotion, list[tuple[str, float]]]) -> None:
+        """Add situation-pattern matches; overlapping matches count once, each class at most
+        :data:`SITUATION_CAP` (one long complaint must not outweigh everything else)."""
+        lowered = text.lower().replace("’", "'")
+        matches = []
+        for rx, kind, weight in self.patterns.get("zh" if language == "zh" else "en", []):
+            for m in rx.finditer(lowered):
+                matches.append((weight, m.end() - m.start(), m.start(), m.end(), kind, m.group(0)))
+        taken: list[tuple[int, int]] = []
+        total = dict.fromkeys(CLASSES, 0.0)
+        for weight, _, a, b, kind, said in sorted(matches, key=lambda x: (-x[0], -x[1], x[2])):
+            if any(a < hi and lo < b for lo, hi in taken) or total[kind] >= SITUATION_CAP:
+                continue
+            taken.append((a, b))
+            weight = min(weight, SITUATION_CAP - total[kind])
+            total[kind] += weight
+            found[kind].append(("~" + said, weight))
+
+    def strip_courtesy(self, text: str, language: str) -> str:
+        """``text`` without the clauses that are only courtesy formulas ("Thanks, bye.", 好的，谢谢).
+
+        A clause is a stretch between punctuation marks; it is dropped when it is one
+        formula as a whole (an ``!`` keeps it: an emphatic "Brilliant!" is feeling,
+        not routine). Returns ``""`` when nothing else is left.
+        """
+        formula = self.courtesy.get("zh" if language == "zh" else "en")
+        if formula is None:
+            return text.strip()
+        kept = []
+        for clause, mark in _CLAUSE.findall(text):
+            core = _FILLER.sub(" ", clause.lower().replace("’", "'")).strip(" -'\"")
+            core = _LEADING_LINK.sub("", " ".join(core.split()))
+            if not core:
+                continue
+            if "!" in mark or "！" in mark or not formula.fullmatch(core):
+                kept.append(clause.strip() + mark)
+        return " ".join(kept).strip()
 
     @staticmethod
     def _add(
@@ -398,7 +482,7 @@ class TextSentiment:
             lexicon = calibrated_snownlp(snownlp_score(text), w.snownlp_centre)
         else:
             lexicon = vader_compound(text)
-        found = self.cues.find(text, lang)
+        found = self.cues.find(text, lang, self.options.situation_cues)
         cue = {k: sum(wt for _, wt in v) for k, v in found.items()}
         cue_valence = math.tanh(
             cue[Emotion.POSITIVE] + 0.5 * cue[Emotion.NEUTRAL] - cue[Emotion.FRUSTRATED] - 0.8 * cue[Emotion.ANXIOUS]

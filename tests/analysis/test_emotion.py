@@ -113,3 +113,64 @@ def test_rttm_and_transcript_must_agree() -> None:
     rttm = "SPEAKER x 1 0.0 1.0 <NA> <NA> agent <NA> <NA>\n"
     with pytest.raises(ValueError, match="more 'caller' lines"):
         turns_from_rttm_and_text(rttm, "agent: hello\ncaller: hi\n")
+
+
+def test_courtesy_does_not_make_a_neutral_caller_positive(data_dir: Path) -> None:
+    """Callers who only ask questions and say "great, thanks, bye" are neutral, not happy."""
+    from callscope.analysis.emotion import EmotionOptions
+
+    for stem in ("s_en_01", "s_zh_01"):
+        turns = _turns(data_dir, stem)
+        report = analyze_emotions(turns, None, stem[2:4])
+        assert report.caller.label == Emotion.NEUTRAL, stem
+        whole_text = analyze_emotions(turns, None, stem[2:4], options=EmotionOptions(discount_courtesy=False))
+        assert whole_text.caller.sentiment > report.caller.sentiment, stem  # the thanks were what made it positive
+        # the per-turn labels still show the thanks
+        assert any(t.emotion.label == Emotion.POSITIVE for t in report.turns if t.role == Role.CALLER), stem
+
+
+def test_situation_and_politeness_in_one_call() -> None:
+    """A caller who complains only through the situation and ends politely stays frustrated."""
+    turns = [
+        TurnText("agent", Role.AGENT, 0.0, 3.0, "Thanks for calling, how can I help?"),
+        TurnText(
+            "caller",
+            Role.CALLER,
+            3.5,
+            9.0,
+            "Hi. I've been waiting two weeks for my refund and nobody has called me back.",
+        ),
+        TurnText("agent", Role.AGENT, 9.5, 12.0, "I'm sorry about that, let me check."),
+        TurnText(
+            "caller",
+            Role.CALLER,
+            12.5,
+            16.0,
+            "I already called three times, and it was supposed to be sorted last Monday.",
+        ),
+        TurnText("agent", Role.AGENT, 16.5, 20.0, "I've sent it today, it will be with you in three days."),
+        TurnText("caller", Role.CALLER, 20.5, 22.0, "Okay. Thanks, bye."),
+    ]
+    report = analyze_emotions(turns, language="en")
+    assert report.caller.label == Emotion.FRUSTRATED
+    assert report.turns[-1].emotion.label == Emotion.POSITIVE  # the turn itself is polite
+    assert report.ended_better is not True  # ...but "thanks, bye" is not a recovery
+    zh = [
+        TurnText("caller", Role.CALLER, 0.0, 5.0, "我已经等了两个星期了，说好的三天就到。"),
+        TurnText("agent", Role.AGENT, 5.5, 8.0, "非常抱歉，我帮您查一下。"),
+        TurnText("caller", Role.CALLER, 8.5, 12.0, "我打了好几次电话，也没人联系我。"),
+        TurnText("caller", Role.CALLER, 12.5, 14.0, "好的，谢谢，再见。"),
+    ]
+    assert analyze_emotions(zh, language="zh").caller.label == Emotion.FRUSTRATED
+
+
+def test_caller_vs_agent_arousal_needs_both_sides(data_dir: Path) -> None:
+    turns = _turns(data_dir, "s_en_03")
+    stereo = load_audio(data_dir / "calls/s_en_03.stereo.wav")
+    report = analyze_emotions(turns, stereo, "en")
+    assert report.caller_vs_agent_arousal is not None
+    assert report.to_dict()["caller_vs_agent_arousal"] == pytest.approx(report.caller_vs_agent_arousal, abs=1e-3)
+    assert report.caller.label == Emotion.FRUSTRATED
+    caller_only = analyze_emotions([t for t in turns if t.role == Role.CALLER], stereo, "en")
+    assert caller_only.caller_vs_agent_arousal is None
+    assert analyze_emotions(turns, None, "en").caller_vs_agent_arousal is None

@@ -72,3 +72,29 @@ def test_arousal_is_relative_to_each_speaker() -> None:
 def test_features_dataclass_semitones() -> None:
     f = ProsodyFeatures(1.0, 1.0, 110.0, 2.0, -20.0, 6.0, 4.0)
     assert f.f0_semitones == pytest.approx(12.0)
+
+
+def _gliding_voice(f0_hz: float, spread_st: float, seconds: float, rate_hz: float, sr: int = 8000) -> np.ndarray:
+    """A voice whose pitch swings ``spread_st`` semitones around ``f0_hz`` (intonation)."""
+    t = np.arange(int(seconds * sr)) / sr
+    f0 = f0_hz * 2 ** (spread_st / 2 * np.sin(2 * np.pi * 0.7 * t) / 12)
+    phase = 2 * np.pi * np.cumsum(f0) / sr
+    wave = sum(np.sin(k * phase) / k for k in range(1, 6))
+    envelope = 0.55 + 0.45 * np.sin(2 * np.pi * rate_hz * t)
+    return (0.3 * wave * envelope / 2.3).astype(np.float32)
+
+
+def test_speaker_contrast_uses_range_and_rate_not_level_or_voice() -> None:
+    from callscope.analysis.prosody import speaker_contrast
+
+    agent = [extract_prosody(_gliding_voice(210.0, 3.0, 2.0, 4.0), 8000) for _ in range(2)]
+    flat = [extract_prosody(_gliding_voice(110.0, 3.0, 2.0, 4.0), 8000)]
+    lively = [extract_prosody(_gliding_voice(110.0, 9.0, 2.0, 6.0), 8000)]
+    quiet_lively = [extract_prosody(0.1 * _gliding_voice(110.0, 9.0, 2.0, 6.0), 8000)]
+    calm = speaker_contrast(flat, agent)
+    upset = speaker_contrast(lively, agent)
+    assert calm is not None and upset is not None
+    assert abs(calm) < 0.5  # a lower voice alone is not arousal
+    assert upset > calm + 1.0  # wider pitch range and faster syllables are
+    assert speaker_contrast(quiet_lively, agent) == pytest.approx(upset, abs=0.3)  # channel gain does not matter
+    assert speaker_contrast([None], agent) is None and speaker_contrast(lively, []) is None

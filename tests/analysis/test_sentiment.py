@@ -109,3 +109,65 @@ def test_missing_or_broken_model_files(tmp_path: Path) -> None:
 def test_snownlp_calibration_centres_neutral() -> None:
     assert calibrated_snownlp(0.4, 0.4) == pytest.approx(0.0)
     assert calibrated_snownlp(0.95) > 0.5 and calibrated_snownlp(0.02) < -0.5
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        # emotion shown only through the situation, no emotion words
+        ("I've been waiting two weeks for the refund and nobody has called me back.", Emotion.FRUSTRATED),
+        ("I already called three times about this and it was supposed to be fixed on Monday.", Emotion.FRUSTRATED),
+        ("我已经等了两个星期了，说好的三天就到。", Emotion.FRUSTRATED),
+        ("我打了好几次电话，也没人联系我。", Emotion.FRUSTRATED),
+        ("Is my money safe? What happens if someone has got into my account?", Emotion.ANXIOUS),
+        ("我的账户是不是出了什么问题？钱会不会被转走？", Emotion.ANXIOUS),
+    ],
+)
+def test_situation_cues(scorer: TextSentiment, text: str, label: Emotion) -> None:
+    [result] = scorer.score([text])
+    assert result.label == label, (result.probabilities, result.cues)
+    assert any(c.startswith(f"{label}:~") for c in result.cues)
+    plain = TextSentiment(SentimentOptions(use_model=False, situation_cues=False))
+    assert not any(":~" in c for c in plain.score([text])[0].cues)
+
+
+def test_situation_cues_do_not_fire_on_plain_requests(scorer: TextSentiment) -> None:
+    for text in (
+        "Could you tell me what time the store opens on Sunday?",
+        "I'd like to book a delivery for next week.",
+        "你们周六营业吗？我想去换一张卡。",
+    ):
+        [result] = scorer.score([text])
+        assert not any(":~" in c for c in result.cues), result.cues
+
+
+def test_negation_stops_at_the_clause(scorer: TextSentiment) -> None:
+    """ "never" in one sentence does not negate "worried" in the next."""
+    [result] = scorer.score(["The code never arrives. I'm worried someone has got into my account."], "en")
+    assert "anxious:worried" in result.cues and "neutral:not worried" not in result.cues
+    assert result.label == Emotion.ANXIOUS
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "core"),
+    [
+        ("Perfect. Thank you for sorting that out so quickly.", "en", ""),
+        ("Okay. Thanks, bye now.", "en", ""),
+        ("Great. Do I need to book an appointment?", "en", "Do I need to book an appointment?"),
+        ("Mm-hmm.", "en", ""),
+        ("Fine. I'm not happy about this, but thank you. Goodbye.", "en", "I'm not happy about this,"),
+        ("Brilliant! Thanks so much!", "en", "Brilliant! Thanks so much!"),  # emphatic: kept
+        ("好的，谢谢你，再见。", "zh", ""),
+        ("明白了，谢谢您。", "zh", ""),
+        ("好，那太好了。修好以后会通知我吗？", "zh", "那太好了。 修好以后会通知我吗？"),
+    ],
+)
+def test_strip_courtesy(scorer: TextSentiment, text: str, language: str, core: str) -> None:
+    assert scorer.cues.strip_courtesy(text, language) == core
+
+
+def test_cue_file_with_a_bad_pattern(tmp_path: Path) -> None:
+    bad = tmp_path / "cues.json"
+    bad.write_text('{"en": {}, "patterns": {"en": {"frustrated": {"(unclosed": 1.0}}}}')
+    with pytest.raises(ModelError, match="cue file"):
+        CueLexicon.load(bad)
