@@ -52,6 +52,67 @@ def timed(audio: Audio, options: DiarizeOptions | None = None):
     return result, time.perf_counter() - start
 
 
+def overlap_mask(turns, frames: int, frame_s: float = 0.01) -> np.ndarray:
+    """Frames where two or more speakers talk (same-speaker gaps < 0.5 s merged, as annotators do)."""
+    from callscope.diarization.intervals import merge_gaps
+
+    count = np.zeros(frames, int)
+    by_speaker: dict[str, list[tuple[float, float]]] = {}
+    for turn in turns:
+        by_speaker.setdefault(turn.speaker, []).append((turn.start, turn.end))
+    for intervals in by_speaker.values():
+        mask = np.zeros(frames, bool)
+        for start, end in merge_gaps(intervals, 0.5):
+            mask[int(start / frame_s) : int(np.ceil(end / frame_s))] = True
+        count += mask
+    return count >= 2
+
+
+def bench_mono_overlap(data: Path) -> list[str]:
+    """Mono mixes with and without overlap detection: DER and overlap precision/recall."""
+    rows = [
+        "| mono_overlap | pooled DER % (collar 0.25) | pooled DER % (collar 0) | overlap precision | overlap recall | overlap s found / in reference |",
+        "|---|---|---|---|---|---|",
+    ]
+    calls = sorted((data / "calls").glob("*.mono.wav"))
+    audios = {wav: load_audio(wav) for wav in calls}
+    for flag in (False, True):
+        err = err0 = ref = 0.0
+        hit = found = truth = 0
+        for wav, audio in audios.items():
+            stem = wav.name.split(".")[0]
+            reference = read_rttm(data / "calls" / f"{stem}.rttm")
+            result = diarize(audio, DiarizeOptions(mono_overlap=flag))
+            s, s0 = score(reference, result), score(reference, result, collar=0.0)
+            err, err0, ref = err + s.der * s.reference_s, err0 + s0.der * s0.reference_s, ref + s.reference_s
+            frames = int(audio.duration_s * 100) + 10
+            hyp, gold = overlap_mask(result.turns, frames), overlap_mask(reference.turns, frames)
+            hit, found, truth = hit + int((hyp & gold).sum()), found + int(hyp.sum()), truth + int(gold.sum())
+        rows.append(
+            f"| {'on' if flag else 'off (default)'} | {pct(err / ref)} | {pct(err0 / ref)} | "
+            f"{hit / max(found, 1):.2f} | {hit / max(truth, 1):.2f} | {found / 100:.1f} / {truth / 100:.1f} |"
+        )
+    return rows
+
+
+def bench_hold_music(root: Path) -> list[str]:
+    """The hold-music fixture (tests/data/diarization): channel VAD with and without the Silero check."""
+    folder = root / "tests" / "data" / "diarization"
+    audio = load_audio(folder / "hold_music_01.stereo.wav")
+    reference = read_rttm(folder / "hold_music_01.rttm")
+    hold = json.loads((folder / "hold_music_01.json").read_text(encoding="utf-8"))["holds"][0]
+    rows = [
+        "| channel speech check | DER % (collar 0.25) | false alarm s | speech found during the 10 s music hold, s |",
+        "|---|---|---|---|",
+    ]
+    for flag in (False, True):
+        result = diarize(audio, DiarizeOptions(check_channel_speech=flag))
+        s = score(reference, result)
+        during = sum(max(0.0, min(t.end, hold["end"]) - max(t.start, hold["start"])) for t in result.turns)
+        rows.append(f"| {'on (default)' if flag else 'off'} | {pct(s.der)} | {s.false_alarm_s:.2f} | {during:.2f} |")
+    return rows
+
+
 def bench_calls(data: Path, kind: str) -> tuple[list[str], dict[str, float]]:
     rows = [
         "| call | speakers | DER % (collar 0.25) | DER % (collar 0) | JER % | miss s | FA s | conf s | × real time (wall) | × real time (CPU) |",
@@ -101,8 +162,9 @@ def bench_real(data: Path) -> list[str]:
         ("pyannote_dev01.wav", "debug.development.rttm", "dev01", (0.0, 30.0)),
     ]
     rows = [
-        "| clip | ref speakers | auto: speakers | auto: DER % | auto: DER % collar 0 | oracle count: DER % | JER % (auto) | × real time |",
-        "|---|---|---|---|---|---|---|---|",
+        "| clip | ref speakers | auto: speakers | auto: DER % | auto: DER % collar 0 | oracle count: DER % | JER % (auto) "
+        "| auto + mono_overlap: DER % | × real time |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for wav, rttm, uri, uem in clips:
         audio = load_audio(folder / wav)
@@ -114,9 +176,10 @@ def bench_real(data: Path) -> list[str]:
             score(reference, auto, collar=0.0, uem=uem),
             score(reference, oracle, uem=uem),
         )
+        overlapped = score(reference, diarize(audio, DiarizeOptions(mono_overlap=True)), uem=uem)
         rows.append(
             f"| {wav} | {len(reference.speakers)} | {len(auto.speakers)} | {pct(s.der)} | {pct(s0.der)} | {pct(so.der)} | "
-            f"{pct(s.jer)} | {audio.duration_s / seconds:.0f} |"
+            f"{pct(s.jer)} | {pct(overlapped.der)} | {audio.duration_s / seconds:.0f} |"
         )
     phone = data / "phone_calls" / "lca_Auto_Repairs_40_2ch_8k_first120s.wav"
     if phone.exists():
@@ -126,7 +189,7 @@ def bench_real(data: Path) -> list[str]:
         s = score(reference, result)
         rows.append(
             f"| {phone.name} (real 2-ch call; ref = approximate energy VAD, not human) | 2 | {len(result.speakers)} | "
-            f"{pct(s.der)} | {pct(score(reference, result, collar=0.0).der)} | – | {pct(s.jer)} | {audio.duration_s / seconds:.0f} |"
+            f"{pct(s.der)} | {pct(score(reference, result, collar=0.0).der)} | – | {pct(s.jer)} | – | {audio.duration_s / seconds:.0f} |"
         )
         mix = audio.mono()
         result, seconds = timed(mix)
@@ -134,7 +197,8 @@ def bench_real(data: Path) -> list[str]:
         rows.append(
             f"| same call, down-mixed to mono | 2 | {len(result.speakers)} | {pct(s.der)} | "
             f"{pct(score(reference, result, collar=0.0).der)} | {pct(score(reference, timed(mix, DiarizeOptions(num_speakers=2))[0]).der)} | "
-            f"{pct(s.jer)} | {mix.duration_s / seconds:.0f} |"
+            f"{pct(s.jer)} | {pct(score(reference, diarize(mix, DiarizeOptions(mono_overlap=True))).der)} | "
+            f"{mix.duration_s / seconds:.0f} |"
         )
     return rows
 
@@ -244,6 +308,10 @@ def main() -> None:
     print("\n## Mono mixes of the same calls (Silero VAD + resemblyzer + clustering)\n")
     rows, mono = bench_calls(args.data, "mono")
     print("\n".join(rows))
+    print("\n## Mono overlap detection\n")
+    print("\n".join(bench_mono_overlap(args.data)))
+    print("\n## Hold music on the agent leg\n")
+    print("\n".join(bench_hold_music(ROOT)))
     print("\n## Real multi-speaker clips\n")
     print("\n".join(bench_real(args.data)))
     print("\n## Odd inputs\n")

@@ -17,6 +17,9 @@ def register(app: typer.Typer) -> None:
         num_speakers: int | None = typer.Option(None, "--num-speakers", min=1, help="Exact number of speakers."),
         min_speakers: int | None = typer.Option(None, "--min-speakers", min=1, help="At least this many speakers."),
         max_speakers: int | None = typer.Option(None, "--max-speakers", min=1, help="At most this many speakers."),
+        mono_overlap: bool = typer.Option(
+            False, "--mono-overlap", help="Mono: mark both speakers where one starts without a pause (experimental)."
+        ),
     ) -> None:
         """Find who spoke when (dual-channel calls by channel, mono calls by voice) and write RTTM."""
         from callscope.diarization.diarize import diarize_file
@@ -31,6 +34,7 @@ def register(app: typer.Typer) -> None:
                 num_speakers=num_speakers,
                 min_speakers=min_speakers,
                 max_speakers=max_speakers,
+                mono_overlap=mono_overlap,
                 channel_roles=tuple(settings.channel_roles),
                 pyannote_pipeline=settings.pyannote_pipeline,
             )

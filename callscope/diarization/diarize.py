@@ -1,6 +1,7 @@
 """Pick the diarization method for a recording and run it.
 
-* Stereo with two live channels: one speaker per channel (``channels``).
+* Stereo with two live channels: one speaker per channel (``channels``); long
+  stretches that Silero VAD calls non-speech (hold music) are cut from a channel.
 * Stereo with one dead channel, or both channels carrying the same mix: the live
   audio is treated as mono.
 * Mono: the user's pyannote pipeline when one is configured, else speaker
@@ -13,7 +14,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from callscope.diarization import channels, mono
+from callscope.diarization import channels, mono, speech_check
 from callscope.diarization.options import DiarizeOptions
 from callscope.errors import InvalidAudioError
 from callscope.models import Audio, Diarization
@@ -60,6 +61,8 @@ def _run(
     if channel_count >= 2 and options.method in ("auto", "channels"):
         feats = channels.features_from_chunks(source(), hook, total_s)
         activity = channels.channel_activity(feats, options)
+        if options.check_channel_speech:
+            activity = speech_check.reject_non_speech(source(), activity)
         if options.method == "channels":
             return channels.diarize_from_activity(activity, options, feats.duration_s)
         if channels.duplicated_channels(feats, activity):

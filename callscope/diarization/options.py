@@ -31,6 +31,12 @@ class DiarizeOptions:
     min_gap_s: float = 0.5  # same-speaker pauses shorter than this stay inside one turn
     min_turn_s: float = 0.15  # shorter bursts are dropped (clicks, line noise)
     cpu_threads: int = 1  # torch threads for the speaker encoder
+    # Mono: give both speakers the stretch around a speaker change that has no pause
+    # (a barge-in). See BENCHMARKS.md for its effect on DER.
+    mono_overlap: bool = False
+    # Dual-channel: run Silero VAD over each channel's active stretches and cut long
+    # non-speech (hold music, noise) out of that party's speech.
+    check_channel_speech: bool = True
 
     def __post_init__(self) -> None:
         if self.method not in ("auto", "channels", "embeddings", "pyannote"):

@@ -46,3 +46,20 @@ def test_conflicting_counts_are_rejected(calls_dir):
     )
     assert result.exit_code == 2
     assert "min_speakers" in result.output
+
+
+def test_mono_overlap_flag_adds_overlapping_turns(calls_dir):
+    # s_en_03's mix: the caller barges in at 19.02 s while the agent still talks
+    path = str(calls_dir / "s_en_03.mono.wav")
+
+    def turns(*flags: str) -> list[tuple[float, float, str]]:
+        result = runner.invoke(app, ["diarize", path, *flags])
+        assert result.exit_code == 0, result.output
+        fields = [line.split() for line in result.stdout.splitlines() if line.startswith("SPEAKER")]
+        return [(float(f[3]), float(f[3]) + float(f[4]), f[7]) for f in fields]
+
+    def overlapped(rows: list[tuple[float, float, str]]) -> bool:
+        return any(a[2] != b[2] and b[0] < a[1] - 1e-3 for a, b in zip(rows, rows[1:]))
+
+    assert not overlapped(turns())
+    assert overlapped(turns("--mono-overlap"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from callscope.diarization import DiarizeOptions, diarize
@@ -53,3 +54,41 @@ def test_turns_are_ordered_and_inside_the_call(mono_diarizations, mono_calls):
         starts = [t.start for t in result.turns]
         assert starts == sorted(starts)
         assert all(0 <= t.start < t.end <= mono_calls[stem].duration_s + 1e-6 for t in result.turns)
+
+
+def test_pauseless_speaker_change_is_an_overlap():
+    from callscope.diarization.mono import add_overlaps, pauseless_changes
+    from callscope.models import SpeakerTurn
+
+    rng = np.random.default_rng(3)
+    energy = -60.0 + rng.normal(0, 1, 600)  # 6 s of 10 ms frames: line noise at -60 dB
+    energy[50:550] = -20.0 + rng.normal(0, 2, 500)  # speech from 0.5 s to 5.5 s, no pause
+    turns = [SpeakerTurn(0.5, 3.0, "SPEAKER_00"), SpeakerTurn(3.0, 5.5, "SPEAKER_01")]
+    assert pauseless_changes(turns, energy) == [0]
+    both = add_overlaps(turns, energy, 6.0)
+    assert both[0].end > 3.0 > both[1].start  # both speakers active around the change
+    paused = energy.copy()
+    paused[280:310] = -60.0  # a 0.3 s pause right before the change: a normal turn-taking
+    assert pauseless_changes(turns, paused) == []
+    assert add_overlaps(turns, paused, 6.0) == turns
+
+
+def test_mono_overlap_option_finds_the_barge_in(mono_calls, calls_dir):
+    # s_en_03: the caller barges in at 19.02 s while the agent talks until 19.62 s
+    result = diarize(mono_calls["s_en_03"], DiarizeOptions(mono_overlap=True))
+    assert len(result.speakers) == 2
+    active = {t.speaker for t in result.turns if t.start < 19.1 < t.end}
+    assert len(active) == 2
+    default = diarize(mono_calls["s_en_03"])
+    assert not [(a, b) for a, b in zip(default.turns, default.turns[1:]) if b.start < a.end - 1e-6]
+
+
+def test_changes_move_into_a_pause_not_a_single_quiet_frame():
+    from callscope.diarization.mono import _snap
+
+    quiet = np.zeros(200, bool)
+    quiet[90] = True  # one quiet 10 ms frame (a stop closure inside a word)
+    quiet[115:135] = True  # a 0.2 s pause
+    assert 115 <= _snap(100, quiet, 0, 200) < 135
+    assert _snap(100, np.zeros(200, bool), 0, 200) == 100  # no pause nearby: keep the change
+    assert _snap(100, quiet, 0, 112) == 90  # only the short quiet run is within reach
