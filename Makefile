@@ -33,6 +33,10 @@ $(STAMP): pyproject.toml
 	# installed without their declared deps: openai-whisper's pull triton (1 GB, unused on CPU),
 	# resemblyzer's pull a broken webrtcvad sdist; their real deps are in pyproject.toml
 	$(BIN)/pip install -q --no-deps openai-whisper==20250625 resemblyzer==0.1.4
+	# pyannote.audio (optional diarization backend, tested in CI); the PyPI torchaudio's compiled
+	# parts are CUDA builds for another torch: removed, pyannote uses only its Python parts
+	$(BIN)/pip install -q -e '.[pyannote]' torch==2.13.0
+	rm -f $(VENV)/lib/python3*/site-packages/torchaudio/lib/*.so
 	$(BIN)/callscope models install
 	touch $(STAMP)
 

@@ -3,8 +3,11 @@
 Prints markdown tables (``--out FILE`` also writes them):
 
 * adjusted Rand index / NMI against intent labels on BANKING77 (3000-row train subset),
-  bitext (1620 rows, 27 intents) and the 16 shared calls (reasons extracted from the
-  reference transcripts, English + Mandarin);
+  bitext (1620 rows, 27 intents) and the 16 shared calls, English + Mandarin, each call
+  read the way ``callscope insights`` reads an analysis file (reason + the agent's
+  answers as context): from the reference transcripts, and (``--asr-dir``) from the
+  ``*.analysis.json`` that ``callscope analyze`` wrote for the calls' audio (Whisper);
+  also the 8-call demo subset (samples/calls) both ways;
 * side by side, in the same run, the reference methods: the shipped multilingual
   encoder (USE) with plain Ward clustering, and HDBSCAN (the BERTopic default
   clusterer) on the same vectors; the ratio column is ours / Ward;
@@ -15,7 +18,8 @@ Prints markdown tables (``--out FILE`` also writes them):
 Protocol for the reference Ward: its distance threshold is tuned on bitext and
 applied unchanged to BANKING77 and the calls (no labels of the reported set).
 
-    python bench/bench_issues.py [--data DIR] [--out FILE] [--sensitivity] [--scale 100000]
+    python bench/bench_issues.py [--data DIR] [--asr-dir DIR] [--cache FILE] [--out FILE]
+        [--sensitivity] [--scale 100000]
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
+import pickle
 import resource
 import sys
 import time
@@ -40,7 +46,13 @@ from sklearn.cluster import HDBSCAN, AgglomerativeClustering  # noqa: E402
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score  # noqa: E402
 
 from callscope.analysis.embeddings import load_encoder  # noqa: E402
-from callscope.analysis.issues import IssueItem, IssueOptions, embed_items, mine_issues  # noqa: E402
+from callscope.analysis.issues import (  # noqa: E402
+    IssueItem,
+    IssueOptions,
+    call_record_from_dict,
+    embed_items,
+    mine_issues,
+)
 from callscope.analysis.reason import extract_reason  # noqa: E402
 from callscope.models import Role  # noqa: E402
 
@@ -65,7 +77,32 @@ def ratio(ours: float, reference: float) -> str:
     return f"{ours / reference:.2f}" if reference > 1e-9 else "n/a"
 
 
-def load_sets(data: Path) -> dict[str, tuple[list[IssueItem], list[str]]]:
+DEMO_CALLS = ("s_en_02", "s_en_05", "s_en_06", "s_en_07", "s_en_09", "s_en_10", "s_zh_03", "s_zh_04")
+
+
+def call_items(data: Path, asr_dir: Path | None = None) -> tuple[list[IssueItem], list[str]]:
+    """The 16 shared calls as ``callscope insights`` reads them: reason + agent context.
+
+    From the reference transcripts, or from ``asr_dir/<id>.stereo.analysis.json`` written
+    by ``callscope analyze`` (the stored reason is dropped, so the current extractor runs
+    on the Whisper turns).
+    """
+    calls = data / "calls"
+    manifest = [json.loads(line) for line in (calls / "manifest.jsonl").read_text().splitlines() if line.strip()]
+    items, truth = [], []
+    for row in manifest:
+        if asr_dir is None:
+            meta = json.loads((calls / row["files"]["json"]).read_text(encoding="utf-8"))
+            meta = {"language": row["language"], "turns": meta["turns"]}
+        else:
+            meta = json.loads((asr_dir / f"{row['id']}.stereo.analysis.json").read_text(encoding="utf-8"))
+            meta = {k: v for k, v in meta.items() if k != "reason"}
+        items.append(call_record_from_dict(meta, row["id"]).to_item())
+        truth.append(row["intent"])
+    return items, truth
+
+
+def load_sets(data: Path, asr_dir: Path | None = None) -> dict[str, tuple[list[IssueItem], list[str]]]:
     sets: dict[str, tuple[list[IssueItem], list[str]]] = {}
     with (data / "customer_intents" / "banking77_train_subset3000.csv").open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
@@ -79,18 +116,47 @@ def load_sets(data: Path) -> dict[str, tuple[list[IssueItem], list[str]]]:
         [IssueItem(str(i), r["instruction"], "en") for i, r in enumerate(rows)],
         [r["intent"] for r in rows],
     )
-    calls = data / "calls"
-    manifest = [json.loads(line) for line in (calls / "manifest.jsonl").read_text().splitlines() if line.strip()]
-    items, truth = [], []
-    for row in manifest:
-        turns = []
-        for line in (calls / row["files"]["txt"]).read_text(encoding="utf-8").splitlines():
-            role, _, text = line.partition(":")
-            turns.append((Role(role.strip()), text.strip()))
-        items.append(IssueItem(row["id"], extract_reason(turns, row["language"]), row["language"]))
-        truth.append(row["intent"])
-    sets["calls (16, en+zh)"] = (items, truth)
+    sources = {"reference": None} | ({"Whisper": asr_dir} if asr_dir is not None else {})
+    for source, folder in sources.items():
+        items, truth = call_items(data, folder)
+        sets[f"calls (16, {source})"] = (items, truth)
+        demo = [n for n, item in enumerate(items) if item.id in DEMO_CALLS]
+        sets[f"demo calls (8, {source})"] = ([items[n] for n in demo], [truth[n] for n in demo])
     return sets
+
+
+class EmbeddingCache:
+    """Text-level embedding cache (``--cache FILE``) so reruns skip the encoders."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.vectors: dict[tuple[str, str], np.ndarray] = {}
+        if path is not None and path.exists():
+            with path.open("rb") as fh:
+                self.vectors = pickle.load(fh)
+
+    def encoders(self) -> dict[str, object] | None:
+        if self.path is None:
+            return None
+        return {name: self._encoder(name) for name in IssueOptions().encoders}
+
+    def _encoder(self, name: str):  # type: ignore[no-untyped-def]
+        def encode(texts: list[str]) -> np.ndarray:
+            missing = [t for t in dict.fromkeys(texts) if (name, t) not in self.vectors]
+            if missing:
+                for t, v in zip(missing, load_encoder(name).encode(missing), strict=True):
+                    self.vectors[(name, t)] = v
+                self._save()
+            return np.stack([self.vectors[(name, t)] for t in texts])
+
+        return encode
+
+    def _save(self) -> None:
+        assert self.path is not None
+        tmp = self.path.with_suffix(".tmp")
+        with tmp.open("wb") as fh:
+            pickle.dump(self.vectors, fh)
+        os.replace(tmp, self.path)
 
 
 def ward_labels(use: np.ndarray, threshold: float) -> np.ndarray:
@@ -111,27 +177,36 @@ def ours(
     return labels, time.perf_counter() - start, result.resolution
 
 
-def reason_table(data: Path) -> None:
+def reason_table(data: Path, asr_dir: Path | None, encoders) -> None:  # type: ignore[no-untyped-def]
     """Extracted reasons vs. naive baselines: closeness to the scenario's FAQ question, 1-NN intent accuracy."""
     calls = data / "calls"
     manifest = [json.loads(line) for line in (calls / "manifest.jsonl").read_text().splitlines() if line.strip()]
-    variants: dict[str, list[str]] = {"extract_reason (ours)": [], "first caller turn": [], "all caller turns": []}
+    variants: dict[str, list[str]] = {}
     questions, truth = [], []
     for row in manifest:
         meta = json.loads((calls / row["files"]["json"]).read_text(encoding="utf-8"))
-        turns = [(Role(t["speaker"]), t["text"]) for t in meta["turns"]]
-        caller = [t for r, t in turns if r == Role.CALLER]
-        variants["extract_reason (ours)"].append(extract_reason(turns, row["language"]))
-        variants["first caller turn"].append(caller[0])
-        variants["all caller turns"].append(" ".join(caller))
+        sources = {"reference": [(Role(t["speaker"]), t["text"]) for t in meta["turns"]]}
+        stored = None
+        if asr_dir is not None:
+            asr = json.loads((asr_dir / f"{row['id']}.stereo.analysis.json").read_text(encoding="utf-8"))
+            sources["Whisper"] = [(Role(t.get("role") or "unknown"), t["text"]) for t in asr["turns"]]
+            stored = asr.get("reason", "")
+        for source, turns in sources.items():
+            caller = [t for r, t in turns if r == Role.CALLER] or [""]
+            variants.setdefault(f"{source}: extract_reason (ours)", []).append(extract_reason(turns, row["language"]))
+            if source == "Whisper":
+                variants.setdefault("Whisper: reason stored by analyze (previous extractor)", []).append(stored or "")
+            variants.setdefault(f"{source}: first caller turn", []).append(caller[0])
+            variants.setdefault(f"{source}: all caller turns", []).append(" ".join(caller))
         questions.append(meta["faq"]["question"])
         truth.append(row["intent"])
-    encoder = load_encoder("use-multilingual")
-    q = encoder.encode(questions)
+    encode = (encoders or {}).get("use-multilingual") or load_encoder("use-multilingual").encode
+    q = np.asarray(encode(questions))
     emit("| text embedded | mean chars | cosine to the call's FAQ question | leave-one-out 1-NN intent accuracy |")
     emit("|---|---|---|---|")
     for name, texts in variants.items():
-        v = encoder.encode(texts)
+        v = np.asarray(encode([t or "-" for t in texts]))
+        v = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
         closeness = float(np.mean(np.sum(v * q, axis=1)))
         sims = v @ v.T
         np.fill_diagonal(sims, -np.inf)
@@ -143,18 +218,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--asr-dir", type=Path, help="*.analysis.json of the shared calls' audio (callscope analyze --output-dir)"
+    )
+    parser.add_argument("--cache", type=Path, help="embedding cache file (pickle), reused across runs")
     parser.add_argument("--sensitivity", action="store_true", help="also vary the method's knobs")
     parser.add_argument("--scale", type=int, default=0, help="items for the scale run (e.g. 100000)")
     args = parser.parse_args()
 
-    sets = load_sets(args.data)
+    sets = load_sets(args.data, args.asr_dir)
     options = IssueOptions()
+    cache = EmbeddingCache(args.cache)
+    encoders = cache.encoders()
     emb: dict[str, dict[str, np.ndarray]] = {}
     embed_s: dict[str, float] = {}
     for name, (items, _) in sets.items():
         start = time.perf_counter()
-        emb[name] = embed_items(items, options)
+        emb[name] = embed_items(items, options, encoders=encoders)
         embed_s[name] = time.perf_counter() - start
+    # Calls without their context (reason only), to show what the agent's answers add.
+    no_context = replace(options, context_weight=0.0)
+    emb_reason = {
+        name: embed_items(items, no_context, encoders=encoders) for name, (items, _) in sets.items() if "calls" in name
+    }
 
     # Reference Ward: threshold tuned on bitext (best NMI+ARI), then fixed.
     bt_use = emb["bitext"]["use-multilingual"]
@@ -168,7 +254,9 @@ def main() -> None:
         f"Reference Ward = USE multilingual + Ward, distance threshold {tuned} (tuned on bitext, fixed elsewhere). "
         "HDBSCAN = min_cluster_size 5 on the same USE vectors, noise points counted as singletons. "
         "Ours = USE + e5 (centred per language) → kNN graph → Louvain, resolution chosen by cross-encoder "
-        "agreement (sets < 200 items: average linkage cut at background mean + 1.5 sd)."
+        "agreement on the items clustered (sets < 200 items: average linkage cut at background "
+        "mean + z sd, z = 0.3 log2(n) - 0.2). Calls: reason mixed 50/50 with the agent's answers; "
+        "'reason only' = without them."
     )
     emit()
     emit("| data set | items | intents | method | clusters | NMI | ARI | NMI ratio | ARI ratio | cluster s |")
@@ -192,6 +280,9 @@ def main() -> None:
         )
         labels, secs, res = ours(items, emb[name], options)
         rows.append((f"ours (r={res:g})" if res else "ours (small set)", scores(truth, labels), secs))
+        if name in emb_reason:
+            labels, secs, _ = ours(items, emb_reason[name], no_context)
+            rows.append(("ours, reason only (small set)", scores(truth, labels), secs))
         for method, (nmi, ari, k), secs in rows:
             emit(
                 f"| {name} | {len(items)} | {len(set(truth))} | {method} | {k} | {nmi:.3f} | {ari:.3f} | "
@@ -213,9 +304,21 @@ def main() -> None:
             emit(f"| {name} | {seed} | {res:g} | {k} | {nmi:.3f} | {ari:.3f} |")
     emit()
 
+    emit("### Small-set cut on the calls (z of the average-linkage cut; default z = 0.3 log2(n) - 0.2)")
+    emit()
+    emit("| data set | z | clusters | NMI | ARI |")
+    emit("|---|---|---|---|---|")
+    for name in [n for n in sets if "calls" in n]:
+        items, truth = sets[name]
+        for z in (0.5, 0.75, 1.0, 1.25, 1.5):
+            labels, _, _ = ours(items, emb[name], replace(options, small_set_z=z))
+            nmi, ari, k = scores(truth, labels)
+            emit(f"| {name} | {z} | {k} | {nmi:.3f} | {ari:.3f} |")
+    emit()
+
     emit("### Reason for calling on the 16 shared calls")
     emit()
-    reason_table(args.data)
+    reason_table(args.data, args.asr_dir, encoders)
     emit()
 
     if args.sensitivity:

@@ -229,11 +229,20 @@ def register(app: typer.Typer) -> None:
             "use-multilingual,e5-small", "--encoders", help="Sentence encoders, comma-separated."
         ),
         save: bool = typer.Option(False, "--save", help="Store the issues in the database."),
+        save_model: Path = typer.Option(
+            None, "--save-model", help="Write the fitted issue model to FILE (.npz) for later --model runs."
+        ),
+        model_file: Path = typer.Option(
+            None,
+            "--model",
+            help="Assign the inputs to the issues of a model saved with --save-model instead of re-clustering; "
+            "inputs that fit no known issue are listed as unclustered (run without --model to re-cluster).",
+        ),
     ) -> None:
         """Mine the common issues callers raise (no preset number of issues)."""
         from dataclasses import replace
 
-        from callscope.analysis.issues import load_text_items, mine_issues, since_filter
+        from callscope.analysis.issues import IssueModel, assign_issues, load_text_items, mine_issues, since_filter
         from callscope.settings import get_settings
 
         if fmt not in ("json", "table"):
@@ -241,6 +250,7 @@ def register(app: typer.Typer) -> None:
         if not inputs and text_file is None:
             raise typer.BadParameter("give audio/analysis files or folders, or --text-file FILE")
         options = _issue_options(encoders)
+        model = IssueModel.load(model_file) if model_file is not None else None
         since_day = _parse_since(since)
         settings = get_settings()
         failures = 0
@@ -259,8 +269,21 @@ def register(app: typer.Typer) -> None:
             texts = load_text_items(text_file, text_column)
             items += [replace(t, id=f"{TEXT_PREFIX}{t.id}") for t in texts]
             keys += ("texts",)
-        result = mine_issues(since_filter(items, since_day), options)
+        selected = since_filter(items, since_day)
+        if model is not None:
+            result = assign_issues(model, selected, options)
+            if result.unclustered:
+                typer.echo(
+                    f"note: {len(result.unclustered)} of {result.n_items} item(s) fit none of the model's "
+                    f"{len(model.issue_ids)} issues; run without --model to re-cluster (and --save-model to keep it)",
+                    err=True,
+                )
+        else:
+            result = mine_issues(selected, options)
         _print_insights(result, fmt, keys)
+        if save_model is not None:
+            result.model.save(save_model)
+            typer.echo(f"issue model ({len(result.model.issue_ids)} issues) written to {save_model}", err=True)
         if save:
             _repository(settings).save_issues(i.to_dict() for i in result.issues)
         if failures:

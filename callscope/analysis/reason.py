@@ -2,11 +2,22 @@
 
 The reason is the caller's first substantive question or problem: greetings, small
 talk, acknowledgements and identity verification ("my name is…", "my account number
-is…", 你好/喂, 订单号是…) are dropped sentence by sentence, and the first caller turn
-with anything left is the reason. Within that turn the sentences up to the first request or problem
-cue ("I want to know…", "it keeps telling me…", 想问一下, 上不了网) are kept, and after
-it only further questions, so background chatter ("it's a present for my son") is left
-out.
+is…", 你好/喂, 订单号是…, digits read out one by one) are dropped sentence by sentence,
+and the first caller turn with anything left is the reason. Within that turn the
+sentences up to the first request or problem cue ("I want to know…", "it keeps telling
+me…", 想问一下, 上不了网) are kept, and after it only further questions, so background
+chatter ("it's a present for my son") is left out.
+
+Robust to speech-recognition output: run-on turns without punctuation, a name left
+over after a greeting, digit strings read out in words, and recognition loops (the
+same words repeated over and over, a known Whisper failure) are skipped; when the first
+caller turn left is a fragment without a request cue, the next caller turn is added;
+when no caller turn says anything substantive, the agent's restatement ("I see you're
+calling about…", 我看到您…) is the fallback.
+
+:func:`call_context` gives the rest of the conversation that tells what the call is
+about (the agent's restatement and answers, routine lines such as "please hold"
+dropped); issue mining mixes it into the call's vector.
 
 Rule-based on purpose: it is fast, works the same on English and Mandarin, and its
 output is the text that issue mining embeds, so it must not add words of its own.
@@ -17,10 +28,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from callscope.language import detect_text_language
+from callscope.language import DIGIT_REPEATS_EN, DIGIT_WORDS_EN, DIGITS_ZH, detect_text_language
 from callscope.models import Role
 
-__all__ = ["extract_reason", "split_sentences", "is_filler_sentence"]
+__all__ = ["extract_reason", "call_context", "split_sentences", "is_filler_sentence"]
 
 MAX_REASON_CHARS = 300
 
@@ -41,6 +52,8 @@ _FILLER_EN = re.compile(
     r"i'?m [A-Z][a-z]+(?: [A-Z][a-z]+)?)[\s,.!?]*)+$",
     re.IGNORECASE,
 )
+# A name on its own (what is left of "Hi, Hannah." once the greeting is stripped).
+_LONE_NAME_EN = re.compile(r"^[A-Z][a-z]+(?: [A-Z][a-z]+)?[.!,]?$")
 _GREETING_PREFIX_EN = re.compile(
     r"^(?:(?i:hi|hello|hey|good (?:morning|afternoon|evening)|yes|yeah|ok(?:ay)?|um+|uh+|oh|well|so)"
     r"(?i: there)?(?: [A-Z][a-z]+)?[,.!]\s*)+"
@@ -99,11 +112,33 @@ def is_filler_sentence(sentence: str, language: str | None = None) -> bool:
         if _FILLER_ZH.match(s) or _IDENTITY_ZH.search(s):
             return True
     else:
-        if _FILLER_EN.match(s) or _IDENTITY_EN.search(s):
+        if _FILLER_EN.match(s) or _IDENTITY_EN.search(s) or _LONE_NAME_EN.match(s):
             return True
+    if _mostly_digits(s, language) or _repetitive(s, language):
+        return True
     # A sentence that is mostly an order/account/phone number is identity, not a reason.
     letters = re.sub(r"[\W\d_]", "", _CODE.sub("", s))
     return bool(_CODE.search(s)) and len(letters) < 8
+
+
+_DIGIT_TOKEN_EN = frozenset(DIGIT_WORDS_EN) | frozenset(DIGIT_REPEATS_EN) - {"o"}
+
+
+def _mostly_digits(sentence: str, language: str) -> bool:
+    """A number read out digit by digit ("eight eight seven two", 一三九零…): identity, not a reason."""
+    if language == "zh":
+        chars = re.findall(r"[\u4e00-\u9fff0-9]", sentence)
+        digits = sum(c in DIGITS_ZH or c.isdigit() for c in chars)
+        return digits >= 4 and digits >= 0.4 * len(chars)
+    words = re.findall(r"[A-Za-z]+|\d+", sentence.lower())
+    digits = sum(w in _DIGIT_TOKEN_EN or w.isdigit() for w in words)
+    return digits >= 3 and digits >= 0.3 * len(words)
+
+
+def _repetitive(text: str, language: str) -> bool:
+    """A recognition loop: the same few words (or characters) over and over."""
+    units = re.findall(r"[\u4e00-\u9fff]", text) if language == "zh" else re.findall(r"[a-z']+", text.lower())
+    return len(units) >= 12 and len(set(units)) < 0.4 * len(units)
 
 
 def _strip_greeting(sentence: str, language: str) -> str:
@@ -141,21 +176,126 @@ def extract_reason(turns: Sequence[tuple[Role, str]], language: str | None = Non
         language: "en" or "zh"; detected from the caller's text when None.
 
     Returns:
-        The reason (at most about 300 characters), or "" when no caller turn says
-        anything beyond greetings and identity details.
+        The reason (at most about 300 characters); the agent's restatement of it when
+        no caller turn says anything beyond greetings and identity details; "" when
+        neither does.
     """
     candidates = _caller_turns(turns)
     if language is None:
         language = detect_text_language(" ".join(candidates))
+    chosen: list[str] = []
     for text in candidates:
-        lang = language if language in ("en", "zh") else detect_text_language(text)
-        sentences = [_strip_greeting(s, lang) for s in split_sentences(text, lang) if not is_filler_sentence(s, lang)]
-        sentences = [s for s in sentences if not is_filler_sentence(s, lang)]
+        lang = _lang(language, text)
+        sentences = _substantive(text, lang)
         if not sentences:
             continue
-        chosen = _reason_sentences(sentences, lang)
-        return _join(chosen, lang)
-    return ""
+        chosen += _reason_sentences(sentences, lang)
+        # A fragment with no request or problem cue (speech recognition often splits
+        # the caller's first sentence): take the next substantive caller turn as well.
+        if any(_has_cue(s, lang) for s in chosen) or _content_size(" ".join(chosen), lang) >= 12:
+            break
+    if chosen:
+        return _join(chosen, _lang(language, chosen[0]))
+    restatement = _agent_restatements(turns, language)
+    return _join(restatement[:1], _lang(language, restatement[0])) if restatement else ""
+
+
+def _lang(language: str | None, text: str) -> str:
+    return language if language in ("en", "zh") else detect_text_language(text)
+
+
+def _substantive(text: str, language: str) -> list[str]:
+    """The sentences of a turn that are not greetings, small talk, identity or noise."""
+    if _repetitive(text, language):
+        return []
+    sentences = [_strip_greeting(s, language) for s in split_sentences(text, language)]
+    if language == "zh":
+        # "我叫王芳，想问一下…": drop the identity clause, keep the question.
+        sentences = [_drop_identity_clauses(s) if _has_cue(s, language) else s for s in sentences]
+    return [s for s in sentences if s and not is_filler_sentence(s, language) and _content_size(s, language) >= 2]
+
+
+def _drop_identity_clauses(sentence: str) -> str:
+    clauses = re.split(r"(?<=[，,、])", sentence)
+    return "".join(c for c in clauses if not _IDENTITY_ZH.search(c)).strip("，, ")
+
+
+def _content_size(text: str, language: str) -> int:
+    """Rough amount of content: Chinese characters, or English words (x2 so both scales match)."""
+    if language == "zh":
+        return len(re.findall(r"[\u4e00-\u9fff]", text))
+    return 2 * len(re.findall(r"[A-Za-z']+", text))
+
+
+# The agent saying back why the customer called.
+_RESTATE_EN = re.compile(
+    r"\b(?:(?:i )?(?:see|understand|hear|gather)(?: that)? you(?:'re| are| were|'ve| have)?|"
+    r"you(?:'re| are) calling (?:about|because|to)|so you(?:'re| are)? (?:saying|asking|want|need|would like)|"
+    r"(?:you|your) (?:said|mentioned)|if i understand)",
+    re.IGNORECASE,
+)
+_RESTATE_ZH = re.compile(r"我看到您|我了解到您|您是说|您是想|您的意思是|您反映的|您说的是|您来电是")
+# Routine agent lines that say nothing about the issue.
+_ROUTINE_EN = re.compile(
+    r"thank(?:s| you)(?: so much| very much)? for (?:calling|holding|waiting|your patience|letting us know)|"
+    r"please hold|bear with me|one moment|just a (?:moment|second)|"
+    r"let me (?:check|look|see|have a look|take a look|pull)|(?:can|could|may) i (?:have|take|get|confirm)|"
+    r"verify|confirm your|anything else|have a (?:good|great|lovely|nice)|"
+    r"you're (?:very )?welcome|my pleasure|how (?:can|may) i help|what can i do for you|speaking\b|"
+    r"sorry (?:about|to hear|for)|i apologi[sz]e|i understand\.?$",
+    re.IGNORECASE,
+)
+_ROUTINE_ZH = re.compile(
+    r"请(?:您)?稍等|久等|耐心|请(?:您)?提供|请(?:您)?告诉我|核实|验证|还有(?:什么|其他)|不客气|祝您|再见|"
+    r"有什么可以帮|很高兴为您服务|欢迎致电|抱歉|不好意思|别着急"
+)
+
+
+def _agent_restatements(turns: Sequence[tuple[Role, str]], language: str | None) -> list[str]:
+    out = []
+    for role, text in turns:
+        if role != Role.AGENT:
+            continue
+        lang = _lang(language, text)
+        pattern = _RESTATE_ZH if lang == "zh" else _RESTATE_EN
+        out += [s for s in split_sentences(text, lang) if pattern.search(s) and not is_filler_sentence(s, lang)]
+    return out
+
+
+def call_context(turns: Sequence[tuple[Role, str]], language: str | None = None, limit: int = 8) -> tuple[str, ...]:
+    """What else in the call says what it is about: the agent's restatement and answers.
+
+    Issue mining mixes these into the call's vector (the reason stays the call's
+    label and quote). Agents say the issue in the company's words ("the courier had a
+    problem at the depot", "there's a fault at the local exchange"), which separates
+    issues the callers describe alike ("my order hasn't arrived"). Greetings, holds,
+    verification and pleasantries are dropped; the first ``limit`` substantive agent
+    turns after the agent's opening are kept, one text per turn. Calls without roles
+    use the turns after the first, with the same filters.
+
+    Args:
+        turns: the call's turns in order, as (role, text).
+        language: "en" or "zh"; detected per turn when None.
+        limit: the most turns returned.
+    """
+    has_agent = any(role == Role.AGENT for role, _ in turns)
+    # The agent's opening (everything the agent says before the caller first speaks).
+    first_caller = next((n for n, (role, _) in enumerate(turns) if role == Role.CALLER), 0)
+    texts = []
+    for n, (role, text) in enumerate(turns):
+        if has_agent and (role != Role.AGENT or n < first_caller):
+            continue
+        if not has_agent and n == 0:
+            continue
+        lang = _lang(language, text)
+        routine = _ROUTINE_ZH if lang == "zh" else _ROUTINE_EN
+        kept = [s for s in _substantive(text, lang) if not routine.search(s)]
+        kept = [s for s in kept if _content_size(s, lang) >= 6]
+        if kept:
+            texts.append(_join(kept, lang))
+        if len(texts) >= limit:
+            break
+    return tuple(texts)
 
 
 def _reason_sentences(sentences: list[str], language: str) -> list[str]:

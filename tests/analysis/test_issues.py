@@ -201,3 +201,28 @@ def test_call_record_from_the_analyze_json_shape() -> None:
     assert record.turns[1][0].value == "caller"
     with pytest.raises(ConfigError, match="no 'turns' list"):
         call_record_from_dict({"language": "en"}, "x")
+
+
+def test_agent_answers_separate_calls_the_callers_describe_alike(records, call_result, intents) -> None:  # type: ignore[no-untyped-def]
+    # Callers of both say "my order hasn't arrived"; the agents' answers differ.
+    assert call_result.assignments["s_en_02"] != call_result.assignments["s_en_05"]
+    billing = call_result.issue_of("s_en_04")
+    assert billing is not None and "s_en_11" in billing.issue.members
+    assert all(intents[m] == "billing_dispute" for m in billing.issue.members)
+    # The context is used for the vectors only: labels and quotes are callers' reasons.
+    by_id = {r.id: r for r in records}
+    label = billing.label.removesuffix("…")
+    assert any(" ".join(by_id[m].reason.split()).startswith(label) for m in billing.issue.members)
+    item = records[0].to_item()
+    assert item.text == records[0].reason and item.context
+    assert not any(c in item.text for c in item.context)
+
+
+def test_small_set_cut_grows_with_the_set_size() -> None:
+    from callscope.analysis.issues import small_set_z
+
+    sizes = [3, 8, 16, 50, 100, 199, 10_000]
+    z = [small_set_z(n) for n in sizes]
+    assert z == sorted(z) and z[0] == 0.5 and z[-1] == 2.0
+    assert small_set_z(16) == pytest.approx(1.0)
+    assert small_set_z(16, IssueOptions(small_set_z=1.5)) == 1.5

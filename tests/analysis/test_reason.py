@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from callscope.analysis.reason import extract_reason, is_filler_sentence, split_sentences
+from callscope.analysis.reason import call_context, extract_reason, is_filler_sentence, split_sentences
 from callscope.models import Role
 
 A, C = Role.AGENT, Role.CALLER
@@ -81,3 +81,70 @@ def test_sentence_helpers() -> None:
     assert is_filler_sentence("It's BW612904.")
     assert is_filler_sentence("订单号是5582073。", "zh")
     assert not is_filler_sentence("My internet has been down since this morning.")
+
+
+@pytest.fixture(scope="module")
+def whisper_calls(data_dir: Path) -> dict[str, tuple[str, list[tuple[Role, str]]]]:
+    """Real Whisper (base) turns of four shared calls, as ``callscope analyze`` wrote them."""
+    data = json.loads((data_dir / "analysis" / "whisper_turns.json").read_text(encoding="utf-8"))
+    return {
+        cid: (call["language"], [(Role(t["role"]), t["text"]) for t in call["turns"]])
+        for cid, call in data["calls"].items()
+    }
+
+
+def test_whisper_transcripts_give_the_callers_problem(whisper_calls) -> None:  # type: ignore[no-untyped-def]
+    reasons = {cid: extract_reason(turns, lang) for cid, (lang, turns) in whisper_calls.items()}
+    assert reasons["s_en_09"] == "My internet has been down since about 10 this morning."
+    # "Hi, Hannah. Quick question." leaves a lone name behind: dropped.
+    assert reasons["s_en_07"] == "Are your shop open on the bank holiday Monday?"
+    # The order number read out digit by digit in the next turn is not part of the reason.
+    assert "orders" in reasons["s_en_02"] and "eight" not in reasons["s_en_02"]
+    # A recognition loop ("天台的名字是吧?" four times) is never the reason.
+    assert reasons["s_zh_04"] and "名字是吧" not in reasons["s_zh_04"]
+
+
+def test_digit_strings_and_recognition_loops_are_filler() -> None:
+    assert is_filler_sentence("it's been a new time here over eight eight seven two So")
+    assert is_filler_sentence("double four one one nine", "en")
+    assert is_filler_sentence("一三九零零一二八八六五", "zh")
+    assert is_filler_sentence("天台的名字是吧天台的名字是吧天台的名字是吧天台的名字是", "zh")
+    assert not is_filler_sentence("I was charged twice, two payments of thirty-eight dollars.")
+    assert not is_filler_sentence("我的宽带两天都上不了网了", "zh")
+
+
+def test_a_fragment_takes_the_next_caller_turn() -> None:
+    turns = [(A, "How can I help?"), (C, "Hi, so, um, my internet."), (C, "It stopped this morning.")]
+    assert extract_reason(turns) == "My internet. It stopped this morning."
+    # A complete request is not extended with later turns.
+    turns = [(A, "How can I help?"), (C, "Where is my order?"), (C, "It was a present.")]
+    assert extract_reason(turns) == "Where is my order?"
+
+
+def test_agent_restatement_is_the_fallback() -> None:
+    turns = [
+        (A, "Thanks for calling, how can I help?"),
+        (C, "Hi. My name is Anna Berg."),
+        (A, "Thanks Anna. I see you're calling about a refund for a cancelled order."),
+        (C, "Yes."),
+    ]
+    assert extract_reason(turns) == "I see you're calling about a refund for a cancelled order."
+    turns = [(A, "您好，请问有什么可以帮您？"), (C, "喂，你好。"), (A, "我看到您上周申请了退款，还没有到账。")]
+    assert extract_reason(turns, "zh") == "我看到您上周申请了退款，还没有到账。"
+
+
+def test_call_context_is_the_agents_answer_without_routine(calls: dict[str, list[tuple[Role, str]]]) -> None:
+    context = call_context(calls["s_en_09"])
+    joined = " ".join(context)
+    assert "fault at the local exchange" in joined
+    assert "please hold" not in joined.lower() and "Tom Becker" not in joined
+    assert "My internet has been down" not in joined  # the caller's words are the reason, not context
+    zh = " ".join(call_context(calls["s_zh_03"], "zh"))
+    assert "光缆" in zh and "请问有什么可以帮您" not in zh
+    assert call_context([]) == ()
+    # Without roles, every turn after the first is a candidate.
+    unknown = [
+        (Role.UNKNOWN, "Hello, my card was declined."),
+        (Role.UNKNOWN, "The card was blocked after a fraud alert."),
+    ]
+    assert call_context(unknown) == ("The card was blocked after a fraud alert.",)
