@@ -239,33 +239,13 @@ class FasterWhisperEngine:
         language: str,
         options: DecodeOptions,
     ) -> list[list[RawSegment]]:
-        import ctranslate2
-
         tokenizer, prompt, suppress = self._prompt(language, options)
         results = self._generate(encoder_output, len(feats), prompt, suppress, options.temperatures[0], options)
         decoded = [self._scored(r, tokenizer) for r in results]
         temps = [options.temperatures[0]] * len(feats)
-        encoded_np: np.ndarray | None = None
-        for i, (tokens, avg_logprob, no_speech, ratio) in enumerate(decoded):
-            if not _needs_fallback(avg_logprob, no_speech, ratio, options) or len(options.temperatures) < 2:
-                continue
-            if encoded_np is None:
-                encoded_np = np.asarray(encoder_output)
-            single = ctranslate2.StorageView.from_array(np.ascontiguousarray(encoded_np[i : i + 1]))
-            candidates = [(tokens, avg_logprob, no_speech, ratio, temps[i])]
-            chosen = None
-            for temperature in options.temperatures[1:]:
-                scored = self._scored(self._generate(single, 1, prompt, suppress, temperature, options)[0], tokenizer)
-                candidates.append((*scored, temperature))
-                if not _needs_fallback(scored[1], scored[2], scored[3], options):
-                    chosen = candidates[-1]
-                    break
-            if chosen is None:  # all failed: the most probable non-repetitive one, as Whisper does
-                good = [c for c in candidates if c[3] <= options.compression_ratio_threshold] or candidates
-                chosen = max(good, key=lambda c: c[1])
-            decoded[i] = chosen[:4]
-            temps[i] = chosen[4]
-            log.debug("window %d re-decoded at temperature %.1f", i, chosen[4])
+        pending = [i for i, d in enumerate(decoded) if _needs_fallback(d[1], d[2], d[3], options)]
+        if pending and len(options.temperatures) > 1:
+            self._fall_back(pending, decoded, temps, encoder_output, prompt, suppress, tokenizer, options)
 
         segments_per_window: list[list[dict]] = []
         for (tokens, avg_logprob, no_speech, ratio), (_, frames) in zip(decoded, feats, strict=True):
@@ -295,6 +275,47 @@ class FasterWhisperEngine:
                 )
             out.append(window_segments)
         return out
+
+    def _fall_back(
+        self,
+        pending: list[int],
+        decoded: list[tuple[list[int], float, float, float]],
+        temps: list[float],
+        encoder_output: Any,
+        prompt: list[int],
+        suppress: list[int],
+        tokenizer: Any,
+        options: DecodeOptions,
+    ) -> None:
+        """Whisper's temperature fallback for the windows whose decode looks broken, in place.
+
+        All failing windows are re-decoded together at each temperature (one batched
+        call instead of one per window); a window leaves the batch as soon as a decode
+        passes. When none passes: the most probable non-repetitive one, as Whisper does.
+        """
+        import ctranslate2
+
+        encoded = np.asarray(encoder_output)
+        candidates = {i: [(*decoded[i], temps[i])] for i in pending}
+        for temperature in options.temperatures[1:]:
+            if not pending:
+                break
+            batch = ctranslate2.StorageView.from_array(np.ascontiguousarray(encoded[pending]))
+            results = self._generate(batch, len(pending), prompt, suppress, temperature, options)
+            still = []
+            for i, result in zip(pending, results, strict=True):
+                scored = self._scored(result, tokenizer)
+                candidates[i].append((*scored, temperature))
+                if _needs_fallback(scored[1], scored[2], scored[3], options):
+                    still.append(i)
+                else:
+                    decoded[i], temps[i] = scored, temperature
+            pending = still
+        for i in pending:
+            good = [c for c in candidates[i] if c[3] <= options.compression_ratio_threshold] or candidates[i]
+            chosen = max(good, key=lambda c: c[1])
+            decoded[i], temps[i] = chosen[:4], chosen[4]
+        log.debug("temperature fallback: %d window(s) re-decoded", len(candidates))
 
     def _add_words(self, segments_per_window: list[list[dict]], encoder_output: Any, frames: list[int], tokenizer: Any) -> None:
         import ctranslate2
