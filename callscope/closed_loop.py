@@ -208,6 +208,7 @@ class DeliveredRecording:
     status: str  # the IVR recording row's status: done, failed, ...
     recording_id: str | None
     error: str | None = None
+    topic: str = ""  # what the caller wanted (the caller script's topic)
 
 
 class RecordingMediaServer(httpx.BaseTransport):
@@ -259,6 +260,11 @@ def loop_settings(settings: Settings, kb_path: Path) -> tuple[Settings, str]:
     return settings.model_copy(update=update), token
 
 
+class _DropNoUsersWarning(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("no users yet")
+
+
 class LoopIvr:
     """The web app (API + IVR webhooks) in-process, with simulated callers and Twilio.
 
@@ -283,7 +289,15 @@ class LoopIvr:
         app = create_app(self.settings, queue=self.queue, options=ApiOptions(warm_ivr=False))
         app.dependency_overrides[deps.get_recording_transport] = lambda: self.media
         self.app = app
-        self._client = TestClient(app, base_url=PUBLIC_BASE).__enter__()
+        # The loop drives the webhooks with Twilio's signature, not a dashboard login: the
+        # app's start-up warning about having no users yet is noise here (``serve`` keeps it).
+        auth_log = logging.getLogger("callscope.api.auth")
+        quiet = _DropNoUsersWarning()
+        auth_log.addFilter(quiet)
+        try:
+            self._client = TestClient(app, base_url=PUBLIC_BASE).__enter__()
+        finally:
+            auth_log.removeFilter(quiet)
         return self
 
     def __exit__(
@@ -379,7 +393,7 @@ class LoopIvr:
                 delivered.append(
                     DeliveredRecording(
                         outcome.call_sid, sid, path.name, row.status if row else "missing",
-                        row.recording_id if row else None, row.error if row else None,
+                        row.recording_id if row else None, row.error if row else None, outcome.script.topic,
                     )
                 )
         return delivered
@@ -551,6 +565,20 @@ def _outcome_text(call: CallOutcome) -> str:
     return "hung up without an answer"
 
 
+def recording_label(
+    original_name: str, *, call_sid: str | None = None, delivered: DeliveredRecording | None = None
+) -> str:
+    """A short name for a call in reports: the file's name without extensions; a
+    recording the IVR delivered (named after its CallSid) shows the agent call's file
+    and the caller's topic, or ``IVR call CA1234ab…``."""
+    if delivered is not None:
+        topic = f", {delivered.topic}" if delivered.topic else ""
+        return f"{Path(delivered.file).name.split('.')[0]} (IVR{topic})"
+    if call_sid and Path(original_name).name.startswith(call_sid):
+        return f"IVR call {call_sid[:8]}…"
+    return Path(original_name).name.split(".")[0]
+
+
 def _fit(text: str, width: int) -> str:
     """``text`` cut and padded to ``width`` terminal columns (CJK characters take two)."""
     out, used = [], 0
@@ -573,7 +601,8 @@ def print_round(result: RoundResult, echo: Echo) -> None:
 def print_delivered(delivered: Sequence[DeliveredRecording], echo: Echo) -> None:
     for d in delivered:
         rid = (d.recording_id or "-")[:12]
-        echo(f"     recording {d.recording_sid[:10]}… of call {d.call_sid[:10]}… ({d.file}): {d.status}"
+        topic = f", {d.topic}" if d.topic else ""
+        echo(f"     recording {d.recording_sid[:10]}… of call {d.call_sid[:10]}… ({d.file}{topic}): {d.status}"
              f"{' → recording ' + rid if d.recording_id else ''}{' — ' + d.error if d.error else ''}")
 
 

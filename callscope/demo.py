@@ -12,10 +12,11 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -25,6 +26,9 @@ from callscope.jobs.runner import get_job
 from callscope.models import FaqStatus, JobState
 from callscope.recordings.paths import expand_audio_paths
 from callscope.recordings.tables import RecordingRow
+
+if TYPE_CHECKING:
+    from callscope.closed_loop import DeliveredRecording
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +118,7 @@ def run_demo(ctx: Context, calls_dir: Path, echo: Echo, *, callers_file: Path | 
             echo(f"     {len(delivered)} transferred call(s) recorded with the agent; "
                  "Twilio's recording callback delivers each one:")
             print_delivered(delivered, echo)
-            result = _process_and_report(ctx, files, calls_dir, queue, echo, steps=6, first=2)
+            result = _process_and_report(ctx, files, calls_dir, queue, echo, steps=6, first=2, delivered=delivered)
             echo("5/6  closing the gap: the most frequent question the knowledge base cannot answer")
             fix = close_the_gap(ctx, kb_path, echo=echo)
             print_fix(fix, kb_path, echo)
@@ -134,9 +138,11 @@ def run_demo(ctx: Context, calls_dir: Path, echo: Echo, *, callers_file: Path | 
 
 
 def _process_and_report(
-    ctx: Context, files: list[Path], calls_dir: Path, queue: InProcessQueue, echo: Echo, *, steps: int, first: int = 1
+    ctx: Context, files: list[Path], calls_dir: Path, queue: InProcessQueue, echo: Echo, *, steps: int, first: int = 1,
+    delivered: Sequence[DeliveredRecording] = (),
 ) -> DemoResult:
     """Store the sample calls, process what is not processed yet, print calls, issues and drafts."""
+    from callscope.closed_loop import recording_label
     from callscope.jobs.runner import jobs_for
 
     n = first
@@ -165,7 +171,8 @@ def _process_and_report(
 
     n += 1
     echo(f"{n}/{steps}  calls")
-    echo(f"     {'call':<22} {'lang':<4} {'min':>4}  {'caller':<10} {'talk agent/caller':<18} reason")
+    echo(f"     {'call':<30} {'lang':<4} {'min':>4}  {'caller':<10} {'talk agent/caller':<18} reason")
+    by_recording = {d.recording_id: d for d in delivered if d.recording_id}
     for rec in recordings:
         analysis = ctx.store.get_artifact(rec.id, "analysis")
         if analysis is None:
@@ -173,7 +180,8 @@ def _process_and_report(
         metrics = analysis.get("metrics") or {}
         ratio = metrics.get("talk_ratio") or {}
         talk = f"{ratio.get('agent', 0):.0%} / {ratio.get('caller', 0):.0%}"
-        echo(f"     {Path(rec.original_name).stem[:22]:<22} {analysis['language']:<4} {rec.duration_s / 60:4.1f}  "
+        name = recording_label(rec.original_name, call_sid=rec.call_id, delivered=by_recording.get(rec.id))
+        echo(f"     {name[:30]:<30} {analysis['language']:<4} {rec.duration_s / 60:4.1f}  "
              f"{analysis['caller_emotion']:<10} {talk:<18} {analysis['reason'][:70]}")
 
     n += 1

@@ -46,6 +46,7 @@ class FaqStatus(StrEnum):
     APPROVED = "approved"
     PUBLISHED = "published"
     REJECTED = "rejected"
+    SUPERSEDED = "superseded"  # a mined draft whose issue a later mining run no longer found
 
 
 # --------------------------------------------------------------------------- audio

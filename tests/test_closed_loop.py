@@ -127,6 +127,57 @@ def test_round_two_outage_callers_get_the_published_answer_and_containment_rises
     assert any("containment before → after" in line for line in lines)
 
 
+@pytest.mark.slow
+def test_the_dashboard_shows_containment_before_and_after_the_publish(loop) -> None:
+    """The insights API splits the IVR's containment at the latest publish: the two rounds."""
+    from callscope.api.insights import containment_since_publish
+    from callscope.closed_loop import recording_label
+
+    result, ctx, _, lines = loop
+    assert result.after is not None and result.fix is not None
+    split = containment_since_publish(ctx)
+    assert split is not None and split.entry_id == result.fix.entry.id
+    assert (split.calls_before, split.calls_after) == (len(result.before.calls), len(result.after.calls))
+    assert split.before == pytest.approx(result.before.containment, abs=1e-3)
+    assert split.after == pytest.approx(result.after.containment, abs=1e-3)
+    # reports name the delivered recordings after the agent call and the caller's topic, not the CallSid
+    for d in result.delivered:
+        recording = ctx.store.get(d.recording_id)
+        label = recording_label(recording.original_name, call_sid=recording.call_id, delivered=d)
+        assert d.call_sid not in label and label.startswith(Path(d.file).name.split(".")[0]) and d.topic in label
+        assert recording_label(recording.original_name, call_sid=recording.call_id).startswith("IVR call CA")
+    assert any(f"({d.file}, {d.topic})" in line for d in result.delivered for line in lines)
+
+
+def test_the_loop_app_does_not_warn_about_missing_users(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """`callscope serve` warns when nobody can log in; the loop's in-process app does not."""
+    import logging
+
+    from fastapi.testclient import TestClient
+
+    from callscope.api.app import ApiOptions, create_app
+    from callscope.closed_loop import LoopIvr
+    from callscope.jobs.queue import InProcessQueue
+    from callscope.settings import Settings
+
+    kb_path = tmp_path / "kb.yaml"
+    shutil.copyfile(BUNDLED_KB, kb_path)
+    settings = Settings(data_dir=tmp_path / "data", database_url=f"sqlite:///{tmp_path / 'db.sqlite'}")
+    ctx = Context(settings)
+    queue = InProcessQueue(ctx, workers=1)
+    try:
+        with caplog.at_level(logging.WARNING, logger="callscope.api.auth"):
+            with LoopIvr(settings, kb_path, queue):
+                pass
+            assert not [r for r in caplog.records if "no users yet" in r.getMessage()]
+            with TestClient(create_app(settings, options=ApiOptions(warm_ivr=False))):
+                pass
+            assert [r for r in caplog.records if "no users yet" in r.getMessage()]
+    finally:
+        queue.shutdown()
+        ctx.close()
+
+
 def test_media_server_refuses_wrong_credentials(tmp_path: Path) -> None:
     import httpx
 

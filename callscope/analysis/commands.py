@@ -319,7 +319,13 @@ def register(app: typer.Typer) -> None:
         issue_of = {faq_id_for(i): i.id for i in result.issues}
         repo = _repository(settings)
         repo.save_issues(i.to_dict() for i in result.issues)
-        changed = set(repo.save_drafts(drafts, [issue_of.get(d.id) for d in drafts]))
+        issue_ids = [issue_of.get(d.id) for d in drafts]
+        superseded: dict[str, str | None] = {}
+        if from_db:  # the run saw every stored call: drafts whose issue is gone are superseded
+            sync = repo.sync_mined_drafts(drafts, issue_ids)
+            changed, superseded = set(sync.saved), sync.superseded
+        else:
+            changed = set(repo.save_drafts(drafts, issue_ids))
         if fmt == "json":
             typer.echo(json.dumps([faq_to_dict(d) for d in drafts], ensure_ascii=False, indent=2))
         else:
@@ -327,15 +333,21 @@ def register(app: typer.Typer) -> None:
             kept = len(drafts) - len(changed)
             if kept:
                 typer.echo(f"{kept} entr{'y' if kept == 1 else 'ies'} already under review were left unchanged")
+            if superseded:
+                typer.echo(
+                    f"{len(superseded)} older draft(s) superseded (see 'callscope faq list --status superseded')"
+                )
         if failures:
             raise typer.Exit(code=1)
 
     @faq_app.command("list")
     def faq_list_command(
-        status: str = typer.Option(None, "--status", help="draft, approved, published or rejected."),
+        status: str = typer.Option(
+            None, "--status", help="draft, approved, published, rejected or superseded (default: all but superseded)."
+        ),
         fmt: str = typer.Option("table", "--format", help="json or table."),
     ) -> None:
-        """List FAQ entries under review."""
+        """List FAQ entries under review (superseded drafts only with --status superseded)."""
         from callscope.analysis.faq import faq_to_dict
         from callscope.models import FaqStatus
         from callscope.settings import get_settings
@@ -343,7 +355,7 @@ def register(app: typer.Typer) -> None:
         try:
             wanted = FaqStatus(status) if status else None
         except ValueError as exc:
-            raise typer.BadParameter("--status must be draft, approved, published or rejected") from exc
+            raise typer.BadParameter("--status must be draft, approved, published, rejected or superseded") from exc
         entries = _repository(get_settings()).entries(wanted)
         if fmt == "json":
             typer.echo(json.dumps([faq_to_dict(e) for e in entries], ensure_ascii=False, indent=2))
@@ -427,7 +439,7 @@ def register(app: typer.Typer) -> None:
         try:
             wanted = FaqStatus(status) if status else None
         except ValueError as exc:
-            raise typer.BadParameter("--status must be draft, approved, published or rejected") from exc
+            raise typer.BadParameter("--status must be draft, approved, published, rejected or superseded") from exc
         text = export_faqs(_repository(get_settings()).entries(wanted), fmt)
         if output is None:
             sys.stdout.write(text)

@@ -5,16 +5,25 @@ Review workflow of a FAQ draft::
     draft ──approve──▶ approved ──publish──▶ published
       │  ▲                │
       │  └────reopen──────┤
-      └──reject──▶ rejected ──reopen──▶ draft
+      ├──reject──▶ rejected ──reopen──▶ draft
+      └──(re-mining no longer finds its issue)──▶ superseded ──reopen / found again──▶ draft
 
 Publishing writes the approved entries into the IVR knowledge-base file
 (:func:`callscope.ivr.kb.save_knowledge_base`, atomic), so the IVR answers them.
+
+Mined drafts have a lifecycle of their own (:meth:`FaqRepository.sync_mined_drafts`): a
+draft whose issue the latest mining run no longer produces is marked *superseded* (with
+a pointer to the new draft that covers the same calls, when there is one), so reviewers
+see one live draft per issue. Reviewed entries (approved, published, rejected, or
+reopened by a reviewer) and drafts written by hand are never superseded. Listings leave superseded entries out
+unless asked for them.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -29,7 +38,15 @@ from callscope.models import AnswerSource, FaqEntry, FaqStatus
 
 log = logging.getLogger(__name__)
 
-__all__ = ["IssueRow", "FaqDraftRow", "FaqRepository", "InvalidTransitionError", "ALLOWED_TRANSITIONS"]
+__all__ = [
+    "IssueRow",
+    "FaqDraftRow",
+    "FaqRepository",
+    "DraftSync",
+    "InvalidTransitionError",
+    "ALLOWED_TRANSITIONS",
+    "SUPERSEDE_OVERLAP",
+]
 
 
 class InvalidTransitionError(CallscopeError):
@@ -41,7 +58,19 @@ ALLOWED_TRANSITIONS: dict[FaqStatus, frozenset[FaqStatus]] = {
     FaqStatus.APPROVED: frozenset({FaqStatus.PUBLISHED, FaqStatus.REJECTED, FaqStatus.DRAFT}),
     FaqStatus.REJECTED: frozenset({FaqStatus.DRAFT}),
     FaqStatus.PUBLISHED: frozenset({FaqStatus.DRAFT}),  # reopen to edit; the KB keeps the published text
+    FaqStatus.SUPERSEDED: frozenset({FaqStatus.DRAFT}),  # reopen a retired draft by hand
 }
+
+# A superseded draft points at the new draft holding at least this share of its evidence calls.
+SUPERSEDE_OVERLAP = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class DraftSync:
+    """What :meth:`FaqRepository.sync_mined_drafts` did."""
+
+    saved: tuple[str, ...]  # drafts inserted, refreshed or revived
+    superseded: dict[str, str | None]  # retired draft id -> the live draft that replaces it (or None)
 
 
 class IssueRow(Base):
@@ -128,6 +157,8 @@ class FaqRepository:
     def save_drafts(self, entries: Iterable[FaqEntry], issue_ids: Sequence[str | None] | None = None) -> list[str]:
         """Insert new drafts; a draft that already exists is refreshed only while still a draft.
 
+        A superseded draft that is saved again (its issue came back) becomes a draft again.
+
         Returns:
             The ids inserted or refreshed (approved/published/rejected entries are left alone).
         """
@@ -140,6 +171,8 @@ class FaqRepository:
                     if row is None:
                         row = FaqDraftRow(id=entry.id, status=FaqStatus.DRAFT.value, created_at=utcnow())
                         session.add(row)
+                    elif row.status == FaqStatus.SUPERSEDED.value:
+                        row.status, row.note = FaqStatus.DRAFT.value, None
                     elif row.status != FaqStatus.DRAFT.value:
                         continue
                     _apply(row, entry)
@@ -149,6 +182,57 @@ class FaqRepository:
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot save FAQ drafts: {exc}") from exc
         return changed
+
+    def sync_mined_drafts(self, entries: Sequence[FaqEntry], issue_ids: Sequence[str | None]) -> DraftSync:
+        """Store one mining run's drafts and retire the mined drafts it no longer produces.
+
+        A DRAFT that came from mining (it has an issue id) and is not among ``entries``
+        becomes SUPERSEDED; its note names the new draft holding at least
+        :data:`SUPERSEDE_OVERLAP` of its evidence calls, when there is one. Approved,
+        published and rejected entries, drafts a reviewer has handled (reopened) and
+        drafts added by hand are left alone.
+
+        Args:
+            entries: every draft of the run (a run that saw all calls: absence means the
+                issue is gone).
+            issue_ids: the mined issue of each entry.
+
+        Returns:
+            The ids saved and the ids superseded (with their replacement).
+        """
+        saved = self.save_drafts(entries, issue_ids)
+        live = {e.id: set(e.evidence_calls) for e in entries}
+        superseded: dict[str, str | None] = {}
+        try:
+            with transaction(self._factory) as session:
+                rows = session.scalars(
+                    select(FaqDraftRow).where(
+                        FaqDraftRow.status == FaqStatus.DRAFT.value, FaqDraftRow.issue_id.is_not(None)
+                    )
+                ).all()
+                for row in rows:
+                    if row.id in live or row.reviewer is not None or row.published_at is not None:
+                        continue  # a reviewer has handled it (e.g. reopened a published entry to edit it)
+                    old = set(row.evidence_calls or ())
+                    best, share = None, 0.0
+                    for new_id, calls in live.items():
+                        overlap = len(old & calls) / len(old) if old else 0.0
+                        if overlap > share:
+                            best, share = new_id, overlap
+                    replacement = best if share >= SUPERSEDE_OVERLAP else None
+                    row.status = FaqStatus.SUPERSEDED.value
+                    row.updated_at = utcnow()
+                    row.note = (
+                        f"superseded by {replacement} (same calls, mined again)"
+                        if replacement
+                        else "superseded: the latest mining run no longer finds its issue"
+                    )
+                    superseded[row.id] = replacement
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot retire stale FAQ drafts: {exc}") from exc
+        if superseded:
+            log.info("FAQ drafts superseded by re-mining: %s", ", ".join(sorted(superseded)))
+        return DraftSync(tuple(saved), superseded)
 
     def get(self, entry_id: str) -> FaqEntry:
         """The entry with this id.
@@ -162,12 +246,15 @@ class FaqRepository:
                 raise NotFoundError(f"no FAQ entry {entry_id!r}; see 'callscope faq list'")
             return row.to_entry()
 
-    def entries(self, status: FaqStatus | None = None) -> list[FaqEntry]:
-        """Entries, most frequent first (optionally only one status)."""
+    def entries(self, status: FaqStatus | None = None, *, include_superseded: bool = False) -> list[FaqEntry]:
+        """Entries, most frequent first: one status, or every live one (superseded drafts
+        only with ``include_superseded`` or ``status=FaqStatus.SUPERSEDED``)."""
         with self._factory() as session:
             query = select(FaqDraftRow)
             if status is not None:
                 query = query.where(FaqDraftRow.status == status.value)
+            elif not include_superseded:
+                query = query.where(FaqDraftRow.status != FaqStatus.SUPERSEDED.value)
             rows = session.scalars(query.order_by(FaqDraftRow.frequency.desc(), FaqDraftRow.id)).all()
             return [r.to_entry() for r in rows]
 

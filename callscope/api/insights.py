@@ -167,6 +167,62 @@ def save_mined_issues(ctx: Context, issues: Sequence[Issue | MinedIssue]) -> int
     return assigned
 
 
+@dataclass(frozen=True, slots=True)
+class ContainmentSplit:
+    """IVR containment before and after the latest FAQ entry was published."""
+
+    entry_id: str
+    published_at: datetime
+    calls_before: int
+    contained_before: int
+    calls_after: int
+    contained_after: int
+
+    @property
+    def before(self) -> float:
+        return round(self.contained_before / self.calls_before, 4) if self.calls_before else 0.0
+
+    @property
+    def after(self) -> float:
+        return round(self.contained_after / self.calls_after, 4) if self.calls_after else 0.0
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "entry_id": self.entry_id,
+            "published_at": self.published_at.isoformat(timespec="seconds"),
+            "before": {"calls": self.calls_before, "contained": self.contained_before, "containment_rate": self.before},
+            "after": {"calls": self.calls_after, "contained": self.contained_after, "containment_rate": self.after},
+        }
+
+
+def containment_since_publish(ctx: Context, *, since: datetime | None = None) -> ContainmentSplit | None:
+    """IVR containment of the calls before vs after the latest FAQ publish in the window.
+
+    The IVR answers a published entry from the moment it is published (the knowledge
+    base is hot-reloaded), so the split shows what the entry changed.
+
+    Returns:
+        None when nothing was published in the window or one side has no IVR calls.
+    """
+    from callscope.analysis.tables import FaqDraftRow
+    from callscope.ivr.metrics import compute_ivr_metrics
+
+    with ctx.sessions() as session:
+        query = select(FaqDraftRow.id, FaqDraftRow.published_at).where(FaqDraftRow.published_at.is_not(None))
+        if since is not None:
+            query = query.where(FaqDraftRow.published_at >= since)
+        latest = session.execute(query.order_by(FaqDraftRow.published_at.desc()).limit(1)).first()
+        if latest is None:
+            return None
+        total = compute_ivr_metrics(session, since=since)
+        after = compute_ivr_metrics(session, since=latest.published_at)
+    before_calls = total.calls - after.calls
+    if not before_calls or not after.calls:
+        return None
+    return ContainmentSplit(latest.id, latest.published_at, before_calls, total.contained - after.contained,
+                            after.calls, after.contained)
+
+
 # ------------------------------------------------------------------------- mining
 
 _REMINE_EVERY = timedelta(minutes=10)
@@ -215,7 +271,8 @@ def mine_call_issues(ctx: Context, *, force: bool = False, hook: Hook = no_progr
 
     Without ``force``, mining runs at most every 10 minutes per process (it embeds every
     call's reason). Issues are kept by :func:`save_mined_issues`; FAQ drafts go to the
-    FAQ review queue (entries already reviewed are left alone).
+    FAQ review queue (entries already reviewed are left alone; drafts whose issue is
+    gone are superseded).
 
     Returns:
         True when mining ran.
@@ -255,6 +312,8 @@ def _draft_faqs(ctx: Context, records: list, result: IssueMiningResult) -> list[
         generator = None
     drafts = draft_faqs(records, result, generator=generator)
     issue_of = {faq_id_for(mined): mined.id for mined in result.issues}
-    saved = FaqRepository(ctx.sessions).save_drafts(drafts, [issue_of.get(d.id) for d in drafts])
-    log.info("FAQ drafts: %d new or refreshed of %d", len(saved), len(drafts))
-    return saved
+    # mining saw every analysed call: drafts whose issue it no longer finds are superseded
+    sync = FaqRepository(ctx.sessions).sync_mined_drafts(drafts, [issue_of.get(d.id) for d in drafts])
+    log.info("FAQ drafts: %d new or refreshed of %d, %d superseded", len(sync.saved), len(drafts),
+             len(sync.superseded))
+    return list(sync.saved)

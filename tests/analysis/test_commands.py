@@ -148,6 +148,22 @@ def test_faq_draft_from_the_database(settings, calls_dir: Path) -> None:  # type
     assert set(hours["answers"]) == {"en", "zh"}
     assert _run("faq", "draft").exit_code != 0
 
+    # The opening-hours calls leave the database: mining again no longer finds their issue,
+    # so their draft is superseded (listed only on request); the other drafts stay live.
+    from sqlalchemy import delete
+
+    engine = make_engine(settings.resolved_database_url)
+    with transaction(session_factory(engine)) as session:
+        session.execute(delete(ArtifactRow).where(ArtifactRow.recording_id.in_(hours["evidence_calls"])))
+    engine.dispose()
+    again = _run("faq", "draft", "--from-db")
+    assert again.exit_code == 0, again.output
+    assert "superseded" in again.stdout
+    live = json.loads(_run("faq", "list", "--format", "json").stdout)
+    assert hours["id"] not in {d["id"] for d in live} and live
+    old = json.loads(_run("faq", "list", "--status", "superseded", "--format", "json").stdout)
+    assert hours["id"] in {d["id"] for d in old} and {d["status"] for d in old} == {"superseded"}
+
 
 def test_insights_mines_calls_and_chat_texts_together(settings, calls_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     chats = tmp_path / "chats.jsonl"

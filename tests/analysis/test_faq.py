@@ -170,3 +170,45 @@ def test_publish_refuses_an_entry_without_an_answer_in_a_language(db_engine, dra
         repo.publish(tmp_path / "kb.yaml")
     assert not (tmp_path / "kb.yaml").exists()
     assert repo.get(hours.id).status == FaqStatus.APPROVED
+
+
+def test_remining_supersedes_drafts_whose_issue_is_gone(db_engine, drafts) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    assert len(drafts) >= 4
+    repo = FaqRepository(session_factory(db_engine))
+    first_run = repo.sync_mined_drafts(drafts, [f"issue-{d.id}" for d in drafts])
+    assert set(first_run.saved) == {d.id for d in drafts} and not first_run.superseded
+    approved, regrouped, gone, reopened = drafts[:4]
+    repo.approve(approved.id, reviewer="qa")
+    repo.approve(reopened.id, reviewer="qa")
+    repo.reopen(reopened.id)  # a draft again, but one a reviewer handled
+    by_hand = replace(drafts[0], id="faq-typed-by-a-reviewer", evidence_calls=())
+    repo.save_drafts([by_hand])  # no issue id: never superseded
+
+    # Re-mining: one issue comes back under a new id with the same calls, one is gone,
+    # the approved and the reopened entries' issues are gone too.
+    renamed = replace(regrouped, id=f"{regrouped.id}-v2")
+    rest = list(drafts[4:])
+    second_run = repo.sync_mined_drafts([renamed, *rest], [f"issue-{d.id}" for d in (renamed, *rest)])
+    assert second_run.superseded == {regrouped.id: renamed.id, gone.id: None}
+    assert repo.get(approved.id).status == FaqStatus.APPROVED  # reviewed entries are left alone
+    assert repo.get(by_hand.id).status == FaqStatus.DRAFT
+    assert repo.get(reopened.id).status == FaqStatus.DRAFT
+
+    live = {e.id for e in repo.entries()}
+    assert regrouped.id not in live and gone.id not in live
+    assert {renamed.id, approved.id, by_hand.id} <= live
+    assert {e.id for e in repo.entries(FaqStatus.DRAFT)} == {renamed.id, by_hand.id, reopened.id, *(d.id for d in rest)}
+    assert {e.id for e in repo.entries(FaqStatus.SUPERSEDED)} == {regrouped.id, gone.id}
+    assert {e.id for e in repo.entries(include_superseded=True)} == live | {regrouped.id, gone.id}
+
+    # superseded drafts are not reviewed as they are: reopen them first
+    with pytest.raises(InvalidTransitionError, match="superseded"):
+        repo.approve(gone.id)
+    with pytest.raises(InvalidTransitionError, match="reopen it before editing"):
+        repo.update(repo.get(gone.id))
+    # an issue that comes back revives its draft; a reviewer can reopen one by hand
+    third_run = repo.sync_mined_drafts([renamed, gone], [f"issue-{renamed.id}", f"issue-{gone.id}"])
+    assert gone.id in third_run.saved and repo.get(gone.id).status == FaqStatus.DRAFT
+    assert repo.reopen(regrouped.id).status == FaqStatus.DRAFT

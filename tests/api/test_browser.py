@@ -171,6 +171,7 @@ def test_review_a_call_in_the_browser(live_server: LiveServer, browser, tmp_path
     assert "90%" in page.inner_text("#scorecard .past-card")
 
     # 5. FAQ: approve and publish a draft to the IVR knowledge base
+    _add_ivr_calls(live_server, contained=(True, False))  # IVR traffic before the publish
     draft_id = _make_faq_draft(live_server)
     page.goto(live_server.url + "/insights")
     entry = page.locator(f".faq[data-id='{draft_id}']")
@@ -185,6 +186,17 @@ def test_review_a_call_in_the_browser(live_server: LiveServer, browser, tmp_path
     page.locator(f".faq[data-id='{draft_id}'] .st-published").wait_for()
     assert draft_id in live_server.kb_path.read_text(encoding="utf-8")
     assert "Sunday 10 a.m. to 5 p.m." in live_server.kb_path.read_text(encoding="utf-8")
+
+    # 6. the insights page shows the published entry and the IVR's containment since it was published
+    _add_ivr_calls(live_server, contained=(True, True))
+    page.goto(live_server.url + "/insights")
+    page.locator("#ivr-split").wait_for()
+    assert f"since publishing {draft_id}" in page.inner_text(".kpi:has-text('IVR containment')")
+    assert "100% (2 of 2 calls)" in page.inner_text("#ivr-split")
+    assert page.inner_text(".tabs button[data-status=published]") == "published (1)"
+    page.screenshot(path=str(shots / "insights-published.png"), full_page=True)
+    page.click(".tabs button[data-status=superseded]")
+    page.locator("#faq-list .empty:has-text('No superseded entries')").wait_for()
 
     assert not problems, problems
 
@@ -208,6 +220,32 @@ def _simulate_ivr_calls(server: LiveServer) -> None:
         for n, script in enumerate(scripts):
             CallSimulator(client, server.url, "", caller=f"+1500555{n:04d}").run(
                 [CallerInput(speech=line) for line in script])
+
+
+def _add_ivr_calls(server: LiveServer, contained: tuple[bool, ...]) -> None:
+    """IVR calls as the webhooks record them: answered in self-service, or transferred."""
+    from datetime import timedelta
+
+    from callscope.db import transaction, utcnow
+    from callscope.ivr.tables import IvrCallRow, IvrEventRow
+
+    ctx = server.app.state.ctx  # type: ignore[attr-defined]
+    now = utcnow()
+    with transaction(ctx.sessions) as session:
+        for answered in contained:
+            sid = f"CA{os.urandom(16).hex()}"
+            if answered:
+                session.add_all([
+                    IvrCallRow(call_sid=sid, from_number=f"+1555{sid[2:9]}", language="en", status="ended",
+                               started_at=now, ended_at=now + timedelta(seconds=30), intent="opening_hours"),
+                    IvrEventRow(call_sid=sid, kind="input", at=now, data={"text": "when do you open on Sunday"}),
+                    IvrEventRow(call_sid=sid, kind="answered", at=now,
+                                data={"intent": "opening_hours", "self_service": True}),
+                ])
+            else:
+                session.add(IvrCallRow(call_sid=sid, from_number=f"+1555{sid[2:9]}", language="en",
+                                       status="transferred", transferred=True, transfer_reason="no_match",
+                                       started_at=now, transferred_at=now + timedelta(seconds=30)))
 
 
 def _make_faq_draft(server: LiveServer) -> str:

@@ -77,6 +77,26 @@ def test_read_only_users_see_redacted_faq_text(api) -> None:
     assert "555 0123" in api.get(f"/api/faq/{entry['id']}", "reviewer").json()["questions"]["en"][0]
 
 
+def test_superseded_drafts_are_listed_only_on_request(api) -> None:
+    from callscope.analysis.tables import FaqRepository
+    from callscope.models import FaqEntry, FaqStatus
+
+    def mined(entry_id: str, calls: tuple[str, ...]) -> FaqEntry:
+        return FaqEntry(id=entry_id, questions={"en": ["When do you open on Sunday?"]}, answers={"en": "At 10."},
+                        status=FaqStatus.DRAFT, evidence_calls=calls, frequency=len(calls))
+
+    repo = FaqRepository(api.ctx.sessions)
+    repo.sync_mined_drafts([mined("faq-sunday-old", ("c1", "c2", "c3"))], ["issue-1"])
+    sync = repo.sync_mined_drafts([mined("faq-sunday-new", ("c1", "c2", "c4"))], ["issue-2"])
+    assert sync.superseded == {"faq-sunday-old": "faq-sunday-new"}
+    assert [e["id"] for e in api.get("/api/faq", "read-only").json()] == ["faq-sunday-new"]
+    old = api.get("/api/faq", "read-only", params={"status": "superseded"}).json()
+    assert [(e["id"], e["status"]) for e in old] == [("faq-sunday-old", "superseded")]
+    assert api.post("/api/faq/faq-sunday-old/approve", "reviewer").status_code == 409
+    assert api.patch("/api/faq/faq-sunday-old", "reviewer", json={"tags": ["x"]}).status_code == 409
+    assert api.post("/api/faq/faq-sunday-old/reopen", "reviewer").json()["status"] == "draft"
+
+
 HOURS = [
     ("en", "What time do your stores open on Sunday?",
      "On Sundays our stores are open from 10 a.m. until 5 p.m."),

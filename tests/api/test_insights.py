@@ -99,6 +99,40 @@ def test_ivr_metrics(api) -> None:
     assert "555 0123" not in redacted and "[PHONE]" in redacted
 
 
+def test_ivr_containment_before_and_after_the_latest_faq_publish(api) -> None:
+    from callscope.analysis.tables import FaqDraftRow
+    from callscope.ivr.tables import IvrCallRow, IvrEventRow
+
+    start = utcnow() - timedelta(hours=2)
+
+    def call(sid: str, at, contained: bool) -> list:  # type: ignore[no-untyped-def,type-arg]
+        if contained:
+            row = IvrCallRow(call_sid=sid, from_number=f"+1555{sid}", language="en", status="ended", started_at=at,
+                             ended_at=at + timedelta(seconds=30), intent="outage")
+            return [row, IvrEventRow(call_sid=sid, kind="input", at=at, data={"text": "is the network down"}),
+                    IvrEventRow(call_sid=sid, kind="answered", at=at, data={"intent": "outage", "self_service": True})]
+        return [IvrCallRow(call_sid=sid, from_number=f"+1555{sid}", language="en", status="transferred",
+                           transferred=True, transfer_reason="no_match", started_at=at,
+                           transferred_at=at + timedelta(seconds=30))]
+
+    with transaction(api.ctx.sessions) as session:
+        for n, contained in enumerate((True, False, False)):  # round one
+            session.add_all(call(f"CB{n}", start + timedelta(minutes=n), contained))
+    assert api.get("/api/insights/ivr", params={"days": 1}).json()["since_publish"] is None  # nothing published
+    with transaction(api.ctx.sessions) as session:
+        session.add(FaqDraftRow(id="faq-outage", status="published", questions={"en": ["Is there an outage?"]},
+                                answers={"en": "Yes, engineers are on it."},
+                                published_at=start + timedelta(minutes=30)))
+        for n, contained in enumerate((True, True, True, False)):  # round two
+            session.add_all(call(f"CC{n}", start + timedelta(minutes=40 + n), contained))
+    data = api.get("/api/insights/ivr", params={"days": 1}).json()
+    assert data["calls"] == 7 and data["contained"] == 4
+    split = data["since_publish"]
+    assert split["entry_id"] == "faq-outage"
+    assert split["before"] == {"calls": 3, "contained": 1, "containment_rate": round(1 / 3, 4)}
+    assert split["after"] == {"calls": 4, "contained": 3, "containment_rate": 0.75}
+
+
 REASONS = [
     ("en", "What time do your stores open on Sunday?"),
     ("en", "I want to know your opening hours at the weekend"),

@@ -3,7 +3,10 @@
     draft ──approve──▶ approved ──publish──▶ published (written into the KB file)
       │  ▲                │
       │  └────reopen──────┤
-      └──reject──▶ rejected ──reopen──▶ draft
+      ├──reject──▶ rejected ──reopen──▶ draft
+      └──(re-mining no longer finds its issue)──▶ superseded ──reopen──▶ draft
+
+Listing without ``status`` leaves superseded drafts out.
 """
 
 from __future__ import annotations
@@ -94,7 +97,9 @@ def _fail(exc: Exception) -> HTTPException:
 @router.get("", summary="FAQ entries under review (most frequent first)")
 def list_entries(
     ctx: CtxDep, principal: PrincipalDep,
-    status_: Annotated[FaqStatus | None, Query(alias="status", description="draft, approved, published or rejected")] = None,
+    status_: Annotated[FaqStatus | None, Query(
+        alias="status", description="draft, approved, published, rejected or superseded (default: all but superseded)"
+    )] = None,
 ) -> list[dict[str, Any]]:
     return [_out(e, redact=not principal.role.sees_pii) for e in _repo(ctx).entries(status_)]
 

@@ -89,6 +89,8 @@ def ivr_metrics(
     start, _ = _window(days, since, until)
     with ctx.sessions() as session:
         data = compute_ivr_metrics(session, since=start).to_dict()
+    split = insights.containment_since_publish(ctx, since=start)
+    data["since_publish"] = split.to_dict() if split is not None else None
     if not principal.role.sees_pii:
         for question in data.get("unanswered", []):
             question["text"] = redact_str(question.get("text"), question.get("language"))

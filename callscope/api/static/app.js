@@ -993,7 +993,7 @@ async function viewInsights(main) {
   const kpis = h("div", { class: "kpis" },
     kpi("Calls analysed", issues ? String(issues.calls) : "—", `last ${days} days`),
     kpi("Top issue", issues && issues.issues.length ? pct(issues.issues[0].share) : "—", issues && issues.issues.length ? issues.issues[0].label : "no issues mined yet"),
-    kpi("IVR containment", ivr && ivr.calls ? pct(ivr.containment_rate) : "—", ivr && ivr.calls ? `${ivr.contained} of ${ivr.calls} IVR calls` : "no IVR calls yet"),
+    kpi("IVR containment", ivr && ivr.calls ? pct(ivr.containment_rate) : "—", ivr && ivr.calls ? containmentHint(ivr) : "no IVR calls yet"),
     kpi("Transfers to agents", ivr && ivr.calls ? pct(ivr.transfer_rate) : "—", ivr && ivr.calls ? `${ivr.transferred} calls` : ""),
     kpi("Self-service", ivr && ivr.self_service_deflection !== null ? pct(ivr.self_service_deflection) : "—", "answered without an agent"),
     kpi("CSAT", ivr && ivr.csat_avg ? `${ivr.csat_avg.toFixed(1)} / 5` : "—", ivr ? `${ivr.csat_responses} responses` : ""));
@@ -1003,6 +1003,12 @@ async function viewInsights(main) {
     h("div", { class: "insights" },
       h("div", { class: "main-col", style: { display: "flex", flexDirection: "column", gap: "16px" } }, issuesPanel(issues, days)),
       h("div", { style: { display: "flex", flexDirection: "column", gap: "16px" } }, faqPanel(faqs), ivrPanel(ivr))));
+}
+
+function containmentHint(ivr) {
+  const split = ivr.since_publish;
+  if (!split) return `${ivr.contained} of ${ivr.calls} IVR calls`;
+  return `${pct(split.before.containment_rate)} → ${pct(split.after.containment_rate)} since publishing ${split.entry_id}`;
 }
 
 function kpi(label, value, hint) {
@@ -1051,16 +1057,37 @@ function sparkline(trend, days) {
 
 function faqPanel(faqs) {
   const list = h("div", { id: "faq-list" });
-  let filter = "draft";
-  const tabs = h("div", { class: "tabs" }, ["draft", "approved", "published", "all"].map((s) =>
-    h("button", { type: "button", class: s === filter ? "on" : "", onclick: (e) => { filter = s; [...tabs.children].forEach((b) => b.classList.toggle("on", b === e.target)); draw(); } }, s)));
-  const panel = h("div", { class: "panel" }, h("div", { class: "panel-head" }, h("h2", {}, "FAQ drafts"), tabs), list);
   let entries = faqs || [];
-  async function reload() { entries = (await tryApi("/api/faq")) || []; draw(); }
+  // reviewers start on the drafts; with none waiting, on everything (e.g. what the IVR now answers)
+  let filter = entries.some((f) => f.status === "draft") || !entries.length ? "draft" : "all";
+  let superseded = null; // drafts re-mining retired: fetched when their tab is opened
+  const names = ["draft", "approved", "published", "superseded", "all"];
+  const tabs = h("div", { class: "tabs" }, names.map((s) =>
+    h("button", { type: "button", class: s === filter ? "on" : "", dataset: { status: s }, onclick: async () => {
+      filter = s;
+      [...tabs.children].forEach((b) => b.classList.toggle("on", b.dataset.status === s));
+      if (s === "superseded") superseded = (await tryApi("/api/faq?status=superseded")) || [];
+      draw();
+    } }, s)));
+  const panel = h("div", { class: "panel" }, h("div", { class: "panel-head" }, h("h2", {}, "FAQ drafts"), tabs), list);
+  async function reload() {
+    entries = (await tryApi("/api/faq")) || [];
+    if (filter === "superseded") superseded = (await tryApi("/api/faq?status=superseded")) || [];
+    draw();
+  }
+  function counts() {
+    for (const b of tabs.children) {
+      const s = b.dataset.status;
+      const n = s === "all" ? entries.length : s === "superseded" ? (superseded ? superseded.length : null) : entries.filter((f) => f.status === s).length;
+      b.textContent = n === null ? s : `${s} (${n})`;
+    }
+  }
   function draw() {
-    const shown = entries.filter((f) => filter === "all" || f.status === filter);
+    counts();
+    const shown = filter === "superseded" ? (superseded || []) : entries.filter((f) => filter === "all" || f.status === filter);
     if (faqs === null) { list.replaceChildren(h("div", { class: "empty" }, "FAQ drafting is not available on this server.")); return; }
-    if (!shown.length) { list.replaceChildren(h("div", { class: "empty" }, h("strong", {}, `No ${filter === "all" ? "" : filter + " "}entries`), filter === "draft" ? "Drafts appear as calls reveal questions the IVR could answer." : "")); return; }
+    const hints = { draft: "Drafts appear as calls reveal questions the IVR could answer.", superseded: "Drafts whose issue a later mining run no longer found are kept here." };
+    if (!shown.length) { list.replaceChildren(h("div", { class: "empty" }, h("strong", {}, `No ${filter === "all" ? "" : filter + " "}entries`), hints[filter] || "")); return; }
     list.replaceChildren(...shown.map((f) => faqEntry(f, reload)));
   }
   draw();
@@ -1091,7 +1118,8 @@ function faqEntry(entry, reload) {
   });
   const actions = h("div", { class: "faq-actions" });
   if (canEdit) {
-    if (entry.status !== "published") actions.append(h("button", { class: "btn secondary small", type: "button", onclick: () => act(`/api/faq/${entry.id}`, "PATCH", payload(), "Saved") }, "Save"));
+    if (entry.status === "draft" || entry.status === "approved") actions.append(h("button", { class: "btn secondary small", type: "button", onclick: () => act(`/api/faq/${entry.id}`, "PATCH", payload(), "Saved") }, "Save"));
+    if (entry.status === "superseded" || entry.status === "rejected") actions.append(h("button", { class: "btn secondary small", type: "button", dataset: { action: "reopen" }, onclick: () => act(`/api/faq/${entry.id}/reopen`, "POST", undefined, "Back to draft") }, "Reopen"));
     if (entry.status === "draft") {
       actions.append(h("button", { class: "btn danger small", type: "button", onclick: () => act(`/api/faq/${entry.id}/reject`, "POST", undefined, "Rejected") }, "Reject"));
       actions.append(h("button", { class: "btn small", type: "button", dataset: { action: "approve" }, onclick: async () => { await act(`/api/faq/${entry.id}`, "PATCH", payload(), "Saved"); await act(`/api/faq/${entry.id}/approve`, "POST", undefined, "Approved"); } }, "Approve"));
@@ -1116,6 +1144,14 @@ function ivrPanel(ivr) {
   if (!ivr || !ivr.calls) { body.append(h("div", { class: "empty" }, h("strong", {}, "No IVR calls in this period"), "Point your Twilio number at /ivr/voice to start.")); return panel; }
   const reasons = Object.entries(ivr.transfer_reasons || {}).sort((a, b) => b[1] - a[1]);
   const max = Math.max(1, ...reasons.map(([, n]) => n));
+  const split = ivr.since_publish;
+  if (split) {
+    append(body, h("h3", {}, "Containment since the last FAQ publish"),
+      h("dl", { class: "kv", id: "ivr-split", style: { margin: "10px 0 16px" } },
+        h("dt", {}, "Published"), h("dd", { class: "mono" }, split.entry_id),
+        h("dt", {}, "Before"), h("dd", {}, `${pct(split.before.containment_rate)} (${split.before.contained} of ${split.before.calls} calls)`),
+        h("dt", {}, `After (since ${fmtDate(split.published_at)})`), h("dd", {}, `${pct(split.after.containment_rate)} (${split.after.contained} of ${split.after.calls} calls)`)));
+  }
   append(body, h("h3", {}, "Why calls were transferred"),
     reasons.length ? h("div", { class: "bars", style: { margin: "10px 0 16px" } }, reasons.map(([reason, n]) =>
       h("div", { class: "bar-row" }, h("span", {}, reason.replace(/_/g, " ")), h("div", { class: "track" }, h("div", { class: "fill", style: { width: `${(100 * n) / max}%` } })), h("span", { class: "n" }, String(n)))))
