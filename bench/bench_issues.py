@@ -19,7 +19,7 @@ Protocol for the reference Ward: its distance threshold is tuned on bitext and
 applied unchanged to BANKING77 and the calls (no labels of the reported set).
 
     python bench/bench_issues.py [--data DIR] [--asr-dir DIR] [--cache FILE] [--out FILE]
-        [--sensitivity] [--scale 100000]
+        [--sensitivity] [--scale 100000 [--scale-only]]
 """
 
 from __future__ import annotations
@@ -224,6 +224,7 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, help="embedding cache file (pickle), reused across runs")
     parser.add_argument("--sensitivity", action="store_true", help="also vary the method's knobs")
     parser.add_argument("--scale", type=int, default=0, help="items for the scale run (e.g. 100000)")
+    parser.add_argument("--scale-only", action="store_true", help="skip the quality tables (with --scale)")
     args = parser.parse_args()
 
     sets = load_sets(args.data, args.asr_dir)
@@ -242,101 +243,116 @@ def main() -> None:
         name: embed_items(items, no_context, encoders=encoders) for name, (items, _) in sets.items() if "calls" in name
     }
 
-    # Reference Ward: threshold tuned on bitext (best NMI+ARI), then fixed.
-    bt_use = emb["bitext"]["use-multilingual"]
-    grid = [0.8, 1.0, 1.2, 1.4, 1.6, 1.8, 2.0, 2.4, 2.8, 3.2, 3.6, 4.0, 5.0]
-    bt_truth = sets["bitext"][1]
-    tuned = max(grid, key=lambda t: sum(scores(bt_truth, list(ward_labels(bt_use, t)))[:2]))
+    if not args.scale_only:
+        # Reference Ward: threshold tuned on bitext (best NMI+ARI), then fixed.
+        bt_use = emb["bitext"]["use-multilingual"]
+        grid = [0.8, 1.0, 1.2, 1.4, 1.6, 1.8, 2.0, 2.4, 2.8, 3.2, 3.6, 4.0, 5.0]
+        bt_truth = sets["bitext"][1]
+        tuned = max(grid, key=lambda t: sum(scores(bt_truth, list(ward_labels(bt_use, t)))[:2]))
 
-    emit("## Issue mining: clustering quality with no preset number of clusters")
-    emit()
-    emit(
-        f"Reference Ward = USE multilingual + Ward, distance threshold {tuned} (tuned on bitext, fixed elsewhere). "
-        "HDBSCAN = min_cluster_size 5 on the same USE vectors, noise points counted as singletons. "
-        "Ours = USE + e5 (centred per language) → kNN graph → Louvain, resolution chosen by cross-encoder "
-        "agreement on the items clustered (sets < 200 items: average linkage cut at background "
-        "mean + z sd, z = 0.3 log2(n) - 0.2). Calls: reason mixed 50/50 with the agent's answers; "
-        "'reason only' = without them."
-    )
-    emit()
-    emit("| data set | items | intents | method | clusters | NMI | ARI | NMI ratio | ARI ratio | cluster s |")
-    emit("|---|---|---|---|---|---|---|---|---|---|")
-    for name, (items, truth) in sets.items():
-        use = emb[name]["use-multilingual"]
-        rows = []
-        t0 = time.perf_counter()
-        ward = scores(truth, list(ward_labels(use, tuned)))
-        rows.append(("reference Ward (USE)", ward, time.perf_counter() - t0))
-        t0 = time.perf_counter()
-        oracle = AgglomerativeClustering(n_clusters=len(set(truth)), linkage="ward").fit(use).labels_
-        rows.append(("Ward (USE), k = true count (oracle)", scores(truth, list(oracle)), time.perf_counter() - t0))
-        t0 = time.perf_counter()
-        rows.append(
-            (
-                "HDBSCAN (USE)",
-                scores(truth, hdbscan_labels(use)) if len(items) > 10 else (float("nan"),) * 2 + (0,),
-                time.perf_counter() - t0,
-            )
-        )
-        labels, secs, res = ours(items, emb[name], options)
-        rows.append((f"ours (r={res:g})" if res else "ours (small set)", scores(truth, labels), secs))
-        if name in emb_reason:
-            labels, secs, _ = ours(items, emb_reason[name], no_context)
-            rows.append(("ours, reason only (small set)", scores(truth, labels), secs))
-        for method, (nmi, ari, k), secs in rows:
-            emit(
-                f"| {name} | {len(items)} | {len(set(truth))} | {method} | {k} | {nmi:.3f} | {ari:.3f} | "
-                f"{ratio(nmi, ward[0])} | {ratio(ari, ward[1])} | {secs:.1f} |"
-            )
-    emit()
-    emit("Embedding time (both encoders, this machine): " + ", ".join(f"{k} {v:.1f} s" for k, v in embed_s.items()))
-    emit()
-
-    emit("### Seed variance (ours)")
-    emit()
-    emit("| data set | seed | resolution | clusters | NMI | ARI |")
-    emit("|---|---|---|---|---|---|")
-    for name in ("banking77", "bitext"):
-        items, truth = sets[name]
-        for seed in (0, 1, 2):
-            labels, _, res = ours(items, emb[name], replace(options, seed=seed))
-            nmi, ari, k = scores(truth, labels)
-            emit(f"| {name} | {seed} | {res:g} | {k} | {nmi:.3f} | {ari:.3f} |")
-    emit()
-
-    emit("### Small-set cut on the calls (z of the average-linkage cut; default z = 0.3 log2(n) - 0.2)")
-    emit()
-    emit("| data set | z | clusters | NMI | ARI |")
-    emit("|---|---|---|---|---|")
-    for name in [n for n in sets if "calls" in n]:
-        items, truth = sets[name]
-        for z in (0.5, 0.75, 1.0, 1.25, 1.5):
-            labels, _, _ = ours(items, emb[name], replace(options, small_set_z=z))
-            nmi, ari, k = scores(truth, labels)
-            emit(f"| {name} | {z} | {k} | {nmi:.3f} | {ari:.3f} |")
-    emit()
-
-    emit("### Reason for calling on the 16 shared calls")
-    emit()
-    reason_table(args.data, args.asr_dir, encoders)
-    emit()
-
-    if args.sensitivity:
-        emit("### Sensitivity of ours to its knobs (seed 0)")
+        emit("## Issue mining: clustering quality with no preset number of clusters")
         emit()
-        emit("| data set | neighbours | tolerance | encoders | resolution | clusters | NMI | ARI |")
-        emit("|---|---|---|---|---|---|---|---|")
+        emit(
+            f"Reference Ward = USE multilingual + Ward, distance threshold {tuned} "
+            "(tuned on bitext, fixed elsewhere). HDBSCAN = min_cluster_size 5 on the same USE vectors, "
+            "noise points counted as singletons. "
+            "Ours = USE + e5 (centred per language) → each encoder's kNN graph, summed → Louvain, resolution "
+            "chosen by cross-encoder agreement on the items clustered (sets < 200 items: average linkage cut "
+            "at background mean + z sd, z = 0.3 log2(n) - 0.2). Calls: reason mixed 50/50 with the agent's answers; "
+            "'reason only' = without them."
+        )
+        emit()
+        emit("| data set | items | intents | method | clusters | NMI | ARI | NMI ratio | ARI ratio | cluster s |")
+        emit("|---|---|---|---|---|---|---|---|---|---|")
+        for name, (items, truth) in sets.items():
+            use = emb[name]["use-multilingual"]
+            rows = []
+            t0 = time.perf_counter()
+            ward = scores(truth, list(ward_labels(use, tuned)))
+            rows.append(("reference Ward (USE)", ward, time.perf_counter() - t0))
+            t0 = time.perf_counter()
+            oracle = AgglomerativeClustering(n_clusters=len(set(truth)), linkage="ward").fit(use).labels_
+            rows.append(("Ward (USE), k = true count (oracle)", scores(truth, list(oracle)), time.perf_counter() - t0))
+            t0 = time.perf_counter()
+            rows.append(
+                (
+                    "HDBSCAN (USE)",
+                    scores(truth, hdbscan_labels(use)) if len(items) > 10 else (float("nan"),) * 2 + (0,),
+                    time.perf_counter() - t0,
+                )
+            )
+            labels, secs, res = ours(items, emb[name], options)
+            rows.append((f"ours (r={res:g})" if res else "ours (small set)", scores(truth, labels), secs))
+            if len(items) >= options.small_set_items:  # the previous round's graph, same run
+                labels, secs, res = ours(items, emb[name], replace(options, graph="joint"))
+                rows.append((f"ours, joint-vector graph (round 2) (r={res:g})", scores(truth, labels), secs))
+            if name in emb_reason:
+                labels, secs, _ = ours(items, emb_reason[name], no_context)
+                rows.append(("ours, reason only (small set)", scores(truth, labels), secs))
+            for method, (nmi, ari, k), secs in rows:
+                emit(
+                    f"| {name} | {len(items)} | {len(set(truth))} | {method} | {k} | {nmi:.3f} | {ari:.3f} | "
+                    f"{ratio(nmi, ward[0])} | {ratio(ari, ward[1])} | {secs:.1f} |"
+                )
+        emit()
+        emit("Embedding time (both encoders, this machine): " + ", ".join(f"{k} {v:.1f} s" for k, v in embed_s.items()))
+        emit()
+
+        emit("### Seed variance (ours)")
+        emit()
+        emit("| data set | graph | seed | resolution | clusters | NMI | ARI |")
+        emit("|---|---|---|---|---|---|---|")
         for name in ("banking77", "bitext"):
             items, truth = sets[name]
-            for neighbours, tol, encs in (
-                (10, 0.03, options.encoders), (20, 0.01, options.encoders), (20, 0.03, options.encoders),
-                (20, 0.05, options.encoders), (20, 0.03, ("use-multilingual",)),
-            ):  # fmt: skip
-                o = replace(options, neighbours=neighbours, agreement_tolerance=tol, encoders=encs)
-                labels, _, res = ours(items, {k: v for k, v in emb[name].items() if k in encs}, o)
-                nmi, ari, k = scores(truth, labels)
-                emit(f"| {name} | {neighbours} | {tol} | {'+'.join(encs)} | {res:g} | {k} | {nmi:.3f} | {ari:.3f} |")
+            for graph in ("fused", "joint"):
+                for seed in (0, 1, 2):
+                    labels, _, res = ours(items, emb[name], replace(options, seed=seed, graph=graph))
+                    nmi, ari, k = scores(truth, labels)
+                    emit(f"| {name} | {graph} | {seed} | {res:g} | {k} | {nmi:.3f} | {ari:.3f} |")
         emit()
+
+        emit("### Small-set cut on the calls (z of the average-linkage cut; default z = 0.3 log2(n) - 0.2)")
+        emit()
+        emit("| data set | z | clusters | NMI | ARI |")
+        emit("|---|---|---|---|---|")
+        for name in [n for n in sets if "calls" in n]:
+            items, truth = sets[name]
+            for z in (0.5, 0.75, 1.0, 1.25, 1.5):
+                labels, _, _ = ours(items, emb[name], replace(options, small_set_z=z))
+                nmi, ari, k = scores(truth, labels)
+                emit(f"| {name} | {z} | {k} | {nmi:.3f} | {ari:.3f} |")
+        emit()
+
+        emit("### Reason for calling on the 16 shared calls")
+        emit()
+        reason_table(args.data, args.asr_dir, encoders)
+        emit()
+
+        if args.sensitivity:
+            emit("### Sensitivity of ours to its knobs (seed 0)")
+            emit()
+            emit(
+                "| data set | neighbours | tolerance | agreement runs | encoders | resolution | clusters | NMI | ARI |"
+            )
+            emit("|---|---|---|---|---|---|---|---|---|")
+            for name in ("banking77", "bitext"):
+                items, truth = sets[name]
+                for neighbours, tol, runs, encs in (
+                    (10, 0.03, 1, options.encoders), (30, 0.03, 1, options.encoders),
+                    (20, 0.01, 1, options.encoders), (20, 0.03, 1, options.encoders),
+                    (20, 0.05, 1, options.encoders), (20, 0.03, 3, options.encoders),
+                    (20, 0.03, 1, ("use-multilingual",)),
+                ):  # fmt: skip
+                    o = replace(
+                        options, neighbours=neighbours, agreement_tolerance=tol, agreement_runs=runs, encoders=encs
+                    )
+                    labels, _, res = ours(items, {k: v for k, v in emb[name].items() if k in encs}, o)
+                    nmi, ari, k = scores(truth, labels)
+                    emit(
+                        f"| {name} | {neighbours} | {tol} | {runs} | {'+'.join(encs)} | {res:g} | {k} | "
+                        f"{nmi:.3f} | {ari:.3f} |"
+                    )
+            emit()
 
     if args.scale:
         emit(f"### Scale: {args.scale} items (real BANKING77 embeddings + small Gaussian perturbations)")

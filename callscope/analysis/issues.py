@@ -10,15 +10,18 @@ Method (no preset number of issues):
    English items, the Mandarin mean from the Mandarin items): that removes the
    "this is Chinese" direction, so an English and a Mandarin question about the same
    thing land next to each other. The centred views are concatenated.
-2. **Graph**: a k-nearest-neighbour graph (edge weight = cosine², negatives dropped),
-   built block by block so memory stays O(n·k).
+2. **Graph**: each encoder's own k-nearest-neighbour graph (edge weight = cosine²,
+   negatives dropped, symmetrised as A + Aᵀ so mutual neighbours count twice), built
+   block by block so memory stays O(n·k); the graphs of the encoders are summed, so an
+   edge both encoders propose weighs double (a soft consensus of the two views).
 3. **Communities**: Louvain modularity on that graph. Its resolution sets how fine
    the issues are; it is chosen *without labels* by cross-encoder agreement: for each
    resolution on a grid, each encoder's own graph is clustered and the partitions are
    compared (adjusted Rand index; optionally averaged over ``agreement_runs`` seeds).
    Granularity that both encoders support agrees;
    the smallest resolution whose agreement is within ``agreement_tolerance`` of the
-   best is taken (parsimony, like the one-standard-error rule).
+   best is taken (parsimony, like the one-standard-error rule). The graph clustered
+   is the sum of the graphs compared, so the resolution fits it.
    Sets under ``small_set_items`` (a small centre's few dozen calls) are clustered by
    average linkage instead, cut where a group stops being more alike than chance
    (background mean + z sd of all pair cosines, z growing with the set size: see
@@ -115,6 +118,9 @@ class IssueOptions:
     agreement_runs: int = 1  # Louvain runs (seeds) averaged per resolution (3 gave the same choices on BANKING77)
     selection_items: int = 4000  # items used to choose the resolution (= those clustered, so it fits their graph)
     max_cluster_items: int = 4000  # items clustered directly; the rest are assigned
+    # "fused": Louvain on the sum of the encoders' own kNN graphs; "joint": on one kNN
+    # graph of the concatenated vectors (the first two rounds; see _issue_graph).
+    graph: str = "fused"
     small_set_items: int = 200  # below this, average linkage with a background-similarity cut
     # Small-set cut: background mean + z * sd of all pair cosines; None = grows with the
     # set size, z = 0.3 * log2(n) - 0.2 within [0.5, 2] (see small_set_z).
@@ -395,17 +401,55 @@ def _knn(x: np.ndarray, k: int, block: int = 1024) -> tuple[np.ndarray, np.ndarr
     return idx, sims
 
 
-def _graph(x: np.ndarray, k: int):  # type: ignore[no-untyped-def]
-    import networkx as nx
+def _adjacency(x: np.ndarray, k: int, symmetrize: str = "sum"):  # type: ignore[no-untyped-def]
+    """Sparse kNN adjacency (weight = cosine², negatives dropped), made symmetric.
 
+    ``"sum"`` (A + Aᵀ): an edge both ends propose (mutual neighbours) counts twice, the
+    usual symmetrisation of a kNN graph; ``"max"``: once (the first two rounds' graph).
+    """
+    from scipy import sparse
+
+    n = len(x)
     idx, sims = _knn(x, k)
-    weights = np.square(np.clip(sims, 0.0, None))
+    weights = np.square(np.clip(sims, 0.0, None)).ravel()
+    rows = np.repeat(np.arange(n), idx.shape[1])
+    a = sparse.csr_matrix((weights, (rows, idx.ravel())), shape=(n, n))
+    a.eliminate_zeros()
+    return a + a.T if symmetrize == "sum" else a.maximum(a.T)
+
+
+def _to_graph(adjacency):  # type: ignore[no-untyped-def]
+    import networkx as nx
+    from scipy import sparse
+
+    upper = sparse.triu(adjacency, k=1).tocoo()
     g = nx.Graph()
-    g.add_nodes_from(range(len(x)))
+    g.add_nodes_from(range(adjacency.shape[0]))
     g.add_weighted_edges_from(
-        (i, int(j), float(w)) for i in range(len(x)) for j, w in zip(idx[i], weights[i], strict=True) if w > 1e-6
+        (int(i), int(j), float(w)) for i, j, w in zip(upper.row, upper.col, upper.data, strict=True) if w > 1e-6
     )
     return g
+
+
+def _graph(x: np.ndarray, k: int, symmetrize: str = "sum"):  # type: ignore[no-untyped-def]
+    return _to_graph(_adjacency(x, k, symmetrize))
+
+
+def _issue_graph(views: Mapping[str, np.ndarray], k: int, options: IssueOptions):  # type: ignore[no-untyped-def]
+    """The graph Louvain clusters.
+
+    ``options.graph == "fused"``: the sum of each encoder's own kNN graph, i.e. the very
+    graphs whose agreement chose the resolution; an edge both encoders propose counts
+    twice (a soft consensus of the two views). ``"joint"``: one kNN graph of the
+    concatenated views (the first two rounds).
+    """
+    if options.graph == "joint":
+        return _graph(_joint(views), k, "max")
+    total = None
+    for name in sorted(views):
+        a = _adjacency(views[name], k, "sum")
+        total = a if total is None else total + a
+    return _to_graph(total)
 
 
 def _louvain(graph, resolution: float, seed: int) -> np.ndarray:  # type: ignore[no-untyped-def]
@@ -457,11 +501,12 @@ def choose_resolution(
     )
     k = _neighbours_for(len(sample), options)
     runs = max(1, options.agreement_runs)
+    symmetrize = "max" if options.graph == "joint" else "sum"
     if len(names) >= 2:
-        graphs = [_graph(views[name][sample], k) for name in names[:2]]
+        graphs = [_graph(views[name][sample], k, symmetrize) for name in names[:2]]
         pairs = [(options.seed + i, options.seed + i) for i in range(runs)]
     else:  # one encoder: agreement between Louvain runs (seed stability)
-        g = _graph(views[names[0]][sample], k)
+        g = _graph(views[names[0]][sample], k, symmetrize)
         graphs = [g, g]
         pairs = [(options.seed + 2 * i, options.seed + 2 * i + 1) for i in range(runs)]
     agreement: dict[float, float] = {}
@@ -534,6 +579,8 @@ def cluster_embeddings(
     Returns:
         (labels per item, -1 = unclustered; the resolution used).
     """
+    if options.graph not in ("fused", "joint"):
+        raise ConfigError(f"issue mining: unknown graph {options.graph!r}; use 'fused' or 'joint'")
     joint = _joint(views)
     n = len(joint)
     if n == 0:
@@ -545,7 +592,7 @@ def cluster_embeddings(
         resolution = 0.0
     else:
         resolution, _ = choose_resolution(views, options)
-        graph = _graph(joint, _neighbours_for(n, options))
+        graph = _issue_graph(views, _neighbours_for(n, options), options)
         labels = _louvain(graph, resolution, options.seed)
     sizes = np.bincount(labels)
     small = sizes[labels] < options.min_issue_size

@@ -226,3 +226,32 @@ def test_small_set_cut_grows_with_the_set_size() -> None:
     assert z == sorted(z) and z[0] == 0.5 and z[-1] == 2.0
     assert small_set_z(16) == pytest.approx(1.0)
     assert small_set_z(16, IssueOptions(small_set_z=1.5)) == 1.5
+
+
+@pytest.mark.slow
+def test_graph_path_sums_the_encoders_knn_graphs(mixed_texts) -> None:  # type: ignore[no-untyped-def]
+    """The Louvain path (forced on 55 texts) clusters the sum of each encoder's own kNN graph."""
+    import numpy as np
+
+    from callscope.analysis.issues import _adjacency, _centre, _issue_graph, _language_means, _languages, embed_items
+
+    path, rows = mixed_texts
+    items = load_text_items(path)
+    raw = embed_items(items)
+    languages = _languages(items)
+    views = _centre(raw, languages, _language_means(raw, languages))
+    graph = _issue_graph(views, 7, IssueOptions())
+    per_encoder = [_adjacency(views[name], 7, "sum") for name in sorted(views)]
+    total = (per_encoder[0] + per_encoder[1]).toarray()
+    for i, j, w in graph.edges(data="weight"):
+        assert w == pytest.approx(total[i, j], rel=1e-5)
+    # Edges both encoders propose exist (they weigh double); no edge is missing or extra.
+    both = (per_encoder[0].toarray() > 0) & (per_encoder[1].toarray() > 0)
+    assert both.any() and graph.number_of_edges() == int(np.count_nonzero(np.triu(total, 1)))
+
+    result = mine_issues(items, IssueOptions(small_set_items=10))
+    assert result.resolution > 0  # the graph path ran, not the small-set cut
+    predicted = [result.assignments[str(i)] or f"u{i}" for i in range(len(rows))]
+    assert adjusted_rand_score([r["intent"] for r in rows], predicted) >= 0.8
+    with pytest.raises(ConfigError, match="unknown graph"):
+        mine_issues(items, IssueOptions(small_set_items=10, graph="dense"))
