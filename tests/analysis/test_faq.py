@@ -10,22 +10,11 @@ from pathlib import Path
 import pytest
 
 from callscope.analysis.faq import answer_candidates, draft_faqs, entries_from_json, export_faqs, kb_gaps, needs_agent
-from callscope.analysis.issues import load_call_record, mine_issues
 from callscope.analysis.tables import FaqRepository, InvalidTransitionError
 from callscope.db import session_factory
 from callscope.errors import ConfigError, NotFoundError
 from callscope.ivr.kb import BUNDLED_KB, load_knowledge_base
 from callscope.models import FaqStatus, Role
-
-
-@pytest.fixture(scope="module")
-def records(data_dir: Path):  # type: ignore[no-untyped-def]
-    return [load_call_record(p) for p in sorted((data_dir / "analysis" / "calls").glob("*.analysis.json"))]
-
-
-@pytest.fixture(scope="module")
-def mined(records):  # type: ignore[no-untyped-def]
-    return mine_issues([r.to_item() for r in records])
 
 
 @pytest.fixture(scope="module")

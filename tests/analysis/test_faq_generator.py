@@ -19,7 +19,7 @@ from callscope.analysis.answer_generator import (
     rewrite_answer,
 )
 from callscope.analysis.faq import FaqOptions, draft_faqs, entries_from_json, export_faqs, faq_to_dict
-from callscope.analysis.issues import load_call_record, mine_issues
+from callscope.analysis.issues import mine_issues
 from callscope.analysis.tables import FaqRepository
 from callscope.db import session_factory
 from callscope.errors import ConfigError
@@ -109,16 +109,6 @@ class Crashing:
 
     def rewrite(self, request: RewriteRequest) -> str:
         raise RuntimeError("out of memory")
-
-
-@pytest.fixture(scope="module")
-def records(data_dir: Path):  # type: ignore[no-untyped-def]
-    return [load_call_record(p) for p in sorted((data_dir / "analysis" / "calls").glob("*.analysis.json"))]
-
-
-@pytest.fixture(scope="module")
-def mined(records):  # type: ignore[no-untyped-def]
-    return mine_issues([r.to_item() for r in records])
 
 
 @pytest.fixture(scope="module")

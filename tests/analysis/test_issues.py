@@ -16,7 +16,6 @@ from callscope.analysis.issues import (
     IssueOptions,
     assign_items,
     extract_keywords,
-    load_call_record,
     load_text_items,
     mine_issues,
     since_filter,
@@ -26,18 +25,13 @@ from callscope.errors import ConfigError
 
 
 @pytest.fixture(scope="module")
-def records(data_dir: Path):  # type: ignore[no-untyped-def]
-    return [load_call_record(p) for p in sorted((data_dir / "analysis" / "calls").glob("*.analysis.json"))]
-
-
-@pytest.fixture(scope="module")
 def intents(data_dir: Path) -> dict[str, str]:
     return json.loads((data_dir / "analysis" / "calls_intents.json").read_text())
 
 
 @pytest.fixture(scope="module")
-def call_result(records):  # type: ignore[no-untyped-def]
-    return mine_issues([r.to_item() for r in records])
+def call_result(mined):  # type: ignore[no-untyped-def]
+    return mined
 
 
 @pytest.fixture(scope="module")
