@@ -671,24 +671,33 @@ def extract_keywords(
         The top keywords of each group, most distinctive first.
     """
     counts: list[Counter[str]] = []
+    majority_words: list[set[str]] = []  # words said in the group's most common language
     for g, texts in enumerate(groups):
         c: Counter[str] = Counter()
-        for t, text in enumerate(texts):
-            lang = languages[g][t] if languages is not None else None
+        langs = [languages[g][t] if languages is not None else None for t in range(len(texts))]
+        majority = max(sorted(set(langs), key=str), key=lambda lang: (langs.count(lang), lang == "en")) if langs else None
+        in_majority: set[str] = set()
+        for text, lang in zip(texts, langs, strict=True):
             # Count a word once per text: keywords are what many members say.
-            c.update(set(tokenize(text, lang)))
+            words = set(tokenize(text, lang))
+            c.update(words)
+            if lang == majority:
+                in_majority |= words
         counts.append(c)
+        majority_words.append(in_majority)
     total: Counter[str] = Counter()
     for c in counts:
         total.update(c)
     avg_words = sum(sum(c.values()) for c in counts) / max(len(counts), 1)
     out = []
-    for c, texts in zip(counts, groups, strict=True):
+    for c, texts, in_majority in zip(counts, groups, majority_words, strict=True):
         size = max(len(texts), 1)
         scored = sorted((((n / size) * math.log(1.0 + avg_words / total[w]), w) for w, n in c.items()), reverse=True)
-        # Words several members use come first; single mentions only fill up small groups.
+        # Words several members use come first; single mentions only fill up small groups,
+        # those in the group's main language (the language of its label) first.
         shared = [w for _, w in scored if c[w] >= 2]
         single = [w for _, w in scored if c[w] < 2] if len(shared) < 3 else []
+        single.sort(key=lambda w: w not in in_majority)  # stable: keeps the score order within each
         out.append((shared + single)[:top])
     return out
 

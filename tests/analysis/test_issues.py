@@ -249,3 +249,16 @@ def test_graph_path_sums_the_encoders_knn_graphs(mixed_texts) -> None:  # type: 
     assert adjusted_rand_score([r["intent"] for r in rows], predicted) >= 0.8
     with pytest.raises(ConfigError, match="unknown graph"):
         mine_issues(items, IssueOptions(small_set_items=10, graph="dense"))
+
+
+def test_keywords_of_a_mixed_group_fill_up_in_its_main_language() -> None:
+    groups = [[
+        "my parcel never arrived",
+        "the courier lost the delivery",
+        "快递一直没有送到家里",
+    ]]
+    keywords = extract_keywords(groups, top=4, languages=[["en", "en", "zh"]])[0]
+    assert len(keywords) == 4
+    assert all(k.isascii() for k in keywords)  # English is the main language: its words come first
+    both = extract_keywords([["包裹丢了", "快递没有送到", "parcel lost"]], top=6, languages=[["zh", "zh", "en"]])[0]
+    assert not both[0].isascii()
