@@ -400,11 +400,12 @@ class LoopIvr:
 
 
 def _duration_s(path: Path) -> float:
-    import soundfile
+    from callscope.errors import InvalidAudioError
+    from callscope.recordings.audio import probe
 
     try:
-        return float(soundfile.info(str(path)).duration)
-    except Exception:  # noqa: BLE001 - the duration is informative only
+        return probe(path).duration_s
+    except InvalidAudioError:  # the duration is informative only
         return 0.0
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from callscope.errors import ConfigError
-from callscope.language import has_cjk
+from callscope.language import DIGITS_ZH, has_cjk
 from callscope.models import AnswerMethod, AnswerSource
 
 log = logging.getLogger(__name__)
@@ -125,7 +125,7 @@ _EN_NUMBER_WORDS = {
     )
 }
 _EN_TENS = {w: 10 * (i + 2) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())}
-_ZH_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_ZH_DIGIT = {ch: int(digit) for ch, digit in DIGITS_ZH.items()}  # 幺 too; _ZH_NUMERAL leaves it out
 _ZH_UNIT = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 _ZH_NUMERAL = re.compile("[零〇一二两三四五六七八九十百千万]+")
 
