@@ -12,9 +12,12 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from callscope.qa.results import QaResult
 
 
 class Role(StrEnum):
@@ -340,6 +343,7 @@ class CallAnalysis:
     escalations: tuple[float, ...] = ()  # times (s) of sharp anger rises
     ended_better: bool | None = None
     issue_id: str | None = None
+    qa: QaResult | None = None  # the automatic QA scorecard's verdicts
 
 
 # ----------------------------------------------------------------- knowledge base

@@ -1,7 +1,7 @@
 """The call pipeline: small stages composed, nothing more.
 
     load audio → transcribe → redact PII → diarize (+ roles, speakers onto words)
-               → emotions + reason + conversation metrics → CallAnalysis
+               → emotions + reason + conversation metrics → QA scorecard → CallAnalysis
 
 PII is redacted right after transcription, so no stored stage output ever holds it
 (when ``settings.pii_redaction`` is on, the default).
@@ -21,6 +21,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from callscope.errors import CallscopeError
 from callscope.models import (
     AnalyzedTurn,
     Audio,
@@ -96,8 +97,28 @@ class CallProcessor:
 
         return redact_transcript(transcript)[0]
 
+    @cached_property
+    def qa_rules(self):  # type: ignore[no-untyped-def]
+        from callscope.qa.rules import load_scorecard
+
+        return load_scorecard(self.settings.qa_scorecard)
+
+    @cached_property
+    def phrase_matcher(self):  # type: ignore[no-untyped-def]
+        from callscope.qa.evaluate import PhraseMatcher
+
+        return PhraseMatcher()
+
+    def score(self, analysis: CallAnalysis, duration_s: float | None = None, rules=None):  # type: ignore[no-untyped-def]
+        """Evaluate the QA scorecard (``rules``, else ``settings.qa_scorecard`` or the default) on a call."""
+        from callscope.qa.evaluate import Evaluator, conversation_from_analysis
+
+        return Evaluator(rules or self.qa_rules, self.phrase_matcher).evaluate(
+            conversation_from_analysis(analysis, duration_s))
+
     def analyze(
-        self, recording_id: str, audio: Audio | None, transcript: Transcript, diarization: Diarization
+        self, recording_id: str, audio: Audio | None, transcript: Transcript, diarization: Diarization,
+        qa_rules=None,  # type: ignore[no-untyped-def]
     ) -> CallAnalysis:
         from callscope.analysis.conversation import compute_metrics
         from callscope.analysis.emotion import TurnText, analyze_emotions
@@ -111,7 +132,7 @@ class CallProcessor:
         )
         reason = extract_reason([(t.role, t.text) for t in turns], transcript.language)
         metrics = compute_metrics(diarization, audio, transcript, transcript.language)
-        return CallAnalysis(
+        analysis = CallAnalysis(
             recording_id=recording_id,
             language=transcript.language,
             reason=reason,
@@ -123,6 +144,12 @@ class CallProcessor:
             escalations=report.escalations,
             ended_better=report.ended_better,
         )
+        duration = audio.duration_s if audio is not None else transcript.duration_s
+        try:
+            return replace(analysis, qa=self.score(analysis, duration, qa_rules))
+        except CallscopeError as exc:  # a broken scorecard file must not lose the analysis
+            log.error("QA scoring skipped for %s: %s", recording_id, exc)
+            return analysis
 
     # ------------------------------------------------------------------ whole
 
@@ -219,6 +246,7 @@ def analysis_to_dict(analysis: CallAnalysis, *, name: str | None = None, duratio
         "issue_id": analysis.issue_id,
         "turns": [_turn_dict(t) for t in analysis.turns],
         "metrics": analysis.metrics.to_dict() if analysis.metrics else None,
+        "qa": analysis.qa.to_dict() if analysis.qa else None,
     }
 
 

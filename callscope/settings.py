@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=1)
     max_upload_mb: int = Field(default=512, ge=1)
     pii_redaction: bool = True
+    qa_scorecard: Path | None = None  # QA rules (YAML/JSON); default: callscope/qa/default_scorecard.yaml
 
     # --- IVR / Twilio
     twilio_auth_token: SecretStr = Field(default=SecretStr(""), validation_alias="TWILIO_AUTH_TOKEN")

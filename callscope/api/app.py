@@ -326,12 +326,13 @@ def create_app(
         faq,
         insights,
         jobs,
+        qa,
         recordings,
         scorecards,
         search,
     )
 
-    for router in (auth.router, auth.users_router, scorecards.router, recordings.router, jobs.router,
+    for router in (auth.router, auth.users_router, scorecards.router, qa.router, recordings.router, jobs.router,
                    search.router, insights.router, faq.router):
         app.include_router(router)
 

@@ -35,5 +35,11 @@ def redact_analysis_dict(data: dict[str, Any]) -> dict[str, Any]:
     out = dict(data)
     out["reason"] = redact_str(data.get("reason"), language)
     out["turns"] = [{**turn, "text": redact_str(turn.get("text"), language)} for turn in data.get("turns") or ()]
+    if isinstance(data.get("qa"), dict):  # QA evidence quotes the call
+        qa = data["qa"]
+        out["qa"] = {**qa, "items": [
+            {**item, "detail": redact_str(item.get("detail"), language),
+             "evidence": [{**e, "text": redact_str(e.get("text"), language)} for e in item.get("evidence") or ()]}
+            for item in qa.get("items") or ()]}
     out["redacted"] = True
     return out

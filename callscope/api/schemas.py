@@ -132,6 +132,9 @@ class RecordingOut(BaseModel):
     issue_id: str | None = None
     issue_label: str | None = None
     artifacts: list[str] = []
+    qa_score: float | None = None  # automatic QA score (percent), reviewer overrides applied
+    qa_failed: list[str] = []  # ids of failed QA criteria
+    qa_categories: list[str] = []  # ids of matched QA categories
 
     @classmethod
     def of(cls, rec: Recording, **extra: Any) -> RecordingOut:

@@ -433,10 +433,25 @@ def _run_stages(
         elif stage == "analyze":
             transcript = Transcript.from_dict(store.get_artifact(recording.id, "transcript") or {})
             diarization = diarization_from_dict(store.get_artifact(recording.id, "diarization") or {})
-            analysis = processor.analyze(recording.id, audio, transcript, diarization)
+            analysis = processor.analyze(recording.id, audio, transcript, diarization, qa_rules=_qa_rules(ctx))
             lease.verify()
             _save_artifacts(ctx, recording.id, {"analysis": analysis_to_dict(
                 analysis, name=recording.original_name, duration_s=recording.duration_s)})
+            if analysis.qa is not None:
+                from callscope.qa.store import save_result
+
+                save_result(ctx, recording.id, analysis.qa)
+
+
+def _qa_rules(ctx: Context):  # type: ignore[no-untyped-def]
+    """The scorecard a QA lead made active (dashboard or CALLSCOPE_QA_SCORECARD); None: the default."""
+    from callscope.qa.store import active_scorecard
+
+    try:
+        return active_scorecard(ctx).rules
+    except CallscopeError as exc:
+        log.error("QA scorecard unusable, scoring with the default one: %s", exc)
+        return None
 
 
 def _save_artifacts(ctx: Context, recording_id: str, artifacts: dict[str, dict[str, Any]]) -> None:

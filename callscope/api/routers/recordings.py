@@ -110,6 +110,9 @@ def describe(ctx: Context, recordings: list[Recording], *, redact: bool, with_ar
     ids = [r.id for r in recordings]
     jobs = _latest_jobs(ctx, ids)
     summaries = _summaries(ctx, ids)
+    from callscope.qa.store import results as qa_results
+
+    qa = qa_results(ctx, ids)
     out = []
     for rec in recordings:
         job, summary = jobs.get(rec.id), summaries.get(rec.id)
@@ -123,6 +126,9 @@ def describe(ctx: Context, recordings: list[Recording], *, redact: bool, with_ar
             issue_id=summary.issue_id if summary else None,
             issue_label=summary.issue_label if summary else None,
             artifacts=sorted(ctx.store.artifact_kinds(rec.id)) if with_artifacts else [],
+            qa_score=qa[rec.id].score if rec.id in qa else None,
+            qa_failed=[i.id for i in qa[rec.id].items if i.passed is False] if rec.id in qa else [],
+            qa_categories=[c.id for c in qa[rec.id].categories] if rec.id in qa else [],
         ))
     return out
 
@@ -272,6 +278,9 @@ def list_recordings(
     min_duration: Annotated[float | None, Query(ge=0, description="seconds")] = None,
     max_duration: Annotated[float | None, Query(ge=0, description="seconds")] = None,
     q: Annotated[str | None, Query(max_length=500, description="full-text search in transcripts")] = None,
+    qa_fail: Annotated[str | None, Query(max_length=64, description="calls failing this QA criterion (id)")] = None,
+    qa_below: Annotated[float | None, Query(ge=0, le=100, description="calls whose QA score is below this")] = None,
+    category: Annotated[str | None, Query(max_length=64, description="calls tagged with this QA category (id)")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> RecordingPage:
@@ -287,6 +296,14 @@ def list_recordings(
             query = query.where(CallSummaryRow.caller_emotion == emotion.lower())
         with ctx.sessions() as session:
             ids = set(session.scalars(query))
+    if qa_fail or qa_below is not None or category:
+        from callscope.qa.store import results as qa_results
+
+        matched = {rid for rid, res in qa_results(ctx).items()
+                   if (not qa_fail or any(i.id == qa_fail and i.passed is False for i in res.items))
+                   and (qa_below is None or (res.score is not None and res.score < qa_below))
+                   and (not category or any(c.id == category for c in res.categories))}
+        ids = matched if ids is None else ids & matched
     if q and q.strip():
         hits, _ = search_index.search_transcripts(ctx, q, language=language, limit=5000)
         matched = {h.recording_id for h in hits}
@@ -343,6 +360,9 @@ def delete_recording(recording_id: RecordingId, ctx: CtxDep, principal: AdminDep
     recording = _get(ctx, recording_id)
     search_index.unindex_recording(ctx, recording.id)
     delete_for_recording(ctx, recording.id)
+    from callscope.qa.store import delete_for_recording as delete_qa
+
+    delete_qa(ctx, recording.id)
     from callscope.db import transaction
 
     with transaction(ctx.sessions) as session:
