@@ -117,8 +117,7 @@ class CallProcessor:
             conversation_from_analysis(analysis, duration_s))
 
     def analyze(
-        self, recording_id: str, audio: Audio | None, transcript: Transcript, diarization: Diarization,
-        qa_rules=None,  # type: ignore[no-untyped-def]
+        self, recording_id: str, audio: Audio | None, transcript: Transcript, diarization: Diarization
     ) -> CallAnalysis:
         from callscope.analysis.conversation import compute_metrics
         from callscope.analysis.emotion import TurnText, analyze_emotions
@@ -146,7 +145,7 @@ class CallProcessor:
         )
         duration = audio.duration_s if audio is not None else transcript.duration_s
         try:
-            return replace(analysis, qa=self.score(analysis, duration, qa_rules))
+            return replace(analysis, qa=self.score(analysis, duration))
         except CallscopeError as exc:  # a broken scorecard file must not lose the analysis
             log.error("QA scoring skipped for %s: %s", recording_id, exc)
             return analysis

@@ -129,17 +129,22 @@ def test_round_two_outage_callers_get_the_published_answer_and_containment_rises
 
 @pytest.mark.slow
 def test_the_dashboard_shows_containment_before_and_after_the_publish(loop) -> None:
-    """The insights API splits the IVR's containment at the latest publish: the two rounds."""
+    """The insights API compares like with like around the latest publish: only the calls
+    that asked what the published entry covers (the outage questions), in both rounds."""
     from callscope.api.insights import containment_since_publish
     from callscope.closed_loop import recording_label
 
     result, ctx, _, lines = loop
     assert result.after is not None and result.fix is not None
-    split = containment_since_publish(ctx)
-    assert split is not None and split.entry_id == result.fix.entry.id
-    assert (split.calls_before, split.calls_after) == (len(result.before.calls), len(result.after.calls))
-    assert split.before == pytest.approx(result.before.containment, abs=1e-3)
-    assert split.after == pytest.approx(result.after.containment, abs=1e-3)
+    impact = containment_since_publish(ctx)
+    assert impact is not None and impact.entry_id == result.fix.entry.id
+    outage_before = [c for c in result.before.calls if c.script.topic == "outage"]
+    outage_after = [c for c in result.after.calls if c.script.topic == "outage"]
+    assert (impact.before.calls, impact.after.calls) == (len(outage_before), len(outage_after))
+    assert impact.before.contained == sum(c.contained for c in outage_before)
+    assert impact.after.contained == sum(c.contained for c in outage_after)
+    assert impact.after.containment_rate > impact.before.containment_rate
+    assert impact.before.end is not None and impact.before.end < impact.published_at <= impact.after.start
     # reports name the delivered recordings after the agent call and the caller's topic, not the CallSid
     for d in result.delivered:
         recording = ctx.store.get(d.recording_id)

@@ -195,32 +195,29 @@ class ContainmentSplit:
         }
 
 
-def containment_since_publish(ctx: Context, *, since: datetime | None = None) -> ContainmentSplit | None:
-    """IVR containment of the calls before vs after the latest FAQ publish in the window.
-
-    The IVR answers a published entry from the moment it is published (the knowledge
-    base is hot-reloaded), so the split shows what the entry changed.
+def containment_since_publish(ctx: Context, *, since: datetime | None = None):  # type: ignore[no-untyped-def]
+    """Like-with-like effect of the latest FAQ publish in the window: the containment of
+    the IVR calls that asked what the entry covers, before vs after it was published
+    (:func:`callscope.ivr.impact.publish_impact`).
 
     Returns:
-        None when nothing was published in the window or one side has no IVR calls.
+        A :class:`~callscope.ivr.impact.PublishImpact`, or None when nothing was published
+        in the window or no IVR call asked about the entry.
     """
     from callscope.analysis.tables import FaqDraftRow
-    from callscope.ivr.metrics import compute_ivr_metrics
+    from callscope.ivr.impact import publish_impact
 
     with ctx.sessions() as session:
-        query = select(FaqDraftRow.id, FaqDraftRow.published_at).where(FaqDraftRow.published_at.is_not(None))
+        query = select(FaqDraftRow).where(FaqDraftRow.published_at.is_not(None))
         if since is not None:
             query = query.where(FaqDraftRow.published_at >= since)
-        latest = session.execute(query.order_by(FaqDraftRow.published_at.desc()).limit(1)).first()
+        latest = session.scalars(query.order_by(FaqDraftRow.published_at.desc()).limit(1)).first()
         if latest is None:
             return None
-        total = compute_ivr_metrics(session, since=since)
-        after = compute_ivr_metrics(session, since=latest.published_at)
-    before_calls = total.calls - after.calls
-    if not before_calls or not after.calls:
+        impact = publish_impact(session, latest.to_entry(), latest.published_at, since=since)
+    if not impact.before.calls and not impact.after.calls:
         return None
-    return ContainmentSplit(latest.id, latest.published_at, before_calls, total.contained - after.contained,
-                            after.calls, after.contained)
+    return impact
 
 
 # ------------------------------------------------------------------------- mining

@@ -15,6 +15,20 @@ Definitions (per call answered by the IVR since ``since``):
 * **unanswered questions**: what callers asked that found no answer (the input of the
   FAQ loop), with their language;
 * **time in IVR**: from the greeting to the transfer or the end of the call.
+
+Every call has exactly one **outcome**, so the shares add up to 100 %:
+``self_service`` (answered by an FAQ entry or an action, no transfer, no repeat call),
+``ended_in_ivr`` (no transfer, no repeat call, but nothing self-served, e.g. the caller
+said goodbye), ``repeat_call`` (no transfer, but the number called again within 24 h),
+``transferred`` and ``early_abandon``. Containment = (self_service + ended_in_ivr) / calls,
+and the self-service rate uses the same denominator.
+
+**Transfer causes** read the event log rather than the last trigger alone:
+``caller_request`` only when the caller asked for a person before the IVR failed to
+understand them; ``no_match`` when the IVR could not match the question after its
+reprompts (including callers who then asked for a person); ``frustration``;
+``no_input``; ``needs_agent`` (a topic the KB sends to people); ``error`` (an IVR or
+self-service lookup failure).
 """
 
 from __future__ import annotations
@@ -79,6 +93,9 @@ class IvrMetrics:
     nps_responses: int
     avg_time_in_ivr_s: float | None
     median_time_in_ivr_s: float | None
+    outcomes: dict[str, int] = field(default_factory=dict)  # one per call; sums to ``calls``
+    self_service_rate: float = 0.0  # outcomes["self_service"] / calls
+    transfer_causes: dict[str, int] = field(default_factory=dict)
     per_language: dict[str, SegmentMetrics] = field(default_factory=dict)
     per_intent: dict[str, SegmentMetrics] = field(default_factory=dict)
     unanswered: tuple[UnansweredQuestion, ...] = ()
@@ -88,6 +105,23 @@ class IvrMetrics:
         out["since"] = self.since.isoformat() if self.since else None
         out["unanswered"] = [{**asdict(u), "at": u.at.isoformat(timespec="seconds")} for u in self.unanswered]
         return out
+
+
+OUTCOMES = ("self_service", "ended_in_ivr", "repeat_call", "transferred", "early_abandon")
+TRANSFER_CAUSES = ("caller_request", "no_match", "frustration", "no_input", "needs_agent", "error")
+
+
+def transfer_cause(reason: str | None, had_no_match: bool) -> str:
+    """What really sent a call to a person (see the module docstring)."""
+    if reason in ("error", "action_failed"):
+        return "error"
+    if reason == "frustrated":
+        return "frustration"
+    if reason == "no_match" or (reason == "caller_request" and had_no_match):
+        return "no_match"
+    if reason in ("no_input", "needs_agent", "caller_request"):
+        return reason
+    return "error" if reason is None else reason
 
 
 def _rate(num: int, den: int) -> float:
@@ -150,10 +184,15 @@ def compute_ivr_metrics(session: Session, since: datetime | None = None) -> IvrM
     fcr_den = fcr_num = deflected = 0
     times: list[float] = []
     unanswered: list[UnansweredQuestion] = []
+    outcomes: Counter[str] = Counter({k: 0 for k in OUTCOMES})
+    causes: Counter[str] = Counter()
     for call in calls:
         evs = events[call.call_sid]
         had_input = any(e.kind == "input" for e in evs)
+        self_served = any(e.kind == "answered" and e.data.get("self_service") for e in evs)
         if call.transferred:
+            outcomes["transferred"] += 1
+            causes[transfer_cause(call.transfer_reason, any(e.kind == "no_match" for e in evs))] += 1
             reasons[call.transfer_reason or "unknown"] += 1
             priority += int(bool(call.priority))
             results = [e for e in evs if e.kind == "dial_result"]
@@ -165,12 +204,14 @@ def compute_ivr_metrics(session: Session, since: datetime | None = None) -> IvrM
         else:
             is_early = not had_input
             early += int(is_early)
-            contained_flags[call.call_sid] = not is_early and not repeat_after(call, REPEAT_WINDOW)
+            repeat = not is_early and repeat_after(call, REPEAT_WINDOW)
+            contained_flags[call.call_sid] = not is_early and not repeat
+            outcomes["early_abandon" if is_early else "repeat_call" if repeat
+                     else "self_service" if self_served else "ended_in_ivr"] += 1
         intents = intents_of(call)
         if intents:
             fcr_den += 1
             fcr_num += int(not repeat_after(call, FCR_WINDOW, intents))
-            self_served = any(e.kind == "answered" and e.data.get("self_service") for e in evs)
             deflected += int(self_served and not call.transferred)
         t = time_in_ivr(call)
         if t is not None:
@@ -240,6 +281,9 @@ def compute_ivr_metrics(session: Session, since: datetime | None = None) -> IvrM
         nps_responses=len(npss),
         avg_time_in_ivr_s=round(statistics.fmean(times), 1) if times else None,
         median_time_in_ivr_s=round(statistics.median(times), 1) if times else None,
+        outcomes=dict(outcomes),
+        self_service_rate=_rate(outcomes["self_service"], n),
+        transfer_causes=dict(causes.most_common()),
         per_language={k: segment(v) for k, v in sorted(by_lang.items())},
         per_intent={k: segment(v) for k, v in sorted(by_intent.items())},
         unanswered=tuple(sorted(unanswered, key=lambda u: u.at, reverse=True)),

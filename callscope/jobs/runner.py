@@ -23,7 +23,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any, Self
 
@@ -433,7 +433,10 @@ def _run_stages(
         elif stage == "analyze":
             transcript = Transcript.from_dict(store.get_artifact(recording.id, "transcript") or {})
             diarization = diarization_from_dict(store.get_artifact(recording.id, "diarization") or {})
-            analysis = processor.analyze(recording.id, audio, transcript, diarization, qa_rules=_qa_rules(ctx))
+            analysis = processor.analyze(recording.id, audio, transcript, diarization)
+            saved_rules = _saved_qa_rules(ctx)
+            if saved_rules is not None:  # a QA lead's dashboard scorecard replaces the configured one
+                analysis = replace(analysis, qa=processor.score(analysis, recording.duration_s, saved_rules))
             lease.verify()
             _save_artifacts(ctx, recording.id, {"analysis": analysis_to_dict(
                 analysis, name=recording.original_name, duration_s=recording.duration_s)})
@@ -443,15 +446,16 @@ def _run_stages(
                 save_result(ctx, recording.id, analysis.qa)
 
 
-def _qa_rules(ctx: Context):  # type: ignore[no-untyped-def]
-    """The scorecard a QA lead made active (dashboard or CALLSCOPE_QA_SCORECARD); None: the default."""
+def _saved_qa_rules(ctx: Context):  # type: ignore[no-untyped-def]
+    """The scorecard a QA lead saved in the dashboard; None: the processor's (settings or default)."""
     from callscope.qa.store import active_scorecard
 
     try:
-        return active_scorecard(ctx).rules
+        active = active_scorecard(ctx)
     except CallscopeError as exc:
-        log.error("QA scorecard unusable, scoring with the default one: %s", exc)
+        log.error("QA scorecard unusable, scoring with the configured one: %s", exc)
         return None
+    return active.rules if active.origin == "dashboard" else None
 
 
 def _save_artifacts(ctx: Context, recording_id: str, artifacts: dict[str, dict[str, Any]]) -> None:

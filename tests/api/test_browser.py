@@ -133,6 +133,7 @@ def test_review_a_call_in_the_browser(live_server: LiveServer, browser, tmp_path
     _wait_until(page, f"document.querySelectorAll('tr.row .st-done').length === {len(files)}", 300 * len(files))
     row = page.locator("tr.row", has_text=CALL.name)
     assert row.locator(".badge.emo-neutral, .badge.emo-positive, .badge.emo-frustrated, .badge.emo-anxious").count() == 1
+    assert row.locator(".qa-score").count() == 1  # the automatic QA score column
     page.screenshot(path=str(shots / "calls.png"))
 
     # 3. the review page: clicking a word seeks the audio there and highlights it
@@ -161,6 +162,26 @@ def test_review_a_call_in_the_browser(live_server: LiveServer, browser, tmp_path
     page.locator(".wave-wrap canvas").wait_for()
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(shots / "review.png"))
+
+    # 3b. automatic QA: verdicts with evidence; evidence seeks the audio; a reviewer overrides a verdict
+    greeting = page.locator("#qa .qa-item[data-id=greeting]")
+    greeting.wait_for()
+    assert "pass" in (greeting.get_attribute("class") or ""), greeting.inner_text()
+    assert page.locator("#qa .qa-item").count() >= 6
+    evidence = greeting.locator(".evidence").first
+    said_at = float(evidence.get_attribute("data-start"))
+    assert said_at < 15
+    page.evaluate("document.getElementById('player-audio').currentTime = 30")
+    evidence.click()
+    _wait_until(page, f"Math.abs(document.getElementById('player-audio').currentTime - {said_at}) < 0.25")
+    closing = page.locator("#qa .qa-item[data-id=further_help]")
+    verdict = "Fail" if "pass" in (closing.get_attribute("class") or "") else "Pass"
+    page.once("dialog", lambda dialog: dialog.accept("checked by ear"))
+    closing.locator(f"button:has-text('{verdict}')").click()
+    closing.locator(".qa-override").wait_for()
+    assert "checked by ear" in closing.locator(".qa-override").inner_text()
+    assert verdict.lower() in (page.locator("#qa .qa-item[data-id=further_help]").get_attribute("class") or "")
+    page.locator("#qa").screenshot(path=str(shots / "qa-panel.png"))
 
     # 4. a QA scorecard
     page.locator(".score-row").nth(0).locator("button[data-v='5']").click()
@@ -197,6 +218,17 @@ def test_review_a_call_in_the_browser(live_server: LiveServer, browser, tmp_path
     page.screenshot(path=str(shots / "insights-published.png"), full_page=True)
     page.click(".tabs button[data-status=superseded]")
     page.locator("#faq-list .empty:has-text('No superseded entries')").wait_for()
+
+    # 7. the QA rules page: an invalid edit is refused with the field named
+    page.goto(live_server.url + "/qa")
+    editor = page.locator("textarea.rules-editor")
+    editor.wait_for()
+    assert "greeting" in editor.input_value()
+    page.screenshot(path=str(shots / "qa-rules.png"))
+    editor.fill("id: x\ncriteria:\n  - id: a\n    rule: {metric: {name: nope, max: 1}}\n")
+    page.click("button:has-text('Save and re-score')")
+    page.locator(".form-error:not([hidden])").wait_for()
+    assert "criteria[0].rule.metric.name" in page.inner_text(".form-error")
 
     assert not problems, problems
 

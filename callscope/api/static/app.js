@@ -159,6 +159,7 @@ const routes = [
   [/^\/calls$/, viewCalls],
   [/^\/calls\/([0-9a-f]{6,64})$/, viewCall],
   [/^\/insights$/, viewInsights],
+  [/^\/qa$/, viewQaRules],
   [/^\/admin$/, viewAdmin],
 ];
 
@@ -279,7 +280,7 @@ document.getElementById("global-search").addEventListener("submit", (event) => {
 
 // --------------------------------------------------------------- call list
 
-const FILTERS = ["q", "since", "until", "language", "agent", "issue", "emotion", "min_duration", "max_duration"];
+const FILTERS = ["q", "since", "until", "language", "agent", "issue", "emotion", "qa", "min_duration", "max_duration"];
 const PAGE = 25;
 
 async function facets() {
@@ -292,6 +293,7 @@ async function viewCalls(main) {
   const offset = Math.max(0, parseInt(params.get("offset") || "0", 10) || 0);
   state.facets = null;
   const fac = await facets();
+  const qaRules = await tryApi("/api/qa/scorecard");
   document.getElementById("global-q").value = params.get("q") || "";
 
   const select = (name, label, options) => h("label", { class: "field" }, label,
@@ -306,6 +308,9 @@ async function viewCalls(main) {
     select("agent", "Agent", fac.agents.map((a) => ({ value: a, label: a }))),
     select("issue", "Issue", fac.issues.map((i) => ({ value: i.id, label: i.label }))),
     select("emotion", "Caller emotion", ["neutral", "positive", "frustrated", "anxious"].map((e) => ({ value: e, label: e }))),
+    select("qa", "QA", [{ value: "below:80", label: "Score below 80 %" }, { value: "below:50", label: "Score below 50 %" },
+      ...(qaRules ? qaRules.criteria.map((c) => ({ value: `fail:${c.id}`, label: `Failed: ${c.name}` })) : []),
+      ...(qaRules ? qaRules.categories.map((c) => ({ value: `category:${c.id}`, label: `Tagged: ${c.name}` })) : [])]),
     h("div", { class: "field" }, h("label", { class: "field" }, "Duration (s)",
       h("div", { class: "range" },
         h("input", { type: "number", name: "min_duration", min: 0, placeholder: "min", value: params.get("min_duration") || "" }),
@@ -324,7 +329,11 @@ async function viewCalls(main) {
   }
 
   const listParams = new URLSearchParams();
-  for (const key of FILTERS) if (params.get(key)) listParams.set(key, params.get(key));
+  for (const key of FILTERS) if (params.get(key) && key !== "qa") listParams.set(key, params.get(key));
+  const qaFilter = (params.get("qa") || "").split(":");
+  if (qaFilter[0] === "below") listParams.set("qa_below", qaFilter[1]);
+  else if (qaFilter[0] === "fail") listParams.set("qa_fail", qaFilter[1]);
+  else if (qaFilter[0] === "category") listParams.set("category", qaFilter[1]);
   listParams.set("limit", PAGE);
   listParams.set("offset", offset);
 
@@ -332,7 +341,7 @@ async function viewCalls(main) {
   const pager = h("div", { class: "pager" });
   const summary = h("div", { class: "sub" });
   const panel = h("div", { class: "panel" }, form, h("table", { class: "grid" },
-    h("thead", {}, h("tr", {}, ["Call", "Date", "Duration", "Lang", "Agent", "Caller", "Issue", "Status"].map((t) => h("th", {}, t)))),
+    h("thead", {}, h("tr", {}, ["Call", "Date", "Duration", "Lang", "Agent", "Caller", "Issue", "QA", "Status"].map((t) => h("th", {}, t)))),
     tableBody), pager);
   const head = h("div", { class: "page-head" }, h("div", {}, h("h1", {}, "Calls"), summary));
   const nodes = [head];
@@ -346,7 +355,7 @@ async function viewCalls(main) {
     try {
       page = await api(`/api/recordings?${listParams}`);
     } catch (err) {
-      tableBody.replaceChildren(h("tr", {}, h("td", { colspan: 8 }, h("div", { class: "form-error" }, err.message))));
+      tableBody.replaceChildren(h("tr", {}, h("td", { colspan: 9 }, h("div", { class: "form-error" }, err.message))));
       return;
     }
     if (params.get("q") && !snippets.size) {
@@ -357,7 +366,7 @@ async function viewCalls(main) {
     }
     summary.textContent = page.total === 1 ? "1 call" : `${page.total} calls`;
     if (!page.items.length) {
-      tableBody.replaceChildren(h("tr", {}, h("td", { colspan: 8 }, h("div", { class: "empty" },
+      tableBody.replaceChildren(h("tr", {}, h("td", { colspan: 9 }, h("div", { class: "empty" },
         h("strong", {}, params.toString() ? "No calls match these filters" : "No calls yet"),
         state.me.can_edit && !params.toString() ? "Drop a recording above to get started." : ""))));
     } else {
@@ -389,7 +398,15 @@ function callRow(rec, hit, q) {
     h("td", {}, rec.agent || h("span", { class: "muted" }, "—")),
     h("td", {}, emotionBadge(rec.caller_emotion)),
     h("td", {}, rec.issue_label || rec.issue_id || h("span", { class: "muted" }, "—")),
+    h("td", { class: "nowrap" }, qaBadge(rec)),
     h("td", {}, statusBadge(rec.status, rec.progress, Boolean(rec.caller_emotion))));
+}
+
+function qaBadge(rec) {
+  if (rec.qa_score === null || rec.qa_score === undefined) return h("span", { class: "muted" }, "—");
+  const cls = rec.qa_score >= 80 ? "good" : rec.qa_score >= 50 ? "mid" : "bad";
+  const failed = rec.qa_failed.length ? `Failed: ${rec.qa_failed.join(", ")}` : "All applicable criteria passed";
+  return h("span", { class: `qa-score small ${cls}`, title: failed }, `${Math.round(rec.qa_score)}%`);
 }
 
 function uploadZone(onDone) {
@@ -444,6 +461,7 @@ async function viewCall(main, id) {
     tryApi(`/api/recordings/${rec.id}/waveform?points=1000`),
     state.rubric ? Promise.resolve(state.rubric) : api("/api/scorecards/rubric"),
   ]);
+  const qa = await tryApi(`/api/recordings/${rec.id}/qa`);
   state.rubric = rubric;
   let transcript = await tryApi(`/api/recordings/${rec.id}/transcript${redacted ? "?redacted=true" : ""}`);
 
@@ -523,6 +541,7 @@ async function viewCall(main, id) {
   // side column
   const side = h("div", { class: "side-col" },
     summaryPanel(rec, analysis),
+    qaPanel(rec, qa, (t) => seek(t, false)),
     metricsPanel(analysis),
     await scorecardPanel(rec, rubric));
 
@@ -903,6 +922,70 @@ function metricsPanel(analysis) {
         h("dt", {}, "Agent first spoke"), h("dd", {}, m.time_to_first_agent_s === null ? "—" : num(m.time_to_first_agent_s, 1, " s")))));
 }
 
+const QA_MARK = { true: ["✓", "pass", "Passed"], false: ["✗", "fail", "Failed"], null: ["–", "na", "Not applicable"] };
+
+function qaPanel(rec, qa, seek) {
+  const body = h("div", { class: "panel-body" });
+  const score = h("span", { class: "qa-score" });
+  const panel = h("div", { class: "panel", id: "qa" },
+    h("div", { class: "panel-head" }, h("h2", {}, "Automatic QA"), score,
+      h("div", { class: "exports" },
+        h("a", { class: "btn ghost small", href: "/api/qa/export?format=csv", title: "Every call's verdicts" }, "CSV"),
+        h("a", { class: "btn ghost small", href: "/qa", "data-link": "", title: "Edit the rules" }, "Rules"))),
+    body);
+  if (!qa) {
+    append(body, h("div", { class: "muted" }, rec.status === "done" ? "Not scored yet — an editor can re-score calls on the QA rules page." : processingNote(rec)));
+    return panel;
+  }
+  function draw(result) {
+    score.textContent = result.score === null ? "—" : `${Math.round(result.score)}%`;
+    score.className = "qa-score " + (result.score === null ? "" : result.score >= 80 ? "good" : result.score >= 50 ? "mid" : "bad");
+    score.title = `${result.scorecard_name}: share of applicable criteria passed`;
+    const items = result.items.map((item) => {
+      const [mark, cls, word] = QA_MARK[String(item.passed)];
+      const evidence = item.evidence.map((e) => h("button", {
+        type: "button", class: "evidence", title: `Play from ${fmtTime(e.start)}`, dataset: { start: e.start },
+        onclick: () => seek(e.start),
+      }, h("span", { class: "mono" }, fmtTime(e.start)), " ", e.text));
+      const override = item.override ? h("div", { class: "qa-override" },
+        `Set to ${word.toLowerCase()} by ${item.override.by}` +
+        ` (automatic: ${QA_MARK[String(item.override.automatic)][2].toLowerCase()})` + (item.override.note ? ` — ${item.override.note}` : "")) : null;
+      const controls = state.me.can_edit ? h("div", { class: "qa-controls" },
+        [[true, "Pass"], [false, "Fail"]].map(([value, label]) => h("button", {
+          type: "button", class: "btn ghost small" + (item.passed === value && item.override ? " sel" : ""),
+          title: `Override: mark ${label.toLowerCase()}`, onclick: () => change(item, value),
+        }, label)),
+        item.override ? h("button", { type: "button", class: "btn ghost small", title: "Back to the automatic verdict", onclick: () => change(item, null) }, "Undo") : null) : null;
+      return h("div", { class: `qa-item ${cls}`, dataset: { id: item.id } },
+        h("span", { class: "qa-mark", title: word, "aria-label": word }, mark),
+        h("div", { class: "qa-main" }, h("div", { class: "qa-name" }, item.name),
+          h("div", { class: "qa-detail" }, item.detail), evidence, override),
+        controls);
+    });
+    const cats = result.categories.length ? h("div", { class: "qa-cats" }, h("h3", {}, "Categories"),
+      result.categories.map((c) => h("button", {
+        type: "button", class: "chip", title: c.evidence.length ? `${fmtTime(c.evidence[0].start)} ${c.evidence[0].text}` : c.name,
+        onclick: () => { if (c.evidence.length) seek(c.evidence[0].start); },
+      }, c.name))) : null;
+    body.replaceChildren(...items, cats || "");
+  }
+  async function change(item, passed) {
+    let note = "";
+    if (passed !== null) {
+      note = window.prompt(`Why is “${item.name}” ${passed ? "passed" : "failed"}? (optional note)`, "");
+      if (note === null) return;
+    }
+    try {
+      draw(await api(`/api/recordings/${rec.id}/qa/${item.id}`, { method: "PUT", body: { passed, note } }));
+      toast(passed === null ? "Back to the automatic verdict" : "Override saved", "ok");
+    } catch (err) {
+      toast(err.message, "error");
+    }
+  }
+  draw(qa);
+  return panel;
+}
+
 async function scorecardPanel(rec, rubric) {
   const body = h("div", { class: "panel-body" });
   const panel = h("div", { class: "panel", id: "scorecard" },
@@ -980,6 +1063,44 @@ async function scorecardPanel(rec, rubric) {
   return panel;
 }
 
+// ----------------------------------------------------------------- QA rules
+
+async function viewQaRules(main) {
+  const active = await api("/api/qa/scorecard");
+  const editor = h("textarea", { class: "rules-editor mono", spellcheck: "false", rows: 30, readonly: !state.me.can_edit }, active.source);
+  const error = h("div", { class: "form-error", hidden: true });
+  const info = h("div", { class: "sub" });
+  const list = h("div", { class: "panel-body" });
+  function describe(sc) {
+    info.textContent = `${sc.name} · ${sc.criteria.length} criteria, ${sc.categories.length} categories · ` +
+      (sc.origin === "dashboard" ? `saved by ${sc.author} ${fmtDate(sc.saved_at)}` : sc.origin === "default" ? "the shipped default" : `from ${sc.origin}`);
+    list.replaceChildren(h("h3", {}, "Criteria"), h("ol", { class: "rules-list" }, sc.criteria.map((c) => h("li", {}, h("b", {}, c.name), c.description ? h("div", { class: "muted" }, c.description) : null))),
+      sc.categories.length ? [h("h3", {}, "Categories"), h("ul", { class: "rules-list" }, sc.categories.map((c) => h("li", {}, c.name)))] : null);
+  }
+  const save = h("button", { class: "btn", type: "button" }, "Save and re-score all calls");
+  save.addEventListener("click", async () => {
+    save.disabled = true; error.hidden = true;
+    try {
+      const saved = await api("/api/qa/scorecard", { method: "PUT", body: { source: editor.value } });
+      describe(saved);
+      toast(`Saved; ${saved.rescored} call${saved.rescored === 1 ? "" : "s"} re-scored`, "ok");
+    } catch (err) {
+      error.textContent = err.message; error.hidden = false;
+    } finally {
+      save.disabled = false;
+    }
+  });
+  describe(active);
+  main.replaceChildren(
+    h("div", { class: "page-head" }, h("div", {}, h("h1", {}, "QA rules"), info)),
+    h("div", { class: "rules-layout" },
+      h("div", { class: "panel" }, h("div", { class: "panel-head" }, h("h2", {}, "Scorecard (YAML or JSON)"),
+        state.me.can_edit ? save : h("span", { class: "muted" }, "read-only for your role")),
+        h("div", { class: "panel-body" }, error, editor,
+          h("p", { class: "muted small" }, "Conditions: said / not_said (by agent, caller or any; phrases matched by meaning in English and Mandarin, keywords, regex; within first/last N s; before/after another phrase), metric (min/max), sentiment (by, at start/end/overall/any, min/max), emotion (is / is_not), and all / any / not. A criterion with “when” counts only on calls where it holds."))),
+      h("div", { class: "panel" }, list)));
+}
+
 // ----------------------------------------------------------------- insights
 
 async function viewInsights(main) {
@@ -994,8 +1115,8 @@ async function viewInsights(main) {
     kpi("Calls analysed", issues ? String(issues.calls) : "—", `last ${days} days`),
     kpi("Top issue", issues && issues.issues.length ? pct(issues.issues[0].share) : "—", issues && issues.issues.length ? issues.issues[0].label : "no issues mined yet"),
     kpi("IVR containment", ivr && ivr.calls ? pct(ivr.containment_rate) : "—", ivr && ivr.calls ? containmentHint(ivr) : "no IVR calls yet"),
-    kpi("Transfers to agents", ivr && ivr.calls ? pct(ivr.transfer_rate) : "—", ivr && ivr.calls ? `${ivr.transferred} calls` : ""),
-    kpi("Self-service", ivr && ivr.self_service_deflection !== null ? pct(ivr.self_service_deflection) : "—", "answered without an agent"),
+    kpi("Transfers to agents", ivr && ivr.calls ? pct(ivr.transfer_rate) : "—", ivr && ivr.calls ? `${ivr.transferred} of ${ivr.calls} IVR calls` : ""),
+    kpi("Self-service", ivr && ivr.calls ? pct(ivr.self_service_rate) : "—", ivr && ivr.calls ? `${ivr.outcomes.self_service} of ${ivr.calls} IVR calls answered by an FAQ or action` : ""),
     kpi("CSAT", ivr && ivr.csat_avg ? `${ivr.csat_avg.toFixed(1)} / 5` : "—", ivr ? `${ivr.csat_responses} responses` : ""));
   main.replaceChildren(
     h("div", { class: "page-head" }, h("div", {}, h("h1", {}, "Insights"), h("div", { class: "sub" }, "Why customers call, what the IVR can answer, and what it can't yet.")), range),
@@ -1008,7 +1129,23 @@ async function viewInsights(main) {
 function containmentHint(ivr) {
   const split = ivr.since_publish;
   if (!split) return `${ivr.contained} of ${ivr.calls} IVR calls`;
-  return `${pct(split.before.containment_rate)} → ${pct(split.after.containment_rate)} since publishing ${split.entry_id}`;
+  return `${ivr.contained} of ${ivr.calls} IVR calls · its questions ${pct(split.before.containment_rate)} → ${pct(split.after.containment_rate)} since publishing ${split.entry_id}`;
+}
+
+const OUTCOME_LABEL = { self_service: "Self-service answer", ended_in_ivr: "Ended in IVR, nothing answered", repeat_call: "Called back within 24 h",
+  transferred: "Transferred to an agent", early_abandon: "Hung up before asking" };
+const OUTCOME_COLOR = { self_service: "#16a34a", ended_in_ivr: "#86cfa0", repeat_call: "#d97706", transferred: "#2f4fd8", early_abandon: "#9aa3af" };
+const CAUSE_LABEL = { caller_request: "Caller asked for a person", no_match: "Not understood after reprompts", frustration: "Caller frustrated",
+  no_input: "No input from the caller", needs_agent: "Topic needs an agent", error: "IVR or lookup error" };
+
+function outcomeBar(ivr) {
+  const entries = Object.entries(ivr.outcomes || {}).filter(([, n]) => n > 0);
+  return h("div", { class: "outcomes", id: "ivr-outcomes" },
+    h("div", { class: "stack", role: "img", "aria-label": entries.map(([k, n]) => `${OUTCOME_LABEL[k] || k} ${n}`).join(", ") },
+      entries.map(([k, n]) => h("div", { title: `${OUTCOME_LABEL[k] || k}: ${n} of ${ivr.calls} (${pct(n / ivr.calls)})`, style: { width: `${(100 * n) / ivr.calls}%`, background: OUTCOME_COLOR[k] || "#999" } }))),
+    h("ul", { class: "legend" }, entries.map(([k, n]) => h("li", {}, h("i", { style: { background: OUTCOME_COLOR[k] || "#999" } }),
+      `${OUTCOME_LABEL[k] || k}`, h("b", {}, ` ${n} · ${pct(n / ivr.calls)}`)))),
+    h("p", { class: "muted small" }, `Every IVR call has one outcome; containment ${pct(ivr.containment_rate)} = self-service + ended in IVR.`));
 }
 
 function kpi(label, value, hint) {
@@ -1142,25 +1279,29 @@ function ivrPanel(ivr) {
   const body = h("div", { class: "panel-body" });
   panel.append(body);
   if (!ivr || !ivr.calls) { body.append(h("div", { class: "empty" }, h("strong", {}, "No IVR calls in this period"), "Point your Twilio number at /ivr/voice to start.")); return panel; }
-  const reasons = Object.entries(ivr.transfer_reasons || {}).sort((a, b) => b[1] - a[1]);
+  const reasons = Object.entries(ivr.transfer_causes || ivr.transfer_reasons || {}).sort((a, b) => b[1] - a[1]);
   const max = Math.max(1, ...reasons.map(([, n]) => n));
   const split = ivr.since_publish;
+  append(body, h("h3", {}, "Outcome of each IVR call"), outcomeBar(ivr));
   if (split) {
-    append(body, h("h3", {}, "Containment since the last FAQ publish"),
+    const span = (side) => side.calls ? `${fmtDate(side.from)} – ${fmtDate(side.to)}` : "no calls";
+    append(body, h("h3", {}, `Effect of publishing ${split.entry_id}`),
+      h("p", { class: "muted small" }, "Only IVR calls that asked what this entry covers, e.g. ", h("i", {}, (split.questions || [])[0] || split.entry_id), "."),
       h("dl", { class: "kv", id: "ivr-split", style: { margin: "10px 0 16px" } },
-        h("dt", {}, "Published"), h("dd", { class: "mono" }, split.entry_id),
-        h("dt", {}, "Before"), h("dd", {}, `${pct(split.before.containment_rate)} (${split.before.contained} of ${split.before.calls} calls)`),
-        h("dt", {}, `After (since ${fmtDate(split.published_at)})`), h("dd", {}, `${pct(split.after.containment_rate)} (${split.after.contained} of ${split.after.calls} calls)`)));
+        h("dt", {}, "Published"), h("dd", { class: "mono" }, `${split.entry_id} · ${fmtDate(split.published_at)}`),
+        h("dt", {}, `Before (${span(split.before)})`), h("dd", {}, `${pct(split.before.containment_rate)} (${split.before.contained} of ${split.before.calls} calls)`),
+        h("dt", {}, `After (${span(split.after)})`), h("dd", {}, `${pct(split.after.containment_rate)} (${split.after.contained} of ${split.after.calls} calls)`)));
   }
   append(body, h("h3", {}, "Why calls were transferred"),
-    reasons.length ? h("div", { class: "bars", style: { margin: "10px 0 16px" } }, reasons.map(([reason, n]) =>
-      h("div", { class: "bar-row" }, h("span", {}, reason.replace(/_/g, " ")), h("div", { class: "track" }, h("div", { class: "fill", style: { width: `${(100 * n) / max}%` } })), h("span", { class: "n" }, String(n)))))
+    reasons.length ? h("div", { class: "bars", id: "transfer-causes", style: { margin: "10px 0 16px" } }, reasons.map(([reason, n]) =>
+      h("div", { class: "bar-row" }, h("span", {}, CAUSE_LABEL[reason] || reason.replace(/_/g, " ")), h("div", { class: "track" }, h("div", { class: "fill", style: { width: `${(100 * n) / max}%` } })), h("span", { class: "n" }, String(n)))))
       : h("p", { class: "muted" }, "No transfers."),
     h("dl", { class: "kv", style: { marginBottom: "14px" } },
       h("dt", {}, "Connected to an agent"), h("dd", {}, String(ivr.transfers_connected)),
       h("dt", {}, "Abandoned in queue"), h("dd", {}, String(ivr.transfers_abandoned)),
       h("dt", {}, "Early hang-ups"), h("dd", {}, String(ivr.early_abandons)),
-      h("dt", {}, "First-contact resolution"), h("dd", {}, pct(ivr.first_contact_resolution)),
+      h("dt", {}, "First-contact resolution"), h("dd", { title: "Calls with a recognised question and no call back about it within 7 days" },
+        ivr.first_contact_resolution === null ? "—" : `${pct(ivr.first_contact_resolution)} of ${ivr.fcr_calls} recognised`),
       h("dt", {}, "Median time in IVR"), h("dd", {}, ivr.median_time_in_ivr_s ? `${ivr.median_time_in_ivr_s.toFixed(0)} s` : "—")),
     h("h3", {}, "Unanswered questions"),
     (ivr.unanswered || []).length ? h("ul", { class: "unanswered" }, ivr.unanswered.slice(0, 12).map((u) =>
