@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=1)
     max_upload_mb: int = Field(default=512, ge=1)
     pii_redaction: bool = True
+    pii_keep_original: bool = False  # also keep the unredacted transcript, shown only to roles that see PII
     qa_scorecard: Path | None = None  # QA rules (YAML/JSON); default: callscope/qa/default_scorecard.yaml
 
     # --- IVR / Twilio

@@ -43,3 +43,23 @@ def redact_analysis_dict(data: dict[str, Any]) -> dict[str, Any]:
             for item in qa.get("items") or ()]}
     out["redacted"] = True
     return out
+
+
+def with_original_text(stored: dict[str, Any], original: dict[str, Any]) -> dict[str, Any]:
+    """The stored (redacted) transcript with each segment's text and words taken from the
+    unredacted one kept at transcription time; speakers stay those of the stored one.
+
+    Segments keep their times through redaction and diarization, so they pair by time.
+    """
+    by_time = {(round(s["start"], 3), round(s["end"], 3)): s for s in original.get("segments") or ()}
+    segments = []
+    for seg in stored.get("segments") or ():
+        raw = by_time.get((round(seg["start"], 3), round(seg["end"], 3)))
+        if raw is None:
+            segments.append(seg)
+            continue
+        words = [{**w, **({"speaker": seg["speaker"]} if "speaker" in seg else {})} for w in raw.get("words") or ()]
+        segments.append({**seg, "text": raw["text"], "words": words or seg.get("words", [])})
+    sep = "" if stored.get("language") == "zh" else " "
+    return {**stored, "segments": segments, "text": sep.join(s["text"].strip() for s in segments).strip(),
+            "redacted": False}

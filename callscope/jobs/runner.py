@@ -418,9 +418,14 @@ def _run_stages(
             audio = load_audio(recording.path)
         hook = _ProgressWriter(lease, index, options.progress_interval_s)
         if stage == "transcribe":
-            transcript = processor.redact(processor.transcribe(audio, hook))
+            original = processor.transcribe(audio, hook)
+            transcript = processor.redact(original)
             lease.verify()
-            _save_artifacts(ctx, recording.id, {"transcript": transcript.to_dict()})
+            artifacts = {"transcript": transcript.to_dict()}
+            if ctx.settings.pii_keep_original and transcript != original:
+                # only for roles allowed to see PII (CALLSCOPE_PII_KEEP_ORIGINAL); never indexed or analysed
+                artifacts["transcript_original"] = original.to_dict()
+            _save_artifacts(ctx, recording.id, artifacts)
             if recording.language is None:
                 store.update(recording.id, language=transcript.language)
         elif stage == "diarize":

@@ -163,6 +163,11 @@ def test_review_a_call_in_the_browser(live_server: LiveServer, browser, tmp_path
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(shots / "review.png"))
 
+    # the PII switch says what is on screen: redacted at transcription, originals not kept
+    toggle = page.locator("#pii-toggle")
+    assert toggle.get_attribute("aria-pressed") == "true" and "PII hidden" in toggle.inner_text()
+    assert toggle.is_disabled() and "original words were not kept" in page.inner_text("#pii-note")
+
     # 3b. automatic QA: verdicts with evidence; evidence seeks the audio; a reviewer overrides a verdict
     greeting = page.locator("#qa .qa-item[data-id=greeting]")
     greeting.wait_for()

@@ -89,3 +89,30 @@ def test_export_csv_and_json(api, scored: dict[str, str]) -> None:
     assert "pass*" in en01  # the override is marked
     data = api.get("/api/qa/export", params={"format": "json"}).json()
     assert {r["recording_id"] for r in data} == set(scored.values())
+
+
+def test_pii_originals_only_for_roles_that_see_pii(api) -> None:  # type: ignore[no-untyped-def]
+    """With CALLSCOPE_PII_KEEP_ORIGINAL the unredacted words are kept aside: PII roles can
+    switch to them; the default view, read-only users and searches see the redacted text."""
+    from callscope.analysis.pii import redact_transcript
+    from callscope.models import Transcript
+
+    rid = api.store_call("s_en_03", extra_caller_text="You can call me back on 07700 900321.")
+    stored = api.ctx.store.get_artifact(rid, "transcript")
+    original = Transcript.from_dict(stored)
+    redacted = redact_transcript(original)[0]
+    assert redacted != original
+    api.ctx.store.save_artifact(rid, "transcript", redacted.to_dict())
+    plain = api.get(f"/api/recordings/{rid}/transcript").json()
+    assert "900321" not in plain["text"] and plain["pii"] == {"redacted": False, "original_available": False,
+                                                           "redacted_at_source": True}
+    api.ctx.store.save_artifact(rid, "transcript_original", original.to_dict())
+    admin = api.get(f"/api/recordings/{rid}/transcript").json()
+    assert "07700 900321" in admin["text"] and admin["pii"]["original_available"] is True
+    seg = next(s for s in admin["segments"] if "900321" in s["text"])
+    assert seg["speaker"] == "caller" and any("900321" in w["word"] for w in seg["words"])
+    hidden = api.get(f"/api/recordings/{rid}/transcript", params={"redacted": "true"}).json()
+    assert "900321" not in hidden["text"] and hidden["pii"]["redacted"] is True
+    reader = api.get(f"/api/recordings/{rid}/transcript", role="read-only").json()
+    assert "900321" not in reader["text"] and reader["pii"] == {"redacted": True, "original_available": False,
+                                                            "redacted_at_source": True}

@@ -21,7 +21,7 @@ from starlette.datastructures import UploadFile
 from callscope.api import search as search_index
 from callscope.api.deps import AdminDep, CtxDep, EditorDep, PrincipalDep, QueueDep
 from callscope.api.media import RangeError, compute_peaks, media_type, parse_range
-from callscope.api.redaction import redact_analysis_dict, redact_transcript_dict
+from callscope.api.redaction import redact_analysis_dict, redact_transcript_dict, with_original_text
 from callscope.api.schemas import (
     EmotionPoint,
     EmotionTimeline,
@@ -452,8 +452,13 @@ def transcript(
 ) -> Response:
     recording = _get(ctx, recording_id)
     data = _artifact(ctx, recording, "transcript")
+    original = ctx.store.get_artifact(recording.id, "transcript_original") if principal.role.sees_pii else None
     if redacted or not principal.role.sees_pii:
         data = redact_transcript_dict(data)
+    elif original is not None:
+        data = with_original_text(data, original)
+    data["pii"] = {"redacted": bool(redacted or not principal.role.sees_pii), "original_available": original is not None,
+                   "redacted_at_source": bool(ctx.settings.pii_redaction)}
     if format == "json":
         return JSONResponse(data)
     from callscope.api.transcripts import render_transcript

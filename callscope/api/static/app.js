@@ -516,12 +516,30 @@ async function viewCall(main, id) {
 
   // transcript
   const transcriptBox = h("div", { class: "transcript", tabindex: 0 });
-  const redactToggle = h("input", { type: "checkbox", checked: redacted, disabled: !canSeePii });
+  const redactToggle = h("button", { type: "button", class: "pii-toggle", id: "pii-toggle" });
+  const piiNote = h("div", { class: "pii-note", id: "pii-note" });
   const transcriptPanel = h("div", { class: "panel" },
-    h("div", { class: "panel-head" }, h("h2", {}, "Transcript"),
-      h("label", { class: "toggle", title: canSeePii ? "Hide personal data (r)" : "Your role sees redacted transcripts" }, redactToggle, "Hide PII"),
-      !canSeePii ? h("span", { class: "redact-note" }, "redacted for your role") : null),
-    transcriptBox);
+    h("div", { class: "panel-head" }, h("h2", {}, "Transcript"), redactToggle),
+    piiNote, transcriptBox);
+  function piiState() {
+    const info = (transcript && transcript.pii) || {};
+    // the original can be shown when it was kept, or when redaction happens only on display
+    const canToggle = canSeePii && (info.original_available || !info.redacted_at_source);
+    if (!redacted && info.redacted_at_source && !info.original_available) redacted = true;  // the stored text is redacted
+    redactToggle.disabled = !canToggle;
+    redactToggle.setAttribute("aria-pressed", String(redacted));
+    redactToggle.className = "pii-toggle " + (redacted ? "on" : "off");
+    redactToggle.replaceChildren(h("span", { class: "knob" }), redacted ? "PII hidden" : "PII shown");
+    redactToggle.title = canToggle ? `${redacted ? "Show" : "Hide"} personal data (r)` : "";
+    let note;
+    if (!canSeePii) note = "Personal data is hidden for your role: names, numbers and addresses show as labels such as PHONE.";
+    else if (!redacted) note = "Showing the original words: this transcript contains personal data.";
+    else if (canToggle) note = "Personal data is replaced by labels such as PHONE. Press the switch (or r) to see the original words.";
+    else note = "Personal data was redacted when the call was transcribed and the original words were not kept " +
+      "(CALLSCOPE_PII_KEEP_ORIGINAL=true keeps them for roles that may see PII).";
+    piiNote.textContent = note;
+    piiNote.className = "pii-note " + (redacted ? "hidden-pii" : "shown-pii");
+  }
   let words = [];
   let segments = [];
   function drawTranscript() {
@@ -531,12 +549,15 @@ async function viewCall(main, id) {
     transcriptBox.replaceChildren(...(built.nodes.length ? built.nodes : [h("div", { class: "empty" }, processingNote(rec))]));
     current.word = -1; current.seg = -1;
   }
-  redactToggle.addEventListener("change", async () => {
-    redacted = redactToggle.checked;
+  redactToggle.addEventListener("click", async () => {
+    if (redactToggle.disabled) return;
+    redacted = !redacted;
     transcript = await tryApi(`/api/recordings/${rec.id}/transcript${redacted ? "?redacted=true" : ""}`);
+    piiState();
     drawTranscript();
     tick(true);
   });
+  piiState();
 
   // side column
   const side = h("div", { class: "side-col" },
@@ -614,7 +635,7 @@ async function viewCall(main, id) {
         if (next !== undefined) seek(next);
         break;
       }
-      case "r": if (canSeePii) { redactToggle.checked = !redactToggle.checked; redactToggle.dispatchEvent(new Event("change")); } break;
+      case "r": if (!redactToggle.disabled) redactToggle.click(); break;
       default:
         if (/^[0-9]$/.test(event.key)) seek(duration * Number(event.key) / 10);
     }
