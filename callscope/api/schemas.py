@@ -114,6 +114,7 @@ class JobOut(BaseModel):
 class RecordingOut(BaseModel):
     id: str
     name: str
+    title: str = ""  # how to name the call: "Call from +1…" for Twilio calls, else the file name
     source: str
     duration_s: float
     sample_rate: int

@@ -135,6 +135,19 @@ def test_review_a_call_in_the_browser(live_server: LiveServer, browser, tmp_path
     assert row.locator(".badge.emo-neutral, .badge.emo-positive, .badge.emo-frustrated, .badge.emo-anxious").count() == 1
     assert row.locator(".qa-score").count() == 1  # the automatic QA score column
     page.screenshot(path=str(shots / "calls.png"))
+    # the table fits a 1366 px window (the status column on screen) and sorts on every column
+    page.set_viewport_size({"width": 1366, "height": 768})
+    fits = "document.querySelector('table.grid.calls').getBoundingClientRect().right <= window.innerWidth"
+    assert page.evaluate(fits)
+    assert page.evaluate("document.querySelector('th.col-status').getBoundingClientRect().right <= window.innerWidth")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.click("th.col-duration button.sort")
+    page.wait_for_url("**sort=-duration**")
+    page.locator("th.col-duration[aria-sort=descending]").wait_for()
+    page.click("th.col-duration button.sort")
+    page.locator("th.col-duration[aria-sort=ascending]").wait_for()
+    page.set_viewport_size({"width": 1440, "height": 960})
+    row = page.locator("tr.row", has_text=CALL.name)
 
     # 3. the review page: clicking a word seeks the audio there and highlights it
     row.locator("a.call-name").click()

@@ -126,6 +126,7 @@ def describe(ctx: Context, recordings: list[Recording], *, redact: bool, with_ar
             issue_id=summary.issue_id if summary else None,
             issue_label=summary.issue_label if summary else None,
             artifacts=sorted(ctx.store.artifact_kinds(rec.id)) if with_artifacts else [],
+            title=call_title(rec, redact=redact),
             qa_score=qa[rec.id].score if rec.id in qa else None,
             qa_failed=[i.id for i in qa[rec.id].items if i.passed is False] if rec.id in qa else [],
             qa_categories=[c.id for c in qa[rec.id].categories] if rec.id in qa else [],
@@ -281,6 +282,8 @@ def list_recordings(
     qa_fail: Annotated[str | None, Query(max_length=64, description="calls failing this QA criterion (id)")] = None,
     qa_below: Annotated[float | None, Query(ge=0, le=100, description="calls whose QA score is below this")] = None,
     category: Annotated[str | None, Query(max_length=64, description="calls tagged with this QA category (id)")] = None,
+    sort: Annotated[str, Query(pattern=r"^-?(date|name|duration|language|agent|emotion|issue|qa|status)$",
+                               description="column to sort on; a leading - sorts descending")] = "-date",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> RecordingPage:
@@ -315,9 +318,35 @@ def list_recordings(
         ids=sorted(ids) if ids is not None else None,
     )
     total = ctx.store.count(filters)
-    items = ctx.store.list(filters, limit=limit, offset=offset)
-    return RecordingPage(items=describe(ctx, items, redact=not principal.role.sees_pii), total=total,
-                         limit=limit, offset=offset)
+    redact = not principal.role.sees_pii
+    if sort == "-date":  # the store's own order
+        items = ctx.store.list(filters, limit=limit, offset=offset)
+        return RecordingPage(items=describe(ctx, items, redact=redact), total=total, limit=limit, offset=offset)
+    described = describe(ctx, ctx.store.list(filters, limit=max(total, 1), offset=0), redact=redact)
+    key, descending = sort.lstrip("-"), sort.startswith("-")
+    present = [r for r in described if _sort_value(r, key) is not None]
+    missing = [r for r in described if _sort_value(r, key) is None]  # always last
+    present.sort(key=lambda r: _sort_value(r, key), reverse=descending)  # type: ignore[arg-type,return-value]
+    return RecordingPage(items=(present + missing)[offset:offset + limit], total=total, limit=limit, offset=offset)
+
+
+def _sort_value(rec: RecordingOut, key: str) -> Any:
+    value = {
+        "date": rec.created_at, "name": rec.title.lower(), "duration": rec.duration_s,
+        "language": rec.language, "agent": (rec.agent or "").lower() or None, "emotion": rec.caller_emotion,
+        "issue": (rec.issue_label or rec.issue_id or "").lower() or None, "qa": rec.qa_score, "status": rec.status,
+    }[key]
+    return value
+
+
+def call_title(rec: RecordingOut | Recording, *, redact: bool = False) -> str:
+    """How people name a call: the caller's number for Twilio calls (its last digits only
+    for roles that don't see PII), else the file name; Twilio ids stay in the details."""
+    name = rec.name if isinstance(rec, RecordingOut) else rec.original_name
+    caller = str((rec.metadata or {}).get("from") or "")
+    if not caller:
+        return name
+    return f"Call from {'••• ' + caller[-4:] if redact else caller}"
 
 
 @router.get("/facets", summary="Values for the list filters (languages, agents, issues, emotions)")

@@ -280,7 +280,9 @@ document.getElementById("global-search").addEventListener("submit", (event) => {
 
 // --------------------------------------------------------------- call list
 
-const FILTERS = ["q", "since", "until", "language", "agent", "issue", "emotion", "qa", "min_duration", "max_duration"];
+const FILTERS = ["q", "since", "until", "language", "agent", "issue", "emotion", "qa", "min_duration", "max_duration", "sort"];
+const COLUMNS = [["name", "Call"], ["date", "Date"], ["duration", "Length"], ["language", "Lang"], ["agent", "Agent"],
+  ["emotion", "Caller"], ["issue", "Issue"], ["qa", "QA"], ["status", "Status"]];
 const PAGE = 25;
 
 async function facets() {
@@ -340,9 +342,18 @@ async function viewCalls(main) {
   const tableBody = h("tbody");
   const pager = h("div", { class: "pager" });
   const summary = h("div", { class: "sub" });
-  const panel = h("div", { class: "panel" }, form, h("table", { class: "grid" },
-    h("thead", {}, h("tr", {}, ["Call", "Date", "Duration", "Lang", "Agent", "Caller", "Issue", "QA", "Status"].map((t) => h("th", {}, t)))),
-    tableBody), pager);
+  const sort = params.get("sort") || "-date";
+  const sortKey = sort.replace(/^-/, ""), descending = sort.startsWith("-");
+  const headers = COLUMNS.map(([key, label]) => {
+    const active = key === sortKey;
+    const next = active ? (descending ? key : `-${key}`) : (key === "date" || key === "qa" || key === "duration" ? `-${key}` : key);
+    return h("th", { "aria-sort": active ? (descending ? "descending" : "ascending") : "none", class: `col-${key}` },
+      h("button", { type: "button", class: "sort" + (active ? " on" : ""), dataset: { sort: key }, title: `Sort by ${label.toLowerCase()}`,
+        onclick: () => { params.set("sort", next); params.delete("offset"); navigate(`/calls?${params}`); } },
+        label, h("span", { class: "arrow", "aria-hidden": "true" }, active ? (descending ? "▼" : "▲") : "↕")));
+  });
+  const panel = h("div", { class: "panel" }, form, h("div", { class: "table-wrap" }, h("table", { class: "grid calls" },
+    h("thead", {}, h("tr", {}, headers)), tableBody)), pager);
   const head = h("div", { class: "page-head" }, h("div", {}, h("h1", {}, "Calls"), summary));
   const nodes = [head];
   if (state.me.can_edit) nodes.push(uploadZone(() => refresh()));
@@ -385,11 +396,13 @@ async function viewCalls(main) {
   });
 }
 
+function callTitle(rec) { return rec.title || rec.name; }
+
 function callRow(rec, hit, q) {
   const open = () => navigate(`/calls/${rec.id}${hit ? `?t=${hit.start}` : ""}`);
   return h("tr", { class: "row", tabindex: 0, onclick: open, onkeydown: (e) => { if (e.key === "Enter") open(); }, dataset: { id: rec.id } },
-    h("td", {},
-      h("a", { class: "call-name", href: `/calls/${rec.id}`, "data-link": "" }, rec.name),
+    h("td", { class: "col-name" },
+      h("a", { class: "call-name", href: `/calls/${rec.id}`, "data-link": "", title: rec.call_id ? `${rec.name} · Twilio ${rec.call_id}` : rec.name }, callTitle(rec)),
       rec.reason ? h("div", { class: "call-reason", title: rec.reason }, rec.reason) : null,
       hit ? h("div", { class: "snippet" }, h("span", { class: `role-${hit.speaker || "unknown"}` }, `${fmtTime(hit.start)} `), highlight(hit.text, q)) : null),
     h("td", { class: "nowrap muted" }, fmtDate(rec.created_at)),
@@ -397,7 +410,7 @@ function callRow(rec, hit, q) {
     h("td", {}, rec.language ? rec.language.toUpperCase() : "—"),
     h("td", {}, rec.agent || h("span", { class: "muted" }, "—")),
     h("td", {}, emotionBadge(rec.caller_emotion)),
-    h("td", {}, rec.issue_label || rec.issue_id || h("span", { class: "muted" }, "—")),
+    h("td", { class: "col-issue", title: rec.issue_label || "" }, rec.issue_label || rec.issue_id || h("span", { class: "muted" }, "—")),
     h("td", { class: "nowrap" }, qaBadge(rec)),
     h("td", {}, statusBadge(rec.status, rec.progress, Boolean(rec.caller_emotion))));
 }
@@ -477,11 +490,13 @@ async function viewCall(main, id) {
     rec.agent ? h("span", { class: "chip" }, "Agent ", h("b", {}, rec.agent)) : null,
     h("span", { class: "chip" }, `${rec.channels === 2 ? "Stereo" : "Mono"} · ${rec.sample_rate / 1000} kHz · ${rec.codec}`),
     h("span", { class: "chip" }, fmtDate(rec.created_at)),
+    rec.call_id || (rec.metadata && rec.metadata.recording_sid) ? h("span", { class: "chip mono", title: rec.name },
+      `Twilio ${rec.call_id || ""}${rec.metadata && rec.metadata.recording_sid ? " · " + rec.metadata.recording_sid : ""}`) : null,
     statusBadge(rec.status, rec.progress, Boolean(analysis)));
   const head = h("div", { class: "review-head" },
     h("div", { class: "title" },
       h("div", { class: "crumbs" }, h("a", { href: "/calls", "data-link": "" }, "Calls"), " / review"),
-      h("h1", {}, rec.name), meta),
+      h("h1", {}, callTitle(rec)), meta),
     h("div", { class: "exports" },
       h("a", { class: "btn secondary small", href: `/api/recordings/${rec.id}/audio`, download: rec.name }, "Audio"),
       ["txt", "srt", "vtt", "json"].map((f) => h("a", {
