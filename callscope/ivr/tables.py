@@ -73,3 +73,17 @@ class IvrRecordingRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
+
+
+class KbVersionRow(Base):
+    """The knowledge-base file as it was after a publish, unpublish or rollback (who, when, what)."""
+
+    __tablename__ = "kb_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kb_path: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(String(16))  # baseline, publish, unpublish, rollback
+    entry_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    author: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)

@@ -21,7 +21,8 @@ GET_ROUTES = [
     "/api/recordings/{rid}/scorecards", "/api/scorecards", "/api/scorecards/export", "/api/scorecards/rubric",
     "/api/scorecards/1", "/api/jobs", "/api/jobs/00000000-0000-0000-0000-000000000000", "/api/search?q=hours",
     "/api/insights/issues", "/api/insights/ivr", "/api/faq", "/api/faq/faq-x",
-    "/api/recordings/{rid}/qa", "/api/qa/scorecard", "/api/qa/export",
+    "/api/recordings/{rid}/qa", "/api/qa/scorecard", "/api/qa/export", "/api/faq/kb/versions",
+    "/api/faq/kb/versions/1/diff",
 ]
 WRITE_ROUTES = [
     ("post", "/api/recordings"), ("delete", "/api/recordings/{rid}"), ("post", "/api/recordings/{rid}/jobs"),
@@ -33,6 +34,7 @@ WRITE_ROUTES = [
     ("post", "/api/faq/faq-x/approve"), ("post", "/api/faq/faq-x/reject"), ("post", "/api/faq/faq-x/reopen"),
     ("post", "/api/faq/faq-x/publish"),
     ("put", "/api/recordings/{rid}/qa/greeting"), ("put", "/api/qa/scorecard"), ("post", "/api/qa/rescore"),
+    ("post", "/api/faq/faq-x/preview"), ("post", "/api/faq/faq-x/unpublish"), ("post", "/api/faq/kb/versions/1/rollback"),
 ]
 
 
@@ -45,7 +47,7 @@ def test_every_api_route_needs_authentication(api) -> None:
     paths = {p for p in api.client.get("/openapi.json").json()["paths"] if p.startswith("/api/")}
     def template(route: str) -> str:
         route = route.split("?")[0].replace("{rid}", "{recording_id}").replace("/faq-x", "/{entry_id}")
-        route = route.replace("/qa/greeting", "/qa/{criterion}")
+        route = route.replace("/qa/greeting", "/qa/{criterion}").replace("/versions/1", "/versions/{version_id}")
         for concrete, name in (("/abcdefgh", "/{key_id}"), ("/admin", "/{username}"), ("/1", "/{scorecard_id}"),
                                ("/00000000-0000-0000-0000-000000000000", "/{job_id}")):
             route = route.replace(concrete, name)

@@ -1,12 +1,14 @@
 """``/api/faq``: FAQ drafts under review — edit, approve, reject, publish to the IVR knowledge base.
 
-    draft ──approve──▶ approved ──publish──▶ published (written into the KB file)
-      │  ▲                │
+    draft ──approve──▶ approved ──preview, publish──▶ published (written into the KB file)
+      │  ▲                │                              │
+      │  └────reopen──────┤◀────────unpublish────────────┘ (removed from the KB file)
       │  └────reopen──────┤
       ├──reject──▶ rejected ──reopen──▶ draft
       └──(re-mining no longer finds its issue)──▶ superseded ──reopen──▶ draft
 
-Listing without ``status`` leaves superseded drafts out.
+Listing without ``status`` leaves superseded drafts out. Every change to the KB file
+is kept as a version (``/api/faq/kb/versions``: who, when, diff, rollback).
 """
 
 from __future__ import annotations
@@ -183,16 +185,135 @@ def reopen(entry_id: EntryId, ctx: CtxDep, principal: EditorDep) -> dict[str, An
     return _transition(ctx, entry_id, FaqStatus.DRAFT, principal)
 
 
-@router.post("/{entry_id}/publish", responses=_ERRORS, summary="Write an approved entry into the IVR knowledge base")
-async def publish(entry_id: EntryId, ctx: CtxDep, principal: EditorDep) -> dict[str, Any]:
+def _kb_path(ctx):  # type: ignore[no-untyped-def]
     kb_path = ctx.settings.kb_path
     if kb_path is None:
         raise HTTPException(status.HTTP_409_CONFLICT, "no knowledge-base file is configured (CALLSCOPE_KB_PATH)")
+    return kb_path
+
+
+@router.post("/{entry_id}/publish", responses=_ERRORS, summary="Write an approved entry into the IVR knowledge base")
+async def publish(entry_id: EntryId, ctx: CtxDep, principal: EditorDep) -> dict[str, Any]:
+    from callscope.ivr import kb_history
+
+    kb_path = _kb_path(ctx)
     try:
+        await run_in_threadpool(kb_history.ensure_baseline, ctx.sessions, kb_path, principal.user.username)
         published = await run_in_threadpool(_repo(ctx).publish, kb_path, [entry_id])
     except _REVIEW_ERRORS as exc:
         raise _fail(exc) from None
-    return {**_out(published[0], redact=False), "kb_path": str(kb_path)}
+    version = kb_history.record(ctx.sessions, kb_path, action="publish", author=principal.user.username,
+                                entry_id=entry_id)
+    return {**_out(published[0], redact=False), "kb_path": str(kb_path), "kb_version": version}
+
+
+@router.post("/{entry_id}/unpublish", responses=_ERRORS,
+             summary="Take a published entry out of the IVR knowledge base (back to draft)")
+async def unpublish(entry_id: EntryId, ctx: CtxDep, principal: EditorDep) -> dict[str, Any]:
+    from callscope.ivr import kb_history
+    from callscope.ivr.kb import load_knowledge_base, save_knowledge_base
+
+    kb_path = _kb_path(ctx)
+    entry = _repo_get(ctx, entry_id)
+    if entry.status != FaqStatus.PUBLISHED:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"FAQ entry {entry_id!r} is {entry.status.value}, not published")
+    try:
+        kb_history.ensure_baseline(ctx.sessions, kb_path, principal.user.username)
+        kb = load_knowledge_base(kb_path)
+        kb.remove(entry_id)
+        save_knowledge_base(kb, kb_path)
+    except ConfigError as exc:
+        raise _fail(exc) from None
+    version = kb_history.record(ctx.sessions, kb_path, action="unpublish", author=principal.user.username,
+                                entry_id=entry_id)
+    out = _transition(ctx, entry_id, FaqStatus.DRAFT, principal, note=f"unpublished by {principal.user.username}")
+    return {**out, "kb_version": version}
+
+
+class PreviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    questions: Questions | None = None  # unsaved edits to try
+    answers: Answers | None = None
+
+
+@router.post("/{entry_id}/preview", responses=_ERRORS,
+             summary="What publishing this entry would change: caller phrasings it would answer, entries it takes from")
+async def preview(entry_id: EntryId, ctx: CtxDep, principal: EditorDep, body: PreviewIn | None = None) -> dict[str, Any]:
+    entry = _repo_get(ctx, entry_id)
+    if body is not None and body.questions is not None:
+        entry = replace(entry, questions=_clean_questions(body.questions))
+    if body is not None and body.answers is not None:
+        entry = replace(entry, answers={k: v.strip() for k, v in body.answers.items() if v.strip()})
+    return await run_in_threadpool(_preview, ctx, entry, not principal.role.sees_pii)
+
+
+def _preview(ctx, entry: FaqEntry, redact: bool) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from callscope.api.tables import CallSummaryRow
+    from callscope.ivr.kb import BUNDLED_KB, load_knowledge_base
+    from callscope.ivr.preview import preview_publish
+    from callscope.ivr.tables import IvrCallRow, IvrEventRow
+
+    kb_path = ctx.settings.kb_path or BUNDLED_KB
+    live = load_knowledge_base(kb_path).entries if kb_path.exists() else []
+    with ctx.sessions() as session:
+        said = session.execute(
+            select(IvrEventRow.data, IvrCallRow.language).join(IvrCallRow, IvrCallRow.call_sid == IvrEventRow.call_sid)
+            .where(IvrEventRow.kind.in_(("input", "no_match"))).order_by(IvrEventRow.id.desc()).limit(5000)).all()
+        reasons = session.execute(select(CallSummaryRow.reason, CallSummaryRow.language)
+                                  .where(CallSummaryRow.reason.is_not(None)).limit(5000)).all()
+    phrasings = [(str(d.get("text") or ""), d.get("language") or lang or "en") for d, lang in said]
+    phrasings += [(r, lang or "en") for r, lang in reasons if r]
+    data = preview_publish(entry, live, phrasings).to_dict()
+    if redact:
+        for key in ("catches", "confirms"):
+            data[key] = [{**c, "text": redact_str(c["text"])} for c in data[key]]
+        data["takes"] = {k: [{**c, "text": redact_str(c["text"])} for c in v] for k, v in data["takes"].items()}
+    return {**data, "live_entries": len(live)}
+
+
+@router.get("/kb/versions", summary="Versions of the IVR knowledge base: who changed it, when, and how")
+def kb_versions(ctx: CtxDep, principal: PrincipalDep) -> list[dict[str, Any]]:
+    from callscope.ivr import kb_history
+
+    kb_path = ctx.settings.kb_path
+    if kb_path is None:
+        return []
+    return [{"id": v.id, "action": v.action, "entry_id": v.entry_id, "author": v.author,
+             "at": v.created_at.isoformat(timespec="seconds"), "entries": v.entries}
+            for v in kb_history.versions(ctx.sessions, kb_path)]
+
+
+@router.get("/kb/versions/{version_id}/diff", responses=_ERRORS, summary="What a version changed (unified diff)")
+def kb_diff(version_id: Annotated[int, Path(ge=1)], ctx: CtxDep, principal: PrincipalDep) -> dict[str, Any]:
+    from callscope.ivr import kb_history
+
+    try:
+        return {"id": version_id, "diff": kb_history.diff(ctx.sessions, version_id)}
+    except NotFoundError as exc:
+        raise _fail(exc) from None
+
+
+@router.post("/kb/versions/{version_id}/rollback", responses=_ERRORS,
+             summary="Put the knowledge base back as it was at a version (recorded as a new version)")
+def kb_rollback(version_id: Annotated[int, Path(ge=1)], ctx: CtxDep, principal: EditorDep) -> dict[str, Any]:
+    from callscope.ivr import kb_history
+
+    kb_path = _kb_path(ctx)
+    try:
+        new_id, ids = kb_history.rollback(ctx.sessions, kb_path, version_id, principal.user.username)
+    except (NotFoundError, ConfigError) as exc:
+        raise _fail(exc) from None
+    repo = _repo(ctx)
+    withdrawn = []
+    for entry in repo.entries(FaqStatus.PUBLISHED):  # entries the restored file no longer holds
+        if entry.id not in ids:
+            repo.transition(entry.id, FaqStatus.DRAFT, reviewer=principal.user.username,
+                            note=f"rolled back to knowledge-base version {version_id}")
+            withdrawn.append(entry.id)
+    return {"kb_version": new_id, "entries": ids, "withdrawn": withdrawn}
 
 
 def _repo_get(ctx, entry_id: str) -> FaqEntry:  # type: ignore[no-untyped-def]

@@ -1,4 +1,4 @@
-"""automatic QA: results per call, reviewer overrides, saved scorecards
+"""automatic QA: results per call, reviewer overrides, saved scorecards; knowledge-base versions
 
 Revision ID: 0002_qa
 Revises: 0002
@@ -43,6 +43,19 @@ def upgrade() -> None:
     with op.batch_alter_table('qa_overrides', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_qa_overrides_recording_id'), ['recording_id'], unique=False)
 
+    op.create_table('kb_versions',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('kb_path', sa.Text(), nullable=False),
+    sa.Column('action', sa.String(length=16), nullable=False),
+    sa.Column('entry_id', sa.String(length=128), nullable=True),
+    sa.Column('author', sa.String(length=64), nullable=False),
+    sa.Column('content', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('kb_versions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_kb_versions_created_at'), ['created_at'], unique=False)
+
     op.create_table('qa_rules',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('scorecard', sa.String(length=64), nullable=False),
@@ -55,6 +68,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('qa_rules')
+    with op.batch_alter_table('kb_versions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_kb_versions_created_at'))
+    op.drop_table('kb_versions')
     with op.batch_alter_table('qa_overrides', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_qa_overrides_recording_id'))
     op.drop_table('qa_overrides')
