@@ -220,7 +220,19 @@ def test_review_a_call_in_the_browser(live_server: LiveServer, browser, tmp_path
     entry.locator("[data-action=approve]").click()
     page.click(".tabs button:has-text('approved')")
     approved = page.locator(f".faq[data-id='{draft_id}']")
+    approved.locator(".add-q").click()  # every question is editable, and more can be added
+    approved.locator(".q-row input").last.fill("What are your Sunday opening hours?")
     approved.locator("[data-action=publish]").click()
+    preview = page.locator("#publish-preview")
+    preview.locator("text=Would newly answer").wait_for()
+    assert "Questions to publish (2)" in preview.inner_text()
+    assert "What are your Sunday opening hours?" in preview.inner_text()
+    confirm = preview.locator("[data-action=confirm-publish]")
+    assert confirm.is_disabled()  # nothing goes live without the confirmation
+    page.screenshot(path=str(shots / "publish-preview.png"))
+    preview.locator("#publish-confirm").check()
+    confirm.click()
+    page.locator("#publish-preview").wait_for(state="detached")
     page.click(".tabs button:has-text('published')")
     page.locator(f".faq[data-id='{draft_id}'] .st-published").wait_for()
     assert draft_id in live_server.kb_path.read_text(encoding="utf-8")
@@ -236,6 +248,28 @@ def test_review_a_call_in_the_browser(live_server: LiveServer, browser, tmp_path
     page.screenshot(path=str(shots / "insights-published.png"), full_page=True)
     page.click(".tabs button[data-status=superseded]")
     page.locator("#faq-list .empty:has-text('No superseded entries')").wait_for()
+    assert "What are your Sunday opening hours?" in live_server.kb_path.read_text(encoding="utf-8")
+
+    # 6b. unpublish (confirmed), then roll the knowledge base back to the publish from its history
+    page.click(".tabs button[data-status=published]")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator(f".faq[data-id='{draft_id}'] [data-action=unpublish]").click()
+    deadline = time.monotonic() + 30
+    while draft_id in live_server.kb_path.read_text(encoding="utf-8"):
+        assert time.monotonic() < deadline, "the entry was not unpublished"
+        time.sleep(0.2)
+    page.goto(live_server.url + "/insights")
+    history = page.locator("#kb-versions")
+    history.locator("tr[data-id]").nth(2).wait_for()
+    assert "unpublish" in history.locator("tr[data-id]").nth(0).inner_text()
+    publish_row = history.locator("tr[data-id]").nth(1)
+    assert "publish" in publish_row.inner_text() and "admin" in publish_row.inner_text()
+    publish_row.locator("button:has-text('Diff')").click()
+    history.locator("pre.diff .add").first.wait_for()
+    page.once("dialog", lambda dialog: dialog.accept())
+    publish_row.locator("[data-action=rollback]").click()
+    page.locator("#kb-versions tr[data-id]").nth(3).wait_for()
+    assert draft_id in live_server.kb_path.read_text(encoding="utf-8")
 
     # 7. the QA rules page: an invalid edit is refused with the field named
     page.goto(live_server.url + "/qa")

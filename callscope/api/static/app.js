@@ -1159,7 +1159,7 @@ async function viewInsights(main) {
     kpis,
     h("div", { class: "insights" },
       h("div", { class: "main-col", style: { display: "flex", flexDirection: "column", gap: "16px" } }, issuesPanel(issues, days)),
-      h("div", { style: { display: "flex", flexDirection: "column", gap: "16px" } }, faqPanel(faqs), ivrPanel(ivr))));
+      h("div", { style: { display: "flex", flexDirection: "column", gap: "16px" } }, faqPanel(faqs), kbVersionsPanel(), ivrPanel(ivr))));
 }
 
 function containmentHint(ivr) {
@@ -1270,44 +1270,149 @@ function faqPanel(faqs) {
 function faqEntry(entry, reload) {
   const langs = [...new Set([...Object.keys(entry.questions || {}), ...Object.keys(entry.answers || {})])].sort();
   const canEdit = state.me.can_edit;
+  const editable = canEdit && (entry.status === "draft" || entry.status === "approved");
   const fields = {};
+  const questionInput = (lang, value) => {
+    const input = h("input", { type: "text", value, disabled: !editable, "aria-label": `Question (${lang})` });
+    const row = h("div", { class: "q-row" }, input,
+      editable ? h("button", { type: "button", class: "btn ghost small", title: "Remove this question", "aria-label": "Remove question",
+        onclick: () => { row.remove(); fields[lang].qs = fields[lang].qs.filter((q) => q !== input); } }, "×") : null);
+    return { input, row };
+  };
   const edit = h("div", { class: "faq-edit" }, langs.map((lang) => {
-    const q = h("input", { type: "text", value: ((entry.questions || {})[lang] || [])[0] || "", disabled: !canEdit, "aria-label": `Question (${lang})` });
-    const a = h("textarea", { rows: 2, disabled: !canEdit, "aria-label": `Answer (${lang})` });
+    const box = h("div", { class: "q-list" });
+    fields[lang] = { qs: [], a: null };
+    for (const q of (entry.questions || {})[lang] || []) {
+      const made = questionInput(lang, q);
+      fields[lang].qs.push(made.input);
+      box.append(made.row);
+    }
+    const add = editable ? h("button", { type: "button", class: "btn ghost small add-q", onclick: () => {
+      const made = questionInput(lang, ""); fields[lang].qs.push(made.input); box.append(made.row); made.input.focus();
+    } }, "+ question") : null;
+    const a = h("textarea", { rows: 2, disabled: !editable, "aria-label": `Answer (${lang})` });
     a.value = (entry.answers || {})[lang] || "";
-    fields[lang] = { q, a, rest: ((entry.questions || {})[lang] || []).slice(1) };
-    return [h("div", { class: "lang" }, h("span", {}, lang), q), h("div", { class: "lang" }, h("span", {}), a)];
+    fields[lang].a = a;
+    const count = ((entry.questions || {})[lang] || []).length;
+    return [h("div", { class: "lang" }, h("span", { title: `${count} question${count === 1 ? "" : "s"}` }, lang), h("div", {}, box, add)),
+      h("div", { class: "lang" }, h("span", {}), a)];
   }));
   const act = async (path, method, body, message) => {
     try {
-      await api(path, { method, body });
+      const out = await api(path, { method, body });
       toast(message, "ok");
       await reload();
-    } catch (err) { toast(err.message, "error"); }
+      return out;
+    } catch (err) { toast(err.message, "error"); return null; }
   };
   const payload = () => ({
-    questions: Object.fromEntries(langs.map((l) => [l, [fields[l].q.value.trim(), ...fields[l].rest].filter(Boolean)])),
+    questions: Object.fromEntries(langs.map((l) => [l, fields[l].qs.map((q) => q.value.trim()).filter(Boolean)]).filter(([, qs]) => qs.length)),
     answers: Object.fromEntries(langs.map((l) => [l, fields[l].a.value.trim()]).filter(([, v]) => v)),
   });
   const actions = h("div", { class: "faq-actions" });
   if (canEdit) {
-    if (entry.status === "draft" || entry.status === "approved") actions.append(h("button", { class: "btn secondary small", type: "button", onclick: () => act(`/api/faq/${entry.id}`, "PATCH", payload(), "Saved") }, "Save"));
+    if (editable) actions.append(h("button", { class: "btn secondary small", type: "button", onclick: () => act(`/api/faq/${entry.id}`, "PATCH", payload(), "Saved") }, "Save"));
     if (entry.status === "superseded" || entry.status === "rejected") actions.append(h("button", { class: "btn secondary small", type: "button", dataset: { action: "reopen" }, onclick: () => act(`/api/faq/${entry.id}/reopen`, "POST", undefined, "Back to draft") }, "Reopen"));
     if (entry.status === "draft") {
       actions.append(h("button", { class: "btn danger small", type: "button", onclick: () => act(`/api/faq/${entry.id}/reject`, "POST", undefined, "Rejected") }, "Reject"));
       actions.append(h("button", { class: "btn small", type: "button", dataset: { action: "approve" }, onclick: async () => { await act(`/api/faq/${entry.id}`, "PATCH", payload(), "Saved"); await act(`/api/faq/${entry.id}/approve`, "POST", undefined, "Approved"); } }, "Approve"));
     }
-    if (entry.status === "approved") actions.append(h("button", { class: "btn success small", type: "button", dataset: { action: "publish" }, onclick: () => act(`/api/faq/${entry.id}/publish`, "POST", undefined, "Published to the IVR knowledge base") }, "Publish to IVR"));
+    if (entry.status === "approved") actions.append(h("button", { class: "btn success small", type: "button", dataset: { action: "publish" }, onclick: () => previewDialog(entry, payload(), act) }, "Preview & publish…"));
+    if (entry.status === "published") actions.append(h("button", { class: "btn danger small", type: "button", dataset: { action: "unpublish" }, onclick: () => {
+      if (window.confirm(`Take “${((entry.questions || {})[langs[0]] || [entry.id])[0]}” out of the live IVR? Callers asking it will no longer get this answer.`)) {
+        act(`/api/faq/${entry.id}/unpublish`, "POST", undefined, "Unpublished: the IVR no longer gives this answer");
+      }
+    } }, "Unpublish"));
   }
   const evidence = (entry.evidence_calls || []).slice(0, 3);
+  const total = Object.values(entry.questions || {}).reduce((n, qs) => n + qs.length, 0);
   return h("div", { class: "faq", dataset: { id: entry.id } },
     h("div", { class: "faq-top" }, h("span", { class: `badge st-${entry.status}` }, entry.status),
       h("span", { class: "q" }, ((entry.questions || {})[langs[0]] || [entry.id])[0]),
+      h("span", { class: "muted" }, `${total} question${total === 1 ? "" : "s"}`),
       entry.frequency ? h("span", { class: "muted" }, `asked ${entry.frequency}×`) : null),
     edit,
     evidence.length ? h("div", { class: "muted", style: { fontSize: "12px", marginTop: "6px" } }, "From calls: ",
       evidence.map((id, i) => [i ? ", " : "", /^[0-9a-f]{64}$/.test(id) ? h("a", { href: `/calls/${id}`, "data-link": "" }, id.slice(0, 8)) : id])) : null,
     actions);
+}
+
+async function previewDialog(entry, draft, act) {
+  const dialog = h("dialog", { class: "dialog preview-dialog", id: "publish-preview" });
+  document.body.append(dialog);
+  dialog.addEventListener("close", () => dialog.remove());
+  dialog.append(h("h2", {}, "Before publishing to the live IVR"), h("div", { class: "loading" }, "Running the IVR matcher on past callers' questions…"));
+  dialog.showModal();
+  let preview;
+  try {
+    preview = await api(`/api/faq/${entry.id}/preview`, { method: "POST", body: draft });
+  } catch (err) {
+    dialog.replaceChildren(h("h2", {}, "Preview failed"), h("p", { class: "form-error" }, err.message),
+      h("form", { method: "dialog" }, h("button", { class: "btn" }, "Close")));
+    return;
+  }
+  const list = (items, empty, withBefore) => items.length ? h("ul", { class: "preview-list" }, items.slice(0, 12).map((c) =>
+    h("li", {}, h("span", { class: "mono muted" }, `${Math.round(c.score * 100)}%`), " ", c.text,
+      withBefore && c.before ? h("span", { class: "muted" }, ` (now: ${c.before})`) : null)))
+    : h("p", { class: "muted small" }, empty);
+  const takes = Object.entries(preview.takes);
+  const confirmBox = h("input", { type: "checkbox", id: "publish-confirm" });
+  const publishBtn = h("button", { class: "btn success", type: "button", disabled: true, dataset: { action: "confirm-publish" } }, "Publish to the live IVR");
+  confirmBox.addEventListener("change", () => { publishBtn.disabled = !confirmBox.checked; });
+  publishBtn.addEventListener("click", async () => {
+    publishBtn.disabled = true;
+    const saved = await act(`/api/faq/${entry.id}`, "PATCH", draft, "Saved");
+    if (saved) await act(`/api/faq/${entry.id}/publish`, "POST", undefined, "Published to the IVR knowledge base");
+    dialog.close();
+  });
+  const questions = Object.values(draft.questions).flat();
+  dialog.replaceChildren(
+    h("h2", {}, "Before publishing to the live IVR"),
+    h("p", { class: "muted small" }, `Tried on ${preview.phrasings} things callers said (IVR questions and reasons for calling) against the ${preview.live_entries} live entries plus this one.`),
+    h("h3", {}, `Would newly answer (${preview.catches.length})`), list(preview.catches, "No past caller phrasing — the entry may still help future callers.", false),
+    h("h3", {}, `Would take from live entries (${takes.reduce((n, [, v]) => n + v.length, 0)})`),
+    takes.length ? takes.map(([id, items]) => [h("div", { class: "small" }, h("b", { class: "mono" }, id)), list(items, "", false)])
+      : h("p", { class: "muted small" }, "None: no live entry loses questions."),
+    h("h3", {}, `IVR would ask “did you mean…?” (${preview.confirms.length})`), list(preview.confirms, "None.", true),
+    h("h3", {}, `Questions to publish (${questions.length})`), h("ul", { class: "preview-list" }, questions.map((q) => h("li", {}, q))),
+    h("label", { class: "confirm-line" }, confirmBox, " I checked the answer and the questions above; publish now."),
+    h("div", { class: "dialog-actions" }, h("button", { class: "btn ghost", type: "button", onclick: () => dialog.close() }, "Cancel"), publishBtn));
+}
+
+function kbVersionsPanel() {
+  const body = h("div", { class: "panel-body", id: "kb-versions" });
+  const panel = h("div", { class: "panel" }, h("div", { class: "panel-head" }, h("h2", {}, "Knowledge-base history")), body);
+  async function load() {
+    const versions = (await tryApi("/api/faq/kb/versions")) || [];
+    if (!versions.length) { body.replaceChildren(h("p", { class: "muted" }, "No changes yet: publishing, unpublishing and rollbacks are kept here.")); return; }
+    body.replaceChildren(h("table", { class: "grid compact" }, h("tbody", {}, versions.slice(0, 15).map((v, i) => {
+      const diffBox = h("pre", { class: "diff", hidden: true });
+      const row = h("tr", { dataset: { id: v.id } },
+        h("td", { class: "mono" }, `#${v.id}`),
+        h("td", {}, h("b", {}, v.action), v.entry_id ? ` ${v.entry_id}` : ""),
+        h("td", { class: "muted nowrap" }, `${v.author} · ${fmtDate(v.at)}`),
+        h("td", { class: "nowrap" },
+          h("button", { class: "btn ghost small", type: "button", onclick: async () => {
+            if (diffBox.hidden) {
+              const d = await api(`/api/faq/kb/versions/${v.id}/diff`);
+              diffBox.replaceChildren(...(d.diff || "(no change)").split("\n").map((line) =>
+                h("div", { class: line.startsWith("+") && !line.startsWith("+++") ? "add" : line.startsWith("-") && !line.startsWith("---") ? "del" : "" }, line)));
+            }
+            diffBox.hidden = !diffBox.hidden;
+          } }, "Diff"),
+          state.me.can_edit && i > 0 ? h("button", { class: "btn ghost small", type: "button", dataset: { action: "rollback" }, onclick: async () => {
+            if (!window.confirm(`Put the live IVR knowledge base back as it was at #${v.id} (${v.action}${v.entry_id ? " " + v.entry_id : ""})?`)) return;
+            try {
+              const out = await api(`/api/faq/kb/versions/${v.id}/rollback`, { method: "POST" });
+              toast(`Rolled back to #${v.id}${out.withdrawn.length ? `; unpublished ${out.withdrawn.join(", ")}` : ""}`, "ok");
+              render();
+            } catch (err) { toast(err.message, "error"); }
+          } }, "Roll back") : null));
+      return [row, h("tr", { class: "diff-row" }, h("td", { colspan: 4 }, diffBox))];
+    }))));
+  }
+  load();
+  return panel;
 }
 
 function ivrPanel(ivr) {
