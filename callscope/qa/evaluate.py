@@ -8,7 +8,9 @@ Phrases are matched by meaning with the bundled multilingual sentence encoder: a
 sentence matches a phrase list when its cosine similarity to the nearest phrase beats
 what *unrelated* sentences reach by chance. That chance level is measured per phrase
 list on ``data/background.txt`` (its 99th percentile), plus a fixed margin; a rule's
-``threshold`` overrides it. Keywords and regular expressions match exactly.
+``threshold`` overrides it. A sentence must also be at least as close to the list as to
+the courtesy words and backchannels of ``data/generic.txt`` ("Thank you." is polite,
+not an apology). Keywords and regular expressions match exactly.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from callscope.qa.rules import (
 log = logging.getLogger(__name__)
 
 BACKGROUND = Path(__file__).parent / "data" / "background.txt"
+GENERIC = Path(__file__).parent / "data" / "generic.txt"
 CHANCE_QUANTILE = 0.99  # of unrelated sentences' similarity to a phrase list
 MARGIN = 0.10  # a match must beat that chance level by this much
 FLOOR = 0.45  # and never fall below this cosine (USE: unrelated pairs sit near 0)
@@ -137,9 +140,10 @@ class PhraseMatcher:
     """
 
     def __init__(self, encode: Callable[[Sequence[str]], np.ndarray] | None = None,
-                 background: Sequence[str] | None = None) -> None:
+                 background: Sequence[str] | None = None, generic: Sequence[str] | None = None) -> None:
         self._encode_fn = encode
-        self._background_texts = list(background) if background is not None else _read_background()
+        self._background_texts = list(background) if background is not None else _read_lines(BACKGROUND)
+        self._generic_texts = list(generic) if generic is not None else _read_lines(GENERIC)
         self._cache: dict[str, np.ndarray] = {}
         self._thresholds: dict[tuple[str, ...], float] = {}
         self._lock = threading.Lock()
@@ -174,14 +178,25 @@ class PhraseMatcher:
             return np.zeros(len(texts), dtype=np.float32)
         return (self._encode(list(texts)) @ self._encode(list(phrases)).T).max(axis=1)
 
+    def matches(self, phrases: tuple[str, ...], texts: Sequence[str], threshold: float | None = None) -> list[float | None]:
+        """Each text's similarity when it matches ``phrases`` (above the threshold and at
+        least as close to them as to any generic courtesy line), else None."""
+        if not texts or not phrases:
+            return [None] * len(texts)
+        limit = self.threshold(phrases) if threshold is None else threshold
+        sims = self.similarity(phrases, texts)
+        generic = (self.similarity(tuple(self._generic_texts), texts) if self._generic_texts
+                   else np.full(len(texts), -1.0, dtype=np.float32))
+        return [float(s) if s >= limit and s >= g else None for s, g in zip(sims, generic, strict=True)]
+
     def warm(self, rules: ScorecardRules) -> None:
         """Embed and calibrate every phrase list of ``rules`` now (not on the first call)."""
         for phrases in rules.phrase_sets():
             self.threshold(phrases)
 
 
-def _read_background() -> list[str]:
-    lines = BACKGROUND.read_text(encoding="utf-8").splitlines()
+def _read_lines(path: Path) -> list[str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
@@ -249,10 +264,9 @@ class Evaluator:
                 if i not in how and pattern.search(s.text):
                     how[i] = "pattern"
         if cond.phrases:
-            threshold = cond.threshold if cond.threshold is not None else self.matcher.threshold(cond.phrases)
-            sims = self.matcher.similarity(cond.phrases, [s.text for s in pool])
+            sims = self.matcher.matches(cond.phrases, [s.text for s in pool], cond.threshold)
             for i, sim in enumerate(sims):
-                if i not in how and sim >= threshold:
+                if i not in how and sim is not None:
                     how[i] = f"meaning {sim:.2f}"
         return [(pool[i], how[i]) for i in sorted(how, key=lambda i: pool[i].start)]
 

@@ -225,7 +225,7 @@ def test_review_a_call_in_the_browser(live_server: LiveServer, browser, tmp_path
     approved.locator("[data-action=publish]").click()
     preview = page.locator("#publish-preview")
     preview.locator("text=Would newly answer").wait_for()
-    assert "Questions to publish (2)" in preview.inner_text()
+    assert "questions to publish (2)" in preview.inner_text().lower()
     assert "What are your Sunday opening hours?" in preview.inner_text()
     confirm = preview.locator("[data-action=confirm-publish]")
     assert confirm.is_disabled()  # nothing goes live without the confirmation
