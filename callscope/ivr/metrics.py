@@ -128,11 +128,16 @@ def _rate(num: int, den: int) -> float:
     return round(num / den, 4) if den else 0.0
 
 
-def compute_ivr_metrics(session: Session, since: datetime | None = None) -> IvrMetrics:
-    """Compute IVR metrics over the calls that started at or after ``since`` (all calls if None)."""
+def compute_ivr_metrics(session: Session, since: datetime | None = None, until: datetime | None = None) -> IvrMetrics:
+    """Compute IVR metrics over the calls that started in ``[since, until)`` (open ends: no limit).
+
+    Repeat calls are looked for among the calls of the same window.
+    """
     query = select(IvrCallRow).order_by(IvrCallRow.started_at)
     if since is not None:
         query = query.where(IvrCallRow.started_at >= since)
+    if until is not None:
+        query = query.where(IvrCallRow.started_at < until)
     calls = list(session.scalars(query))
     sids = [c.call_sid for c in calls]
     events: dict[str, list[IvrEventRow]] = defaultdict(list)

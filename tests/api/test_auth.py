@@ -22,7 +22,7 @@ GET_ROUTES = [
     "/api/scorecards/1", "/api/jobs", "/api/jobs/00000000-0000-0000-0000-000000000000", "/api/search?q=hours",
     "/api/insights/issues", "/api/insights/ivr", "/api/faq", "/api/faq/faq-x",
     "/api/recordings/{rid}/qa", "/api/qa/scorecard", "/api/qa/export", "/api/faq/kb/versions",
-    "/api/faq/kb/versions/1/diff",
+    "/api/faq/kb/versions/1/diff", "/api/insights/trends",
 ]
 WRITE_ROUTES = [
     ("post", "/api/recordings"), ("delete", "/api/recordings/{rid}"), ("post", "/api/recordings/{rid}/jobs"),

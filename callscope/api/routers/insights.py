@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.concurrency import run_in_threadpool
@@ -95,3 +95,20 @@ def ivr_metrics(
         for question in data.get("unanswered", []):
             question["text"] = redact_str(question.get("text"), question.get("language"))
     return data
+
+
+@router.get("/api/insights/trends", responses={422: {"model": Problem}},
+            summary="Per day or week: calls, handle time, caller mood, QA score, IVR containment, transfer causes; per agent")
+def trends(
+    ctx: CtxDep, principal: PrincipalDep, days: Days = 30,
+    since: Annotated[str | None, Query()] = None, until: Annotated[str | None, Query()] = None,
+    period: Annotated[Literal["day", "week"] | None, Query(description="default: day up to 45 days, else week")] = None,
+) -> dict[str, Any]:
+    from datetime import timedelta as _td
+
+    from callscope.analysis.trends import call_trends
+
+    start, end = _window(days, since, until)
+    first, last = start.date(), end.date() + _td(days=1)  # whole days, today included
+    chosen = period or ("day" if (last - first).days <= 45 else "week")
+    return call_trends(ctx, since=first, until=last, period=chosen).to_dict()
