@@ -38,7 +38,7 @@ from callscope.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).parent / "static"
-DASHBOARD_PAGES = ("/", "/login", "/calls", "/insights", "/qa", "/admin")
+DASHBOARD_PAGES = ("/", "/login", "/calls", "/insights", "/analytics", "/qa", "/admin")
 MIB = 1 << 20
 
 

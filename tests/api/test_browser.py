@@ -271,7 +271,21 @@ def test_review_a_call_in_the_browser(live_server: LiveServer, browser, tmp_path
     page.locator("#kb-versions tr[data-id]").nth(3).wait_for()
     assert draft_id in live_server.kb_path.read_text(encoding="utf-8")
 
-    # 7. the QA rules page: an invalid edit is refused with the field named
+    # 7. analytics: charts with axes and hover titles; a bar opens the calls behind it
+    page.goto(live_server.url + "/analytics?days=7")
+    volume = page.locator("#chart-volume svg")
+    volume.wait_for()
+    assert page.locator("#chart-volume text.tick").count() >= 6  # y and x axis labels
+    bar = page.locator("#chart-volume rect.pt").last
+    assert "calls" in bar.locator("title").text_content()
+    assert page.locator("#chart-qa circle.pt").count() >= 1 and page.locator("#chart-emotion rect.pt").count() >= 1
+    assert "admin" in page.inner_text("#agents") or "unassigned" in page.inner_text("#agents")
+    page.screenshot(path=str(shots / "analytics.png"), full_page=True)
+    bar.click()
+    page.wait_for_url("**/calls?since=*")
+    page.locator("tr.row", has_text=CALL.name).wait_for()
+
+    # 8. the QA rules page: an invalid edit is refused with the field named
     page.goto(live_server.url + "/qa")
     editor = page.locator("textarea.rules-editor")
     editor.wait_for()

@@ -160,6 +160,7 @@ const routes = [
   [/^\/calls\/([0-9a-f]{6,64})$/, viewCall],
   [/^\/insights$/, viewInsights],
   [/^\/qa$/, viewQaRules],
+  [/^\/analytics$/, viewAnalytics],
   [/^\/admin$/, viewAdmin],
 ];
 
@@ -1097,6 +1098,121 @@ async function scorecardPanel(rec, rubric) {
   append(body, state.me.can_edit ? h("h3", { style: { marginTop: "14px" } }, "Previous") : null, past);
   await loadPast();
   return panel;
+}
+
+// ----------------------------------------------------------------- analytics
+
+function niceMax(value) {
+  if (!(value > 0)) return 1;
+  const p = 10 ** Math.floor(Math.log10(value));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= value) return m * p;
+  return 10 * p;
+}
+
+function dayLabel(iso, period) {
+  const d = new Date(iso + "T00:00:00Z");
+  const text = d.toLocaleDateString(undefined, { month: "short", day: "numeric", timeZone: "UTC" });
+  return period === "week" ? `wk ${text}` : text;
+}
+
+function lastDay(b) { // the bucket's last day (its end is exclusive), for the call list's inclusive "until"
+  const d = new Date(b.end + "T00:00:00Z"); d.setUTCDate(d.getUTCDate() - 1);
+  return d.toISOString().slice(0, 10);
+}
+
+/* An SVG chart with axes, labels and hover titles; a click on a point opens the calls behind it.
+ * series: [{ key, label, color, value: (bucket) => number|null }]; kind: "bar" | "stack" | "line". */
+function trendChart({ id, title, buckets, period, series, kind = "bar", yFormat = (v) => String(v), yMax, yLabel, drill }) {
+  const W = 560, H = 210, L = 48, R = 12, T = 12, B = 34;
+  const pw = W - L - R, ph = H - T - B, n = Math.max(1, buckets.length), bw = pw / n;
+  const totals = buckets.map((b) => kind === "stack" ? series.reduce((a, s) => a + (s.value(b) || 0), 0) : Math.max(0, ...series.map((s) => s.value(b) || 0)));
+  const top = yMax || niceMax(Math.max(0, ...totals));
+  const Y = (v) => T + ph - (ph * v) / top;
+  const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "trend", role: "img", "aria-label": title });
+  for (let i = 0; i <= 4; i++) {
+    const v = (top * i) / 4;
+    root.append(svg("line", { x1: L, x2: W - R, y1: Y(v), y2: Y(v), class: i ? "grid" : "axis" }),
+      svg("text", { x: L - 6, y: Y(v) + 4, class: "tick", "text-anchor": "end" }, yFormat(v)));
+  }
+  if (yLabel) root.append(svg("text", { x: 12, y: T + ph / 2, class: "ylabel", transform: `rotate(-90 12 ${T + ph / 2})`, "text-anchor": "middle" }, yLabel));
+  const every = Math.ceil(n / 8);
+  buckets.forEach((b, i) => {
+    if (i % every === 0) root.append(svg("text", { x: L + bw * i + bw / 2, y: H - B + 16, class: "tick", "text-anchor": "middle" }, dayLabel(b.start, period)));
+  });
+  root.append(svg("line", { x1: L, x2: L, y1: T, y2: T + ph, class: "axis" }));
+  const go = (url) => () => navigate(url);
+  if (kind === "line") {
+    for (const s of series) {
+      const pts = buckets.map((b, i) => [L + bw * i + bw / 2, s.value(b), b]).filter(([, v]) => v !== null && v !== undefined);
+      if (pts.length > 1) root.append(svg("polyline", { points: pts.map(([x, v]) => `${x},${Y(v)}`).join(" "), fill: "none", stroke: s.color, "stroke-width": 2 }));
+      for (const [x, v, b] of pts) {
+        root.append(svg("circle", { cx: x, cy: Y(v), r: 4.5, fill: s.color, class: "pt", onclick: drill ? go(drill(b, s.key)) : null },
+          svg("title", {}, `${dayLabel(b.start, period)}: ${s.label} ${yFormat(v)}${b.calls !== undefined ? ` · ${b.calls} calls` : ""}`)));
+      }
+    }
+  } else {
+    buckets.forEach((b, i) => {
+      let base = 0;
+      for (const s of series) {
+        const v = s.value(b) || 0;
+        if (!v) continue;
+        const y0 = kind === "stack" ? base : 0;
+        root.append(svg("rect", { x: L + bw * i + bw * 0.15, width: bw * 0.7, y: Y(y0 + v), height: Y(y0) - Y(y0 + v), fill: s.color, class: "pt",
+          onclick: drill ? go(drill(b, s.key)) : null }, svg("title", {}, `${dayLabel(b.start, period)}: ${s.label} ${yFormat(v)}`)));
+        if (kind === "stack") base += v;
+      }
+    });
+  }
+  const legend = series.length > 1 ? h("div", { class: "chart-legend" }, series.map((s) => h("span", {}, h("i", { style: { background: s.color } }), s.label))) : null;
+  return h("div", { class: "panel chart-panel", id }, h("div", { class: "panel-head" }, h("h2", {}, title)), h("div", { class: "panel-body" }, root, legend));
+}
+
+async function viewAnalytics(main) {
+  const params = new URLSearchParams(location.search);
+  const days = parseInt(params.get("days") || "30", 10) || 30;
+  const data = await api(`/api/insights/trends?days=${days}`);
+  const range = h("div", { class: "tabs" }, [7, 30, 90, 365].map((d) =>
+    h("button", { type: "button", class: d === days ? "on" : "", onclick: () => navigate(`/analytics?days=${d}`) }, d === 365 ? "1 year" : `${d} days`)));
+  const b = data.buckets, period = data.period;
+  const calls = (bk, extra = "") => `/calls?since=${bk.start}&until=${lastDay(bk)}${extra}`;
+  const emotions = ["neutral", "positive", "anxious", "frustrated"];
+  const causes = Object.keys(CAUSE_LABEL);
+  const causeColor = { caller_request: "#2f4fd8", no_match: "#d97706", frustration: "#dc2626", no_input: "#9aa3af", needs_agent: "#0f9f74", error: "#6b21a8" };
+  const charts = h("div", { class: "charts" },
+    trendChart({ id: "chart-volume", title: "Call volume", buckets: b, period, yLabel: "calls", drill: (bk) => calls(bk),
+      series: [{ key: "calls", label: "calls", color: "#2f4fd8", value: (bk) => bk.calls }] }),
+    trendChart({ id: "chart-aht", title: "Average handle time", buckets: b, period, kind: "line", yFormat: (v) => fmtTime(v), yLabel: "mm:ss", drill: (bk) => calls(bk),
+      series: [{ key: "aht", label: "AHT", color: "#0f9f74", value: (bk) => bk.avg_handle_time_s }] }),
+    trendChart({ id: "chart-emotion", title: "Caller emotion mix", buckets: b, period, kind: "stack", yLabel: "calls",
+      drill: (bk, key) => calls(bk, `&emotion=${key}`),
+      series: emotions.map((e) => ({ key: e, label: e, color: EMOTION_COLOR[e], value: (bk) => bk.emotions[e] || 0 })) }),
+    trendChart({ id: "chart-qa", title: "Automatic QA score", buckets: b, period, kind: "line", yMax: 100, yFormat: (v) => `${Math.round(v)}%`, yLabel: "score",
+      drill: (bk) => calls(bk, "&qa=below:80"), series: [{ key: "qa", label: "average score", color: "#7c3aed", value: (bk) => bk.avg_qa_score }] }),
+    trendChart({ id: "chart-containment", title: "IVR containment", buckets: b, period, kind: "line", yMax: 1, yFormat: (v) => pct(v), yLabel: "contained",
+      drill: () => `/insights?days=${days}`, series: [{ key: "containment", label: "containment", color: "#16a34a", value: (bk) => bk.ivr_containment }] }),
+    trendChart({ id: "chart-transfers", title: "Why IVR calls were transferred", buckets: b, period, kind: "stack", yLabel: "transfers",
+      drill: () => `/insights?days=${days}`,
+      series: causes.map((c) => ({ key: c, label: CAUSE_LABEL[c], color: causeColor[c], value: (bk) => bk.transfer_causes[c] || 0 })) }));
+  const issueRows = b.filter((bk) => bk.top_issues.length).slice(-8).reverse();
+  const issues = h("div", { class: "panel" }, h("div", { class: "panel-head" }, h("h2", {}, "Top issues by period")),
+    h("div", { class: "panel-body" }, issueRows.length ? h("table", { class: "grid compact" }, h("tbody", {}, issueRows.map((bk) =>
+      h("tr", {}, h("td", { class: "nowrap muted" }, dayLabel(bk.start, period)),
+        h("td", {}, bk.top_issues.map((i, n) => [n ? " · " : "", h("a", { href: calls(bk, `&issue=${encodeURIComponent(i.id)}`), "data-link": "" }, i.label), h("span", { class: "muted" }, ` ${i.calls}`)]))))))
+      : h("p", { class: "muted" }, "No issues mined in this period yet.")));
+  const agentRows = data.agents.map((a) => h("tr", { class: "row", onclick: () => navigate(a.agent === "unassigned" ? "/calls" : `/calls?agent=${encodeURIComponent(a.agent)}`) },
+    h("td", {}, h("b", {}, a.agent)), h("td", { class: "num" }, String(a.calls)),
+    h("td", { class: "num mono" }, a.avg_handle_time_s === null ? "—" : fmtTime(a.avg_handle_time_s)),
+    h("td", { class: "num" }, a.avg_agent_talk_share === null ? "—" : pct(a.avg_agent_talk_share)),
+    h("td", { class: "num" }, a.avg_qa_score === null ? "—" : `${Math.round(a.avg_qa_score)}%`),
+    h("td", { class: "num" }, a.avg_caller_sentiment === null ? "—" : a.avg_caller_sentiment.toFixed(2)),
+    h("td", { class: "num" }, `${a.negative_calls}`)));
+  const agents = h("div", { class: "panel", id: "agents" }, h("div", { class: "panel-head" }, h("h2", {}, "Agents")),
+    h("table", { class: "grid" }, h("thead", {}, h("tr", {}, ["Agent", "Calls", "AHT", "Agent talk", "QA score", "Caller sentiment", "Upset callers"].map((t) => h("th", {}, t)))),
+      h("tbody", {}, agentRows.length ? agentRows : h("tr", {}, h("td", { colspan: 7, class: "muted" }, "No analysed calls in this period.")))));
+  main.replaceChildren(
+    h("div", { class: "page-head" }, h("div", {}, h("h1", {}, "Analytics"),
+      h("div", { class: "sub" }, `${b.reduce((a, x) => a + x.calls, 0)} analysed calls, per ${period}. Click a bar or point to open its calls.`)), range),
+    charts, h("div", { class: "insights" }, agents, issues));
 }
 
 // ----------------------------------------------------------------- QA rules
