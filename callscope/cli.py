@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "callscope.diarization.commands",
     "callscope.analysis.commands",
     "callscope.ivr.commands",
+    "callscope.qa.commands",
     "callscope.api.commands",
     "callscope.commands",
 )
