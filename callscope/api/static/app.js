@@ -1331,16 +1331,27 @@ function issuesPanel(data, days) {
 }
 
 function sparkline(trend, days) {
-  const W = 150, H = 40;
-  const root = svg("svg", { class: "spark", viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": "trend" });
+  // a small chart with its axes: calls per bucket (y, 0 to the peak) over the period (x, first to last date)
+  const W = 170, H = 62, L = 18, B = 14, T = 4, R = 4;
+  const root = svg("svg", { class: "spark", viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": "calls per period" });
   if (!trend.length) return root;
   const max = Math.max(1, ...trend.map((p) => p.count));
-  const step = trend.length > 1 ? W / (trend.length - 1) : W;
-  const pts = trend.map((p, i) => [trend.length > 1 ? i * step : W / 2, H - 4 - (p.count / max) * (H - 10)]);
+  const pw = W - L - R, ph = H - T - B;
+  const step = trend.length > 1 ? pw / (trend.length - 1) : pw;
+  const pts = trend.map((p, i) => [L + (trend.length > 1 ? i * step : pw / 2), T + ph - (p.count / max) * ph]);
   const line = pts.map(([x, y], i) => `${i ? "L" : "M"}${x.toFixed(1)},${y.toFixed(1)}`).join(" ");
-  root.append(svg("path", { d: `${line} L${pts[pts.length - 1][0]},${H} L${pts[0][0]},${H} Z`, fill: "#e8edff" }));
+  root.append(svg("line", { x1: L, x2: W - R, y1: T + ph, y2: T + ph, class: "axis" }), svg("line", { x1: L, x2: L, y1: T, y2: T + ph, class: "axis" }),
+    svg("text", { x: L - 3, y: T + 7, class: "tick", "text-anchor": "end" }, String(max)),
+    svg("text", { x: L - 3, y: T + ph, class: "tick", "text-anchor": "end" }, "0"));
+  const short = (iso) => new Date(iso + "T00:00:00Z").toLocaleDateString(undefined, { month: "short", day: "numeric", timeZone: "UTC" });
+  root.append(svg("text", { x: L, y: H - 2, class: "tick", "text-anchor": "start" }, short(trend[0].date)));
+  if (trend.length > 1) root.append(svg("text", { x: W - R, y: H - 2, class: "tick", "text-anchor": "end" }, short(trend[trend.length - 1].date)));
+  root.append(svg("path", { d: `${line} L${pts[pts.length - 1][0]},${T + ph} L${pts[0][0]},${T + ph} Z`, fill: "#e8edff" }));
   root.append(svg("path", { d: line, fill: "none", stroke: "#2f4fd8", "stroke-width": 1.8 }));
-  for (const [i, [x, y]] of pts.entries()) if (trend[i].count) root.append(svg("circle", { cx: x, cy: y, r: 2, fill: "#2f4fd8" }, svg("title", {}, `${trend[i].date}: ${trend[i].count}`)));
+  for (const [i, [x, y]] of pts.entries()) {
+    root.append(svg("circle", { cx: x, cy: y, r: trend[i].count ? 2.5 : 1.5, fill: "#2f4fd8" },
+      svg("title", {}, `${short(trend[i].date)}: ${trend[i].count} call${trend[i].count === 1 ? "" : "s"}`)));
+  }
   return root;
 }
 
