@@ -316,7 +316,7 @@ class Evaluator:
         if cond.name == "longest_silence_s":
             gap = _longest_gap(conv)
             if gap is not None:
-                evidence = (Evidence(gap[0], gap[1], f"{gap[1] - gap[0]:.1f} s without speech"),)
+                evidence = (Evidence(gap[0], gap[1], f"longest pause between turns ({gap[1] - gap[0]:.1f} s)"),)
         return _Outcome(ok, f"{label} {shown} ({limits})", evidence)
 
     # -- sentiment / emotion

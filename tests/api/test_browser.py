@@ -199,7 +199,9 @@ def test_review_a_call_in_the_browser(live_server: LiveServer, browser, tmp_path
     closing.locator(".qa-override").wait_for()
     assert "checked by ear" in closing.locator(".qa-override").inner_text()
     assert verdict.lower() in (page.locator("#qa .qa-item[data-id=further_help]").get_attribute("class") or "")
+    page.evaluate("document.getElementById('topbar').style.position = 'static'")  # not over the panel
     page.locator("#qa").screenshot(path=str(shots / "qa-panel.png"))
+    page.evaluate("document.getElementById('topbar').style.position = ''")
 
     # 4. a QA scorecard
     page.locator(".score-row").nth(0).locator("button[data-v='5']").click()

@@ -406,10 +406,10 @@ function callRow(rec, hit, q) {
       h("a", { class: "call-name", href: `/calls/${rec.id}`, "data-link": "", title: rec.call_id ? `${rec.name} · Twilio ${rec.call_id}` : rec.name }, callTitle(rec)),
       rec.reason ? h("div", { class: "call-reason", title: rec.reason }, rec.reason) : null,
       hit ? h("div", { class: "snippet" }, h("span", { class: `role-${hit.speaker || "unknown"}` }, `${fmtTime(hit.start)} `), highlight(hit.text, q)) : null),
-    h("td", { class: "nowrap muted" }, fmtDate(rec.created_at)),
+    h("td", { class: "nowrap muted col-date", title: fmtDate(rec.created_at) }, fmtDate(rec.created_at)),
     h("td", { class: "nowrap mono" }, fmtTime(rec.duration_s)),
     h("td", {}, rec.language ? rec.language.toUpperCase() : "—"),
-    h("td", {}, rec.agent || h("span", { class: "muted" }, "—")),
+    h("td", { class: "col-agent", title: rec.agent || "" }, rec.agent || h("span", { class: "muted" }, "—")),
     h("td", {}, emotionBadge(rec.caller_emotion)),
     h("td", { class: "col-issue", title: rec.issue_label || "" }, rec.issue_label || rec.issue_id || h("span", { class: "muted" }, "—")),
     h("td", { class: "nowrap" }, qaBadge(rec)),
@@ -988,6 +988,7 @@ function qaPanel(rec, qa, seek) {
         `Set to ${word.toLowerCase()} by ${item.override.by}` +
         ` (automatic: ${QA_MARK[String(item.override.automatic)][2].toLowerCase()})` + (item.override.note ? ` — ${item.override.note}` : "")) : null;
       const controls = state.me.can_edit ? h("div", { class: "qa-controls" },
+        h("span", { class: "muted" }, "Reviewer:"),
         [[true, "Pass"], [false, "Fail"]].map(([value, label]) => h("button", {
           type: "button", class: "btn ghost small" + (item.passed === value && item.override ? " sel" : ""),
           title: `Override: mark ${label.toLowerCase()}`, onclick: () => change(item, value),
@@ -996,8 +997,7 @@ function qaPanel(rec, qa, seek) {
       return h("div", { class: `qa-item ${cls}`, dataset: { id: item.id } },
         h("span", { class: "qa-mark", title: word, "aria-label": word }, mark),
         h("div", { class: "qa-main" }, h("div", { class: "qa-name" }, item.name),
-          h("div", { class: "qa-detail" }, item.detail), evidence, override),
-        controls);
+          h("div", { class: "qa-detail" }, item.detail), evidence, override, controls));
     });
     const cats = result.categories.length ? h("div", { class: "qa-cats" }, h("h3", {}, "Categories"),
       result.categories.map((c) => h("button", {
@@ -1122,11 +1122,12 @@ function lastDay(b) { // the bucket's last day (its end is exclusive), for the c
 
 /* An SVG chart with axes, labels and hover titles; a click on a point opens the calls behind it.
  * series: [{ key, label, color, value: (bucket) => number|null }]; kind: "bar" | "stack" | "line". */
-function trendChart({ id, title, buckets, period, series, kind = "bar", yFormat = (v) => String(v), yMax, yLabel, drill }) {
+function trendChart({ id, title, buckets, period, series, kind = "bar", yFormat = (v) => String(v), yMax, yLabel, drill, integer = false }) {
   const W = 560, H = 210, L = 48, R = 12, T = 12, B = 34;
   const pw = W - L - R, ph = H - T - B, n = Math.max(1, buckets.length), bw = pw / n;
   const totals = buckets.map((b) => kind === "stack" ? series.reduce((a, s) => a + (s.value(b) || 0), 0) : Math.max(0, ...series.map((s) => s.value(b) || 0)));
-  const top = yMax || niceMax(Math.max(0, ...totals));
+  const peak = Math.max(0, ...totals);
+  const top = yMax || (integer ? Math.max(4, Math.ceil(peak / 4) * 4) : niceMax(peak));
   const Y = (v) => T + ph - (ph * v) / top;
   const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "trend", role: "img", "aria-label": title });
   for (let i = 0; i <= 4; i++) {
@@ -1179,18 +1180,18 @@ async function viewAnalytics(main) {
   const causes = Object.keys(CAUSE_LABEL);
   const causeColor = { caller_request: "#2f4fd8", no_match: "#d97706", frustration: "#dc2626", no_input: "#9aa3af", needs_agent: "#0f9f74", error: "#6b21a8" };
   const charts = h("div", { class: "charts" },
-    trendChart({ id: "chart-volume", title: "Call volume", buckets: b, period, yLabel: "calls", drill: (bk) => calls(bk),
+    trendChart({ id: "chart-volume", title: "Call volume", buckets: b, period, yLabel: "calls", integer: true, drill: (bk) => calls(bk),
       series: [{ key: "calls", label: "calls", color: "#2f4fd8", value: (bk) => bk.calls }] }),
     trendChart({ id: "chart-aht", title: "Average handle time", buckets: b, period, kind: "line", yFormat: (v) => fmtTime(v), yLabel: "mm:ss", drill: (bk) => calls(bk),
       series: [{ key: "aht", label: "AHT", color: "#0f9f74", value: (bk) => bk.avg_handle_time_s }] }),
-    trendChart({ id: "chart-emotion", title: "Caller emotion mix", buckets: b, period, kind: "stack", yLabel: "calls",
+    trendChart({ id: "chart-emotion", title: "Caller emotion mix", buckets: b, period, kind: "stack", yLabel: "calls", integer: true,
       drill: (bk, key) => calls(bk, `&emotion=${key}`),
       series: emotions.map((e) => ({ key: e, label: e, color: EMOTION_COLOR[e], value: (bk) => bk.emotions[e] || 0 })) }),
     trendChart({ id: "chart-qa", title: "Automatic QA score", buckets: b, period, kind: "line", yMax: 100, yFormat: (v) => `${Math.round(v)}%`, yLabel: "score",
       drill: (bk) => calls(bk, "&qa=below:80"), series: [{ key: "qa", label: "average score", color: "#7c3aed", value: (bk) => bk.avg_qa_score }] }),
     trendChart({ id: "chart-containment", title: "IVR containment", buckets: b, period, kind: "line", yMax: 1, yFormat: (v) => pct(v), yLabel: "contained",
       drill: () => `/insights?days=${days}`, series: [{ key: "containment", label: "containment", color: "#16a34a", value: (bk) => bk.ivr_containment }] }),
-    trendChart({ id: "chart-transfers", title: "Why IVR calls were transferred", buckets: b, period, kind: "stack", yLabel: "transfers",
+    trendChart({ id: "chart-transfers", title: "Why IVR calls were transferred", buckets: b, period, kind: "stack", yLabel: "transfers", integer: true,
       drill: () => `/insights?days=${days}`,
       series: causes.map((c) => ({ key: c, label: CAUSE_LABEL[c], color: causeColor[c], value: (bk) => bk.transfer_causes[c] || 0 })) }));
   const issueRows = b.filter((bk) => bk.top_issues.length).slice(-8).reverse();
@@ -1556,7 +1557,7 @@ function ivrPanel(ivr) {
     append(body, h("h3", {}, `Effect of publishing ${split.entry_id}`),
       h("p", { class: "muted small" }, "Only IVR calls that asked what this entry covers, e.g. ", h("i", {}, (split.questions || [])[0] || split.entry_id), "."),
       h("dl", { class: "kv", id: "ivr-split", style: { margin: "10px 0 16px" } },
-        h("dt", {}, "Published"), h("dd", { class: "mono" }, `${split.entry_id} · ${fmtDate(split.published_at)}`),
+        h("dt", {}, "Published"), h("dd", {}, fmtDate(split.published_at)),
         h("dt", {}, `Before (${span(split.before)})`), h("dd", {}, `${pct(split.before.containment_rate)} (${split.before.contained} of ${split.before.calls} calls)`),
         h("dt", {}, `After (${span(split.after)})`), h("dd", {}, `${pct(split.after.containment_rate)} (${split.after.contained} of ${split.after.calls} calls)`)));
   }
