@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from callscope.domain import Audio
 from callscope.errors import InvalidAudioError
-from callscope.models import Audio
 
 log = logging.getLogger(__name__)
 
