@@ -83,6 +83,7 @@ def run_demo(ctx: Context, calls_dir: Path, echo: Echo, *, callers_file: Path | 
         LoopIvr,
         close_the_gap,
         default_callers_file,
+        default_samples_dir,
         load_callers,
         print_containment,
         print_delivered,
