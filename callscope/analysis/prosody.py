@@ -244,14 +244,6 @@ def arousal_scores(
     return out
 
 
-def absolute_arousal(features: ProsodyFeatures | None, reference: Sequence[ProsodyFeatures]) -> float | None:
-    """Arousal of one stretch against a reference set (e.g. a corpus), not a speaker baseline."""
-    if features is None:
-        return None
-    scores = arousal_scores([*reference, features])
-    return scores[-1]
-
-
 # Scales of the gain-independent features in :func:`speaker_contrast` (about one
 # "clearly different" step: 2 semitones of pitch range, 0.6 syllables/s).
 CONTRAST_SCALES = {"f0_range": 2.0, "rate": 0.6}

@@ -155,17 +155,6 @@ def count_users(ctx: Context) -> int:
         return int(session.scalar(select(func.count()).select_from(UserRow)) or 0)
 
 
-def get_user(ctx: Context, username: str) -> User:
-    """Raises: NotFoundError."""
-    from callscope.auth.tables import UserRow
-
-    with ctx.sessions() as session:
-        row = session.scalar(select(UserRow).where(UserRow.username == username))
-        if row is None:
-            raise NotFoundError(f"no user named {username!r}")
-        return _to_user(row)
-
-
 def update_user(ctx: Context, username: str, *, role: UserRole | str | None = None, password: str | None = None) -> User:
     """Change a user's role and/or password (a new password ends their sessions).
 

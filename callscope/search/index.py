@@ -248,21 +248,6 @@ def index_recording(ctx: Context, recording_id: str) -> int:
     return len(rows)
 
 
-def set_call_issue(ctx: Context, recording_id: str, issue_id: str | None, label: str | None) -> None:
-    """Record the common issue a call belongs to (from issue mining) for list filters."""
-    from callscope.search.tables import CallSummaryRow
-
-    with transaction(ctx.sessions) as session:
-        summary = session.get(CallSummaryRow, recording_id)
-        if summary is None:
-            if session.get(RecordingRow, recording_id) is None:
-                return
-            summary = CallSummaryRow(recording_id=recording_id, indexed_at=utcnow())
-            session.add(summary)
-        summary.issue_id = issue_id
-        summary.issue_label = label
-
-
 def _delete_index_rows(session: Session, engine: Engine, recording_id: str) -> None:
     from callscope.search.tables import TranscriptSegmentRow
 
