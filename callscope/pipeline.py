@@ -21,17 +21,20 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from callscope.errors import CallscopeError
-from callscope.models import (
+from callscope.domain import (
     AnalyzedTurn,
     Audio,
     CallAnalysis,
     Diarization,
+    QaResult,
     Role,
     SpeakerTurn,
     Transcript,
 )
+from callscope.errors import CallscopeError
 from callscope.progress import Hook, no_progress
+from callscope.qa.evaluate import Evaluator, PhraseMatcher, conversation_from_analysis
+from callscope.qa.rules import ScorecardRules, load_scorecard
 from callscope.recordings.audio import load_audio
 from callscope.settings import Settings
 
@@ -98,21 +101,16 @@ class CallProcessor:
         return redact_transcript(transcript)[0]
 
     @cached_property
-    def qa_rules(self):  # type: ignore[no-untyped-def]
-        from callscope.qa.rules import load_scorecard
-
+    def qa_rules(self) -> ScorecardRules:
         return load_scorecard(self.settings.qa_scorecard)
 
     @cached_property
-    def phrase_matcher(self):  # type: ignore[no-untyped-def]
-        from callscope.qa.evaluate import PhraseMatcher
-
+    def phrase_matcher(self) -> PhraseMatcher:
         return PhraseMatcher()
 
-    def score(self, analysis: CallAnalysis, duration_s: float | None = None, rules=None):  # type: ignore[no-untyped-def]
+    def score(self, analysis: CallAnalysis, duration_s: float | None = None,
+              rules: ScorecardRules | None = None) -> QaResult:
         """Evaluate the QA scorecard (``rules``, else ``settings.qa_scorecard`` or the default) on a call."""
-        from callscope.qa.evaluate import Evaluator, conversation_from_analysis
-
         return Evaluator(rules or self.qa_rules, self.phrase_matcher).evaluate(
             conversation_from_analysis(analysis, duration_s))
 

@@ -17,8 +17,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from callscope.domain import FaqEntry
+from callscope.ivr.kb import KnowledgeBase
+from callscope.ivr.matcher import IntentMatcher, MatchLevel
+from callscope.ivr.metrics import REPEAT_WINDOW
 from callscope.ivr.tables import IvrCallRow, IvrEventRow
-from callscope.models import FaqEntry
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +64,6 @@ class PublishImpact:
 
 def covered_texts(entry: FaqEntry, texts: list[str], matcher_factory: Any = None) -> set[str]:
     """The caller utterances that ``entry`` answers (matcher confidence medium or high)."""
-    from callscope.ivr.kb import KnowledgeBase
-    from callscope.ivr.matcher import IntentMatcher, MatchLevel
-
     if not texts:
         return set()
     matcher = (matcher_factory or IntentMatcher)(KnowledgeBase(entries=[entry]))
@@ -103,8 +103,6 @@ def publish_impact(session: Session, entry: FaqEntry, published_at: datetime, *,
         if call.intent == entry.id or entry.id in answered_with[call.call_sid]:
             return next(iter(said[call.call_sid]), entry.id)
         return next((t for t in said[call.call_sid] if t in covered), None)
-
-    from callscope.ivr.metrics import REPEAT_WINDOW
 
     def contained(call: IvrCallRow) -> bool:
         if call.transferred or not said[call.call_sid]:

@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callscope.db import transaction, utcnow
 from callscope.errors import ConfigError, NotFoundError
+from callscope.ivr.kb import KnowledgeBase, load_knowledge_base, save_knowledge_base
 from callscope.ivr.tables import KbVersionRow
+from callscope.storage_io import atomic_write_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,9 +119,6 @@ def rollback(factory: sessionmaker[Session], kb_path: Path, version_id: int, aut
         NotFoundError: no such version (or it belongs to another file).
         ConfigError: the old text no longer loads (e.g. an action was removed).
     """
-    from callscope.ivr.kb import KnowledgeBase, load_knowledge_base, save_knowledge_base
-    from callscope.storage_io import atomic_write_text
-
     kb_path = Path(kb_path)
     with factory() as session:
         row = _get(session, version_id)

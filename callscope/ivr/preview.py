@@ -12,7 +12,9 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from typing import Any
 
-from callscope.models import FaqEntry, FaqStatus
+from callscope.domain import FaqEntry, FaqStatus
+from callscope.ivr.kb import KnowledgeBase
+from callscope.ivr.matcher import IntentMatcher, MatchLevel
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,9 +43,6 @@ class PublishPreview:
 def preview_publish(draft: FaqEntry, live_entries: list[FaqEntry], phrasings: list[tuple[str, str]],
                     encoder: Any = None) -> PublishPreview:
     """Run the IVR matcher on ``phrasings`` ((text, language) pairs) with and without ``draft``."""
-    from callscope.ivr.kb import KnowledgeBase
-    from callscope.ivr.matcher import IntentMatcher, MatchLevel
-
     candidate = replace(draft, status=FaqStatus.PUBLISHED)
     live = [e for e in live_entries if e.status == FaqStatus.PUBLISHED and e.id != draft.id]
     before = IntentMatcher(KnowledgeBase(entries=list(live)), encoder=encoder)

@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from callscope.context import Context
 from callscope.db import transaction, utcnow
+from callscope.domain import JobState, Transcript
 from callscope.errors import (
     CallscopeError,
     ConfigError,
@@ -44,10 +45,11 @@ from callscope.errors import (
 )
 from callscope.jobs.options import JobOptions
 from callscope.jobs.tables import JobRow
-from callscope.models import JobState, Transcript
 from callscope.pipeline import STAGES, CallProcessor, analysis_to_dict, diarization_from_dict, diarization_to_dict
+from callscope.qa.store import active_scorecard, save_result
 from callscope.recordings.audio import load_audio
 from callscope.recordings.tables import ArtifactRow
+from callscope.search.index import index_recording
 
 log = logging.getLogger(__name__)
 
@@ -446,15 +448,11 @@ def _run_stages(
             _save_artifacts(ctx, recording.id, {"analysis": analysis_to_dict(
                 analysis, name=recording.original_name, duration_s=recording.duration_s)})
             if analysis.qa is not None:
-                from callscope.qa.store import save_result
-
                 save_result(ctx, recording.id, analysis.qa)
 
 
 def _saved_qa_rules(ctx: Context):  # type: ignore[no-untyped-def]
     """The scorecard a QA lead saved in the dashboard; None: the processor's (settings or default)."""
-    from callscope.qa.store import active_scorecard
-
     try:
         active = active_scorecard(ctx)
     except CallscopeError as exc:
@@ -475,19 +473,8 @@ def _save_artifacts(ctx: Context, recording_id: str, artifacts: dict[str, dict[s
                 row.updated_at = utcnow()
 
 
-_index_missing_logged = False
-
-
 def _index(ctx: Context, recording_id: str) -> None:
-    """The search-index stage: ``callscope.api.search.index_recording`` when installed."""
-    global _index_missing_logged
-    try:
-        from callscope.api.search import index_recording
-    except ImportError as exc:
-        if not _index_missing_logged:
-            log.info("search indexing skipped (%s)", exc)
-            _index_missing_logged = True
-        return
+    """The search-index stage."""
     index_recording(ctx, recording_id)
 
 

@@ -1,7 +1,7 @@
 """Evaluate a scorecard on one call: each criterion passes or fails, with evidence.
 
 The call is read as sentences with speaker roles and times (:class:`Conversation`,
-built from the pipeline's :class:`~callscope.models.CallAnalysis` or from a stored
+built from the pipeline's :class:`~callscope.domain.CallAnalysis` or from a stored
 analysis JSON, so stored calls can be re-scored when the rules change).
 
 Phrases are matched by meaning with the bundled multilingual sentence encoder: a
@@ -25,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from callscope.qa.results import CategoryHit, Evidence, QaItem, QaResult
+from callscope.analysis.embeddings import load_encoder
+from callscope.domain import CategoryHit, Evidence, QaItem, QaResult
 from callscope.qa.rules import (
     AllOf,
     AnyOf,
@@ -121,7 +122,7 @@ def conversation_from_dict(data: Mapping[str, Any]) -> Conversation:
 
 
 def conversation_from_analysis(analysis: Any, duration_s: float | None = None) -> Conversation:
-    """From the pipeline's :class:`~callscope.models.CallAnalysis`."""
+    """From the pipeline's :class:`~callscope.domain.CallAnalysis`."""
     turns = [Utterance(str(t.role) if str(t.role) != "unknown" else t.speaker, t.start, t.end, t.text.strip(),
                        t.emotion.sentiment, str(t.emotion.label)) for t in analysis.turns if t.text.strip()]
     metrics = analysis.metrics.to_dict() if analysis.metrics else {}
@@ -150,8 +151,6 @@ class PhraseMatcher:
 
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
         if self._encode_fn is None:
-            from callscope.analysis.embeddings import load_encoder
-
             self._encode_fn = load_encoder("use-multilingual").encode
         missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
         if missing:

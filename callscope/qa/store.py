@@ -14,10 +14,12 @@ from sqlalchemy import delete, select
 
 from callscope.context import Context
 from callscope.db import transaction, utcnow
+from callscope.domain import QaResult
 from callscope.errors import NotFoundError
-from callscope.qa.results import QaResult
+from callscope.qa.evaluate import Evaluator, PhraseMatcher, conversation_from_dict
 from callscope.qa.rules import QaRuleError, ScorecardRules, load_scorecard, parse_scorecard_text
 from callscope.qa.tables import QaOverrideRow, QaResultRow, QaRulesRow
+from callscope.recordings.tables import ArtifactRow, RecordingRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +40,6 @@ def active_scorecard(ctx: Context) -> ActiveScorecard:
                                row.author, row.created_at)
     rules = load_scorecard(ctx.settings.qa_scorecard)
     path = ctx.settings.qa_scorecard
-    from callscope.qa.rules import DEFAULT_SCORECARD
-
     source = (path or DEFAULT_SCORECARD).read_text(encoding="utf-8")
     return ActiveScorecard(rules, source, str(path) if path else "default")
 
@@ -150,9 +150,6 @@ def rescore(ctx: Context, rules: ScorecardRules | None = None, matcher: Any = No
 
     The stored ``analysis`` artifacts get the new ``qa`` too, so exports agree.
     """
-    from callscope.qa.evaluate import Evaluator, conversation_from_dict
-    from callscope.recordings.tables import ArtifactRow
-
     rules = rules or active_scorecard(ctx).rules
     evaluator = Evaluator(rules, matcher or shared_matcher())
     with ctx.sessions() as session:
@@ -176,8 +173,6 @@ def shared_matcher():  # type: ignore[no-untyped-def]
     """One phrase matcher per process (it caches embeddings and thresholds)."""
     global _matcher
     if _matcher is None:
-        from callscope.qa.evaluate import PhraseMatcher
-
         _matcher = PhraseMatcher()
     return _matcher
 
@@ -187,8 +182,6 @@ def shared_matcher():  # type: ignore[no-untyped-def]
 
 def export_rows(ctx: Context) -> list[dict[str, Any]]:
     """One row per scored call: name, score, and each criterion's verdict (overrides applied)."""
-    from callscope.recordings.tables import RecordingRow
-
     found = results(ctx)
     with ctx.sessions() as session:
         names = dict(session.execute(select(RecordingRow.id, RecordingRow.original_name)

@@ -1,5 +1,6 @@
-"""QA tables: automatic results per call, reviewer overrides, and the scorecard versions
-a QA lead saved from the dashboard (the newest is the active one)."""
+"""Tables of quality assurance: reviewers' scorecards, automatic results per call,
+reviewer overrides of them, and the rule sets a QA lead saved from the dashboard (the
+newest is the active one)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,23 @@ from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, Stri
 from sqlalchemy.orm import Mapped, mapped_column
 
 from callscope.db import Base, utcnow
+
+
+class ScorecardRow(Base):
+    """A reviewer's QA scorecard of one call."""
+
+    __tablename__ = "qa_scorecards"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    recording_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("recordings.id", ondelete="CASCADE"), index=True
+    )
+    reviewer: Mapped[str] = mapped_column(String(64), index=True)
+    scores: Mapped[dict] = mapped_column(JSON)  # criterion key -> int
+    total: Mapped[float] = mapped_column(Float)  # percent of the maximum
+    comments: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
 
 class QaResultRow(Base):

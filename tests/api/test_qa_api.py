@@ -95,7 +95,7 @@ def test_pii_originals_only_for_roles_that_see_pii(api) -> None:  # type: ignore
     """With CALLSCOPE_PII_KEEP_ORIGINAL the unredacted words are kept aside: PII roles can
     switch to them; the default view, read-only users and searches see the redacted text."""
     from callscope.analysis.pii import redact_transcript
-    from callscope.models import Transcript
+    from callscope.domain import Transcript
 
     rid = api.store_call("s_en_03", extra_caller_text="You can call me back on 07700 900321.")
     stored = api.ctx.store.get_artifact(rid, "transcript")

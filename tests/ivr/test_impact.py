@@ -9,7 +9,7 @@ from callscope.db import init_schema, make_engine, session_factory, utcnow
 from callscope.ivr.impact import publish_impact
 from callscope.ivr.metrics import compute_ivr_metrics
 from callscope.ivr.tables import IvrCallRow, IvrEventRow
-from callscope.models import FaqEntry
+from callscope.domain import FaqEntry
 
 OUTAGE = FaqEntry(id="faq-outage", questions={"en": ("Is there an internet outage in my area?",),
                                               "zh": ("我这里宽带是不是断网了？",)},

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from callscope.context import Context
 from callscope.jobs.runner import create_job, run_job
-from callscope.models import AnalyzedTurn, Emotion, EmotionScore, JobState, Role, Segment, Transcript, Word
+from callscope.domain import AnalyzedTurn, Emotion, EmotionScore, JobState, Role, Segment, Transcript, Word
 from callscope.pipeline import CallProcessor
 from callscope.qa import store as qa_store
 from tests.jobs.doubles import CountingProcessor

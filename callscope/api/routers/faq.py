@@ -22,12 +22,17 @@ from fastapi import APIRouter, HTTPException, Path, Query, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from callscope.analysis.tables import FaqRepository, InvalidTransitionError
 from callscope.api.deps import CtxDep, EditorDep, PrincipalDep
 from callscope.api.redaction import redact_str
 from callscope.api.schemas import Problem
+from callscope.domain import FaqEntry, FaqStatus
 from callscope.errors import ConfigError, NotFoundError
-from callscope.models import FaqEntry, FaqStatus
+from callscope.insights.faq_review import FaqRepository, InvalidTransitionError
+from callscope.ivr import kb_history
+from callscope.ivr.kb import BUNDLED_KB, load_knowledge_base, save_knowledge_base
+from callscope.ivr.preview import preview_publish
+from callscope.ivr.tables import IvrCallRow, IvrEventRow
+from callscope.search.tables import CallSummaryRow
 
 router = APIRouter(prefix="/api/faq", tags=["faq"])
 
@@ -126,7 +131,7 @@ def create_entry(body: FaqCreate, ctx: CtxDep, principal: EditorDep) -> dict[str
 
 @router.post("/generate", summary="Mine issues again and draft FAQ entries from the calls")
 async def generate(ctx: CtxDep, principal: EditorDep) -> dict[str, Any]:
-    from callscope.api import insights
+    from callscope.insights import mining as insights
 
     await run_in_threadpool(insights.mine_call_issues, ctx, force=True)
     return {"drafts": len(_repo(ctx).entries(FaqStatus.DRAFT))}
@@ -194,8 +199,6 @@ def _kb_path(ctx):  # type: ignore[no-untyped-def]
 
 @router.post("/{entry_id}/publish", responses=_ERRORS, summary="Write an approved entry into the IVR knowledge base")
 async def publish(entry_id: EntryId, ctx: CtxDep, principal: EditorDep) -> dict[str, Any]:
-    from callscope.ivr import kb_history
-
     kb_path = _kb_path(ctx)
     try:
         await run_in_threadpool(kb_history.ensure_baseline, ctx.sessions, kb_path, principal.user.username)
@@ -210,9 +213,6 @@ async def publish(entry_id: EntryId, ctx: CtxDep, principal: EditorDep) -> dict[
 @router.post("/{entry_id}/unpublish", responses=_ERRORS,
              summary="Take a published entry out of the IVR knowledge base (back to draft)")
 async def unpublish(entry_id: EntryId, ctx: CtxDep, principal: EditorDep) -> dict[str, Any]:
-    from callscope.ivr import kb_history
-    from callscope.ivr.kb import load_knowledge_base, save_knowledge_base
-
     kb_path = _kb_path(ctx)
     entry = _repo_get(ctx, entry_id)
     if entry.status != FaqStatus.PUBLISHED:
@@ -251,11 +251,6 @@ async def preview(entry_id: EntryId, ctx: CtxDep, principal: EditorDep, body: Pr
 def _preview(ctx, entry: FaqEntry, redact: bool) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     from sqlalchemy import select
 
-    from callscope.api.tables import CallSummaryRow
-    from callscope.ivr.kb import BUNDLED_KB, load_knowledge_base
-    from callscope.ivr.preview import preview_publish
-    from callscope.ivr.tables import IvrCallRow, IvrEventRow
-
     kb_path = ctx.settings.kb_path or BUNDLED_KB
     live = load_knowledge_base(kb_path).entries if kb_path.exists() else []
     with ctx.sessions() as session:
@@ -276,8 +271,6 @@ def _preview(ctx, entry: FaqEntry, redact: bool) -> dict[str, Any]:  # type: ign
 
 @router.get("/kb/versions", summary="Versions of the IVR knowledge base: who changed it, when, and how")
 def kb_versions(ctx: CtxDep, principal: PrincipalDep) -> list[dict[str, Any]]:
-    from callscope.ivr import kb_history
-
     kb_path = ctx.settings.kb_path
     if kb_path is None:
         return []
@@ -288,8 +281,6 @@ def kb_versions(ctx: CtxDep, principal: PrincipalDep) -> list[dict[str, Any]]:
 
 @router.get("/kb/versions/{version_id}/diff", responses=_ERRORS, summary="What a version changed (unified diff)")
 def kb_diff(version_id: Annotated[int, Path(ge=1)], ctx: CtxDep, principal: PrincipalDep) -> dict[str, Any]:
-    from callscope.ivr import kb_history
-
     try:
         return {"id": version_id, "diff": kb_history.diff(ctx.sessions, version_id)}
     except NotFoundError as exc:
@@ -299,8 +290,6 @@ def kb_diff(version_id: Annotated[int, Path(ge=1)], ctx: CtxDep, principal: Prin
 @router.post("/kb/versions/{version_id}/rollback", responses=_ERRORS,
              summary="Put the knowledge base back as it was at a version (recorded as a new version)")
 def kb_rollback(version_id: Annotated[int, Path(ge=1)], ctx: CtxDep, principal: EditorDep) -> dict[str, Any]:
-    from callscope.ivr import kb_history
-
     kb_path = _kb_path(ctx)
     try:
         new_id, ids = kb_history.rollback(ctx.sessions, kb_path, version_id, principal.user.username)

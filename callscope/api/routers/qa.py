@@ -9,11 +9,12 @@ from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from pydantic import BaseModel, Field
 
 from callscope.api.deps import CtxDep, EditorDep, PrincipalDep
+from callscope.api.redaction import redact_str
 from callscope.api.routers.recordings import RecordingId, _get
 from callscope.api.schemas import Problem
+from callscope.domain import QaResult
 from callscope.errors import NotFoundError
 from callscope.qa import store
-from callscope.qa.results import QaResult
 from callscope.qa.rules import QaRuleError
 
 router = APIRouter(tags=["qa"])
@@ -30,8 +31,6 @@ class ScorecardIn(BaseModel):
 
 
 def _redacted(result: dict[str, Any], language: str | None) -> dict[str, Any]:
-    from callscope.api.redaction import redact_str
-
     def ev(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [{**e, "text": redact_str(e["text"], language)} for e in items]
 

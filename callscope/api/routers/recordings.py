@@ -18,7 +18,6 @@ from fastapi.responses import FileResponse, JSONResponse
 from sqlalchemy import delete, select
 from starlette.datastructures import UploadFile
 
-from callscope.api import search as search_index
 from callscope.api.deps import AdminDep, CtxDep, EditorDep, PrincipalDep, QueueDep
 from callscope.api.media import RangeError, compute_peaks, media_type, parse_range
 from callscope.api.redaction import redact_analysis_dict, redact_transcript_dict, with_original_text
@@ -34,12 +33,14 @@ from callscope.api.schemas import (
     Waveform,
 )
 from callscope.context import Context
+from callscope.domain import JobState, Recording, Transcript
 from callscope.errors import InvalidAudioError, NotFoundError
 from callscope.jobs.runner import jobs_for
 from callscope.jobs.tables import JobRow
-from callscope.models import JobState, Recording, Transcript
+from callscope.qa import store as qa_store
 from callscope.recordings.audio import SUPPORTED_EXTENSIONS
 from callscope.recordings.store import RecordingFilter
+from callscope.search import index as search_index
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ def _latest_jobs(ctx: Context, ids: list[str]) -> dict[str, JobRow]:
 
 
 def _summaries(ctx: Context, ids: list[str]) -> dict[str, Any]:
-    from callscope.api.tables import CallSummaryRow
+    from callscope.search.tables import CallSummaryRow
 
     if not ids:
         return {}
@@ -110,9 +111,7 @@ def describe(ctx: Context, recordings: list[Recording], *, redact: bool, with_ar
     ids = [r.id for r in recordings]
     jobs = _latest_jobs(ctx, ids)
     summaries = _summaries(ctx, ids)
-    from callscope.qa.store import results as qa_results
-
-    qa = qa_results(ctx, ids)
+    qa = qa_store.results(ctx, ids)
     out = []
     for rec in recordings:
         job, summary = jobs.get(rec.id), summaries.get(rec.id)
@@ -287,7 +286,7 @@ def list_recordings(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> RecordingPage:
-    from callscope.api.tables import CallSummaryRow
+    from callscope.search.tables import CallSummaryRow
 
     ids: set[str] | None = None
     if issue or emotion:
@@ -300,9 +299,7 @@ def list_recordings(
         with ctx.sessions() as session:
             ids = set(session.scalars(query))
     if qa_fail or qa_below is not None or category:
-        from callscope.qa.store import results as qa_results
-
-        matched = {rid for rid, res in qa_results(ctx).items()
+        matched = {rid for rid, res in qa_store.results(ctx).items()
                    if (not qa_fail or any(i.id == qa_fail and i.passed is False for i in res.items))
                    and (qa_below is None or (res.score is not None and res.score < qa_below))
                    and (not category or any(c.id == category for c in res.categories))}
@@ -351,8 +348,8 @@ def call_title(rec: RecordingOut | Recording, *, redact: bool = False) -> str:
 
 @router.get("/facets", summary="Values for the list filters (languages, agents, issues, emotions)")
 def facets(ctx: CtxDep, principal: PrincipalDep) -> dict[str, list[Any]]:
-    from callscope.api.tables import CallSummaryRow
     from callscope.recordings.tables import RecordingRow
+    from callscope.search.tables import CallSummaryRow
 
     search_index.refresh_index(ctx)
     with ctx.sessions() as session:
@@ -384,14 +381,12 @@ def patch_recording(recording_id: RecordingId, body: RecordingPatch, ctx: CtxDep
 @router.delete("/{recording_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_ERRORS,
                summary="Delete a call with its audio and everything derived from it (admin)")
 def delete_recording(recording_id: RecordingId, ctx: CtxDep, principal: AdminDep) -> Response:
-    from callscope.api.scorecards import delete_for_recording
+    from callscope.qa.scorecards import delete_for_recording
 
     recording = _get(ctx, recording_id)
     search_index.unindex_recording(ctx, recording.id)
     delete_for_recording(ctx, recording.id)
-    from callscope.qa.store import delete_for_recording as delete_qa
-
-    delete_qa(ctx, recording.id)
+    qa_store.delete_for_recording(ctx, recording.id)
     from callscope.db import transaction
 
     with transaction(ctx.sessions) as session:

@@ -13,6 +13,10 @@ from typing import Any, Literal
 from sqlalchemy import select
 
 from callscope.context import Context
+from callscope.ivr.metrics import compute_ivr_metrics
+from callscope.qa.tables import QaResultRow
+from callscope.recordings.tables import ArtifactRow, RecordingRow
+from callscope.search.tables import CallSummaryRow
 
 Period = Literal["day", "week"]
 
@@ -74,11 +78,6 @@ def _bucket_start(day: date, period: Period) -> date:
 
 def call_trends(ctx: Context, *, since: date, until: date, period: Period = "day") -> TrendReport:
     """Per-bucket and per-agent figures of the calls recorded in ``[since, until)``."""
-    from callscope.api.tables import CallSummaryRow
-    from callscope.ivr.metrics import compute_ivr_metrics
-    from callscope.qa.tables import QaResultRow
-    from callscope.recordings.tables import ArtifactRow, RecordingRow
-
     start_dt, end_dt = datetime.combine(since, datetime.min.time()), datetime.combine(until, datetime.min.time())
     with ctx.sessions() as session:
         rows = session.execute(

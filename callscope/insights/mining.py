@@ -19,7 +19,9 @@ from sqlalchemy import func, select
 
 from callscope.context import Context
 from callscope.db import transaction, utcnow
-from callscope.models import Issue
+from callscope.domain import Issue
+from callscope.insights.tables import FaqDraftRow
+from callscope.ivr.impact import PublishImpact, publish_impact
 
 if TYPE_CHECKING:
     from callscope.analysis.issues import IssueMiningResult, MinedIssue
@@ -88,8 +90,8 @@ def issue_report(ctx: Context, *, since: datetime, until: datetime | None = None
     Returns:
         Counts, shares, a trend per day/week/month bucket, and example calls.
     """
-    from callscope.analysis.tables import IssueRow
-    from callscope.api.tables import CallSummaryRow
+    from callscope.insights.tables import IssueRow
+    from callscope.search.tables import CallSummaryRow
 
     until = until or utcnow()
     bucket = _bucket_days(until - since)
@@ -139,8 +141,8 @@ def save_mined_issues(ctx: Context, issues: Sequence[Issue | MinedIssue]) -> int
         How many calls were assigned an issue.
     """
     from callscope.analysis.issues import MinedIssue
-    from callscope.analysis.tables import FaqRepository
-    from callscope.api.tables import CallSummaryRow
+    from callscope.insights.faq_review import FaqRepository
+    from callscope.search.tables import CallSummaryRow
 
     rows = []
     for item in issues:
@@ -167,35 +169,7 @@ def save_mined_issues(ctx: Context, issues: Sequence[Issue | MinedIssue]) -> int
     return assigned
 
 
-@dataclass(frozen=True, slots=True)
-class ContainmentSplit:
-    """IVR containment before and after the latest FAQ entry was published."""
-
-    entry_id: str
-    published_at: datetime
-    calls_before: int
-    contained_before: int
-    calls_after: int
-    contained_after: int
-
-    @property
-    def before(self) -> float:
-        return round(self.contained_before / self.calls_before, 4) if self.calls_before else 0.0
-
-    @property
-    def after(self) -> float:
-        return round(self.contained_after / self.calls_after, 4) if self.calls_after else 0.0
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "entry_id": self.entry_id,
-            "published_at": self.published_at.isoformat(timespec="seconds"),
-            "before": {"calls": self.calls_before, "contained": self.contained_before, "containment_rate": self.before},
-            "after": {"calls": self.calls_after, "contained": self.contained_after, "containment_rate": self.after},
-        }
-
-
-def containment_since_publish(ctx: Context, *, since: datetime | None = None):  # type: ignore[no-untyped-def]
+def containment_since_publish(ctx: Context, *, since: datetime | None = None) -> PublishImpact | None:
     """Like-with-like effect of the latest FAQ publish in the window: the containment of
     the IVR calls that asked what the entry covers, before vs after it was published
     (:func:`callscope.ivr.impact.publish_impact`).
@@ -204,9 +178,6 @@ def containment_since_publish(ctx: Context, *, since: datetime | None = None):  
         A :class:`~callscope.ivr.impact.PublishImpact`, or None when nothing was published
         in the window or no IVR call asked about the entry.
     """
-    from callscope.analysis.tables import FaqDraftRow
-    from callscope.ivr.impact import publish_impact
-
     with ctx.sessions() as session:
         query = select(FaqDraftRow).where(FaqDraftRow.published_at.is_not(None))
         if since is not None:
@@ -227,7 +198,7 @@ _mined_state: dict[str, tuple[tuple[int, datetime | None], datetime]] = {}
 
 
 def _watermark(ctx: Context) -> tuple[int, datetime | None]:
-    from callscope.api.tables import CallSummaryRow
+    from callscope.search.tables import CallSummaryRow
 
     with ctx.sessions() as session:
         count, newest = session.execute(
@@ -299,8 +270,8 @@ def _draft_faqs(ctx: Context, records: list, result: IssueMiningResult) -> list[
     """Draft a FAQ entry per frequent issue into the review queue; returns the ids saved."""
     from callscope.analysis.answer_generator import load_answer_generator
     from callscope.analysis.faq import draft_faqs, faq_id_for
-    from callscope.analysis.tables import FaqRepository
     from callscope.errors import ConfigError
+    from callscope.insights.faq_review import FaqRepository
 
     try:
         generator = load_answer_generator(ctx.settings.faq_generator)
