@@ -100,37 +100,48 @@ def test_ivr_metrics(api) -> None:
 
 
 def test_ivr_containment_before_and_after_the_latest_faq_publish(api) -> None:
+    """Only the IVR calls that asked what the published entry covers are compared, before vs after."""
     from callscope.insights.tables import FaqDraftRow
     from callscope.ivr.tables import IvrCallRow, IvrEventRow
 
     start = utcnow() - timedelta(hours=2)
 
-    def call(sid: str, at, contained: bool) -> list:  # type: ignore[no-untyped-def,type-arg]
+    def call(sid: str, at, contained: bool, text: str = "is the network down", intent: str = "outage") -> list:  # type: ignore[no-untyped-def,type-arg]
         if contained:
             row = IvrCallRow(call_sid=sid, from_number=f"+1555{sid}", language="en", status="ended", started_at=at,
-                             ended_at=at + timedelta(seconds=30), intent="outage")
-            return [row, IvrEventRow(call_sid=sid, kind="input", at=at, data={"text": "is the network down"}),
-                    IvrEventRow(call_sid=sid, kind="answered", at=at, data={"intent": "outage", "self_service": True})]
+                             ended_at=at + timedelta(seconds=30), intent=intent)
+            return [row, IvrEventRow(call_sid=sid, kind="input", at=at, data={"text": text}),
+                    IvrEventRow(call_sid=sid, kind="answered", at=at, data={"intent": intent, "self_service": True})]
         return [IvrCallRow(call_sid=sid, from_number=f"+1555{sid}", language="en", status="transferred",
                            transferred=True, transfer_reason="no_match", started_at=at,
-                           transferred_at=at + timedelta(seconds=30))]
+                           transferred_at=at + timedelta(seconds=30)),
+                IvrEventRow(call_sid=sid, kind="input", at=at, data={"text": text}),
+                IvrEventRow(call_sid=sid, kind="no_match", at=at, data={"text": text})]
 
-    with transaction(api.ctx.sessions) as session:
-        for n, contained in enumerate((True, False, False)):  # round one
-            session.add_all(call(f"CB{n}", start + timedelta(minutes=n), contained))
+    with transaction(api.ctx.sessions) as session:  # round one: 1 of 3 outage callers contained
+        session.add_all(call("CB0", start, True))
+        session.add_all(call("CB1", start + timedelta(minutes=1), False, "my internet is down, is there an outage"))
+        session.add_all(call("CB2", start + timedelta(minutes=2), False, "is there an outage near me"))
+        session.add_all(call("CB3", start + timedelta(minutes=3), True, "what time do you open on sunday", "opening_hours"))
     assert api.get("/api/insights/ivr", params={"days": 1}).json()["since_publish"] is None  # nothing published
     with transaction(api.ctx.sessions) as session:
-        session.add(FaqDraftRow(id="faq-outage", status="published", questions={"en": ["Is there an outage?"]},
+        session.add(FaqDraftRow(id="faq-outage", status="published",
+                                questions={"en": ["Is there an outage?", "Is the network down?"]},
                                 answers={"en": "Yes, engineers are on it."},
                                 published_at=start + timedelta(minutes=30)))
-        for n, contained in enumerate((True, True, True, False)):  # round two
-            session.add_all(call(f"CC{n}", start + timedelta(minutes=40 + n), contained))
+        for n, contained in enumerate((True, True, True, False)):  # round two: 3 of 4 outage callers contained
+            session.add_all(call(f"CC{n}", start + timedelta(minutes=40 + n), contained, intent="faq-outage"))
+        # the rest of the IVR got worse after the publish; that is not the entry's doing
+        session.add_all(call("CC9", start + timedelta(minutes=50), False, "I want to cancel my contract"))
     data = api.get("/api/insights/ivr", params={"days": 1}).json()
-    assert data["calls"] == 7 and data["contained"] == 4
+    assert data["calls"] == 9 and data["contained"] == 5
     split = data["since_publish"]
-    assert split["entry_id"] == "faq-outage"
-    assert split["before"] == {"calls": 3, "contained": 1, "containment_rate": round(1 / 3, 4)}
-    assert split["after"] == {"calls": 4, "contained": 3, "containment_rate": 0.75}
+    assert split["entry_id"] == "faq-outage" and split["questions"][0] == "Is there an outage?"
+    before, after = split["before"], split["after"]
+    assert (before["calls"], before["contained"], before["containment_rate"]) == (3, 1, round(1 / 3, 4))
+    assert (after["calls"], after["contained"], after["containment_rate"]) == (4, 3, 0.75)
+    assert before["from"] < before["to"] < split["published_at"] <= after["from"] < after["to"]
+    assert "what time do you open on sunday" not in before["examples"]
 
 
 REASONS = [
