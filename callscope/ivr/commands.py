@@ -168,11 +168,13 @@ def metrics_command(
     typer.echo(
         f"calls {m.calls}  contained {m.contained} ({pct(m.containment_rate)})  transferred {m.transferred} ({pct(m.transfer_rate)})  early abandons {m.early_abandons}"
     )
+    typer.echo("outcomes (one per call): " + "  ".join(f"{k.replace('_', ' ')} {n}" for k, n in m.outcomes.items())
+               + f"  → self-service {pct(m.self_service_rate)} of calls")
     typer.echo(
-        f"transfer reasons: {m.transfer_reasons or '-'}  connected {m.transfers_connected}  abandoned {m.transfers_abandoned}  priority {m.priority_transfers}"
+        f"transfer causes: {m.transfer_causes or '-'}  connected {m.transfers_connected}  abandoned {m.transfers_abandoned}  priority {m.priority_transfers}"
     )
     typer.echo(
-        f"FCR {pct(m.first_contact_resolution)}  deflection {pct(m.self_service_deflection)}  CSAT {m.csat_avg or '-'} (n={m.csat_responses})  NPS {m.nps if m.nps is not None else '-'} (n={m.nps_responses})"
+        f"FCR {pct(m.first_contact_resolution)} of {m.fcr_calls} recognised  CSAT {m.csat_avg or '-'} (n={m.csat_responses})  NPS {m.nps if m.nps is not None else '-'} (n={m.nps_responses})"
     )
     typer.echo(f"time in IVR: mean {m.avg_time_in_ivr_s or '-'} s, median {m.median_time_in_ivr_s or '-'} s")
     for lang, seg in m.per_language.items():

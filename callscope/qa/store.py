@@ -17,7 +17,7 @@ from callscope.db import transaction, utcnow
 from callscope.domain import QaResult
 from callscope.errors import NotFoundError
 from callscope.qa.evaluate import Evaluator, PhraseMatcher, conversation_from_dict
-from callscope.qa.rules import QaRuleError, ScorecardRules, load_scorecard, parse_scorecard_text
+from callscope.qa.rules import DEFAULT_SCORECARD, QaRuleError, ScorecardRules, load_scorecard, parse_scorecard_text
 from callscope.qa.tables import QaOverrideRow, QaResultRow, QaRulesRow
 from callscope.recordings.tables import ArtifactRow, RecordingRow
 

@@ -42,6 +42,10 @@ def test_simulate_in_process_with_scripted_caller(ivr_settings, tmp_path: Path, 
     result = runner.invoke(cli(), ["ivr", "metrics", "--json"])
     metrics = json.loads(result.output)
     assert metrics["calls"] == 2 and metrics["transferred"] == 1 and metrics["contained"] == 1
+    assert sum(metrics["outcomes"].values()) == 2 and metrics["transfer_causes"] == {"caller_request": 1}
+    text = runner.invoke(cli(), ["ivr", "metrics"]).output
+    assert "outcomes (one per call): self service 1" in text and "transferred 1" in text
+    assert "transfer causes: {'caller_request': 1}" in text
 
 
 def test_simulate_interactive_reads_stdin(ivr_settings, monkeypatch) -> None:
