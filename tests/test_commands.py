@@ -43,3 +43,8 @@ def test_analyze_writes_the_contract_and_reports_bad_files(settings, data_dir: P
     assert any(word in english["reason"].lower() for word in ("password", "log", "locked", "account"))
     chinese = json.loads((out / "s_zh_01.stereo.analysis.json").read_text())
     assert any(word in chinese["reason"] for word in ("营业", "几点", "时间", "开门", "周末"))
+    # the automatic QA scorecard: the Mandarin agent asks whether there is anything else (请问还有其他…)
+    qa = {i["id"]: i for i in chinese["qa"]["items"]}
+    assert chinese["qa"]["scorecard"] == "default" and chinese["qa"]["score"] is not None
+    assert qa["further_help"]["passed"] is True and qa["further_help"]["evidence"][0]["start"] > 40
+    assert {i["id"]: i["passed"] for i in english["qa"]["items"]}["further_help"] is False
