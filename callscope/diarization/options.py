@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from callscope.errors import ConfigError
+from callscope.settings import Settings
 
 Method = Literal["auto", "channels", "embeddings", "pyannote"]
 
@@ -53,6 +54,16 @@ class DiarizeOptions:
             )
         if self.min_gap_s < 0 or self.min_turn_s < 0:
             raise ConfigError("min_gap_s and min_turn_s must not be negative")
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> DiarizeOptions:
+        """Options from the settings (channel roles, local pyannote pipeline), with keyword overrides.
+
+        Raises:
+            ConfigError: an option is invalid.
+        """
+        return cls(channel_roles=tuple(settings.channel_roles), pyannote_pipeline=settings.pyannote_pipeline,
+                   **overrides)
 
     def speaker_range(self, default_max: int = 8) -> tuple[int, int]:
         """The (lowest, highest) number of speakers to consider."""
