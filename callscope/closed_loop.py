@@ -20,6 +20,7 @@ import hashlib
 import logging
 import re
 import secrets
+import time
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -50,7 +51,7 @@ from callscope.ivr.metrics import compute_ivr_metrics
 from callscope.ivr.security import sign
 from callscope.ivr.simulator import CallerInput, CallSimulator, SimTurn
 from callscope.ivr.tables import IvrCallRow, IvrEventRow, IvrRecordingRow
-from callscope.jobs.queue import JobQueue, wait_for_jobs
+from callscope.jobs.queue import JobQueue
 from callscope.jobs.runner import jobs_for
 from callscope.recordings.audio import probe
 from callscope.settings import Settings
@@ -416,30 +417,30 @@ def _duration_s(path: Path) -> float:
 
 
 def wait_for_processing(ctx: Context, recording_ids: Sequence[str], *, timeout_s: float = 1800.0) -> dict[str, str]:
-    """Wait until each recording's latest job is final; returns {recording id: state}
-    (``done`` for a recording that has its analysis and no job still to run).
+    """Wait until each recording's latest job is final; returns {recording id: state}.
 
     Raises:
-        JobError: jobs still unfinished after ``timeout_s``, or a recording without a job.
+        JobError: jobs still unfinished after ``timeout_s``.
     """
 
+    deadline = time.monotonic() + timeout_s
     states: dict[str, str] = {}
-    latest: dict[str, str] = {}  # job id -> recording id
-    for rid in dict.fromkeys(recording_ids):
-        jobs = jobs_for(ctx, rid)
-        active = [j for j in jobs if j.state in (JobState.QUEUED, JobState.RUNNING)]
-        if active:
-            latest[active[-1].id] = rid
-        elif ctx.store.get_artifact(rid, "analysis") is not None:
-            states[rid] = str(JobState.DONE)
-        elif jobs:
-            states[rid] = str(jobs[-1].state)
-        else:
-            raise JobError(f"recording {rid[:12]} has no processing job")
-    for job in wait_for_jobs(ctx, latest, timeout_s=timeout_s):
-        rid = latest[job.id]
-        done = ctx.store.get_artifact(rid, "analysis") is not None
-        states[rid] = str(JobState.DONE if done else job.state)
+    pending = list(dict.fromkeys(recording_ids))
+    while pending:
+        for rid in list(pending):
+            jobs = jobs_for(ctx, rid)
+            if ctx.store.get_artifact(rid, "analysis") is not None and not any(
+                j.state in (JobState.QUEUED, JobState.RUNNING) for j in jobs
+            ):
+                states[rid] = str(JobState.DONE)
+                pending.remove(rid)
+            elif jobs and jobs[-1].state in (JobState.DONE, JobState.FAILED):
+                states[rid] = str(jobs[-1].state)
+                pending.remove(rid)
+        if pending:
+            if time.monotonic() > deadline:
+                raise JobError(f"{len(pending)} recording(s) still processing after {timeout_s:.0f} s")
+            time.sleep(0.5)
     return states
 
 
@@ -534,44 +535,21 @@ def run_closed_loop(
     callers: CallerRounds | None = None,
     calls_dir: Path | None = None,
     echo: Echo = lambda _: None,
-    process: Callable[[Sequence[DeliveredRecording]], object] | None = None,
 ) -> LoopResult:
-    """The product's story in six steps: round one of IVR calls → their recordings by
-    Twilio's callback → the pipeline (steps 2 to 4: ``process``) → the most frequent
-    question the knowledge base lacks is published → round two. ``kb_path`` must be a
-    writable copy of the knowledge base.
-
-    Args:
-        process: handles the delivered recordings (``callscope demo`` processes them with
-            the sample calls and reports calls, issues and FAQ drafts); by default the loop
-            waits until the queue has processed them.
-    """
+    """Round one of IVR calls → recordings by callback → pipeline → issues → FAQ
+    published → round two. ``kb_path`` must be a writable copy of the knowledge base."""
     callers = callers or load_callers(default_callers_file())
     calls_dir = calls_dir or default_samples_dir()
     with LoopIvr(ctx.settings, kb_path, queue) as ivr:
-        echo(f"1/6  IVR, round one: {len(callers.before)} simulated callers (knowledge base as shipped: {kb_path})")
         before = ivr.run_round("before", callers.before)
         print_round(before, echo)
         delivered = ivr.deliver_recordings(before, calls_dir)
-        echo(f"     {len(delivered)} transferred call(s) recorded with the agent; "
-             "Twilio's recording callback delivers each one:")
         print_delivered(delivered, echo)
-        if process is None:
-            echo("2/6  the pipeline transcribes, diarizes and analyses the delivered recordings")
-        else:
-            process(delivered)
         processed = wait_for_processing(ctx, [d.recording_id for d in delivered if d.recording_id])
-        echo("5/6  closing the gap: the most frequent question the knowledge base cannot answer")
         fix = close_the_gap(ctx, kb_path, echo=echo)
         print_fix(fix, kb_path, echo)
-        echo(f"6/6  IVR, round two: {len(callers.after)} callers ask the same kinds of things in other words")
         after = ivr.run_round("after", callers.after)
         print_round(after, echo)
-        if fix is not None:
-            outage = [c for c in after.calls if fix.entry.id in c.answered]
-            if outage:
-                echo(f"     the IVR now answers {len(outage)} of them with {fix.entry.id}, "
-                     f"e.g. \"{outage[0].script.says[0]}\"")
         print_containment(before, after, echo)
     return LoopResult(before, tuple(delivered), processed, fix, after)
 

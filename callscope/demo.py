@@ -22,10 +22,16 @@ from sqlalchemy import select
 from callscope.auth import service as auth
 from callscope.closed_loop import (
     DeliveredRecording,
+    LoopIvr,
+    close_the_gap,
     default_callers_file,
+    default_samples_dir,
     load_callers,
+    print_containment,
+    print_delivered,
+    print_fix,
+    print_round,
     recording_label,
-    run_closed_loop,
 )
 from callscope.context import Context
 from callscope.domain import FaqStatus, JobState
@@ -33,8 +39,8 @@ from callscope.errors import ConfigError, StorageError
 from callscope.insights.faq_review import FaqRepository
 from callscope.insights.mining import issue_report, mine_call_issues
 from callscope.ivr.kb import BUNDLED_KB
-from callscope.jobs.queue import InProcessQueue, wait_for_jobs
-from callscope.jobs.runner import jobs_for
+from callscope.jobs.queue import InProcessQueue
+from callscope.jobs.runner import get_job, jobs_for
 from callscope.recordings.paths import expand_audio_paths
 from callscope.recordings.tables import RecordingRow
 
@@ -91,21 +97,35 @@ def run_demo(ctx: Context, calls_dir: Path, echo: Echo, *, callers_file: Path | 
     callers_file = callers_file or default_callers_file()
     callers = load_callers(callers_file) if callers_file.is_file() else None
     queue = InProcessQueue(ctx, workers=1)
+    result = None
     try:
         if callers is None:
             echo(f"(no caller scripts at {callers_file}: the IVR part of the demo is skipped)")
             return _process_and_report(ctx, files, calls_dir, queue, echo, steps=4)
         kb_path = reset_demo_kb(ctx)
-        reports: list[DemoResult] = []
-
-        def process(delivered: Sequence[DeliveredRecording]) -> None:
-            reports.append(_process_and_report(ctx, files, calls_dir, queue, echo, steps=6, first=2,
-                                               delivered=delivered))
-
-        loop = run_closed_loop(ctx, kb_path, queue, callers=callers, echo=echo, process=process)
-        fix = loop.fix
-        return replace(reports[0], containment_before=loop.before.containment,
-                       containment_after=loop.after.containment if loop.after else None,
+        with LoopIvr(ctx.settings, kb_path, queue) as ivr:
+            echo(f"1/6  IVR, round one: {len(callers.before)} simulated callers "
+                 f"(knowledge base as shipped: {kb_path})")
+            before = ivr.run_round("before", callers.before)
+            print_round(before, echo)
+            delivered = ivr.deliver_recordings(before, default_samples_dir())
+            echo(f"     {len(delivered)} transferred call(s) recorded with the agent; "
+                 "Twilio's recording callback delivers each one:")
+            print_delivered(delivered, echo)
+            result = _process_and_report(ctx, files, calls_dir, queue, echo, steps=6, first=2, delivered=delivered)
+            echo("5/6  closing the gap: the most frequent question the knowledge base cannot answer")
+            fix = close_the_gap(ctx, kb_path, echo=echo)
+            print_fix(fix, kb_path, echo)
+            echo(f"6/6  IVR, round two: {len(callers.after)} callers ask the same kinds of things in other words")
+            after = ivr.run_round("after", callers.after)
+            print_round(after, echo)
+            if fix is not None:
+                outage = [c for c in after.calls if fix.entry.id in c.answered]
+                if outage:
+                    echo(f"     the IVR now answers {len(outage)} of them with {fix.entry.id}, "
+                         f"e.g. \"{outage[0].script.says[0]}\"")
+            print_containment(before, after, echo)
+        return replace(result, containment_before=before.containment, containment_after=after.containment,
                        published=fix.entry.id if fix else None, kb_path=kb_path)
     finally:
         queue.shutdown()
@@ -132,12 +152,14 @@ def _process_and_report(
     for rec in todo:
         active = [j for j in jobs_for(ctx, rec.id) if j.state in (JobState.QUEUED, JobState.RUNNING)]
         job_ids.append(active[-1].id if active else queue.submit(rec.id))  # the IVR's are queued already
-    failed = 0
-    for done, job in enumerate(wait_for_jobs(ctx, job_ids), start=1):
+    for done, job_id in enumerate(job_ids, start=1):
+        while get_job(ctx, job_id).state in (JobState.QUEUED, JobState.RUNNING):
+            time.sleep(0.5)
+        job = get_job(ctx, job_id)
         echo(f"     [{done}/{len(job_ids)}] {job.state}{' — ' + job.error if job.error else ''}")
-        failed += job.state == JobState.FAILED
     if job_ids:
         echo(f"     done in {time.perf_counter() - started:.0f} s")
+    failed = sum(1 for j in job_ids if get_job(ctx, j).state == JobState.FAILED)
 
     n += 1
     echo(f"{n}/{steps}  calls")

@@ -144,6 +144,8 @@ LOCAL_IMPORTS_PENDING = frozenset({
     "callscope/analysis/issues.py",
     "callscope/ivr/matcher.py",
     "callscope/diarization/mono.py",
+    "callscope/diarization/diarize.py",
+    "callscope/analysis/faq.py",
 })
 
 

@@ -2,6 +2,7 @@
 
 For each frequent issue (:mod:`callscope.analysis.issues`) :func:`draft_faqs` writes a
 :class:`~callscope.domain.FaqEntry` with status DRAFT:
+
 * the canonical question per language (the issue's most central caller question) and
   the paraphrases callers used;
 * an **extractive** answer per language: among the agent sentences that follow the
@@ -42,7 +43,6 @@ from callscope.analysis.answer_generator import (
     load_answer_generator,
     rewrite_answer,
 )
-from callscope.analysis.embeddings import load_encoder
 from callscope.analysis.issues import CallRecord, IssueMiningResult, MinedIssue
 from callscope.analysis.reason import is_filler_sentence, split_sentences
 from callscope.domain import AnswerMethod, AnswerSource, FaqEntry, FaqStatus, Role
@@ -192,6 +192,7 @@ def needs_agent(record: CallRecord) -> bool:
 def _encoder(options: FaqOptions, encoder: Encoder | None) -> Encoder:
     if encoder is not None:
         return encoder
+    from callscope.analysis.embeddings import load_encoder
 
     return load_encoder(options.encoder).encode
 

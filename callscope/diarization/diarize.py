@@ -16,11 +16,9 @@ from pathlib import Path
 
 from callscope.diarization import channels, mono, speech_check
 from callscope.diarization.options import DiarizeOptions
-from callscope.diarization.pyannote_backend import diarize_pyannote
 from callscope.domain import Audio, Diarization
 from callscope.errors import InvalidAudioError
 from callscope.progress import Hook, no_progress
-from callscope.recordings.audio import iter_audio, load_audio, probe
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +43,8 @@ def _mono(
     source: ChunkSource, whole_audio: Callable[[], Audio], options: DiarizeOptions, hook: Hook, total_s: float
 ) -> Diarization:
     if options.method == "pyannote" or (options.method == "auto" and options.pyannote_pipeline is not None):
+        from callscope.diarization.pyannote_backend import diarize_pyannote
+
         return diarize_pyannote(whole_audio(), options, hook)
     feats = mono.extract(source(), options, hook, total_s)
     return mono.segment(feats, options)
@@ -114,6 +114,7 @@ def diarize_file(path: str | Path, options: DiarizeOptions = DiarizeOptions(), h
     Raises:
         InvalidAudioError: the file cannot be decoded.
     """
+    from callscope.recordings.audio import iter_audio, load_audio, probe
 
     info = probe(path)
 

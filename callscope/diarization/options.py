@@ -55,6 +55,14 @@ class DiarizeOptions:
         if self.min_gap_s < 0 or self.min_turn_s < 0:
             raise ConfigError("min_gap_s and min_turn_s must not be negative")
 
+    def speaker_range(self, default_max: int = 8) -> tuple[int, int]:
+        """The (lowest, highest) number of speakers to consider."""
+        if self.num_speakers is not None:
+            return self.num_speakers, self.num_speakers
+        low = self.min_speakers or 1
+        high = self.max_speakers or max(default_max, low)
+        return low, max(low, high)
+
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> DiarizeOptions:
         """Options from the settings (channel roles, local pyannote pipeline), with keyword overrides.
@@ -64,11 +72,3 @@ class DiarizeOptions:
         """
         return cls(channel_roles=tuple(settings.channel_roles), pyannote_pipeline=settings.pyannote_pipeline,
                    **overrides)
-
-    def speaker_range(self, default_max: int = 8) -> tuple[int, int]:
-        """The (lowest, highest) number of speakers to consider."""
-        if self.num_speakers is not None:
-            return self.num_speakers, self.num_speakers
-        low = self.min_speakers or 1
-        high = self.max_speakers or max(default_max, low)
-        return low, max(low, high)
