@@ -29,6 +29,7 @@ TABLE_MODULES = (
     "callscope.ivr.tables",
     "callscope.analysis.tables",
     "callscope.api.tables",
+    "callscope.selfservice.tables",
 )
 
 
