@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from callscope.ivr.kb import KnowledgeBase
 from callscope.models import FaqEntry
 
 MESSAGES: dict[str, dict[str, str]] = {
@@ -60,6 +61,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "hc_other": "Other questions",
         "hc_contact_intro": "Our team is happy to help.",
         "hc_contact_none": "Please visit one of our stores.",
+        "hc_skip": "Skip to content",
+        "hc_topic_nav": "Topics",
+        "hc_feedback_title": "Feedback",
+        "hc_asked_as": "Also asked as",
+        "hc_description": "Answers to common questions about {company}: orders, opening hours, accounts and more.",
     },
     "zh": {
         "greeting": "您好，这里是{company}。请用几个字发送您的问题（例如“营业时间”），我会为您解答。回复“人工”转人工客服。",
@@ -105,6 +111,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "hc_other": "其他问题",
         "hc_contact_intro": "我们的客服很乐意为您服务。",
         "hc_contact_none": "请前往任意门店咨询。",
+        "hc_skip": "跳到正文",
+        "hc_topic_nav": "主题",
+        "hc_feedback_title": "反馈",
+        "hc_asked_as": "其他问法",
+        "hc_description": "{company}常见问题解答：订单、营业时间、账户等。",
     },
 }
 
@@ -152,3 +163,15 @@ def numbered(labels: list[str]) -> str:
 
 def capitalised(label: str) -> str:
     return label[:1].upper() + label[1:] if label and label[:1].isascii() else label
+
+
+def written_answer(kb: KnowledgeBase, entry: FaqEntry, language: str) -> tuple[str, str]:
+    """What to show in writing: the entry's optional ``written_answers`` (a KB field for
+    answers that read better than the spoken one), else its answer; and its language."""
+    written = kb.extra.get(entry.id, {}).get("written_answers")
+    if isinstance(written, dict):
+        for lang in (language, *written):
+            text = written.get(lang)
+            if isinstance(text, str) and text.strip() and (lang == language or not entry.answers.get(language)):
+                return " ".join(text.split()), lang
+    return answer_text(entry, language)

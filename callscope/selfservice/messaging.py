@@ -35,7 +35,7 @@ from callscope.ivr.matcher import IntentMatcher, MatchLevel
 from callscope.language import detect_text_language
 from callscope.models import FaqEntry, FaqStatus
 from callscope.selfservice import conversations as store
-from callscope.selfservice.messages import answer_text, capitalised, message, numbered
+from callscope.selfservice.messages import capitalised, message, numbered, written_answer
 from callscope.selfservice.tables import ConversationMessageRow, ConversationRow, MessagingOptOutRow
 
 log = logging.getLogger(__name__)
@@ -282,7 +282,7 @@ class MessagingService:
 
     def _deliver(self, session: Session, conv: ConversationRow, entry: FaqEntry, text: str) -> Reply:
         lang = conv.language or "en"
-        answer, _ = answer_text(entry, lang)
+        answer, _ = written_answer(self.matcher.knowledge_base(), entry, lang)
         conv.intent = entry.id
         if entry.action:
             action = self.actions.get(entry.action)
