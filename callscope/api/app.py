@@ -1,4 +1,5 @@
-"""The web application: REST API under ``/api``, QA dashboard at ``/``, IVR webhooks at ``/ivr``.
+"""The web application: REST API under ``/api``, QA dashboard at ``/``, IVR webhooks at ``/ivr``,
+the public help center at ``/help`` and the SMS/WhatsApp webhook at ``/messaging``.
 
 :func:`create_app` wires one :class:`~callscope.context.Context` and one job queue to the
 routers. The queue (in-process by default) resumes unfinished jobs at start-up.
@@ -394,6 +395,10 @@ def _include_ivr(app: FastAPI, ctx: Context, settings: Settings) -> bool:
     from callscope.api.deps import require_admin
 
     app.include_router(routes.router)
+    from callscope.api.routers import helpcenter, messaging  # self-service on the IVR's KB and matcher
+
+    app.include_router(messaging.router)
+    app.include_router(helpcenter.router)
     overrides: dict[str, Any] = {
         "get_ivr_settings": lambda: settings,
         "get_session_factory": lambda: ctx.sessions,

@@ -142,7 +142,18 @@ class HelpCenter:
         result = self.matcher.match(text, language)
         entries = [c.entry for c in result.candidates]
         best = entries[0] if entries and result.level in (MatchLevel.HIGH, MatchLevel.MEDIUM) else None
-        related = entries[1:] if best is not None else entries
+        if best is not None:
+            # runners-up the matcher finds plausible, then the best answer's topic neighbours
+            close = [c.entry for c in result.candidates[1:] if c.score >= self.matcher.options.medium]
+            seen = {best.id}
+            related = []
+            for e in [*close, *self.related(best)]:
+                if e.id not in seen:
+                    seen.add(e.id)
+                    related.append(e)
+            related = related[: self.related_limit]
+        else:
+            related = entries  # nothing fits: the nearest topics are suggestions
         conversation_id = None
         if record:
             conv = store.new_conversation(session, "web", language=language)

@@ -107,10 +107,14 @@ def test_search_shows_the_best_answer_first_then_related_and_is_stored(client, d
     html = client.get("/help", params={"q": "I forgot my password", "lang": "en"}).text
     best = html.split('id="best"', 1)[1].split("</article>", 1)[0]
     assert "forgot password link" in best
-    assert "Related questions" in html
+    assert "My bill" not in html.split('id="results-title"', 1)[1].split("Browse by topic", 1)[0]  # no far-off "related"
+    hours = client.get("/help", params={"q": "When do you open on Sunday?", "lang": "en"}).text
+    results = hours.split('id="results-title"', 1)[1].split("Browse by topic", 1)[0]
+    assert "Sunday from 10 a.m. to 5 p.m." in results.split("</article>", 1)[0]
+    assert "Related questions" in results and "/help/holiday_hours?lang=en" in results
     assert '<meta name="robots" content="noindex">' in html  # search pages are not indexed
     db.expire_all()
-    conv = db.scalars(select(ConversationRow)).one()
+    conv = db.scalars(select(ConversationRow).order_by(ConversationRow.started_at)).first()
     assert (conv.channel, conv.answered, conv.intent, conv.handover) == ("web", True, "password_reset", False)
     assert conv.id in html  # links carry the search, so contact/feedback count for it
 
