@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "callscope.diarization.commands",
     "callscope.analysis.commands",
     "callscope.ivr.commands",
+    "callscope.selfservice.commands",
     "callscope.api.commands",
     "callscope.commands",
 )

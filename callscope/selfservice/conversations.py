@@ -254,11 +254,12 @@ def store_texts(session: Session, items: Iterable[Any], *, channel: str | None =
 
 
 def handover_queue(session: Session, *, limit: int = 100) -> list[ConversationRow]:
-    """Conversations waiting for an agent (handed over, not closed), oldest first."""
+    """Text conversations (SMS, WhatsApp) waiting for an agent (handed over, not closed), oldest first."""
     return list(
         session.scalars(
             select(ConversationRow)
             .where(ConversationRow.handover.is_(True), ConversationRow.status == "handover")
+            .where(ConversationRow.channel.in_(("sms", "whatsapp")))
             .order_by(ConversationRow.updated_at)
             .limit(limit)
         )

@@ -55,9 +55,15 @@ class PageContext:
     contact_url: str = ""
 
 
-def _q(params: dict[str, str | None]) -> str:
+def _qs(params: dict[str, str | None]) -> str:
+    """A query string ("?a=1&b=2", or "" when every value is empty)."""
     clean = {k: v for k, v in params.items() if v}
     return "?" + urlencode(clean) if clean else ""
+
+
+def _q(params: dict[str, str | None]) -> str:
+    """:func:`_qs`, escaped for an HTML attribute."""
+    return escape(_qs(params))
 
 
 def entry_url(entry_id: str, language: str, conversation_id: str | None = None) -> str:
@@ -82,10 +88,10 @@ def _page(
 ) -> str:
     lang = ctx.language
     other = "zh" if lang == "en" else "en"
-    switch = path + _q({**(extra_query or {}), "lang": other, "c": conversation_id})
-    canonical = ctx.base_url + path + _q({**(extra_query or {}), "lang": lang if lang != "en" else None})
+    switch = path + _qs({**(extra_query or {}), "lang": other, "c": conversation_id})
+    canonical = ctx.base_url + path + _qs({**(extra_query or {}), "lang": lang if lang != "en" else None})
     alternates = "".join(
-        f'<link rel="alternate" hreflang="{HTML_LANG[code]}" href="{escape(ctx.base_url + path + _q({"lang": code}))}">'
+        f'<link rel="alternate" hreflang="{HTML_LANG[code]}" href="{escape(ctx.base_url + path + _qs({"lang": code}))}">'
         for code in ("en", "zh")
     )
     robots = "" if index else '<meta name="robots" content="noindex">'

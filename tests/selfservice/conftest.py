@@ -54,12 +54,19 @@ def ss_settings(tmp_path: Path, kb_file: Path, monkeypatch: pytest.MonkeyPatch, 
     deps.reset_caches()
 
 
+async def _no_sentiment():
+    return None
+
+
 def make_app(settings) -> FastAPI:
     """The self-service routes alone, the way ``create_app`` mounts them next to the IVR."""
     from callscope.api.routers import helpcenter, messaging
+    from callscope.ivr.routes import router as ivr_router
 
     app = FastAPI()
     app.state.ivr_settings = settings
+    app.dependency_overrides[deps.get_sentiment_fn] = _no_sentiment
+    app.include_router(ivr_router)
     app.include_router(messaging.router)
     app.include_router(helpcenter.router)
     return app
