@@ -330,10 +330,11 @@ def create_app(
         recordings,
         scorecards,
         search,
+        selfservice,
     )
 
     for router in (auth.router, auth.users_router, scorecards.router, recordings.router, jobs.router,
-                   search.router, insights.router, faq.router):
+                   search.router, insights.router, faq.router, selfservice.router):
         app.include_router(router)
 
     app.state.ivr = options.include_ivr and _include_ivr(app, ctx, settings)
