@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from callscope.db import transaction
 from callscope.selfservice import conversations as store
 
@@ -39,3 +41,23 @@ def test_read_only_users_see_redacted_questions(api) -> None:
 
 def test_needs_a_login(api) -> None:
     assert api.client.get("/api/insights/selfservice").status_code == 401
+
+
+@pytest.mark.slow
+def test_gaps_across_channels_for_the_dashboard(api) -> None:
+    questions = [("sms", "Is there an internet outage in my area right now?"),
+                 ("whatsapp", "my broadband has been down all morning, is there a network outage?"),
+                 ("web", "internet outage near me"),
+                 ("sms", "我家的宽带断网了，是不是网络故障？")]
+    with transaction(api.ctx.sessions) as session:
+        for channel, text in questions:
+            conv = store.new_conversation(session, channel, language="zh" if "宽带" in text else "en")
+            store.add_message(session, conv, "in", "unanswered", text)
+            conv.status = "unanswered"
+    data = api.post("/api/insights/selfservice/gaps?days=7").json()
+    assert data["questions"] == 4
+    assert data["uncovered"], data
+    top = data["uncovered"][0]
+    assert sum(top["channels"].values()) == top["count"] >= 2
+    assert any("outage" in e or "断网" in e for e in top["examples"])
+    assert api.client.post("/api/insights/selfservice/gaps").status_code == 401

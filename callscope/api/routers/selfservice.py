@@ -28,3 +28,25 @@ def selfservice_metrics(
         for question in data["unanswered_questions"]:
             question["text"] = redact_str(question["text"], question.get("language"))
     return data
+
+
+@router.post("/api/insights/selfservice/gaps",
+             summary="Mine the questions no channel could answer into issues and compare them with the knowledge base")
+def selfservice_gaps(
+    ctx: CtxDep, principal: PrincipalDep,
+    days: Annotated[int, Query(ge=1, le=3650, description="the last N days")] = 30,
+) -> dict[str, Any]:
+    """Unanswered questions of calls (IVR), texts, help-center searches and imported
+    chats/e-mails/surveys, mined together (a POST: it loads the sentence encoders)."""
+    from callscope.ivr.kb import BUNDLED_KB, load_knowledge_base
+    from callscope.selfservice.gaps import cross_channel_gaps
+
+    kb = load_knowledge_base(ctx.settings.kb_path or BUNDLED_KB)
+    with ctx.sessions() as session:
+        data = cross_channel_gaps(session, kb.entries, since=utcnow() - timedelta(days=days)).to_dict()
+    if not principal.role.sees_pii:
+        for group in ("uncovered", "not_contained"):
+            for item in data[group]:
+                item["examples"] = [redact_str(e) for e in item["examples"]]
+                item["label"] = redact_str(item["label"])
+    return data

@@ -1183,6 +1183,18 @@ function selfServicePanel(ss) {
     h("h3", {}, "Unanswered on any channel"),
     ss.unanswered_questions.length ? h("ul", { class: "unanswered" }, ss.unanswered_questions.slice(0, 12).map((u) =>
       h("li", {}, h("span", { class: "badge", style: { marginRight: "8px" } }, names[u.channel] || u.channel), u.text))) : h("p", { class: "muted" }, "Every question found an answer."));
+  if (!ss.unanswered_questions.length) return panel;
+  const gaps = h("div", { id: "selfservice-gaps" });
+  const find = h("button", { class: "btn small", type: "button", onclick: async () => {
+    find.disabled = true; gaps.replaceChildren(h("p", { class: "muted" }, "Mining the unanswered questions of every channel…"));
+    try {
+      const data = await api(`/api/insights/selfservice/gaps?days=${new URLSearchParams(location.search).get("days") || 30}`, { method: "POST" });
+      gaps.replaceChildren(data.uncovered.length ? h("ul", { class: "unanswered" }, data.uncovered.map((g) => h("li", {},
+        h("b", {}, g.label), ` — ${g.count} questions (${Object.entries(g.channels).map(([c, n]) => `${names[c] || c} ${n}`).join(", ")})`)))
+        : h("p", { class: "muted" }, "No frequent question is missing from the knowledge base."));
+    } catch (err) { gaps.replaceChildren(); toast(err.message, "error"); } finally { find.disabled = false; }
+  } }, "Find knowledge-base gaps across channels");
+  append(body, find, gaps);
   return panel;
 }
 
