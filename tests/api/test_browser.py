@@ -323,3 +323,17 @@ def test_help_center_in_the_browser(live_server: LiveServer, browser, tmp_path: 
             ("web", "password_reset", True), ("web", "opening_hours", False)]
         assert [(f.entry_id, f.helpful) for f in session.scalars(select(HelpFeedbackRow))] == [("password_reset", True)]
     context.close()
+
+    # the dashboard's insights page puts the help center next to the other channels
+    page = browser.new_page(viewport={"width": 1440, "height": 960})
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    page.goto(live_server.url + "/login?next=%2Finsights")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", ADMIN_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#deflection", timeout=120_000)
+    text = page.inner_text("#deflection")
+    assert "Help center" in text and "50% (1 of 2)" in text, text
+    page.locator("#selfservice").screenshot(path=str(shots / "insights_selfservice.png"))
+    assert not problems, problems
