@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -150,8 +150,10 @@ def questions(
 ) -> list[AskedQuestion]:
     """Questions asked on every channel, oldest first.
 
-    Text channels come from the conversation store; ``voice`` from the IVR's event log
-    (its ``no_match`` events are the unanswered ones, ``answered`` ones the rest).
+    Text channels come from the conversation store: a question answered from the knowledge
+    base, or one the customer resolved by picking a "did you mean" option, is answered; an
+    unsure or unmatched one left at that is not. ``voice`` comes from the IVR's event log
+    (its ``no_match`` events are the unanswered ones, confident matches the answered ones).
 
     Args:
         since: only questions at or after this time.
@@ -160,29 +162,36 @@ def questions(
         include_voice: read the IVR's calls too (when ``channels`` allows ``voice``).
     """
     wanted = set(channels or CHANNELS)
-    kinds = ("unanswered",) if unanswered_only else QUESTION_KINDS
     query = (
         select(ConversationMessageRow, ConversationRow)
         .join(ConversationRow, ConversationRow.id == ConversationMessageRow.conversation_id)
-        .where(ConversationMessageRow.direction == "in", ConversationMessageRow.kind.in_(kinds))
+        .where(ConversationMessageRow.direction == "in", ConversationMessageRow.kind.in_((*QUESTION_KINDS, "choice")))
         .where(ConversationRow.channel.in_(sorted(wanted)))
-        .order_by(ConversationMessageRow.at, ConversationMessageRow.id)
+        .order_by(ConversationMessageRow.conversation_id, ConversationMessageRow.id)
     )
     if since is not None:
         query = query.where(ConversationMessageRow.at >= since)
-    found = [
-        AskedQuestion(
-            text=msg.text,
-            channel=conv.channel,
-            language=conv.language,
-            at=msg.at,
-            conversation_id=conv.id,
-            answered=None if msg.kind == "text" else msg.kind == "question",
-            entry_id=msg.entry_id,
-        )
-        for msg, conv in session.execute(query)
-        if msg.text.strip()
-    ]
+    found: list[AskedQuestion] = []
+    pending: dict[str, int] = {}  # conversation -> index in found of a question awaiting a "did you mean" choice
+    for msg, conv in session.execute(query):
+        if msg.kind == "choice":
+            # a digit answering "did you mean" resolves the question before it (a topic picked
+            # after a miss is a new question: the missed one stays unanswered)
+            k = pending.pop(conv.id, None)
+            if k is not None and msg.entry_id:
+                found[k] = replace(found[k], answered=True, entry_id=msg.entry_id)
+            continue
+        pending.pop(conv.id, None)
+        if not msg.text.strip():
+            continue
+        answered = None if msg.kind == "text" else msg.kind == "question"
+        found.append(AskedQuestion(msg.text, conv.channel, conv.language, msg.at, conv.id, answered,
+                                   msg.entry_id if answered else None))
+        if msg.kind == "unclear":  # picking a "did you mean" option says what it was about
+            pending[conv.id] = len(found) - 1
+    if unanswered_only:
+        found = [q for q in found if q.answered is False]
+    found.sort(key=lambda q: q.at)
     if include_voice and "voice" in wanted:
         found += _voice_questions(session, since, unanswered_only)
         found.sort(key=lambda q: q.at)

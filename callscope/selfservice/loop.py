@@ -29,7 +29,7 @@ class TextLoop:
 
     question: str
     before: str | None  # the SMS reply before the publish
-    unanswered_before: bool  # stored as an unanswered question (the gap analysis sees it)
+    unanswered_before: bool  # stored as not answered (the gap analysis sees it)
     after: str | None = None
     entry_id: str | None = None  # the published entry
     answered_after: bool = False  # the SMS after the publish was answered with that entry
@@ -63,9 +63,12 @@ def _last_question(sessions: sessionmaker[Session], sender: str) -> Conversation
 
 def text_before(client: Any, base_url: str, token: str, sessions: sessionmaker[Session]) -> TextLoop:
     """Text the question while the knowledge base cannot answer it."""
+    from callscope.selfservice.conversations import questions
+
     reply = send_text(client, base_url, token, SMS_QUESTION)
-    last = _last_question(sessions, SMS_SENDER)
-    return TextLoop(SMS_QUESTION, reply, last is not None and last.kind == "unanswered")
+    with transaction(sessions) as session:
+        missed = questions(session, channels=("sms",), unanswered_only=True, include_voice=False)
+    return TextLoop(SMS_QUESTION, reply, any(q.text == SMS_QUESTION for q in missed))
 
 
 def text_after(
@@ -92,7 +95,7 @@ def print_text_loop(loop: TextLoop, echo: Any) -> None:
         return (text or "(no reply)").replace("\n", " / ")[:110]
 
     echo(f"     SMS: \"{loop.question}\"")
-    echo(f"       before: {short(loop.before)}" + (" [stored as unanswered]" if loop.unanswered_before else ""))
+    echo(f"       before: {short(loop.before)}" + (" [stored as not answered]" if loop.unanswered_before else ""))
     if loop.entry_id is not None:
         echo(f"       after:  {short(loop.after)}" + (f" [answered with {loop.entry_id}]" if loop.answered_after else ""))
         echo(f"       help center: /help/{loop.entry_id} {'online' if loop.help_page else 'MISSING'}, "

@@ -255,6 +255,8 @@ class MessagingService:
             store.add_message(session, conv, "in", "unclear", masked, entry_id=best.entry.id, score=best.score,
                               external_id=sid)
             conv.data = {**conv.data, "options": [e.id for e in candidates], "asked": masked}
+            if not conv.answered:
+                conv.status = "unanswered"  # until the customer picks an option
             reply = message(lang, "did_you_mean", options=numbered(self._labels(candidates, lang)))
             return self._out(session, conv, "did_you_mean", reply)
         store.add_message(session, conv, "in", "unanswered", masked, entry_id=best.entry.id if best else None,

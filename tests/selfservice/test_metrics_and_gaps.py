@@ -122,3 +122,26 @@ def test_cli_metrics_and_queue(traffic, ss_settings, texter) -> None:
     assert [(q["conversation"]["channel"], q["conversation"]["reason"]) for q in queue] == [("whatsapp", "requested")]
     text = runner.invoke(app, ["selfservice", "queue"]).output
     assert "whatsapp:+8613800000027" in text and "> 人工客服" in text
+
+
+def test_did_you_mean_picked_counts_as_answered_left_alone_as_not(db) -> None:
+    from callscope.db import utcnow
+    from callscope.selfservice import conversations as store
+
+    picked = store.new_conversation(db, "sms", "+15005550050", language="en")
+    store.add_message(db, picked, "in", "unclear", "hours?", entry_id="opening_hours", score=0.5)
+    store.add_message(db, picked, "in", "choice", "1", entry_id="opening_hours")
+    left = store.new_conversation(db, "whatsapp", "whatsapp:+15005550051", language="en")
+    store.add_message(db, left, "in", "unclear", "broadband hours", entry_id="opening_hours", score=0.45)
+    missed = store.new_conversation(db, "sms", "+15005550052", language="en")
+    store.add_message(db, missed, "in", "unanswered", "is there an outage?")
+    store.add_message(db, missed, "in", "choice", "2", entry_id="delivery")  # a new topic, not an answer
+    db.flush()
+    asked = {(q.channel, q.text): (q.answered, q.entry_id) for q in questions(db, include_voice=False)}
+    assert asked == {
+        ("sms", "hours?"): (True, "opening_hours"),
+        ("whatsapp", "broadband hours"): (False, None),
+        ("sms", "is there an outage?"): (False, None),
+    }
+    assert [q.text for q in questions(db, unanswered_only=True, since=utcnow().replace(year=2000))] == [
+        "broadband hours", "is there an outage?"]
