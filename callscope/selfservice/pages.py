@@ -249,3 +249,20 @@ def contact_page(ctx: PageContext, conversation_id: str | None = None) -> str:
             + f'<p><a href="/help{_q({"lang": ctx.language})}">{_t(ctx, "hc_back")}</a></p>')
     return _page(ctx, title=message(ctx.language, "hc_contact") + " · " + message(ctx.language, "hc_title", company=ctx.company),
                  path="/help/contact", body=body, index=False, conversation_id=conversation_id, contact_box=False)
+
+
+def sitemap(base_url: str, entries: list[FaqEntry]) -> str:
+    """``/help/sitemap.xml``: the index and every entry, with their language alternates."""
+
+    def url(path: str) -> str:
+        alternates = "".join(
+            f'<xhtml:link rel="alternate" hreflang="{HTML_LANG[code]}" href="{escape(base_url + path + _qs({"lang": code}))}"/>'
+            for code in ("en", "zh")
+        )
+        return f"<url><loc>{escape(base_url + path)}</loc>{alternates}</url>"
+
+    body = url("/help") + "".join(url(f"/help/{e.id}") for e in entries)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+        f'xmlns:xhtml="http://www.w3.org/1999/xhtml">{body}</urlset>\n'
+    )

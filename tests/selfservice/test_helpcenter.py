@@ -173,3 +173,15 @@ def test_pages_are_fast(client) -> None:
     per_page = (time.perf_counter() - t0) / 20
     assert per_page < 0.05, per_page
     assert re.search(r"max-age=\d+", client.get("/help").headers["cache-control"])
+
+
+def test_sitemap_lists_every_entry_url(client, kb_file) -> None:
+    import xml.etree.ElementTree as ET
+
+    resp = client.get("/help/sitemap.xml")
+    assert resp.status_code == 200 and resp.headers["content-type"].startswith("application/xml")
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    locs = [e.text for e in ET.fromstring(resp.text).findall("s:url/s:loc", ns)]
+    kb = load_knowledge_base(kb_file)
+    assert locs == ["https://help.example.com/help"] + [f"https://help.example.com/help/{e.id}" for e in kb.entries]
+    assert 'hreflang="zh-Hans" href="https://help.example.com/help/opening_hours?lang=zh"' in resp.text

@@ -1,5 +1,6 @@
 """The public help center: ``GET /help`` (search with ``?q=``), ``GET /help/{entry_id}``,
-``POST /help/{entry_id}/feedback`` and ``GET /help/contact``. No login, no JavaScript.
+``POST /help/{entry_id}/feedback``, ``GET /help/contact`` and ``GET /help/sitemap.xml``.
+No login, no JavaScript.
 
 The language is ``?lang=en|zh`` when given, else the browser's ``Accept-Language``.
 """
@@ -10,14 +11,14 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from callscope.db import transaction
 from callscope.ivr import deps
 from callscope.ivr.security import public_base
 from callscope.selfservice.helpcenter import HelpCenter, pick_language
 from callscope.selfservice.notify import support_phone
-from callscope.selfservice.pages import PageContext, contact_page, entry_page, index_page, not_found_page
+from callscope.selfservice.pages import PageContext, contact_page, entry_page, index_page, not_found_page, sitemap
 
 router = APIRouter(prefix="/help", tags=["help center"], include_in_schema=False)
 
@@ -56,6 +57,13 @@ def help_index(
     with transaction(factory) as session:
         result = center.search(session, q)
     return HTMLResponse(index_page(ctx, center, result), headers=_NO_CACHE)
+
+
+@router.get("/sitemap.xml")
+def help_sitemap(request: Request, settings: deps.SettingsDep, matcher: deps.MatcherDep) -> Response:
+    """Every help-center URL for search engines."""
+    base = public_base(request, settings.public_base_url).rstrip("/")
+    return Response(sitemap(base, HelpCenter(matcher).published()), media_type="application/xml", headers=_CACHE)
 
 
 @router.get("/contact", response_class=HTMLResponse)
