@@ -163,6 +163,10 @@ class MessagingService:
         options = list(conv.data.get("options") or [])
         if choice and options:
             return self._choice(session, conv, int(choice.group(1)), options, text, sid)
+        if options and phrases.yes_no(text) is False:  # "no" to "did you mean": none of those
+            store.add_message(session, conv, "in", "choice", text, external_id=sid)
+            conv.data = {k: v for k, v in conv.data.items() if k not in ("options", "asked")}
+            return self._out(session, conv, "no_match", message(lang, "no_match_plain"))
         pending = conv.data.get("action")
         if pending and extract_order_id(text) is not None:
             return self._action_input(session, conv, pending, text, sid)

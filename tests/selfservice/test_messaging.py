@@ -187,6 +187,8 @@ def test_medium_confidence_asks_did_you_mean_with_numbered_options(ss_settings, 
     assert reply.startswith("Did you mean:\n1. Opening hours\n")
     assert reply.endswith("Reply with a number, or AGENT to reach a person.")
     assert "Sunday from 10 a.m." in send("1")
+    assert send("When do you open on Sunday?").startswith("Did you mean:")
+    assert send("no").startswith("Sorry, I don't have an answer to that yet. Reply AGENT")
     zh = send("周日几点开门？", "+8613800000010")
     assert zh.startswith("您是想问：\n1. 营业时间\n") and zh.endswith("请回复编号，或回复“人工”转人工客服。")
     assert "周日上午十点到下午五点" in send("1", "+8613800000010")
