@@ -460,6 +460,10 @@ def register(app: typer.Typer) -> None:
         encoders: str = typer.Option(
             "use-multilingual,e5-small", "--encoders", help="Sentence encoders for issue mining."
         ),
+        conversations: bool = typer.Option(
+            False, "--conversations",
+            help="Also the stored questions no channel answered (IVR, SMS, WhatsApp, help center, imported texts).",
+        ),
     ) -> None:
         """Gap analysis: frequent questions the KB lacks, entries the IVR failed to contain, stale entries."""
         from callscope.analysis.faq import kb_gaps
@@ -471,13 +475,23 @@ def register(app: typer.Typer) -> None:
         knowledge = load_knowledge_base(_kb_path(kb, settings))
         records, failures = _load_records(list(inputs), settings)
         items = since_filter([r.to_item() for r in records], _parse_since(since))
-        result = mine_issues(items, _issue_options(encoders))
         failures_text: list[str] = []
+        if conversations:  # questions asked on any channel that the knowledge base could not answer
+            from callscope.db import transaction
+            from callscope.ivr.deps import session_factory_for
+            from callscope.selfservice.conversations import questions
+            from callscope.selfservice.gaps import conversation_items
+
+            with transaction(session_factory_for(settings)) as session:
+                asked = [q for q in questions(session) if q.answered is not True]
+            items += since_filter(conversation_items(asked), _parse_since(since))
+            failures_text += [q.text for q in asked if q.answered is False]
+        result = mine_issues(items, _issue_options(encoders))
         if ivr_failures is not None:
             if ivr_failures.suffix.lower() in (".csv", ".tsv", ".jsonl", ".ndjson"):
-                failures_text = [i.text for i in load_text_items(ivr_failures) if i.text.strip()]
+                failures_text += [i.text for i in load_text_items(ivr_failures) if i.text.strip()]
             else:
-                failures_text = [
+                failures_text += [
                     line.strip() for line in ivr_failures.read_text(encoding="utf-8").splitlines() if line.strip()
                 ]
         report = kb_gaps(

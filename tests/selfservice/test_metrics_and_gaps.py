@@ -145,3 +145,19 @@ def test_did_you_mean_picked_counts_as_answered_left_alone_as_not(db) -> None:
     }
     assert [q.text for q in questions(db, unanswered_only=True, since=utcnow().replace(year=2000))] == [
         "broadband hours", "is there an outage?"]
+
+
+@pytest.mark.slow
+def test_faq_gaps_command_sees_questions_asked_by_text(traffic, ss_settings, kb_file) -> None:
+    """``callscope faq gaps CALLS --conversations``: the texted outage questions join the calls."""
+    from pathlib import Path
+
+    from callscope.cli import app
+
+    calls = Path(__file__).parent.parent / "data" / "analysis" / "calls"
+    out = CliRunner().invoke(app, ["faq", "gaps", str(calls / "s_en_01.analysis.json"), "--kb", str(kb_file),
+                                   "--conversations"])
+    assert out.exit_code == 0, out.output
+    report = json.loads(out.output)
+    examples = [e for g in report["uncovered"] for e in g["examples"]]
+    assert any("outage" in e for e in examples), report["uncovered"]
