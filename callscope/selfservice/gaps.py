@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from callscope.models import FaqEntry, FaqStatus
+from callscope.domain import FaqEntry, FaqStatus
 from callscope.selfservice.conversations import AskedQuestion, questions
 
 

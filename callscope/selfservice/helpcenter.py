@@ -22,7 +22,7 @@ from callscope.ivr.kb import KnowledgeBase
 from callscope.ivr.matcher import IntentMatcher, MatchLevel
 from callscope.ivr.phrases import clean_utterance, mask_card_numbers
 from callscope.language import detect_text_language
-from callscope.models import FaqEntry, FaqStatus
+from callscope.domain import FaqEntry, FaqStatus
 from callscope.selfservice import conversations as store
 from callscope.selfservice.messages import TOPIC_NAMES
 from callscope.selfservice.tables import ConversationRow, HelpFeedbackRow

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from callscope.ivr.kb import KnowledgeBase
-from callscope.models import FaqEntry
+from callscope.domain import FaqEntry
 
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {

@@ -33,7 +33,7 @@ from callscope.ivr import phrases
 from callscope.ivr.actions import ActionInput, ActionStatus, IvrAction, extract_order_id
 from callscope.ivr.matcher import IntentMatcher, MatchLevel
 from callscope.language import detect_text_language
-from callscope.models import FaqEntry, FaqStatus
+from callscope.domain import FaqEntry, FaqStatus
 from callscope.selfservice import conversations as store
 from callscope.selfservice.messages import capitalised, message, numbered, written_answer
 from callscope.selfservice.tables import ConversationMessageRow, ConversationRow, MessagingOptOutRow

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from html import escape
 from urllib.parse import urlencode
 
-from callscope.models import FaqEntry
+from callscope.domain import FaqEntry
 from callscope.selfservice.helpcenter import HelpCenter, SearchResult
 from callscope.selfservice.messages import message, question_text, written_answer
 

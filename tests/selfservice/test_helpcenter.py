@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 from sqlalchemy import select
 
 from callscope.ivr.kb import load_knowledge_base
-from callscope.models import FaqStatus
+from callscope.domain import FaqStatus
 from callscope.selfservice.helpcenter import pick_language
 from callscope.selfservice.tables import ConversationMessageRow, ConversationRow, HelpFeedbackRow
 
