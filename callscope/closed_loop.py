@@ -41,6 +41,7 @@ from callscope.domain import FaqEntry, FaqStatus, Issue, JobState
 from callscope.errors import ConfigError, JobError
 from callscope.ivr.simulator import CallerInput, SimTurn
 from callscope.jobs.queue import JobQueue
+from callscope.selfservice import loop as text_loop
 from callscope.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -530,7 +531,7 @@ class LoopResult:
     processed: dict[str, str] = field(default_factory=dict)  # recording id -> final job state
     fix: GapFix | None = None
     after: RoundResult | None = None
-    texts: Any = None  # callscope.selfservice.loop.TextLoop: the same gap closed for SMS and the help center
+    texts: text_loop.TextLoop | None = None  # the same gap closed for SMS and the help center
 
 
 def run_closed_loop(
@@ -549,8 +550,6 @@ def run_closed_loop(
     with LoopIvr(ctx.settings, kb_path, queue) as ivr:
         before = ivr.run_round("before", callers.before)
         print_round(before, echo)
-        from callscope.selfservice import loop as text_loop
-
         texts = text_loop.text_before(ivr.client, PUBLIC_BASE, ivr.token, ivr.sessions)
         delivered = ivr.deliver_recordings(before, calls_dir)
         print_delivered(delivered, echo)

@@ -26,6 +26,7 @@ from callscope.jobs.queue import InProcessQueue
 from callscope.jobs.runner import get_job
 from callscope.recordings.paths import expand_audio_paths
 from callscope.recordings.tables import RecordingRow
+from callscope.selfservice import loop as text_loop
 
 if TYPE_CHECKING:
     from callscope.closed_loop import DeliveredRecording
@@ -111,9 +112,7 @@ def run_demo(ctx: Context, calls_dir: Path, echo: Echo, *, callers_file: Path | 
                  f"(knowledge base as shipped: {kb_path})")
             before = ivr.run_round("before", callers.before)
             print_round(before, echo)
-            from callscope.selfservice import loop as text_loop  # the same gap, asked by SMS
-
-            texts = text_loop.text_before(ivr.client, PUBLIC_BASE, ivr.token, ivr.sessions)
+            texts = text_loop.text_before(ivr.client, PUBLIC_BASE, ivr.token, ivr.sessions)  # the same gap, by SMS
             delivered = ivr.deliver_recordings(before, default_samples_dir())
             echo(f"     {len(delivered)} transferred call(s) recorded with the agent; "
                  "Twilio's recording callback delivers each one:")

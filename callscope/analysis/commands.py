@@ -10,6 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from callscope.db import transaction
+from callscope.ivr.deps import session_factory_for
+from callscope.selfservice.conversations import questions
+from callscope.selfservice.gaps import conversation_items
+
 if TYPE_CHECKING:
     from callscope.analysis.issues import CallRecord, IssueMiningResult
     from callscope.insights.faq_review import FaqRepository
@@ -477,11 +482,6 @@ def register(app: typer.Typer) -> None:
         items = since_filter([r.to_item() for r in records], _parse_since(since))
         failures_text: list[str] = []
         if conversations:  # questions asked on any channel that the knowledge base could not answer
-            from callscope.db import transaction
-            from callscope.ivr.deps import session_factory_for
-            from callscope.selfservice.conversations import questions
-            from callscope.selfservice.gaps import conversation_items
-
             with transaction(session_factory_for(settings)) as session:
                 asked = [q for q in questions(session) if q.answered is not True]
             items += since_filter(conversation_items(asked), _parse_since(since))

@@ -9,6 +9,17 @@ from pathlib import Path
 
 import typer
 
+from callscope.analysis.commands import _issue_options, _load_records
+from callscope.analysis.issues import load_text_items
+from callscope.db import transaction, utcnow
+from callscope.ivr.deps import kb_path, session_factory_for
+from callscope.ivr.kb import load_knowledge_base
+from callscope.selfservice.conversations import handover_queue, store_texts
+from callscope.selfservice.gaps import cross_channel_gaps
+from callscope.selfservice.metrics import compute_deflection
+from callscope.selfservice.notify import handover_payload
+from callscope.settings import get_settings
+
 selfservice_app = typer.Typer(
     help="Self-service beyond the phone: help center, SMS/WhatsApp, deflection per channel.", no_args_is_help=True
 )
@@ -19,9 +30,6 @@ def register(app: typer.Typer) -> None:
 
 
 def _factory():  # type: ignore[no-untyped-def]
-    from callscope.ivr.deps import session_factory_for
-    from callscope.settings import get_settings
-
     return session_factory_for(get_settings())
 
 
@@ -35,9 +43,6 @@ def metrics_command(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Deflection per channel: IVR containment, texts answered without handover, searches without agent contact."""
-    from callscope.db import transaction, utcnow
-    from callscope.selfservice.metrics import compute_deflection
-
     since = utcnow() - timedelta(days=days) if days else None
     with transaction(_factory()) as session:
         report = compute_deflection(session, since)
@@ -60,10 +65,6 @@ def metrics_command(
 @selfservice_app.command("queue")
 def queue_command(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Text conversations waiting for an agent, oldest first, with their messages."""
-    from callscope.db import transaction
-    from callscope.selfservice.conversations import handover_queue
-    from callscope.selfservice.notify import handover_payload
-
     with transaction(_factory()) as session:
         payloads = [handover_payload(session, c.id) for c in handover_queue(session)]
     payloads = [p for p in payloads if p is not None]
@@ -87,10 +88,6 @@ def import_command(
     channel: str = typer.Option(None, "--channel", help="chat, email or survey (default: each row's channel column)."),
 ) -> None:
     """Store chat / e-mail / survey texts (as mined by insights --text-file) as conversations."""
-    from callscope.analysis.issues import load_text_items
-    from callscope.db import transaction
-    from callscope.selfservice.conversations import store_texts
-
     if channel is not None and channel not in ("chat", "email", "survey"):
         raise typer.BadParameter("--channel must be chat, email or survey")
     items = load_text_items(text_file, text_column)
@@ -107,13 +104,6 @@ def gaps_command(
     encoders: str = typer.Option("use-multilingual,e5-small", "--encoders", help="Sentence encoders for issue mining."),
 ) -> None:
     """FAQ gaps across channels: unanswered questions of calls, texts and searches, mined into issues (JSON)."""
-    from callscope.analysis.commands import _issue_options, _load_records
-    from callscope.db import transaction, utcnow
-    from callscope.ivr.deps import kb_path
-    from callscope.ivr.kb import load_knowledge_base
-    from callscope.selfservice.gaps import cross_channel_gaps
-    from callscope.settings import get_settings
-
     settings = get_settings()
     knowledge = load_knowledge_base(kb or kb_path(settings))
     call_items = []

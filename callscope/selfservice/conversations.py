@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callscope.db import utcnow
+from callscope.ivr.tables import IvrCallRow, IvrEventRow
 from callscope.selfservice.tables import ConversationMessageRow, ConversationRow
 
 CHANNELS = ("voice", "sms", "whatsapp", "web", "chat", "email", "survey")
@@ -199,10 +200,6 @@ def questions(
 
 
 def _voice_questions(session: Session, since: datetime | None, unanswered_only: bool) -> list[AskedQuestion]:
-    try:
-        from callscope.ivr.tables import IvrCallRow, IvrEventRow
-    except ModuleNotFoundError:
-        return []
     kinds = ("no_match",) if unanswered_only else ("no_match", "match")
     query = (
         select(IvrEventRow, IvrCallRow.language)

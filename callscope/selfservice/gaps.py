@@ -18,14 +18,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from callscope.analysis.faq import FaqOptions, kb_gaps
+from callscope.analysis.issues import IssueItem, IssueOptions, mine_issues
 from callscope.domain import FaqEntry, FaqStatus
 from callscope.selfservice.conversations import AskedQuestion, questions
 
 
-def conversation_items(asked: Sequence[AskedQuestion]) -> list[Any]:
+def conversation_items(asked: Sequence[AskedQuestion]) -> list[IssueItem]:
     """``IssueItem``s (channel, language, time kept) for issue mining."""
-    from callscope.analysis.issues import IssueItem
-
     seen: Counter[str] = Counter()
     items = []
     for q in asked:
@@ -58,10 +58,10 @@ def cross_channel_gaps(
     session: Session,
     kb_entries: Sequence[FaqEntry],
     *,
-    call_items: Sequence[Any] = (),
+    call_items: Sequence[IssueItem] = (),
     since: datetime | None = None,
-    issue_options: Any = None,
-    faq_options: Any = None,
+    issue_options: IssueOptions | None = None,
+    faq_options: FaqOptions | None = None,
 ) -> CrossChannelGaps:
     """Gap analysis over the unanswered questions of every channel (plus ``call_items``).
 
@@ -73,9 +73,6 @@ def cross_channel_gaps(
         issue_options: ``IssueOptions`` for mining (default: the library defaults).
         faq_options: ``FaqOptions`` for matching against the knowledge base.
     """
-    from callscope.analysis.faq import FaqOptions, kb_gaps
-    from callscope.analysis.issues import IssueOptions, mine_issues
-
     asked = questions(session, since=since)
     missed = [q for q in asked if q.answered is False]
     mined = conversation_items([q for q in asked if q.answered is not True])  # unanswered + imported texts
@@ -87,7 +84,7 @@ def cross_channel_gaps(
         issues,
         published,
         ivr_failures=[q.text for q in missed],
-        period_questions=[q.text for q in asked] + [getattr(i, "text", "") for i in call_items],
+        period_questions=[q.text for q in asked] + [i.text for i in call_items],
         options=faq_options or FaqOptions(),
     )
     return CrossChannelGaps(report, tuple(issues), len(items))

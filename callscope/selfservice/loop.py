@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callscope.db import transaction
 from callscope.ivr.security import sign
+from callscope.selfservice.conversations import questions
 from callscope.selfservice.tables import ConversationMessageRow, ConversationRow
 
 SMS_QUESTION = "Is there an internet outage in my area? My broadband stopped working."
@@ -63,8 +64,6 @@ def _last_question(sessions: sessionmaker[Session], sender: str) -> Conversation
 
 def text_before(client: Any, base_url: str, token: str, sessions: sessionmaker[Session]) -> TextLoop:
     """Text the question while the knowledge base cannot answer it."""
-    from callscope.selfservice.conversations import questions
-
     reply = send_text(client, base_url, token, SMS_QUESTION)
     with transaction(sessions) as session:
         missed = questions(session, channels=("sms",), unanswered_only=True, include_voice=False)

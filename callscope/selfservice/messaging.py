@@ -36,7 +36,9 @@ from callscope.language import detect_text_language
 from callscope.domain import FaqEntry, FaqStatus
 from callscope.selfservice import conversations as store
 from callscope.selfservice.messages import capitalised, message, numbered, written_answer
+from callscope.selfservice.notify import support_phone
 from callscope.selfservice.tables import ConversationMessageRow, ConversationRow, MessagingOptOutRow
+from callscope.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -354,10 +356,8 @@ class MessagingService:
         return self._out(session, conv, "handover", text)
 
 
-def messaging_options(settings: Any) -> MessagingOptions:
+def messaging_options(settings: Settings) -> MessagingOptions:
     """The messaging knobs from :class:`~callscope.settings.Settings`."""
-    from callscope.selfservice.notify import support_phone
-
     languages = [lang for lang in settings.languages if lang in ("en", "zh")]
     return MessagingOptions(
         company=settings.company_name,

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from callscope.ivr.metrics import compute_ivr_metrics
 from callscope.selfservice.conversations import questions
 from callscope.selfservice.tables import ConversationRow, HelpFeedbackRow
 
@@ -66,17 +67,13 @@ def _rate(num: int, den: int) -> float | None:
 
 def compute_deflection(session: Session, since: datetime | None = None, *, unanswered_limit: int = 50) -> DeflectionReport:
     """Deflection per channel over contacts that started at or after ``since`` (all if None)."""
-    channels: dict[str, ChannelDeflection] = {}
-    try:
-        from callscope.ivr.metrics import compute_ivr_metrics
-
-        ivr = compute_ivr_metrics(session, since)
-        channels["voice"] = ChannelDeflection(
+    ivr = compute_ivr_metrics(session, since)
+    channels: dict[str, ChannelDeflection] = {
+        "voice": ChannelDeflection(
             "voice", ivr.calls, ivr.contained, ivr.transferred,
             len({u.call_sid for u in ivr.unanswered}), _rate(ivr.contained, ivr.calls), DEFINITIONS["voice"],
         )
-    except ModuleNotFoundError:  # pragma: no cover - the IVR is part of callscope
-        pass
+    }
 
     query = select(ConversationRow).where(ConversationRow.channel.in_(("sms", "whatsapp", "web")))
     if since is not None:

@@ -10,6 +10,9 @@ from fastapi import APIRouter, Query
 from callscope.api.deps import CtxDep, PrincipalDep
 from callscope.api.redaction import redact_str
 from callscope.db import utcnow
+from callscope.ivr.kb import BUNDLED_KB, load_knowledge_base
+from callscope.selfservice.gaps import cross_channel_gaps
+from callscope.selfservice.metrics import compute_deflection
 
 router = APIRouter(tags=["insights"])
 
@@ -20,8 +23,6 @@ def selfservice_metrics(
     ctx: CtxDep, principal: PrincipalDep,
     days: Annotated[int, Query(ge=1, le=3650, description="the last N days")] = 30,
 ) -> dict[str, Any]:
-    from callscope.selfservice.metrics import compute_deflection
-
     with ctx.sessions() as session:
         data = compute_deflection(session, utcnow() - timedelta(days=days)).to_dict()
     if not principal.role.sees_pii:
@@ -38,9 +39,6 @@ def selfservice_gaps(
 ) -> dict[str, Any]:
     """Unanswered questions of calls (IVR), texts, help-center searches and imported
     chats/e-mails/surveys, mined together (a POST: it loads the sentence encoders)."""
-    from callscope.ivr.kb import BUNDLED_KB, load_knowledge_base
-    from callscope.selfservice.gaps import cross_channel_gaps
-
     kb = load_knowledge_base(ctx.settings.kb_path or BUNDLED_KB)
     with ctx.sessions() as session:
         data = cross_channel_gaps(session, kb.entries, since=utcnow() - timedelta(days=days)).to_dict()
