@@ -11,6 +11,7 @@ is stored per entry. Rendering is in :mod:`callscope.selfservice.pages`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -29,6 +30,12 @@ from callscope.selfservice.tables import ConversationRow, HelpFeedbackRow
 
 LANGUAGES = ("en", "zh")
 MAX_QUERY_CHARS = 200
+_CRAWLER = re.compile(r"bot\b|crawl|spider|slurp|preview|headless(?!chrome)", re.IGNORECASE)
+
+
+def is_crawler(user_agent: str | None) -> bool:
+    """Search engines and link previewers: their searches are not customers' (not stored)."""
+    return bool(_CRAWLER.search(user_agent or ""))
 
 
 def pick_language(lang: str | None, accept_language: str | None, default: str = "en") -> str:

@@ -185,3 +185,16 @@ def test_sitemap_lists_every_entry_url(client, kb_file) -> None:
     kb = load_knowledge_base(kb_file)
     assert locs == ["https://help.example.com/help"] + [f"https://help.example.com/help/{e.id}" for e in kb.entries]
     assert 'hreflang="zh-Hans" href="https://help.example.com/help/opening_hours?lang=zh"' in resp.text
+
+
+def test_crawler_searches_are_answered_but_not_stored(client, db) -> None:
+    from callscope.selfservice.helpcenter import is_crawler
+
+    assert is_crawler("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)")
+    assert is_crawler("Slackbot-LinkExpanding 1.0") and is_crawler("Baiduspider")
+    assert not is_crawler("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120")
+    assert not is_crawler("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Safari/604.1")
+    html = client.get("/help", params={"q": "What are your opening hours?"}, headers={"User-Agent": "Googlebot/2.1"}).text
+    assert 'id="best"' in html
+    db.expire_all()
+    assert db.scalars(select(ConversationRow)).all() == []

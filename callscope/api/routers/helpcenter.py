@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from callscope.db import transaction
 from callscope.ivr import deps
 from callscope.ivr.security import public_base
-from callscope.selfservice.helpcenter import HelpCenter, pick_language
+from callscope.selfservice.helpcenter import HelpCenter, is_crawler, pick_language
 from callscope.selfservice.notify import support_phone
 from callscope.selfservice.pages import PageContext, contact_page, entry_page, index_page, not_found_page, sitemap
 
@@ -55,7 +55,7 @@ def help_index(
     if not q.strip():
         return HTMLResponse(index_page(ctx, center), headers=_CACHE)
     with transaction(factory) as session:
-        result = center.search(session, q)
+        result = center.search(session, q, record=not is_crawler(request.headers.get("user-agent")))
     return HTMLResponse(index_page(ctx, center, result), headers=_NO_CACHE)
 
 
