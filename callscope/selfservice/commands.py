@@ -56,6 +56,10 @@ def metrics_command(
         )
     typer.echo(f"overall deflection {_pct(report.overall_rate)}; help-center votes: "
                f"{report.feedback.get('helpful', 0)} helpful, {report.feedback.get('not_helpful', 0)} not helpful")
+    unhelpful = [(k, v) for k, v in report.feedback_by_entry.items() if v["not_helpful"]]
+    if unhelpful:
+        typer.echo("help-center entries voted not helpful: " + ", ".join(
+            f"{k} ({v['not_helpful']} of {v['helpful'] + v['not_helpful']})" for k, v in unhelpful[:10]))
     if report.unanswered_questions:
         typer.echo("unanswered questions (newest first):")
         for q in report.unanswered_questions[:20]:

@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from callscope.db import utcnow
+from callscope.domain import FaqEntry, FaqStatus
 from callscope.ivr.kb import KnowledgeBase
 from callscope.ivr.matcher import IntentMatcher, MatchLevel
 from callscope.ivr.phrases import clean_utterance, mask_card_numbers
 from callscope.language import detect_text_language
-from callscope.domain import FaqEntry, FaqStatus
 from callscope.selfservice import conversations as store
 from callscope.selfservice.messages import TOPIC_NAMES
 from callscope.selfservice.tables import ConversationRow, HelpFeedbackRow
@@ -77,12 +75,6 @@ class SearchResult:
     best: FaqEntry | None  # shown in full (high or medium)
     related: tuple[FaqEntry, ...] = ()
     conversation_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class FeedbackCounts:
-    helpful: int = 0
-    not_helpful: int = 0
 
 
 @dataclass(slots=True)
@@ -211,16 +203,3 @@ class HelpCenter:
             conv.status = "handover"
             store.add_message(session, conv, "in", "contact", "")
         return True
-
-    @staticmethod
-    def feedback_counts(session: Session, since: datetime | None = None) -> dict[str, FeedbackCounts]:
-        """Helpful / not helpful votes per entry id."""
-        query = select(HelpFeedbackRow.entry_id, HelpFeedbackRow.helpful, func.count()).group_by(
-            HelpFeedbackRow.entry_id, HelpFeedbackRow.helpful
-        )
-        if since is not None:
-            query = query.where(HelpFeedbackRow.at >= since)
-        out: dict[str, list[int]] = {}
-        for entry_id, helpful, n in session.execute(query):
-            out.setdefault(entry_id, [0, 0])[0 if helpful else 1] += n
-        return {k: FeedbackCounts(v[0], v[1]) for k, v in out.items()}

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from callscope.ivr.kb import KnowledgeBase
 from callscope.domain import FaqEntry
+from callscope.ivr.kb import KnowledgeBase
 
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {

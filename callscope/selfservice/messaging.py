@@ -29,11 +29,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callscope.db import utcnow
+from callscope.domain import FaqEntry, FaqStatus
 from callscope.ivr import phrases
 from callscope.ivr.actions import ActionInput, ActionStatus, IvrAction, extract_order_id
 from callscope.ivr.matcher import IntentMatcher, MatchLevel
 from callscope.language import detect_text_language
-from callscope.domain import FaqEntry, FaqStatus
 from callscope.selfservice import conversations as store
 from callscope.selfservice.messages import capitalised, message, numbered, written_answer
 from callscope.selfservice.notify import support_phone

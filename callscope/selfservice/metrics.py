@@ -49,6 +49,7 @@ class DeflectionReport:
     channels: dict[str, ChannelDeflection]
     overall_rate: float | None  # deflected / contacts over every channel
     feedback: dict[str, int] = field(default_factory=dict)  # help-center votes: helpful, not_helpful
+    feedback_by_entry: dict[str, dict[str, int]] = field(default_factory=dict)  # entry id -> votes, least helpful first
     unanswered_questions: tuple[dict[str, Any], ...] = ()  # newest first, text channels and voice
 
     def to_dict(self) -> dict[str, Any]:
@@ -57,6 +58,7 @@ class DeflectionReport:
             "channels": {k: asdict(v) for k, v in self.channels.items()},
             "overall_rate": self.overall_rate,
             "feedback": dict(self.feedback),
+            "feedback_by_entry": {k: dict(v) for k, v in self.feedback_by_entry.items()},
             "unanswered_questions": list(self.unanswered_questions),
         }
 
@@ -94,12 +96,18 @@ def compute_deflection(session: Session, since: datetime | None = None, *, unans
     total = sum(c.contacts for c in channels.values())
     overall = _rate(sum(c.deflected for c in channels.values()), total)
 
-    votes = select(HelpFeedbackRow.helpful, func.count()).group_by(HelpFeedbackRow.helpful)
+    votes = select(HelpFeedbackRow.entry_id, HelpFeedbackRow.helpful, func.count()).group_by(
+        HelpFeedbackRow.entry_id, HelpFeedbackRow.helpful
+    )
     if since is not None:
         votes = votes.where(HelpFeedbackRow.at >= since)
     feedback = {"helpful": 0, "not_helpful": 0}
-    for helpful, n in session.execute(votes):
-        feedback["helpful" if helpful else "not_helpful"] += n
+    by_entry: dict[str, dict[str, int]] = {}
+    for entry_id, helpful, n in session.execute(votes):
+        key = "helpful" if helpful else "not_helpful"
+        feedback[key] += n
+        by_entry.setdefault(entry_id, {"helpful": 0, "not_helpful": 0})[key] += n
+    ranked = sorted(by_entry.items(), key=lambda kv: (kv[1]["helpful"] - kv[1]["not_helpful"], kv[0]))
 
     missed = questions(session, since=since, unanswered_only=True)
     missed.sort(key=lambda q: q.at, reverse=True)
@@ -108,5 +116,6 @@ def compute_deflection(session: Session, since: datetime | None = None, *, unans
         channels={ch: channels[ch] for ch in CHANNEL_ORDER if ch in channels},
         overall_rate=overall,
         feedback=feedback,
+        feedback_by_entry=dict(ranked),
         unanswered_questions=tuple(q.to_dict() for q in missed[:unanswered_limit]),
     )

@@ -8,8 +8,8 @@ from html.parser import HTMLParser
 
 from sqlalchemy import select
 
-from callscope.ivr.kb import load_knowledge_base
 from callscope.domain import FaqStatus
+from callscope.ivr.kb import load_knowledge_base
 from callscope.selfservice.helpcenter import pick_language
 from callscope.selfservice.tables import ConversationMessageRow, ConversationRow, HelpFeedbackRow
 

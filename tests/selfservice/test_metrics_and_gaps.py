@@ -58,6 +58,7 @@ def test_deflection_per_channel_side_by_side(traffic, db) -> None:
     assert ch["web"].rate == 0.75 and ch["sms"].rate == 0.25
     assert report.overall_rate == round(6 / 11, 4)
     assert report.feedback == {"helpful": 0, "not_helpful": 1}
+    assert report.feedback_by_entry == {"password_reset": {"helpful": 0, "not_helpful": 1}}
     texts = {(q["channel"], q["text"]) for q in report.unanswered_questions}
     assert {("sms", unicodedata.normalize("NFKC", t)) for _, t in OUTAGE_SMS} <= texts  # stored as cleaned
     assert {("web", t) for t in OUTAGE_WEB} <= texts
@@ -116,6 +117,7 @@ def test_cli_metrics_and_queue(traffic, ss_settings, texter) -> None:
     assert lines[4].split()[:4] == ["web", "4", "3", "75.0%"]
     data = json.loads(runner.invoke(app, ["selfservice", "metrics", "--json"]).output)
     assert data["channels"]["sms"]["contacts"] == 4
+    assert "help-center entries voted not helpful: password_reset (1 of 1)" in out.output
     assert json.loads(runner.invoke(app, ["selfservice", "queue", "--json"]).output) == []  # web contacts are not queued
     texter("whatsapp:+8613800000027").send("人工客服")
     queue = json.loads(runner.invoke(app, ["selfservice", "queue", "--json"]).output)

@@ -17,8 +17,8 @@ from twilio.twiml.messaging_response import MessagingResponse
 from callscope.db import transaction
 from callscope.ivr import deps
 from callscope.language import detect_text_language
-from callscope.selfservice.messaging import InboundText, MessagingService, Reply, messaging_options
 from callscope.selfservice.messages import message
+from callscope.selfservice.messaging import InboundText, MessagingService, Reply, messaging_options
 from callscope.selfservice.notify import notify_handover
 
 log = logging.getLogger(__name__)
