@@ -1,7 +1,7 @@
 """Server-rendered help-center HTML: plain string templates, every value escaped.
 
 No JavaScript, no external assets (one small inline stylesheet), one canonical URL
-per entry with ``hreflang`` alternates, schema.org FAQ microdata, landmarks, a skip
+per entry with ``hreflang`` alternates and schema.org FAQPage microdata, landmarks, a skip
 link and labelled forms.
 """
 
@@ -163,9 +163,7 @@ def index_page(ctx: PageContext, center: HelpCenter, result: SearchResult | None
     parts.append(f'<nav class="topics" aria-label="{_t(ctx, "hc_topic_nav")}"><h2>{_t(ctx, "hc_topics")}</h2><ul>{nav}</ul></nav>')
     for topic in topics:
         items = "".join(
-            f'<li itemscope itemprop="mainEntity" itemtype="https://schema.org/Question">'
-            f'<a itemprop="url" href="{entry_url(e.id, lang)}"><span itemprop="name">{escape(question_text(e, lang))}</span></a></li>'
-            for e in topic.entries
+            f'<li><a href="{entry_url(e.id, lang)}">{escape(question_text(e, lang))}</a></li>' for e in topic.entries
         )
         parts.append(
             f'<section class="topic" id="topic-{escape(topic.key)}" aria-labelledby="h-{escape(topic.key)}">'
@@ -174,7 +172,7 @@ def index_page(ctx: PageContext, center: HelpCenter, result: SearchResult | None
     title = message(lang, "hc_title", company=ctx.company)
     if result is not None and result.query:
         title = message(lang, "hc_results_for", q=result.query) + " · " + title
-    body = f'<div itemscope itemtype="https://schema.org/FAQPage">{"".join(parts)}</div>'
+    body = "".join(parts)
     return _page(ctx, title=title, path="/help", body=body, index=result is None or not result.query,
                  extra_query={"q": result.query} if result and result.query else None, conversation_id=conv)
 
@@ -194,7 +192,8 @@ def entry_page(
         f'<p class="crumbs"><a href="/help{_q({"lang": lang})}">{_t(ctx, "hc_back")}</a> › '
         f'<a href="/help{_q({"lang": lang})}#topic-{escape(topic)}">{escape(center.topic_name(topic, lang))}</a></p>',
         _search_form(ctx),
-        f'<article itemscope itemtype="https://schema.org/Question"><h1 itemprop="name">{escape(question)}</h1>'
+        f'<article itemscope itemprop="mainEntity" itemtype="https://schema.org/Question">'
+        f'<h1 itemprop="name">{escape(question)}</h1>'
         f'<div itemprop="acceptedAnswer" itemscope itemtype="https://schema.org/Answer">'
         f'<p class="answer" itemprop="text" lang="{HTML_LANG.get(answer_lang, answer_lang)}">{escape(answer)}</p></div>',
     ]
@@ -224,8 +223,9 @@ def entry_page(
     related = center.related(entry)
     if related:
         parts.append(f'<h2>{_t(ctx, "hc_also_asked")}</h2>' + _link_list(ctx, related, conversation_id))
+    body = f'<div itemscope itemtype="https://schema.org/FAQPage">{"".join(parts)}</div>'  # one Q&A per page
     return _page(ctx, title=f"{question} · {message(lang, 'hc_title', company=ctx.company)}",
-                 path=f"/help/{entry.id}", body="".join(parts), description=answer[:160],
+                 path=f"/help/{entry.id}", body=body, description=answer[:160],
                  conversation_id=conversation_id)
 
 

@@ -198,3 +198,11 @@ def test_crawler_searches_are_answered_but_not_stored(client, db) -> None:
     assert 'id="best"' in html
     db.expire_all()
     assert db.scalars(select(ConversationRow)).all() == []
+
+
+def test_entry_pages_carry_faq_structured_data(client) -> None:
+    html = client.get("/help/returns?lang=en").text
+    assert 'itemtype="https://schema.org/FAQPage"' in html
+    assert 'itemprop="mainEntity" itemtype="https://schema.org/Question"' in html
+    assert 'itemprop="acceptedAnswer"' in html and 'itemprop="text"' in html
+    assert "schema.org" not in client.get("/help").text  # the index is a list of links, not one FAQ
