@@ -180,7 +180,7 @@ def test_medium_confidence_asks_did_you_mean_with_numbered_options(ss_settings, 
     from callscope.selfservice.messaging import InboundText, MessagingService
 
     actions = actions_for(ss_settings)
-    matcher = IntentMatcher(kb_source_for(ss_settings, actions), encoder, MatcherOptions(high=1.01, medium=0.3))
+    matcher = IntentMatcher(kb_source_for(ss_settings, actions), encoder, MatcherOptions(high=float("inf"), medium=0.3))
     service = MessagingService(matcher, actions)
     factory = session_factory_for(ss_settings)
 
