@@ -310,3 +310,27 @@ def test_greetings_and_thanks(texter, db) -> None:
     t.send("When do you open on Sunday?")
     assert t.send("thanks, bye") == "You're welcome! Text us any time."
     assert conversation(db).status == "closed"
+
+
+def test_an_internal_failure_apologises_and_stores_nothing_half_done(ss_settings, db) -> None:
+    from callscope.ivr import deps
+
+    class Broken:
+        def knowledge_base(self):
+            raise RuntimeError("encoder exploded")
+
+        def match(self, *args, **kwargs):
+            raise RuntimeError("encoder exploded")
+
+    async def broken_matcher():
+        return Broken()
+
+    app = make_app(ss_settings)
+    app.dependency_overrides[deps.get_matcher] = broken_matcher
+    with TestClient(app, base_url=PUBLIC) as c:
+        from .conftest import Texter
+
+        assert Texter(c, "+15005550070").send("What are your opening hours?") == (
+            "Sorry, something went wrong on our side. Please try again, or reply AGENT to reach a person.")
+        assert Texter(c, "+8613800000071").send("你们几点开门？").startswith("抱歉，系统出了点问题")
+    assert counts(db) == (0, 0)  # the failed turn was rolled back
