@@ -140,10 +140,13 @@ def test_the_dashboard_shows_containment_before_and_after_the_publish(loop) -> N
     assert impact is not None and impact.entry_id == result.fix.entry.id
     outage_before = [c for c in result.before.calls if c.script.topic == "outage"]
     outage_after = [c for c in result.after.calls if c.script.topic == "outage"]
-    assert (impact.before.calls, impact.after.calls) == (len(outage_before), len(outage_after))
-    assert impact.before.contained == sum(c.contained for c in outage_before)
-    assert impact.after.contained == sum(c.contained for c in outage_after)
-    assert impact.after.containment_rate > impact.before.containment_rate
+    # the covered calls are found by the IVR matcher on the entry alone, so some outage
+    # phrasings of round one fall below its confidence bar; routine calls never count
+    assert 1 <= impact.before.calls <= len(outage_before) and impact.before.contained == 0
+    assert 1 <= impact.after.calls <= len(outage_after) and impact.after.containment_rate == 1.0
+    routine = {line for c in result.before.calls + result.after.calls if c.script.topic != "outage"
+               for line in c.script.says}
+    assert not routine & set(impact.before.examples + impact.after.examples)
     assert impact.before.end is not None and impact.before.end < impact.published_at <= impact.after.start
     # reports name the delivered recordings after the agent call and the caller's topic, not the CallSid
     for d in result.delivered:

@@ -1,7 +1,7 @@
 """automatic QA: results per call, reviewer overrides, saved scorecards; knowledge-base versions
 
 Revision ID: 0002_qa
-Revises: 0002
+Revises: 0001
 Create Date: 2026-12-06 12:45:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0002_qa'
-down_revision = '0002'
+down_revision = '0001'
 branch_labels = None
 depends_on = None
 
