@@ -84,6 +84,7 @@ def publish_impact(session: Session, entry: FaqEntry, published_at: datetime, *,
     calls = list(session.scalars(query))
     said: dict[str, list[str]] = defaultdict(list)
     answered_with: dict[str, set[str]] = defaultdict(set)
+    had_input: set[str] = set()
     repeat_numbers: dict[str, list[datetime]] = defaultdict(list)
     for call in calls:
         if call.from_number:
@@ -93,6 +94,8 @@ def publish_impact(session: Session, entry: FaqEntry, published_at: datetime, *,
         for ev in session.scalars(select(IvrEventRow).where(
                 IvrEventRow.call_sid.in_(sids[start:start + 500]),
                 IvrEventRow.kind.in_(("input", "no_match", "answered")))):
+            if ev.kind == "input":
+                had_input.add(ev.call_sid)  # speech or keys: the caller did not hang up at once
             if ev.kind == "answered" and ev.data.get("intent"):
                 answered_with[ev.call_sid].add(str(ev.data["intent"]))
             elif (ev.data.get("text") or "").strip():
@@ -105,7 +108,7 @@ def publish_impact(session: Session, entry: FaqEntry, published_at: datetime, *,
         return next((t for t in said[call.call_sid] if t in covered), None)
 
     def contained(call: IvrCallRow) -> bool:
-        if call.transferred or not said[call.call_sid]:
+        if call.transferred or call.call_sid not in had_input:  # transferred, or an early hang-up
             return False
         later = [t for t in repeat_numbers.get(call.from_number, ()) if call.started_at < t <= call.started_at + REPEAT_WINDOW]
         return not later
