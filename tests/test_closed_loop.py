@@ -143,7 +143,10 @@ def test_the_dashboard_shows_containment_before_and_after_the_publish(loop) -> N
     # the covered calls are found by the IVR matcher on the entry alone, so some outage
     # phrasings of round one fall below its confidence bar; routine calls never count
     assert 1 <= impact.before.calls <= len(outage_before) and impact.before.contained == 0
-    assert 1 <= impact.after.calls <= len(outage_after) and impact.after.containment_rate == 1.0
+    # every outage caller the IVR now answers is counted (Mandarin ones it still transfers may be too)
+    assert 1 <= impact.after.calls <= len(outage_after)
+    assert impact.after.contained == sum(c.contained for c in outage_after) > 0
+    assert impact.after.containment_rate > impact.before.containment_rate
     routine = {line for c in result.before.calls + result.after.calls if c.script.topic != "outage"
                for line in c.script.says}
     assert not routine & set(impact.before.examples + impact.after.examples)
