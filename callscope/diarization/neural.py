@@ -39,11 +39,16 @@ SAMPLE_RATE = 16000
 WINDOW_S = 10.0  # segmentation-3.0 was trained on 10 s chunks
 STEP_S = 5.0  # window step: 50 % overlap (pyannote uses 1 s; 5 s is 5x cheaper, see BENCHMARKS.md)
 BATCH = 4  # windows per segmentation forward pass
-MIN_EMBED_S = 0.8  # a local speaker needs this much speech in a window for an embedding
+MIN_EMBED_S = 0.5  # a speech run needs this much speech for its own embedding
+BRIDGE_S = 0.1  # a local speaker's pauses shorter than this do not end a run
 # Clustering: cosine distance at which two clusters stop merging (average linkage).
 # Calibrated on the dev split by `bench/bench_diarization.py --calibrate`.
 THRESHOLD = 0.6
-MIN_SPEAKER_S = 2.0  # clusters with less embedded speech than this are folded into a larger one
+# A speaker's pauses up to this long, with nobody else talking, stay inside the turn
+# (calibrated on dev: the references are turn-level, sentence pauses included).
+FILL_PAUSE_S = 0.5
+MIN_SPEAKER_S = 2.0
+RELIABLE_S = 1.0  # embeddings of shorter runs are assigned to clusters, not clustered  # clusters with less embedded speech than this are folded into a larger one
 METHOD = "neural"
 
 
@@ -111,12 +116,16 @@ def load_models() -> Models:
 
 @dataclass(slots=True)
 class WindowResult:
-    """What one window keeps: local speaker activity and the embedded local speakers."""
+    """What one window keeps: local speaker activity and its speech runs.
+
+    A run is one stretch of a local speaker's speech, ``(local speaker, first frame,
+    end frame, embedded)``; embedded runs have a row in the embeddings, in order.
+    """
 
     start: int  # first sample
     soft: np.ndarray  # (frames, 3) float16 probability that each local speaker talks
     hard: np.ndarray  # (frames, 3) bool, from the most likely powerset class
-    speakers: list[int] = field(default_factory=list)  # local speakers with an embedding
+    runs: list[tuple[int, int, int, bool]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -124,7 +133,7 @@ class NeuralFeatures:
     """One streaming pass over a recording (a few KB per window)."""
 
     windows: list[WindowResult]
-    embeddings: np.ndarray  # (n, 192), row order = windows' speakers in order
+    embeddings: np.ndarray  # (n, 192), row order = the windows' embedded runs in order
     speech_s: np.ndarray  # (n,) seconds of speech behind each embedding
     duration_s: float
     models: Models
@@ -143,23 +152,19 @@ def _windows(chunks: Iterable[np.ndarray], window: int, step: int) -> Iterator[t
             yield next_start, buffer[first : first + window], window
             last_end = next_start + window
             next_start += step
-        drop = max(0, next_start - offset)
+        # keep the last window's worth: the final, end-aligned window may reach back that far
+        drop = max(0, min(next_start - offset, buffer.size - window))
         buffer, offset = buffer[drop:], offset + drop
     total = offset + buffer.size
     if total == 0 or last_end >= total:
         return
     if total <= window:
         padded = np.zeros(window, np.float32)
-        tail = buffer[-total:] if buffer.size >= total else buffer
-        padded[: tail.size] = tail
+        padded[:total] = buffer[:total]
         yield 0, padded, total
         return
-    # the end: a last window aligned to it (the buffer holds at least window - step samples of it)
-    start = total - window
-    held = buffer[start - offset :] if start >= offset else None
-    if held is None or held.size < window:
-        held = np.concatenate([np.zeros(window - buffer.size, np.float32), buffer])[-window:]
-    yield start, held, window
+    start = total - window  # a last window aligned to the end
+    yield start, buffer[start - offset :], window
 
 
 def _fbank_to_frames(count: int, models: Models) -> np.ndarray:
@@ -190,26 +195,44 @@ def _process(
         hard[last_valid:] = False
         soft[last_valid:] = 0.0
     result = WindowResult(start, soft.astype(np.float16), hard)
-    active = hard.sum(axis=0) * models.frame_step
-    if not np.any(active >= MIN_EMBED_S):
+    runs = _runs(hard, models.frame_step)
+    if not runs:
         return result, [], []
     feats = campplus.fbank(audio[:valid])
     index = np.clip(_fbank_to_frames(feats.shape[0], models), 0, frames - 1)
     alone = hard.sum(axis=1) == 1
     vectors, seconds = [], []
     min_frames = int(MIN_EMBED_S / campplus.FBANK_SHIFT_S)
-    for speaker in range(hard.shape[1]):
-        if active[speaker] < MIN_EMBED_S:
-            continue
-        mine = hard[index, speaker]
+    for speaker, first, end in runs:
+        inside = (index >= first) & (index < end)
+        mine = inside & hard[index, speaker]
         clean = mine & alone[index]
         use = clean if clean.sum() >= min_frames else mine
-        if use.sum() < min_frames:
-            continue
-        vectors.append(campplus.embed(models.embedder, feats[use]))
-        seconds.append(float(use.sum()) * campplus.FBANK_SHIFT_S)
-        result.speakers.append(speaker)
+        embedded = bool(use.sum() >= min_frames)
+        if embedded:
+            vectors.append(campplus.embed(models.embedder, feats[use]))
+            seconds.append(float(use.sum()) * campplus.FBANK_SHIFT_S)
+        result.runs.append((speaker, first, end, embedded))
     return result, vectors, seconds
+
+
+def _runs(hard: np.ndarray, step: float) -> list[tuple[int, int, int]]:
+    """Each local speaker's speech stretches (pauses under BRIDGE_S bridged), as frame ranges.
+
+    Embedding stretches rather than a local speaker's whole window keeps two voices
+    apart even when segmentation gives both the same local label (it does, for some
+    synthetic voices); a speaker change almost always comes with a pause.
+    """
+    bridge = int(round(BRIDGE_S / step))
+    out = []
+    for speaker in range(hard.shape[1]):
+        for first, end in mask_to_intervals(hard[:, speaker], 1.0):
+            first, end = int(first), int(end)
+            if out and out[-1][0] == speaker and first - out[-1][2] <= bridge:
+                out[-1] = (speaker, out[-1][1], end)
+            else:
+                out.append((speaker, first, end))
+    return out
 
 
 def extract(
@@ -264,20 +287,37 @@ def cluster(
     high: int,
     threshold: float = THRESHOLD,
     min_speaker_s: float = MIN_SPEAKER_S,
+    reliable_s: float = RELIABLE_S,
 ) -> np.ndarray:
     """Cluster labels 0..k-1 of unit embeddings with an automatic count within [low, high].
 
-    Average-linkage agglomerative clustering on cosine distance, cut at ``threshold``.
-    Clusters holding less than ``min_speaker_s`` of speech (stray embeddings of
-    overlaps, noise, a few frames) do not count as speakers and join the nearest one.
+    Average-linkage agglomerative clustering on cosine distance, cut at ``threshold``,
+    over the embeddings of at least ``reliable_s`` of speech (short ones are noisy and
+    blur the clusters); the others then join the nearest cluster. Clusters holding
+    less than ``min_speaker_s`` of speech (stray embeddings of overlaps, noise) do not
+    count as speakers and join the nearest one too.
     """
+    n = embeddings.shape[0]
+    if n <= 1:
+        return np.zeros(n, int)
+    reliable = speech_s >= reliable_s
+    if reliable.sum() < max(2, low):
+        reliable = np.ones(n, bool)
+    labels, large = _cut(embeddings[reliable], speech_s[reliable], low, high, threshold, min_speaker_s)
+    full = np.full(n, -1, int)
+    full[np.flatnonzero(reliable)] = labels
+    return _fold_small(embeddings, full, large)
+
+
+def _cut(
+    embeddings: np.ndarray, speech_s: np.ndarray, low: int, high: int, threshold: float, min_speaker_s: float
+) -> tuple[np.ndarray, list[int]]:
+    """Tree labels and the clusters that count as speakers (their number within [low, high])."""
     from scipy.cluster.hierarchy import fcluster, linkage
 
     n = embeddings.shape[0]
-    if n == 0:
-        return np.zeros(0, int)
     if n == 1:
-        return np.zeros(1, int)
+        return np.zeros(1, int), [0]
     tree = linkage(embeddings.astype(np.float64), method="average", metric="cosine")
     labels = fcluster(tree, t=threshold, criterion="distance") - 1
     large = _large_clusters(labels, speech_s, min_speaker_s)
@@ -291,7 +331,7 @@ def cluster(
             if len(large) >= wanted:
                 break
         large = sorted(large, key=lambda c: -speech_s[labels == c].sum())[:wanted]
-    return _fold_small(embeddings, labels, large)
+    return labels, large
 
 
 def _large_clusters(labels: np.ndarray, speech_s: np.ndarray, min_speaker_s: float) -> list[int]:
@@ -334,23 +374,26 @@ def reconstruct(feats: NeuralFeatures, labels: np.ndarray) -> tuple[np.ndarray, 
     row = 0
     for window in feats.windows:
         first = int(round(window.start / SAMPLE_RATE / step))
-        last = min(total, first + frames)
-        span = last - first
-        if span <= 0:
-            row += len(window.speakers)
+        span = max(0, min(total, first + frames) - first)
+        labelled = []
+        for speaker, a, b, embedded in window.runs:
+            labelled.append((speaker, a, b, int(labels[row]) if embedded else -1))
+            row += embedded
+        if span == 0:
             continue
         w = weight[:span]
-        count[first:last] += w * window.hard[:span].sum(axis=1)
-        cover[first:last] += w
+        count[first : first + span] += w * window.hard[:span].sum(axis=1)
+        cover[first : first + span] += w
         best: dict[int, np.ndarray] = {}
-        for speaker in window.speakers:
-            c = int(labels[row])
-            row += 1
-            local = window.soft[:span, speaker].astype(np.float32)
-            best[c] = np.maximum(best[c], local) if c in best else local
-            support[first:last, c] += window.hard[:span, speaker]
+        for speaker, a, b, c in _fill_unembedded(labelled):
+            if c < 0 or a >= span:
+                continue
+            b = min(b, span)
+            local = best.setdefault(c, np.zeros(span, np.float32))
+            local[a:b] = np.maximum(local[a:b], window.soft[a:b, speaker].astype(np.float32))
+            support[first + a : first + b, c] += window.hard[a:b, speaker]
         for c, local in best.items():
-            score[first:last, c] += w * local
+            score[first : first + span, c] += w * local
     cover = np.maximum(cover, 1e-6)
     speakers = np.minimum(np.rint(count / cover).astype(int), k)
     score = np.where(support > 0, score / cover[:, None], -1.0)
@@ -362,9 +405,43 @@ def reconstruct(feats: NeuralFeatures, labels: np.ndarray) -> tuple[np.ndarray, 
     return active, step, centre0
 
 
-def to_diarization(feats: NeuralFeatures, labels: np.ndarray, options: DiarizeOptions) -> Diarization:
-    """Speaker turns (SPEAKER_00... in order of first speech) from the frame activity."""
+def _fill_unembedded(runs: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """Runs too short for an embedding take the cluster of the same local speaker's
+    nearest embedded run in the window (segmentation's own speaker tracking)."""
+    out = []
+    for speaker, a, b, c in runs:
+        if c < 0:
+            known = [(min(abs(a - b2), abs(a2 - b)), c2) for s2, a2, b2, c2 in runs if s2 == speaker and c2 >= 0]
+            c = min(known)[1] if known else -1
+        out.append((speaker, a, b, c))
+    return out
+
+
+def fill_pauses(active: np.ndarray, max_frames: int) -> np.ndarray:
+    """A speaker's pauses of at most ``max_frames`` in which nobody else talks become speech."""
+    out = active.copy()
+    if max_frames <= 0:
+        return out
+    for c in range(active.shape[1]):
+        others = np.delete(active, c, axis=1).any(axis=1) if active.shape[1] > 1 else np.zeros(len(active), bool)
+        for first, end in mask_to_intervals(~active[:, c], 1.0):
+            first, end = int(first), int(end)
+            if 0 < first and end < len(active) and end - first <= max_frames and not others[first:end].any():
+                out[first:end, c] = True
+    return out
+
+
+def to_diarization(
+    feats: NeuralFeatures, labels: np.ndarray, options: DiarizeOptions, fill_pause_s: float | None = None
+) -> Diarization:
+    """Speaker turns (SPEAKER_00... in order of first speech) from the frame activity.
+
+    A speaker's pauses up to ``fill_pause_s`` (default FILL_PAUSE_S) with nobody else
+    talking stay inside the turn, as turn-level annotations write them.
+    """
     active, step, centre0 = reconstruct(feats, labels)
+    fill = FILL_PAUSE_S if fill_pause_s is None else fill_pause_s
+    active = fill_pauses(active, int(round(fill / step)))
     duration = feats.duration_s
     turns: list[SpeakerTurn] = []
     for c in range(active.shape[1]):

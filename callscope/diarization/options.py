@@ -8,7 +8,7 @@ from typing import Literal
 
 from callscope.errors import ConfigError
 
-Method = Literal["auto", "channels", "embeddings", "pyannote"]
+Method = Literal["auto", "channels", "neural", "embeddings", "pyannote"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,8 +16,9 @@ class DiarizeOptions:
     """How to find who spoke when.
 
     ``method="auto"`` picks the channel method for stereo calls with two live
-    channels, pyannote when ``pyannote_pipeline`` is set, and speaker embeddings
-    otherwise.
+    channels, pyannote when ``pyannote_pipeline`` is set, and otherwise ``neural``
+    (segmentation-3.0 + CAM++, :mod:`callscope.diarization.neural`) when its weights are
+    installed, else ``embeddings`` (resemblyzer, :mod:`callscope.diarization.mono`).
     """
 
     method: Method = "auto"
@@ -30,7 +31,7 @@ class DiarizeOptions:
     pyannote_pipeline: Path | None = None  # local folder holding config.yaml + weights
     min_gap_s: float = 0.5  # same-speaker pauses shorter than this stay inside one turn
     min_turn_s: float = 0.15  # shorter bursts are dropped (clicks, line noise)
-    cpu_threads: int = 1  # torch threads for the speaker encoder
+    cpu_threads: int = 1  # torch threads for the mono models (more threads lose on a loaded box)
     # Mono: give both speakers the stretch around a speaker change that has no pause
     # (a barge-in). See BENCHMARKS.md for its effect on DER.
     mono_overlap: bool = False
@@ -39,8 +40,10 @@ class DiarizeOptions:
     check_channel_speech: bool = True
 
     def __post_init__(self) -> None:
-        if self.method not in ("auto", "channels", "embeddings", "pyannote"):
-            raise ConfigError(f"unknown diarization method {self.method!r}; use auto, channels, embeddings or pyannote")
+        if self.method not in ("auto", "channels", "neural", "embeddings", "pyannote"):
+            raise ConfigError(
+                f"unknown diarization method {self.method!r}; use auto, channels, neural, embeddings or pyannote"
+            )
         for name in ("num_speakers", "min_speakers", "max_speakers"):
             value = getattr(self, name)
             if value is not None and value < 1:
