@@ -17,8 +17,16 @@ def register(app: typer.Typer) -> None:
         num_speakers: int | None = typer.Option(None, "--num-speakers", min=1, help="Exact number of speakers."),
         min_speakers: int | None = typer.Option(None, "--min-speakers", min=1, help="At least this many speakers."),
         max_speakers: int | None = typer.Option(None, "--max-speakers", min=1, help="At most this many speakers."),
+        method: str = typer.Option(
+            "auto",
+            "--method",
+            help="auto, channels, neural (mono: segmentation-3.0 + CAM++), embeddings (mono: resemblyzer) or pyannote.",
+        ),
         mono_overlap: bool = typer.Option(
-            False, "--mono-overlap", help="Mono: mark both speakers where one starts without a pause (experimental)."
+            False,
+            "--mono-overlap",
+            help="--method embeddings: mark both speakers where one starts without a pause (experimental; "
+            "the neural method finds overlap itself).",
         ),
     ) -> None:
         """Find who spoke when (dual-channel calls by channel, mono calls by voice) and write RTTM."""
@@ -31,6 +39,7 @@ def register(app: typer.Typer) -> None:
         settings = get_settings()
         try:
             options = DiarizeOptions(
+                method=method,  # type: ignore[arg-type]  # checked by DiarizeOptions
                 num_speakers=num_speakers,
                 min_speakers=min_speakers,
                 max_speakers=max_speakers,

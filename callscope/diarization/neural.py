@@ -42,13 +42,13 @@ BATCH = 4  # windows per segmentation forward pass
 MIN_EMBED_S = 0.5  # a speech run needs this much speech for its own embedding
 BRIDGE_S = 0.1  # a local speaker's pauses shorter than this do not end a run
 # Clustering: cosine distance at which two clusters stop merging (average linkage).
-# Calibrated on the dev split by `bench/bench_diarization.py --calibrate`.
-THRESHOLD = 0.6
+# Calibrated on the dev split by `bench/bench_mono_neural.py --calibrate` (the grid and its result are in BENCHMARKS.md).
+THRESHOLD = 0.30
 # A speaker's pauses up to this long, with nobody else talking, stay inside the turn
 # (calibrated on dev: the references are turn-level, sentence pauses included).
-FILL_PAUSE_S = 0.5
-MIN_SPEAKER_S = 2.0
-RELIABLE_S = 1.0  # embeddings of shorter runs are assigned to clusters, not clustered  # clusters with less embedded speech than this are folded into a larger one
+FILL_PAUSE_S = 2.0
+MIN_SPEAKER_S = 4.0  # clusters with less embedded speech than this are folded into a larger one
+RELIABLE_S = 2.0  # embeddings of shorter runs are assigned to clusters, not clustered
 METHOD = "neural"
 
 

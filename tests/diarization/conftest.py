@@ -34,9 +34,26 @@ def mono_calls(calls_dir: Path) -> dict[str, Audio]:
 
 @pytest.fixture(scope="session")
 def mono_diarizations(mono_calls: dict[str, Audio]):
+    """The default mono method (segmentation-3.0 + CAM++ where installed)."""
     from callscope.diarization import diarize
 
     return {stem: diarize(audio) for stem, audio in mono_calls.items()}
+
+
+@pytest.fixture(scope="session")
+def resemblyzer_diarizations(mono_calls: dict[str, Audio]):
+    """The resemblyzer path (``method="embeddings"``)."""
+    from callscope.diarization import DiarizeOptions, diarize
+
+    return {stem: diarize(audio, DiarizeOptions(method="embeddings")) for stem, audio in mono_calls.items()}
+
+
+@pytest.fixture(scope="session")
+def mono_method() -> str:
+    """What ``method="auto"`` picks for mono audio here."""
+    from callscope.diarization import neural_models
+
+    return "neural" if neural_models.available() else "embeddings"
 
 
 def transcript_from_scenario(path: Path) -> Transcript:

@@ -53,7 +53,7 @@ def test_mono_overlap_flag_adds_overlapping_turns(calls_dir):
     path = str(calls_dir / "s_en_03.mono.wav")
 
     def turns(*flags: str) -> list[tuple[float, float, str]]:
-        result = runner.invoke(app, ["diarize", path, *flags])
+        result = runner.invoke(app, ["diarize", path, "--method", "embeddings", *flags])
         assert result.exit_code == 0, result.output
         fields = [line.split() for line in result.stdout.splitlines() if line.startswith("SPEAKER")]
         return [(float(f[3]), float(f[3]) + float(f[4]), f[7]) for f in fields]
