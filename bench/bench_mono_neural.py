@@ -43,7 +43,7 @@ from callscope.diarization.diarize import _chunks  # noqa: E402
 from callscope.diarization.evaluation import score  # noqa: E402
 from callscope.diarization.mono import resampled_chunks  # noqa: E402
 from callscope.diarization.rttm import read_rttm  # noqa: E402
-from callscope.models import Audio, Diarization  # noqa: E402
+from callscope.domain import Audio, Diarization  # noqa: E402
 from callscope.recordings.audio import load_audio  # noqa: E402
 
 DEV_SINGLE = ["s_en_01", "s_en_03", "s_zh_01"]

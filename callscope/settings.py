@@ -15,6 +15,8 @@ import platformdirs
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from callscope.errors import ConfigError
+
 CsvList = Annotated[list[str], NoDecode]  # env value "en,zh" or a JSON list
 
 
@@ -38,7 +40,7 @@ class Settings(BaseSettings):
     # --- models (never hub ids: package-shipped or local paths)
     model_dir: Path | None = None  # cache for provisioned/converted models; default <data_dir>/models
     whisper_model: str = "base"  # "base", "tiny.en", or a local path (.pt / CT2 dir / HF dir)
-    engine: Literal["faster-whisper", "openai-whisper", "transformers"] = "faster-whisper"
+    engine: Literal["faster-whisper", "openai-whisper"] = "faster-whisper"
     compute_type: str = "int8"
     cpu_threads: int = Field(default_factory=lambda: min(os.cpu_count() or 2, 4), ge=1)
     languages: CsvList = ["en", "zh"]
@@ -114,8 +116,6 @@ def get_settings() -> Settings:
     try:
         return Settings(_env_file=os.environ.get("CALLSCOPE_CONFIG", ".env"))  # type: ignore[call-arg]
     except ValidationError as exc:
-        from callscope.errors import ConfigError
-
         raise ConfigError(describe_invalid_settings(exc)) from None
 
 

