@@ -3,15 +3,21 @@
 1. Stream the audio at 16 kHz in 10 s windows every ``STEP_S`` (only one window of
    audio is held). segmentation-3.0 gives, per 17 ms frame, one of 7 powerset classes
    (silence, one of three local speakers, or two of them together).
-2. Each local speaker with enough speech in a window gets a CAM++ embedding of its
-   frames, from the speech where it talks alone when there is enough of it.
-3. The embeddings are clustered (average-linkage agglomerative on cosine distance,
-   threshold calibrated on the dev set; small clusters are folded into the nearest
-   large one; ``num/min/max_speakers`` honoured by cutting the tree at that count).
-4. Reconstruction (pyannote's approach): each window's local speakers are mapped to
-   their clusters; per frame, the number of speakers is the window-averaged count of
-   active local speakers and the frame goes to that many clusters, the most active
-   first. Overlapped speech therefore gets two speakers.
+2. Each speech run of a local speaker (>= ``MIN_EMBED_S``) gets a CAM++ embedding, from
+   the frames where it talks alone when there are enough of them.
+3. The embeddings of runs >= ``RELIABLE_S`` are clustered (average-linkage agglomerative
+   on cosine distance, threshold calibrated on the dev split); the others, and clusters
+   with under ``MIN_SPEAKER_S`` of speech, join the nearest cluster;
+   ``num/min/max_speakers`` are honoured by cutting the tree at that count.
+4. Reconstruction (pyannote's approach): each run takes its cluster (short runs that of
+   the same local speaker's nearest run); per frame, the number of speakers is the
+   window-averaged count of active local speakers and the frame goes to that many
+   clusters, the most active first, so overlapped speech gets two speakers. A speaker's
+   pauses up to ``FILL_PAUSE_S`` with nobody else talking stay inside the turn.
+
+Opt-in (``DiarizeOptions(method="neural")``): see BENCHMARKS.md for where it beats the
+resemblyzer path (synthetic and neural-voice calls) and where it does not (real
+recordings of the test split).
 """
 
 from __future__ import annotations
