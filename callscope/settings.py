@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     beam_size: int = Field(default=1, ge=1)
     vad: bool = True
     pyannote_pipeline: Path | None = None  # local pyannote pipeline folder (config.yaml)
+    # auto, channels, embeddings (mono: resemblyzer), neural (mono: segmentation-3.0 + CAM++) or pyannote
+    diarization_method: str = "auto"
     faq_generator: Path | None = None  # local transformers model folder that rewrites FAQ answers (optional)
 
     # --- call conventions

@@ -10,6 +10,7 @@ from callscope.errors import ConfigError
 from callscope.settings import Settings
 
 Method = Literal["auto", "channels", "neural", "embeddings", "pyannote"]
+METHODS: tuple[str, ...] = ("auto", "channels", "embeddings", "neural", "pyannote")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,10 +42,8 @@ class DiarizeOptions:
     check_channel_speech: bool = True
 
     def __post_init__(self) -> None:
-        if self.method not in ("auto", "channels", "neural", "embeddings", "pyannote"):
-            raise ConfigError(
-                f"unknown diarization method {self.method!r}; use auto, channels, neural, embeddings or pyannote"
-            )
+        if self.method not in METHODS:
+            raise ConfigError(f"unknown diarization method {self.method!r}; use {', '.join(METHODS)}")
         for name in ("num_speakers", "min_speakers", "max_speakers"):
             value = getattr(self, name)
             if value is not None and value < 1:
@@ -68,10 +67,19 @@ class DiarizeOptions:
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> DiarizeOptions:
-        """Options from the settings (channel roles, local pyannote pipeline), with keyword overrides.
+        """Options from the settings (method, channel roles, local pyannote pipeline), with keyword overrides.
 
         Raises:
             ConfigError: an option is invalid.
         """
-        return cls(channel_roles=tuple(settings.channel_roles), pyannote_pipeline=settings.pyannote_pipeline,
-                   **overrides)
+        if "method" not in overrides and settings.diarization_method not in METHODS:
+            raise ConfigError(
+                f"CALLSCOPE_DIARIZATION_METHOD={settings.diarization_method!r} is not a diarization method; "
+                f"use {', '.join(METHODS)}"
+            )
+        defaults: dict[str, Any] = {
+            "method": settings.diarization_method,
+            "channel_roles": tuple(settings.channel_roles),
+            "pyannote_pipeline": settings.pyannote_pipeline,
+        }
+        return cls(**{**defaults, **overrides})

@@ -81,3 +81,18 @@ def test_models_install_and_verify_check_the_diarization_weights(monkeypatch):
     monkeypatch.setattr(neural_models, "CHECKED", (wrong, neural_models.CAMPPLUS))
     result = runner.invoke(app, ["models", "verify", "diarization"])
     assert result.exit_code == 1 and "sha256 does not match" in result.output
+
+
+def test_method_option_and_setting(calls_dir, monkeypatch):
+    from callscope.settings import get_settings
+
+    bad = runner.invoke(app, ["diarize", str(calls_dir / "s_en_01.mono.wav"), "--method", "magic"])
+    assert bad.exit_code == 2 and "unknown diarization method 'magic'" in bad.output
+    monkeypatch.setenv("CALLSCOPE_DIARIZATION_METHOD", "nonsense")
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, ["diarize", str(calls_dir / "s_en_01.mono.wav")])
+        assert result.exit_code == 2 and "CALLSCOPE_DIARIZATION_METHOD='nonsense'" in result.output
+    finally:
+        monkeypatch.delenv("CALLSCOPE_DIARIZATION_METHOD")
+        get_settings.cache_clear()
