@@ -43,6 +43,9 @@ def register(app: typer.Typer) -> None:
             except CallscopeError as exc:
                 failures.append((str(path), str(exc)))
                 continue
+            except MemoryError:
+                failures.append((str(path), "ran out of memory; lower CALLSCOPE_MAX_DURATION_S or free memory"))
+                continue
             stem = file_stem(path)
             data = analysis_to_dict(result.analysis, name=stem, duration_s=result.transcript.duration_s)
             atomic_write_text(output_dir / f"{stem}.analysis.json", json.dumps(data, ensure_ascii=False, indent=2))

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     redis_url: str = "redis://127.0.0.1:6379/0"
     workers: int = Field(default=1, ge=1)
     max_upload_mb: int = Field(default=512, ge=1)
+    # longest call accepted (seconds): checked from the container before decoding and while
+    # streaming, so a tiny file that expands to days of audio cannot exhaust memory
+    max_duration_s: float = Field(default=4 * 3600.0, gt=0)
     pii_redaction: bool = True
 
     # --- IVR / Twilio
