@@ -37,3 +37,28 @@ def redact_analysis_dict(data: dict[str, Any]) -> dict[str, Any]:
     out["turns"] = [{**turn, "text": redact_str(turn.get("text"), language)} for turn in data.get("turns") or ()]
     out["redacted"] = True
     return out
+
+
+def redact_value(value: Any, language: str | None = None) -> Any:
+    """``value`` with every string in it (at any depth of dicts and lists) redacted."""
+    if isinstance(value, str):
+        return redact_str(value, language)
+    if isinstance(value, dict):
+        return {key: redact_value(item, language) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_value(item, language) for item in value]
+    return value
+
+
+def redact_fields(data: dict[str, Any], fields: tuple[str, ...], language: str | None = None) -> dict[str, Any]:
+    """A copy of ``data`` with the named fields (strings, lists or dicts of them) redacted."""
+    return {key: redact_value(value, language) if key in fields else value for key, value in data.items()}
+
+
+# Fields that can hold caller or user text, per response type (what a role without PII
+# access gets redacted). Identifiers, enums, numbers and timestamps are left as they are.
+RECORDING_TEXT_FIELDS = ("name", "call_id", "agent", "metadata", "reason", "issue_label")
+FAQ_TEXT_FIELDS = ("questions", "answers", "answer_sources", "tags")
+SCORECARD_TEXT_FIELDS = ("comments",)
+JOB_TEXT_FIELDS = ("error",)
+SEARCH_HIT_TEXT_FIELDS = ("recording_name", "text", "speaker")

@@ -75,6 +75,10 @@ def _out(entry: FaqEntry, *, redact: bool) -> dict[str, Any]:
     if redact:
         data["questions"] = {lang: [redact_str(q, lang) for q in qs] for lang, qs in data["questions"].items()}
         data["answers"] = {lang: redact_str(a, lang) for lang, a in data["answers"].items()}
+        data["answer_sources"] = {  # the agent sentences a draft was made from are call text too
+            lang: {**src, "extractive": redact_str(src.get("extractive"), lang), "rejected": redact_str(src.get("rejected"), lang)}
+            for lang, src in data["answer_sources"].items()
+        }
     return data
 
 

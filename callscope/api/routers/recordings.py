@@ -104,8 +104,8 @@ def _summaries(ctx: Context, ids: list[str]) -> dict[str, Any]:
 
 
 def describe(ctx: Context, recordings: list[Recording], *, redact: bool, with_artifacts: bool = False) -> list[RecordingOut]:
-    """Recordings with their processing state and analysis summary."""
-    from callscope.api.redaction import redact_str
+    """Recordings with their processing state and analysis summary (PII-redacted when ``redact``)."""
+    from callscope.api.redaction import RECORDING_TEXT_FIELDS, redact_fields
 
     ids = [r.id for r in recordings]
     jobs = _latest_jobs(ctx, ids)
@@ -114,16 +114,19 @@ def describe(ctx: Context, recordings: list[Recording], *, redact: bool, with_ar
     for rec in recordings:
         job, summary = jobs.get(rec.id), summaries.get(rec.id)
         reason = summary.reason if summary else None
-        out.append(RecordingOut.of(
+        item = RecordingOut.of(
             rec,
             status=str(job.state) if job else None,
             progress=round(float(job.progress or 0.0), 3) if job else None,
-            reason=redact_str(reason, rec.language) if redact else reason,
+            reason=reason,
             caller_emotion=summary.caller_emotion if summary else None,
             issue_id=summary.issue_id if summary else None,
             issue_label=summary.issue_label if summary else None,
             artifacts=sorted(ctx.store.artifact_kinds(rec.id)) if with_artifacts else [],
-        ))
+        )
+        if redact:  # every field that can hold caller or user text, not only the reason
+            item = RecordingOut(**redact_fields(item.model_dump(), RECORDING_TEXT_FIELDS, rec.language))
+        out.append(item)
     return out
 
 
@@ -319,6 +322,11 @@ def facets(ctx: CtxDep, principal: PrincipalDep) -> dict[str, list[Any]]:
                 .distinct())),
             key=lambda item: str(item["label"]),
         )
+    if not principal.role.sees_pii:
+        from callscope.api.redaction import redact_str
+
+        agents = sorted({redact_str(a) or "" for a in agents})
+        issues = [{**item, "label": redact_str(str(item["label"]))} for item in issues]
     return {"languages": languages, "agents": agents, "emotions": emotions, "issues": issues}
 
 
@@ -377,7 +385,7 @@ def stream_audio(recording_id: RecordingId, request: Request, ctx: CtxDep, princ
                 {"detail": str(exc)}, status_code=status.HTTP_416_RANGE_NOT_SATISFIABLE,
                 headers={"Content-Range": f"bytes */{size}", "Accept-Ranges": "bytes"},
             )
-    download = Path(recording.original_name).stem + path.suffix
+    download = Path(_visible_name(recording, principal)).stem + path.suffix
     return FileResponse(path, media_type=media_type(path), filename=download, content_disposition_type="inline",
                         headers={"Cache-Control": "private, max-age=3600"})
 
@@ -404,7 +412,11 @@ def waveform(recording_id: RecordingId, ctx: CtxDep, principal: PrincipalDep,
 @router.get("/{recording_id}/jobs", response_model=list[JobOut], responses=_ERRORS)
 def recording_jobs(recording_id: RecordingId, ctx: CtxDep, principal: PrincipalDep) -> list[JobOut]:
     recording = _get(ctx, recording_id)
-    return [JobOut.of(j) for j in jobs_for(ctx, recording.id)]
+    if principal.role.sees_pii:
+        return [JobOut.of(j) for j in jobs_for(ctx, recording.id)]
+    from callscope.api.redaction import redact_str
+
+    return [JobOut.of(j).model_copy(update={"error": redact_str(j.error)}) for j in jobs_for(ctx, recording.id)]
 
 
 @router.post("/{recording_id}/jobs", response_model=JobOut, status_code=status.HTTP_202_ACCEPTED,
@@ -439,8 +451,17 @@ def transcript(
     from callscope.api.transcripts import render_transcript
 
     body, media = render_transcript(Transcript.from_dict(data), format)
-    name = f"{Path(recording.original_name).stem}.{format}"
+    name = f"{Path(_visible_name(recording, principal)).stem}.{format}"
     return Response(body, media_type=media, headers={"Content-Disposition": f'inline; filename="{_ascii(name)}"'})
+
+
+def _visible_name(recording: Recording, principal: Any) -> str:
+    """The recording's name as this user may see it (redacted without PII access)."""
+    if principal.role.sees_pii:
+        return recording.original_name
+    from callscope.api.redaction import redact_str
+
+    return redact_str(recording.original_name, recording.language) or "recording"
 
 
 def _ascii(name: str) -> str:
