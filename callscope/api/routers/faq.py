@@ -196,7 +196,7 @@ async def publish(entry_id: EntryId, ctx: CtxDep, principal: EditorDep) -> dict[
         published = await run_in_threadpool(_repo(ctx).publish, kb_path, [entry_id])
     except _REVIEW_ERRORS as exc:
         raise _fail(exc) from None
-    return {**_out(published[0], redact=False), "kb_path": str(kb_path)}
+    return {**_out(published[0], redact=False), "kb_file": kb_path.name}  # not the server's folders
 
 
 def _repo_get(ctx, entry_id: str) -> FaqEntry:  # type: ignore[no-untyped-def]
