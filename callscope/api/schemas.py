@@ -11,6 +11,9 @@ from callscope.api.auth import ApiKeyInfo, User
 from callscope.models import Recording
 
 
+MAX_OFFSET = 1_000_000_000  # list offsets beyond this are never real pages and overflow SQL integers
+
+
 class Problem(BaseModel):
     """Every error response: ``{"detail": "what went wrong and what to do"}``."""
 

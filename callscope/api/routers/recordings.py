@@ -23,6 +23,7 @@ from callscope.api.deps import AdminDep, CtxDep, EditorDep, PrincipalDep, QueueD
 from callscope.api.media import RangeError, compute_peaks, media_type, parse_range
 from callscope.api.redaction import redact_analysis_dict, redact_transcript_dict
 from callscope.api.schemas import (
+    MAX_OFFSET,
     EmotionPoint,
     EmotionTimeline,
     JobOut,
@@ -272,11 +273,11 @@ def list_recordings(
     agent: Annotated[str | None, Query(max_length=128)] = None,
     issue: Annotated[str | None, Query(max_length=128, description="issue id from /api/insights/issues")] = None,
     emotion: Annotated[str | None, Query(max_length=32, description="caller emotion: neutral, positive, frustrated, anxious")] = None,
-    min_duration: Annotated[float | None, Query(ge=0, description="seconds")] = None,
-    max_duration: Annotated[float | None, Query(ge=0, description="seconds")] = None,
+    min_duration: Annotated[float | None, Query(ge=0, le=1e7, allow_inf_nan=False, description="seconds")] = None,
+    max_duration: Annotated[float | None, Query(ge=0, le=1e7, allow_inf_nan=False, description="seconds")] = None,
     q: Annotated[str | None, Query(max_length=500, description="full-text search in transcripts")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> RecordingPage:
     from callscope.api.tables import CallSummaryRow
 

@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from callscope.api import search as search_index
 from callscope.api.deps import AdminDep, CtxDep, PrincipalDep
 from callscope.api.redaction import SEARCH_HIT_TEXT_FIELDS, redact_fields
-from callscope.api.schemas import Problem, ReindexOut, SearchHitOut, SearchOut
+from callscope.api.schemas import MAX_OFFSET, Problem, ReindexOut, SearchHitOut, SearchOut
 from callscope.errors import NotFoundError
 
 router = APIRouter(prefix="/api/search", tags=["search"])
@@ -25,7 +25,7 @@ def search(
     language: Annotated[str | None, Query(max_length=16)] = None,
     recording_id: Annotated[str | None, Query(pattern=r"^[0-9a-f]{64}$")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> SearchOut:
     try:
         hits, total = search_index.search_transcripts(ctx, q, language=language, recording_id=recording_id,
