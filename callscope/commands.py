@@ -85,7 +85,7 @@ def register(app: typer.Typer) -> None:
         if settings.kb_path is None and result.kb_path is not None:  # serve the KB the demo published to
             settings = settings.model_copy(update={"kb_path": result.kb_path})
         typer.echo(f"dashboard: http://{host}:{port}/  (Ctrl+C to stop)")
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", proxy_headers=False)
 
     @app.command("worker")
     def worker_command(

@@ -82,8 +82,11 @@ class Settings(BaseSettings):
     # --- API
     secret_key: SecretStr = SecretStr("")  # session signing; generated into data_dir if empty
     admin_password: SecretStr | None = None  # bootstrap admin at first start
+    # reverse proxies (IPs or CIDRs, e.g. "127.0.0.1,10.0.0.0/8") whose X-Forwarded-For /
+    # X-Forwarded-Proto are believed; empty: the TCP peer is the client (no header is trusted)
+    trusted_proxies: CsvList = []
 
-    @field_validator("languages", "channel_roles", "company_names", mode="before")
+    @field_validator("languages", "channel_roles", "company_names", "trusted_proxies", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
         if isinstance(value, str):

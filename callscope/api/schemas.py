@@ -54,7 +54,7 @@ class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=8, max_length=1024)
+    password: str = Field(min_length=10, max_length=1024)
     role: Literal["admin", "reviewer", "read-only"]
 
 
@@ -62,7 +62,7 @@ class UserUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Literal["admin", "reviewer", "read-only"] | None = None
-    password: str | None = Field(default=None, min_length=8, max_length=1024)
+    password: str | None = Field(default=None, min_length=10, max_length=1024)
 
 
 class ApiKeyCreate(BaseModel):
