@@ -233,11 +233,38 @@ def load_audio(
     Raises:
         InvalidAudioError: the file cannot be decoded or is longer than ``max_duration_s``.
     """
+    info = probe(source)
     if max_duration_s is not None:
-        check_duration(probe(source).duration_s, _name(source), max_duration_s)
-    chunks = list(iter_audio(source, sample_rate=sample_rate, mono=mono, chunk_s=600.0, max_duration_s=max_duration_s))
-    samples = np.concatenate([c.samples for c in chunks], axis=1) if len(chunks) > 1 else chunks[0].samples
-    return Audio(np.clip(samples, -1.0, 1.0, out=samples), chunks[0].sample_rate)
+        check_duration(info.duration_s, _name(source), max_duration_s)
+    # one array filled in place (sized from the header, grown if the header understated
+    # it): joining a list of chunks would hold the call twice
+    out: np.ndarray | None = None
+    filled = 0
+    rate = sample_rate or info.sample_rate
+    for chunk in iter_audio(source, sample_rate=sample_rate, mono=mono, chunk_s=30.0, max_duration_s=max_duration_s):
+        if out is None:
+            out = np.empty((chunk.channels, max(chunk.frames, int(info.duration_s * rate) + rate)), dtype=np.float32)
+        if filled + chunk.frames > out.shape[1]:
+            grown = np.empty((out.shape[0], max(filled + chunk.frames, out.shape[1] * 3 // 2)), dtype=np.float32)
+            grown[:, :filled] = out[:, :filled]
+            out = grown
+        out[:, filled : filled + chunk.frames] = chunk.samples
+        filled += chunk.frames
+    assert out is not None  # iter_audio raises on a file without samples
+    _shrink(out, filled)
+    return Audio(np.clip(out, -1.0, 1.0, out=out), rate)
+
+
+def _shrink(array: np.ndarray, frames: int) -> None:
+    """Cut a C-ordered (channels, capacity) array to (channels, frames) in place (no copy of the call)."""
+    channels, capacity = array.shape
+    if frames == capacity:
+        return
+    flat = array.reshape(-1)
+    for channel in range(1, channels):  # rows move left, in order: never over unread data
+        flat[channel * frames : (channel + 1) * frames] = flat[channel * capacity : channel * capacity + frames]
+    del flat
+    array.resize((channels, frames), refcheck=False)
 
 
 def working_rate(source: AudioSource) -> int:
