@@ -143,3 +143,15 @@ def test_the_pipeline_decodes_at_most_16_khz_and_enforces_the_cap(settings, tmp_
     capped = CallProcessor(settings.model_copy(update={"max_duration_s": 3.0}))
     with pytest.raises(InvalidAudioError, match=r"narrow\.flac: 4 s of audio is longer than the maximum of 3 s"):
         capped.load(narrow)
+
+
+def test_analyze_names_the_file_with_an_absurd_header(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from callscope.cli import app as cli
+
+    bad = tmp_path / "huge_rate.wav"
+    bad.write_bytes(_wav(2_147_483_647, 16))
+    result = CliRunner().invoke(cli, ["analyze", str(bad), "-o", str(tmp_path / "out")])
+    assert result.exit_code != 0
+    assert "huge_rate.wav: sample rate 2147483647 Hz" in result.output + str(result.exception)
