@@ -31,13 +31,14 @@ from functools import lru_cache
 
 import numpy as np
 
+from callscope.analysis.pii_names import find_names_and_addresses
+from callscope.domain import Audio, Segment, Transcript, Word
 from callscope.language import (
     DIGIT_REPEATS_EN,
     DIGIT_WORDS_EN,
     DIGITS_ZH,
     detect_text_language,
 )
-from callscope.models import Audio, Segment, Transcript, Word
 
 log = logging.getLogger(__name__)
 
@@ -368,8 +369,6 @@ def find_pii(text: str, *, language: str | None = None, options: PiiOptions | No
         candidates += [PiiSpan(m.start(), m.end(), "email") for m in _EMAIL.finditer(text)]
         candidates += [PiiSpan(m.start(), m.end(), "email") for m in _SPOKEN_EMAIL.finditer(text)]
     if "name" in options.kinds or "address" in options.kinds:
-        from callscope.analysis.pii_names import find_names_and_addresses
-
         candidates += [PiiSpan(s, e, k) for s, e, k in find_names_and_addresses(text, options.kinds)]
     runs = _runs(text, _tokens(text))
     if "account" in options.kinds:

@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from callscope.api.auth import ApiKeyInfo, User
-from callscope.models import Recording
+from callscope.auth.service import ApiKeyInfo, User
+from callscope.domain import Recording
 
 
 MAX_OFFSET = 1_000_000_000  # list offsets beyond this are never real pages and overflow SQL integers

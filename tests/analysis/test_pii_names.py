@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from callscope.analysis.pii import PiiOptions, bleep_audio, find_pii, redact_text, redact_transcript
-from callscope.models import Audio, Segment, Transcript, Word
+from callscope.domain import Audio, Segment, Transcript, Word
 
 REPO = Path(__file__).resolve().parents[2]
 

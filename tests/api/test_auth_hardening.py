@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from callscope.api import auth
+from callscope.auth import service as auth
 from callscope.api.app import ApiOptions
 from tests.api.conftest import PASSWORD
 

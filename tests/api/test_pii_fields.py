@@ -22,7 +22,7 @@ def _clean(payload: object) -> bool:
 
 
 def _pii_call(api, tmp_path: Path) -> str:  # type: ignore[no-untyped-def]
-    from callscope.api.search import index_recording
+    from callscope.search.index import index_recording
     from tests.api.conftest import reference_artifacts
 
     path = tmp_path / f"callback {PHONE}.wav"
@@ -71,8 +71,8 @@ def test_scorecard_comments_and_exports_are_redacted(api, tmp_path: Path) -> Non
 
 
 def test_faq_answer_sources_are_redacted(api) -> None:  # type: ignore[no-untyped-def]
-    from callscope.analysis.tables import FaqRepository
-    from callscope.models import AnswerMethod, AnswerSource, FaqEntry, FaqStatus
+    from callscope.insights.faq_review import FaqRepository
+    from callscope.domain import AnswerMethod, AnswerSource, FaqEntry, FaqStatus
 
     source = AnswerSource(AnswerMethod.EXTRACTIVE, f"Sure Margaret, I have sent it to {PHONE}.", call_id="c1")
     entry = FaqEntry(id="faq-callback", questions={"en": ["Can you call me back?"]}, answers={"en": "Yes."},

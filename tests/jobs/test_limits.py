@@ -6,7 +6,7 @@ from pathlib import Path
 
 from callscope.context import Context
 from callscope.jobs.runner import create_job, get_job, run_job
-from callscope.models import JobState
+from callscope.domain import JobState
 from tests.jobs.doubles import CountingProcessor
 
 

@@ -18,10 +18,15 @@ from fastapi.responses import FileResponse, JSONResponse
 from sqlalchemy import delete, select
 from starlette.datastructures import UploadFile
 
-from callscope.api import search as search_index
 from callscope.api.deps import AdminDep, CtxDep, EditorDep, PrincipalDep, QueueDep
 from callscope.api.media import RangeError, compute_peaks, media_type, parse_range
-from callscope.api.redaction import redact_analysis_dict, redact_transcript_dict
+from callscope.api.redaction import (
+    RECORDING_TEXT_FIELDS,
+    redact_analysis_dict,
+    redact_fields,
+    redact_str,
+    redact_transcript_dict,
+)
 from callscope.api.schemas import (
     MAX_OFFSET,
     EmotionPoint,
@@ -35,12 +40,13 @@ from callscope.api.schemas import (
     Waveform,
 )
 from callscope.context import Context
+from callscope.domain import JobState, Recording, Transcript
 from callscope.errors import InvalidAudioError, NotFoundError
 from callscope.jobs.runner import jobs_for
 from callscope.jobs.tables import JobRow
-from callscope.models import JobState, Recording, Transcript
 from callscope.recordings.audio import SUPPORTED_EXTENSIONS
 from callscope.recordings.store import RecordingFilter
+from callscope.search import index as search_index
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +101,7 @@ def _latest_jobs(ctx: Context, ids: list[str]) -> dict[str, JobRow]:
 
 
 def _summaries(ctx: Context, ids: list[str]) -> dict[str, Any]:
-    from callscope.api.tables import CallSummaryRow
+    from callscope.search.tables import CallSummaryRow
 
     if not ids:
         return {}
@@ -106,7 +112,6 @@ def _summaries(ctx: Context, ids: list[str]) -> dict[str, Any]:
 
 def describe(ctx: Context, recordings: list[Recording], *, redact: bool, with_artifacts: bool = False) -> list[RecordingOut]:
     """Recordings with their processing state and analysis summary (PII-redacted when ``redact``)."""
-    from callscope.api.redaction import RECORDING_TEXT_FIELDS, redact_fields
 
     ids = [r.id for r in recordings]
     jobs = _latest_jobs(ctx, ids)
@@ -279,7 +284,7 @@ def list_recordings(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> RecordingPage:
-    from callscope.api.tables import CallSummaryRow
+    from callscope.search.tables import CallSummaryRow
 
     ids: set[str] | None = None
     if issue or emotion:
@@ -309,8 +314,8 @@ def list_recordings(
 
 @router.get("/facets", summary="Values for the list filters (languages, agents, issues, emotions)")
 def facets(ctx: CtxDep, principal: PrincipalDep) -> dict[str, list[Any]]:
-    from callscope.api.tables import CallSummaryRow
     from callscope.recordings.tables import RecordingRow
+    from callscope.search.tables import CallSummaryRow
 
     search_index.refresh_index(ctx)
     with ctx.sessions() as session:
@@ -324,8 +329,6 @@ def facets(ctx: CtxDep, principal: PrincipalDep) -> dict[str, list[Any]]:
             key=lambda item: str(item["label"]),
         )
     if not principal.role.sees_pii:
-        from callscope.api.redaction import redact_str
-
         agents = sorted({redact_str(a) or "" for a in agents})
         issues = [{**item, "label": redact_str(str(item["label"]))} for item in issues]
     return {"languages": languages, "agents": agents, "emotions": emotions, "issues": issues}
@@ -347,7 +350,7 @@ def patch_recording(recording_id: RecordingId, body: RecordingPatch, ctx: CtxDep
 @router.delete("/{recording_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_ERRORS,
                summary="Delete a call with its audio and everything derived from it (admin)")
 def delete_recording(recording_id: RecordingId, ctx: CtxDep, principal: AdminDep) -> Response:
-    from callscope.api.scorecards import delete_for_recording
+    from callscope.qa.scorecards import delete_for_recording
 
     recording = _get(ctx, recording_id)
     search_index.unindex_recording(ctx, recording.id)
@@ -415,8 +418,6 @@ def recording_jobs(recording_id: RecordingId, ctx: CtxDep, principal: PrincipalD
     recording = _get(ctx, recording_id)
     if principal.role.sees_pii:
         return [JobOut.of(j) for j in jobs_for(ctx, recording.id)]
-    from callscope.api.redaction import redact_str
-
     return [JobOut.of(j).model_copy(update={"error": redact_str(j.error)}) for j in jobs_for(ctx, recording.id)]
 
 
@@ -460,8 +461,6 @@ def _visible_name(recording: Recording, principal: Any) -> str:
     """The recording's name as this user may see it (redacted without PII access)."""
     if principal.role.sees_pii:
         return recording.original_name
-    from callscope.api.redaction import redact_str
-
     return redact_str(recording.original_name, recording.language) or "recording"
 
 

@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.concurrency import run_in_threadpool
 
-from callscope.api import search as search_index
 from callscope.api.deps import AdminDep, CtxDep, PrincipalDep
 from callscope.api.redaction import SEARCH_HIT_TEXT_FIELDS, redact_fields
 from callscope.api.schemas import MAX_OFFSET, Problem, ReindexOut, SearchHitOut, SearchOut
 from callscope.errors import NotFoundError
+from callscope.search import index as search_index
 
 router = APIRouter(prefix="/api/search", tags=["search"])
 
