@@ -99,3 +99,44 @@ def test_job_errors_naming_the_file_are_redacted(api, tmp_path: Path) -> None:  
         seen = api.get(url, "read-only").json()
         assert _clean(seen), (url, seen)
     assert PHONE in api.get(f"/api/jobs/{job_id}", "reviewer").json()["error"]
+
+
+def test_read_only_users_hear_the_pii_bleeped(api, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import numpy as np
+    import soundfile as sf
+
+    from callscope.api.redaction import pii_time_spans
+    from callscope.recordings.audio import load_audio
+
+    rid = api.store_call("s_en_03")
+    transcript = api.ctx.store.get_artifact(rid, "transcript")
+    segment = transcript["segments"][2]  # put a spoken card number into a caller turn
+    words = segment["words"]
+    card_words = [{**w, "word": f" {digit}"} for w, digit in zip(words[:4], CARD.split(), strict=False)]
+    segment["words"] = card_words + words[4:]
+    segment["text"] = "".join(w["word"] for w in segment["words"])
+    api.ctx.store.save_artifact(rid, "transcript", transcript)
+    spans = pii_time_spans(transcript)
+    card = next((a, b) for a, b in spans if a == card_words[0]["start"])
+
+    original = api.get(f"/api/recordings/{rid}/audio", "reviewer")
+    assert original.status_code == 200 and original.content == Path(api.ctx.store.get(rid).path).read_bytes()
+    heard = api.get(f"/api/recordings/{rid}/audio", "read-only")
+    assert heard.status_code == 200 and heard.headers["content-type"].startswith("audio/")
+    path = tmp_path / "heard.wav"
+    path.write_bytes(heard.content)
+    bleeped, rate = sf.read(path, dtype="float32", always_2d=True)
+    source = load_audio(api.ctx.store.get(rid).path)
+    assert rate == source.sample_rate and bleeped.shape[0] == source.frames
+    inside = slice(int(card[0] * rate) + 80, int(card[1] * rate) - 80)
+    assert np.abs(bleeped[inside, 0] - source.samples[0, inside]).max() > 0.1  # the tone covers the card
+    outside = slice(0, int(min(a for a, _ in spans) * rate) - 80)
+    assert np.abs(bleeped[outside].T - source.samples[:, outside]).max() < 1e-3  # the rest is the call
+    again = api.get(f"/api/recordings/{rid}/audio", "read-only", headers={"Range": "bytes=0-99"})
+    assert again.status_code == 206 and again.content == heard.content[:100]
+
+
+def test_read_only_users_get_no_audio_before_it_can_be_bleeped(api) -> None:  # type: ignore[no-untyped-def]
+    rid = api.store_call("s_en_01", processed=False)
+    assert api.get(f"/api/recordings/{rid}/audio", "read-only").status_code == 409
+    assert api.get(f"/api/recordings/{rid}/audio", "reviewer").status_code == 200

@@ -22,10 +22,12 @@ from callscope.api.deps import AdminDep, CtxDep, EditorDep, PrincipalDep, QueueD
 from callscope.api.media import RangeError, compute_peaks, media_type, parse_range
 from callscope.api.redaction import (
     RECORDING_TEXT_FIELDS,
+    drop_redacted_audio,
     redact_analysis_dict,
     redact_fields,
     redact_str,
     redact_transcript_dict,
+    redacted_audio,
 )
 from callscope.api.schemas import (
     MAX_OFFSET,
@@ -359,6 +361,7 @@ def delete_recording(recording_id: RecordingId, ctx: CtxDep, principal: AdminDep
 
     with transaction(ctx.sessions) as session:
         session.execute(delete(JobRow).where(JobRow.recording_id == recording.id))
+    drop_redacted_audio(ctx.settings.data_dir, recording.id)
     try:
         ctx.store.delete(recording.id)
     except NotFoundError:  # deleted by someone else meanwhile
@@ -374,11 +377,20 @@ def delete_recording(recording_id: RecordingId, ctx: CtxDep, principal: AdminDep
                404: {"model": Problem}, 416: {"model": Problem}},
     summary="Stream the call audio (supports HTTP Range requests)",
 )
-def stream_audio(recording_id: RecordingId, request: Request, ctx: CtxDep, principal: PrincipalDep) -> Response:
+async def stream_audio(recording_id: RecordingId, request: Request, ctx: CtxDep, principal: PrincipalDep) -> Response:
     recording = _get(ctx, recording_id)
     path = Path(recording.path)
     if not path.is_file():
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"the audio file of {recording.id[:12]} is missing from the store")
+    if not principal.role.sees_pii:  # spoken card numbers, names, addresses: bleeped
+        transcript = ctx.store.get_artifact(recording.id, "transcript")
+        if transcript is None:
+            raise HTTPException(status.HTTP_409_CONFLICT, "this call is not transcribed yet: its audio is available to "
+                                "your role once its PII can be bleeped")
+        try:
+            path = await run_in_threadpool(redacted_audio, ctx.settings.data_dir, recording, transcript)
+        except InvalidAudioError as exc:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
     size = path.stat().st_size
     range_header = request.headers.get("range")
     if range_header is not None:
