@@ -42,3 +42,19 @@ def test_hostile_wav_headers_are_rejected_with_4xx(api, name: str, data: bytes, 
 @pytest.mark.parametrize("value", ["inf", "nan", "1e400"])
 def test_non_finite_durations_are_422(api, value: str) -> None:  # type: ignore[no-untyped-def]
     assert api.get("/api/recordings", "read-only", params={"min_duration": value}).status_code == 422
+
+
+def test_hours_of_silence_in_a_small_flac_are_refused_at_upload(api, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import numpy as np
+    import soundfile as sf
+
+    path = tmp_path / "ten_hours.flac"
+    block = np.zeros(8000 * 600, dtype=np.int16)
+    with sf.SoundFile(path, "w", 8000, 1, "PCM_16", format="FLAC") as handle:
+        for _ in range(60):  # 10 h
+            handle.write(block)
+    assert path.stat().st_size < 1_500_000
+    response = api.post("/api/recordings", "reviewer", files={"file": ("ten_hours.flac", path.read_bytes(), "audio/flac")})
+    assert response.status_code == 422, response.text
+    assert "ten_hours.flac: 10 h 00 min of audio is longer than the maximum of 4 h 00 min" in response.text
+    assert api.get("/api/recordings").json()["total"] == 0
