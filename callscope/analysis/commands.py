@@ -210,7 +210,7 @@ def register(app: typer.Typer) -> None:
     def redact_command(
         language: str = typer.Option(None, "--language", help="en or zh (default: detect)."),
     ) -> None:
-        """Redact PII (cards, phones, emails, IDs, spoken digits) from text on stdin to stdout."""
+        """Redact PII (cards, phones, emails, IDs, spoken digits, names, street addresses) from stdin to stdout."""
         from callscope.analysis.pii import redact_text
 
         text = sys.stdin.read()
