@@ -15,6 +15,8 @@ import platformdirs
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from callscope.errors import ConfigError
+
 CsvList = Annotated[list[str], NoDecode]  # env value "en,zh" or a JSON list
 
 
@@ -120,8 +122,6 @@ def get_settings() -> Settings:
     try:
         return Settings(_env_file=os.environ.get("CALLSCOPE_CONFIG", ".env"))  # type: ignore[call-arg]
     except ValidationError as exc:
-        from callscope.errors import ConfigError
-
         raise ConfigError(describe_invalid_settings(exc)) from None
 
 

@@ -41,14 +41,19 @@ from callscope.api.schemas import (
     UploadOut,
     Waveform,
 )
+from callscope.api.transcripts import render_transcript
 from callscope.context import Context
+from callscope.db import transaction
 from callscope.domain import JobState, Recording, Transcript
 from callscope.errors import InvalidAudioError, NotFoundError
-from callscope.jobs.runner import jobs_for
+from callscope.jobs.runner import get_job, jobs_for
 from callscope.jobs.tables import JobRow
+from callscope.qa.scorecards import delete_for_recording
 from callscope.recordings.audio import SUPPORTED_EXTENSIONS
 from callscope.recordings.store import RecordingFilter
+from callscope.recordings.tables import RecordingRow
 from callscope.search import index as search_index
+from callscope.search.tables import CallSummaryRow
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +108,6 @@ def _latest_jobs(ctx: Context, ids: list[str]) -> dict[str, JobRow]:
 
 
 def _summaries(ctx: Context, ids: list[str]) -> dict[str, Any]:
-    from callscope.search.tables import CallSummaryRow
-
     if not ids:
         return {}
     with ctx.sessions() as session:
@@ -260,7 +263,6 @@ async def upload_recording(request: Request, response: Response, ctx: CtxDep, qu
         job = existing[-1]
     else:
         job_id = await run_in_threadpool(queue.submit, recording.id)
-        from callscope.jobs.runner import get_job
 
         job = get_job(ctx, job_id)
     if not result.created:
@@ -286,8 +288,6 @@ def list_recordings(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> RecordingPage:
-    from callscope.search.tables import CallSummaryRow
-
     ids: set[str] | None = None
     if issue or emotion:
         search_index.refresh_index(ctx)
@@ -316,9 +316,6 @@ def list_recordings(
 
 @router.get("/facets", summary="Values for the list filters (languages, agents, issues, emotions)")
 def facets(ctx: CtxDep, principal: PrincipalDep) -> dict[str, list[Any]]:
-    from callscope.recordings.tables import RecordingRow
-    from callscope.search.tables import CallSummaryRow
-
     search_index.refresh_index(ctx)
     with ctx.sessions() as session:
         languages = sorted(x for x in session.scalars(select(RecordingRow.language).distinct()) if x)
@@ -352,12 +349,9 @@ def patch_recording(recording_id: RecordingId, body: RecordingPatch, ctx: CtxDep
 @router.delete("/{recording_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_ERRORS,
                summary="Delete a call with its audio and everything derived from it (admin)")
 def delete_recording(recording_id: RecordingId, ctx: CtxDep, principal: AdminDep) -> Response:
-    from callscope.qa.scorecards import delete_for_recording
-
     recording = _get(ctx, recording_id)
     search_index.unindex_recording(ctx, recording.id)
     delete_for_recording(ctx, recording.id)
-    from callscope.db import transaction
 
     with transaction(ctx.sessions) as session:
         session.execute(delete(JobRow).where(JobRow.recording_id == recording.id))
@@ -436,8 +430,6 @@ def recording_jobs(recording_id: RecordingId, ctx: CtxDep, principal: PrincipalD
 @router.post("/{recording_id}/jobs", response_model=JobOut, status_code=status.HTTP_202_ACCEPTED,
              responses={**_ERRORS, 409: {"model": Problem}}, summary="Process the call again (resumes failed stages)")
 def reprocess(recording_id: RecordingId, ctx: CtxDep, queue: QueueDep, principal: EditorDep) -> JobOut:
-    from callscope.jobs.runner import get_job
-
     recording = _get(ctx, recording_id)
     active = [j for j in jobs_for(ctx, recording.id) if j.state in (JobState.QUEUED, JobState.RUNNING)]
     if active:
@@ -462,7 +454,6 @@ def transcript(
         data = redact_transcript_dict(data)
     if format == "json":
         return JSONResponse(data)
-    from callscope.api.transcripts import render_transcript
 
     body, media = render_transcript(Transcript.from_dict(data), format)
     name = f"{Path(_visible_name(recording, principal)).stem}.{format}"
