@@ -23,6 +23,7 @@ from callscope.ivr import commands as ivr_commands
 from callscope.jobs import commands as jobs_commands
 from callscope.migrations import commands as db_commands
 from callscope.recordings import commands as recordings_commands
+from callscope.selfservice import commands as selfservice_commands
 from callscope.transcription import commands as transcription_commands
 
 UNIT_APPS = (
@@ -31,6 +32,7 @@ UNIT_APPS = (
     diarization_commands.app,
     analysis_commands.app,
     ivr_commands.app,
+    selfservice_commands.app,
     api_commands.app,
     pipeline_commands.app,
     jobs_commands.app,

@@ -52,6 +52,7 @@ from callscope.ivr.security import sign
 from callscope.ivr.simulator import CallerInput, CallSimulator, SimTurn
 from callscope.ivr.tables import IvrCallRow, IvrEventRow, IvrRecordingRow
 from callscope.jobs.queue import JobQueue
+from callscope.selfservice import loop as text_loop
 from callscope.jobs.runner import jobs_for
 from callscope.recordings.audio import probe
 from callscope.settings import Settings
@@ -525,6 +526,7 @@ class LoopResult:
     processed: dict[str, str] = field(default_factory=dict)  # recording id -> final job state
     fix: GapFix | None = None
     after: RoundResult | None = None
+    texts: text_loop.TextLoop | None = None  # the same gap closed for SMS and the help center
 
 
 def run_closed_loop(
@@ -543,6 +545,7 @@ def run_closed_loop(
     with LoopIvr(ctx.settings, kb_path, queue) as ivr:
         before = ivr.run_round("before", callers.before)
         print_round(before, echo)
+        texts = text_loop.text_before(ivr.client, PUBLIC_BASE, ivr.token, ivr.sessions)
         delivered = ivr.deliver_recordings(before, calls_dir)
         print_delivered(delivered, echo)
         processed = wait_for_processing(ctx, [d.recording_id for d in delivered if d.recording_id])
@@ -551,7 +554,10 @@ def run_closed_loop(
         after = ivr.run_round("after", callers.after)
         print_round(after, echo)
         print_containment(before, after, echo)
-    return LoopResult(before, tuple(delivered), processed, fix, after)
+        if fix is not None:
+            texts = text_loop.text_after(texts, ivr.client, PUBLIC_BASE, ivr.token, ivr.sessions, fix.entry.id)
+        text_loop.print_text_loop(texts, echo)
+    return LoopResult(before, tuple(delivered), processed, fix, after, texts)
 
 
 # ------------------------------------------------------------------------ printing

@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from callscope.auth import service as auth
 from callscope.closed_loop import (
+    PUBLIC_BASE,
     DeliveredRecording,
     LoopIvr,
     close_the_gap,
@@ -43,6 +44,7 @@ from callscope.jobs.queue import InProcessQueue
 from callscope.jobs.runner import get_job, jobs_for
 from callscope.recordings.paths import expand_audio_paths
 from callscope.recordings.tables import RecordingRow
+from callscope.selfservice import loop as text_loop
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +110,7 @@ def run_demo(ctx: Context, calls_dir: Path, echo: Echo, *, callers_file: Path | 
                  f"(knowledge base as shipped: {kb_path})")
             before = ivr.run_round("before", callers.before)
             print_round(before, echo)
+            texts = text_loop.text_before(ivr.client, PUBLIC_BASE, ivr.token, ivr.sessions)  # the same gap, by SMS
             delivered = ivr.deliver_recordings(before, default_samples_dir())
             echo(f"     {len(delivered)} transferred call(s) recorded with the agent; "
                  "Twilio's recording callback delivers each one:")
@@ -125,6 +128,9 @@ def run_demo(ctx: Context, calls_dir: Path, echo: Echo, *, callers_file: Path | 
                     echo(f"     the IVR now answers {len(outage)} of them with {fix.entry.id}, "
                          f"e.g. \"{outage[0].script.says[0]}\"")
             print_containment(before, after, echo)
+            if fix is not None:
+                texts = text_loop.text_after(texts, ivr.client, PUBLIC_BASE, ivr.token, ivr.sessions, fix.entry.id)
+            text_loop.print_text_loop(texts, echo)
         return replace(result, containment_before=before.containment, containment_after=after.containment,
                        published=fix.entry.id if fix else None, kb_path=kb_path)
     finally:

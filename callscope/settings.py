@@ -81,6 +81,15 @@ class Settings(BaseSettings):
     ivr_survey: bool = True  # offer the post-call CSAT/NPS survey (CALLSCOPE_IVR_SURVEY=false to skip)
     ivr_record_from: Literal["transfer", "start"] = "transfer"  # record the agent leg, or the whole call
 
+    # --- self-service: help center (/help), SMS/WhatsApp (/messaging/incoming)
+    support_phone: str = ""  # shown on /help and in texts; default: agent_dial when it is a phone number
+    support_url: str = ""  # a contact page linked from /help
+    handover_webhook: str = ""  # POST a text conversation that needs an agent here, as JSON
+    handover_email: str = ""  # and/or e-mail it to this address (through smtp_host)
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = ""  # default: callscope@<this host>
+
     # --- API
     secret_key: SecretStr = SecretStr("")  # session signing; generated into data_dir if empty
     admin_password: SecretStr | None = None  # bootstrap admin at first start

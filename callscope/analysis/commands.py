@@ -27,12 +27,15 @@ from callscope.analysis.issues import (
 )
 from callscope.analysis.pii import redact_text
 from callscope.context import Context
+from callscope.db import transaction
 from callscope.domain import FaqStatus
 from callscope.errors import CallscopeError
 from callscope.insights.faq_review import FaqRepository
 from callscope.insights.mining import analysed_calls
 from callscope.ivr.kb import load_knowledge_base
 from callscope.pipeline import analyze_file
+from callscope.selfservice.conversations import questions
+from callscope.selfservice.gaps import conversation_items
 from callscope.settings import Settings, get_settings
 
 AUDIO_SUFFIXES = (".wav", ".mp3", ".flac", ".ogg", ".opus", ".m4a", ".mp4", ".aac", ".webm", ".amr", ".wma")
@@ -432,6 +435,10 @@ def faq_gaps_command(
     encoders: str = typer.Option(
         "use-multilingual,e5-small", "--encoders", help="Sentence encoders for issue mining."
     ),
+    conversations: bool = typer.Option(
+        False, "--conversations",
+        help="Also the stored questions no channel answered (IVR, SMS, WhatsApp, help center, imported texts).",
+    ),
 ) -> None:
     """Gap analysis: frequent questions the KB lacks, entries the IVR failed to contain, stale entries."""
 
@@ -439,13 +446,18 @@ def faq_gaps_command(
     knowledge = load_knowledge_base(_kb_path(kb, settings))
     records, failures = _load_records(list(inputs), settings)
     items = since_filter([r.to_item() for r in records], _parse_since(since))
-    result = mine_issues(items, _issue_options(encoders))
     failures_text: list[str] = []
+    if conversations:  # questions asked on any channel that the knowledge base could not answer
+        with transaction(Context(settings).sessions) as session:
+            asked = [q for q in questions(session) if q.answered is not True]
+        items += since_filter(conversation_items(asked), _parse_since(since))
+        failures_text += [q.text for q in asked if q.answered is False]
+    result = mine_issues(items, _issue_options(encoders))
     if ivr_failures is not None:
         if ivr_failures.suffix.lower() in (".csv", ".tsv", ".jsonl", ".ndjson"):
-            failures_text = [i.text for i in load_text_items(ivr_failures) if i.text.strip()]
+            failures_text += [i.text for i in load_text_items(ivr_failures) if i.text.strip()]
         else:
-            failures_text = [
+            failures_text += [
                 line.strip() for line in ivr_failures.read_text(encoding="utf-8").splitlines() if line.strip()
             ]
     report = kb_gaps(

@@ -1,4 +1,5 @@
-"""The web application: REST API under ``/api``, QA dashboard at ``/``, IVR webhooks at ``/ivr``.
+"""The web application: REST API under ``/api``, QA dashboard at ``/``, IVR webhooks at ``/ivr``,
+the public help center at ``/help`` and the SMS/WhatsApp webhook at ``/messaging``.
 
 :func:`create_app` (the one app factory) wires one :class:`~callscope.context.Context`
 (``app.state.ctx``, which the IVR's dependencies read too) and one job queue to the
@@ -28,7 +29,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from callscope import __version__
 from callscope.api.deps import require_admin
 from callscope.api.media import RangeError
-from callscope.api.routers import auth, faq, insights, jobs, recordings, scorecards, search
+from callscope.api.routers import (
+    auth,
+    faq,
+    helpcenter,
+    insights,
+    jobs,
+    messaging,
+    recordings,
+    scorecards,
+    search,
+    selfservice,
+)
 from callscope.auth.service import LoginThrottle, SessionManager, ensure_bootstrap_admin, load_secret_key
 from callscope.context import Context
 from callscope.domain import JobState
@@ -337,12 +349,14 @@ def create_app(
     app.add_exception_handler(CallscopeError, _callscope_error)
 
     for router in (auth.router, auth.users_router, scorecards.router, recordings.router, jobs.router,
-                   search.router, insights.router, faq.router):
+                   search.router, insights.router, faq.router, selfservice.router):
         app.include_router(router)
 
     app.state.ivr = options.include_ivr
     if options.include_ivr:
         app.include_router(ivr_routes.router)
+        app.include_router(messaging.router)  # self-service on the IVR's knowledge base and matcher
+        app.include_router(helpcenter.router)
         app.dependency_overrides[ivr_deps.require_operator] = require_admin
 
     @app.get("/healthz", include_in_schema=False)
@@ -376,6 +390,8 @@ def _ivr_app(settings: Settings, options: ApiOptions) -> FastAPI:
 
     app = FastAPI(title="callscope IVR", lifespan=lifespan)
     app.include_router(ivr_routes.router)
+    app.include_router(messaging.router)
+    app.include_router(helpcenter.router)
     app.state.ctx = ctx
     app.state.settings = settings
     app.state.ivr = True
