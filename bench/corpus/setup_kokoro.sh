@@ -30,4 +30,4 @@ else
   echo "kokoro assembled in $DIR ($(ls "$DIR/voices" | wc -l) voices)"
 fi
 "$PY" -c "import misaki.zh, onnxruntime" 2>/dev/null || \
-  "$PY" -m pip install -q "misaki[zh]==0.9.4" torch==2.13.0 onnxruntime
+  "$PY" -m pip install -q "misaki[zh]==0.9.4" torch==2.13.0 "onnxruntime>=1.17"
