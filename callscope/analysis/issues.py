@@ -128,6 +128,9 @@ class IssueOptions:
     small_set_z: float | None = None
     small_set_zs: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0)
     min_issue_size: int = 2  # smaller groups are reported as unclustered
+    # Graph path: an item whose kNN edge weight mostly (share below this) leads to other
+    # issues is left unclustered rather than forced into the issue Louvain put it in.
+    orphan_share: float | None = None
     novelty_quantile: float = 0.02  # below this quantile of members' similarity = novel
     context_weight: float = 0.5  # share of an item's vector from its context texts (when it has any)
     keywords: int = 6
@@ -615,6 +618,22 @@ def _small_set_clusters(joint: np.ndarray, z: float) -> np.ndarray:
     return _cut_tree(_average_linkage(joint), _small_set_cut(joint, z))
 
 
+def _drop_orphans(graph, labels: np.ndarray, share: float) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Give items whose edge weight inside their own community is below ``share`` a label of their own."""
+    out = labels.copy()
+    next_label = int(labels.max()) + 1 if len(labels) else 0
+    for node in range(len(labels)):
+        total = own = 0.0
+        for nbr, data in graph[node].items():
+            w = float(data.get("weight", 1.0))
+            total += w
+            own += w if labels[nbr] == labels[node] else 0.0
+        if total > 0 and own / total < share:
+            out[node] = next_label
+            next_label += 1
+    return out
+
+
 def cluster_embeddings(
     views: Mapping[str, np.ndarray], options: IssueOptions = IssueOptions()
 ) -> tuple[np.ndarray, float]:
@@ -643,6 +662,8 @@ def cluster_embeddings(
         resolution, _ = choose_resolution(views, options)
         graph = _issue_graph(views, _neighbours_for(n, options), options)
         labels = _louvain(graph, resolution, options.seed)
+        if options.orphan_share is not None:
+            labels = _drop_orphans(graph, labels, options.orphan_share)
     sizes = np.bincount(labels)
     small = sizes[labels] < options.min_issue_size
     labels = labels.copy()
@@ -707,26 +728,32 @@ def tokenize(text: str, language: str | None = None) -> list[str]:
 
 
 def extract_keywords(
-    groups: Sequence[Sequence[str]], top: int = 6, languages: Sequence[Sequence[str]] | None = None
+    groups: Sequence[Sequence[str]],
+    top: int = 6,
+    languages: Sequence[Sequence[str]] | None = None,
+    contexts: Sequence[Sequence[Sequence[str]]] | None = None,
 ) -> list[list[str]]:
     """Class-based TF-IDF (c-TF-IDF, as in BERTopic) keywords for each group of texts (one group per issue).
 
     A word's score in a group is ``tf * log(1 + A / f)``: ``tf`` the share of the group's
     texts that use it, ``f`` its count over all groups, ``A`` the average number of words
     per group, so a word many members say and few other issues say ranks first. Ties
-    (common in small issues, where most words are said once) are broken by how often the
-    group says the word, then by how early it comes in the group's texts, which callers
-    pass most representative first: never by spelling.
+    (common in small issues, where most words are said once) are broken by how many
+    members' context (a call's agent answers) also uses the word, how often the group says
+    it, then how early it comes in the group's texts, which callers pass most
+    representative first: never by spelling.
 
     Args:
         groups: texts per group, most representative first.
         top: keywords per group.
         languages: optional language per text, same shape as ``groups``.
+        contexts: optional context texts per text (same shape as ``groups``, each a sequence).
 
     Returns:
         The top keywords of each group, most distinctive first.
     """
     doc_counts: list[Counter[str]] = []  # texts of the group that use the word
+    context_counts: list[Counter[str]] = []  # members whose context uses it
     term_counts: list[Counter[str]] = []  # times the group says it
     first_seen: list[dict[str, int]] = []  # position of its first use in the group's texts
     majority_words: list[set[str]] = []  # words said in the group's most common language
@@ -737,7 +764,10 @@ def extract_keywords(
         langs = [languages[g][t] if languages is not None else None for t in range(len(texts))]
         majority = max(sorted(set(langs), key=str), key=lambda lang: (langs.count(lang), lang == "en")) if langs else None
         in_majority: set[str] = set()
-        for text, lang in zip(texts, langs, strict=True):
+        in_context: Counter[str] = Counter()
+        for t, (text, lang) in enumerate(zip(texts, langs, strict=True)):
+            if contexts is not None:
+                in_context.update({w for extra in contexts[g][t] for w in tokenize(extra, lang)})
             words = tokenize(text, lang)
             for w in words:
                 first.setdefault(w, len(first))
@@ -746,6 +776,7 @@ def extract_keywords(
             if lang == majority:
                 in_majority |= set(words)
         doc_counts.append(docs)
+        context_counts.append(in_context)
         term_counts.append(terms)
         first_seen.append(first)
         majority_words.append(in_majority)
@@ -754,12 +785,12 @@ def extract_keywords(
         total.update(c)
     avg_words = sum(sum(c.values()) for c in doc_counts) / max(len(doc_counts), 1)
     out = []
-    for docs, terms, first, texts, in_majority in zip(
-        doc_counts, term_counts, first_seen, groups, majority_words, strict=True
+    for docs, in_context, terms, first, texts, in_majority in zip(
+        doc_counts, context_counts, term_counts, first_seen, groups, majority_words, strict=True
     ):
         size = max(len(texts), 1)
         score = {w: (n / size) * math.log(1.0 + avg_words / total[w]) for w, n in docs.items()}
-        ranked = sorted(docs, key=lambda w: (-round(score[w], 9), -terms[w], first[w], w))
+        ranked = sorted(docs, key=lambda w: (-round(score[w], 9), -in_context[w], -terms[w], first[w], w))
         # Words several members use come first; single mentions only fill up small groups,
         # those in the group's main language (the language of its label) first.
         shared = [w for w in ranked if docs[w] >= 2]
@@ -819,6 +850,7 @@ def _describe(
         [[items[i].text for i in m] for m in central],
         options.keywords,
         [[languages[i] for i in m] for m in central],
+        [[items[i].context for i in m] for m in central],
     )
     stamps = [i.timestamp for i in items if i.timestamp is not None]
     unit = options.trend
