@@ -24,8 +24,10 @@ Method (no preset number of issues):
    is the sum of the graphs compared, so the resolution fits it.
    Sets under ``small_set_items`` (a small centre's few dozen calls) are clustered by
    average linkage instead, cut where a group stops being more alike than chance
-   (background mean + z sd of all pair cosines, z growing with the set size: see
-   :func:`small_set_z`).
+   (background mean + z sd of all pair cosines); z is chosen the same way as the
+   resolution, by cross-encoder agreement (:func:`choose_small_set_z`), so no constant
+   is fitted to one data set. Items that join no group stay *unclustered* (a question
+   asked once is not forced into an issue).
 4. **Scale**: at most ``max_cluster_items`` items (a seeded random sample) go through
    steps 2-3; every item is then assigned to the nearest issue centroid. An item
    below its issue's novelty threshold (a low quantile of the members' own
@@ -33,8 +35,9 @@ Method (no preset number of issues):
    thresholds so later items are assigned incrementally; re-cluster on demand by
    mining again.
 
-Each issue gets a readable label (its most central question), keywords (class-based
-TF-IDF over words, jieba for Mandarin, with stop-words), frequency and share, a trend
+Each issue gets a readable label (its most central question), keywords ranked by how
+distinctive they are for the issue (class-based TF-IDF over words, jieba for Mandarin,
+with stop-words; ties by the calls' context, never alphabetical), frequency and share, a trend
 (counts per day or week), average handle time and caller sentiment when known, and
 representative examples. Calls, chat transcripts, e-mails and survey comments are all
 :class:`IssueItem` s, so every channel is mined into the same issues.
@@ -128,9 +131,6 @@ class IssueOptions:
     small_set_z: float | None = None
     small_set_zs: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0)
     min_issue_size: int = 2  # smaller groups are reported as unclustered
-    # Graph path: an item whose kNN edge weight mostly (share below this) leads to other
-    # issues is left unclustered rather than forced into the issue Louvain put it in.
-    orphan_share: float | None = None
     novelty_quantile: float = 0.02  # below this quantile of members' similarity = novel
     context_weight: float = 0.5  # share of an item's vector from its context texts (when it has any)
     keywords: int = 6
@@ -618,22 +618,6 @@ def _small_set_clusters(joint: np.ndarray, z: float) -> np.ndarray:
     return _cut_tree(_average_linkage(joint), _small_set_cut(joint, z))
 
 
-def _drop_orphans(graph, labels: np.ndarray, share: float) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """Give items whose edge weight inside their own community is below ``share`` a label of their own."""
-    out = labels.copy()
-    next_label = int(labels.max()) + 1 if len(labels) else 0
-    for node in range(len(labels)):
-        total = own = 0.0
-        for nbr, data in graph[node].items():
-            w = float(data.get("weight", 1.0))
-            total += w
-            own += w if labels[nbr] == labels[node] else 0.0
-        if total > 0 and own / total < share:
-            out[node] = next_label
-            next_label += 1
-    return out
-
-
 def cluster_embeddings(
     views: Mapping[str, np.ndarray], options: IssueOptions = IssueOptions()
 ) -> tuple[np.ndarray, float]:
@@ -662,8 +646,6 @@ def cluster_embeddings(
         resolution, _ = choose_resolution(views, options)
         graph = _issue_graph(views, _neighbours_for(n, options), options)
         labels = _louvain(graph, resolution, options.seed)
-        if options.orphan_share is not None:
-            labels = _drop_orphans(graph, labels, options.orphan_share)
     sizes = np.bincount(labels)
     small = sizes[labels] < options.min_issue_size
     labels = labels.copy()
