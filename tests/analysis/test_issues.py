@@ -227,7 +227,7 @@ def test_agent_answers_separate_calls_the_callers_describe_alike(records, call_r
     assert not any(c in item.text for c in item.context)
 
 
-def test_single_encoder_fallback_cut_grows_with_the_set_size() -> None:
+def test_small_set_cut_grows_with_the_set_size() -> None:
     from callscope.analysis.issues import small_set_z
 
     sizes = [3, 8, 16, 50, 100, 199, 10_000]
@@ -251,7 +251,7 @@ def _two_views(seed: int, groups: int, per_group: int, singletons: int, dim: int
     return views, truth
 
 
-def test_small_set_cut_is_chosen_by_encoder_agreement_not_by_size() -> None:
+def test_small_set_cut_can_be_chosen_by_encoder_agreement() -> None:
     from callscope.analysis.issues import choose_small_set_z, cluster_embeddings
 
     for seed, (groups, per_group, singletons) in enumerate([(4, 5, 3), (12, 6, 8), (6, 20, 2)]):
@@ -259,9 +259,11 @@ def test_small_set_cut_is_chosen_by_encoder_agreement_not_by_size() -> None:
         z, agreement = choose_small_set_z(views)
         assert set(agreement) == set(IssueOptions().small_set_zs) and z in agreement
         assert agreement[z] >= max(agreement.values()) * (1 - IssueOptions().agreement_tolerance)
-        labels, _ = cluster_embeddings(views)
+        labels, _ = cluster_embeddings(views, IssueOptions(small_set_rule="agreement"))
         assert adjusted_rand_score(truth[: groups * per_group], labels[: groups * per_group]) > 0.9
         assert (labels[groups * per_group :] == -1).all()  # one-off questions stay unclustered
+    with pytest.raises(ConfigError, match="unknown small_set_rule"):
+        cluster_embeddings(views, IssueOptions(small_set_rule="elbow"))
     fixed, table = choose_small_set_z(views, IssueOptions(small_set_z=1.2))
     assert fixed == 1.2 and table == {}
     one, table = choose_small_set_z({"a": views["a"]})
