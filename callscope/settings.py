@@ -15,6 +15,8 @@ import platformdirs
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from callscope.errors import ConfigError
+
 CsvList = Annotated[list[str], NoDecode]  # env value "en,zh" or a JSON list
 
 
@@ -38,7 +40,7 @@ class Settings(BaseSettings):
     # --- models (never hub ids: package-shipped or local paths)
     model_dir: Path | None = None  # cache for provisioned/converted models; default <data_dir>/models
     whisper_model: str = "base"  # "base", "tiny.en", or a local path (.pt / CT2 dir / HF dir)
-    engine: Literal["faster-whisper", "openai-whisper", "transformers"] = "faster-whisper"
+    engine: Literal["faster-whisper", "openai-whisper"] = "faster-whisper"
     compute_type: str = "int8"
     cpu_threads: int = Field(default_factory=lambda: min(os.cpu_count() or 2, 4), ge=1)
     languages: CsvList = ["en", "zh"]
@@ -75,6 +77,15 @@ class Settings(BaseSettings):
     ivr_order_data: Path | None = None  # order-status data source (JSON/CSV); default: bundled demo
     ivr_survey: bool = True  # offer the post-call CSAT/NPS survey (CALLSCOPE_IVR_SURVEY=false to skip)
     ivr_record_from: Literal["transfer", "start"] = "transfer"  # record the agent leg, or the whole call
+
+    # --- self-service: help center (/help), SMS/WhatsApp (/messaging/incoming)
+    support_phone: str = ""  # shown on /help and in texts; default: agent_dial when it is a phone number
+    support_url: str = ""  # a contact page linked from /help
+    handover_webhook: str = ""  # POST a text conversation that needs an agent here, as JSON
+    handover_email: str = ""  # and/or e-mail it to this address (through smtp_host)
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = ""  # default: callscope@<this host>
 
     # --- API
     secret_key: SecretStr = SecretStr("")  # session signing; generated into data_dir if empty
@@ -114,8 +125,6 @@ def get_settings() -> Settings:
     try:
         return Settings(_env_file=os.environ.get("CALLSCOPE_CONFIG", ".env"))  # type: ignore[call-arg]
     except ValidationError as exc:
-        from callscope.errors import ConfigError
-
         raise ConfigError(describe_invalid_settings(exc)) from None
 
 

@@ -10,14 +10,12 @@ import typer
 if TYPE_CHECKING:
     from callscope.transcription.batch import BatchItem, FileResult
 
+app = typer.Typer()
 models_app = typer.Typer(help="Whisper models: list, install (assemble/convert offline), verify checksums.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
 
 
-def register(app: typer.Typer) -> None:
-    app.command("transcribe")(transcribe_command)
-    app.add_typer(models_app, name="models")
-
-
+@app.command("transcribe")
 def transcribe_command(
     paths: list[str] = typer.Argument(..., help="Audio files, folders (recursive) or globs (quote them)."),
     model: str = typer.Option(None, "--model", "-m", help="base, tiny.en, or a local .pt / CTranslate2 / HF folder (default: CALLSCOPE_WHISPER_MODEL or base)."),
@@ -35,6 +33,7 @@ def transcribe_command(
     hallucinations: str = typer.Option("drop", "--hallucinations", help="drop suspect segments, or flag them (kept, listed in JSON 'flags')."),
 ) -> None:
     """Transcribe recordings offline with Whisper, like the whisper CLI but for whole folders of calls."""
+    from callscope.diarization import DiarizeOptions
     from callscope.errors import CallscopeError
     from callscope.settings import get_settings
     from callscope.transcription.batch import BatchSettings, discover, run_batch
@@ -58,7 +57,7 @@ def transcribe_command(
     )
     transcriber = Transcriber(options, settings.resolved_model_dir)
     items, failures = discover(paths, output_dir)
-    diarize_options = _diarize_options(settings) if diarize else None
+    diarize_options = DiarizeOptions.from_settings(settings) if diarize else None
     batch = BatchSettings(
         output_dir=output_dir,
         formats=formats,
@@ -85,20 +84,6 @@ def _fingerprint(options: object) -> dict[str, object]:
     fields = ("model", "engine", "compute_type", "language", "languages", "beam_size", "word_timestamps", "vad", "split_channels", "channel_roles", "hallucinations", "initial_prompt")
     data = asdict(options)  # type: ignore[call-overload]
     return {k: list(data[k]) if isinstance(data[k], tuple) else data[k] for k in fields}
-
-
-def _diarize_options(settings: object) -> object:
-    """DiarizeOptions from settings (only the fields that API has)."""
-    import dataclasses
-
-    from callscope.diarization import DiarizeOptions
-
-    wanted = {
-        "channel_roles": tuple(getattr(settings, "channel_roles", ("caller", "agent"))),
-        "pyannote_pipeline": getattr(settings, "pyannote_pipeline", None),
-    }
-    names = {f.name for f in dataclasses.fields(DiarizeOptions)}
-    return DiarizeOptions(**{k: v for k, v in wanted.items() if k in names and v is not None})
 
 
 class _Progress:
