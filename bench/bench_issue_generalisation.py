@@ -149,6 +149,8 @@ def load_baseline():  # type: ignore[no-untyped-def]
         ["git", "-C", str(ROOT), "show", f"{BASELINE}:callscope/analysis/issues.py"],
         check=True, capture_output=True, text=True,
     ).stdout
+    # the architecture refactor (#12) moved the domain types; nothing else the module uses moved
+    source = source.replace("from callscope.models import", "from callscope.domain import")
     path = Path(tempfile.mkdtemp()) / "issues_baseline.py"
     path.write_text(source, encoding="utf-8")
     spec = importlib.util.spec_from_file_location("issues_baseline", path)
