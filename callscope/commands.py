@@ -46,6 +46,9 @@ def analyze_command(
         except CallscopeError as exc:
             failures.append((str(path), str(exc)))
             continue
+        except MemoryError:
+            failures.append((str(path), "ran out of memory; lower CALLSCOPE_MAX_DURATION_S or free memory"))
+            continue
         stem = file_stem(path)
         data = analysis_to_dict(result.analysis, name=stem, duration_s=result.transcript.duration_s)
         atomic_write_text(output_dir / f"{stem}.analysis.json", json.dumps(data, ensure_ascii=False, indent=2))
@@ -81,4 +84,4 @@ def demo_command(
     if settings.kb_path is None and result.kb_path is not None:  # serve the KB the demo published to
         settings = settings.model_copy(update={"kb_path": result.kb_path})
     typer.echo(f"dashboard: http://{host}:{port}/  (Ctrl+C to stop)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", proxy_headers=False)

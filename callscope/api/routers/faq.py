@@ -82,6 +82,10 @@ def _out(entry: FaqEntry, *, redact: bool) -> dict[str, Any]:
     if redact:
         data["questions"] = {lang: [redact_str(q, lang) for q in qs] for lang, qs in data["questions"].items()}
         data["answers"] = {lang: redact_str(a, lang) for lang, a in data["answers"].items()}
+        data["answer_sources"] = {  # the agent sentences a draft was made from are call text too
+            lang: {**src, "extractive": redact_str(src.get("extractive"), lang), "rejected": redact_str(src.get("rejected"), lang)}
+            for lang, src in data["answer_sources"].items()
+        }
     return data
 
 
@@ -205,7 +209,7 @@ async def publish(entry_id: EntryId, ctx: CtxDep, principal: EditorDep) -> dict[
         raise _fail(exc) from None
     version = kb_history.record(ctx.sessions, kb_path, action="publish", author=principal.user.username,
                                 entry_id=entry_id)
-    return {**_out(published[0], redact=False), "kb_path": str(kb_path), "kb_version": version}
+    return {**_out(published[0], redact=False), "kb_file": kb_path.name, "kb_version": version}  # not the server's folders
 
 
 @router.post("/{entry_id}/unpublish", responses=_ERRORS,
