@@ -61,7 +61,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """The closed loop on the sample calls (IVR calls → recordings → issues → FAQ → IVR), then the dashboard."""
         from callscope.context import Context
-        from callscope.demo import default_samples_dir, ensure_demo_admin, run_demo
+        from callscope.demo import default_samples_dir, demo_ivr_token, ensure_demo_admin, run_demo
         from callscope.settings import get_settings
 
         ctx = Context(get_settings())
@@ -81,6 +81,13 @@ def register(app: typer.Typer) -> None:
         settings = ctx.settings
         if settings.kb_path is None and result.kb_path is not None:  # serve the KB the demo published to
             settings = settings.model_copy(update={"kb_path": result.kb_path})
+        if not settings.twilio_auth_token.get_secret_value():
+            from pydantic import SecretStr
+
+            token = demo_ivr_token(ctx)
+            settings = settings.model_copy(update={"twilio_auth_token": SecretStr(token)})
+            typer.echo(f"IVR webhooks: http://{host}:{port}/ivr/voice, Twilio auth token {token}")
+        typer.echo(f"try a call: callscope ivr simulate --url http://{host}:{port} --say \"where is my order\"")
         typer.echo(f"dashboard: http://{host}:{port}/  (Ctrl+C to stop)")
         uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 

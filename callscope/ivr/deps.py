@@ -13,6 +13,7 @@ import json
 import logging
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
@@ -30,7 +31,7 @@ from callscope.ivr.frustration import (
     text_sentiment_fn,
 )
 from callscope.ivr.kb import BUNDLED_KB, KnowledgeBaseSource
-from callscope.ivr.matcher import IntentMatcher
+from callscope.ivr.matcher import IntentMatcher, MatcherOptions
 from callscope.ivr.recording import FileRecordingSink, RecordingFetcher, RecordingSink
 from callscope.ivr.security import public_url, verify_signature
 from callscope.settings import Settings, get_settings
@@ -121,17 +122,20 @@ async def get_kb_source(settings: SettingsDep, actions: ActionsDep) -> Knowledge
 KbSourceDep = Annotated[KnowledgeBaseSource, Depends(get_kb_source)]
 
 
-def matcher_for(kb: KnowledgeBaseSource) -> IntentMatcher:
-    """The intent matcher of the knowledge base (embeddings cached)."""
+def matcher_for(kb: KnowledgeBaseSource, settings: Settings | None = None) -> IntentMatcher:
+    """The intent matcher of the knowledge base (embeddings cached), with the encoders
+    named by ``CALLSCOPE_IVR_ENCODERS``."""
     matcher = _matchers.get(id(kb))
     if matcher is None:
+        options = MatcherOptions()
+        names = tuple(getattr(settings, "ivr_encoders", None) or options.encoders)
         with _lock:
-            matcher = _matchers.setdefault(id(kb), IntentMatcher(kb))
+            matcher = _matchers.setdefault(id(kb), IntentMatcher(kb, options=replace(options, encoders=names)))
     return matcher
 
 
-async def get_matcher(kb: KbSourceDep) -> IntentMatcher:
-    return matcher_for(kb)
+async def get_matcher(kb: KbSourceDep, settings: SettingsDep) -> IntentMatcher:
+    return matcher_for(kb, settings)
 
 
 MatcherDep = Annotated[IntentMatcher, Depends(get_matcher)]

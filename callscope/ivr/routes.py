@@ -405,7 +405,7 @@ def warm_up(settings: Settings) -> None:
     """Build the IVR's cached objects (DB, knowledge base, encoder) ahead of the first call."""
     actions = deps.actions_for(settings)
     deps.session_factory_for(settings)
-    deps.matcher_for(deps.kb_source_for(settings, actions)).warm()
+    deps.matcher_for(deps.kb_source_for(settings, actions), settings).warm()
     sentiment = deps.sentiment_fn()
     if sentiment is not None:  # first calls load lexicons/segmenters (seconds)
         for text, language in (("where is my order", "en"), ("我的订单在哪里", "zh")):
