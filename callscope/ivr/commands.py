@@ -126,6 +126,7 @@ def simulate_command(
             json.dumps(
                 {
                     "call_sid": call.call_sid,
+                    "caller": caller,
                     "outcome": call.outcome,
                     "turns": [
                         {
@@ -194,6 +195,32 @@ def _describe_kb(path: Path, why: str, caller: str) -> None:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=1) from None
     typer.echo(f"knowledge base: {path} ({n} entries; {why}); caller {caller}", err=True)
+
+
+@ivr_app.command("expand")
+def expand_command(
+    kb: Path = typer.Option(None, "--kb", help="Knowledge-base file (default: the active one, as for simulate)."),
+) -> None:
+    """Paraphrase every example question with the local LLM, cached beside the knowledge base.
+
+    Only entries added or changed since the last run are generated; the IVR picks the
+    cache up without a restart. Without the local LLM nothing is generated.
+    """
+    from callscope.ivr.expansion import expand_knowledge_base
+    from callscope.ivr.kb import load_knowledge_base
+    from callscope.settings import get_settings
+
+    path, why = active_kb_path(get_settings(), kb)
+    knowledge_base = load_knowledge_base(path)
+    typer.echo(f"knowledge base: {path} ({len(knowledge_base)} entries; {why})", err=True)
+    report = expand_knowledge_base(knowledge_base, progress=lambda entry: typer.echo(f"  {entry}", err=True))
+    if report.skipped:
+        typer.echo(f"nothing generated: {report.skipped}")
+        return
+    typer.echo(
+        f"{report.path}: {len(report.generated)} entries generated, {len(report.kept)} unchanged, "
+        f"{report.paraphrases} paraphrases"
+    )
 
 
 @ivr_app.command("check-kb")

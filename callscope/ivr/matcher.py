@@ -32,6 +32,7 @@ import logging
 import math
 import re
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -72,8 +73,10 @@ class MatcherOptions:
     margin: float = 0.15  # a HIGH best must lead the runner-up by this much, else confirm
     keyword_weight: float = 0.15
     answer_weight: float = 0.9  # answers are statements, not questions: discount their cosine
+    centroid_weight: float = 0.5  # blend of the best variant's cosine with the cosine to the entry's centroid
     index_titles: bool = True
     index_answers: bool = True
+    paraphrases: bool = True  # index the LLM paraphrases cached beside the KB (callscope.ivr.expansion)
     calibrate: bool = True  # False: raw cosine (the nearest-neighbour baseline of the bench)
     top_k: int = 3
     encoders: tuple[str, ...] = ("use-multilingual", "e5-small")
@@ -302,8 +305,12 @@ class Calibration:
 class _Index:
     """Variants, embeddings, calibration and keyword tables of one knowledge-base version."""
 
-    def __init__(self, kb: KnowledgeBase, opts: MatcherOptions) -> None:
+    def __init__(
+        self, kb: KnowledgeBase, opts: MatcherOptions, paraphrases: dict[str, tuple[str, ...]] | None = None
+    ) -> None:
         self.entries = [e for e in kb.entries if e.status == FaqStatus.PUBLISHED]
+        paraphrases = paraphrases or {}
+        self.paraphrase_count = 0
         texts: list[str] = []
         owners: list[int] = []
         weights: list[float] = []
@@ -319,6 +326,10 @@ class _Index:
             if opts.index_answers:
                 for answer in entry.answers.values():
                     variants.setdefault(_answer_text(answer), (opts.answer_weight, False))
+            for text in paraphrases.get(entry.id, ()):  # not questions: leave-one-out would count near-copies
+                if text not in variants:
+                    variants[text] = (1.0, False)
+                    self.paraphrase_count += 1
             for text, (weight, question) in variants.items():
                 texts.append(text)
                 owners.append(i)
@@ -331,6 +342,8 @@ class _Index:
         # first variant of each entry (variants are stored entry by entry), for reduceat
         self.starts = np.searchsorted(self.owners, np.arange(len(self.entries))) if texts else np.zeros(0, np.int64)
         self.vectors: dict[str, np.ndarray] = {}
+        self.sums: dict[str, np.ndarray] = {}
+        self.centroids: dict[str, np.ndarray] = {}
         self.calibration: dict[str, Calibration] = {}
         # keyword tables
         self.entry_scripts: list[set[str]] = [
@@ -359,15 +372,38 @@ class _Index:
         """Per-entry best of variant scores (the last axis)."""
         return np.maximum.reduceat(sims * self.weights, self.starts, axis=-1)
 
-    def calibrate(self, name: str, bank: np.ndarray, max_questions: int = 2000) -> Calibration:
+    def add_centroids(self, name: str) -> None:
+        """Each entry's centroid: the normalised weighted sum of its variants' vectors."""
         vectors = self.vectors[name]
-        null = self.entry_max(bank @ vectors.T).max(axis=1) if len(bank) else np.zeros(1, np.float32)
+        sums = np.add.reduceat(vectors * self.weights[:, None], self.starts, axis=0)
+        self.sums[name] = sums
+        self.centroids[name] = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+
+    def entry_scores(self, name: str, utterances: np.ndarray, centroid_weight: float) -> np.ndarray:
+        """Raw per-entry scores of utterance vectors (rows): best variant blended with the centroid."""
+        best = self.entry_max(utterances @ self.vectors[name].T)
+        if centroid_weight <= 0:
+            return best
+        return (1.0 - centroid_weight) * best + centroid_weight * (utterances @ self.centroids[name].T)
+
+    def calibrate(self, name: str, bank: np.ndarray, centroid_weight: float, max_questions: int = 2000) -> Calibration:
+        vectors = self.vectors[name]
+        if len(bank):
+            null = self.entry_scores(name, bank, centroid_weight).max(axis=1)
+        else:
+            null = np.zeros(1, np.float32)
         idx = np.nonzero(self.is_question)[0]
         if len(idx) > max_questions:
             idx = np.sort(np.random.default_rng(0).choice(idx, max_questions, replace=False))
+        rows = np.arange(len(idx))
+        owners = self.owners[idx]
         sims = vectors[idx] @ vectors.T
-        sims[np.arange(len(idx)), idx] = -np.inf  # leave the question itself out
-        own = self.entry_max(sims)[np.arange(len(idx)), self.owners[idx]]
+        sims[rows, idx] = -np.inf  # leave the question itself out
+        own = self.entry_max(sims)[rows, owners]
+        if centroid_weight > 0:  # the entry's centroid without the question
+            rest = self.sums[name][owners] - vectors[idx] * self.weights[idx, None]
+            rest /= np.maximum(np.linalg.norm(rest, axis=1, keepdims=True), 1e-12)
+            own = (1.0 - centroid_weight) * own + centroid_weight * np.sum(rest * vectors[idx], axis=1)
         own = own[np.isfinite(own)]
         off = float(np.mean(null))
         on = float(np.median(own)) if len(own) else off + 0.3
@@ -412,6 +448,9 @@ class IntentMatcher:
         self._utterance_cache: OrderedDict[str, tuple[np.ndarray, ...]] = OrderedDict()
         self._index: _Index | None = None
         self._index_key: object = None
+        self._paraphrases_sig: tuple[int, ...] = ()
+        self._paraphrases_checked = -1e9
+        self._paraphrases_kb = 0
 
     @property
     def encoders(self) -> list[SentenceEncoder]:
@@ -454,21 +493,42 @@ class IntentMatcher:
             return np.zeros((0, encoder.dim), np.float32)
         return np.stack([_VECTORS[(name, t)] for t in texts])
 
+    def _paraphrase_signature(self, kb: KnowledgeBase) -> tuple[int, ...]:
+        """The expansion cache's file times, looked at most once a second."""
+        if not self.options.paraphrases:
+            return ()
+        now = time.monotonic()
+        if now - self._paraphrases_checked < 1.0 and self._paraphrases_kb == id(kb):
+            return self._paraphrases_sig
+        from callscope.ivr.expansion import cache_signature
+
+        self._paraphrases_sig = cache_signature(kb)
+        self._paraphrases_checked, self._paraphrases_kb = now, id(kb)
+        return self._paraphrases_sig
+
     def _current_index(self) -> _Index:
         kb = self.knowledge_base()
-        key = (id(kb), len(kb.entries))
+        key = (id(kb), len(kb.entries), self._paraphrase_signature(kb))
         index = self._index
         if index is not None and self._index_key == key:
             return index
         with self._lock:
             if self._index is not None and self._index_key == key:
                 return self._index
-            index = _Index(kb, self.options)
+            paraphrases = None
+            if self.options.paraphrases:
+                from callscope.ivr.expansion import load_paraphrases
+
+                paraphrases = load_paraphrases(kb)
+            index = _Index(kb, self.options, paraphrases)
             bank = off_topic_sentences()
             for encoder in self.encoders:
                 index.vectors[encoder.name] = self._embed(encoder, index.texts)
                 if index.texts:
-                    index.calibration[encoder.name] = index.calibrate(encoder.name, self._embed(encoder, bank))
+                    index.add_centroids(encoder.name)
+                    index.calibration[encoder.name] = index.calibrate(
+                        encoder.name, self._embed(encoder, bank), self.options.centroid_weight
+                    )
             self._index = index
             self._index_key = key
             return index
@@ -500,6 +560,8 @@ class IntentMatcher:
             sims = index.vectors[encoder.name] @ vec
             variant_sims += sims
             best = index.entry_max(sims)
+            if opts.centroid_weight > 0:
+                best = (1.0 - opts.centroid_weight) * best + opts.centroid_weight * (index.centroids[encoder.name] @ vec)
             if opts.calibrate:
                 best = index.calibration[encoder.name].scale(best)
             semantic += best
