@@ -67,13 +67,13 @@ class MatcherOptions:
     ``bench/bench_ivr.py`` (CLINC150 few-shot knowledge bases + the Brightwave
     calibration set)."""
 
-    high: float = 0.85
-    medium: float = 0.55
-    low: float = 0.30  # below this the question is out of scope
+    high: float = 0.75
+    medium: float = 0.45
+    low: float = 0.45  # below this the question is out of scope (tuned: equal to medium, no "unclear" band)
     margin: float = 0.15  # a HIGH best must lead the runner-up by this much, else confirm
-    keyword_weight: float = 0.15
+    keyword_weight: float = 0.2
     answer_weight: float = 0.9  # answers are statements, not questions: discount their cosine
-    centroid_weight: float = 0.5  # blend of the best variant's cosine with the cosine to the entry's centroid
+    centroid_weight: float = 0.7  # blend of the best variant's cosine with the cosine to the entry's centroid
     index_titles: bool = True
     index_answers: bool = True
     paraphrases: bool = True  # index the LLM paraphrases cached beside the KB (callscope.ivr.expansion)

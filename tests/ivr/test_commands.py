@@ -40,6 +40,10 @@ def test_simulate_in_process_with_scripted_caller(ivr_settings, tmp_path: Path, 
     assert data["outcome"] == "dial" and data["turns"][-1]["answer"] is None
     assert data["caller"] == "+15005550199"
 
+    result = runner.invoke(cli(), ["ivr", "metrics", "--json"])
+    metrics = json.loads(result.stdout)
+    assert metrics["calls"] == 2 and metrics["transferred"] == 1 and metrics["contained"] == 1
+
 
 def test_simulate_gives_each_call_a_fresh_caller(ivr_settings, monkeypatch) -> None:
     # a Mandarin call must not make the next simulated call (no --from) open in Mandarin
@@ -88,10 +92,6 @@ def test_demo_token_is_kept_and_read_back(tmp_path: Path, monkeypatch) -> None:
     token = demo_ivr_token(Context(settings))
     assert len(token) == 32 and demo_ivr_token(Context(settings)) == token
     assert read_demo_ivr_token(settings) == token
-
-    result = runner.invoke(cli(), ["ivr", "metrics", "--json"])
-    metrics = json.loads(result.output)
-    assert metrics["calls"] == 2 and metrics["transferred"] == 1 and metrics["contained"] == 1
 
 
 def test_simulate_interactive_reads_stdin(ivr_settings, monkeypatch) -> None:
