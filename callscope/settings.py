@@ -84,7 +84,7 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr("")  # session signing; generated into data_dir if empty
     admin_password: SecretStr | None = None  # bootstrap admin at first start
 
-    @field_validator("languages", "channel_roles", "company_names", mode="before")
+    @field_validator("languages", "channel_roles", "company_names", "ivr_encoders", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
         if isinstance(value, str):
