@@ -79,7 +79,7 @@ def split_val(raw: dict) -> dict[str, dict[str, list[str]]]:
 def fewshot_kb(raw: dict, intents: list[str], k: int, seed: int = SEED):
     """A knowledge base of ``intents`` with k example questions each (CLINC train)."""
     from callscope.ivr.kb import KnowledgeBase
-    from callscope.models import FaqEntry
+    from callscope.domain import FaqEntry
 
     train: dict[str, list[str]] = defaultdict(list)
     for text, intent in raw["train"]:
@@ -206,7 +206,7 @@ def entry_scores(matcher, rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def rank_quantities(kb, rows, sem, kw, mixed, keyword_weight: float) -> Scored:
-    from callscope.models import FaqStatus
+    from callscope.domain import FaqStatus
 
     ids = [e.id for e in kb.entries if e.status == FaqStatus.PUBLISHED]
     score = np.where(mixed, (1 - keyword_weight) * sem + keyword_weight * kw, sem)

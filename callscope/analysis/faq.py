@@ -1,7 +1,7 @@
 """FAQ and self-service drafts from recorded calls, and gaps in the knowledge base.
 
 For each frequent issue (:mod:`callscope.analysis.issues`) :func:`draft_faqs` writes a
-:class:`~callscope.models.FaqEntry` with status DRAFT:
+:class:`~callscope.domain.FaqEntry` with status DRAFT:
 
 * the canonical question per language (the issue's most central caller question) and
   the paraphrases callers used;
@@ -45,9 +45,9 @@ from callscope.analysis.answer_generator import (
 )
 from callscope.analysis.issues import CallRecord, IssueMiningResult, MinedIssue
 from callscope.analysis.reason import is_filler_sentence, split_sentences
+from callscope.domain import AnswerMethod, AnswerSource, FaqEntry, FaqStatus, Role
 from callscope.errors import ConfigError
 from callscope.language import detect_text_language
-from callscope.models import AnswerMethod, AnswerSource, FaqEntry, FaqStatus, Role
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,8 @@ from typing import Any
 
 from callscope.ivr.kb import BUNDLED_KB, KnowledgeBase
 from callscope.language import has_cjk
-from callscope.models import FaqEntry, FaqStatus
+from callscope import llm as local_llm
+from callscope.domain import FaqEntry, FaqStatus
 
 log = logging.getLogger(__name__)
 
@@ -166,9 +167,7 @@ def expand_knowledge_base(
             return ExpansionReport(None, skipped="the knowledge base has no file to keep paraphrases beside")
         path = cache_path(kb.path)
     if llm is None:
-        from callscope.llm import get_llm
-
-        llm = get_llm()
+        llm = local_llm.get_llm()
     report = ExpansionReport(path)
     if llm is None:
         report.skipped = "no local LLM (see `callscope models list`); the example questions are used alone"
@@ -244,9 +243,7 @@ def expand_in_background(kb: KnowledgeBase) -> threading.Thread | None:
     stale = [e.id for e in kb.entries if e.status == FaqStatus.PUBLISHED and e.id not in fresh]
     if not stale or kb.path is None:
         return None
-    from callscope.llm import get_llm
-
-    llm = get_llm()
+    llm = local_llm.get_llm()
     if llm is None:
         return None
 

@@ -43,10 +43,11 @@ from pathlib import Path
 import numpy as np
 
 from callscope.analysis.embeddings import SentenceEncoder, load_encoder
+from callscope.ivr.expansion import cache_signature, load_paraphrases
 from callscope.ivr.kb import KnowledgeBase, KnowledgeBaseSource
 from callscope.ivr.phrases import normalise
 from callscope.language import has_cjk
-from callscope.models import FaqEntry, FaqStatus
+from callscope.domain import FaqEntry, FaqStatus
 
 log = logging.getLogger(__name__)
 
@@ -500,8 +501,6 @@ class IntentMatcher:
         now = time.monotonic()
         if now - self._paraphrases_checked < 1.0 and self._paraphrases_kb == id(kb):
             return self._paraphrases_sig
-        from callscope.ivr.expansion import cache_signature
-
         self._paraphrases_sig = cache_signature(kb)
         self._paraphrases_checked, self._paraphrases_kb = now, id(kb)
         return self._paraphrases_sig
@@ -517,8 +516,6 @@ class IntentMatcher:
                 return self._index
             paraphrases = None
             if self.options.paraphrases:
-                from callscope.ivr.expansion import load_paraphrases
-
                 paraphrases = load_paraphrases(kb)
             index = _Index(kb, self.options, paraphrases)
             bank = off_topic_sentences()

@@ -72,7 +72,7 @@ def test_matcher_indexes_cached_paraphrases(kb_file: Path, encoder) -> None:
 
 
 def test_without_a_model_nothing_is_written(kb_file: Path, monkeypatch) -> None:
-    monkeypatch.setattr("callscope.llm.get_llm", lambda: None)
+    monkeypatch.setattr("callscope.llm.get_llm", lambda: None)  # looked up at call time
     kb = load_knowledge_base(kb_file)
     report = expand_knowledge_base(kb)
     assert report.skipped and "no local LLM" in report.skipped

@@ -12,7 +12,7 @@ import pytest
 
 from callscope.ivr.kb import KnowledgeBase
 from callscope.ivr.matcher import IntentMatcher, MatcherOptions, MatchLevel
-from callscope.models import FaqEntry
+from callscope.domain import FaqEntry
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "ivr" / "clinc150_banking_subset.json"
 
