@@ -78,6 +78,7 @@ class Settings(BaseSettings):
     ivr_order_data: Path | None = None  # order-status data source (JSON/CSV); default: bundled demo
     ivr_survey: bool = True  # offer the post-call CSAT/NPS survey (CALLSCOPE_IVR_SURVEY=false to skip)
     ivr_encoders: CsvList = ["use-multilingual", "e5-small"]  # sentence encoders the IVR matcher combines
+    ivr_expand: bool = False  # paraphrase new/changed KB entries with the local LLM in the server (background)
     ivr_record_from: Literal["transfer", "start"] = "transfer"  # record the agent leg, or the whole call
 
     # --- API

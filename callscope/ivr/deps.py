@@ -29,6 +29,7 @@ from callscope.ivr.frustration import (
     SentimentFn,
     text_sentiment_fn,
 )
+from callscope.ivr.expansion import expand_in_background
 from callscope.ivr.kb import BUNDLED_KB, KnowledgeBaseSource
 from callscope.ivr.matcher import IntentMatcher, MatcherOptions
 from callscope.ivr.recording import FileRecordingSink, RecordingFetcher, RecordingSink
@@ -111,6 +112,9 @@ def kb_source_for(settings: Settings, actions: dict[str, IvrAction]) -> Knowledg
             source = _kb_sources.get(key)
             if source is None:
                 source = _kb_sources[key] = KnowledgeBaseSource(kb_path(settings), known_actions=set(actions))
+                if settings.ivr_expand:  # LLM paraphrases of new/changed entries, off the call path
+                    source.on_reload.append(expand_in_background)
+                    expand_in_background(source.current())
     return source
 
 

@@ -78,3 +78,26 @@ def test_without_a_model_nothing_is_written(kb_file: Path, monkeypatch) -> None:
     assert report.skipped and "no local LLM" in report.skipped
     assert not cache_path(kb_file).exists()
     assert load_paraphrases(kb) == {}
+
+
+def test_reloaded_kb_is_expanded_in_the_background(kb_file: Path, monkeypatch) -> None:
+    import os
+
+    from callscope.ivr.expansion import expand_in_background
+    from callscope.ivr.kb import KnowledgeBaseSource
+
+    llm = FakeLLM()
+    monkeypatch.setattr("callscope.llm.get_llm", lambda: llm)
+    source = KnowledgeBaseSource(kb_file, check_interval_s=0.0)
+    threads = []
+    source.on_reload.append(lambda kb: threads.append(expand_in_background(kb)))
+    kb = source.current()
+    kb["returns"]  # noqa: B018 - present
+    save_knowledge_base(kb, kb_file)
+    st = kb_file.stat()
+    os.utime(kb_file, ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000_000))
+    assert source.reload_if_changed()
+    assert threads and threads[0] is not None
+    threads[0].join(timeout=30)
+    assert set(load_paraphrases(source.current())) == set(source.current().ids)
+    assert expand_in_background(source.current()) is None  # nothing stale: no thread
