@@ -15,6 +15,8 @@ import platformdirs
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from callscope.errors import ConfigError
+
 CsvList = Annotated[list[str], NoDecode]  # env value "en,zh" or a JSON list
 
 
@@ -81,6 +83,15 @@ class Settings(BaseSettings):
     ivr_expand: bool = False  # paraphrase new/changed KB entries with the local LLM in the server (background)
     ivr_record_from: Literal["transfer", "start"] = "transfer"  # record the agent leg, or the whole call
 
+    # --- self-service: help center (/help), SMS/WhatsApp (/messaging/incoming)
+    support_phone: str = ""  # shown on /help and in texts; default: agent_dial when it is a phone number
+    support_url: str = ""  # a contact page linked from /help
+    handover_webhook: str = ""  # POST a text conversation that needs an agent here, as JSON
+    handover_email: str = ""  # and/or e-mail it to this address (through smtp_host)
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = ""  # default: callscope@<this host>
+
     # --- API
     secret_key: SecretStr = SecretStr("")  # session signing; generated into data_dir if empty
     admin_password: SecretStr | None = None  # bootstrap admin at first start
@@ -123,8 +134,6 @@ def get_settings() -> Settings:
     try:
         return Settings(_env_file=os.environ.get("CALLSCOPE_CONFIG", ".env"))  # type: ignore[call-arg]
     except ValidationError as exc:
-        from callscope.errors import ConfigError
-
         raise ConfigError(describe_invalid_settings(exc)) from None
 
 

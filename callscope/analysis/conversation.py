@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from callscope.diarization.intervals import Interval, complement, intersect, total, union
+from callscope.diarization.speakers import assign_speakers
 from callscope.domain import Audio, CallMetrics, Diarization, Role, Transcript
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -156,8 +157,6 @@ def _speaking_rate(
     talk: Mapping[str, float],
     language: str,
 ) -> dict[str, float]:
-    from callscope.diarization.speakers import assign_speakers
-
     labelled = assign_speakers(transcript, diarization)
     units: dict[str, int] = defaultdict(int)
     for segment in labelled.segments:

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from callscope.analysis.pii import redact_text, redact_transcript
 from callscope.domain import Transcript
 
 
 def redact_str(text: str | None, language: str | None = None) -> str | None:
-    from callscope.analysis.pii import redact_text
-
     if not text:
         return text
     return redact_text(text, language=language).text
@@ -21,7 +20,6 @@ def redact_str(text: str | None, language: str | None = None) -> str | None:
 
 def redact_transcript_dict(data: dict[str, Any]) -> dict[str, Any]:
     """A stored ``transcript`` artifact with PII replaced in segment texts and words."""
-    from callscope.analysis.pii import redact_transcript
 
     transcript = Transcript.from_dict(data)
     redacted = redact_transcript(transcript)[0].to_dict()

@@ -6,7 +6,6 @@ database reveals no usable credential. Session cookies carry the token signed wi
 server secret (itsdangerous) and expire server-side.
 
 Roles::
-
     admin       everything, including users, deleting calls and reindexing
     reviewer    uploads, QA scorecards, FAQ review and publishing; sees unredacted text
     read-only   reads everything, transcripts redacted of PII
@@ -31,6 +30,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from itsdangerous import BadSignature, TimestampSigner
 from sqlalchemy import delete, func, select
 
+from callscope.auth.tables import ApiKeyRow, SessionRow, UserRow
 from callscope.context import Context
 from callscope.db import transaction, utcnow
 from callscope.errors import ConfigError, NotFoundError, StorageError
@@ -127,7 +127,6 @@ def create_user(ctx: Context, username: str, password: str, role: UserRole | str
     Raises:
         ConfigError: bad name, weak password, unknown role, or the name is taken.
     """
-    from callscope.auth.tables import UserRow
 
     _check_username(username)
     _check_password(password)
@@ -142,15 +141,11 @@ def create_user(ctx: Context, username: str, password: str, role: UserRole | str
 
 
 def list_users(ctx: Context) -> list[User]:
-    from callscope.auth.tables import UserRow
-
     with ctx.sessions() as session:
         return [_to_user(r) for r in session.scalars(select(UserRow).order_by(UserRow.username))]
 
 
 def count_users(ctx: Context) -> int:
-    from callscope.auth.tables import UserRow
-
     with ctx.sessions() as session:
         return int(session.scalar(select(func.count()).select_from(UserRow)) or 0)
 
@@ -162,7 +157,6 @@ def update_user(ctx: Context, username: str, *, role: UserRole | str | None = No
         NotFoundError: no such user.
         ConfigError: weak password or unknown role.
     """
-    from callscope.auth.tables import SessionRow, UserRow
 
     with transaction(ctx.sessions) as session:
         row = session.scalar(select(UserRow).where(UserRow.username == username))
@@ -179,7 +173,6 @@ def update_user(ctx: Context, username: str, *, role: UserRole | str | None = No
 
 def delete_user(ctx: Context, username: str) -> None:
     """Delete a user with their sessions and API keys. Raises: NotFoundError."""
-    from callscope.auth.tables import ApiKeyRow, SessionRow, UserRow
 
     with transaction(ctx.sessions) as session:
         row = session.scalar(select(UserRow).where(UserRow.username == username))
@@ -196,7 +189,6 @@ def authenticate(ctx: Context, username: str, password: str) -> User:
     Raises:
         AuthError: unknown user, disabled user or wrong password.
     """
-    from callscope.auth.tables import UserRow
 
     with ctx.sessions() as session:
         row = session.scalar(select(UserRow).where(UserRow.username == username))
@@ -259,7 +251,6 @@ def create_api_key(ctx: Context, username: str, name: str = "default") -> tuple[
     Raises:
         NotFoundError: no such user.
     """
-    from callscope.auth.tables import ApiKeyRow, UserRow
 
     key_id = "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(8))
     key = f"cs_{key_id}_{secrets.token_urlsafe(32)}"
@@ -274,8 +265,6 @@ def create_api_key(ctx: Context, username: str, name: str = "default") -> tuple[
 
 
 def list_api_keys(ctx: Context, username: str | None = None) -> list[ApiKeyInfo]:
-    from callscope.auth.tables import ApiKeyRow, UserRow
-
     with ctx.sessions() as session:
         query = select(ApiKeyRow, UserRow.username).join(UserRow, UserRow.id == ApiKeyRow.user_id)
         if username is not None:
@@ -288,7 +277,6 @@ def list_api_keys(ctx: Context, username: str | None = None) -> list[ApiKeyInfo]
 
 def revoke_api_key(ctx: Context, key_id: str, *, username: str | None = None) -> None:
     """Delete a key (only the owner's when ``username`` is given). Raises: NotFoundError."""
-    from callscope.auth.tables import ApiKeyRow, UserRow
 
     with transaction(ctx.sessions) as session:
         row = session.get(ApiKeyRow, key_id)
@@ -303,7 +291,6 @@ def revoke_api_key(ctx: Context, key_id: str, *, username: str | None = None) ->
 
 def user_for_api_key(ctx: Context, key: str) -> User | None:
     """The user an API key belongs to, or None for an unknown or malformed key."""
-    from callscope.auth.tables import ApiKeyRow, UserRow
 
     match = _KEY.match(key.strip())
     if match is None:
@@ -364,7 +351,6 @@ class SessionManager:
 
     def create(self, user: User) -> tuple[str, str]:
         """Start a session; returns (cookie value, CSRF token)."""
-        from callscope.auth.tables import SessionRow
 
         token = secrets.token_urlsafe(32)
         csrf = secrets.token_urlsafe(32)
@@ -377,7 +363,6 @@ class SessionManager:
 
     def resolve(self, cookie: str) -> tuple[User, str] | None:
         """The (user, CSRF token) of a valid, unexpired session cookie, else None."""
-        from callscope.auth.tables import SessionRow, UserRow
 
         try:
             token = self._signer.unsign(cookie, max_age=int(self.ttl.total_seconds())).decode()
@@ -393,8 +378,6 @@ class SessionManager:
             return _to_user(user), row.csrf_token
 
     def end(self, cookie: str) -> None:
-        from callscope.auth.tables import SessionRow
-
         try:
             token = self._signer.unsign(cookie).decode()
         except (BadSignature, UnicodeDecodeError):

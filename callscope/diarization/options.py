@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from callscope.errors import ConfigError
+from callscope.settings import Settings
 
 Method = Literal["auto", "channels", "embeddings", "pyannote"]
 
@@ -61,3 +62,13 @@ class DiarizeOptions:
         low = self.min_speakers or 1
         high = self.max_speakers or max(default_max, low)
         return low, max(low, high)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> DiarizeOptions:
+        """Options from the settings (channel roles, local pyannote pipeline), with keyword overrides.
+
+        Raises:
+            ConfigError: an option is invalid.
+        """
+        return cls(channel_roles=tuple(settings.channel_roles), pyannote_pipeline=settings.pyannote_pipeline,
+                   **overrides)

@@ -10,14 +10,12 @@ import typer
 if TYPE_CHECKING:
     from callscope.transcription.batch import BatchItem, FileResult
 
-models_app = typer.Typer(help="Models (Whisper, and the local LLM `llm`): list, install (assemble/convert offline), verify checksums.", no_args_is_help=True)
+app = typer.Typer()
+models_app = typer.Typer(help="Whisper models: list, install (assemble/convert offline), verify checksums.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
 
 
-def register(app: typer.Typer) -> None:
-    app.command("transcribe")(transcribe_command)
-    app.add_typer(models_app, name="models")
-
-
+@app.command("transcribe")
 def transcribe_command(
     paths: list[str] = typer.Argument(..., help="Audio files, folders (recursive) or globs (quote them)."),
     model: str = typer.Option(None, "--model", "-m", help="base, tiny.en, or a local .pt / CTranslate2 / HF folder (default: CALLSCOPE_WHISPER_MODEL or base)."),
@@ -35,6 +33,7 @@ def transcribe_command(
     hallucinations: str = typer.Option("drop", "--hallucinations", help="drop suspect segments, or flag them (kept, listed in JSON 'flags')."),
 ) -> None:
     """Transcribe recordings offline with Whisper, like the whisper CLI but for whole folders of calls."""
+    from callscope.diarization import DiarizeOptions
     from callscope.errors import CallscopeError
     from callscope.settings import get_settings
     from callscope.transcription.batch import BatchSettings, discover, run_batch
@@ -58,7 +57,7 @@ def transcribe_command(
     )
     transcriber = Transcriber(options, settings.resolved_model_dir)
     items, failures = discover(paths, output_dir)
-    diarize_options = _diarize_options(settings) if diarize else None
+    diarize_options = DiarizeOptions.from_settings(settings) if diarize else None
     batch = BatchSettings(
         output_dir=output_dir,
         formats=formats,
@@ -85,20 +84,6 @@ def _fingerprint(options: object) -> dict[str, object]:
     fields = ("model", "engine", "compute_type", "language", "languages", "beam_size", "word_timestamps", "vad", "split_channels", "channel_roles", "hallucinations", "initial_prompt")
     data = asdict(options)  # type: ignore[call-overload]
     return {k: list(data[k]) if isinstance(data[k], tuple) else data[k] for k in fields}
-
-
-def _diarize_options(settings: object) -> object:
-    """DiarizeOptions from settings (only the fields that API has)."""
-    import dataclasses
-
-    from callscope.diarization import DiarizeOptions
-
-    wanted = {
-        "channel_roles": tuple(getattr(settings, "channel_roles", ("caller", "agent"))),
-        "pyannote_pipeline": getattr(settings, "pyannote_pipeline", None),
-    }
-    names = {f.name for f in dataclasses.fields(DiarizeOptions)}
-    return DiarizeOptions(**{k: v for k, v in wanted.items() if k in names and v is not None})
 
 
 class _Progress:
@@ -207,17 +192,7 @@ def models_list() -> None:
             typer.echo(f"{row.name:8} installed{', cached' if row.cached else ''}: {row.detail}")
         else:
             typer.echo(f"{row.name:8} {row.detail}")
-    from callscope import llm
-
-    if llm.model_installed():
-        state = "installed" + (", cached" if llm.is_cached(model_dir) else "")
-        runtime = "" if llm.runtime_installed() else f" (runtime missing: pip install {llm.RUNTIME_REQUIREMENT})"
-        typer.echo(f"{llm.LLM_NAME:8} {state}: {llm.DESCRIPTION}{runtime}")
-    else:
-        typer.echo(f"{llm.LLM_NAME:8} not installed (optional): {llm.PIP_COMMAND}")
     cached_paths = list(iter_cached(model_dir))
-    if llm.is_cached(model_dir):
-        cached_paths.append(llm.cached_path(model_dir))
     typer.echo(f"cache: {model_dir}" + ("" if cached_paths else " (empty)"))
     for path in cached_paths:
         typer.echo(f"  {path.relative_to(model_dir)}")
@@ -225,7 +200,7 @@ def models_list() -> None:
 
 @models_app.command("install")
 def models_install(
-    name: str = typer.Argument("base", help="base, tiny.en, llm (the local LLM), or a local Whisper model path to convert."),
+    name: str = typer.Argument("base", help="base, tiny.en, or a local model path to convert."),
     engine: str = typer.Option("faster-whisper", "--engine", help="Prepare for faster-whisper (CTranslate2) or openai-whisper (.pt)."),
     force: bool = typer.Option(False, "--force", help="Re-assemble even when a verified copy is cached."),
 ) -> None:
@@ -240,12 +215,6 @@ def models_install(
     )
 
     model_dir = get_settings().resolved_model_dir
-    if name == "llm":
-        from callscope import llm
-
-        path = llm.provision_llm(model_dir, force=force)
-        typer.echo(f"{llm.LLM_NAME}: ready at {path} ({llm.DESCRIPTION})")
-        return
     if name in NAMED_MODELS and force:
         provision_named(name, model_dir, force=True)
     source = resolve_model(name, model_dir)
@@ -269,27 +238,22 @@ def models_verify(name: str = typer.Argument(None, help="A named model; default:
         verify_named,
     )
 
-    from callscope import llm
-
     model_dir = get_settings().resolved_model_dir
-    if name is not None and name not in NAMED_MODELS and name != llm.LLM_NAME:
-        typer.echo(f"error: unknown model {name!r}; named models: {', '.join([*NAMED_MODELS, llm.LLM_NAME])}", err=True)
+    if name is not None and name not in NAMED_MODELS:
+        typer.echo(f"error: unknown model {name!r}; named models: {', '.join(NAMED_MODELS)}", err=True)
         raise typer.Exit(code=2)
     names = [name] if name else [n for n, m in NAMED_MODELS.items() if named_model_installed(m)]
-    if name is None and llm.model_installed():
-        names.append(llm.LLM_NAME)
     if not names:
         typer.echo(f"error: no named model is installed; run `{NAMED_MODELS['base'].pip_command}`", err=True)
         raise typer.Exit(code=1)
     bad = False
     for item in names:
-        problems = llm.verify_llm(model_dir) if item == llm.LLM_NAME else verify_named(item, model_dir)
+        problems = verify_named(item, model_dir)
         if problems:
             bad = True
             for problem in problems:
                 typer.echo(f"{item}: {problem}", err=True)
         else:
-            sha = llm.GGUF_SHA256 if item == llm.LLM_NAME else NAMED_MODELS[item].model_sha256
-            typer.echo(f"{item}: ok (sha256 {sha[:12]}…)")
+            typer.echo(f"{item}: ok (sha256 {NAMED_MODELS[item].model_sha256[:12]}…)")
     if bad:
         raise typer.Exit(code=1)

@@ -20,11 +20,13 @@ from fastapi import APIRouter, HTTPException, Path, Query, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
+from callscope.analysis.faq import faq_to_dict
 from callscope.api.deps import CtxDep, EditorDep, PrincipalDep
 from callscope.api.redaction import redact_str
 from callscope.api.schemas import Problem
 from callscope.domain import FaqEntry, FaqStatus
 from callscope.errors import ConfigError, NotFoundError
+from callscope.insights import mining as insights
 from callscope.insights.faq_review import FaqRepository, InvalidTransitionError
 
 router = APIRouter(prefix="/api/faq", tags=["faq"])
@@ -69,8 +71,6 @@ def _repo(ctx) -> FaqRepository:  # type: ignore[no-untyped-def]
 
 
 def _out(entry: FaqEntry, *, redact: bool) -> dict[str, Any]:
-    from callscope.analysis.faq import faq_to_dict
-
     data = faq_to_dict(entry)
     if redact:
         data["questions"] = {lang: [redact_str(q, lang) for q in qs] for lang, qs in data["questions"].items()}
@@ -124,8 +124,6 @@ def create_entry(body: FaqCreate, ctx: CtxDep, principal: EditorDep) -> dict[str
 
 @router.post("/generate", summary="Mine issues again and draft FAQ entries from the calls")
 async def generate(ctx: CtxDep, principal: EditorDep) -> dict[str, Any]:
-    from callscope.insights import mining as insights
-
     await run_in_threadpool(insights.mine_call_issues, ctx, force=True)
     return {"drafts": len(_repo(ctx).entries(FaqStatus.DRAFT))}
 

@@ -20,7 +20,7 @@ from starlette.datastructures import UploadFile
 
 from callscope.api.deps import AdminDep, CtxDep, EditorDep, PrincipalDep, QueueDep
 from callscope.api.media import RangeError, compute_peaks, media_type, parse_range
-from callscope.api.redaction import redact_analysis_dict, redact_transcript_dict
+from callscope.api.redaction import redact_analysis_dict, redact_str, redact_transcript_dict
 from callscope.api.schemas import (
     EmotionPoint,
     EmotionTimeline,
@@ -32,14 +32,19 @@ from callscope.api.schemas import (
     UploadOut,
     Waveform,
 )
+from callscope.api.transcripts import render_transcript
 from callscope.context import Context
+from callscope.db import transaction
 from callscope.domain import JobState, Recording, Transcript
 from callscope.errors import InvalidAudioError, NotFoundError
-from callscope.jobs.runner import jobs_for
+from callscope.jobs.runner import get_job, jobs_for
 from callscope.jobs.tables import JobRow
+from callscope.qa.scorecards import delete_for_recording
 from callscope.recordings.audio import SUPPORTED_EXTENSIONS
 from callscope.recordings.store import RecordingFilter
+from callscope.recordings.tables import RecordingRow
 from callscope.search import index as search_index
+from callscope.search.tables import CallSummaryRow
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +99,6 @@ def _latest_jobs(ctx: Context, ids: list[str]) -> dict[str, JobRow]:
 
 
 def _summaries(ctx: Context, ids: list[str]) -> dict[str, Any]:
-    from callscope.search.tables import CallSummaryRow
-
     if not ids:
         return {}
     with ctx.sessions() as session:
@@ -105,7 +108,6 @@ def _summaries(ctx: Context, ids: list[str]) -> dict[str, Any]:
 
 def describe(ctx: Context, recordings: list[Recording], *, redact: bool, with_artifacts: bool = False) -> list[RecordingOut]:
     """Recordings with their processing state and analysis summary."""
-    from callscope.api.redaction import redact_str
 
     ids = [r.id for r in recordings]
     jobs = _latest_jobs(ctx, ids)
@@ -249,7 +251,6 @@ async def upload_recording(request: Request, response: Response, ctx: CtxDep, qu
         job = existing[-1]
     else:
         job_id = await run_in_threadpool(queue.submit, recording.id)
-        from callscope.jobs.runner import get_job
 
         job = get_job(ctx, job_id)
     if not result.created:
@@ -275,8 +276,6 @@ def list_recordings(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> RecordingPage:
-    from callscope.search.tables import CallSummaryRow
-
     ids: set[str] | None = None
     if issue or emotion:
         search_index.refresh_index(ctx)
@@ -305,9 +304,6 @@ def list_recordings(
 
 @router.get("/facets", summary="Values for the list filters (languages, agents, issues, emotions)")
 def facets(ctx: CtxDep, principal: PrincipalDep) -> dict[str, list[Any]]:
-    from callscope.recordings.tables import RecordingRow
-    from callscope.search.tables import CallSummaryRow
-
     search_index.refresh_index(ctx)
     with ctx.sessions() as session:
         languages = sorted(x for x in session.scalars(select(RecordingRow.language).distinct()) if x)
@@ -338,12 +334,9 @@ def patch_recording(recording_id: RecordingId, body: RecordingPatch, ctx: CtxDep
 @router.delete("/{recording_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_ERRORS,
                summary="Delete a call with its audio and everything derived from it (admin)")
 def delete_recording(recording_id: RecordingId, ctx: CtxDep, principal: AdminDep) -> Response:
-    from callscope.qa.scorecards import delete_for_recording
-
     recording = _get(ctx, recording_id)
     search_index.unindex_recording(ctx, recording.id)
     delete_for_recording(ctx, recording.id)
-    from callscope.db import transaction
 
     with transaction(ctx.sessions) as session:
         session.execute(delete(JobRow).where(JobRow.recording_id == recording.id))
@@ -410,8 +403,6 @@ def recording_jobs(recording_id: RecordingId, ctx: CtxDep, principal: PrincipalD
 @router.post("/{recording_id}/jobs", response_model=JobOut, status_code=status.HTTP_202_ACCEPTED,
              responses={**_ERRORS, 409: {"model": Problem}}, summary="Process the call again (resumes failed stages)")
 def reprocess(recording_id: RecordingId, ctx: CtxDep, queue: QueueDep, principal: EditorDep) -> JobOut:
-    from callscope.jobs.runner import get_job
-
     recording = _get(ctx, recording_id)
     active = [j for j in jobs_for(ctx, recording.id) if j.state in (JobState.QUEUED, JobState.RUNNING)]
     if active:
@@ -436,7 +427,6 @@ def transcript(
         data = redact_transcript_dict(data)
     if format == "json":
         return JSONResponse(data)
-    from callscope.api.transcripts import render_transcript
 
     body, media = render_transcript(Transcript.from_dict(data), format)
     name = f"{Path(recording.original_name).stem}.{format}"
