@@ -40,12 +40,12 @@ from callscope.errors import ConfigError, StorageError
 from callscope.insights.faq_review import FaqRepository
 from callscope.insights.mining import issue_report, mine_call_issues
 from callscope.ivr.kb import BUNDLED_KB
+from callscope.ivr.security import local_auth_token
 from callscope.jobs.queue import InProcessQueue
 from callscope.jobs.runner import get_job, jobs_for
 from callscope.recordings.paths import expand_audio_paths
 from callscope.recordings.tables import RecordingRow
 from callscope.selfservice import loop as text_loop
-from callscope.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -69,37 +69,11 @@ def demo_kb_path(ctx: Context) -> Path:
     return Path(ctx.settings.data_dir) / "demo" / "knowledge_base.yaml"
 
 
-def demo_ivr_token_path(data_dir: Path) -> Path:
-    """Where ``callscope demo`` keeps the Twilio auth token its IVR webhooks check."""
-    return Path(data_dir) / "demo" / "twilio_auth_token"
-
-
 def demo_ivr_token(ctx: Context) -> str:
     """The auth token the served demo IVR validates signatures with: the configured
     TWILIO_AUTH_TOKEN, else a random one kept in the data dir (so ``callscope ivr simulate
     --url`` can sign its requests)."""
-    configured = ctx.settings.twilio_auth_token.get_secret_value()
-    if configured:
-        return configured
-    path = demo_ivr_token_path(ctx.settings.data_dir)
-    try:
-        token = path.read_text(encoding="utf-8").strip()
-    except OSError:
-        token = ""
-    if not token:
-        token = secrets.token_hex(16)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(token + "\n", encoding="utf-8")
-        path.chmod(0o600)
-    return token
-
-
-def read_demo_ivr_token(settings: Settings) -> str | None:
-    """The demo's IVR auth token, when ``callscope demo`` has created one."""
-    try:
-        return demo_ivr_token_path(settings.data_dir).read_text(encoding="utf-8").strip() or None
-    except OSError:
-        return None
+    return local_auth_token(ctx.settings)
 
 
 def reset_demo_kb(ctx: Context) -> Path:

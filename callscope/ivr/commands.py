@@ -12,14 +12,17 @@ import typer
 from callscope.api.app import ApiOptions, create_app
 from callscope.context import Context
 from callscope.db import transaction, utcnow
+from callscope.errors import ConfigError
 from callscope.ivr.actions import default_actions
 from callscope.ivr.deps import recording_fetcher_for, recording_sink_for
-from callscope.ivr.kb import load_knowledge_base
+from callscope.ivr.expansion import expand_knowledge_base
+from callscope.ivr.kb import BUNDLED_KB, load_knowledge_base
 from callscope.ivr.metrics import compute_ivr_metrics
 from callscope.ivr.recording import retry_failed
+from callscope.ivr.security import read_local_auth_token
 from callscope.ivr.simulator import CallerInput, CallSimulator, SimTurn, read_script
 from callscope.ivr.tables import IvrRecordingRow
-from callscope.settings import get_settings
+from callscope.settings import Settings, get_settings
 
 app = typer.Typer()
 ivr_app = typer.Typer(
@@ -90,10 +93,8 @@ def simulate_command(
     if url:
         import httpx
 
-        from callscope.demo import read_demo_ivr_token
-
         if settings.twilio_validate and not token:
-            token = read_demo_ivr_token(settings) or ""
+            token = read_local_auth_token(settings) or ""
             if token:
                 typer.echo("(signing with the auth token `callscope demo` serves with)", err=True)
         if settings.twilio_validate and not token:
@@ -172,8 +173,6 @@ def fresh_caller_number() -> str:
 def active_kb_path(settings, explicit: Path | None) -> tuple[Path, str]:
     """The knowledge base a simulated call uses, and why: --kb, else CALLSCOPE_KB_PATH,
     else the demo's (after ``make demo``), else the bundled one."""
-    from callscope.ivr.kb import BUNDLED_KB
-
     if explicit is not None:
         return Path(explicit), "--kb"
     if settings.kb_path is not None:
@@ -186,15 +185,10 @@ def active_kb_path(settings, explicit: Path | None) -> tuple[Path, str]:
 
 def agent_dial_configured(settings) -> bool:
     """Whether an agent number was set (CALLSCOPE_AGENT_DIAL), not the built-in placeholder."""
-    from callscope.settings import Settings
-
     return settings.agent_dial.strip() != Settings.model_fields["agent_dial"].default
 
 
 def _describe_kb(path: Path, why: str, caller: str) -> None:
-    from callscope.errors import ConfigError
-    from callscope.ivr.kb import load_knowledge_base
-
     try:
         n = len(load_knowledge_base(path))
     except ConfigError as exc:
@@ -212,10 +206,6 @@ def expand_command(
     Only entries added or changed since the last run are generated; the IVR picks the
     cache up without a restart. Without the local LLM nothing is generated.
     """
-    from callscope.ivr.expansion import expand_knowledge_base
-    from callscope.ivr.kb import load_knowledge_base
-    from callscope.settings import get_settings
-
     path, why = active_kb_path(get_settings(), kb)
     knowledge_base = load_knowledge_base(path)
     typer.echo(f"knowledge base: {path} ({len(knowledge_base)} entries; {why})", err=True)

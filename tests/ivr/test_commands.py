@@ -83,7 +83,8 @@ def test_simulate_uses_the_demo_knowledge_base_after_make_demo(ivr_settings, kb_
 
 def test_demo_token_is_kept_and_read_back(tmp_path: Path, monkeypatch) -> None:
     from callscope.context import Context
-    from callscope.demo import demo_ivr_token, read_demo_ivr_token
+    from callscope.demo import demo_ivr_token
+    from callscope.ivr.security import read_local_auth_token as read_demo_ivr_token
     from callscope.settings import Settings
 
     monkeypatch.delenv("TWILIO_AUTH_TOKEN", raising=False)
