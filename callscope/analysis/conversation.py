@@ -91,8 +91,14 @@ def _frame_levels(
     count = (last - first) // hop
     if count <= 0:
         return np.zeros(0)
-    block = samples[first : first + count * hop].astype(np.float64).reshape(count, hop)
-    return np.mean(block**2, axis=1)
+    # a minute of frames at a time: a float64 copy of a whole long call would not fit
+    per_block = max(1, int(60.0 / frame_s))
+    out = np.empty(count, dtype=np.float64)
+    for at in range(0, count, per_block):
+        n = min(per_block, count - at)
+        block = samples[first + at * hop : first + (at + n) * hop].reshape(n, hop)
+        out[at : at + n] = np.mean(np.square(block, dtype=np.float64), axis=1)
+    return out
 
 
 def _loudness(

@@ -174,26 +174,36 @@ _CSP = (
 
 
 class SecurityHeaders:
-    """Adds conservative browser security headers to every response."""
+    """Adds conservative browser security headers to every response: HSTS over HTTPS
+    (or when the site is configured as HTTPS), and ``Cache-Control: no-store`` on API
+    answers that set no caching of their own (they hold call text and PII)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, https: bool = False) -> None:
         self.app = app
+        self.https = https
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        secure = self.https or scope.get("scheme") == "https"
+        api = str(scope.get("path", "")).startswith("/api/")
 
         async def send_with_headers(msg: Message) -> None:
             if msg["type"] == "http.response.start":
                 headers = list(msg.get("headers", ()))
                 present = {k.lower() for k, _ in headers}
-                for key, value in (
+                extra = [
                     (b"x-content-type-options", b"nosniff"),
                     (b"x-frame-options", b"DENY"),
                     (b"referrer-policy", b"same-origin"),
                     (b"content-security-policy", _CSP.encode()),
-                ):
+                ]
+                if secure:
+                    extra.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+                if api:
+                    extra.append((b"cache-control", b"no-store"))
+                for key, value in extra:
                     if key not in present:
                         headers.append((key, value))
                 msg = {**msg, "headers": headers}
@@ -325,7 +335,11 @@ def create_app(
     app.state.login_throttle = LoginThrottle()
     app.state.recording_sink = StoreRecordingSink(ctx, job_queue)
 
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, https=bool(cookie_secure))
+    if settings.trusted_proxies:  # the outermost layer: everything after sees the real client
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
     app.add_middleware(
         BodySizeLimit,
         upload_bytes=settings.max_upload_mb * MIB + MIB,  # + multipart framing and form fields

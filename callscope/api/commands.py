@@ -41,7 +41,9 @@ def serve_command(
         settings = settings.model_copy(update={"kb_path": kb.resolve()})
     web = create_app(settings, options=ApiOptions(cookie_secure=secure_cookies, warm_ivr=True))
     typer.echo(f"callscope dashboard: http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/", err=True)
-    uvicorn.run(web, host=host, port=port, log_level=log_level, proxy_headers=True)
+    # forwarded headers are trusted only from CALLSCOPE_TRUSTED_PROXIES (by the app), never by uvicorn's
+    # default (127.0.0.1), which let anyone on this host or behind a local proxy pick their address
+    uvicorn.run(web, host=host, port=port, log_level=log_level, proxy_headers=False)
 
 
 @users.command("add")

@@ -41,7 +41,8 @@ log = logging.getLogger(__name__)
 SESSION_TTL = timedelta(hours=12)
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@\-]{0,63}$")
 _KEY = re.compile(r"^cs_([a-z0-9]{8})_([A-Za-z0-9_\-]{20,})$")
-MIN_PASSWORD_LEN = 8
+MIN_PASSWORD_LEN = 10
+MIN_PASSWORD_SCORE = 3  # zxcvbn score 0-4; 3 = more than 10^8 guesses (not a common password or pattern)
 
 _hasher = PasswordHasher()
 
@@ -102,9 +103,24 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-def _check_password(password: str) -> None:
+def _check_password(password: str, username: str | None = None) -> None:
+    """Reject short passwords, common ones (zxcvbn's list of 30,000) and easy patterns
+    (keyboard walks, repeats, dates, the user's own name).
+
+    Raises:
+        ConfigError: saying why and what to use instead.
+    """
     if len(password) < MIN_PASSWORD_LEN:
         raise ConfigError(f"the password is too short: use at least {MIN_PASSWORD_LEN} characters")
+    from zxcvbn import zxcvbn
+
+    result = zxcvbn(password[:72], user_inputs=[u for u in (username, "callscope") if u])
+    if result["score"] < MIN_PASSWORD_SCORE:
+        warning = (result.get("feedback") or {}).get("warning") or "it is easy to guess"
+        raise ConfigError(
+            f"the password is too common or too easy to guess ({warning.rstrip('.').lower()}); "
+            "use a passphrase of three or four unrelated words"
+        )
 
 
 def _check_username(username: str) -> None:
@@ -129,7 +145,7 @@ def create_user(ctx: Context, username: str, password: str, role: UserRole | str
     """
 
     _check_username(username)
-    _check_password(password)
+    _check_password(password, username)
     role = role if isinstance(role, UserRole) else UserRole.parse(role)
     with transaction(ctx.sessions) as session:
         if session.scalar(select(UserRow).where(UserRow.username == username)) is not None:
@@ -151,13 +167,13 @@ def count_users(ctx: Context) -> int:
 
 
 def update_user(ctx: Context, username: str, *, role: UserRole | str | None = None, password: str | None = None) -> User:
-    """Change a user's role and/or password (a new password ends their sessions).
+    """Change a user's role and/or password (a new password ends their sessions and
+    revokes their API keys).
 
     Raises:
         NotFoundError: no such user.
         ConfigError: weak password or unknown role.
     """
-
     with transaction(ctx.sessions) as session:
         row = session.scalar(select(UserRow).where(UserRow.username == username))
         if row is None:
@@ -165,9 +181,11 @@ def update_user(ctx: Context, username: str, *, role: UserRole | str | None = No
         if role is not None:
             row.role = (role if isinstance(role, UserRole) else UserRole.parse(role)).value
         if password is not None:
-            _check_password(password)
+            _check_password(password, username)
             row.password_hash = hash_password(password)
+            # a new password ends every way in that the old one may have let someone create
             session.execute(delete(SessionRow).where(SessionRow.user_id == row.id))
+            session.execute(delete(ApiKeyRow).where(ApiKeyRow.user_id == row.id))
         return _to_user(row)
 
 
@@ -387,16 +405,30 @@ class SessionManager:
 
 
 class LoginThrottle:
-    """Slows password guessing: after ``max_failures`` failed logins for one name (or
-    from one address) within ``window``, further tries are refused until it passes."""
+    """Slows password guessing without letting one guesser lock others out.
 
-    def __init__(self, max_failures: int = 8, window: timedelta = timedelta(minutes=5)) -> None:
+    Failed logins are counted per (user name, address) pair, per user name and per
+    address, each with its own limit within ``window``: a guesser behind a shared NAT
+    locks out only that name from that address after ``per_pair`` failures; the
+    higher ``per_user`` limit bounds guessing one password from many addresses, and
+    ``per_address`` bounds spraying many names from one address. The address is the
+    TCP peer, or the client an allowed proxy names (``CALLSCOPE_TRUSTED_PROXIES``).
+    """
+
+    def __init__(self, per_pair: int = 8, per_user: int = 40, per_address: int = 60,
+                 window: timedelta = timedelta(minutes=5)) -> None:
         import threading
 
-        self.max_failures = max_failures
+        self.limits = {"pair": per_pair, "user": per_user, "addr": per_address}
         self.window = window
         self._failures: dict[str, list[datetime]] = {}
         self._lock = threading.Lock()
+
+    @staticmethod
+    def keys(username: str, address: str) -> tuple[str, str, str]:
+        """The counters a login attempt of ``username`` from ``address`` touches."""
+        name = username.strip().lower()
+        return f"pair:{name}@{address}", f"user:{name}", f"addr:{address}"
 
     def _recent(self, key: str, now: datetime) -> list[datetime]:
         times = [t for t in self._failures.get(key, ()) if now - t < self.window]
@@ -410,11 +442,12 @@ class LoginThrottle:
         """Seconds to wait before another try, 0 when allowed."""
         now = utcnow()
         with self._lock:
-            waits = [
-                int((times[0] + self.window - now).total_seconds()) + 1
-                for key in keys
-                if len(times := self._recent(key, now)) >= self.max_failures
-            ]
+            waits = []
+            for key in keys:
+                times = self._recent(key, now)
+                limit = self.limits.get(key.split(":", 1)[0], self.limits["pair"])
+                if len(times) >= limit:
+                    waits.append(int((times[-limit] + self.window - now).total_seconds()) + 1)
         return max(waits, default=0)
 
     def failed(self, *keys: str) -> None:
@@ -426,6 +459,9 @@ class LoginThrottle:
                 self._failures.setdefault(key, []).append(now)
 
     def succeeded(self, *keys: str) -> None:
+        """A correct password clears the pair's count (not the user's or address's:
+        one good login must not reset a guesser's budget elsewhere)."""
         with self._lock:
             for key in keys:
-                self._failures.pop(key, None)
+                if key.startswith("pair:"):
+                    self._failures.pop(key, None)

@@ -24,8 +24,17 @@ def diarize_command(
     num_speakers: int | None = typer.Option(None, "--num-speakers", min=1, help="Exact number of speakers."),
     min_speakers: int | None = typer.Option(None, "--min-speakers", min=1, help="At least this many speakers."),
     max_speakers: int | None = typer.Option(None, "--max-speakers", min=1, help="At most this many speakers."),
+    method: str | None = typer.Option(
+        None,
+        "--method",
+        help="auto, channels, embeddings (mono: resemblyzer), neural (mono: segmentation-3.0 + CAM++) or pyannote "
+        "(default: CALLSCOPE_DIARIZATION_METHOD or auto).",
+    ),
     mono_overlap: bool = typer.Option(
-        False, "--mono-overlap", help="Mono: mark both speakers where one starts without a pause (experimental)."
+        False,
+        "--mono-overlap",
+        help="--method embeddings: mark both speakers where one starts without a pause (experimental; "
+        "the neural method finds overlap itself).",
     ),
 ) -> None:
     """Find who spoke when (dual-channel calls by channel, mono calls by voice) and write RTTM."""
@@ -34,6 +43,7 @@ def diarize_command(
     try:
         options = DiarizeOptions.from_settings(
             settings,
+            **({"method": method} if method else {}),
             num_speakers=num_speakers,
             min_speakers=min_speakers,
             max_speakers=max_speakers,

@@ -343,9 +343,10 @@ def transfer_context(
     return JSONResponse(context)
 
 
-@router.get("/kb/status")
+@router.get("/kb/status", dependencies=[Depends(deps.require_operator)])
 def kb_status(kb: deps.KbSourceDep) -> dict[str, Any]:
-    """The knowledge base in service: file, version, entry count, last reload error."""
+    """The knowledge base in service: file, version, entry count, last reload error (operators
+    only: it shows the server's file path and the entry ids)."""
     current = kb.current()
     return {
         "path": str(kb.path),

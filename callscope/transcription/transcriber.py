@@ -484,12 +484,33 @@ def _audio_chunks(audio: Audio) -> Iterator[np.ndarray]:
     if audio.sample_rate <= 0:
         raise InvalidAudioError(f"invalid sample rate {audio.sample_rate}")
     if audio.sample_rate != SAMPLE_RATE:
-        from math import gcd
-
-        from scipy.signal import resample_poly
-
-        g = gcd(audio.sample_rate, SAMPLE_RATE)
-        samples = resample_poly(samples, SAMPLE_RATE // g, audio.sample_rate // g, axis=1).astype(np.float32)
+        # chunk by chunk: resampling the whole call at once held it twice more, in float64
+        yield from (np.clip(c, -1.0, 1.0) for c in resample_chunks(samples, audio.sample_rate, SAMPLE_RATE, CHUNK_S))
+        return
     step = int(CHUNK_S * SAMPLE_RATE)
     for first in range(0, samples.shape[1], step):
         yield np.clip(samples[:, first : first + step], -1.0, 1.0)
+
+
+def resample_chunks(samples: np.ndarray, rate: int, target: int, chunk_s: float) -> Iterator[np.ndarray]:
+    """``scipy.signal.resample_poly`` of (channels, frames) ``samples`` in pieces of about
+    ``chunk_s`` seconds: each piece is filtered with enough context on both sides that the
+    joined output equals resampling the whole array (memory: one piece, not the call)."""
+    from math import ceil, gcd
+
+    from scipy.signal import resample_poly
+
+    g = gcd(rate, target)
+    up, down = target // g, rate // g
+    half = 10 * max(up, down)  # resample_poly's default filter half-length, at the upsampled rate
+    pad = down * ceil((half / up + 2) / down)  # input frames of context, a multiple of ``down``
+    step = max(down, int(chunk_s * rate) // down * down)
+    total = samples.shape[1]
+    out_total = ceil(total * up / down)
+    for first in range(0, total, step):
+        last = min(total, first + step)
+        lo, hi = max(0, first - pad), min(total, last + pad)
+        piece = resample_poly(samples[:, lo:hi], up, down, axis=1)
+        skip = (first - lo) * up // down
+        keep = min(out_total, ceil(last * up / down)) - first * up // down
+        yield piece[:, skip : skip + keep].astype(np.float32)

@@ -75,6 +75,10 @@ def _out(entry: FaqEntry, *, redact: bool) -> dict[str, Any]:
     if redact:
         data["questions"] = {lang: [redact_str(q, lang) for q in qs] for lang, qs in data["questions"].items()}
         data["answers"] = {lang: redact_str(a, lang) for lang, a in data["answers"].items()}
+        data["answer_sources"] = {  # the agent sentences a draft was made from are call text too
+            lang: {**src, "extractive": redact_str(src.get("extractive"), lang), "rejected": redact_str(src.get("rejected"), lang)}
+            for lang, src in data["answer_sources"].items()
+        }
     return data
 
 
@@ -190,7 +194,7 @@ async def publish(entry_id: EntryId, ctx: CtxDep, principal: EditorDep) -> dict[
         published = await run_in_threadpool(_repo(ctx).publish, kb_path, [entry_id])
     except _REVIEW_ERRORS as exc:
         raise _fail(exc) from None
-    return {**_out(published[0], redact=False), "kb_path": str(kb_path)}
+    return {**_out(published[0], redact=False), "kb_file": kb_path.name}  # not the server's folders
 
 
 def _repo_get(ctx, entry_id: str) -> FaqEntry:  # type: ignore[no-untyped-def]

@@ -56,10 +56,13 @@ def issues(
         "mining_error": mining_error,
         "issues": [
             {
-                "id": s.id, "label": s.label, "keywords": list(s.keywords), "count": s.count, "share": s.share,
+                "id": s.id, "label": redact_str(s.label) if redact else s.label,
+                "keywords": [redact_str(k) for k in s.keywords] if redact else list(s.keywords),
+                "count": s.count, "share": s.share,
                 "examples": [redact_str(q) if redact else q for q in s.examples],
                 "trend": [{"date": p.date.isoformat(), "count": p.count} for p in s.trend],
-                "calls": [{"id": c.id, "name": c.name, "created_at": c.created_at.isoformat(),
+                "calls": [{"id": c.id, "name": redact_str(c.name) if redact else c.name,
+                           "created_at": c.created_at.isoformat(),
                            "reason": redact_str(c.reason) if redact else c.reason} for c in s.calls],
             }
             for s in report.issues
