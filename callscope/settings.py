@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     # auto, channels, embeddings (mono: resemblyzer), neural (mono: segmentation-3.0 + CAM++) or pyannote
     diarization_method: str = "auto"
     faq_generator: Path | None = None  # local transformers model folder that rewrites FAQ answers (optional)
+    llm: bool | None = None  # local LLM (topic names, summaries, FAQ): None = on when installed; false = off
+    llm_model: Path | None = None  # a local chat GGUF; default: the bundled Qwen2.5-1.5B (callscope models install llm)
+    llm_threads: int | None = Field(default=None, ge=1)  # default: cpu_threads
 
     # --- call conventions
     channel_roles: CsvList = ["caller", "agent"]  # Twilio dual-channel: ch0 parent/caller
@@ -83,6 +86,8 @@ class Settings(BaseSettings):
     company_name: str = "Brightwave"
     ivr_order_data: Path | None = None  # order-status data source (JSON/CSV); default: bundled demo
     ivr_survey: bool = True  # offer the post-call CSAT/NPS survey (CALLSCOPE_IVR_SURVEY=false to skip)
+    ivr_encoders: CsvList = ["use-multilingual", "e5-small"]  # sentence encoders the IVR matcher combines
+    ivr_expand: bool = False  # paraphrase new/changed KB entries with the local LLM in the server (background)
     ivr_record_from: Literal["transfer", "start"] = "transfer"  # record the agent leg, or the whole call
 
     # --- self-service: help center (/help), SMS/WhatsApp (/messaging/incoming)
@@ -101,7 +106,7 @@ class Settings(BaseSettings):
     # X-Forwarded-Proto are believed; empty: the TCP peer is the client (no header is trusted)
     trusted_proxies: CsvList = []
 
-    @field_validator("languages", "channel_roles", "company_names", "trusted_proxies", mode="before")
+    @field_validator("languages", "channel_roles", "company_names", "trusted_proxies", "ivr_encoders", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
         if isinstance(value, str):
@@ -119,6 +124,10 @@ class Settings(BaseSettings):
     @property
     def resolved_model_dir(self) -> Path:
         return self.model_dir or (self.data_dir / "models")
+
+    @property
+    def resolved_llm_threads(self) -> int:
+        return self.llm_threads or self.cpu_threads
 
     @property
     def audio_dir(self) -> Path:
