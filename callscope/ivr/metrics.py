@@ -26,7 +26,8 @@ and the self-service rate uses the same denominator.
 **Transfer causes** read the event log rather than the last trigger alone:
 ``caller_request`` only when the caller asked for a person before the IVR failed to
 understand them; ``no_match`` when the IVR could not match the question after its
-reprompts (including callers who then asked for a person); ``frustration``;
+reprompts (including callers who then asked for a person); ``out_of_scope`` when it
+recognised a question outside what it answers; ``frustration``;
 ``no_input``; ``needs_agent`` (a topic the KB sends to people); ``error`` (an IVR or
 self-service lookup failure).
 """
@@ -108,7 +109,7 @@ class IvrMetrics:
 
 
 OUTCOMES = ("self_service", "ended_in_ivr", "repeat_call", "transferred", "early_abandon")
-TRANSFER_CAUSES = ("caller_request", "no_match", "frustration", "no_input", "needs_agent", "error")
+TRANSFER_CAUSES = ("caller_request", "no_match", "out_of_scope", "frustration", "no_input", "needs_agent", "error")
 
 
 def transfer_cause(reason: str | None, had_no_match: bool) -> str:

@@ -60,8 +60,9 @@ def test_containment_transfers_fcr_csat_nps_and_unanswered(simulate, db) -> None
     assert m.outcomes == {"self_service": 2, "ended_in_ivr": 0, "repeat_call": 1, "transferred": 4, "early_abandon": 1}
     assert m.outcomes["self_service"] + m.outcomes["ended_in_ivr"] == m.contained
     assert m.self_service_rate == 0.25  # of all calls, the same denominator as containment and transfers
-    # the outage caller pressed 0 only after the IVR failed to find an answer: a no-match transfer
-    assert m.transfer_causes == {"caller_request": 2, "no_match": 1, "frustration": 1}
+    # the outage question is one the IVR knows it does not answer: sent on as out of scope,
+    # not counted as a caller request
+    assert m.transfer_causes == {"caller_request": 2, "out_of_scope": 1, "frustration": 1}
     del early, agent, outage, frustrated, repeat, again
 
 

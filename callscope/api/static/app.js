@@ -1178,7 +1178,7 @@ async function viewAnalytics(main) {
   const calls = (bk, extra = "") => `/calls?since=${bk.start}&until=${lastDay(bk)}${extra}`;
   const emotions = ["neutral", "positive", "anxious", "frustrated"];
   const causes = Object.keys(CAUSE_LABEL);
-  const causeColor = { caller_request: "#2f4fd8", no_match: "#d97706", frustration: "#dc2626", no_input: "#9aa3af", needs_agent: "#0f9f74", error: "#6b21a8" };
+  const causeColor = { caller_request: "#2f4fd8", no_match: "#d97706", out_of_scope: "#a16207", frustration: "#dc2626", no_input: "#9aa3af", needs_agent: "#0f9f74", error: "#6b21a8" };
   const charts = h("div", { class: "charts" },
     trendChart({ id: "chart-volume", title: "Call volume", buckets: b, period, yLabel: "calls", integer: true, drill: (bk) => calls(bk),
       series: [{ key: "calls", label: "calls", color: "#2f4fd8", value: (bk) => bk.calls }] }),
@@ -1289,7 +1289,7 @@ function containmentHint(ivr) {
 const OUTCOME_LABEL = { self_service: "Self-service answer", ended_in_ivr: "Ended in IVR, nothing answered", repeat_call: "Called back within 24 h",
   transferred: "Transferred to an agent", early_abandon: "Hung up before asking" };
 const OUTCOME_COLOR = { self_service: "#16a34a", ended_in_ivr: "#86cfa0", repeat_call: "#d97706", transferred: "#2f4fd8", early_abandon: "#9aa3af" };
-const CAUSE_LABEL = { caller_request: "Caller asked for a person", no_match: "Not understood after reprompts", frustration: "Caller frustrated",
+const CAUSE_LABEL = { caller_request: "Caller asked for a person", no_match: "Not understood after reprompts", out_of_scope: "Outside what the IVR answers", frustration: "Caller frustrated",
   no_input: "No input from the caller", needs_agent: "Topic needs an agent", error: "IVR or lookup error" };
 
 function outcomeBar(ivr) {
