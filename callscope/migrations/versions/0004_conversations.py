@@ -1,15 +1,15 @@
 """self-service: conversations across channels, their messages, help-center feedback, SMS opt-outs
 
-Revision ID: 0003_conv
-Revises: 0001
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-06 12:00:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0003_conv'
-down_revision = '0001'
+revision = '0004'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 

@@ -1,15 +1,15 @@
 """automatic QA: results per call, reviewer overrides, saved scorecards; knowledge-base versions
 
-Revision ID: 0002_qa
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-06 12:45:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0002_qa'
-down_revision = '0001'
+revision = '0003'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 
