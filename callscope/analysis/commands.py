@@ -279,7 +279,9 @@ def register(app: typer.Typer) -> None:
                     err=True,
                 )
         else:
-            result = mine_issues(selected, options)
+            from callscope.analysis.topic_names import name_issues
+
+            result = name_issues(mine_issues(selected, options), selected)
         _print_insights(result, fmt, keys)
         if save_model is not None:
             result.model.save(save_model)
@@ -314,7 +316,10 @@ def register(app: typer.Typer) -> None:
         if from_db:
             known = {r.id for r in records}
             records += [r for r in _db_records(settings) if r.id not in known]
-        result = mine_issues([r.to_item() for r in records], _issue_options(encoders))
+        from callscope.analysis.topic_names import name_issues
+
+        items = [r.to_item() for r in records]
+        result = name_issues(mine_issues(items, _issue_options(encoders)), items)
         drafts = draft_faqs(records, result, FaqOptions(min_frequency=min_frequency, generator=settings.faq_generator))
         issue_of = {faq_id_for(i): i.id for i in result.issues}
         repo = _repository(settings)

@@ -281,6 +281,7 @@ def mine_call_issues(ctx: Context, *, force: bool = False, hook: Hook = no_progr
         ModelNotFoundError: a sentence encoder is not installed.
     """
     from callscope.analysis.issues import mine_issues
+    from callscope.analysis.topic_names import name_issues
 
     key = ctx.settings.resolved_database_url
     with _mining_lock:
@@ -290,7 +291,8 @@ def mine_call_issues(ctx: Context, *, force: bool = False, hook: Hook = no_progr
             return False
         records = _call_records(ctx)
         if len(records) >= 2:
-            result = mine_issues([r.to_item() for r in records], hook=hook)
+            items = [r.to_item() for r in records]
+            result = name_issues(mine_issues(items, hook=hook), items)
             save_mined_issues(ctx, result.issues)
             _draft_faqs(ctx, records, result)
         _mined_state[key] = (_watermark(ctx), utcnow())
