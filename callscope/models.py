@@ -361,9 +361,14 @@ class AnswerSource:
     call_id: str | None = None  # the evidence call those sentences come from
     generator: str | None = None  # the local model that rewrote them (or tried to)
     rejected: str | None = None  # why the generator's text was not used
+    quality: float | None = None  # FAQ quality gate: is the answer about the question (0-1)
+    quality_passed: bool | None = None  # passed the gate (None: not checked)
+    quality_notes: tuple[str, ...] = ()  # why
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: (v.value if isinstance(v, AnswerMethod) else v) for k, v in dataclasses.asdict(self).items()}
+        out = {k: (v.value if isinstance(v, AnswerMethod) else v) for k, v in dataclasses.asdict(self).items()}
+        out["quality_notes"] = list(self.quality_notes)
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AnswerSource:
@@ -373,6 +378,9 @@ class AnswerSource:
             call_id=data.get("call_id"),
             generator=data.get("generator"),
             rejected=data.get("rejected"),
+            quality=None if data.get("quality") is None else float(data["quality"]),
+            quality_passed=data.get("quality_passed"),
+            quality_notes=tuple(str(n) for n in data.get("quality_notes") or ()),
         )
 
 

@@ -152,7 +152,14 @@ def edit_entry(entry_id: EntryId, body: FaqPatch, ctx: CtxDep, principal: Editor
             changes["tags"] = tuple(body.tags)
         if body.self_service is not None:
             changes["self_service"] = body.self_service
-        return _out(repo.update(replace(entry, **changes)), redact=False)
+        edited = replace(entry, **changes)
+        if ("questions" in changes or "answers" in changes) and any(
+            src.quality is not None for src in entry.answer_sources.values()
+        ):
+            from callscope.analysis.faq_quality import gate_drafts
+
+            edited = gate_drafts([edited])[0]  # the reviewer's wording gets its own quality score
+        return _out(repo.update(edited), redact=False)
     except _REVIEW_ERRORS as exc:
         raise _fail(exc) from None
 

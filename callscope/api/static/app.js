@@ -1099,11 +1099,18 @@ function faqEntry(entry, reload) {
   const canEdit = state.me.can_edit;
   const fields = {};
   const edit = h("div", { class: "faq-edit" }, langs.map((lang) => {
-    const q = h("input", { type: "text", value: ((entry.questions || {})[lang] || [])[0] || "", disabled: !canEdit, "aria-label": `Question (${lang})` });
+    // every question, one per line: the first is the canonical one the IVR matches and reads
+    const all = (entry.questions || {})[lang] || [];
+    const q = h("textarea", { rows: Math.min(Math.max(all.length, 2), 6), disabled: !canEdit, "aria-label": `Questions (${lang}), one per line`, title: "One question per line; the first is the canonical question" });
+    q.value = all.join("\n");
     const a = h("textarea", { rows: 2, disabled: !canEdit, "aria-label": `Answer (${lang})` });
     a.value = (entry.answers || {})[lang] || "";
-    fields[lang] = { q, a, rest: ((entry.questions || {})[lang] || []).slice(1) };
-    return [h("div", { class: "lang" }, h("span", {}, lang), q), h("div", { class: "lang" }, h("span", {}), a)];
+    fields[lang] = { q, a };
+    const src = (entry.answer_sources || {})[lang] || {};
+    const quality = src.quality == null ? null : h("div", { class: "muted faq-quality", style: { fontSize: "12px" }, title: (src.quality_notes || []).join("\n") },
+      h("span", { class: `badge ${src.quality_passed ? "st-approved" : "st-rejected"}` }, `quality ${Number(src.quality).toFixed(2)}`), " ",
+      src.quality_passed ? "passes the gate: " : "below the gate: ", (src.quality_notes || [])[0] || "");
+    return [h("div", { class: "lang" }, h("span", {}, lang), q), h("div", { class: "lang" }, h("span", {}), a), quality ? h("div", { class: "lang" }, h("span", {}), quality) : null];
   }));
   const act = async (path, method, body, message) => {
     try {
@@ -1113,7 +1120,7 @@ function faqEntry(entry, reload) {
     } catch (err) { toast(err.message, "error"); }
   };
   const payload = () => ({
-    questions: Object.fromEntries(langs.map((l) => [l, [fields[l].q.value.trim(), ...fields[l].rest].filter(Boolean)])),
+    questions: Object.fromEntries(langs.map((l) => [l, fields[l].q.value.split("\n").map((x) => x.trim()).filter(Boolean)]).filter(([, v]) => v.length)),
     answers: Object.fromEntries(langs.map((l) => [l, fields[l].a.value.trim()]).filter(([, v]) => v)),
   });
   const actions = h("div", { class: "faq-actions" });
