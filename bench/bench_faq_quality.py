@@ -23,7 +23,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from callscope.analysis.faq_quality import GATE, default_encoders, reference_pairs, score_pairs  # noqa: E402
+from callscope.analysis.faq_quality import GATE, default_encoders, reference_pairs, score_pairs, shared_words  # noqa: E402
 from callscope.ivr.kb import BUNDLED_KB, load_knowledge_base  # noqa: E402
 
 LINES: list[str] = []
@@ -32,6 +32,11 @@ LINES: list[str] = []
 def emit(line: str = "") -> None:
     LINES.append(line)
     print(line, flush=True)
+
+
+def full(scored: list, pairs: list[tuple[str, str]], lang: str) -> list[float]:
+    """The gate's score without the LLM: relative relevance, halved with no shared content word."""
+    return [rate * (1.0 if shared_words(q, a, lang) else 0.5) for (rate, _, _), (q, a) in zip(scored, pairs, strict=True)]
 
 
 def report(name: str, matched: list[float], mismatched: list[float]) -> None:
@@ -46,7 +51,8 @@ def main() -> None:
     args = parser.parse_args()
     encoders = default_encoders()
     kb = list(load_knowledge_base(BUNDLED_KB))
-    emit(f"Gate: score >= {GATE} (share of other-topic comparisons the pair wins, mean of {', '.join(encoders)})\n")
+    emit(f"Gate: score >= {GATE}; score = share of other-topic comparisons the pair wins (mean of {', '.join(encoders)}), "
+         "halved when the answer shares no content word with the question (the LLM judge is left out here)\n")
     emit("| set | matched pairs | pass | 10th pct score | mismatched pairs | flagged | 90th pct score |")
     emit("|---|---|---|---|---|---|---|")
     for lang in ("en", "zh"):
@@ -54,12 +60,14 @@ def main() -> None:
         matched, mismatched = [], []
         for i, entry in enumerate(entries):
             refs = [(o.questions[lang][0], o.answers[lang]) for j, o in enumerate(entries) if j != i]
-            matched += [s for s, _, _ in score_pairs([(q, entry.answers[lang]) for q in entry.questions[lang]], refs, encoders)]
+            pairs = [(q, entry.answers[lang]) for q in entry.questions[lang]]
+            matched += full(score_pairs(pairs, refs, encoders), pairs, lang)
             for j, other in enumerate(entries):
                 if j == i:
                     continue
                 refs2 = [(o.questions[lang][0], o.answers[lang]) for k, o in enumerate(entries) if k not in (i, j)]
-                mismatched += [s for s, _, _ in score_pairs([(entry.questions[lang][0], other.answers[lang])], refs2, encoders)]
+                pairs = [(entry.questions[lang][0], other.answers[lang])]
+                mismatched += full(score_pairs(pairs, refs2, encoders), pairs, lang)
         report(f"dev: bundled KB ({lang}, leave-one-out)", matched, mismatched)
     calls = []
     for path in sorted((args.data / "calls_kokoro").glob("s_*.json")):
@@ -69,14 +77,15 @@ def main() -> None:
     for lang in ("en", "zh"):
         rows = [c for c in calls if c[0] == lang]
         refs = reference_pairs(lang)
-        matched = [s for s, _, _ in score_pairs([(q, a) for _, _, q, a in rows], refs, encoders)]
+        own = [(q, a) for _, _, q, a in rows]
+        matched = full(score_pairs(own, refs, encoders), own, lang)
         pairs = [(q, b) for _, i1, q, _ in rows for _, i2, _, b in rows if i1 != i2]
-        mismatched = [s for s, _, _ in score_pairs(pairs, refs, encoders)]
+        mismatched = full(score_pairs(pairs, refs, encoders), pairs, lang)
         report(f"test: shared calls' FAQ pairs ({lang})", matched, mismatched)
     example = [("Are your shop open on the bank holiday Monday?", next(e.answers["en"] for e in kb if e.id == "returns")),
                ("Are your shop open on the bank holiday Monday?", next(e.answers["en"] for e in kb if e.id == "holiday_hours"))]
     refs = [(e.questions["en"][0], e.answers["en"]) for e in kb if e.id not in ("returns", "holiday_hours")]
-    (bad, _, _), (good, _, _) = score_pairs(example, refs, encoders)
+    bad, good = full(score_pairs(example, refs, encoders), example, "en")
     emit(f"\nThe issue's example, \"Are your shop open on the bank holiday Monday?\": with the returns answer {bad:.2f} "
          f"({'flagged' if bad < GATE else 'PASSES'}), with the holiday-hours answer {good:.2f} ({'passes' if good >= GATE else 'FLAGGED'})")
     if args.out:

@@ -326,6 +326,18 @@ class CallMetrics:
 
 
 @dataclass(frozen=True, slots=True)
+class CallSummary:
+    """A call in 2-3 sentences (why the customer called, what the agent did, the outcome)."""
+
+    text: str
+    resolved: bool | None  # the customer's issue was resolved in the call (None: unknown)
+    method: str  # "llm" or "extractive"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "resolved": self.resolved, "method": self.method}
+
+
+@dataclass(frozen=True, slots=True)
 class CallAnalysis:
     """Everything callscope learnt about one call."""
 
@@ -340,6 +352,7 @@ class CallAnalysis:
     escalations: tuple[float, ...] = ()  # times (s) of sharp anger rises
     ended_better: bool | None = None
     issue_id: str | None = None
+    summary: CallSummary | None = None
 
 
 # ----------------------------------------------------------------- knowledge base

@@ -30,10 +30,12 @@ def redact_transcript_dict(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def redact_analysis_dict(data: dict[str, Any]) -> dict[str, Any]:
-    """A stored ``analysis`` artifact with PII replaced in the reason and turn texts."""
+    """A stored ``analysis`` artifact with PII replaced in the reason, summary and turn texts."""
     language = data.get("language")
     out = dict(data)
     out["reason"] = redact_str(data.get("reason"), language)
     out["turns"] = [{**turn, "text": redact_str(turn.get("text"), language)} for turn in data.get("turns") or ()]
+    if isinstance(data.get("summary"), dict):
+        out["summary"] = {**data["summary"], "text": redact_str(data["summary"].get("text"), language)}
     out["redacted"] = True
     return out

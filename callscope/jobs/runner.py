@@ -433,7 +433,7 @@ def _run_stages(
         elif stage == "analyze":
             transcript = Transcript.from_dict(store.get_artifact(recording.id, "transcript") or {})
             diarization = diarization_from_dict(store.get_artifact(recording.id, "diarization") or {})
-            analysis = processor.analyze(recording.id, audio, transcript, diarization)
+            analysis = processor.summarize(processor.analyze(recording.id, audio, transcript, diarization))
             lease.verify()
             _save_artifacts(ctx, recording.id, {"analysis": analysis_to_dict(
                 analysis, name=recording.original_name, duration_s=recording.duration_s)})

@@ -867,6 +867,9 @@ function summaryPanel(rec, analysis) {
   return h("div", { class: "panel" },
     h("div", { class: "panel-head" }, h("h2", {}, "Summary")),
     h("div", { class: "panel-body" },
+      analysis.summary ? h("p", { class: "call-summary", title: analysis.summary.method === "llm" ? "Written by the local LLM from the transcript" : "Extracted from what was said" }, analysis.summary.text,
+        analysis.summary.resolved === true ? h("span", { class: "badge st-approved", style: { marginLeft: "6px" } }, "resolved")
+          : analysis.summary.resolved === false ? h("span", { class: "badge st-rejected", style: { marginLeft: "6px" } }, "unresolved") : null) : null,
       h("h3", {}, "Reason for calling"),
       h("p", { class: "summary-reason" }, analysis.reason || "—"),
       h("dl", { class: "kv" },
