@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from callscope.diarization import DiarizeOptions, diarize
 from callscope.diarization.evaluation import score
 from callscope.diarization.rttm import read_rttm
-from callscope.models import Audio
+from callscope.domain import Audio
 from callscope.recordings.audio import load_audio
 
 

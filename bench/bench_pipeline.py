@@ -213,10 +213,10 @@ def main() -> None:
 
     from callscope.context import Context
     from callscope.db import make_engine
+    from callscope.domain import JobState
     from callscope.jobs.queue import RqQueue
     from callscope.jobs.runner import queue_latency_s
     from callscope.jobs.tables import JobRow
-    from callscope.models import JobState
     from callscope.recordings.tables import ArtifactRow
     from callscope.settings import Settings
 

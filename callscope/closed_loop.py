@@ -37,10 +37,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callscope.context import Context
 from callscope.db import transaction, utcnow
+from callscope.domain import FaqEntry, FaqStatus, Issue, JobState
 from callscope.errors import ConfigError, JobError
 from callscope.ivr.simulator import CallerInput, SimTurn
 from callscope.jobs.queue import JobQueue
-from callscope.models import FaqEntry, FaqStatus, Issue, JobState
 from callscope.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,11 @@ Echo = Callable[[str], None]
 
 PUBLIC_BASE = "https://ivr.callscope.local"
 TWILIO_API = "https://api.twilio.com/2010-04-01"
+
+
+def default_samples_dir() -> Path:
+    """``samples/calls`` of a source checkout."""
+    return Path(__file__).resolve().parent.parent / "samples" / "calls"
 
 
 def default_callers_file() -> Path:
@@ -291,7 +296,7 @@ class LoopIvr:
         self.app = app
         # The loop drives the webhooks with Twilio's signature, not a dashboard login: the
         # app's start-up warning about having no users yet is noise here (``serve`` keeps it).
-        auth_log = logging.getLogger("callscope.api.auth")
+        auth_log = logging.getLogger("callscope.auth.service")
         quiet = _DropNoUsersWarning()
         auth_log.addFilter(quiet)
         try:
@@ -470,8 +475,9 @@ def close_the_gap(
     from callscope.analysis.faq import kb_gaps
     from callscope.analysis.faq_quality import entry_quality
     from callscope.analysis.issues import MinedIssue
-    from callscope.analysis.tables import FaqDraftRow, FaqRepository
-    from callscope.api.insights import mine_call_issues
+    from callscope.insights.faq_review import FaqRepository
+    from callscope.insights.mining import mine_call_issues
+    from callscope.insights.tables import FaqDraftRow
     from callscope.ivr.kb import load_knowledge_base
 
     mine_call_issues(ctx, force=True)
@@ -543,8 +549,6 @@ def run_closed_loop(
 ) -> LoopResult:
     """Round one of IVR calls → recordings by callback → pipeline → issues → FAQ
     published → round two. ``kb_path`` must be a writable copy of the knowledge base."""
-    from callscope.demo import default_samples_dir
-
     callers = callers or load_callers(default_callers_file())
     calls_dir = calls_dir or default_samples_dir()
     with LoopIvr(ctx.settings, kb_path, queue) as ivr:

@@ -60,8 +60,9 @@ def register(app: typer.Typer) -> None:
         serve: bool = typer.Option(True, "--serve/--no-serve", help="Serve the dashboard afterwards."),
     ) -> None:
         """The closed loop on the sample calls (IVR calls → recordings → issues → FAQ → IVR), then the dashboard."""
+        from callscope.closed_loop import default_samples_dir
         from callscope.context import Context
-        from callscope.demo import default_samples_dir, ensure_demo_admin, run_demo
+        from callscope.demo import ensure_demo_admin, run_demo
         from callscope.settings import get_settings
 
         ctx = Context(get_settings())
@@ -258,8 +259,8 @@ def _wait_for(ctx, queue, job_ids: dict[str, str]) -> list[tuple[str, str]]:  # 
     """Wait until the jobs end; print one line each; returns (name, reason) of failed ones."""
     import time
 
+    from callscope.domain import JobState
     from callscope.jobs.runner import get_job
-    from callscope.models import JobState
 
     wait = getattr(queue, "wait", None)
     if callable(wait):

@@ -2,19 +2,20 @@
 for SQLite (default, WAL mode) and PostgreSQL (by URL), sessions, and schema set-up
 through Alembic migrations.
 
-Each subpackage declares its tables in its own ``tables.py`` on :class:`Base`;
-:data:`TABLE_MODULES` lists them so the metadata (and Alembic) sees all of them.
+Each unit declares its tables in its own ``tables.py`` on :class:`Base`;
+:mod:`callscope.migrations` imports all of them, so Alembic sees the whole schema.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -23,13 +24,7 @@ from callscope.errors import StorageError
 
 log = logging.getLogger(__name__)
 
-TABLE_MODULES = (
-    "callscope.recordings.tables",
-    "callscope.jobs.tables",
-    "callscope.ivr.tables",
-    "callscope.analysis.tables",
-    "callscope.api.tables",
-)
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 class Base(DeclarativeBase):
@@ -38,16 +33,6 @@ class Base(DeclarativeBase):
 
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-def import_all_tables() -> None:
-    """Import every ``tables`` module so ``Base.metadata`` is complete."""
-    for name in TABLE_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
 
 
 def make_engine(url: str) -> Engine:
@@ -83,11 +68,24 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def alembic_config(engine: Engine | None = None) -> Config:
+    """Alembic's configuration for the migrations in :data:`MIGRATIONS_DIR`."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("path_separator", "os")
+    cfg.set_main_option("version_locations", str(MIGRATIONS_DIR / "versions"))
+    if engine is not None:
+        cfg.attributes["engine"] = engine
+    return cfg
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Apply migrations up to ``revision`` on ``engine``'s database."""
+    command.upgrade(alembic_config(engine), revision)
+
+
 def init_schema(engine: Engine) -> None:
     """Bring the schema to the newest migration (Alembic ``upgrade head``)."""
-    from callscope.migrations import upgrade
-
-    import_all_tables()
     for attempt in range(3):
         try:
             upgrade(engine)

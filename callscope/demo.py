@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from callscope.context import Context
+from callscope.domain import FaqStatus, JobState
 from callscope.jobs.queue import InProcessQueue
 from callscope.jobs.runner import get_job
-from callscope.models import FaqStatus, JobState
 from callscope.recordings.paths import expand_audio_paths
 from callscope.recordings.tables import RecordingRow
 
@@ -45,11 +45,6 @@ class DemoResult:
     containment_after: float | None = None
     published: str | None = None  # the FAQ entry the closed loop published
     kb_path: Path | None = None  # the demo's knowledge base (the IVR serves it)
-
-
-def default_samples_dir() -> Path:
-    """``samples/calls`` of a source checkout."""
-    return Path(__file__).resolve().parent.parent / "samples" / "calls"
 
 
 def demo_kb_path(ctx: Context) -> Path:
@@ -88,6 +83,7 @@ def run_demo(ctx: Context, calls_dir: Path, echo: Echo, *, callers_file: Path | 
         LoopIvr,
         close_the_gap,
         default_callers_file,
+        default_samples_dir,
         load_callers,
         print_containment,
         print_delivered,
@@ -186,8 +182,8 @@ def _process_and_report(
 
     n += 1
     echo(f"{n}/{steps}  common issues and FAQ drafts (the closed loop: calls → FAQ → IVR)")
-    from callscope.analysis.tables import FaqRepository
-    from callscope.api.insights import issue_report, mine_call_issues
+    from callscope.insights.faq_review import FaqRepository
+    from callscope.insights.mining import issue_report, mine_call_issues
 
     mine_call_issues(ctx, force=True)
     report = issue_report(ctx, since=datetime(1970, 1, 1))
@@ -207,7 +203,7 @@ def _process_and_report(
 
 def ensure_demo_admin(ctx: Context, echo: Echo) -> None:
     """Create an ``admin`` user with a fresh password when the database has no user."""
-    from callscope.api import auth
+    from callscope.auth import service as auth
 
     if auth.list_users(ctx):
         return

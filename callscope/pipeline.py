@@ -21,7 +21,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from callscope.models import (
+from callscope.domain import (
     AnalyzedTurn,
     Audio,
     CallAnalysis,

@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     # --- models (never hub ids: package-shipped or local paths)
     model_dir: Path | None = None  # cache for provisioned/converted models; default <data_dir>/models
     whisper_model: str = "base"  # "base", "tiny.en", or a local path (.pt / CT2 dir / HF dir)
-    engine: Literal["faster-whisper", "openai-whisper", "transformers"] = "faster-whisper"
+    engine: Literal["faster-whisper", "openai-whisper"] = "faster-whisper"
     compute_type: str = "int8"
     cpu_threads: int = Field(default_factory=lambda: min(os.cpu_count() or 2, 4), ge=1)
     languages: CsvList = ["en", "zh"]

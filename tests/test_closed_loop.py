@@ -25,9 +25,9 @@ from callscope.closed_loop import (
     run_closed_loop,
 )
 from callscope.context import Context
+from callscope.domain import FaqStatus
 from callscope.errors import ConfigError
 from callscope.ivr.kb import BUNDLED_KB, load_knowledge_base
-from callscope.models import FaqStatus
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "calls"
 
@@ -90,7 +90,7 @@ def test_the_transferred_calls_recordings_arrive_by_callback_and_are_processed(l
 
 @pytest.mark.slow
 def test_the_uncovered_outage_question_is_published_into_the_kb(loop) -> None:
-    from callscope.analysis.tables import FaqRepository
+    from callscope.insights.faq_review import FaqRepository
 
     result, ctx, kb_path, _ = loop
     fix = result.fix
@@ -130,8 +130,8 @@ def test_round_two_outage_callers_get_the_published_answer_and_containment_rises
 @pytest.mark.slow
 def test_the_dashboard_shows_containment_before_and_after_the_publish(loop) -> None:
     """The insights API splits the IVR's containment at the latest publish: the two rounds."""
-    from callscope.api.insights import containment_since_publish
     from callscope.closed_loop import recording_label
+    from callscope.insights.mining import containment_since_publish
 
     result, ctx, _, lines = loop
     assert result.after is not None and result.fix is not None
@@ -166,7 +166,7 @@ def test_the_loop_app_does_not_warn_about_missing_users(tmp_path: Path, caplog: 
     ctx = Context(settings)
     queue = InProcessQueue(ctx, workers=1)
     try:
-        with caplog.at_level(logging.WARNING, logger="callscope.api.auth"):
+        with caplog.at_level(logging.WARNING, logger="callscope.auth.service"):
             with LoopIvr(settings, kb_path, queue):
                 pass
             assert not [r for r in caplog.records if "no users yet" in r.getMessage()]
@@ -214,8 +214,8 @@ def _language(result: LoopResult, call_sid: str) -> str:
 @pytest.mark.slow
 def test_closing_the_gap_again_duplicates_nothing(loop) -> None:
     """Re-running (as `callscope demo` does) republishes the same entry in place."""
-    from callscope.analysis.tables import FaqRepository
     from callscope.closed_loop import close_the_gap
+    from callscope.insights.faq_review import FaqRepository
 
     result, ctx, kb_path, _ = loop
     assert result.fix is not None

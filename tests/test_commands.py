@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from callscope.cli import app
-from callscope.models import Emotion
+from callscope.domain import Emotion
 
 runner = CliRunner()
 

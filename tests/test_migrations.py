@@ -8,15 +8,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from callscope.db import Base, import_all_tables, init_schema, make_engine
+from callscope.db import init_schema, make_engine
+from callscope.migrations import metadata
 
 
 def test_migrations_match_the_declared_tables(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
     init_schema(engine)
-    import_all_tables()
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
     assert diff == [], f"models and migrations differ; add a migration: {diff}"
     assert {"recordings", "artifacts", "jobs", "alembic_version"} <= set(inspect(engine).get_table_names())
 

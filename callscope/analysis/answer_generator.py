@@ -9,7 +9,7 @@ language from those sentences only. The text is kept only if it passes
 :func:`grounding_problem`: same language, no number and no negation the agents did not
 say, nearly every content word taken from the agents' sentences (or the question), not
 longer than the source. Otherwise the extractive answer stays, and the draft's
-:class:`~callscope.models.AnswerSource` says why.
+:class:`~callscope.domain.AnswerSource` says why.
 
 Models are loaded with ``local_files_only=True`` (never downloaded); transformers is an
 optional dependency, imported only when a generator is configured.
@@ -27,9 +27,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
+from callscope.domain import AnswerMethod, AnswerSource
 from callscope.errors import ConfigError
 from callscope.language import DIGITS_ZH, has_cjk
-from callscope.models import AnswerMethod, AnswerSource
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import typer
 
 if TYPE_CHECKING:
     from callscope.analysis.issues import CallRecord, IssueMiningResult
-    from callscope.analysis.tables import FaqRepository
+    from callscope.insights.faq_review import FaqRepository
     from callscope.settings import Settings
 
 AUDIO_SUFFIXES = (".wav", ".mp3", ".flac", ".ogg", ".opus", ".m4a", ".mp4", ".aac", ".webm", ".amr", ".wma")
@@ -176,8 +176,8 @@ def _print_insights(result: IssueMiningResult, fmt: str, keys: tuple[str, ...]) 
 
 
 def _repository(settings: Settings) -> FaqRepository:
-    from callscope.analysis.tables import FaqRepository
     from callscope.db import init_schema, make_engine, session_factory
+    from callscope.insights.faq_review import FaqRepository
 
     engine = make_engine(settings.resolved_database_url)
     init_schema(engine)
@@ -354,7 +354,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """List FAQ entries under review (superseded drafts only with --status superseded)."""
         from callscope.analysis.faq import faq_to_dict
-        from callscope.models import FaqStatus
+        from callscope.domain import FaqStatus
         from callscope.settings import get_settings
 
         try:
@@ -436,7 +436,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Export FAQ entries as Markdown, CSV or JSON."""
         from callscope.analysis.faq import export_faqs
-        from callscope.models import FaqStatus
+        from callscope.domain import FaqStatus
         from callscope.settings import get_settings
 
         if fmt not in ("md", "markdown", "csv", "json"):

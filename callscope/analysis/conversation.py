@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from callscope.diarization.intervals import Interval, complement, intersect, total, union
-from callscope.models import Audio, CallMetrics, Diarization, Role, Transcript
+from callscope.domain import Audio, CallMetrics, Diarization, Role, Transcript
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 

@@ -38,7 +38,7 @@ from callscope.analysis.prosody import (
     speaker_contrast,
 )
 from callscope.analysis.sentiment import CLASSES, SentimentResult, TextSentiment, default_sentiment
-from callscope.models import AnalyzedTurn, Audio, Emotion, EmotionScore, Role
+from callscope.domain import AnalyzedTurn, Audio, Emotion, EmotionScore, Role
 from callscope.progress import Hook, no_progress
 
 log = logging.getLogger(__name__)

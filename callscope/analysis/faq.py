@@ -1,7 +1,7 @@
 """FAQ and self-service drafts from recorded calls, and gaps in the knowledge base.
 
 For each frequent issue (:mod:`callscope.analysis.issues`) :func:`draft_faqs` writes a
-:class:`~callscope.models.FaqEntry` with status DRAFT:
+:class:`~callscope.domain.FaqEntry` with status DRAFT:
 
 * the canonical question per language (the clearest of the issue's most central caller
   questions, reworded by the local LLM when the rewording stays grounded) and the
@@ -49,9 +49,9 @@ from callscope.analysis.answer_generator import (
 from callscope.analysis.faq_question import canonical_questions
 from callscope.analysis.issues import CallRecord, IssueMiningResult, MinedIssue
 from callscope.analysis.reason import is_filler_sentence, split_sentences
+from callscope.domain import AnswerMethod, AnswerSource, FaqEntry, FaqStatus, Role
 from callscope.errors import ConfigError
 from callscope.language import detect_text_language
-from callscope.models import AnswerMethod, AnswerSource, FaqEntry, FaqStatus, Role
 
 if TYPE_CHECKING:
     from callscope.llm import LocalLLM

@@ -60,7 +60,7 @@ import numpy as np
 
 from callscope.errors import ConfigError, ModelError
 from callscope.language import detect_text_language, to_simplified
-from callscope.models import Issue, Role
+from callscope.domain import Issue, Role
 from callscope.progress import Hook, no_progress
 
 log = logging.getLogger(__name__)

@@ -36,7 +36,7 @@ from callscope.language import (
     DIGITS_ZH,
     detect_text_language,
 )
-from callscope.models import Audio, Segment, Transcript, Word
+from callscope.domain import Audio, Segment, Transcript, Word
 
 log = logging.getLogger(__name__)
 

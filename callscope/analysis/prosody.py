@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from callscope.domain import Audio
 from callscope.errors import InvalidAudioError
-from callscope.models import Audio
 
 log = logging.getLogger(__name__)
 
@@ -242,14 +242,6 @@ def arousal_scores(
         for k, i in enumerate(idx):
             out[i] = float(total[k] / weight[k]) if weight[k] > 0 else 0.0
     return out
-
-
-def absolute_arousal(features: ProsodyFeatures | None, reference: Sequence[ProsodyFeatures]) -> float | None:
-    """Arousal of one stretch against a reference set (e.g. a corpus), not a speaker baseline."""
-    if features is None:
-        return None
-    scores = arousal_scores([*reference, features])
-    return scores[-1]
 
 
 # Scales of the gain-independent features in :func:`speaker_contrast` (about one

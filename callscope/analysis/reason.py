@@ -28,8 +28,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from callscope.domain import Role
 from callscope.language import DIGIT_REPEATS_EN, DIGIT_WORDS_EN, DIGITS_ZH, detect_text_language
-from callscope.models import Role
 
 __all__ = ["extract_reason", "call_context", "split_sentences", "is_filler_sentence"]
 

@@ -37,9 +37,9 @@ from pathlib import Path
 
 import numpy as np
 
+from callscope.domain import Emotion
 from callscope.errors import ModelError, ModelNotFoundError
 from callscope.language import detect_text_language, to_simplified
-from callscope.models import Emotion
 
 log = logging.getLogger(__name__)
 

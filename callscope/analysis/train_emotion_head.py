@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from callscope.domain import Emotion
 from callscope.errors import ConfigError
-from callscope.models import Emotion
 
 log = logging.getLogger(__name__)
 

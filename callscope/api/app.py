@@ -187,8 +187,8 @@ _STATUS = (
 
 def _status_of(exc: CallscopeError) -> int:
     from callscope.api.media import RangeError
-    from callscope.api.scorecards import ScorecardError
-    from callscope.api.search import QueryError
+    from callscope.qa.scorecards import ScorecardError
+    from callscope.search.index import QueryError
 
     if isinstance(exc, RangeError):
         return 416
@@ -219,8 +219,8 @@ class StoreRecordingSink:
         self.queue = queue
 
     def accept(self, data: bytes, *, filename: str, call_id: str, metadata: dict) -> str:
+        from callscope.domain import JobState
         from callscope.jobs.runner import jobs_for
-        from callscope.models import JobState
 
         metadata = dict(metadata or {})
         language = metadata.get("language")
@@ -254,8 +254,8 @@ def create_app(
     Raises:
         StorageError: the data folder or database cannot be used.
     """
-    from callscope.api.auth import LoginThrottle, SessionManager, load_secret_key
-    from callscope.api.search import ensure_search_schema
+    from callscope.auth.service import LoginThrottle, SessionManager, load_secret_key
+    from callscope.search.index import ensure_search_schema
 
     settings = _with_knowledge_base(settings or get_settings())
     options = options or ApiOptions()
@@ -273,7 +273,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from callscope.api.auth import ensure_bootstrap_admin
+        from callscope.auth.service import ensure_bootstrap_admin
 
         await run_in_threadpool(ensure_bootstrap_admin, ctx)
         resumed = await run_in_threadpool(job_queue.resume_pending)

@@ -48,7 +48,7 @@ def register(app: typer.Typer) -> None:
         api_key: bool = typer.Option(False, "--api-key", help="Also create an API key and print it."),
     ) -> None:
         """Add a user who can log in to the dashboard and use the API."""
-        from callscope.api import auth
+        from callscope.auth import service as auth
 
         ctx = _ctx()
         role_value = auth.UserRole.parse(role)
@@ -65,7 +65,7 @@ def register(app: typer.Typer) -> None:
     @users.command("list")
     def list_command() -> None:
         """List users and their roles."""
-        from callscope.api import auth
+        from callscope.auth import service as auth
 
         ctx = _ctx()
         for user in auth.list_users(ctx):
@@ -79,7 +79,7 @@ def register(app: typer.Typer) -> None:
         password: bool = typer.Option(False, "--password", help="Prompt for a new password."),
     ) -> None:
         """Change a user's role or password."""
-        from callscope.api import auth
+        from callscope.auth import service as auth
 
         new_password = typer.prompt("New password", hide_input=True, confirmation_prompt=True) if password else None
         user = auth.update_user(_ctx(), name, role=role, password=new_password)
@@ -88,7 +88,7 @@ def register(app: typer.Typer) -> None:
     @users.command("remove")
     def remove_command(name: str = typer.Argument(..., help="User name.")) -> None:
         """Delete a user, their sessions and API keys."""
-        from callscope.api import auth
+        from callscope.auth import service as auth
 
         auth.delete_user(_ctx(), name)
         typer.echo(f"removed {name}")
@@ -99,7 +99,7 @@ def register(app: typer.Typer) -> None:
         label: str = typer.Option("cli", "--name", help="A label for the key."),
     ) -> None:
         """Create an API key for a user (printed once)."""
-        from callscope.api import auth
+        from callscope.auth import service as auth
 
         _, key = auth.create_api_key(_ctx(), name, label)
         typer.echo(key)

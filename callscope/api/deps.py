@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, HTTPException, Request, status
 
-from callscope.api.auth import SessionManager, User, UserRole, user_for_api_key
+from callscope.auth.service import SessionManager, User, UserRole, user_for_api_key
 from callscope.context import Context
 from callscope.jobs.queue import JobQueue
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from callscope.models import Transcript
+from callscope.domain import Transcript
 
 
 def redact_str(text: str | None, language: str | None = None) -> str | None:

@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from callscope.api.auth import ApiKeyInfo, User
-from callscope.models import Recording
+from callscope.auth.service import ApiKeyInfo, User
+from callscope.domain import Recording
 
 
 class Problem(BaseModel):

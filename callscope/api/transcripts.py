@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from callscope.models import Transcript
+from callscope.domain import Transcript
 
 MEDIA_TYPES = {
     "srt": "application/x-subrip; charset=utf-8",

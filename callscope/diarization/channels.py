@@ -19,7 +19,7 @@ from scipy import ndimage
 from callscope.diarization.frames import FrameAnalyzer
 from callscope.diarization.intervals import Interval, drop_short, mask_to_intervals, merge_gaps, total
 from callscope.diarization.options import DiarizeOptions
-from callscope.models import Audio, Diarization, Role, SpeakerTurn
+from callscope.domain import Audio, Diarization, Role, SpeakerTurn
 from callscope.progress import Hook, no_progress
 
 log = logging.getLogger(__name__)

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from callscope.diarization import channels, mono, speech_check
 from callscope.diarization.options import DiarizeOptions
+from callscope.domain import Audio, Diarization
 from callscope.errors import InvalidAudioError
-from callscope.models import Audio, Diarization
 from callscope.progress import Hook, no_progress
 
 log = logging.getLogger(__name__)

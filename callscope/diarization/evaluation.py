@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 
 from callscope.diarization.rttm import to_annotation
-from callscope.models import Diarization
+from callscope.domain import Diarization
 
 
 @dataclass(frozen=True, slots=True)

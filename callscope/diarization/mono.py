@@ -34,7 +34,7 @@ from callscope.diarization.intervals import Interval, drop_short, mask_to_interv
 from callscope.diarization.options import DiarizeOptions
 from callscope.diarization.vad import FRAME_S as VAD_FRAME_S
 from callscope.diarization.vad import SileroVad, speech_intervals
-from callscope.models import Audio, Diarization, SpeakerTurn
+from callscope.domain import Audio, Diarization, SpeakerTurn
 from callscope.progress import Hook, no_progress
 
 log = logging.getLogger(__name__)

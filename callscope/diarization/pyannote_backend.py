@@ -23,8 +23,8 @@ import yaml
 
 from callscope.diarization.options import DiarizeOptions
 from callscope.diarization.rttm import from_annotation
+from callscope.domain import Audio, Diarization
 from callscope.errors import ConfigError, ModelError, ModelNotFoundError
-from callscope.models import Audio, Diarization
 from callscope.progress import Hook, no_progress
 
 log = logging.getLogger(__name__)

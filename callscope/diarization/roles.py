@@ -24,7 +24,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from callscope.diarization.speakers import assign_speakers
-from callscope.models import Diarization, Role, SpeakerTurn, Transcript
+from callscope.domain import Diarization, Role, SpeakerTurn, Transcript
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""RTTM files and pyannote.core interop for :class:`~callscope.models.Diarization`.
+"""RTTM files and pyannote.core interop for :class:`~callscope.domain.Diarization`.
 
 RTTM lines follow NIST's layout, one speaker turn each::
 
@@ -11,8 +11,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from callscope.domain import Diarization, Role, SpeakerTurn
 from callscope.errors import ConfigError
-from callscope.models import Diarization, Role, SpeakerTurn
 
 if TYPE_CHECKING:  # pyannote.core is a dependency, but keep import time low
     from pyannote.core import Annotation

@@ -6,7 +6,7 @@ import bisect
 import dataclasses
 from collections import defaultdict
 
-from callscope.models import Diarization, Segment, SpeakerTurn, Transcript, Word
+from callscope.domain import Diarization, Segment, SpeakerTurn, Transcript, Word
 
 NEAREST_TURN_S = 1.0  # a word in no turn goes to the nearest turn this close
 

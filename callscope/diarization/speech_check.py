@@ -25,7 +25,7 @@ from callscope.diarization.intervals import Interval, complement, intersect, mas
 from callscope.diarization.vad import FRAME_S as VAD_FRAME_S
 from callscope.diarization.vad import SAMPLE_RATE as VAD_RATE
 from callscope.diarization.vad import SileroVad
-from callscope.models import Audio
+from callscope.domain import Audio
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,6 @@ import ipaddress
 import json
 import logging
 import threading
-from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
@@ -318,14 +317,6 @@ async def require_operator(request: Request, settings: SettingsDep) -> None:
         if host in ("testclient", "localhost"):
             return
     raise HTTPException(status_code=403, detail="set CALLSCOPE_SECRET_KEY to use this endpoint remotely")
-
-
-def db_session(factory: SessionFactoryDep) -> Iterator[Session]:
-    session = factory()
-    try:
-        yield session
-    finally:
-        session.close()
 
 
 def reset_caches() -> None:

@@ -22,6 +22,7 @@ from typing import Any
 from twilio.twiml.voice_response import VoiceResponse
 
 from callscope.db import utcnow
+from callscope.domain import FaqEntry, FaqStatus
 from callscope.ivr import phrases, twiml
 from callscope.ivr.actions import ActionInput, ActionStatus, IvrAction
 from callscope.ivr.context import build_context, context_token
@@ -31,7 +32,6 @@ from callscope.ivr.matcher import IntentMatcher, MatchLevel, MatchResult
 from callscope.ivr.prompts import prompt, spoken_list
 from callscope.ivr.tables import IvrCallRow
 from callscope.language import detect_text_language, has_cjk
-from callscope.models import FaqEntry, FaqStatus
 
 log = logging.getLogger(__name__)
 

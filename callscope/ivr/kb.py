@@ -36,8 +36,8 @@ from typing import Any
 
 import yaml
 
+from callscope.domain import FaqEntry, FaqStatus
 from callscope.errors import ConfigError
-from callscope.models import FaqEntry, FaqStatus
 
 log = logging.getLogger(__name__)
 

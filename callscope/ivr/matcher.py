@@ -30,7 +30,7 @@ from callscope.analysis.embeddings import SentenceEncoder, load_encoder
 from callscope.ivr.kb import KnowledgeBase, KnowledgeBaseSource
 from callscope.ivr.phrases import normalise
 from callscope.language import has_cjk
-from callscope.models import FaqEntry, FaqStatus
+from callscope.domain import FaqEntry, FaqStatus
 
 log = logging.getLogger(__name__)
 

@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from callscope.context import Context
 from callscope.db import transaction, utcnow
+from callscope.domain import JobState, Transcript
 from callscope.errors import (
     CallscopeError,
     ConfigError,
@@ -44,10 +45,10 @@ from callscope.errors import (
 )
 from callscope.jobs.options import JobOptions
 from callscope.jobs.tables import JobRow
-from callscope.models import JobState, Transcript
 from callscope.pipeline import STAGES, CallProcessor, analysis_to_dict, diarization_from_dict, diarization_to_dict
 from callscope.recordings.audio import load_audio
 from callscope.recordings.tables import ArtifactRow
+from callscope.search.index import index_recording
 
 log = logging.getLogger(__name__)
 
@@ -451,19 +452,8 @@ def _save_artifacts(ctx: Context, recording_id: str, artifacts: dict[str, dict[s
                 row.updated_at = utcnow()
 
 
-_index_missing_logged = False
-
-
 def _index(ctx: Context, recording_id: str) -> None:
-    """The search-index stage: ``callscope.api.search.index_recording`` when installed."""
-    global _index_missing_logged
-    try:
-        from callscope.api.search import index_recording
-    except ImportError as exc:
-        if not _index_missing_logged:
-            log.info("search indexing skipped (%s)", exc)
-            _index_missing_logged = True
-        return
+    """The search-index stage."""
     index_recording(ctx, recording_id)
 
 

@@ -1,26 +1,27 @@
-"""Alembic migrations, run programmatically (``callscope db upgrade`` or at start-up)."""
+"""Alembic migrations (run by :func:`callscope.db.init_schema`) and the whole schema they build.
+
+Importing this package imports every unit's ``tables`` module, so :data:`metadata` holds
+every table; a new unit with tables adds its import here.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+from callscope.auth import tables as _auth_tables
+from callscope.db import Base
+from callscope.insights import tables as _insights_tables
+from callscope.ivr import tables as _ivr_tables
+from callscope.jobs import tables as _jobs_tables
+from callscope.qa import tables as _qa_tables
+from callscope.recordings import tables as _recordings_tables
+from callscope.search import tables as _search_tables
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine
-
-HERE = Path(__file__).parent
-
-
-def alembic_config(engine: Engine | None = None) -> Config:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(HERE))
-    cfg.set_main_option("path_separator", "os")
-    cfg.set_main_option("version_locations", str(HERE / "versions"))
-    if engine is not None:
-        cfg.attributes["engine"] = engine
-    return cfg
-
-
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply migrations up to ``revision`` on ``engine``'s database."""
-    command.upgrade(alembic_config(engine), revision)
+TABLE_MODULES = (
+    _recordings_tables,
+    _jobs_tables,
+    _ivr_tables,
+    _insights_tables,
+    _search_tables,
+    _qa_tables,
+    _auth_tables,
+)
+metadata = Base.metadata

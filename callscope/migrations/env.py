@@ -5,10 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import text
 
-from callscope.db import Base, import_all_tables
+from callscope.migrations import metadata
 
-import_all_tables()
-target_metadata = Base.metadata
+target_metadata = metadata
 config = context.config
 
 

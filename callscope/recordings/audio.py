@@ -14,7 +14,7 @@ import av
 import numpy as np
 
 from callscope.errors import InvalidAudioError
-from callscope.models import Audio, AudioInfo
+from callscope.domain import Audio, AudioInfo
 
 SUPPORTED_EXTENSIONS = frozenset(
     {".wav", ".wave", ".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".mp4", ".aac", ".webm", ".mka"}

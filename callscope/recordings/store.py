@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callscope.db import transaction, utcnow
 from callscope.errors import InvalidAudioError, NotFoundError
-from callscope.models import Recording
+from callscope.domain import Recording
 from callscope.recordings.audio import SUPPORTED_EXTENSIONS, iter_audio, probe
 from callscope.recordings.tables import ArtifactRow, RecordingRow
 from callscope.storage_io import atomic_write_bytes

@@ -21,8 +21,8 @@ from pathlib import Path
 from time import perf_counter
 from typing import Any, Literal, Protocol
 
+from callscope.domain import Transcript
 from callscope.errors import CallscopeError
-from callscope.models import Transcript
 from callscope.recordings.audio import SUPPORTED_EXTENSIONS, check_extension, probe
 from callscope.transcription.transcriber import Transcriber
 from callscope.transcription.writers import (

@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from callscope.models import Segment
+from callscope.domain import Segment
 
 DROP_PREFIXES = ("hallucination:", "crosstalk")
 

@@ -395,11 +395,6 @@ def openai_checkpoint(source: ModelSource, model_dir: Path) -> Path:
     return target
 
 
-def load_openai_weights(source: ModelSource, model_dir: Path) -> checkpoints.OpenAIWeights:
-    """The openai-whisper weights of ``source`` (from the cached conversion)."""
-    return checkpoints.read_openai_checkpoint(openai_checkpoint(source, model_dir))
-
-
 def _tokenizer_donor(n_vocab: int, model_dir: Path) -> Path | None:
     """A provisioned named model whose tokenizer matches ``n_vocab`` (51865 multilingual, 51864 .en)."""
     for name, wanted in (("base", 51865), ("tiny.en", 51864)):

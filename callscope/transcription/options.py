@@ -79,15 +79,9 @@ class TranscribeOptions:
         Raises:
             ConfigError: a setting or override is invalid.
         """
-        engine = settings.engine
-        if engine == "transformers":
-            raise ConfigError(
-                "engine 'transformers' is not supported by callscope.transcription; "
-                "set CALLSCOPE_ENGINE to faster-whisper or openai-whisper"
-            )
         options = cls(
             model=settings.whisper_model,
-            engine=engine,
+            engine=settings.engine,
             compute_type=settings.compute_type,
             cpu_threads=settings.cpu_threads,
             languages=tuple(lang.strip().lower() for lang in settings.languages if lang.strip()),

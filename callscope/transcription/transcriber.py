@@ -26,8 +26,8 @@ from time import perf_counter
 
 import numpy as np
 
+from callscope.domain import Audio, Segment, Transcript, Word
 from callscope.errors import InvalidAudioError
-from callscope.models import Audio, Segment, Transcript, Word
 from callscope.progress import Hook, no_progress
 from callscope.transcription import guards
 from callscope.transcription.engines import (

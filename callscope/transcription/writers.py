@@ -13,8 +13,8 @@ import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from callscope.domain import Segment, Transcript
 from callscope.errors import ConfigError, StorageError
-from callscope.models import Segment, Transcript
 
 FORMATS = ("txt", "vtt", "srt", "tsv", "json")
 

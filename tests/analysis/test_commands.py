@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from callscope.cli import app
+from callscope.domain import FaqStatus
 from callscope.errors import CallscopeError
 from callscope.ivr.kb import load_knowledge_base
-from callscope.models import FaqStatus
 
 runner = CliRunner()
 

@@ -11,7 +11,7 @@ import pytest
 from callscope.analysis.conversation import aggregate_metrics, compute_metrics
 from callscope.diarization import assign_roles, diarize
 from callscope.diarization.rttm import read_rttm
-from callscope.models import Audio, Segment, Transcript, Word
+from callscope.domain import Audio, Segment, Transcript, Word
 from callscope.recordings.audio import load_audio
 
 
@@ -148,7 +148,7 @@ def test_aggregate_by_agent_day_language(s_en_03, data_dir):
 
 
 def test_empty_diarization():
-    from callscope.models import Diarization
+    from callscope.domain import Diarization
 
     metrics = compute_metrics(Diarization(turns=(), duration_s=30.0))
     assert metrics.handle_time_s == 30.0 and metrics.non_talk_time_s == 30.0

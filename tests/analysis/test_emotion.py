@@ -8,7 +8,7 @@ import pytest
 
 from callscope.analysis.emotion import EmotionReport, TurnText, analyze_emotions, turns_from_rttm_and_text
 from callscope.analysis.prosody import segment_prosody
-from callscope.models import Emotion, Role
+from callscope.domain import Emotion, Role
 from callscope.recordings.audio import load_audio
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from callscope.analysis.faq import answer_candidates, draft_faqs, entries_from_json, export_faqs, kb_gaps, needs_agent
-from callscope.analysis.tables import FaqRepository, InvalidTransitionError
 from callscope.db import session_factory
+from callscope.domain import FaqStatus, Role
 from callscope.errors import ConfigError, NotFoundError
+from callscope.insights.faq_review import FaqRepository, InvalidTransitionError
 from callscope.ivr.kb import BUNDLED_KB, load_knowledge_base
-from callscope.models import FaqStatus, Role
 
 
 @pytest.fixture(scope="module")

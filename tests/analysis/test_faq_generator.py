@@ -20,10 +20,10 @@ from callscope.analysis.answer_generator import (
 )
 from callscope.analysis.faq import FaqOptions, draft_faqs, entries_from_json, export_faqs, faq_to_dict
 from callscope.analysis.issues import mine_issues
-from callscope.analysis.tables import FaqRepository
 from callscope.db import session_factory
+from callscope.domain import AnswerMethod
 from callscope.errors import ConfigError
-from callscope.models import AnswerMethod
+from callscope.insights.faq_review import FaqRepository
 
 EN = RewriteRequest(
     question="What time do you open on Sunday?",

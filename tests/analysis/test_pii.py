@@ -16,7 +16,7 @@ from callscope.analysis.pii import (
     redact_text,
     redact_transcript,
 )
-from callscope.models import Audio, Segment, Transcript, Word
+from callscope.domain import Audio, Segment, Transcript, Word
 from callscope.recordings.audio import load_audio
 
 CARD = "4111111111111111"

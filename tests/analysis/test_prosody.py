@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from callscope.analysis.prosody import ProsodyFeatures, arousal_scores, extract_prosody, segment_prosody
+from callscope.domain import Audio
 from callscope.errors import InvalidAudioError
-from callscope.models import Audio
 from callscope.recordings.audio import load_audio
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from callscope.analysis.reason import call_context, extract_reason, is_filler_sentence, split_sentences
-from callscope.models import Role
+from callscope.domain import Role
 
 A, C = Role.AGENT, Role.CALLER
 

@@ -15,8 +15,8 @@ from callscope.analysis.sentiment import (
     calibrated_snownlp,
     default_sentiment,
 )
+from callscope.domain import Emotion
 from callscope.errors import ModelError, ModelNotFoundError
-from callscope.models import Emotion
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from callscope.api import auth
 from callscope.api.app import ApiOptions, create_app
+from callscope.auth import service as auth
 from callscope.context import Context
 from callscope.jobs.runner import create_job
 from callscope.settings import Settings
@@ -109,7 +109,7 @@ def tone_call(api: Api, tmp_path: Path):  # type: ignore[no-untyped-def]
 
     import numpy as np
 
-    from callscope.api.search import index_recording
+    from callscope.search.index import index_recording
 
     made = 0
 
@@ -242,7 +242,7 @@ def reference_artifacts(stem: str, *, extra_caller_text: str | None = None,
 def store_call(ctx: Context, stem: str, *, agent: str | None = None, processed: bool = True,
                **kwargs: Any) -> str:
     """Ingest ``tests/data/calls/<stem>.stereo.wav``; with ``processed``, store its artifacts and index it."""
-    from callscope.api.search import index_recording
+    from callscope.search.index import index_recording
 
     result = ctx.store.ingest_file(CALLS / f"{stem}.stereo.wav", source="test", agent=agent,
                                    language=stem.split("_")[1])

@@ -78,7 +78,7 @@ def test_users_cli(settings) -> None:  # type: ignore[no-untyped-def]
     assert short.exit_code != 0
     stdin = runner.invoke(cli, ["users", "add", "qa4", "--role", "admin", "--password-stdin"], input="from stdin pw\n")
     assert stdin.exit_code == 0, stdin.output
-    from callscope.api.auth import authenticate
+    from callscope.auth.service import authenticate
     from callscope.context import Context
 
     assert authenticate(Context(settings), "qa4", "from stdin pw").role == "admin"

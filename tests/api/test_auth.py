@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from callscope.api import auth
 from callscope.api.app import ApiOptions, create_app
 from callscope.api.deps import CSRF_HEADER, SESSION_COOKIE
-from callscope.api.tables import ApiKeyRow, UserRow
+from callscope.auth import service as auth
+from callscope.auth.tables import ApiKeyRow, UserRow
 
 PASSWORD = "correct horse battery"  # the api fixture's users' password
 

@@ -252,7 +252,7 @@ def _make_faq_draft(server: LiveServer) -> str:
     """A draft as the FAQ workflow creates it from calls (through its own API)."""
     import httpx
 
-    from callscope.api import auth
+    from callscope.auth import service as auth
 
     ctx = server.app.state.ctx  # type: ignore[attr-defined]
     key = auth.create_api_key(ctx, "admin", "browser-test")[1]

@@ -78,8 +78,8 @@ def test_read_only_users_see_redacted_faq_text(api) -> None:
 
 
 def test_superseded_drafts_are_listed_only_on_request(api) -> None:
-    from callscope.analysis.tables import FaqRepository
-    from callscope.models import FaqEntry, FaqStatus
+    from callscope.domain import FaqEntry, FaqStatus
+    from callscope.insights.faq_review import FaqRepository
 
     def mined(entry_id: str, calls: tuple[str, ...]) -> FaqEntry:
         return FaqEntry(id=entry_id, questions={"en": ["When do you open on Sunday?"]}, answers={"en": "At 10."},

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from callscope.api.insights import issue_report, save_mined_issues
 from callscope.db import transaction, utcnow
-from callscope.models import Issue
+from callscope.domain import Issue
+from callscope.insights.mining import issue_report, save_mined_issues
 from callscope.recordings.tables import RecordingRow
 
 
@@ -100,7 +100,7 @@ def test_ivr_metrics(api) -> None:
 
 
 def test_ivr_containment_before_and_after_the_latest_faq_publish(api) -> None:
-    from callscope.analysis.tables import FaqDraftRow
+    from callscope.insights.tables import FaqDraftRow
     from callscope.ivr.tables import IvrCallRow, IvrEventRow
 
     start = utcnow() - timedelta(hours=2)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from callscope.api import auth
 from callscope.api.app import ApiOptions, create_app
+from callscope.auth import service as auth
 from callscope.settings import Settings
 
 CALL = Path(__file__).parent.parent / "data" / "calls" / "s_en_01.stereo.wav"

@@ -11,8 +11,10 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from callscope.api.tables import CallSummaryRow, ScorecardRow, TranscriptSegmentRow
+from callscope.search.tables import CallSummaryRow, TranscriptSegmentRow
+
 from callscope.jobs.tables import JobRow
+from callscope.qa.tables import ScorecardRow
 
 CALLS = Path(__file__).parent.parent / "data" / "calls"
 STEREO = CALLS / "s_en_01.stereo.wav"
@@ -60,7 +62,7 @@ def test_read_only_users_cannot_upload(api) -> None:
 
 def test_upload_over_the_size_limit_gets_413_before_it_is_read(app_factory) -> None:
     app, queue = app_factory(max_upload_mb=1)
-    from callscope.api import auth
+    from callscope.auth import service as auth
 
     with TestClient(app) as client:
         auth.create_user(app.state.ctx, "rev", "long enough pw", "reviewer")

@@ -57,7 +57,7 @@ def test_malformed_json_gets_422(api) -> None:
 
 
 def test_only_the_reviewer_or_an_admin_changes_a_scorecard(api) -> None:
-    from callscope.api import auth
+    from callscope.auth import service as auth
 
     rid = api.store_call("s_en_01")
     card = api.post(f"/api/recordings/{rid}/scorecards", "reviewer", json={"scores": {"greeting": 3}}).json()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from callscope.api.search import (
+from callscope.context import Context
+from callscope.search.index import (
     QueryError,
     index_recording,
     index_tokens,
@@ -12,7 +13,6 @@ from callscope.api.search import (
     reindex_all,
     search_transcripts,
 )
-from callscope.context import Context
 from callscope.settings import Settings
 
 

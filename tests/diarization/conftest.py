@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from callscope.models import Audio, Segment, Transcript, Word
+from callscope.domain import Audio, Segment, Transcript, Word
 
 CALLS = ("s_en_01", "s_en_03", "s_zh_01")
 

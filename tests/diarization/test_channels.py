@@ -8,7 +8,7 @@ import pytest
 from callscope.diarization import DiarizeOptions, diarize
 from callscope.diarization.evaluation import score
 from callscope.diarization.rttm import read_rttm
-from callscope.models import Audio, Role
+from callscope.domain import Audio, Role
 
 CALLS = ("s_en_01", "s_en_03", "s_zh_01")
 

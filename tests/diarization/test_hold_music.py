@@ -14,7 +14,7 @@ import pytest
 from callscope.diarization import DiarizeOptions, diarize
 from callscope.diarization.evaluation import score
 from callscope.diarization.rttm import read_rttm
-from callscope.models import Audio
+from callscope.domain import Audio
 from callscope.recordings.audio import load_audio
 
 

@@ -58,7 +58,7 @@ def test_turns_are_ordered_and_inside_the_call(mono_diarizations, mono_calls):
 
 def test_pauseless_speaker_change_is_an_overlap():
     from callscope.diarization.mono import add_overlaps, pauseless_changes
-    from callscope.models import SpeakerTurn
+    from callscope.domain import SpeakerTurn
 
     rng = np.random.default_rng(3)
     energy = -60.0 + rng.normal(0, 1, 600)  # 6 s of 10 ms frames: line noise at -60 dB

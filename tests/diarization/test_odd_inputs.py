@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from callscope.diarization import DiarizeOptions, diarize
+from callscope.domain import Audio
 from callscope.errors import ConfigError, InvalidAudioError
-from callscope.models import Audio
 
 
 @pytest.mark.parametrize("channels", [1, 2])

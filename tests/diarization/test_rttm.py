@@ -7,8 +7,8 @@ from pyannote.core import Annotation, Segment
 
 from callscope.diarization.evaluation import score
 from callscope.diarization.rttm import from_annotation, read_rttm, to_annotation, write_rttm
+from callscope.domain import Diarization, Role, SpeakerTurn
 from callscope.errors import ConfigError
-from callscope.models import Diarization, Role, SpeakerTurn
 
 
 def test_round_trip_keeps_turns(calls_dir, tmp_path):

@@ -8,7 +8,7 @@ import pytest
 
 from callscope.diarization import assign_roles, assign_speakers, diarize
 from callscope.diarization.rttm import read_rttm
-from callscope.models import Diarization, Role, Segment, SpeakerTurn, Transcript, Word
+from callscope.domain import Diarization, Role, Segment, SpeakerTurn, Transcript, Word
 
 CALLS = ("s_en_01", "s_en_03", "s_zh_01")
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from callscope.domain import FaqEntry, FaqStatus
 from callscope.errors import ConfigError
 from callscope.ivr.kb import (
     BUNDLED_KB,
@@ -16,7 +17,6 @@ from callscope.ivr.kb import (
     load_knowledge_base,
     save_knowledge_base,
 )
-from callscope.models import FaqEntry, FaqStatus
 
 ENTRY = {
     "id": "hours",

@@ -19,7 +19,7 @@ import os
 import time
 from pathlib import Path
 
-from callscope.models import (
+from callscope.domain import (
     CallAnalysis,
     Diarization,
     Emotion,

@@ -13,9 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from callscope.context import Context
+from callscope.domain import JobState
 from callscope.errors import StorageError
 from callscope.jobs.runner import create_job, get_job, run_job
-from callscope.models import JobState
 from tests.jobs.conftest import free_port
 from tests.jobs.doubles import CountingProcessor
 

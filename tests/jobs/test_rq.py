@@ -23,11 +23,11 @@ from sqlalchemy import func, select
 
 from callscope.context import Context
 from callscope.db import init_schema, make_engine, session_factory
+from callscope.domain import JobState
 from callscope.jobs.queue import RqQueue
 from callscope.jobs.runner import create_job, get_job
 from callscope.jobs.tables import JobRow
 from callscope.jobs.worker import run_worker
-from callscope.models import JobState
 from callscope.recordings.store import RecordingStore
 from callscope.recordings.tables import ArtifactRow
 from tests.jobs.conftest import REPO, free_port, wait_until

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 
 from callscope.context import Context
 from callscope.db import transaction, utcnow
+from callscope.domain import JobState
 from callscope.errors import ModelNotFoundError
 from callscope.jobs.options import JobOptions
 from callscope.jobs.queue import InProcessQueue, QueueFullError, submit_waiting
@@ -35,7 +36,6 @@ from callscope.jobs.runner import (
     run_job,
 )
 from callscope.jobs.tables import JobRow
-from callscope.models import JobState
 from callscope.recordings.tables import ArtifactRow
 from tests.jobs.doubles import CountingProcessor
 

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from callscope.context import Context
+from callscope.domain import JobState
 from callscope.jobs.queue import RqQueue
 from callscope.jobs.runner import get_job
 from callscope.jobs.tables import JobRow
-from callscope.models import JobState
 from callscope.recordings.tables import ArtifactRow
 from tests.jobs.conftest import wait_until
 

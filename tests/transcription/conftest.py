@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from callscope.models import Audio
+from callscope.domain import Audio
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from callscope.models import Segment
+from callscope.domain import Segment
 from callscope.transcription import guards
 
 

@@ -15,7 +15,7 @@ def test_from_settings(settings, monkeypatch: pytest.MonkeyPatch) -> None:  # no
     assert options.languages == ("en", "zh") and options.channel_roles == ("caller", "agent")
     assert options.vad and options.word_timestamps and options.hallucinations == "drop"
 
-    from callscope.settings import Settings
+    from callscope.settings import Settings, get_settings
 
     monkeypatch.setenv("CALLSCOPE_WHISPER_MODEL", "/models/whisper-small")
     monkeypatch.setenv("CALLSCOPE_LANGUAGES", "zh")
@@ -26,9 +26,11 @@ def test_from_settings(settings, monkeypatch: pytest.MonkeyPatch) -> None:  # no
     assert custom.channel_roles == ("agent", "caller") and custom.beam_size == 5 and custom.language == "zh"
     assert custom.engine == "faster-whisper"  # None overrides are ignored
 
-    monkeypatch.setenv("CALLSCOPE_ENGINE", "transformers")
-    with pytest.raises(ConfigError, match="faster-whisper or openai-whisper"):
-        TranscribeOptions.from_settings(Settings())
+    monkeypatch.setenv("CALLSCOPE_ENGINE", "transformers")  # not an engine: refused with the settings
+    get_settings.cache_clear()
+    with pytest.raises(ConfigError, match="CALLSCOPE_ENGINE='transformers'.*'faster-whisper' or 'openai-whisper'"):
+        get_settings()
+    get_settings.cache_clear()
 
 
 def test_invalid_options() -> None:

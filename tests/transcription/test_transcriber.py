@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from callscope.domain import Audio, Transcript
 from callscope.errors import ConfigError, InvalidAudioError
 from callscope.language import to_simplified
-from callscope.models import Audio, Transcript
 from callscope.transcription.scoring import char_error_rate, error_rate, word_error_rate
 
 pytestmark = pytest.mark.slow

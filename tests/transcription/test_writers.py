@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from callscope.domain import Segment, Transcript, Word
 from callscope.errors import ConfigError
-from callscope.models import Segment, Transcript, Word
 from callscope.transcription.writers import (
     FORMATS,
     format_timestamp,

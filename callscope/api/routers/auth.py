@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 
-from callscope.api import auth
 from callscope.api.deps import (
     CSRF_COOKIE,
     SESSION_COOKIE,
@@ -27,6 +26,7 @@ from callscope.api.schemas import (
     UserOut,
     UserUpdate,
 )
+from callscope.auth import service as auth
 from callscope.errors import ConfigError, NotFoundError
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])

@@ -20,12 +20,12 @@ from fastapi import APIRouter, HTTPException, Path, Query, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from callscope.analysis.tables import FaqRepository, InvalidTransitionError
 from callscope.api.deps import CtxDep, EditorDep, PrincipalDep
 from callscope.api.redaction import redact_str
 from callscope.api.schemas import Problem
+from callscope.domain import FaqEntry, FaqStatus
 from callscope.errors import ConfigError, NotFoundError
-from callscope.models import FaqEntry, FaqStatus
+from callscope.insights.faq_review import FaqRepository, InvalidTransitionError
 
 router = APIRouter(prefix="/api/faq", tags=["faq"])
 
@@ -124,7 +124,7 @@ def create_entry(body: FaqCreate, ctx: CtxDep, principal: EditorDep) -> dict[str
 
 @router.post("/generate", summary="Mine issues again and draft FAQ entries from the calls")
 async def generate(ctx: CtxDep, principal: EditorDep) -> dict[str, Any]:
-    from callscope.api import insights
+    from callscope.insights import mining as insights
 
     await run_in_threadpool(insights.mine_call_issues, ctx, force=True)
     return {"drafts": len(_repo(ctx).entries(FaqStatus.DRAFT))}

@@ -8,13 +8,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.concurrency import run_in_threadpool
 
-from callscope.api import insights
 from callscope.api.deps import CtxDep, EditorDep, PrincipalDep
 from callscope.api.redaction import redact_str
 from callscope.api.routers.recordings import _parse_when
 from callscope.api.schemas import Problem
 from callscope.db import utcnow
 from callscope.errors import CallscopeError
+from callscope.insights import mining as insights
 
 router = APIRouter(tags=["insights"])
 
@@ -37,7 +37,7 @@ def issues(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     mine: Annotated[bool, Query(description="mine issues again first when calls changed (at most every 10 min)")] = True,
 ) -> dict[str, Any]:
-    from callscope.api.search import refresh_index
+    from callscope.search.index import refresh_index
 
     start, end = _window(days, since, until)
     refresh_index(ctx)
@@ -69,7 +69,7 @@ def issues(
 @router.post("/api/insights/issues/mine", summary="Mine common issues again over all analysed calls now")
 async def mine_now(ctx: CtxDep, principal: EditorDep) -> dict[str, Any]:
     await run_in_threadpool(insights.mine_call_issues, ctx, force=True)
-    from callscope.analysis.tables import IssueRow
+    from callscope.insights.tables import IssueRow
 
     with ctx.sessions() as session:
         count = session.query(IssueRow).count()

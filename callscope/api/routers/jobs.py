@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from callscope.api.deps import CtxDep, PrincipalDep
 from callscope.api.schemas import JobOut, Problem
+from callscope.domain import JobState
 from callscope.errors import NotFoundError
 from callscope.jobs.runner import get_job
 from callscope.jobs.tables import JobRow
-from callscope.models import JobState
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 

@@ -18,7 +18,6 @@ from fastapi.responses import FileResponse, JSONResponse
 from sqlalchemy import delete, select
 from starlette.datastructures import UploadFile
 
-from callscope.api import search as search_index
 from callscope.api.deps import AdminDep, CtxDep, EditorDep, PrincipalDep, QueueDep
 from callscope.api.media import RangeError, compute_peaks, media_type, parse_range
 from callscope.api.redaction import redact_analysis_dict, redact_transcript_dict
@@ -34,12 +33,13 @@ from callscope.api.schemas import (
     Waveform,
 )
 from callscope.context import Context
+from callscope.domain import JobState, Recording, Transcript
 from callscope.errors import InvalidAudioError, NotFoundError
 from callscope.jobs.runner import jobs_for
 from callscope.jobs.tables import JobRow
-from callscope.models import JobState, Recording, Transcript
 from callscope.recordings.audio import SUPPORTED_EXTENSIONS
 from callscope.recordings.store import RecordingFilter
+from callscope.search import index as search_index
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ def _latest_jobs(ctx: Context, ids: list[str]) -> dict[str, JobRow]:
 
 
 def _summaries(ctx: Context, ids: list[str]) -> dict[str, Any]:
-    from callscope.api.tables import CallSummaryRow
+    from callscope.search.tables import CallSummaryRow
 
     if not ids:
         return {}
@@ -275,7 +275,7 @@ def list_recordings(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> RecordingPage:
-    from callscope.api.tables import CallSummaryRow
+    from callscope.search.tables import CallSummaryRow
 
     ids: set[str] | None = None
     if issue or emotion:
@@ -305,8 +305,8 @@ def list_recordings(
 
 @router.get("/facets", summary="Values for the list filters (languages, agents, issues, emotions)")
 def facets(ctx: CtxDep, principal: PrincipalDep) -> dict[str, list[Any]]:
-    from callscope.api.tables import CallSummaryRow
     from callscope.recordings.tables import RecordingRow
+    from callscope.search.tables import CallSummaryRow
 
     search_index.refresh_index(ctx)
     with ctx.sessions() as session:
@@ -338,7 +338,7 @@ def patch_recording(recording_id: RecordingId, body: RecordingPatch, ctx: CtxDep
 @router.delete("/{recording_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_ERRORS,
                summary="Delete a call with its audio and everything derived from it (admin)")
 def delete_recording(recording_id: RecordingId, ctx: CtxDep, principal: AdminDep) -> Response:
-    from callscope.api.scorecards import delete_for_recording
+    from callscope.qa.scorecards import delete_for_recording
 
     recording = _get(ctx, recording_id)
     search_index.unindex_recording(ctx, recording.id)

@@ -6,12 +6,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 
-from callscope.api import scorecards as cards
-from callscope.api.auth import UserRole
 from callscope.api.deps import CtxDep, EditorDep, PrincipalDep
 from callscope.api.routers.recordings import RecordingId, _get, _parse_when
 from callscope.api.schemas import Problem, ScorecardCriterion, ScorecardIn, ScorecardOut
+from callscope.auth.service import UserRole
 from callscope.errors import NotFoundError
+from callscope.qa import scorecards as cards
 
 router = APIRouter(tags=["scorecards"])
 _ERRORS = {404: {"model": Problem}, 422: {"model": Problem}}

@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.concurrency import run_in_threadpool
 
-from callscope.api import search as search_index
 from callscope.api.deps import AdminDep, CtxDep, PrincipalDep
 from callscope.api.redaction import redact_str
 from callscope.api.schemas import Problem, ReindexOut, SearchHitOut, SearchOut
 from callscope.errors import NotFoundError
+from callscope.search import index as search_index
 
 router = APIRouter(prefix="/api/search", tags=["search"])
 

@@ -95,7 +95,7 @@ def add_scorecard(ctx: Context, recording_id: str, reviewer: str, scores: Mappin
         NotFoundError: no such recording.
         ScorecardError: invalid scores.
     """
-    from callscope.api.tables import ScorecardRow
+    from callscope.qa.tables import ScorecardRow
 
     clean = validate_scores(scores)
     recording = ctx.store.get(recording_id)
@@ -110,7 +110,7 @@ def add_scorecard(ctx: Context, recording_id: str, reviewer: str, scores: Mappin
 
 def update_scorecard(ctx: Context, scorecard_id: int, scores: Mapping[str, Any], comments: str) -> Scorecard:
     """Replace a scorecard's scores and comments. Raises: NotFoundError, ScorecardError."""
-    from callscope.api.tables import ScorecardRow
+    from callscope.qa.tables import ScorecardRow
 
     clean = validate_scores(scores)
     with transaction(ctx.sessions) as session:
@@ -122,7 +122,7 @@ def update_scorecard(ctx: Context, scorecard_id: int, scores: Mapping[str, Any],
 
 
 def get_scorecard(ctx: Context, scorecard_id: int) -> Scorecard:
-    from callscope.api.tables import ScorecardRow
+    from callscope.qa.tables import ScorecardRow
 
     with ctx.sessions() as session:
         row = session.get(ScorecardRow, scorecard_id)
@@ -132,7 +132,7 @@ def get_scorecard(ctx: Context, scorecard_id: int) -> Scorecard:
 
 
 def delete_scorecard(ctx: Context, scorecard_id: int) -> None:
-    from callscope.api.tables import ScorecardRow
+    from callscope.qa.tables import ScorecardRow
 
     with transaction(ctx.sessions) as session:
         row = session.get(ScorecardRow, scorecard_id)
@@ -145,7 +145,7 @@ def list_scorecards(
     ctx: Context, *, recording_id: str | None = None, reviewer: str | None = None,
     since: datetime | None = None, until: datetime | None = None,
 ) -> list[Scorecard]:
-    from callscope.api.tables import ScorecardRow
+    from callscope.qa.tables import ScorecardRow
 
     query = select(ScorecardRow, RecordingRow.original_name).join(
         RecordingRow, RecordingRow.id == ScorecardRow.recording_id
@@ -165,7 +165,7 @@ def list_scorecards(
 def delete_for_recording(ctx: Context, recording_id: str) -> None:
     from sqlalchemy import delete
 
-    from callscope.api.tables import ScorecardRow
+    from callscope.qa.tables import ScorecardRow
 
     with transaction(ctx.sessions) as session:
         session.execute(delete(ScorecardRow).where(ScorecardRow.recording_id == recording_id))

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from callscope.context import Context
 from callscope.db import transaction, utcnow
-from callscope.models import Issue
+from callscope.domain import Issue
 
 if TYPE_CHECKING:
     from callscope.analysis.issues import IssueMiningResult, MinedIssue
@@ -88,8 +88,8 @@ def issue_report(ctx: Context, *, since: datetime, until: datetime | None = None
     Returns:
         Counts, shares, a trend per day/week/month bucket, and example calls.
     """
-    from callscope.analysis.tables import IssueRow
-    from callscope.api.tables import CallSummaryRow
+    from callscope.insights.tables import IssueRow
+    from callscope.search.tables import CallSummaryRow
 
     until = until or utcnow()
     bucket = _bucket_days(until - since)
@@ -139,8 +139,8 @@ def save_mined_issues(ctx: Context, issues: Sequence[Issue | MinedIssue]) -> int
         How many calls were assigned an issue.
     """
     from callscope.analysis.issues import MinedIssue
-    from callscope.analysis.tables import FaqRepository
-    from callscope.api.tables import CallSummaryRow
+    from callscope.insights.faq_review import FaqRepository
+    from callscope.search.tables import CallSummaryRow
 
     rows = []
     for item in issues:
@@ -204,7 +204,7 @@ def containment_since_publish(ctx: Context, *, since: datetime | None = None) ->
     Returns:
         None when nothing was published in the window or one side has no IVR calls.
     """
-    from callscope.analysis.tables import FaqDraftRow
+    from callscope.insights.tables import FaqDraftRow
     from callscope.ivr.metrics import compute_ivr_metrics
 
     with ctx.sessions() as session:
@@ -230,7 +230,7 @@ _mined_state: dict[str, tuple[tuple[int, datetime | None], datetime]] = {}
 
 
 def _watermark(ctx: Context) -> tuple[int, datetime | None]:
-    from callscope.api.tables import CallSummaryRow
+    from callscope.search.tables import CallSummaryRow
 
     with ctx.sessions() as session:
         count, newest = session.execute(
@@ -304,8 +304,8 @@ def _draft_faqs(ctx: Context, records: list, result: IssueMiningResult) -> list[
     """Draft a FAQ entry per frequent issue into the review queue; returns the ids saved."""
     from callscope.analysis.answer_generator import load_answer_generator
     from callscope.analysis.faq import draft_faqs, faq_id_for
-    from callscope.analysis.tables import FaqRepository
     from callscope.errors import ConfigError
+    from callscope.insights.faq_review import FaqRepository
 
     try:
         generator = load_answer_generator(ctx.settings.faq_generator)

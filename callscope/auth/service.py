@@ -127,7 +127,7 @@ def create_user(ctx: Context, username: str, password: str, role: UserRole | str
     Raises:
         ConfigError: bad name, weak password, unknown role, or the name is taken.
     """
-    from callscope.api.tables import UserRow
+    from callscope.auth.tables import UserRow
 
     _check_username(username)
     _check_password(password)
@@ -142,28 +142,17 @@ def create_user(ctx: Context, username: str, password: str, role: UserRole | str
 
 
 def list_users(ctx: Context) -> list[User]:
-    from callscope.api.tables import UserRow
+    from callscope.auth.tables import UserRow
 
     with ctx.sessions() as session:
         return [_to_user(r) for r in session.scalars(select(UserRow).order_by(UserRow.username))]
 
 
 def count_users(ctx: Context) -> int:
-    from callscope.api.tables import UserRow
+    from callscope.auth.tables import UserRow
 
     with ctx.sessions() as session:
         return int(session.scalar(select(func.count()).select_from(UserRow)) or 0)
-
-
-def get_user(ctx: Context, username: str) -> User:
-    """Raises: NotFoundError."""
-    from callscope.api.tables import UserRow
-
-    with ctx.sessions() as session:
-        row = session.scalar(select(UserRow).where(UserRow.username == username))
-        if row is None:
-            raise NotFoundError(f"no user named {username!r}")
-        return _to_user(row)
 
 
 def update_user(ctx: Context, username: str, *, role: UserRole | str | None = None, password: str | None = None) -> User:
@@ -173,7 +162,7 @@ def update_user(ctx: Context, username: str, *, role: UserRole | str | None = No
         NotFoundError: no such user.
         ConfigError: weak password or unknown role.
     """
-    from callscope.api.tables import SessionRow, UserRow
+    from callscope.auth.tables import SessionRow, UserRow
 
     with transaction(ctx.sessions) as session:
         row = session.scalar(select(UserRow).where(UserRow.username == username))
@@ -190,7 +179,7 @@ def update_user(ctx: Context, username: str, *, role: UserRole | str | None = No
 
 def delete_user(ctx: Context, username: str) -> None:
     """Delete a user with their sessions and API keys. Raises: NotFoundError."""
-    from callscope.api.tables import ApiKeyRow, SessionRow, UserRow
+    from callscope.auth.tables import ApiKeyRow, SessionRow, UserRow
 
     with transaction(ctx.sessions) as session:
         row = session.scalar(select(UserRow).where(UserRow.username == username))
@@ -207,7 +196,7 @@ def authenticate(ctx: Context, username: str, password: str) -> User:
     Raises:
         AuthError: unknown user, disabled user or wrong password.
     """
-    from callscope.api.tables import UserRow
+    from callscope.auth.tables import UserRow
 
     with ctx.sessions() as session:
         row = session.scalar(select(UserRow).where(UserRow.username == username))
@@ -270,7 +259,7 @@ def create_api_key(ctx: Context, username: str, name: str = "default") -> tuple[
     Raises:
         NotFoundError: no such user.
     """
-    from callscope.api.tables import ApiKeyRow, UserRow
+    from callscope.auth.tables import ApiKeyRow, UserRow
 
     key_id = "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(8))
     key = f"cs_{key_id}_{secrets.token_urlsafe(32)}"
@@ -285,7 +274,7 @@ def create_api_key(ctx: Context, username: str, name: str = "default") -> tuple[
 
 
 def list_api_keys(ctx: Context, username: str | None = None) -> list[ApiKeyInfo]:
-    from callscope.api.tables import ApiKeyRow, UserRow
+    from callscope.auth.tables import ApiKeyRow, UserRow
 
     with ctx.sessions() as session:
         query = select(ApiKeyRow, UserRow.username).join(UserRow, UserRow.id == ApiKeyRow.user_id)
@@ -299,7 +288,7 @@ def list_api_keys(ctx: Context, username: str | None = None) -> list[ApiKeyInfo]
 
 def revoke_api_key(ctx: Context, key_id: str, *, username: str | None = None) -> None:
     """Delete a key (only the owner's when ``username`` is given). Raises: NotFoundError."""
-    from callscope.api.tables import ApiKeyRow, UserRow
+    from callscope.auth.tables import ApiKeyRow, UserRow
 
     with transaction(ctx.sessions) as session:
         row = session.get(ApiKeyRow, key_id)
@@ -314,7 +303,7 @@ def revoke_api_key(ctx: Context, key_id: str, *, username: str | None = None) ->
 
 def user_for_api_key(ctx: Context, key: str) -> User | None:
     """The user an API key belongs to, or None for an unknown or malformed key."""
-    from callscope.api.tables import ApiKeyRow, UserRow
+    from callscope.auth.tables import ApiKeyRow, UserRow
 
     match = _KEY.match(key.strip())
     if match is None:
@@ -375,7 +364,7 @@ class SessionManager:
 
     def create(self, user: User) -> tuple[str, str]:
         """Start a session; returns (cookie value, CSRF token)."""
-        from callscope.api.tables import SessionRow
+        from callscope.auth.tables import SessionRow
 
         token = secrets.token_urlsafe(32)
         csrf = secrets.token_urlsafe(32)
@@ -388,7 +377,7 @@ class SessionManager:
 
     def resolve(self, cookie: str) -> tuple[User, str] | None:
         """The (user, CSRF token) of a valid, unexpired session cookie, else None."""
-        from callscope.api.tables import SessionRow, UserRow
+        from callscope.auth.tables import SessionRow, UserRow
 
         try:
             token = self._signer.unsign(cookie, max_age=int(self.ttl.total_seconds())).decode()
@@ -404,7 +393,7 @@ class SessionManager:
             return _to_user(user), row.csrf_token
 
     def end(self, cookie: str) -> None:
-        from callscope.api.tables import SessionRow
+        from callscope.auth.tables import SessionRow
 
         try:
             token = self._signer.unsign(cookie).decode()

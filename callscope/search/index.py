@@ -204,7 +204,7 @@ def index_recording(ctx: Context, recording_id: str) -> int:
     Raises:
         NotFoundError: no such recording.
     """
-    from callscope.api.tables import CallSummaryRow, TranscriptSegmentRow
+    from callscope.search.tables import CallSummaryRow, TranscriptSegmentRow
 
     recording = ctx.store.get(recording_id)
     rid = recording.id
@@ -248,23 +248,8 @@ def index_recording(ctx: Context, recording_id: str) -> int:
     return len(rows)
 
 
-def set_call_issue(ctx: Context, recording_id: str, issue_id: str | None, label: str | None) -> None:
-    """Record the common issue a call belongs to (from issue mining) for list filters."""
-    from callscope.api.tables import CallSummaryRow
-
-    with transaction(ctx.sessions) as session:
-        summary = session.get(CallSummaryRow, recording_id)
-        if summary is None:
-            if session.get(RecordingRow, recording_id) is None:
-                return
-            summary = CallSummaryRow(recording_id=recording_id, indexed_at=utcnow())
-            session.add(summary)
-        summary.issue_id = issue_id
-        summary.issue_label = label
-
-
 def _delete_index_rows(session: Session, engine: Engine, recording_id: str) -> None:
-    from callscope.api.tables import TranscriptSegmentRow
+    from callscope.search.tables import TranscriptSegmentRow
 
     if _is_sqlite(engine):
         session.execute(
@@ -277,7 +262,7 @@ def _delete_index_rows(session: Session, engine: Engine, recording_id: str) -> N
 
 def unindex_recording(ctx: Context, recording_id: str) -> None:
     """Remove a recording from the search index and the call summaries."""
-    from callscope.api.tables import CallSummaryRow
+    from callscope.search.tables import CallSummaryRow
 
     ensure_search_schema(ctx.engine)
     with _index_lock, transaction(ctx.sessions) as session:
@@ -287,7 +272,7 @@ def unindex_recording(ctx: Context, recording_id: str) -> None:
 
 def stale_recordings(ctx: Context) -> list[str]:
     """Recordings whose transcript or analysis changed after they were last indexed."""
-    from callscope.api.tables import CallSummaryRow
+    from callscope.search.tables import CallSummaryRow
 
     with ctx.sessions() as session:
         newest = (
@@ -360,7 +345,7 @@ def search_transcripts(
     Raises:
         QueryError: the query has nothing to search for.
     """
-    from callscope.api.tables import TranscriptSegmentRow as Seg
+    from callscope.search.tables import TranscriptSegmentRow as Seg
 
     parts = parse_query(query)
     engine = ctx.engine

@@ -1,0 +1,1 @@
+"""callscope.auth: Users, roles, API keys and login sessions."""

@@ -1,0 +1,1 @@
+"""callscope.qa: Quality assurance of calls: reviewers' scorecards."""

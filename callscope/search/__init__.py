@@ -1,0 +1,1 @@
+"""callscope.search: Full-text search over the stored transcripts (English and Mandarin)."""
