@@ -76,7 +76,7 @@ def main() -> None:
             calls.append((meta["language"], meta["intent"], meta["faq"]["question"], meta["faq"]["answer"]))
     for lang in ("en", "zh"):
         rows = [c for c in calls if c[0] == lang]
-        refs = reference_pairs(lang)
+        refs = reference_pairs(lang, kb)
         own = [(q, a) for _, _, q, a in rows]
         matched = full(score_pairs(own, refs, encoders), own, lang)
         pairs = [(q, b) for _, i1, q, _ in rows for _, i2, _, b in rows if i1 != i2]

@@ -320,7 +320,10 @@ def register(app: typer.Typer) -> None:
 
         items = [r.to_item() for r in records]
         result = name_issues(mine_issues(items, _issue_options(encoders)), items)
-        drafts = draft_faqs(records, result, FaqOptions(min_frequency=min_frequency, generator=settings.faq_generator))
+        from callscope.insights.mining import kb_entries
+
+        drafts = draft_faqs(records, result, FaqOptions(min_frequency=min_frequency, generator=settings.faq_generator),
+                            kb_entries=kb_entries(settings))
         issue_of = {faq_id_for(i): i.id for i in result.issues}
         repo = _repository(settings)
         repo.save_issues(i.to_dict() for i in result.issues)

@@ -272,6 +272,7 @@ def draft_faqs(
     now: datetime | None = None,
     generator: AnswerGenerator | None = None,
     llm: LocalLLM | None | Literal["auto"] = "auto",
+    kb_entries: Sequence[FaqEntry] = (),
 ) -> list[FaqEntry]:
     """Draft one FAQ entry per frequent issue, most frequent first.
 
@@ -283,8 +284,10 @@ def draft_faqs(
         now: the drafts' ``updated_at`` (default: now, UTC).
         generator: rewrites the extractive answers (default: the local model named by
             ``options.generator``, else none: answers stay extractive).
-        llm: rewords the canonical question (grounded in the callers' words); "auto" = the
-            local LLM when installed, None = the clearest caller question as said.
+        llm: rewords the canonical question (grounded in the callers' words) and judges the
+            answers; "auto" = the local LLM when installed, None = none.
+        kb_entries: the knowledge base's entries: other topics the quality gate compares
+            each answer with (with the batch's other drafts).
 
     Returns:
         Draft :class:`FaqEntry` s (status DRAFT, ``self_service`` decided from the calls,
@@ -342,7 +345,8 @@ def draft_faqs(
     if drafts and options.quality_gate:
         from callscope.analysis.faq_quality import default_encoders, gate_drafts
 
-        drafts = gate_drafts(drafts, encoders={"use-multilingual": embed} if encoder is not None else default_encoders())
+        drafts = gate_drafts(drafts, encoders={"use-multilingual": embed} if encoder is not None else default_encoders(),
+                             kb_entries=kb_entries, llm=llm)
     log.info("drafted %d FAQ entries from %d issues", len(drafts), len(result.issues))
     return drafts
 

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from callscope.language import detect_text_language
-from callscope.models import FaqEntry
+from callscope.domain import FaqEntry
 
 if TYPE_CHECKING:
     from callscope.llm import LocalLLM
@@ -63,12 +63,8 @@ def default_encoders() -> dict[str, Encoder]:
     return {name: load_encoder(name).encode for name in ENCODERS}
 
 
-def reference_pairs(language: str, entries: Sequence[FaqEntry] | None = None) -> list[tuple[str, str]]:
-    """(question, answer) pairs of other topics: the bundled knowledge base's, in ``language``."""
-    if entries is None:
-        from callscope.ivr.kb import BUNDLED_KB, load_knowledge_base
-
-        entries = list(load_knowledge_base(BUNDLED_KB))
+def reference_pairs(language: str, entries: Sequence[FaqEntry]) -> list[tuple[str, str]]:
+    """(question, answer) pairs of other topics (e.g. the knowledge base's entries) in ``language``."""
     return [(e.questions[language][0], e.answers[language]) for e in entries if e.questions.get(language) and e.answers.get(language)]
 
 
@@ -185,7 +181,7 @@ def assess(
         from callscope.llm import get_llm
 
         llm = get_llm()
-    refs = list(references) if references is not None else reference_pairs(language)
+    refs = list(references or ())
     problems = _hard_checks(question, answer, language)
     if "no answer" in problems or "no question" in problems:
         return Quality(0.0, False, tuple(problems))
@@ -222,15 +218,16 @@ def gate_drafts(
     drafts: Sequence[FaqEntry],
     *,
     encoders: Mapping[str, Encoder] | None = None,
-    kb_entries: Sequence[FaqEntry] | None = None,
+    kb_entries: Sequence[FaqEntry] = (),
     llm: LocalLLM | None | Literal["auto"] = "auto",
     gate: float = GATE,
 ) -> list[FaqEntry]:
     """``drafts`` with every language's quality score and reasons in ``answer_sources``.
 
-    The references of a draft are the knowledge base's entries and the batch's other drafts.
+    The references of a draft are ``kb_entries`` (the knowledge base the IVR uses) and the
+    batch's other drafts.
     """
-    from callscope.models import AnswerMethod, AnswerSource
+    from callscope.domain import AnswerMethod, AnswerSource
 
     encoders = encoders or default_encoders()
     if llm == "auto":

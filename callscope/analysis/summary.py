@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
 from callscope.language import detect_text_language, has_cjk, to_simplified
-from callscope.models import CallSummary, Role
+from callscope.domain import CallSummary, Role
 
 if TYPE_CHECKING:
     from callscope.llm import LocalLLM

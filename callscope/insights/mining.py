@@ -13,18 +13,20 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
 from callscope.context import Context
 from callscope.db import transaction, utcnow
-from callscope.domain import Issue
+from callscope.domain import FaqEntry, Issue
 
 if TYPE_CHECKING:
     from callscope.analysis.issues import IssueMiningResult, MinedIssue
 from callscope.progress import Hook, no_progress
 from callscope.recordings.tables import RecordingRow
+from callscope.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -300,6 +302,20 @@ def mine_call_issues(ctx: Context, *, force: bool = False, hook: Hook = no_progr
         return True
 
 
+def kb_entries(settings: Settings) -> list[FaqEntry]:
+    """The entries of the knowledge base the IVR uses (CALLSCOPE_KB_PATH or the bundled one);
+    the FAQ quality gate compares drafts with them. Empty when it cannot be read."""
+    from callscope.errors import ConfigError
+    from callscope.ivr.kb import BUNDLED_KB, load_knowledge_base
+
+    path = Path(settings.kb_path) if settings.kb_path else BUNDLED_KB
+    try:
+        return list(load_knowledge_base(path))
+    except (ConfigError, OSError) as exc:
+        log.warning("FAQ quality gate: cannot read the knowledge base %s (%s); comparing drafts with each other only", path, exc)
+        return []
+
+
 def _draft_faqs(ctx: Context, records: list, result: IssueMiningResult) -> list[str]:  # type: ignore[type-arg]
     """Draft a FAQ entry per frequent issue into the review queue; returns the ids saved."""
     from callscope.analysis.answer_generator import load_answer_generator
@@ -312,7 +328,7 @@ def _draft_faqs(ctx: Context, records: list, result: IssueMiningResult) -> list[
     except ConfigError as exc:  # background mining keeps going with extractive answers
         log.error("FAQ answers stay extractive: %s", exc)
         generator = None
-    drafts = draft_faqs(records, result, generator=generator)
+    drafts = draft_faqs(records, result, generator=generator, kb_entries=kb_entries(ctx.settings))
     issue_of = {faq_id_for(mined): mined.id for mined in result.issues}
     # mining saw every analysed call: drafts whose issue it no longer finds are superseded
     sync = FaqRepository(ctx.sessions).sync_mined_drafts(drafts, [issue_of.get(d.id) for d in drafts])

@@ -7,7 +7,7 @@ import pytest
 
 from callscope import llm as llm_module
 from callscope.analysis.faq_quality import GATE, assess, entry_quality, gate_drafts, llm_judge
-from callscope.models import FaqEntry, FaqStatus
+from callscope.domain import FaqEntry, FaqStatus
 
 pytestmark = pytest.mark.slow
 
@@ -67,7 +67,8 @@ def test_drafts_carry_their_score_and_reasons() -> None:
     def entry(i: str, q: str, a: str) -> FaqEntry:
         return FaqEntry(id=i, questions={"en": (q,)}, answers={"en": a}, status=FaqStatus.DRAFT)
 
-    good, bad = gate_drafts([entry("good", HOURS_Q, HOURS_A), entry("bad", "Can I return opened headphones?", HOURS_A)], llm=None)
+    good, bad = gate_drafts([entry("good", HOURS_Q, HOURS_A), entry("bad", "Can I return opened headphones?", HOURS_A)],
+                            kb_entries=[entry(f"kb{i}", q, a) for i, (q, a) in enumerate(OTHERS)], llm=None)
     score, passed, reasons = entry_quality(good)
     assert passed and score is not None and score >= GATE and reasons[0].startswith("en: answer is about")
     score, passed, reasons = entry_quality(bad)

@@ -9,7 +9,7 @@ import pytest
 
 from callscope import llm as llm_module
 from callscope.analysis.summary import clean_summary, resolved_from_turns, summarize_call, transcript_text
-from callscope.models import Role
+from callscope.domain import Role
 
 
 def _turns(data_dir: Path, call: str) -> tuple[list[tuple[Role, str]], str]:

@@ -157,8 +157,10 @@ def edit_entry(entry_id: EntryId, body: FaqPatch, ctx: CtxDep, principal: Editor
             src.quality is not None for src in entry.answer_sources.values()
         ):
             from callscope.analysis.faq_quality import gate_drafts
+            from callscope.insights.mining import kb_entries
 
-            edited = gate_drafts([edited])[0]  # the reviewer's wording gets its own quality score
+            # the reviewer's wording gets its own quality score
+            edited = gate_drafts([edited], kb_entries=[e for e in kb_entries(ctx.settings) if e.id != entry.id])[0]
         return _out(repo.update(edited), redact=False)
     except _REVIEW_ERRORS as exc:
         raise _fail(exc) from None
