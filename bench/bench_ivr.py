@@ -210,12 +210,12 @@ def serve(port: int, data_dir: str) -> None:
     import uvicorn
     from twilio.twiml.voice_response import VoiceResponse
 
-    from callscope.ivr.routes import create_ivr_app
+    from callscope.api.app import ApiOptions, create_app
     from callscope.settings import Settings
 
     os.environ["CALLSCOPE_DATA_DIR"] = data_dir
     os.environ["TWILIO_AUTH_TOKEN"] = TOKEN
-    app = create_ivr_app(Settings())
+    app = create_app(Settings(), options=ApiOptions(include_api=False, warm_ivr=True))
 
     # reference: TwilioDevEd ivr-phone-tree style (keypad menu, static answers, no NLU/DB),
     # with the same signature check so the comparison is about the IVR logic

@@ -1,29 +1,42 @@
 """The ``callscope`` command: one entry point, one subcommand per job.
 
-Each subpackage contributes its subcommands through ``<pkg>/commands.py``, a module
-with ``register(app)``; heavy libraries are imported inside the command bodies so
-``callscope --help`` stays fast. Errors from the library end as ``error: <message>``
-and exit status 1.
+Each unit contributes its subcommands through its ``commands.py``, a module with a
+Typer ``app`` that is added here; heavy libraries (models) are imported inside the
+command bodies so ``callscope --help`` stays fast. Errors from the library end as
+``error: <message>`` and exit status 1.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import sys
 
+import click
 import typer
 
+from callscope import commands as pipeline_commands
+from callscope.analysis import commands as analysis_commands
+from callscope.api import commands as api_commands
+from callscope.diarization import commands as diarization_commands
 from callscope.errors import CallscopeError
+from callscope.ivr import commands as ivr_commands
+from callscope.jobs import commands as jobs_commands
+from callscope.migrations import commands as db_commands
+from callscope.recordings import commands as recordings_commands
+from callscope.selfservice import commands as selfservice_commands
+from callscope.transcription import commands as transcription_commands
 
-COMMAND_MODULES = (
-    "callscope.recordings.commands",
-    "callscope.transcription.commands",
-    "callscope.diarization.commands",
-    "callscope.analysis.commands",
-    "callscope.ivr.commands",
-    "callscope.api.commands",
-    "callscope.commands",
+UNIT_APPS = (
+    recordings_commands.app,
+    transcription_commands.app,
+    diarization_commands.app,
+    analysis_commands.app,
+    ivr_commands.app,
+    selfservice_commands.app,
+    api_commands.app,
+    pipeline_commands.app,
+    jobs_commands.app,
+    db_commands.app,
 )
 
 app = typer.Typer(
@@ -43,18 +56,8 @@ def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progr
     )
 
 
-def _register_all() -> None:
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        module.register(app)
-
-
-_register_all()
+for unit_app in UNIT_APPS:
+    app.add_typer(unit_app)
 
 
 def main() -> None:
@@ -71,8 +74,6 @@ def main() -> None:
         typer.echo("aborted", err=True)
         sys.exit(130)
     except Exception as exc:  # click usage errors carry their own exit codes
-        import click
-
         if isinstance(exc, click.ClickException):
             exc.show()
             sys.exit(exc.exit_code)

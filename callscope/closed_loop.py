@@ -35,12 +35,27 @@ from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from callscope.analysis.faq import kb_gaps
+from callscope.analysis.faq_quality import entry_quality
+from callscope.analysis.issues import MinedIssue
+from callscope.api.app import ApiOptions, create_app
 from callscope.context import Context
 from callscope.db import transaction, utcnow
 from callscope.domain import FaqEntry, FaqStatus, Issue, JobState
-from callscope.errors import ConfigError, JobError
-from callscope.ivr.simulator import CallerInput, SimTurn
+from callscope.errors import ConfigError, InvalidAudioError, JobError
+from callscope.insights.faq_review import FaqRepository
+from callscope.insights.mining import mine_call_issues
+from callscope.insights.tables import FaqDraftRow
+from callscope.ivr import deps
+from callscope.ivr.kb import load_knowledge_base
+from callscope.ivr.metrics import compute_ivr_metrics
+from callscope.ivr.security import sign
+from callscope.ivr.simulator import CallerInput, CallSimulator, SimTurn
+from callscope.ivr.tables import IvrCallRow, IvrEventRow, IvrRecordingRow
 from callscope.jobs.queue import JobQueue
+from callscope.selfservice import loop as text_loop
+from callscope.jobs.runner import jobs_for
+from callscope.recordings.audio import probe
 from callscope.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -288,9 +303,6 @@ class LoopIvr:
     def __enter__(self) -> LoopIvr:
         from starlette.testclient import TestClient
 
-        from callscope.api.app import ApiOptions, create_app
-        from callscope.ivr import deps
-
         app = create_app(self.settings, queue=self.queue, options=ApiOptions(warm_ivr=False))
         app.dependency_overrides[deps.get_recording_transport] = lambda: self.media
         self.app = app
@@ -326,9 +338,6 @@ class LoopIvr:
     def run_round(self, name: str, callers: Sequence[CallerScript]) -> RoundResult:
         """Every caller calls once (each from their own number); containment is the IVR
         metrics' rate over exactly these calls."""
-        from callscope.ivr.metrics import compute_ivr_metrics
-        from callscope.ivr.simulator import CallSimulator
-        from callscope.ivr.tables import IvrCallRow, IvrEventRow
 
         self._round_numbers += 1
         since = utcnow() - timedelta(microseconds=1)
@@ -365,8 +374,6 @@ class LoopIvr:
     def deliver_recordings(self, result: RoundResult, calls_dir: Path) -> list[DeliveredRecording]:
         """Twilio's recording-status callback (signed) for each transferred call whose
         caller has a recording; the real handler downloads, stores and queues it."""
-        from callscope.ivr.security import sign
-        from callscope.ivr.tables import IvrRecordingRow
 
         delivered = []
         for outcome in result.calls:
@@ -405,9 +412,6 @@ class LoopIvr:
 
 
 def _duration_s(path: Path) -> float:
-    from callscope.errors import InvalidAudioError
-    from callscope.recordings.audio import probe
-
     try:
         return probe(path).duration_s
     except InvalidAudioError:  # the duration is informative only
@@ -420,7 +424,6 @@ def wait_for_processing(ctx: Context, recording_ids: Sequence[str], *, timeout_s
     Raises:
         JobError: jobs still unfinished after ``timeout_s``.
     """
-    from callscope.jobs.runner import jobs_for
 
     deadline = time.monotonic() + timeout_s
     states: dict[str, str] = {}
@@ -472,13 +475,6 @@ def close_the_gap(
     Returns:
         What was published, or None when no uncovered issue has a usable draft.
     """
-    from callscope.analysis.faq import kb_gaps
-    from callscope.analysis.faq_quality import entry_quality
-    from callscope.analysis.issues import MinedIssue
-    from callscope.insights.faq_review import FaqRepository
-    from callscope.insights.mining import mine_call_issues
-    from callscope.insights.tables import FaqDraftRow
-    from callscope.ivr.kb import load_knowledge_base
 
     mine_call_issues(ctx, force=True)
     repo = FaqRepository(ctx.sessions)
@@ -536,6 +532,7 @@ class LoopResult:
     processed: dict[str, str] = field(default_factory=dict)  # recording id -> final job state
     fix: GapFix | None = None
     after: RoundResult | None = None
+    texts: text_loop.TextLoop | None = None  # the same gap closed for SMS and the help center
 
 
 def run_closed_loop(
@@ -554,6 +551,7 @@ def run_closed_loop(
     with LoopIvr(ctx.settings, kb_path, queue) as ivr:
         before = ivr.run_round("before", callers.before)
         print_round(before, echo)
+        texts = text_loop.text_before(ivr.client, PUBLIC_BASE, ivr.token, ivr.sessions)
         delivered = ivr.deliver_recordings(before, calls_dir)
         print_delivered(delivered, echo)
         processed = wait_for_processing(ctx, [d.recording_id for d in delivered if d.recording_id])
@@ -562,7 +560,10 @@ def run_closed_loop(
         after = ivr.run_round("after", callers.after)
         print_round(after, echo)
         print_containment(before, after, echo)
-    return LoopResult(before, tuple(delivered), processed, fix, after)
+        if fix is not None:
+            texts = text_loop.text_after(texts, ivr.client, PUBLIC_BASE, ivr.token, ivr.sessions, fix.entry.id)
+        text_loop.print_text_loop(texts, echo)
+    return LoopResult(before, tuple(delivered), processed, fix, after, texts)
 
 
 # ------------------------------------------------------------------------ printing

@@ -39,7 +39,7 @@ class Context:
 
     @cached_property
     def store(self) -> RecordingStore:
-        return RecordingStore(self.settings.audio_dir, self.sessions)
+        return RecordingStore(self.settings.audio_dir, self.sessions, max_duration_s=self.settings.max_duration_s)
 
     def close(self) -> None:
         if "engine" in self.__dict__:

@@ -79,8 +79,9 @@ def alembic_config(engine: Engine | None = None) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply migrations up to ``revision`` on ``engine``'s database."""
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    """Apply migrations up to ``revision`` on ``engine``'s database (default: every head,
+    so branches that each add a migration on the same parent upgrade together)."""
     command.upgrade(alembic_config(engine), revision)
 
 

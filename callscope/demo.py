@@ -16,19 +16,35 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from callscope.auth import service as auth
+from callscope.closed_loop import (
+    PUBLIC_BASE,
+    DeliveredRecording,
+    LoopIvr,
+    close_the_gap,
+    default_callers_file,
+    default_samples_dir,
+    load_callers,
+    print_containment,
+    print_delivered,
+    print_fix,
+    print_round,
+    recording_label,
+)
 from callscope.context import Context
 from callscope.domain import FaqStatus, JobState
+from callscope.errors import ConfigError, StorageError
+from callscope.insights.faq_review import FaqRepository
+from callscope.insights.mining import issue_report, mine_call_issues
+from callscope.ivr.kb import BUNDLED_KB
 from callscope.jobs.queue import InProcessQueue
-from callscope.jobs.runner import get_job
+from callscope.jobs.runner import get_job, jobs_for
 from callscope.recordings.paths import expand_audio_paths
 from callscope.recordings.tables import RecordingRow
-
-if TYPE_CHECKING:
-    from callscope.closed_loop import DeliveredRecording
+from callscope.selfservice import loop as text_loop
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +73,6 @@ def reset_demo_kb(ctx: Context) -> Path:
     the packaged file and ``CALLSCOPE_KB_PATH`` are never written)."""
     import shutil
 
-    from callscope.errors import StorageError
-    from callscope.ivr.kb import BUNDLED_KB
-
     target = demo_kb_path(ctx)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -79,22 +92,9 @@ def run_demo(ctx: Context, calls_dir: Path, echo: Echo, *, callers_file: Path | 
     things in other words, is answered by the IVR. Without the caller scripts (an
     installed package has no ``samples/``) only the calls are processed.
     """
-    from callscope.closed_loop import (
-        LoopIvr,
-        close_the_gap,
-        default_callers_file,
-        default_samples_dir,
-        load_callers,
-        print_containment,
-        print_delivered,
-        print_fix,
-        print_round,
-    )
 
     files, _ = expand_audio_paths([calls_dir])
     if not files:
-        from callscope.errors import ConfigError
-
         raise ConfigError(f"no audio files in {calls_dir}; pass --calls DIR")
     callers_file = callers_file or default_callers_file()
     callers = load_callers(callers_file) if callers_file.is_file() else None
@@ -110,6 +110,7 @@ def run_demo(ctx: Context, calls_dir: Path, echo: Echo, *, callers_file: Path | 
                  f"(knowledge base as shipped: {kb_path})")
             before = ivr.run_round("before", callers.before)
             print_round(before, echo)
+            texts = text_loop.text_before(ivr.client, PUBLIC_BASE, ivr.token, ivr.sessions)  # the same gap, by SMS
             delivered = ivr.deliver_recordings(before, default_samples_dir())
             echo(f"     {len(delivered)} transferred call(s) recorded with the agent; "
                  "Twilio's recording callback delivers each one:")
@@ -127,6 +128,9 @@ def run_demo(ctx: Context, calls_dir: Path, echo: Echo, *, callers_file: Path | 
                     echo(f"     the IVR now answers {len(outage)} of them with {fix.entry.id}, "
                          f"e.g. \"{outage[0].script.says[0]}\"")
             print_containment(before, after, echo)
+            if fix is not None:
+                texts = text_loop.text_after(texts, ivr.client, PUBLIC_BASE, ivr.token, ivr.sessions, fix.entry.id)
+            text_loop.print_text_loop(texts, echo)
         return replace(result, containment_before=before.containment, containment_after=after.containment,
                        published=fix.entry.id if fix else None, kb_path=kb_path)
     finally:
@@ -138,8 +142,6 @@ def _process_and_report(
     delivered: Sequence[DeliveredRecording] = (),
 ) -> DemoResult:
     """Store the sample calls, process what is not processed yet, print calls, issues and drafts."""
-    from callscope.closed_loop import recording_label
-    from callscope.jobs.runner import jobs_for
 
     n = first
     echo(f"{n}/{steps}  storing {len(files)} sample calls from {calls_dir}")
@@ -182,8 +184,6 @@ def _process_and_report(
 
     n += 1
     echo(f"{n}/{steps}  common issues and FAQ drafts (the closed loop: calls → FAQ → IVR)")
-    from callscope.insights.faq_review import FaqRepository
-    from callscope.insights.mining import issue_report, mine_call_issues
 
     mine_call_issues(ctx, force=True)
     report = issue_report(ctx, since=datetime(1970, 1, 1))
@@ -203,7 +203,6 @@ def _process_and_report(
 
 def ensure_demo_admin(ctx: Context, echo: Echo) -> None:
     """Create an ``admin`` user with a fresh password when the database has no user."""
-    from callscope.auth import service as auth
 
     if auth.list_users(ctx):
         return

@@ -16,7 +16,9 @@ DIGITS_ZH = {
     "四": "4", "五": "5", "六": "6", "七": "7", "八": "8", "九": "9",
 }
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# Han characters: extension A, unified, compatibility, extensions B-F
+CJK_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef"
+_CJK = re.compile(f"[{CJK_CLASS}]")
 _LATIN = re.compile(r"[A-Za-z]")
 
 

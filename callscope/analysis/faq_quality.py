@@ -28,6 +28,10 @@ import numpy as np
 
 from callscope.language import detect_text_language
 from callscope.domain import FaqEntry
+from callscope.analysis.embeddings import load_encoder
+from callscope.analysis.issues import tokenize
+from callscope.domain import AnswerMethod, AnswerSource
+from callscope.llm import get_llm
 
 if TYPE_CHECKING:
     from callscope.llm import LocalLLM
@@ -58,8 +62,6 @@ def _unit(x: np.ndarray) -> np.ndarray:
 
 
 def default_encoders() -> dict[str, Encoder]:
-    from callscope.analysis.embeddings import load_encoder
-
     return {name: load_encoder(name).encode for name in ENCODERS}
 
 
@@ -94,7 +96,6 @@ def _stem(word: str) -> str:
 
 def shared_words(question: str, answer: str, language: str) -> list[str]:
     """Content words of the question that the answer also uses (stemmed; jieba words in Chinese)."""
-    from callscope.analysis.issues import tokenize
 
     said = {_stem(w) for w in tokenize(answer, language)}
     out = []
@@ -178,8 +179,6 @@ def assess(
     answer it; the pair passes when the score reaches ``gate`` and no hard check fails.
     """
     if llm == "auto":
-        from callscope.llm import get_llm
-
         llm = get_llm()
     refs = list(references or ())
     problems = _hard_checks(question, answer, language)
@@ -227,12 +226,9 @@ def gate_drafts(
     The references of a draft are ``kb_entries`` (the knowledge base the IVR uses) and the
     batch's other drafts.
     """
-    from callscope.domain import AnswerMethod, AnswerSource
 
     encoders = encoders or default_encoders()
     if llm == "auto":
-        from callscope.llm import get_llm
-
         llm = get_llm()
     out = []
     for k, draft in enumerate(drafts):

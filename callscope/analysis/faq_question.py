@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
 from callscope.language import has_cjk, to_simplified
+from callscope.analysis.issues import tokenize
+from callscope.llm import get_llm
 
 if TYPE_CHECKING:
     from callscope.llm import LocalLLM
@@ -69,8 +71,6 @@ _ZH_USER = "客户这样问：\n{questions}\n\n请把它改写成一个简短清
 
 
 def _content(text: str, language: str) -> set[str]:
-    from callscope.analysis.issues import tokenize
-
     return {w.rstrip("s") for w in tokenize(text, language)}
 
 
@@ -78,8 +78,6 @@ def grounded_rewrite(questions: Sequence[str], language: str, llm: LocalLLM | No
     """The LLM's rewording of the callers' questions as one FAQ question, or None when it is not
     grounded (a content word no caller said), not a question, too long, or no LLM is available."""
     if llm == "auto":
-        from callscope.llm import get_llm
-
         llm = get_llm()
     if llm is None or not questions:
         return None

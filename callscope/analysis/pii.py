@@ -1,4 +1,5 @@
-"""PII redaction for transcripts and audio: cards, phones, emails, IDs, account numbers.
+"""PII redaction for transcripts and audio: cards, phones, emails, IDs, account numbers,
+person names and street addresses (the last two: :mod:`callscope.analysis.pii_names`).
 
 Numbers are found as *digit runs*: consecutive digit tokens, written ("4111 1111"),
 spoken in English ("four one one one", "double four", "oh") or Mandarin
@@ -30,17 +31,18 @@ from functools import lru_cache
 
 import numpy as np
 
+from callscope.analysis.pii_names import find_names_and_addresses
+from callscope.domain import Audio, Segment, Transcript, Word
 from callscope.language import (
     DIGIT_REPEATS_EN,
     DIGIT_WORDS_EN,
     DIGITS_ZH,
     detect_text_language,
 )
-from callscope.domain import Audio, Segment, Transcript, Word
 
 log = logging.getLogger(__name__)
 
-KINDS = ("card", "phone", "email", "id", "account", "number")
+KINDS = ("card", "phone", "email", "id", "account", "number", "name", "address")
 
 _EN_DIGITS = DIGIT_WORDS_EN
 _EN_REPEAT = DIGIT_REPEATS_EN
@@ -57,7 +59,8 @@ _TOKEN = re.compile(
 )
 # What may sit between two tokens of one run (no newline: a segment/speaker boundary).
 _GAP = re.compile(r"[ \t\-\u2010-\u2014.,·()/、，]{0,3}")
-_EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+# ASCII boundaries, not \b: Chinese characters around an address are "word" characters too
+_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![A-Za-z0-9-])")
 _TLD = r"(?:com|net|org|edu|gov|io|co|uk|cn|us|de|fr|info|biz|me)"
 _SPOKEN_EMAIL = re.compile(
     rf"\b[a-z0-9._-]+(?:\s+(?:dot|underscore|dash)\s+[a-z0-9_-]+)*\s+(?:at|@)\s+"
@@ -365,6 +368,8 @@ def find_pii(text: str, *, language: str | None = None, options: PiiOptions | No
     if "email" in options.kinds:
         candidates += [PiiSpan(m.start(), m.end(), "email") for m in _EMAIL.finditer(text)]
         candidates += [PiiSpan(m.start(), m.end(), "email") for m in _SPOKEN_EMAIL.finditer(text)]
+    if "name" in options.kinds or "address" in options.kinds:
+        candidates += [PiiSpan(s, e, k) for s, e, k in find_names_and_addresses(text, options.kinds)]
     runs = _runs(text, _tokens(text))
     if "account" in options.kinds:
         candidates += _account_spans(text, runs, options)

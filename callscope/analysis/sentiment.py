@@ -1,7 +1,6 @@
 """Text sentiment and emotion for English and Mandarin utterances.
 
 Three signals, fused per text:
-
 * a polarity lexicon: VADER for English; snownlp for Mandarin, re-centred because its
   review-trained model scores neutral service talk well below 0.5 (given a small
   weight: it is noisy on conversational Mandarin);
@@ -37,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from callscope.analysis.embeddings import load_encoder
 from callscope.domain import Emotion
 from callscope.errors import ModelError, ModelNotFoundError
 from callscope.language import detect_text_language, to_simplified
@@ -389,7 +389,6 @@ class TextSentiment:
     """Scores English and Mandarin texts; load once and reuse (thread-safe).
 
     Usage::
-
         scorer = TextSentiment()
         [result] = scorer.score(["This is the third time I'm calling!"])
         result.label, result.sentiment
@@ -407,8 +406,6 @@ class TextSentiment:
         self._encoder = None
         self._head: _Head | None = None
         if self.options.use_model:
-            from callscope.analysis.embeddings import load_encoder
-
             self._head = load_head(self.options.head_path or HEAD_PATH)
             self._encoder = load_encoder(self.options.encoder, self.options.threads)
             if self._head.emotion_w.shape[1] != self._encoder.dim:

@@ -17,6 +17,9 @@ from typing import TYPE_CHECKING, Literal
 
 from callscope.language import detect_text_language, has_cjk, to_simplified
 from callscope.domain import CallSummary, Role
+from callscope.analysis.faq import answer_candidates
+from callscope.analysis.issues import CallRecord
+from callscope.llm import get_llm
 
 if TYPE_CHECKING:
     from callscope.llm import LocalLLM
@@ -120,8 +123,6 @@ def resolved_from_turns(turns: Sequence[Turn], language: str) -> bool | None:
 
 def extractive_summary(turns: Sequence[Turn], language: str, reason: str = "") -> str:
     """The caller's reason, the agent's key answer and the agent's last commitment, as said."""
-    from callscope.analysis.faq import answer_candidates
-    from callscope.analysis.issues import CallRecord
 
     record = CallRecord(id="call", reason=reason, language=language, turns=tuple(turns))
     answers = answer_candidates(record, max_turns=6)
@@ -158,8 +159,6 @@ def summarize_call(
     language = language if language in ("en", "zh") else detect_text_language(" ".join(t for _, t in turns))
     resolved = resolved_from_turns(turns, language)
     if llm == "auto":
-        from callscope.llm import get_llm
-
         llm = get_llm()
     if llm is not None and any(t.strip() for _, t in turns):
         template, system = (_ZH_USER, _ZH_SYSTEM) if language == "zh" else (_EN_USER, _EN_SYSTEM)

@@ -19,6 +19,8 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from callscope.language import detect_text_language, has_cjk, to_simplified
+from callscope.analysis.issues import _EN_STOP, _ZH_STOP, _jieba
+from callscope.llm import get_llm
 
 if TYPE_CHECKING:
     from callscope.analysis.issues import IssueItem, IssueMiningResult
@@ -63,8 +65,6 @@ _EN_WEAK = frozenset(
 
 
 def _stops() -> tuple[frozenset[str], frozenset[str]]:
-    from callscope.analysis.issues import _EN_STOP, _ZH_STOP
-
     return _EN_STOP | _EN_WEAK, _ZH_STOP
 
 
@@ -101,7 +101,6 @@ def _phrases_en(text: str, stop: frozenset[str], surface: dict | None = None) ->
 
 def _phrases_zh(text: str, stop: frozenset[str]) -> set[tuple[str, ...]]:
     """Single jieba words and adjacent pairs of content words."""
-    from callscope.analysis.issues import _jieba
 
     out: set[tuple[str, ...]] = set()
     for chunk in _BREAK.split(to_simplified(text)):
@@ -271,8 +270,6 @@ def name_topics(groups: Sequence[TopicGroup], llm: LocalLLM | None | Literal["au
         llm: a loaded model, None for key phrases only, or "auto" (:func:`callscope.llm.get_llm`).
     """
     if llm == "auto":
-        from callscope.llm import get_llm
-
         llm = get_llm()
     fallback = keyphrase_names(groups)
     names = []

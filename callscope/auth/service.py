@@ -6,7 +6,6 @@ database reveals no usable credential. Session cookies carry the token signed wi
 server secret (itsdangerous) and expire server-side.
 
 Roles::
-
     admin       everything, including users, deleting calls and reindexing
     reviewer    uploads, QA scorecards, FAQ review and publishing; sees unredacted text
     read-only   reads everything, transcripts redacted of PII
@@ -31,6 +30,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from itsdangerous import BadSignature, TimestampSigner
 from sqlalchemy import delete, func, select
 
+from callscope.auth.tables import ApiKeyRow, SessionRow, UserRow
 from callscope.context import Context
 from callscope.db import transaction, utcnow
 from callscope.errors import ConfigError, NotFoundError, StorageError
@@ -41,7 +41,8 @@ log = logging.getLogger(__name__)
 SESSION_TTL = timedelta(hours=12)
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@\-]{0,63}$")
 _KEY = re.compile(r"^cs_([a-z0-9]{8})_([A-Za-z0-9_\-]{20,})$")
-MIN_PASSWORD_LEN = 8
+MIN_PASSWORD_LEN = 10
+MIN_PASSWORD_SCORE = 3  # zxcvbn score 0-4; 3 = more than 10^8 guesses (not a common password or pattern)
 
 _hasher = PasswordHasher()
 
@@ -102,9 +103,24 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-def _check_password(password: str) -> None:
+def _check_password(password: str, username: str | None = None) -> None:
+    """Reject short passwords, common ones (zxcvbn's list of 30,000) and easy patterns
+    (keyboard walks, repeats, dates, the user's own name).
+
+    Raises:
+        ConfigError: saying why and what to use instead.
+    """
     if len(password) < MIN_PASSWORD_LEN:
         raise ConfigError(f"the password is too short: use at least {MIN_PASSWORD_LEN} characters")
+    from zxcvbn import zxcvbn
+
+    result = zxcvbn(password[:72], user_inputs=[u for u in (username, "callscope") if u])
+    if result["score"] < MIN_PASSWORD_SCORE:
+        warning = (result.get("feedback") or {}).get("warning") or "it is easy to guess"
+        raise ConfigError(
+            f"the password is too common or too easy to guess ({warning.rstrip('.').lower()}); "
+            "use a passphrase of three or four unrelated words"
+        )
 
 
 def _check_username(username: str) -> None:
@@ -127,10 +143,9 @@ def create_user(ctx: Context, username: str, password: str, role: UserRole | str
     Raises:
         ConfigError: bad name, weak password, unknown role, or the name is taken.
     """
-    from callscope.auth.tables import UserRow
 
     _check_username(username)
-    _check_password(password)
+    _check_password(password, username)
     role = role if isinstance(role, UserRole) else UserRole.parse(role)
     with transaction(ctx.sessions) as session:
         if session.scalar(select(UserRow).where(UserRow.username == username)) is not None:
@@ -142,28 +157,23 @@ def create_user(ctx: Context, username: str, password: str, role: UserRole | str
 
 
 def list_users(ctx: Context) -> list[User]:
-    from callscope.auth.tables import UserRow
-
     with ctx.sessions() as session:
         return [_to_user(r) for r in session.scalars(select(UserRow).order_by(UserRow.username))]
 
 
 def count_users(ctx: Context) -> int:
-    from callscope.auth.tables import UserRow
-
     with ctx.sessions() as session:
         return int(session.scalar(select(func.count()).select_from(UserRow)) or 0)
 
 
 def update_user(ctx: Context, username: str, *, role: UserRole | str | None = None, password: str | None = None) -> User:
-    """Change a user's role and/or password (a new password ends their sessions).
+    """Change a user's role and/or password (a new password ends their sessions and
+    revokes their API keys).
 
     Raises:
         NotFoundError: no such user.
         ConfigError: weak password or unknown role.
     """
-    from callscope.auth.tables import SessionRow, UserRow
-
     with transaction(ctx.sessions) as session:
         row = session.scalar(select(UserRow).where(UserRow.username == username))
         if row is None:
@@ -171,15 +181,16 @@ def update_user(ctx: Context, username: str, *, role: UserRole | str | None = No
         if role is not None:
             row.role = (role if isinstance(role, UserRole) else UserRole.parse(role)).value
         if password is not None:
-            _check_password(password)
+            _check_password(password, username)
             row.password_hash = hash_password(password)
+            # a new password ends every way in that the old one may have let someone create
             session.execute(delete(SessionRow).where(SessionRow.user_id == row.id))
+            session.execute(delete(ApiKeyRow).where(ApiKeyRow.user_id == row.id))
         return _to_user(row)
 
 
 def delete_user(ctx: Context, username: str) -> None:
     """Delete a user with their sessions and API keys. Raises: NotFoundError."""
-    from callscope.auth.tables import ApiKeyRow, SessionRow, UserRow
 
     with transaction(ctx.sessions) as session:
         row = session.scalar(select(UserRow).where(UserRow.username == username))
@@ -196,7 +207,6 @@ def authenticate(ctx: Context, username: str, password: str) -> User:
     Raises:
         AuthError: unknown user, disabled user or wrong password.
     """
-    from callscope.auth.tables import UserRow
 
     with ctx.sessions() as session:
         row = session.scalar(select(UserRow).where(UserRow.username == username))
@@ -259,7 +269,6 @@ def create_api_key(ctx: Context, username: str, name: str = "default") -> tuple[
     Raises:
         NotFoundError: no such user.
     """
-    from callscope.auth.tables import ApiKeyRow, UserRow
 
     key_id = "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(8))
     key = f"cs_{key_id}_{secrets.token_urlsafe(32)}"
@@ -274,8 +283,6 @@ def create_api_key(ctx: Context, username: str, name: str = "default") -> tuple[
 
 
 def list_api_keys(ctx: Context, username: str | None = None) -> list[ApiKeyInfo]:
-    from callscope.auth.tables import ApiKeyRow, UserRow
-
     with ctx.sessions() as session:
         query = select(ApiKeyRow, UserRow.username).join(UserRow, UserRow.id == ApiKeyRow.user_id)
         if username is not None:
@@ -288,7 +295,6 @@ def list_api_keys(ctx: Context, username: str | None = None) -> list[ApiKeyInfo]
 
 def revoke_api_key(ctx: Context, key_id: str, *, username: str | None = None) -> None:
     """Delete a key (only the owner's when ``username`` is given). Raises: NotFoundError."""
-    from callscope.auth.tables import ApiKeyRow, UserRow
 
     with transaction(ctx.sessions) as session:
         row = session.get(ApiKeyRow, key_id)
@@ -303,7 +309,6 @@ def revoke_api_key(ctx: Context, key_id: str, *, username: str | None = None) ->
 
 def user_for_api_key(ctx: Context, key: str) -> User | None:
     """The user an API key belongs to, or None for an unknown or malformed key."""
-    from callscope.auth.tables import ApiKeyRow, UserRow
 
     match = _KEY.match(key.strip())
     if match is None:
@@ -364,7 +369,6 @@ class SessionManager:
 
     def create(self, user: User) -> tuple[str, str]:
         """Start a session; returns (cookie value, CSRF token)."""
-        from callscope.auth.tables import SessionRow
 
         token = secrets.token_urlsafe(32)
         csrf = secrets.token_urlsafe(32)
@@ -377,7 +381,6 @@ class SessionManager:
 
     def resolve(self, cookie: str) -> tuple[User, str] | None:
         """The (user, CSRF token) of a valid, unexpired session cookie, else None."""
-        from callscope.auth.tables import SessionRow, UserRow
 
         try:
             token = self._signer.unsign(cookie, max_age=int(self.ttl.total_seconds())).decode()
@@ -393,8 +396,6 @@ class SessionManager:
             return _to_user(user), row.csrf_token
 
     def end(self, cookie: str) -> None:
-        from callscope.auth.tables import SessionRow
-
         try:
             token = self._signer.unsign(cookie).decode()
         except (BadSignature, UnicodeDecodeError):
@@ -404,16 +405,30 @@ class SessionManager:
 
 
 class LoginThrottle:
-    """Slows password guessing: after ``max_failures`` failed logins for one name (or
-    from one address) within ``window``, further tries are refused until it passes."""
+    """Slows password guessing without letting one guesser lock others out.
 
-    def __init__(self, max_failures: int = 8, window: timedelta = timedelta(minutes=5)) -> None:
+    Failed logins are counted per (user name, address) pair, per user name and per
+    address, each with its own limit within ``window``: a guesser behind a shared NAT
+    locks out only that name from that address after ``per_pair`` failures; the
+    higher ``per_user`` limit bounds guessing one password from many addresses, and
+    ``per_address`` bounds spraying many names from one address. The address is the
+    TCP peer, or the client an allowed proxy names (``CALLSCOPE_TRUSTED_PROXIES``).
+    """
+
+    def __init__(self, per_pair: int = 8, per_user: int = 40, per_address: int = 60,
+                 window: timedelta = timedelta(minutes=5)) -> None:
         import threading
 
-        self.max_failures = max_failures
+        self.limits = {"pair": per_pair, "user": per_user, "addr": per_address}
         self.window = window
         self._failures: dict[str, list[datetime]] = {}
         self._lock = threading.Lock()
+
+    @staticmethod
+    def keys(username: str, address: str) -> tuple[str, str, str]:
+        """The counters a login attempt of ``username`` from ``address`` touches."""
+        name = username.strip().lower()
+        return f"pair:{name}@{address}", f"user:{name}", f"addr:{address}"
 
     def _recent(self, key: str, now: datetime) -> list[datetime]:
         times = [t for t in self._failures.get(key, ()) if now - t < self.window]
@@ -427,11 +442,12 @@ class LoginThrottle:
         """Seconds to wait before another try, 0 when allowed."""
         now = utcnow()
         with self._lock:
-            waits = [
-                int((times[0] + self.window - now).total_seconds()) + 1
-                for key in keys
-                if len(times := self._recent(key, now)) >= self.max_failures
-            ]
+            waits = []
+            for key in keys:
+                times = self._recent(key, now)
+                limit = self.limits.get(key.split(":", 1)[0], self.limits["pair"])
+                if len(times) >= limit:
+                    waits.append(int((times[-limit] + self.window - now).total_seconds()) + 1)
         return max(waits, default=0)
 
     def failed(self, *keys: str) -> None:
@@ -443,6 +459,9 @@ class LoginThrottle:
                 self._failures.setdefault(key, []).append(now)
 
     def succeeded(self, *keys: str) -> None:
+        """A correct password clears the pair's count (not the user's or address's:
+        one good login must not reset a guesser's budget elsewhere)."""
         with self._lock:
             for key in keys:
-                self._failures.pop(key, None)
+                if key.startswith("pair:"):
+                    self._failures.pop(key, None)

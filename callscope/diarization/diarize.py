@@ -4,8 +4,10 @@
   stretches that Silero VAD calls non-speech (hold music) are cut from a channel.
 * Stereo with one dead channel, or both channels carrying the same mix: the live
   audio is treated as mono.
-* Mono: the user's pyannote pipeline when one is configured, else speaker
-  embeddings (``embeddings``).
+* Mono: the user's pyannote pipeline when one is configured, else resemblyzer speaker
+  embeddings (``embeddings``). ``method="neural"`` (segmentation-3.0 + CAM++) is
+  opt-in: it wins on synthetic and neural-voice calls but, as calibrated, loses on the
+  real recordings of the benchmark's test split (BENCHMARKS.md, issue #13).
 """
 
 from __future__ import annotations
@@ -46,6 +48,10 @@ def _mono(
         from callscope.diarization.pyannote_backend import diarize_pyannote
 
         return diarize_pyannote(whole_audio(), options, hook)
+    if options.method == "neural":
+        from callscope.diarization.neural import diarize_neural
+
+        return diarize_neural(source(), options, hook, total_s)
     feats = mono.extract(source(), options, hook, total_s)
     return mono.segment(feats, options)
 

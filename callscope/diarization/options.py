@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from callscope.errors import ConfigError
+from callscope.settings import Settings
 
-Method = Literal["auto", "channels", "embeddings", "pyannote"]
+Method = Literal["auto", "channels", "neural", "embeddings", "pyannote"]
+METHODS: tuple[str, ...] = ("auto", "channels", "embeddings", "neural", "pyannote")
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,8 +18,9 @@ class DiarizeOptions:
     """How to find who spoke when.
 
     ``method="auto"`` picks the channel method for stereo calls with two live
-    channels, pyannote when ``pyannote_pipeline`` is set, and speaker embeddings
-    otherwise.
+    channels, pyannote when ``pyannote_pipeline`` is set, and otherwise ``embeddings``
+    (resemblyzer, :mod:`callscope.diarization.mono`). ``neural`` (segmentation-3.0 +
+    CAM++, :mod:`callscope.diarization.neural`) is opt-in for mono audio.
     """
 
     method: Method = "auto"
@@ -30,7 +33,7 @@ class DiarizeOptions:
     pyannote_pipeline: Path | None = None  # local folder holding config.yaml + weights
     min_gap_s: float = 0.5  # same-speaker pauses shorter than this stay inside one turn
     min_turn_s: float = 0.15  # shorter bursts are dropped (clicks, line noise)
-    cpu_threads: int = 1  # torch threads for the speaker encoder
+    cpu_threads: int = 1  # torch threads for the mono models (more threads lose on a loaded box)
     # Mono: give both speakers the stretch around a speaker change that has no pause
     # (a barge-in). See BENCHMARKS.md for its effect on DER.
     mono_overlap: bool = False
@@ -39,8 +42,8 @@ class DiarizeOptions:
     check_channel_speech: bool = True
 
     def __post_init__(self) -> None:
-        if self.method not in ("auto", "channels", "embeddings", "pyannote"):
-            raise ConfigError(f"unknown diarization method {self.method!r}; use auto, channels, embeddings or pyannote")
+        if self.method not in METHODS:
+            raise ConfigError(f"unknown diarization method {self.method!r}; use {', '.join(METHODS)}")
         for name in ("num_speakers", "min_speakers", "max_speakers"):
             value = getattr(self, name)
             if value is not None and value < 1:
@@ -61,3 +64,22 @@ class DiarizeOptions:
         low = self.min_speakers or 1
         high = self.max_speakers or max(default_max, low)
         return low, max(low, high)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> DiarizeOptions:
+        """Options from the settings (method, channel roles, local pyannote pipeline), with keyword overrides.
+
+        Raises:
+            ConfigError: an option is invalid.
+        """
+        if "method" not in overrides and settings.diarization_method not in METHODS:
+            raise ConfigError(
+                f"CALLSCOPE_DIARIZATION_METHOD={settings.diarization_method!r} is not a diarization method; "
+                f"use {', '.join(METHODS)}"
+            )
+        defaults: dict[str, Any] = {
+            "method": settings.diarization_method,
+            "channel_roles": tuple(settings.channel_roles),
+            "pyannote_pipeline": settings.pyannote_pipeline,
+        }
+        return cls(**{**defaults, **overrides})

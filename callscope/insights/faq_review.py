@@ -1,7 +1,6 @@
 """The FAQ review workflow: mined issues and FAQ drafts under review, and their repository.
 
 Review workflow of a FAQ draft::
-
     draft ──approve──▶ approved ──publish──▶ published
       │  ▲                │
       │  └────reopen──────┤
@@ -35,6 +34,7 @@ from callscope.db import transaction, utcnow
 from callscope.domain import FaqEntry, FaqStatus
 from callscope.errors import CallscopeError, ConfigError, NotFoundError, StorageError
 from callscope.insights.tables import FaqDraftRow, IssueRow
+from callscope.ivr.kb import KnowledgeBase, load_knowledge_base, save_knowledge_base
 
 log = logging.getLogger(__name__)
 
@@ -273,8 +273,6 @@ class FaqRepository:
             ConfigError: the KB file is invalid or cannot be written.
         """
         from dataclasses import replace
-
-        from callscope.ivr.kb import KnowledgeBase, load_knowledge_base, save_knowledge_base
 
         if ids is None:
             chosen = self.entries(FaqStatus.APPROVED)

@@ -10,22 +10,28 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
+from callscope.analysis.answer_generator import load_answer_generator
+from callscope.analysis.faq import draft_faqs, faq_id_for
+from callscope.analysis.issues import CallRecord, IssueMiningResult, MinedIssue, call_record_from_dict, mine_issues
+from callscope.analysis.topic_names import name_issues
 from callscope.context import Context
 from callscope.db import transaction, utcnow
 from callscope.domain import FaqEntry, Issue
-
-if TYPE_CHECKING:
-    from callscope.analysis.issues import IssueMiningResult, MinedIssue
+from callscope.errors import ConfigError
+from callscope.insights.faq_review import FaqRepository
+from callscope.insights.tables import FaqDraftRow, IssueRow
+from callscope.ivr.kb import BUNDLED_KB, load_knowledge_base
+from callscope.ivr.metrics import compute_ivr_metrics
 from callscope.progress import Hook, no_progress
-from callscope.recordings.tables import RecordingRow
+from callscope.recordings.tables import ArtifactRow, RecordingRow
+from callscope.search.tables import CallSummaryRow
 from callscope.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -90,8 +96,6 @@ def issue_report(ctx: Context, *, since: datetime, until: datetime | None = None
     Returns:
         Counts, shares, a trend per day/week/month bucket, and example calls.
     """
-    from callscope.insights.tables import IssueRow
-    from callscope.search.tables import CallSummaryRow
 
     until = until or utcnow()
     bucket = _bucket_days(until - since)
@@ -140,9 +144,6 @@ def save_mined_issues(ctx: Context, issues: Sequence[Issue | MinedIssue]) -> int
     Returns:
         How many calls were assigned an issue.
     """
-    from callscope.analysis.issues import MinedIssue
-    from callscope.insights.faq_review import FaqRepository
-    from callscope.search.tables import CallSummaryRow
 
     rows = []
     for item in issues:
@@ -206,8 +207,6 @@ def containment_since_publish(ctx: Context, *, since: datetime | None = None) ->
     Returns:
         None when nothing was published in the window or one side has no IVR calls.
     """
-    from callscope.insights.tables import FaqDraftRow
-    from callscope.ivr.metrics import compute_ivr_metrics
 
     with ctx.sessions() as session:
         query = select(FaqDraftRow.id, FaqDraftRow.published_at).where(FaqDraftRow.published_at.is_not(None))
@@ -232,8 +231,6 @@ _mined_state: dict[str, tuple[tuple[int, datetime | None], datetime]] = {}
 
 
 def _watermark(ctx: Context) -> tuple[int, datetime | None]:
-    from callscope.search.tables import CallSummaryRow
-
     with ctx.sessions() as session:
         count, newest = session.execute(
             select(func.count(), func.max(CallSummaryRow.indexed_at)).where(CallSummaryRow.reason.is_not(None))
@@ -241,30 +238,36 @@ def _watermark(ctx: Context) -> tuple[int, datetime | None]:
     return int(count or 0), newest
 
 
-def _call_records(ctx: Context) -> list:  # type: ignore[type-arg]
-    """Every analysed call as the issue/FAQ miners' ``CallRecord`` (id = recording id)."""
-    from dataclasses import replace
+def analysed_calls(ctx: Context, *, skipped: Callable[[str], None] | None = None) -> list[CallRecord]:
+    """Every analysed call in the store as the issue/FAQ miners' ``CallRecord`` (id =
+    recording id), oldest first. A call's time is when it was stored and its handle time
+    the audio's length, unless its analysis says otherwise.
 
-    from callscope.analysis.issues import call_record_from_dict
-    from callscope.errors import ConfigError
-    from callscope.recordings.tables import ArtifactRow
-
-    records = []
+    Args:
+        skipped: told the reason for each stored analysis that cannot be read (default: a
+            logged warning); such calls are left out.
+    """
+    rows_query = (
+        select(ArtifactRow.recording_id, ArtifactRow.data, RecordingRow.created_at, RecordingRow.duration_s,
+               RecordingRow.original_name)
+        .join(RecordingRow, RecordingRow.id == ArtifactRow.recording_id)
+        .where(ArtifactRow.kind == "analysis")
+        .order_by(RecordingRow.created_at)
+    )
     with ctx.sessions() as session:
-        rows = session.execute(
-            select(ArtifactRow.recording_id, ArtifactRow.data, RecordingRow.created_at, RecordingRow.duration_s)
-            .join(RecordingRow, RecordingRow.id == ArtifactRow.recording_id)
-            .where(ArtifactRow.kind == "analysis")
-            .order_by(RecordingRow.created_at)
-        ).all()
-    for rid, data, created, duration in rows:
+        rows = session.execute(rows_query).all()
+    records = []
+    for rid, data, created, duration, name in rows:
         try:
-            record = call_record_from_dict(dict(data or {}), rid, source=f"recording {rid[:12]}")
+            record = call_record_from_dict(dict(data or {}), rid, source=f"recording {name or rid[:12]}")
         except ConfigError as exc:
-            log.warning("issue mining skips %s", exc)
+            if skipped is None:
+                log.warning("issue mining skips %s", exc)
+            else:
+                skipped(str(exc))
             continue
-        if record.reason.strip():
-            records.append(replace(record, recorded_at=created, handle_time_s=record.handle_time_s or duration))
+        records.append(replace(record, recorded_at=record.recorded_at or created,
+                               handle_time_s=record.handle_time_s or duration))
     return records
 
 
@@ -282,8 +285,6 @@ def mine_call_issues(ctx: Context, *, force: bool = False, hook: Hook = no_progr
     Raises:
         ModelNotFoundError: a sentence encoder is not installed.
     """
-    from callscope.analysis.issues import mine_issues
-    from callscope.analysis.topic_names import name_issues
 
     key = ctx.settings.resolved_database_url
     with _mining_lock:
@@ -291,7 +292,7 @@ def mine_call_issues(ctx: Context, *, force: bool = False, hook: Hook = no_progr
         last = _mined_state.get(key)
         if last is not None and not force and (last[0] == mark or utcnow() - last[1] < _REMINE_EVERY):
             return False
-        records = _call_records(ctx)
+        records = [r for r in analysed_calls(ctx) if r.reason.strip()]
         if len(records) >= 2:
             items = [r.to_item() for r in records]
             result = name_issues(mine_issues(items, hook=hook), items)
@@ -305,9 +306,6 @@ def mine_call_issues(ctx: Context, *, force: bool = False, hook: Hook = no_progr
 def kb_entries(settings: Settings) -> list[FaqEntry]:
     """The entries of the knowledge base the IVR uses (CALLSCOPE_KB_PATH or the bundled one);
     the FAQ quality gate compares drafts with them. Empty when it cannot be read."""
-    from callscope.errors import ConfigError
-    from callscope.ivr.kb import BUNDLED_KB, load_knowledge_base
-
     path = Path(settings.kb_path) if settings.kb_path else BUNDLED_KB
     try:
         return list(load_knowledge_base(path))
@@ -318,10 +316,6 @@ def kb_entries(settings: Settings) -> list[FaqEntry]:
 
 def _draft_faqs(ctx: Context, records: list, result: IssueMiningResult) -> list[str]:  # type: ignore[type-arg]
     """Draft a FAQ entry per frequent issue into the review queue; returns the ids saved."""
-    from callscope.analysis.answer_generator import load_answer_generator
-    from callscope.analysis.faq import draft_faqs, faq_id_for
-    from callscope.errors import ConfigError
-    from callscope.insights.faq_review import FaqRepository
 
     try:
         generator = load_answer_generator(ctx.settings.faq_generator)

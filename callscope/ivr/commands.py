@@ -9,13 +9,23 @@ from pathlib import Path
 
 import typer
 
+from callscope.api.app import ApiOptions, create_app
+from callscope.context import Context
+from callscope.db import transaction, utcnow
+from callscope.ivr.actions import default_actions
+from callscope.ivr.deps import recording_fetcher_for, recording_sink_for
+from callscope.ivr.kb import load_knowledge_base
+from callscope.ivr.metrics import compute_ivr_metrics
+from callscope.ivr.recording import retry_failed
+from callscope.ivr.simulator import CallerInput, CallSimulator, SimTurn, read_script
+from callscope.ivr.tables import IvrRecordingRow
+from callscope.settings import get_settings
+
+app = typer.Typer()
 ivr_app = typer.Typer(
     help="Voice IVR: simulate calls, check the knowledge base, metrics, recordings.", no_args_is_help=True
 )
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(ivr_app, name="ivr")
+app.add_typer(ivr_app, name="ivr")
 
 
 @ivr_app.command("simulate")
@@ -45,8 +55,6 @@ def simulate_command(
     Without --say/--script it is interactive: type what the caller says (digits = keys,
     empty = silence, Ctrl-D = hang up).
     """
-    from callscope.ivr.simulator import CallerInput, CallSimulator, SimTurn, read_script
-    from callscope.settings import get_settings
 
     inputs: list[CallerInput] | None = None
     if script is not None:
@@ -88,8 +96,6 @@ def simulate_command(
     else:
         from starlette.testclient import TestClient
 
-        from callscope.ivr.routes import create_ivr_app
-
         update: dict[str, object] = {}
         if not token:
             import secrets
@@ -103,7 +109,7 @@ def simulate_command(
         public = public_url or "https://ivr.callscope.local"
         update["public_base_url"] = None
         local = settings.model_copy(update=update)
-        with TestClient(create_ivr_app(local), base_url=public) as client:
+        with TestClient(create_app(local, options=ApiOptions(include_api=False, warm_ivr=True)), base_url=public) as client:
             sim = CallSimulator(client, public, token, caller=caller, agent_answers=agent_answers)
             call = sim.run(ask if interactive else inputs, on_turn=show if interactive else None)
     if as_json:
@@ -136,8 +142,6 @@ def simulate_command(
 @ivr_app.command("check-kb")
 def check_kb_command(path: Path = typer.Argument(..., help="Knowledge-base file (.yaml/.yml/.json).")) -> None:
     """Validate a knowledge-base file and list its entries."""
-    from callscope.ivr.actions import default_actions
-    from callscope.ivr.kb import load_knowledge_base
 
     kb = load_knowledge_base(path, known_actions=set(default_actions()))
     for entry in kb.entries:
@@ -153,13 +157,9 @@ def metrics_command(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """IVR metrics: containment, transfers, FCR, deflection, CSAT/NPS, unanswered questions."""
-    from callscope.db import transaction, utcnow
-    from callscope.ivr.deps import session_factory_for
-    from callscope.ivr.metrics import compute_ivr_metrics
-    from callscope.settings import get_settings
 
     since = utcnow() - timedelta(days=days) if days else None
-    with transaction(session_factory_for(get_settings())) as session:
+    with transaction(Context(get_settings()).sessions) as session:
         m = compute_ivr_metrics(session, since)
     if as_json:
         typer.echo(json.dumps(m.to_dict(), ensure_ascii=False, indent=2, default=str))
@@ -197,18 +197,8 @@ def recordings_command(
     """List recording downloads and their status; --retry downloads the failed ones again."""
     from sqlalchemy import select
 
-    from callscope.db import transaction
-    from callscope.ivr.deps import (
-        recording_fetcher_for,
-        recording_sink_for,
-        session_factory_for,
-    )
-    from callscope.ivr.recording import retry_failed
-    from callscope.ivr.tables import IvrRecordingRow
-    from callscope.settings import get_settings
-
     settings = get_settings()
-    factory = session_factory_for(settings)
+    factory = Context(settings).sessions
     if retry:
         rows = retry_failed(factory, recording_fetcher_for(settings), recording_sink_for(settings), sid)
         failed = [r for r in rows if r.status != "done"]

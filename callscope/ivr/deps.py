@@ -1,9 +1,11 @@
 """FastAPI dependencies of the IVR routes (each one can be overridden in tests or by the API).
 
-Heavy objects (engine, knowledge base, matcher, sentiment model) are built once per
-process and per configuration by the plain ``*_for`` builders, so a Gather turn only
-pays for its own work. The dependencies are ``async def`` wrappers around them: cheap
-lookups that FastAPI runs on the event loop instead of handing each one to a thread.
+The app's :class:`~callscope.context.Context` (``app.state.ctx``, set by
+:func:`callscope.api.app.create_app`) gives the settings and the database. Heavy objects
+(knowledge base, matcher, sentiment model) are built once per process and per
+configuration by the plain ``*_for`` builders, so a Gather turn only pays for its own
+work. The dependencies are ``async def`` wrappers around them: cheap lookups that
+FastAPI runs on the event loop instead of handing each one to a thread.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import httpx
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session, sessionmaker
 
+from callscope.context import Context
 from callscope.errors import WebhookSignatureError
 from callscope.ivr.actions import IvrAction, default_actions
 from callscope.ivr.flow import IvrFlow, IvrOptions
@@ -32,47 +35,34 @@ from callscope.ivr.kb import BUNDLED_KB, KnowledgeBaseSource
 from callscope.ivr.matcher import IntentMatcher
 from callscope.ivr.recording import FileRecordingSink, RecordingFetcher, RecordingSink
 from callscope.ivr.security import public_url, verify_signature
-from callscope.settings import Settings, get_settings
+from callscope.settings import Settings
 
 log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
-_factories: dict[str, sessionmaker[Session]] = {}
 _kb_sources: dict[tuple[str, tuple[str, ...]], KnowledgeBaseSource] = {}
 _matchers: dict[int, IntentMatcher] = {}
 _actions: dict[str, dict[str, IvrAction]] = {}
 _warned_no_validation = False
 
 
-async def get_ivr_settings(request: Request) -> Settings:
-    """The settings: ``app.state.ivr_settings`` when set (``create_ivr_app(settings)``),
-    else :func:`callscope.settings.get_settings`. (Setting app.state avoids a dependency
-    override, which FastAPI re-analyses on every request.)"""
-    settings = getattr(request.app.state, "ivr_settings", None)
-    return settings if settings is not None else get_settings()
+async def get_ctx(request: Request) -> Context:
+    """The app's context (``app.state.ctx``)."""
+    return request.app.state.ctx
+
+
+CtxDep = Annotated[Context, Depends(get_ctx)]
+
+
+async def get_ivr_settings(ctx: CtxDep) -> Settings:
+    return ctx.settings
 
 
 SettingsDep = Annotated[Settings, Depends(get_ivr_settings)]
 
 
-def session_factory_for(settings: Settings) -> sessionmaker[Session]:
-    """A session factory for settings' database (schema created on first use)."""
-    from callscope.db import init_schema, make_engine, session_factory
-
-    url = settings.resolved_database_url
-    factory = _factories.get(url)
-    if factory is None:
-        with _lock:
-            factory = _factories.get(url)
-            if factory is None:
-                engine = make_engine(url)
-                init_schema(engine)
-                factory = _factories[url] = session_factory(engine)
-    return factory
-
-
-async def get_session_factory(settings: SettingsDep) -> sessionmaker[Session]:
-    return session_factory_for(settings)
+async def get_session_factory(ctx: CtxDep) -> sessionmaker[Session]:
+    return ctx.sessions
 
 
 SessionFactoryDep = Annotated[sessionmaker[Session], Depends(get_session_factory)]
@@ -201,9 +191,10 @@ def recording_sink_for(settings: Settings) -> RecordingSink:
     return FileRecordingSink(settings.data_dir / "ivr_recordings")
 
 
-async def get_recording_sink(settings: SettingsDep) -> RecordingSink:
-    """Where downloaded recordings go; the API overrides this with the real pipeline sink."""
-    return recording_sink_for(settings)
+async def get_recording_sink(request: Request) -> RecordingSink:
+    """Where downloaded recordings go: ``app.state.recording_sink`` (the recordings store and
+    the job queue with the API; files under ``<data_dir>/ivr_recordings`` without it)."""
+    return request.app.state.recording_sink
 
 
 async def get_recording_transport() -> httpx.BaseTransport | None:
@@ -320,13 +311,8 @@ async def require_operator(request: Request, settings: SettingsDep) -> None:
 
 
 def reset_caches() -> None:
-    """Forget cached engines, knowledge bases and matchers (tests)."""
+    """Forget cached knowledge bases and matchers (tests)."""
     with _lock:
-        for factory in _factories.values():
-            bind = factory.kw.get("bind")
-            if bind is not None:
-                bind.dispose()
-        _factories.clear()
         _kb_sources.clear()
         _matchers.clear()
         _actions.clear()

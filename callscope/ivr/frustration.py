@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from callscope.analysis.sentiment import TextSentiment
 from callscope.ivr.phrases import normalise
 from callscope.language import has_cjk
 
@@ -198,11 +199,7 @@ class FrustrationDetector:
 
 
 def text_sentiment_fn() -> SentimentFn | None:
-    """The analysis package's text sentiment as a SentimentFn, or None if not installed."""
-    try:
-        from callscope.analysis.sentiment import TextSentiment  # type: ignore[import-not-found]
-    except ImportError:
-        return None
+    """The analysis package's text sentiment as a SentimentFn, or None when it cannot load."""
     try:
         model = TextSentiment()
     except Exception as exc:  # noqa: BLE001 - the IVR works without it

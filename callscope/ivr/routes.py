@@ -1,4 +1,4 @@
-"""The IVR webhooks (``/ivr/...``) and ``create_ivr_app`` for running the IVR on its own.
+"""The IVR webhooks (``/ivr/...``), mounted by :func:`callscope.api.app.create_app`.
 
 Twilio posts to:
 
@@ -16,14 +16,12 @@ and agents / operators use ``GET /ivr/context/{CallSid}`` (signed link), ``GET
 from __future__ import annotations
 
 import logging
-from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import (
     APIRouter,
     BackgroundTasks,
     Depends,
-    FastAPI,
     HTTPException,
     Query,
     Request,
@@ -34,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import flag_modified
 from twilio.twiml.voice_response import VoiceResponse
 
+from callscope.context import Context
 from callscope.db import transaction, utcnow
 from callscope.ivr import deps, twiml
 from callscope.ivr.context import build_context, check_context_token
@@ -344,9 +343,10 @@ def transfer_context(
     return JSONResponse(context)
 
 
-@router.get("/kb/status")
+@router.get("/kb/status", dependencies=[Depends(deps.require_operator)])
 def kb_status(kb: deps.KbSourceDep) -> dict[str, Any]:
-    """The knowledge base in service: file, version, entry count, last reload error."""
+    """The knowledge base in service: file, version, entry count, last reload error (operators
+    only: it shows the server's file path and the entry ids)."""
     current = kb.current()
     return {
         "path": str(kb.path),
@@ -375,36 +375,11 @@ def retry_recording(
     }
 
 
-def create_ivr_app(settings: Settings | None = None, *, warm: bool = True) -> FastAPI:
-    """A FastAPI app serving only the IVR (``uvicorn`` it, or use ``callscope serve``).
-
-    Args:
-        settings: the settings to use (default: from the environment).
-        warm: load the encoder and embed the knowledge base at start-up, so the first
-            caller does not wait.
-    """
-    from callscope.settings import get_settings
-
-    settings = settings or get_settings()
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
-        if warm:
-            warm_up(settings)
-        yield
-
-    app = FastAPI(title="callscope IVR", lifespan=lifespan)
-    app.include_router(router)
-    app.state.ivr_settings = settings
-    if not settings.twilio_validate:
-        log.warning("Twilio signature validation is OFF (CALLSCOPE_TWILIO_VALIDATE=false)")
-    return app
-
-
-def warm_up(settings: Settings) -> None:
+def warm_up(ctx: Context) -> None:
     """Build the IVR's cached objects (DB, knowledge base, encoder) ahead of the first call."""
+    settings = ctx.settings
     actions = deps.actions_for(settings)
-    deps.session_factory_for(settings)
+    _ = ctx.sessions  # connects and migrates the database
     deps.matcher_for(deps.kb_source_for(settings, actions)).warm()
     sentiment = deps.sentiment_fn()
     if sentiment is not None:  # first calls load lexicons/segmenters (seconds)

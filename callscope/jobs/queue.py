@@ -12,19 +12,23 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol
 
 from callscope.context import Context
-from callscope.errors import ConfigError, QueueFullError, StorageError
+from callscope.domain import JobState
+from callscope.errors import ConfigError, JobError, QueueFullError, StorageError
 from callscope.jobs.options import JobOptions
 from callscope.jobs.runner import (
     create_job,
     due_jobs,
+    get_job,
     pending_jobs,
     recover_stale_jobs,
     run_job,
 )
+from callscope.jobs.tables import JobRow
 from callscope.pipeline import CallProcessor
 
 log = logging.getLogger(__name__)
@@ -33,7 +37,7 @@ RQ_QUEUE_NAME = "callscope"  # default; CALLSCOPE_RQ_QUEUE overrides it
 RQ_TASK = "callscope.jobs.worker.process_job"
 _LIVE_RQ_STATES = {"queued", "started", "scheduled", "deferred"}
 
-__all__ = ["InProcessQueue", "JobQueue", "QueueFullError", "RqQueue", "make_queue"]
+__all__ = ["InProcessQueue", "JobQueue", "QueueFullError", "RqQueue", "make_queue", "wait_for_jobs"]
 
 
 class JobQueue(Protocol):
@@ -47,6 +51,46 @@ class JobQueue(Protocol):
     def resume_pending(self) -> list[str]:
         """Queue again the jobs a previous process left unfinished."""
         ...
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until the jobs this queue submitted or resumed have ended (retries included).
+
+        Raises:
+            TimeoutError: jobs still unfinished after ``timeout`` seconds.
+        """
+        ...
+
+    def shutdown(self) -> None:
+        """Release the queue's threads and connections; unfinished jobs stay queued in the database."""
+        ...
+
+
+FINAL_STATES = frozenset({JobState.DONE, JobState.FAILED})
+
+
+def wait_for_jobs(
+    ctx: Context, job_ids: Iterable[str], *, timeout_s: float | None = None, poll_s: float = 0.5
+) -> Iterator[JobRow]:
+    """Each job once it has ended (done or failed), in the order they end, from the jobs table.
+
+    Works whatever runs the jobs (this process's pool or workers elsewhere).
+
+    Raises:
+        JobError: jobs still unfinished after ``timeout_s``.
+        NotFoundError: a job id does not exist.
+    """
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    pending = list(dict.fromkeys(job_ids))
+    while pending:
+        for job_id in list(pending):
+            job = get_job(ctx, job_id)
+            if job.state in FINAL_STATES:
+                pending.remove(job_id)
+                yield job
+        if pending:
+            if deadline is not None and time.monotonic() > deadline:
+                raise JobError(f"{len(pending)} job(s) still unfinished after {timeout_s:.0f} s")
+            time.sleep(poll_s)
 
 
 def submit_waiting(queue: Any, recording_id: str, wait_s: float | None, poll_s: float = 1.0) -> str:
@@ -173,10 +217,12 @@ class RqQueue:
         self.options = options or JobOptions.from_settings(ctx.settings)
         self.redis = connect_redis(ctx.settings.redis_url)
         self.queue = Queue(self.options.rq_queue, connection=self.redis)
+        self._submitted: list[str] = []
 
     def submit(self, recording_id: str) -> str:
         """Queue a recording; the job is durable in the database even if Redis is down."""
         job_id = create_job(self.ctx, recording_id, self.options)
+        self._submitted.append(job_id)
         try:
             self._enqueue_if_missing([job_id])
         except _REDIS_ERRORS as exc:
@@ -242,7 +288,25 @@ class RqQueue:
             self.redis.zrem(key, *stale)
 
     def resume_pending(self) -> list[str]:
-        return self.maintain()
+        added = self.maintain()
+        self._submitted.extend(added)
+        return added
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until the jobs submitted or resumed here have ended (workers elsewhere run them).
+
+        Raises:
+            TimeoutError: jobs still unfinished after ``timeout`` seconds.
+        """
+        try:
+            for _ in wait_for_jobs(self.ctx, self._submitted, timeout_s=timeout):
+                pass
+        except JobError as exc:
+            raise TimeoutError(str(exc)) from exc
+
+    def shutdown(self) -> None:
+        """Close the Redis connection (the jobs stay on Redis and in the database)."""
+        self.redis.close()
 
     def queued_on_redis(self) -> int:
         return int(self.queue.count)

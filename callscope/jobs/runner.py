@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, Self
 
 from sqlalchemy import and_, func, or_, select, update
@@ -32,7 +33,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from callscope.context import Context
 from callscope.db import transaction, utcnow
-from callscope.domain import JobState, Transcript
+from callscope.domain import JobState, Recording, Transcript
 from callscope.errors import (
     CallscopeError,
     ConfigError,
@@ -46,7 +47,6 @@ from callscope.errors import (
 from callscope.jobs.options import JobOptions
 from callscope.jobs.tables import JobRow
 from callscope.pipeline import STAGES, CallProcessor, analysis_to_dict, diarization_from_dict, diarization_to_dict
-from callscope.recordings.audio import load_audio
 from callscope.recordings.tables import ArtifactRow
 from callscope.search.index import index_recording
 
@@ -403,8 +403,28 @@ def _run_stages(
     on_stage: Callable[[str], None] | None,
     options: JobOptions,
 ) -> None:
+    recording = ctx.store.get(job.recording_id)
+    try:
+        _run_stages_of(ctx, processor, recording, lease, on_stage, options)
+    except InvalidAudioError as exc:  # name the user's file, not its content-addressed copy
+        raise InvalidAudioError(str(exc).replace(Path(recording.path).name, recording.original_name)) from exc
+    except MemoryError as exc:  # the same file would exhaust memory again: no retries
+        raise PermanentJobError(
+            f"{recording.original_name}: ran out of memory ({_describe(exc)}) on "
+            f"{recording.duration_s / 60:.0f} min of audio; lower CALLSCOPE_MAX_DURATION_S "
+            "or give the worker more memory"
+        ) from exc
+
+
+def _run_stages_of(
+    ctx: Context,
+    processor: CallProcessor,
+    recording: Recording,
+    lease: _Lease,
+    on_stage: Callable[[str], None] | None,
+    options: JobOptions,
+) -> None:
     store = ctx.store
-    recording = store.get(job.recording_id)
     audio = None
     for index, stage in enumerate(JOB_STAGES):
         lease.set(stage=stage, progress=index / len(JOB_STAGES))
@@ -416,7 +436,7 @@ def _run_stages(
         if store.get_artifact(recording.id, _ARTIFACT[stage]) is not None:
             continue  # done in an earlier attempt
         if audio is None:
-            audio = load_audio(recording.path)
+            audio = processor.load(recording.path)
         hook = _ProgressWriter(lease, index, options.progress_interval_s)
         if stage == "transcribe":
             transcript = processor.redact(processor.transcribe(audio, hook))

@@ -20,8 +20,10 @@ import time
 
 from callscope.context import Context
 from callscope.jobs.options import JobOptions
+from callscope.jobs.queue import _REDIS_ERRORS, RqQueue
 from callscope.jobs.runner import run_job
 from callscope.pipeline import CallProcessor
+from callscope.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +32,6 @@ _state: dict[str, object] = {}
 
 def _processor() -> tuple[Context, CallProcessor, JobOptions]:
     if "ctx" not in _state:
-        from callscope.settings import get_settings
-
         ctx = Context(get_settings())
         _state["ctx"] = ctx
         _state["processor"] = CallProcessor(ctx.settings)
@@ -73,11 +73,7 @@ def run_worker(
     """
     from rq import SimpleWorker
 
-    from callscope.jobs.queue import _REDIS_ERRORS, RqQueue
-
     if ctx is None:
-        from callscope.settings import get_settings
-
         ctx = Context(get_settings())
     _ = ctx.engine  # a clear error now if the database is unreachable
     options = JobOptions.from_settings(ctx.settings)

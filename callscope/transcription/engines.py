@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import logging
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
-from callscope.errors import ModelError
+from callscope.errors import ConfigError, ModelError
+from callscope.transcription.checkpoints import build_openai_model, read_openai_checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -113,8 +114,6 @@ def pick_language(weighted: list[tuple[dict[str, float], float]], allowed: tuple
             if not allowed or code in allowed:
                 totals[code] = totals.get(code, 0.0) + prob * weight
     if not totals:
-        from callscope.errors import ConfigError
-
         raise ConfigError(
             f"none of the configured languages {list(allowed)} is known to this Whisper model; "
             "set CALLSCOPE_LANGUAGES (e.g. en,zh) or pass --language"
@@ -312,8 +311,7 @@ class FasterWhisperEngine:
                     decoded[i], temps[i] = scored, temperature
             pending = still
         for i in pending:
-            good = [c for c in candidates[i] if c[3] <= options.compression_ratio_threshold] or candidates[i]
-            chosen = max(good, key=lambda c: c[1])
+            chosen = _best_candidate(candidates[i], lambda c: c[3], lambda c: c[1], options)
             decoded[i], temps[i] = chosen[:4], chosen[4]
         log.debug("temperature fallback: %d window(s) re-decoded", len(candidates))
 
@@ -339,6 +337,18 @@ class FasterWhisperEngine:
             APPEND_PUNCTUATIONS,
             0.0,
         )
+
+
+_C = TypeVar("_C")
+
+
+def _best_candidate(
+    candidates: Sequence[_C], ratio: Callable[[_C], float], avg_logprob: Callable[[_C], float], options: DecodeOptions
+) -> _C:
+    """The decode to keep when no temperature passed: the most probable of the non-repetitive
+    ones (of all of them when each repeats itself), as Whisper does."""
+    good = [c for c in candidates if ratio(c) <= options.compression_ratio_threshold] or list(candidates)
+    return max(good, key=avg_logprob)
 
 
 def _needs_fallback(avg_logprob: float, no_speech: float, ratio: float, options: DecodeOptions) -> bool:
@@ -390,11 +400,6 @@ class OpenAIWhisperEngine:
             ModelError: the checkpoint is invalid.
         """
         import torch
-
-        from callscope.transcription.checkpoints import (
-            build_openai_model,
-            read_openai_checkpoint,
-        )
 
         if cpu_threads > 0:
             torch.set_num_threads(cpu_threads)
@@ -477,8 +482,9 @@ class OpenAIWhisperEngine:
                         chosen = candidates[-1]
                         break
                 if chosen is None:
-                    good = [c for c in candidates if c[0].compression_ratio <= options.compression_ratio_threshold] or candidates
-                    chosen = max(good, key=lambda c: c[0].avg_logprob)
+                    chosen = _best_candidate(
+                        candidates, lambda c: c[0].compression_ratio, lambda c: c[0].avg_logprob, options
+                    )
                 results[i], temps[i] = chosen
             for (mel, frames), result, temperature in zip(mels_frames, results, temps, strict=True):
                 duration = frames * 160 / SAMPLE_RATE

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
 from callscope.errors import ConfigError
-
-if TYPE_CHECKING:
-    from callscope.settings import Settings
+from callscope.settings import Settings
 
 ENGINES: tuple[str, ...] = ("faster-whisper", "openai-whisper")
 

@@ -11,6 +11,8 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
+from callscope.language import to_simplified
+
 _PREFIX = re.compile(r"^\s*(agent|caller|speaker[_ ]?\d+|spk\d+)\s*[:：]\s*", re.IGNORECASE | re.MULTILINE)
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
@@ -42,7 +44,6 @@ def normalize_words(text: str) -> list[str]:
 
 def normalize_chars(text: str) -> list[str]:
     """Chinese characters only (Simplified), for CER."""
-    from callscope.language import to_simplified
 
     return _CJK.findall(to_simplified(strip_speakers(text)))
 

@@ -1,7 +1,6 @@
 """Transcribe recordings: load a Whisper model once, stream any length of audio through it.
 
 Pipeline per recording (every stage is plain data in, plain data out)::
-
     decode 30 s chunks (PyAV, 16 kHz) ─► per-channel buffers ─► Silero VAD regions
     ─► windows <= 30 s of speech ─► engine (batched) ─► map times back ─► guards
     ─► merge channels by time ─► Segment stream
@@ -28,10 +27,14 @@ import numpy as np
 
 from callscope.domain import Audio, Segment, Transcript, Word
 from callscope.errors import InvalidAudioError
+from callscope.language import to_simplified
 from callscope.progress import Hook, no_progress
-from callscope.transcription import guards
+from callscope.recordings.audio import iter_audio, probe
+from callscope.transcription import guards, model_files
 from callscope.transcription.engines import (
     DecodeOptions,
+    FasterWhisperEngine,
+    OpenAIWhisperEngine,
     WhisperEngine,
     compression_ratio,
 )
@@ -158,11 +161,6 @@ class Transcriber:
         with self._load_lock:
             if self._engine is not None:
                 return self._engine
-            from callscope.transcription import model_files
-            from callscope.transcription.engines import (
-                FasterWhisperEngine,
-                OpenAIWhisperEngine,
-            )
 
             started = perf_counter()
             source = model_files.resolve_model(self.options.model, self.model_dir)
@@ -388,7 +386,6 @@ def _with_flags(segment: Segment, flags: tuple[str, ...]) -> Segment:
 
 def _map_segment(raw, window: Window, channel: _Channel, simplify: bool) -> list[Segment]:  # type: ignore[no-untyped-def]
     """Window-relative raw segment -> recording-time Segments (split where speech regions were joined)."""
-    from callscope.language import to_simplified
 
     def clean(text: str) -> str:
         return to_simplified(text) if simplify else text
@@ -473,7 +470,6 @@ def _open_source(source: Source) -> tuple[float, Iterator[np.ndarray]]:
     """Duration estimate and an iterator of (channels, frames) float32 chunks at 16 kHz."""
     if isinstance(source, Audio):
         return source.duration_s, _audio_chunks(source)
-    from callscope.recordings.audio import iter_audio, probe
 
     info = probe(source)
     return info.duration_s, (np.clip(c.samples, -1.0, 1.0) for c in iter_audio(source, sample_rate=SAMPLE_RATE, chunk_s=CHUNK_S))
@@ -488,12 +484,33 @@ def _audio_chunks(audio: Audio) -> Iterator[np.ndarray]:
     if audio.sample_rate <= 0:
         raise InvalidAudioError(f"invalid sample rate {audio.sample_rate}")
     if audio.sample_rate != SAMPLE_RATE:
-        from math import gcd
-
-        from scipy.signal import resample_poly
-
-        g = gcd(audio.sample_rate, SAMPLE_RATE)
-        samples = resample_poly(samples, SAMPLE_RATE // g, audio.sample_rate // g, axis=1).astype(np.float32)
+        # chunk by chunk: resampling the whole call at once held it twice more, in float64
+        yield from (np.clip(c, -1.0, 1.0) for c in resample_chunks(samples, audio.sample_rate, SAMPLE_RATE, CHUNK_S))
+        return
     step = int(CHUNK_S * SAMPLE_RATE)
     for first in range(0, samples.shape[1], step):
         yield np.clip(samples[:, first : first + step], -1.0, 1.0)
+
+
+def resample_chunks(samples: np.ndarray, rate: int, target: int, chunk_s: float) -> Iterator[np.ndarray]:
+    """``scipy.signal.resample_poly`` of (channels, frames) ``samples`` in pieces of about
+    ``chunk_s`` seconds: each piece is filtered with enough context on both sides that the
+    joined output equals resampling the whole array (memory: one piece, not the call)."""
+    from math import ceil, gcd
+
+    from scipy.signal import resample_poly
+
+    g = gcd(rate, target)
+    up, down = target // g, rate // g
+    half = 10 * max(up, down)  # resample_poly's default filter half-length, at the upsampled rate
+    pad = down * ceil((half / up + 2) / down)  # input frames of context, a multiple of ``down``
+    step = max(down, int(chunk_s * rate) // down * down)
+    total = samples.shape[1]
+    out_total = ceil(total * up / down)
+    for first in range(0, total, step):
+        last = min(total, first + step)
+        lo, hi = max(0, first - pad), min(total, last + pad)
+        piece = resample_poly(samples[:, lo:hi], up, down, axis=1)
+        skip = (first - lo) * up // down
+        keep = min(out_total, ceil(last * up / down)) - first * up // down
+        yield piece[:, skip : skip + keep].astype(np.float32)

@@ -9,12 +9,12 @@ temporary name and renamed into place, so a crash never leaves half a file.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from callscope.domain import Segment, Transcript
 from callscope.errors import ConfigError, StorageError
+from callscope.storage_io import atomic_write_text
 
 FORMATS = ("txt", "vtt", "srt", "tsv", "json")
 
@@ -104,20 +104,6 @@ def parse_formats(formats: str | Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` through a temporary file and a rename."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with tmp.open("w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise StorageError(f"cannot write {path} ({exc.strerror or exc}); check the output folder") from exc
-
-
 def write_outputs(transcript: Transcript, output_dir: Path, stem: str, formats: str | Iterable[str]) -> list[Path]:
     """Write ``<output_dir>/<stem>.<ext>`` for each format.
 
@@ -143,6 +129,6 @@ def write_outputs(transcript: Transcript, output_dir: Path, stem: str, formats: 
     written = []
     for name in names:
         path = output_dir / f"{stem}.{name}"
-        write_text_atomic(path, RENDERERS[name](transcript))
+        atomic_write_text(path, RENDERERS[name](transcript))
         written.append(path)
     return written

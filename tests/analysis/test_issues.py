@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from datetime import datetime
 from pathlib import Path
 
@@ -136,6 +137,20 @@ def test_incremental_assignment_and_novelty(text_result, tmp_path: Path) -> None
     assert got["c"] is None
 
 
+def test_keywords_rank_by_distinctiveness_and_never_by_spelling() -> None:
+    groups = [
+        ["internet down again since monday", "internet slow and router flashing"],
+        ["internet bill wrong this month", "bill far too high"],
+    ]
+    outage, billing = extract_keywords(groups, top=3)
+    assert billing[0] == "bill"  # said by both members, by no other issue
+    assert outage[0] == "internet" and "internet" not in billing[:1]
+    # all words said once: the most representative text (given first) leads, not the alphabet
+    (ranked,) = extract_keywords([["zebra crossing lights broken", "apple store opening hours"]], top=8)
+    assert ranked[:4] == ["zebra", "crossing", "lights", "broken"]
+    assert ranked != sorted(ranked, reverse=True) and ranked != sorted(ranked)
+
+
 def test_keywords_use_jieba_and_stopwords() -> None:
     assert "宽带" in tokenize("我的宽带上不了网了", "zh")
     assert "的" not in tokenize("我的宽带上不了网了", "zh")
@@ -220,6 +235,39 @@ def test_small_set_cut_grows_with_the_set_size() -> None:
     assert z == sorted(z) and z[0] == 0.5 and z[-1] == 2.0
     assert small_set_z(16) == pytest.approx(1.0)
     assert small_set_z(16, IssueOptions(small_set_z=1.5)) == 1.5
+
+
+def _two_views(seed: int, groups: int, per_group: int, singletons: int, dim: int = 48):  # type: ignore[no-untyped-def]
+    """Two noisy 'encoder' views of the same items: ``groups`` topics plus one-off items."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    truth = [g for g in range(groups) for _ in range(per_group)] + list(range(groups, groups + singletons))
+    views = {}
+    for name in ("a", "b"):
+        centres = rng.normal(size=(groups + singletons, dim))
+        x = centres[truth] + rng.normal(scale=0.55, size=(len(truth), dim))
+        views[name] = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    return views, truth
+
+
+def test_small_set_cut_can_be_chosen_by_encoder_agreement() -> None:
+    from callscope.analysis.issues import choose_small_set_z, cluster_embeddings
+
+    for seed, (groups, per_group, singletons) in enumerate([(4, 5, 3), (12, 6, 8), (6, 20, 2)]):
+        views, truth = _two_views(seed, groups, per_group, singletons)
+        z, agreement = choose_small_set_z(views)
+        assert set(agreement) == set(IssueOptions().small_set_zs) and z in agreement
+        assert agreement[z] >= max(agreement.values()) * (1 - IssueOptions().agreement_tolerance)
+        labels, _ = cluster_embeddings(views, IssueOptions(small_set_rule="agreement"))
+        assert adjusted_rand_score(truth[: groups * per_group], labels[: groups * per_group]) > 0.9
+        assert (labels[groups * per_group :] == -1).all()  # one-off questions stay unclustered
+    with pytest.raises(ConfigError, match="unknown small_set_rule"):
+        cluster_embeddings(views, IssueOptions(small_set_rule="elbow"))
+    fixed, table = choose_small_set_z(views, IssueOptions(small_set_z=1.2))
+    assert fixed == 1.2 and table == {}
+    one, table = choose_small_set_z({"a": views["a"]})
+    assert table == {} and one == pytest.approx(0.3 * math.log2(len(truth)) - 0.2)
 
 
 @pytest.mark.slow

@@ -20,7 +20,7 @@ GET_ROUTES = [
     "/api/recordings/{rid}/analysis", "/api/recordings/{rid}/metrics", "/api/recordings/{rid}/emotions",
     "/api/recordings/{rid}/scorecards", "/api/scorecards", "/api/scorecards/export", "/api/scorecards/rubric",
     "/api/scorecards/1", "/api/jobs", "/api/jobs/00000000-0000-0000-0000-000000000000", "/api/search?q=hours",
-    "/api/insights/issues", "/api/insights/ivr", "/api/faq", "/api/faq/faq-x",
+    "/api/insights/issues", "/api/insights/ivr", "/api/insights/selfservice", "/api/faq", "/api/faq/faq-x",
 ]
 WRITE_ROUTES = [
     ("post", "/api/recordings"), ("delete", "/api/recordings/{rid}"), ("post", "/api/recordings/{rid}/jobs"),
@@ -30,7 +30,7 @@ WRITE_ROUTES = [
     ("put", "/api/scorecards/1"), ("delete", "/api/scorecards/1"), ("post", "/api/insights/issues/mine"),
     ("post", "/api/faq"), ("post", "/api/faq/generate"), ("patch", "/api/faq/faq-x"),
     ("post", "/api/faq/faq-x/approve"), ("post", "/api/faq/faq-x/reject"), ("post", "/api/faq/faq-x/reopen"),
-    ("post", "/api/faq/faq-x/publish"),
+    ("post", "/api/faq/faq-x/publish"), ("post", "/api/insights/selfservice/gaps"),
 ]
 
 

@@ -263,3 +263,77 @@ def _make_faq_draft(server: LiveServer) -> str:
     })
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
+
+
+def test_help_center_in_the_browser(live_server: LiveServer, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The public help center, with JavaScript off (it must not need it): browse by topic,
+    search, read the best answer, vote, contact an agent, switch to Mandarin."""
+    shots = _shots_dir(tmp_path)
+    context = browser.new_context(viewport={"width": 1100, "height": 900}, java_script_enabled=False,
+                                  locale="en-US", extra_http_headers={"Accept-Language": "en-US,en;q=0.9"})
+    page = context.new_page()
+    failed: list[str] = []
+    page.on("requestfailed", lambda req: failed.append(req.url))
+    external: list[str] = []
+    page.on("request", lambda req: None if req.url.startswith(live_server.url) else external.append(req.url))
+
+    page.goto(live_server.url + "/help")  # no login
+    assert page.title() == "Brightwave Help Center"
+    assert page.locator("section.topic").count() >= 5
+    assert page.locator("#topic-hours a", has_text="What are your opening hours?").count() == 1
+    page.screenshot(path=str(shots / "help.png"), full_page=True)
+
+    page.fill("#q", "I forgot my password")
+    page.press("#q", "Enter")  # a plain GET form
+    page.wait_for_selector("#best")
+    assert "forgot password link" in page.inner_text("#best")
+    assert "q=I+forgot+my+password" in page.url
+    page.screenshot(path=str(shots / "help_search.png"), full_page=True)
+
+    page.click("#best h3 a")
+    page.wait_for_selector("h1")
+    assert page.inner_text("h1") == "How do I reset my password?"
+    page.click("#feedback button[value=yes]")
+    page.wait_for_selector("#feedback[role=status]")
+    assert "Thanks for your feedback" in page.inner_text("#feedback")
+
+    page.click("#contact-link")
+    page.wait_for_selector("#call")
+    assert page.get_attribute("#call", "href") == "tel:+15550100"
+
+    page.goto(live_server.url + "/help")
+    page.click("a.lang")
+    page.wait_for_selector("html[lang=zh-Hans]")
+    assert "帮助中心" in page.title() and page.locator("#topic-hours a", has_text="几点开门").count() >= 1
+    page.fill("#q", "周日几点开门")
+    page.press("#q", "Enter")
+    page.wait_for_selector("#best")
+    assert "周日上午十点到下午五点" in page.inner_text("#best")
+    page.screenshot(path=str(shots / "help_zh.png"), full_page=True)
+    assert not failed and not external, (failed, external)
+
+    from sqlalchemy import select
+
+    from callscope.selfservice.tables import ConversationRow, HelpFeedbackRow
+
+    ctx = live_server.app.state.ctx  # type: ignore[attr-defined]
+    with ctx.sessions() as session:
+        convs = session.scalars(select(ConversationRow).order_by(ConversationRow.started_at)).all()
+        assert [(c.channel, c.intent, c.handover) for c in convs] == [
+            ("web", "password_reset", True), ("web", "opening_hours", False)]
+        assert [(f.entry_id, f.helpful) for f in session.scalars(select(HelpFeedbackRow))] == [("password_reset", True)]
+    context.close()
+
+    # the dashboard's insights page puts the help center next to the other channels
+    page = browser.new_page(viewport={"width": 1440, "height": 960})
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    page.goto(live_server.url + "/login?next=%2Finsights")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", ADMIN_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#deflection", timeout=120_000)
+    text = page.inner_text("#deflection")
+    assert "Help center" in text and "50% (1 of 2)" in text, text
+    page.locator("#selfservice").screenshot(path=str(shots / "insights_selfservice.png"))
+    assert not problems, problems

@@ -34,9 +34,24 @@ def mono_calls(calls_dir: Path) -> dict[str, Audio]:
 
 @pytest.fixture(scope="session")
 def mono_diarizations(mono_calls: dict[str, Audio]):
+    """The default mono method."""
     from callscope.diarization import diarize
 
     return {stem: diarize(audio) for stem, audio in mono_calls.items()}
+
+
+@pytest.fixture(scope="session")
+def resemblyzer_diarizations(mono_calls: dict[str, Audio]):
+    """The resemblyzer path (``method="embeddings"``)."""
+    from callscope.diarization import DiarizeOptions, diarize
+
+    return {stem: diarize(audio, DiarizeOptions(method="embeddings")) for stem, audio in mono_calls.items()}
+
+
+@pytest.fixture(scope="session")
+def mono_method() -> str:
+    """What ``method="auto"`` picks for mono audio here."""
+    return "embeddings"
 
 
 def transcript_from_scenario(path: Path) -> Transcript:

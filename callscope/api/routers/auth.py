@@ -46,7 +46,7 @@ def _me(principal_user: auth.User, via: str, csrf: str | None) -> MeOut:
 async def login(body: LoginIn, request: Request, response: Response, ctx: CtxDep, sessions: SessionsDep) -> MeOut:
     throttle: auth.LoginThrottle = request.app.state.login_throttle
     client = request.client.host if request.client else "unknown"
-    keys = (f"user:{body.username.lower()}", f"addr:{client}")
+    keys = throttle.keys(body.username, client)
     wait = throttle.retry_after(*keys)
     if wait:
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, f"too many failed logins: try again in {wait} s",

@@ -20,12 +20,16 @@ from fastapi import APIRouter, HTTPException, Path, Query, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
+from callscope.analysis.faq import faq_to_dict
 from callscope.api.deps import CtxDep, EditorDep, PrincipalDep
 from callscope.api.redaction import redact_str
 from callscope.api.schemas import Problem
 from callscope.domain import FaqEntry, FaqStatus
 from callscope.errors import ConfigError, NotFoundError
+from callscope.insights import mining as insights
 from callscope.insights.faq_review import FaqRepository, InvalidTransitionError
+from callscope.analysis.faq_quality import gate_drafts
+from callscope.insights.mining import kb_entries
 
 router = APIRouter(prefix="/api/faq", tags=["faq"])
 
@@ -69,12 +73,14 @@ def _repo(ctx) -> FaqRepository:  # type: ignore[no-untyped-def]
 
 
 def _out(entry: FaqEntry, *, redact: bool) -> dict[str, Any]:
-    from callscope.analysis.faq import faq_to_dict
-
     data = faq_to_dict(entry)
     if redact:
         data["questions"] = {lang: [redact_str(q, lang) for q in qs] for lang, qs in data["questions"].items()}
         data["answers"] = {lang: redact_str(a, lang) for lang, a in data["answers"].items()}
+        data["answer_sources"] = {  # the agent sentences a draft was made from are call text too
+            lang: {**src, "extractive": redact_str(src.get("extractive"), lang), "rejected": redact_str(src.get("rejected"), lang)}
+            for lang, src in data["answer_sources"].items()
+        }
     return data
 
 
@@ -124,8 +130,6 @@ def create_entry(body: FaqCreate, ctx: CtxDep, principal: EditorDep) -> dict[str
 
 @router.post("/generate", summary="Mine issues again and draft FAQ entries from the calls")
 async def generate(ctx: CtxDep, principal: EditorDep) -> dict[str, Any]:
-    from callscope.insights import mining as insights
-
     await run_in_threadpool(insights.mine_call_issues, ctx, force=True)
     return {"drafts": len(_repo(ctx).entries(FaqStatus.DRAFT))}
 
@@ -156,9 +160,6 @@ def edit_entry(entry_id: EntryId, body: FaqPatch, ctx: CtxDep, principal: Editor
         if ("questions" in changes or "answers" in changes) and any(
             src.quality is not None for src in entry.answer_sources.values()
         ):
-            from callscope.analysis.faq_quality import gate_drafts
-            from callscope.insights.mining import kb_entries
-
             # the reviewer's wording gets its own quality score
             edited = gate_drafts([edited], kb_entries=[e for e in kb_entries(ctx.settings) if e.id != entry.id])[0]
         return _out(repo.update(edited), redact=False)
@@ -201,7 +202,7 @@ async def publish(entry_id: EntryId, ctx: CtxDep, principal: EditorDep) -> dict[
         published = await run_in_threadpool(_repo(ctx).publish, kb_path, [entry_id])
     except _REVIEW_ERRORS as exc:
         raise _fail(exc) from None
-    return {**_out(published[0], redact=False), "kb_path": str(kb_path)}
+    return {**_out(published[0], redact=False), "kb_file": kb_path.name}  # not the server's folders
 
 
 def _repo_get(ctx, entry_id: str) -> FaqEntry:  # type: ignore[no-untyped-def]

@@ -15,6 +15,9 @@ from callscope.api.schemas import Problem
 from callscope.db import utcnow
 from callscope.errors import CallscopeError
 from callscope.insights import mining as insights
+from callscope.insights.tables import IssueRow
+from callscope.ivr.metrics import compute_ivr_metrics
+from callscope.search.index import refresh_index
 
 router = APIRouter(tags=["insights"])
 
@@ -37,8 +40,6 @@ def issues(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     mine: Annotated[bool, Query(description="mine issues again first when calls changed (at most every 10 min)")] = True,
 ) -> dict[str, Any]:
-    from callscope.search.index import refresh_index
-
     start, end = _window(days, since, until)
     refresh_index(ctx)
     mining_error = None
@@ -55,10 +56,13 @@ def issues(
         "mining_error": mining_error,
         "issues": [
             {
-                "id": s.id, "label": s.label, "keywords": list(s.keywords), "count": s.count, "share": s.share,
+                "id": s.id, "label": redact_str(s.label) if redact else s.label,
+                "keywords": [redact_str(k) for k in s.keywords] if redact else list(s.keywords),
+                "count": s.count, "share": s.share,
                 "examples": [redact_str(q) if redact else q for q in s.examples],
                 "trend": [{"date": p.date.isoformat(), "count": p.count} for p in s.trend],
-                "calls": [{"id": c.id, "name": c.name, "created_at": c.created_at.isoformat(),
+                "calls": [{"id": c.id, "name": redact_str(c.name) if redact else c.name,
+                           "created_at": c.created_at.isoformat(),
                            "reason": redact_str(c.reason) if redact else c.reason} for c in s.calls],
             }
             for s in report.issues
@@ -69,7 +73,6 @@ def issues(
 @router.post("/api/insights/issues/mine", summary="Mine common issues again over all analysed calls now")
 async def mine_now(ctx: CtxDep, principal: EditorDep) -> dict[str, Any]:
     await run_in_threadpool(insights.mine_call_issues, ctx, force=True)
-    from callscope.insights.tables import IssueRow
 
     with ctx.sessions() as session:
         count = session.query(IssueRow).count()
@@ -82,10 +85,6 @@ def ivr_metrics(
     ctx: CtxDep, principal: PrincipalDep, days: Days = 30,
     since: Annotated[str | None, Query()] = None, until: Annotated[str | None, Query()] = None,
 ) -> dict[str, Any]:
-    try:
-        from callscope.ivr.metrics import compute_ivr_metrics
-    except ModuleNotFoundError:
-        raise HTTPException(status.HTTP_501_NOT_IMPLEMENTED, "the IVR module is not installed") from None
     start, _ = _window(days, since, until)
     with ctx.sessions() as session:
         data = compute_ivr_metrics(session, since=start).to_dict()

@@ -20,8 +20,17 @@ from starlette.datastructures import UploadFile
 
 from callscope.api.deps import AdminDep, CtxDep, EditorDep, PrincipalDep, QueueDep
 from callscope.api.media import RangeError, compute_peaks, media_type, parse_range
-from callscope.api.redaction import redact_analysis_dict, redact_transcript_dict
+from callscope.api.redaction import (
+    RECORDING_TEXT_FIELDS,
+    drop_redacted_audio,
+    redact_analysis_dict,
+    redact_fields,
+    redact_str,
+    redact_transcript_dict,
+    redacted_audio,
+)
 from callscope.api.schemas import (
+    MAX_OFFSET,
     EmotionPoint,
     EmotionTimeline,
     JobOut,
@@ -32,14 +41,19 @@ from callscope.api.schemas import (
     UploadOut,
     Waveform,
 )
+from callscope.api.transcripts import render_transcript
 from callscope.context import Context
+from callscope.db import transaction
 from callscope.domain import JobState, Recording, Transcript
 from callscope.errors import InvalidAudioError, NotFoundError
-from callscope.jobs.runner import jobs_for
+from callscope.jobs.runner import get_job, jobs_for
 from callscope.jobs.tables import JobRow
+from callscope.qa.scorecards import delete_for_recording
 from callscope.recordings.audio import SUPPORTED_EXTENSIONS
 from callscope.recordings.store import RecordingFilter
+from callscope.recordings.tables import RecordingRow
 from callscope.search import index as search_index
+from callscope.search.tables import CallSummaryRow
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +108,6 @@ def _latest_jobs(ctx: Context, ids: list[str]) -> dict[str, JobRow]:
 
 
 def _summaries(ctx: Context, ids: list[str]) -> dict[str, Any]:
-    from callscope.search.tables import CallSummaryRow
-
     if not ids:
         return {}
     with ctx.sessions() as session:
@@ -104,8 +116,7 @@ def _summaries(ctx: Context, ids: list[str]) -> dict[str, Any]:
 
 
 def describe(ctx: Context, recordings: list[Recording], *, redact: bool, with_artifacts: bool = False) -> list[RecordingOut]:
-    """Recordings with their processing state and analysis summary."""
-    from callscope.api.redaction import redact_str
+    """Recordings with their processing state and analysis summary (PII-redacted when ``redact``)."""
 
     ids = [r.id for r in recordings]
     jobs = _latest_jobs(ctx, ids)
@@ -114,16 +125,19 @@ def describe(ctx: Context, recordings: list[Recording], *, redact: bool, with_ar
     for rec in recordings:
         job, summary = jobs.get(rec.id), summaries.get(rec.id)
         reason = summary.reason if summary else None
-        out.append(RecordingOut.of(
+        item = RecordingOut.of(
             rec,
             status=str(job.state) if job else None,
             progress=round(float(job.progress or 0.0), 3) if job else None,
-            reason=redact_str(reason, rec.language) if redact else reason,
+            reason=reason,
             caller_emotion=summary.caller_emotion if summary else None,
             issue_id=summary.issue_id if summary else None,
             issue_label=summary.issue_label if summary else None,
             artifacts=sorted(ctx.store.artifact_kinds(rec.id)) if with_artifacts else [],
-        ))
+        )
+        if redact:  # every field that can hold caller or user text, not only the reason
+            item = RecordingOut(**redact_fields(item.model_dump(), RECORDING_TEXT_FIELDS, rec.language))
+        out.append(item)
     return out
 
 
@@ -249,7 +263,6 @@ async def upload_recording(request: Request, response: Response, ctx: CtxDep, qu
         job = existing[-1]
     else:
         job_id = await run_in_threadpool(queue.submit, recording.id)
-        from callscope.jobs.runner import get_job
 
         job = get_job(ctx, job_id)
     if not result.created:
@@ -269,14 +282,12 @@ def list_recordings(
     agent: Annotated[str | None, Query(max_length=128)] = None,
     issue: Annotated[str | None, Query(max_length=128, description="issue id from /api/insights/issues")] = None,
     emotion: Annotated[str | None, Query(max_length=32, description="caller emotion: neutral, positive, frustrated, anxious")] = None,
-    min_duration: Annotated[float | None, Query(ge=0, description="seconds")] = None,
-    max_duration: Annotated[float | None, Query(ge=0, description="seconds")] = None,
+    min_duration: Annotated[float | None, Query(ge=0, le=1e7, allow_inf_nan=False, description="seconds")] = None,
+    max_duration: Annotated[float | None, Query(ge=0, le=1e7, allow_inf_nan=False, description="seconds")] = None,
     q: Annotated[str | None, Query(max_length=500, description="full-text search in transcripts")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> RecordingPage:
-    from callscope.search.tables import CallSummaryRow
-
     ids: set[str] | None = None
     if issue or emotion:
         search_index.refresh_index(ctx)
@@ -305,9 +316,6 @@ def list_recordings(
 
 @router.get("/facets", summary="Values for the list filters (languages, agents, issues, emotions)")
 def facets(ctx: CtxDep, principal: PrincipalDep) -> dict[str, list[Any]]:
-    from callscope.recordings.tables import RecordingRow
-    from callscope.search.tables import CallSummaryRow
-
     search_index.refresh_index(ctx)
     with ctx.sessions() as session:
         languages = sorted(x for x in session.scalars(select(RecordingRow.language).distinct()) if x)
@@ -319,6 +327,9 @@ def facets(ctx: CtxDep, principal: PrincipalDep) -> dict[str, list[Any]]:
                 .distinct())),
             key=lambda item: str(item["label"]),
         )
+    if not principal.role.sees_pii:
+        agents = sorted({redact_str(a) or "" for a in agents})
+        issues = [{**item, "label": redact_str(str(item["label"]))} for item in issues]
     return {"languages": languages, "agents": agents, "emotions": emotions, "issues": issues}
 
 
@@ -338,15 +349,13 @@ def patch_recording(recording_id: RecordingId, body: RecordingPatch, ctx: CtxDep
 @router.delete("/{recording_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_ERRORS,
                summary="Delete a call with its audio and everything derived from it (admin)")
 def delete_recording(recording_id: RecordingId, ctx: CtxDep, principal: AdminDep) -> Response:
-    from callscope.qa.scorecards import delete_for_recording
-
     recording = _get(ctx, recording_id)
     search_index.unindex_recording(ctx, recording.id)
     delete_for_recording(ctx, recording.id)
-    from callscope.db import transaction
 
     with transaction(ctx.sessions) as session:
         session.execute(delete(JobRow).where(JobRow.recording_id == recording.id))
+    drop_redacted_audio(ctx.settings.data_dir, recording.id)
     try:
         ctx.store.delete(recording.id)
     except NotFoundError:  # deleted by someone else meanwhile
@@ -362,11 +371,20 @@ def delete_recording(recording_id: RecordingId, ctx: CtxDep, principal: AdminDep
                404: {"model": Problem}, 416: {"model": Problem}},
     summary="Stream the call audio (supports HTTP Range requests)",
 )
-def stream_audio(recording_id: RecordingId, request: Request, ctx: CtxDep, principal: PrincipalDep) -> Response:
+async def stream_audio(recording_id: RecordingId, request: Request, ctx: CtxDep, principal: PrincipalDep) -> Response:
     recording = _get(ctx, recording_id)
     path = Path(recording.path)
     if not path.is_file():
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"the audio file of {recording.id[:12]} is missing from the store")
+    if not principal.role.sees_pii:  # spoken card numbers, names, addresses: bleeped
+        transcript = ctx.store.get_artifact(recording.id, "transcript")
+        if transcript is None:
+            raise HTTPException(status.HTTP_409_CONFLICT, "this call is not transcribed yet: its audio is available to "
+                                "your role once its PII can be bleeped")
+        try:
+            path = await run_in_threadpool(redacted_audio, ctx.settings.data_dir, recording, transcript)
+        except InvalidAudioError as exc:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
     size = path.stat().st_size
     range_header = request.headers.get("range")
     if range_header is not None:
@@ -377,7 +395,7 @@ def stream_audio(recording_id: RecordingId, request: Request, ctx: CtxDep, princ
                 {"detail": str(exc)}, status_code=status.HTTP_416_RANGE_NOT_SATISFIABLE,
                 headers={"Content-Range": f"bytes */{size}", "Accept-Ranges": "bytes"},
             )
-    download = Path(recording.original_name).stem + path.suffix
+    download = Path(_visible_name(recording, principal)).stem + path.suffix
     return FileResponse(path, media_type=media_type(path), filename=download, content_disposition_type="inline",
                         headers={"Cache-Control": "private, max-age=3600"})
 
@@ -404,14 +422,14 @@ def waveform(recording_id: RecordingId, ctx: CtxDep, principal: PrincipalDep,
 @router.get("/{recording_id}/jobs", response_model=list[JobOut], responses=_ERRORS)
 def recording_jobs(recording_id: RecordingId, ctx: CtxDep, principal: PrincipalDep) -> list[JobOut]:
     recording = _get(ctx, recording_id)
-    return [JobOut.of(j) for j in jobs_for(ctx, recording.id)]
+    if principal.role.sees_pii:
+        return [JobOut.of(j) for j in jobs_for(ctx, recording.id)]
+    return [JobOut.of(j).model_copy(update={"error": redact_str(j.error)}) for j in jobs_for(ctx, recording.id)]
 
 
 @router.post("/{recording_id}/jobs", response_model=JobOut, status_code=status.HTTP_202_ACCEPTED,
              responses={**_ERRORS, 409: {"model": Problem}}, summary="Process the call again (resumes failed stages)")
 def reprocess(recording_id: RecordingId, ctx: CtxDep, queue: QueueDep, principal: EditorDep) -> JobOut:
-    from callscope.jobs.runner import get_job
-
     recording = _get(ctx, recording_id)
     active = [j for j in jobs_for(ctx, recording.id) if j.state in (JobState.QUEUED, JobState.RUNNING)]
     if active:
@@ -436,11 +454,17 @@ def transcript(
         data = redact_transcript_dict(data)
     if format == "json":
         return JSONResponse(data)
-    from callscope.api.transcripts import render_transcript
 
     body, media = render_transcript(Transcript.from_dict(data), format)
-    name = f"{Path(recording.original_name).stem}.{format}"
+    name = f"{Path(_visible_name(recording, principal)).stem}.{format}"
     return Response(body, media_type=media, headers={"Content-Disposition": f'inline; filename="{_ascii(name)}"'})
+
+
+def _visible_name(recording: Recording, principal: Any) -> str:
+    """The recording's name as this user may see it (redacted without PII access)."""
+    if principal.role.sees_pii:
+        return recording.original_name
+    return redact_str(recording.original_name, recording.language) or "recording"
 
 
 def _ascii(name: str) -> str:

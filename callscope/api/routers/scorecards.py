@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 
 from callscope.api.deps import CtxDep, EditorDep, PrincipalDep
+from callscope.api.redaction import redact_str
 from callscope.api.routers.recordings import RecordingId, _get, _parse_when
 from callscope.api.schemas import Problem, ScorecardCriterion, ScorecardIn, ScorecardOut
 from callscope.auth.service import UserRole
@@ -17,10 +19,18 @@ router = APIRouter(tags=["scorecards"])
 _ERRORS = {404: {"model": Problem}, 422: {"model": Problem}}
 
 
-def _out(card: cards.Scorecard) -> ScorecardOut:
+def _out(card: cards.Scorecard, principal=None) -> ScorecardOut:  # type: ignore[no-untyped-def]
+    """The scorecard as ``principal`` may see it: comments PII-redacted without PII access."""
     return ScorecardOut(id=card.id, recording_id=card.recording_id, reviewer=card.reviewer, scores=card.scores,
-                        total=card.total, comments=card.comments, created_at=card.created_at,
+                        total=card.total, comments=_visible(card, principal).comments, created_at=card.created_at,
                         updated_at=card.updated_at)
+
+
+def _visible(card: cards.Scorecard, principal) -> cards.Scorecard:  # type: ignore[no-untyped-def]
+    if principal is None or principal.role.sees_pii:
+        return card
+    return dataclasses.replace(card, comments=redact_str(card.comments) or "",
+                               recording_name=redact_str(card.recording_name))
 
 
 def _bad(exc: Exception) -> HTTPException:
@@ -36,7 +46,7 @@ def rubric(principal: PrincipalDep) -> list[ScorecardCriterion]:
 @router.get("/api/recordings/{recording_id}/scorecards", response_model=list[ScorecardOut], responses=_ERRORS)
 def recording_scorecards(recording_id: RecordingId, ctx: CtxDep, principal: PrincipalDep) -> list[ScorecardOut]:
     recording = _get(ctx, recording_id)
-    return [_out(c) for c in cards.list_scorecards(ctx, recording_id=recording.id)]
+    return [_out(c, principal) for c in cards.list_scorecards(ctx, recording_id=recording.id)]
 
 
 @router.post("/api/recordings/{recording_id}/scorecards", response_model=ScorecardOut,
@@ -56,7 +66,7 @@ def list_all(
     since: Annotated[str | None, Query()] = None,
     until: Annotated[str | None, Query()] = None,
 ) -> list[ScorecardOut]:
-    return [_out(c) for c in cards.list_scorecards(
+    return [_out(c, principal) for c in cards.list_scorecards(
         ctx, reviewer=reviewer, since=_parse_when(since, "since", end=False), until=_parse_when(until, "until", end=True)
     )]
 
@@ -74,6 +84,7 @@ def export(
     rid = _get(ctx, recording_id).id if recording_id else None
     found = cards.list_scorecards(ctx, recording_id=rid, reviewer=reviewer,
                                   since=_parse_when(since, "since", end=False), until=_parse_when(until, "until", end=True))
+    found = [_visible(card, principal) for card in found]
     if format == "json":
         return Response(cards.export_json(found), media_type="application/json",
                         headers={"Content-Disposition": 'attachment; filename="scorecards.json"'})
@@ -97,7 +108,7 @@ def _own(ctx, scorecard_id: int, principal) -> cards.Scorecard:  # type: ignore[
 @router.get("/api/scorecards/{scorecard_id}", response_model=ScorecardOut, responses=_ERRORS)
 def get_one(scorecard_id: ScorecardId, ctx: CtxDep, principal: PrincipalDep) -> ScorecardOut:
     try:
-        return _out(cards.get_scorecard(ctx, scorecard_id))
+        return _out(cards.get_scorecard(ctx, scorecard_id), principal)
     except NotFoundError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
 

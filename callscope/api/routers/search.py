@@ -8,8 +8,8 @@ from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.concurrency import run_in_threadpool
 
 from callscope.api.deps import AdminDep, CtxDep, PrincipalDep
-from callscope.api.redaction import redact_str
-from callscope.api.schemas import Problem, ReindexOut, SearchHitOut, SearchOut
+from callscope.api.redaction import SEARCH_HIT_TEXT_FIELDS, redact_fields
+from callscope.api.schemas import MAX_OFFSET, Problem, ReindexOut, SearchHitOut, SearchOut
 from callscope.errors import NotFoundError
 from callscope.search import index as search_index
 
@@ -25,7 +25,7 @@ def search(
     language: Annotated[str | None, Query(max_length=16)] = None,
     recording_id: Annotated[str | None, Query(pattern=r"^[0-9a-f]{64}$")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> SearchOut:
     try:
         hits, total = search_index.search_transcripts(ctx, q, language=language, recording_id=recording_id,
@@ -33,12 +33,15 @@ def search(
     except search_index.QueryError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     redact = not principal.role.sees_pii
-    return SearchOut(query=q, total=total, hits=[
-        SearchHitOut(recording_id=h.recording_id, recording_name=h.recording_name, segment=h.seg_index,
-                     start=round(h.start, 3), end=round(h.end, 3), speaker=h.speaker, language=h.language,
-                     text=(redact_str(h.text, h.language) or "") if redact else h.text, score=round(h.score, 4))
-        for h in hits
-    ])
+    out = []
+    for h in hits:
+        hit = SearchHitOut(recording_id=h.recording_id, recording_name=h.recording_name, segment=h.seg_index,
+                           start=round(h.start, 3), end=round(h.end, 3), speaker=h.speaker, language=h.language,
+                           text=h.text, score=round(h.score, 4))
+        if redact:  # the recording's name and the speaker label can hold PII too
+            hit = SearchHitOut(**redact_fields(hit.model_dump(), SEARCH_HIT_TEXT_FIELDS, h.language))
+        out.append(hit)
+    return SearchOut(query=q, total=total, hits=out)
 
 
 @router.post("/reindex", response_model=ReindexOut, responses={404: {"model": Problem}},

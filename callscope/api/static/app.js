@@ -990,7 +990,8 @@ async function viewInsights(main) {
   const days = parseInt(params.get("days") || "30", 10) || 30;
   // issues first: loading them mines new calls, which also drafts FAQ entries
   const issues = await tryApi(`/api/insights/issues?days=${days}`);
-  const [ivr, faqs] = await Promise.all([tryApi(`/api/insights/ivr?days=${days}`), tryApi("/api/faq")]);
+  const [ivr, faqs, selfService] = await Promise.all([tryApi(`/api/insights/ivr?days=${days}`), tryApi("/api/faq"),
+    tryApi(`/api/insights/selfservice?days=${days}`)]);
   const range = h("div", { class: "tabs" }, [7, 30, 90, 365].map((d) =>
     h("button", { type: "button", class: d === days ? "on" : "", onclick: () => navigate(`/insights?days=${d}`) }, d === 365 ? "1 year" : `${d} days`)));
   const kpis = h("div", { class: "kpis" },
@@ -1005,7 +1006,7 @@ async function viewInsights(main) {
     kpis,
     h("div", { class: "insights" },
       h("div", { class: "main-col", style: { display: "flex", flexDirection: "column", gap: "16px" } }, issuesPanel(issues, days)),
-      h("div", { style: { display: "flex", flexDirection: "column", gap: "16px" } }, faqPanel(faqs), ivrPanel(ivr))));
+      h("div", { style: { display: "flex", flexDirection: "column", gap: "16px" } }, faqPanel(faqs), ivrPanel(ivr), selfServicePanel(selfService))));
 }
 
 function containmentHint(ivr) {
@@ -1175,6 +1176,35 @@ function ivrPanel(ivr) {
     h("h3", {}, "Unanswered questions"),
     (ivr.unanswered || []).length ? h("ul", { class: "unanswered" }, ivr.unanswered.slice(0, 12).map((u) =>
       h("li", {}, h("span", { class: "badge", style: { marginRight: "8px" } }, u.language), u.text))) : h("p", { class: "muted" }, "Every question found an answer."));
+  return panel;
+}
+
+function selfServicePanel(ss) {
+  // deflection per channel side by side, and what no channel could answer (callscope.selfservice)
+  const panel = h("div", { class: "panel", id: "selfservice" }, h("div", { class: "panel-head" }, h("h2", {}, "Self-service by channel")));
+  const body = h("div", { class: "panel-body" });
+  panel.append(body);
+  const names = { voice: "Phone (IVR)", sms: "SMS", whatsapp: "WhatsApp", web: "Help center" };
+  const channels = ss ? Object.values(ss.channels) : [];
+  if (!channels.some((c) => c.contacts)) { body.append(h("div", { class: "empty" }, h("strong", {}, "No self-service contacts in this period"), "Publish /help and point your Twilio messaging webhook at /messaging/incoming.")); return panel; }
+  append(body, h("dl", { class: "kv", id: "deflection", style: { marginBottom: "14px" } }, channels.flatMap((c) => [
+    h("dt", { title: c.definition }, names[c.channel] || c.channel),
+    h("dd", {}, c.contacts ? `${pct(c.rate)} (${c.deflected} of ${c.contacts})` : "—")])),
+    h("h3", {}, "Unanswered on any channel"),
+    ss.unanswered_questions.length ? h("ul", { class: "unanswered" }, ss.unanswered_questions.slice(0, 12).map((u) =>
+      h("li", {}, h("span", { class: "badge", style: { marginRight: "8px" } }, names[u.channel] || u.channel), u.text))) : h("p", { class: "muted" }, "Every question found an answer."));
+  if (!ss.unanswered_questions.length) return panel;
+  const gaps = h("div", { id: "selfservice-gaps" });
+  const find = h("button", { class: "btn small", type: "button", onclick: async () => {
+    find.disabled = true; gaps.replaceChildren(h("p", { class: "muted" }, "Mining the unanswered questions of every channel…"));
+    try {
+      const data = await api(`/api/insights/selfservice/gaps?days=${new URLSearchParams(location.search).get("days") || 30}`, { method: "POST" });
+      gaps.replaceChildren(data.uncovered.length ? h("ul", { class: "unanswered" }, data.uncovered.map((g) => h("li", {},
+        h("b", {}, g.label), ` — ${g.count} questions (${Object.entries(g.channels).map(([c, n]) => `${names[c] || c} ${n}`).join(", ")})`)))
+        : h("p", { class: "muted" }, "No frequent question is missing from the knowledge base."));
+    } catch (err) { gaps.replaceChildren(); toast(err.message, "error"); } finally { find.disabled = false; }
+  } }, "Find knowledge-base gaps across channels");
+  append(body, find, gaps);
   return panel;
 }
 

