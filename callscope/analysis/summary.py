@@ -89,6 +89,10 @@ def clean_summary(raw: str, language: str, turns: Sequence[Turn]) -> tuple[str, 
     text = re.sub(r"^(?:summary|摘要)\s*[:：]\s*", "", raw.strip(), flags=re.IGNORECASE)
     text = " ".join(line.strip(" -*") for line in text.splitlines() if line.strip())
     text = text.strip()
+    # The model sometimes runs on past the 2-3 sentences asked for (and out of tokens): keep three.
+    sentences = _sentences(text, language)
+    if len(sentences) > 3:
+        text = ("" if language == "zh" else " ").join(sentences[:3])
     if language == "zh":
         text = to_simplified(text.replace(" ", ""))
         cjk = sum(1 for ch in text if has_cjk(ch))

@@ -44,6 +44,8 @@ def test_an_llm_answer_is_checked() -> None:
     assert clean_summary("客户询问周日营业时间，客服告知周日十点到五点营业。\n已解决：是", "en", turns) is None  # wrong language
     assert clean_summary("客户询问周日营业时间，客服告知周日十点到五点营业。\n已解决：是", "zh", turns) == ("客户询问周日营业时间，客服告知周日十点到五点营业。", True)
     assert clean_summary("Okay.", "en", turns) is None
+    rambling = "The customer asked about Sunday hours. The agent gave them. The customer asked about a charger. The agent said"
+    assert clean_summary(rambling, "en", turns) == ("The customer asked about Sunday hours. The agent gave them. The customer asked about a charger.", None)
 
 
 def test_long_calls_keep_their_start_and_end() -> None:
