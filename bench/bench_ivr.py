@@ -441,7 +441,33 @@ def pct(values: list[float], q: float) -> float:
     return values[idx] * 1000
 
 
-def latency(data: Path, concurrency: int, calls: int, think: tuple[float, float]) -> str:
+def latency(
+    data: Path,
+    concurrency: int,
+    calls: int,
+    think: tuple[float, float],
+    encoder_sets: tuple[str, ...] = ("use-multilingual,e5-small",),
+    burst: bool = True,
+) -> str:
+    """One server per encoder set (CALLSCOPE_IVR_ENCODERS), measured in the same run."""
+    rows = [
+        "| IVR | mode | calls | requests | req/s | server CPU ms/req | load avg | request kind | n | p50 ms | p95 ms | p99 ms | max ms | errors |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for i, encoders in enumerate(encoder_sets):
+        rows += _latency_rows(data, concurrency, calls, think, encoders, burst, reference=i == 0)
+    return "\n".join(rows)
+
+
+def _latency_rows(
+    data: Path,
+    concurrency: int,
+    calls: int,
+    think: tuple[float, float],
+    encoders: str,
+    burst: bool,
+    reference: bool,
+) -> list[str]:
     utterances = [(t, lang) for t, lang, _ in CALIBRATION] + [
         (t, lang) for t, lang, _ in bitext_rows(data, per_intent=40)
     ]
@@ -453,6 +479,7 @@ def latency(data: Path, concurrency: int, calls: int, think: tuple[float, float]
         if k not in ("CALLSCOPE_KB_PATH", "CALLSCOPE_PUBLIC_BASE_URL", "CALLSCOPE_DATABASE_URL")
     }
     env["PYTHONPATH"] = str(ROOT)
+    env["CALLSCOPE_IVR_ENCODERS"] = encoders
     proc = subprocess.Popen([sys.executable, __file__, "--serve", str(port), "--serve-data", tmp], env=env)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -467,15 +494,12 @@ def latency(data: Path, concurrency: int, calls: int, think: tuple[float, float]
                 if proc.poll() is not None:
                     raise SystemExit("the IVR server did not start") from None
                 time.sleep(0.3)
-        rows = [
-            "| IVR | mode | calls | requests | req/s | server CPU ms/req | load avg | request kind | n | p50 ms | p95 ms | p99 ms | max ms | errors |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
-        ]
-        for ivr, entry in (("callscope", "/ivr/voice"), ("reference (quickstart, no NLU/DB)", "/ref/voice")):
-            for mode, th in (
-                (f"paced, think {think[0]:g}-{think[1]:g} s", think),
-                ("burst, no think time", (0.0, 0.0)),
-            ):
+        rows: list[str] = []
+        label = "callscope (" + " + ".join({"use-multilingual": "USE", "e5-small": "e5"}.get(e, e) for e in encoders.split(",")) + ")"
+        ivrs = [(label, "/ivr/voice")] + ([("reference (quickstart, no NLU/DB)", "/ref/voice")] if reference else [])
+        modes = [(f"paced, think {think[0]:g}-{think[1]:g} s", think)] + ([("burst, no think time", (0.0, 0.0))] if burst else [])
+        for ivr, entry in ivrs:
+            for mode, th in modes:
                 n_calls = calls if th[1] > 0 else max(concurrency, calls // 2)
                 asyncio.run(load(base, entry, utterances, min(concurrency, 20), 20, (0, 0), seed=1))  # warm-up
                 cpu0 = cpu_seconds(proc.pid)
@@ -488,7 +512,7 @@ def latency(data: Path, concurrency: int, calls: int, think: tuple[float, float]
                         f"| {ivr} | {mode} | {n_calls} | {stats.requests} | {stats.requests / wall:.0f} | {cpu_ms:.1f} | {loadavg:.1f} | {kind} | {len(lat)} "
                         f"| {pct(lat, 50):.1f} | {pct(lat, 95):.1f} | {pct(lat, 99):.1f} | {max(lat) * 1000:.1f} | {stats.errors} |"
                     )
-        return "\n".join(rows)
+        return rows
     finally:
         proc.terminate()
         try:
@@ -497,7 +521,7 @@ def latency(data: Path, concurrency: int, calls: int, think: tuple[float, float]
             proc.kill()
 
 
-NOTES = """Notes:
+LATENCY_NOTES = """Notes:
 - *paced*: 100 calls in flight at all times; each caller waits 1-3 s between turns (a real caller
   listens to a 5-10 s prompt and speaks, so real traffic is lighter). *burst*: no think time, i.e.
   100 requests always queued: a saturation test (latency = queue length / throughput), not a target.
@@ -509,10 +533,8 @@ NOTES = """Notes:
   latencies include waiting for the CPU; the reference IVR's numbers show that background.
 - The reference is a TwilioDevEd ivr-phone-tree-style keypad IVR (static TwiML, no NLU, no DB,
   same signature check): the floor for a Python webhook on this stack.
-- Matching: *answered right* = confident (no confirmation) and correct; *confirmed right* = "Did you
-  mean ...?" with the right topic; *reprompt* = low confidence, options offered. The thresholds were
-  calibrated on the calibration set; the bitext set (typed customer-support requests with typos)
-  was not used to set them. Variants share the thresholds, so compare their top-1 columns."""
+- *callscope (USE)* vs *callscope (USE + e5)*: one server each, same run, same box: the cost of the
+  second encoder on the question turn."""
 
 
 def main() -> None:
@@ -530,6 +552,13 @@ def main() -> None:
         metavar=("MIN", "MAX"),
         help="caller think time between turns (s)",
     )
+    parser.add_argument(
+        "--encoders",
+        nargs="+",
+        default=["use-multilingual,e5-small"],
+        help="encoder sets to measure latency with, one server each (e.g. use-multilingual use-multilingual,e5-small)",
+    )
+    parser.add_argument("--no-burst", action="store_true", help="paced runs only")
     parser.add_argument("--skip-latency", action="store_true")
     parser.add_argument("--skip-accuracy", action="store_true")
     parser.add_argument("--write", action="store_true", help="write BENCHMARKS_ivr.md")
@@ -545,15 +574,46 @@ def main() -> None:
     if not args.skip_latency:
         parts.append(
             f"### Webhook latency ({args.concurrency} concurrent calls, uvicorn 1 process on 127.0.0.1)\n\n"
-            + latency(args.data, args.concurrency, args.calls, tuple(args.think))
+            + latency(args.data, args.concurrency, args.calls, tuple(args.think), tuple(args.encoders), not args.no_burst)
+            + "\n\n"
+            + LATENCY_NOTES
         )
     if not args.skip_accuracy:
-        parts.append("### Intent matching (bundled Brightwave KB)\n\n" + accuracy(args.data))
-    parts.append(NOTES)
+        from ivr_fewshot import NOTES as FEWSHOT_NOTES
+        from ivr_fewshot import report
+
+        parts.append(
+            "### Understanding: few-shot knowledge bases, unseen callers (`bench/ivr_fewshot.py`)\n\n"
+            + report(args.data, show_dev=True)
+            + "\n\n"
+            + FEWSHOT_NOTES
+        )
     text = "\n\n".join(parts)
     print(text)
     if args.write:
-        (ROOT / "BENCHMARKS_ivr.md").write_text("## IVR\n\n" + text + "\n", encoding="utf-8")
+        write_section(ROOT / "BENCHMARKS.md", parts)
+
+
+def write_section(path: Path, parts: list[str]) -> None:
+    """Replace the IVR subsections this run produced inside BENCHMARKS.md (others stay)."""
+    text = path.read_text(encoding="utf-8")
+    for part in parts[1:]:
+        title = part.split("\n", 1)[0]
+        key = title.split("(")[0].strip()
+        start = text.find(key)
+        if start < 0:  # new subsection: append to the IVR section
+            ivr = text.index("## IVR")
+            nxt = text.find("\n## ", ivr + 1)
+            nxt = len(text) if nxt < 0 else nxt
+            text = text[:nxt].rstrip() + "\n\n" + part + "\n" + text[nxt:]
+            continue
+        end = len(text)
+        for marker in ("\n### ", "\n## "):
+            pos = text.find(marker, start + 1)
+            if pos >= 0:
+                end = min(end, pos)
+        text = text[:start] + part + "\n" + text[end:]
+    path.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

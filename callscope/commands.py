@@ -6,12 +6,13 @@ import json
 from pathlib import Path
 
 import typer
+from pydantic import SecretStr
 
 from callscope.api.app import create_app
 from callscope.closed_loop import default_samples_dir
 from callscope.console import exit_on_failures
 from callscope.context import Context
-from callscope.demo import ensure_demo_admin, run_demo
+from callscope.demo import demo_ivr_token, ensure_demo_admin, run_demo
 from callscope.errors import CallscopeError, StorageError
 from callscope.pipeline import CallProcessor, analysis_to_dict, file_stem
 from callscope.recordings.paths import expand_audio_paths
@@ -83,5 +84,10 @@ def demo_command(
     settings = ctx.settings
     if settings.kb_path is None and result.kb_path is not None:  # serve the KB the demo published to
         settings = settings.model_copy(update={"kb_path": result.kb_path})
+    if not settings.twilio_auth_token.get_secret_value():  # sign-able by `callscope ivr simulate --url`
+        token = demo_ivr_token(ctx)
+        settings = settings.model_copy(update={"twilio_auth_token": SecretStr(token)})
+        typer.echo(f"IVR webhooks: http://{host}:{port}/ivr/voice, Twilio auth token {token}")
+    typer.echo(f'try a call: callscope ivr simulate --url http://{host}:{port} --say "where is my order"')
     typer.echo(f"dashboard: http://{host}:{port}/  (Ctrl+C to stop)")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", proxy_headers=False)

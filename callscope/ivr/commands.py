@@ -12,14 +12,17 @@ import typer
 from callscope.api.app import ApiOptions, create_app
 from callscope.context import Context
 from callscope.db import transaction, utcnow
+from callscope.errors import ConfigError
 from callscope.ivr.actions import default_actions
 from callscope.ivr.deps import recording_fetcher_for, recording_sink_for
-from callscope.ivr.kb import load_knowledge_base
+from callscope.ivr.expansion import expand_knowledge_base
+from callscope.ivr.kb import BUNDLED_KB, load_knowledge_base
 from callscope.ivr.metrics import compute_ivr_metrics
 from callscope.ivr.recording import retry_failed
+from callscope.ivr.security import read_local_auth_token
 from callscope.ivr.simulator import CallerInput, CallSimulator, SimTurn, read_script
 from callscope.ivr.tables import IvrRecordingRow
-from callscope.settings import get_settings
+from callscope.settings import Settings, get_settings
 
 app = typer.Typer()
 ivr_app = typer.Typer(
@@ -44,7 +47,9 @@ def simulate_command(
     kb: Path = typer.Option(
         None, "--kb", help="Knowledge-base file (in-process only; default: settings / bundled demo)."
     ),
-    caller: str = typer.Option("+15005550006", "--from", help="Caller number (From)."),
+    caller: str = typer.Option(
+        None, "--from", help="Caller number (From; default: a fresh number per call, so no remembered language)."
+    ),
     agent_answers: bool = typer.Option(
         False, "--agent-answers", help="After a transfer, pretend the agent answered (reaches the survey)."
     ),
@@ -83,13 +88,23 @@ def simulate_command(
         return CallerInput.parse(line)
 
     settings = get_settings()
+    caller = caller or fresh_caller_number()
     token = os.environ.get("TWILIO_AUTH_TOKEN") or settings.twilio_auth_token.get_secret_value()
     if url:
         import httpx
 
         if settings.twilio_validate and not token:
-            typer.echo("error: set TWILIO_AUTH_TOKEN to the server's token so requests can be signed", err=True)
+            token = read_local_auth_token(settings) or ""
+            if token:
+                typer.echo("(signing with the auth token `callscope demo` serves with)", err=True)
+        if settings.twilio_validate and not token:
+            typer.echo(
+                "error: set TWILIO_AUTH_TOKEN to the server's Twilio auth token so requests can be signed "
+                "(`callscope demo` prints the one it serves with)",
+                err=True,
+            )
             raise typer.Exit(code=1)
+        typer.echo(f"calling {url} from {caller}", err=True)
         with httpx.Client(base_url=url.rstrip("/"), timeout=30) as client:
             sim = CallSimulator(client, public_url or url, token, caller=caller, agent_answers=agent_answers)
             call = sim.run(ask if interactive else inputs, on_turn=show if interactive else None)
@@ -104,8 +119,9 @@ def simulate_command(
 
             token = secrets.token_hex(16)
             update["twilio_auth_token"] = SecretStr(token)
-        if kb is not None:
-            update["kb_path"] = kb
+        kb_file, kb_why = active_kb_path(settings, kb)
+        update["kb_path"] = kb_file
+        _describe_kb(kb_file, kb_why, caller)
         public = public_url or "https://ivr.callscope.local"
         update["public_base_url"] = None
         local = settings.model_copy(update=update)
@@ -117,6 +133,7 @@ def simulate_command(
             json.dumps(
                 {
                     "call_sid": call.call_sid,
+                    "caller": caller,
                     "outcome": call.outcome,
                     "turns": [
                         {
@@ -135,8 +152,71 @@ def simulate_command(
         typer.echo(call.transcript())
     else:
         typer.echo(f"-- {call.outcome}")
+    if call.transfer is not None and not agent_dial_configured(settings):
+        typer.echo(
+            f"warning: the call was transferred to {settings.agent_dial}, a placeholder: no agent number is "
+            "configured. Set CALLSCOPE_AGENT_DIAL (a number, sip:..., or queue:<name>) to reach your agents.",
+            err=True,
+        )
     if call.outcome.startswith("http_"):
         raise typer.Exit(code=1)
+
+
+def fresh_caller_number() -> str:
+    """A random caller number in the fictional +1 555 01xx range (a new caller each time,
+    so nothing remembered from an earlier simulated call, such as its language, applies)."""
+    import secrets
+
+    return f"+1555010{secrets.randbelow(10**4):04d}"
+
+
+def active_kb_path(settings, explicit: Path | None) -> tuple[Path, str]:
+    """The knowledge base a simulated call uses, and why: --kb, else CALLSCOPE_KB_PATH,
+    else the demo's (after ``make demo``), else the bundled one."""
+    if explicit is not None:
+        return Path(explicit), "--kb"
+    if settings.kb_path is not None:
+        return Path(settings.kb_path), "CALLSCOPE_KB_PATH"
+    demo = Path(settings.data_dir) / "demo" / "knowledge_base.yaml"
+    if demo.is_file():
+        return demo, "the demo's knowledge base (make demo)"
+    return BUNDLED_KB, "the bundled demo knowledge base"
+
+
+def agent_dial_configured(settings) -> bool:
+    """Whether an agent number was set (CALLSCOPE_AGENT_DIAL), not the built-in placeholder."""
+    return settings.agent_dial.strip() != Settings.model_fields["agent_dial"].default
+
+
+def _describe_kb(path: Path, why: str, caller: str) -> None:
+    try:
+        n = len(load_knowledge_base(path))
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from None
+    typer.echo(f"knowledge base: {path} ({n} entries; {why}); caller {caller}", err=True)
+
+
+@ivr_app.command("expand")
+def expand_command(
+    kb: Path = typer.Option(None, "--kb", help="Knowledge-base file (default: the active one, as for simulate)."),
+) -> None:
+    """Paraphrase every example question with the local LLM, cached beside the knowledge base.
+
+    Only entries added or changed since the last run are generated; the IVR picks the
+    cache up without a restart. Without the local LLM nothing is generated.
+    """
+    path, why = active_kb_path(get_settings(), kb)
+    knowledge_base = load_knowledge_base(path)
+    typer.echo(f"knowledge base: {path} ({len(knowledge_base)} entries; {why})", err=True)
+    report = expand_knowledge_base(knowledge_base, progress=lambda entry: typer.echo(f"  {entry}", err=True))
+    if report.skipped:
+        typer.echo(f"nothing generated: {report.skipped}")
+        return
+    typer.echo(
+        f"{report.path}: {len(report.generated)} entries generated, {len(report.kept)} unchanged, "
+        f"{report.paraphrases} paraphrases"
+    )
 
 
 @ivr_app.command("check-kb")

@@ -14,6 +14,7 @@ LANGUAGE_NAMES = {"en": "English", "zh": "Mandarin"}
 REASON_TEXT = {
     "caller_request": "caller asked for an agent",
     "no_match": "the IVR could not answer",
+    "out_of_scope": "question not covered by the IVR knowledge base",
     "no_input": "no input from the caller",
     "frustrated": "caller sounds frustrated",
     "needs_agent": "topic needs an agent",

@@ -14,6 +14,7 @@ import ipaddress
 import json
 import logging
 import threading
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
@@ -31,8 +32,9 @@ from callscope.ivr.frustration import (
     SentimentFn,
     text_sentiment_fn,
 )
+from callscope.ivr.expansion import expand_in_background
 from callscope.ivr.kb import BUNDLED_KB, KnowledgeBaseSource
-from callscope.ivr.matcher import IntentMatcher
+from callscope.ivr.matcher import IntentMatcher, MatcherOptions
 from callscope.ivr.recording import FileRecordingSink, RecordingFetcher, RecordingSink
 from callscope.ivr.security import public_url, verify_signature
 from callscope.settings import Settings
@@ -100,6 +102,9 @@ def kb_source_for(settings: Settings, actions: dict[str, IvrAction]) -> Knowledg
             source = _kb_sources.get(key)
             if source is None:
                 source = _kb_sources[key] = KnowledgeBaseSource(kb_path(settings), known_actions=set(actions))
+                if settings.ivr_expand:  # LLM paraphrases of new/changed entries, off the call path
+                    source.on_reload.append(expand_in_background)
+                    expand_in_background(source.current())
     return source
 
 
@@ -110,17 +115,20 @@ async def get_kb_source(settings: SettingsDep, actions: ActionsDep) -> Knowledge
 KbSourceDep = Annotated[KnowledgeBaseSource, Depends(get_kb_source)]
 
 
-def matcher_for(kb: KnowledgeBaseSource) -> IntentMatcher:
-    """The intent matcher of the knowledge base (embeddings cached)."""
+def matcher_for(kb: KnowledgeBaseSource, settings: Settings | None = None) -> IntentMatcher:
+    """The intent matcher of the knowledge base (embeddings cached), with the encoders
+    named by ``CALLSCOPE_IVR_ENCODERS``."""
     matcher = _matchers.get(id(kb))
     if matcher is None:
+        options = MatcherOptions()
+        names = tuple(getattr(settings, "ivr_encoders", None) or options.encoders)
         with _lock:
-            matcher = _matchers.setdefault(id(kb), IntentMatcher(kb))
+            matcher = _matchers.setdefault(id(kb), IntentMatcher(kb, options=replace(options, encoders=names)))
     return matcher
 
 
-async def get_matcher(kb: KbSourceDep) -> IntentMatcher:
-    return matcher_for(kb)
+async def get_matcher(kb: KbSourceDep, settings: SettingsDep) -> IntentMatcher:
+    return matcher_for(kb, settings)
 
 
 MatcherDep = Annotated[IntentMatcher, Depends(get_matcher)]

@@ -364,8 +364,22 @@ class IvrFlow:
         )
         level = result.level
         asr = _asr_confidence(turn.form)
-        if level == MatchLevel.HIGH and asr is not None and asr < self.options.min_asr_confidence:
+        unsure_asr = asr is not None and asr < self.options.min_asr_confidence
+        if level == MatchLevel.HIGH and unsure_asr:
             level = MatchLevel.MEDIUM  # the recogniser was unsure what it heard: confirm first
+        if level == MatchLevel.NONE and unsure_asr:
+            level = MatchLevel.LOW  # maybe misheard, not out of scope: ask again
+        if level == MatchLevel.NONE:
+            # nothing in the knowledge base answers it: say so and connect, rather than guess
+            turn.event(
+                "no_match",
+                text=phrases.mask_card_numbers(text),
+                language=self._lang(turn),
+                best=best.entry.id if best else None,
+                score=best.score if best else 0.0,
+            )
+            turn.event("out_of_scope", text=phrases.mask_card_numbers(text))
+            return self._transfer(turn, "out_of_scope")
         if best is not None and level == MatchLevel.HIGH:
             return self._deliver(turn, best.entry, text=text)
         if best is not None and level == MatchLevel.MEDIUM:
@@ -514,7 +528,7 @@ class IvrFlow:
                 result = self.matcher.match(
                     turn.data["pending_text"], self._lang(turn), exclude=turn.data.get("rejected", ())
                 )
-            return self._failure(turn, "no_match", result)
+            return self._failure(turn, "rejected", result)
         if text:
             return self._question(turn, text)
         return self._failure(turn, "not_understood", None)
@@ -586,7 +600,13 @@ class IvrFlow:
         return self._failure(turn, "no_input", None)
 
     def _failure(self, turn: Turn, kind: str, result: MatchResult | None) -> VoiceResponse:
-        """Count a failed turn; reprompt with options, then the keypad menu, then transfer."""
+        """Count a failed turn and offer the next stage, never the same one twice:
+
+        1. the closest topics (after a "no" to "Did you mean ...?": the next two candidates,
+           "Was it A or B?"; after an unclear question: the top three);
+        2. the keypad menu of the most asked topics;
+        3. a transfer to an agent.
+        """
         call = turn.call
         call.failures += 1
         turn.event("failure", kind=kind, failures=call.failures)
@@ -594,32 +614,47 @@ class IvrFlow:
             return self._transfer(turn, "no_input" if kind == "no_input" else "no_match")
         kb = self.matcher.knowledge_base()
         lang = self._lang(turn)
-        lead = self._p(turn, "no_input" if kind == "no_input" else "not_understood")
-        resp = VoiceResponse()
-        if call.failures == 1:
-            entries: list[FaqEntry] = []
-            if result is not None:
-                entries = [c.entry for c in result.candidates if c.score >= 0.3][:3]
-            for extra in kb.menu(3):  # top up with the most asked topics
-                if len(entries) < 3 and all(extra.id != e.id for e in entries):
-                    entries.append(extra)
+        rejected = set(turn.data.get("rejected", ()))
+        offered: list[list[str]] = [list(o) for o in turn.data.get("offered", [])]
+        texts: list[str] = []
+        entries: list[FaqEntry] = []
+        stage = "menu"
+        if call.failures == 1 and result is not None:
+            size = 2 if kind == "rejected" else 3
+            entries = [c.entry for c in result.candidates if c.entry.id not in rejected][:size]
+            if entries and [e.id for e in entries] not in offered:
+                stage = "options"
+        if stage == "options":
             labels = [kb.label(e, lang) for e in entries]
-            turn.data["options"] = {str(i + 1): e.id for i, e in enumerate(entries)}
-            texts = [lead]
-            if labels:
+            if kind == "rejected":
+                texts.append(self._p(turn, "alternatives", options=spoken_list(labels, lang)))
+            else:
+                texts.append(self._p(turn, "no_input" if kind == "no_input" else "not_understood"))
                 texts.append(self._p(turn, "options_intro", options=spoken_list(labels, lang)))
             texts += [self._p(turn, "option_key", label=label, key=str(i + 1)) for i, label in enumerate(labels)]
-            texts += [self._p(turn, "rephrase") if not labels else "", self._p(turn, "agent_key")]
+            texts += [self._p(turn, "rephrase_short"), self._p(turn, "agent_key")]
         else:
-            entries = kb.menu(self.options.menu_size)
-            turn.data["options"] = {str(i + 1): e.id for i, e in enumerate(entries)}
-            texts = [lead, self._p(turn, "menu_intro") if entries else self._p(turn, "rephrase")]
-            texts += [
-                self._p(turn, "option_key", label=kb.label(e, lang), key=str(i + 1)) for i, e in enumerate(entries)
-            ]
+            entries = [e for e in kb.menu(self.options.menu_size + len(rejected)) if e.id not in rejected]
+            entries = entries[: self.options.menu_size]
+            keypad = [e.id for e in entries] if entries else ["(rephrase)"]
+            if keypad in offered or turn.data.get("keypad_offered"):
+                return self._transfer(turn, "no_input" if kind == "no_input" else "no_match")
+            turn.data["keypad_offered"] = True  # the last stage before an agent
+            lead = "no_input" if kind == "no_input" else "not_understood"
+            texts = [self._p(turn, lead) if kind != "rejected" else ""]
+            if entries:
+                texts.append(self._p(turn, "menu_intro"))
+                texts += [
+                    self._p(turn, "option_key", label=kb.label(e, lang), key=str(i + 1)) for i, e in enumerate(entries)
+                ]
+            else:  # an empty knowledge base: nothing to offer but another try
+                texts.append(self._p(turn, "rephrase"))
             texts += [self._p(turn, "agent_key")]
-        turn.event("reprompt", options=list(turn.data["options"].values()), failures=call.failures)
-        self._gather(resp, turn, "menu", texts)
+        turn.data["options"] = {str(i + 1): e.id for i, e in enumerate(entries)}
+        turn.data["offered"] = [*offered, [e.id for e in entries] or ["(rephrase)"]]
+        turn.event("reprompt", options=list(turn.data["options"].values()), failures=call.failures, stage=stage)
+        resp = VoiceResponse()
+        self._gather(resp, turn, "menu", [t for t in texts if t])
         return resp
 
     def _finish(self, turn: Turn) -> VoiceResponse:
@@ -680,7 +715,8 @@ class IvrFlow:
         call.outcome = "transferred"
         call.step = "transferred"
         if announce:
-            key = "transfer_priority" if priority else "transfer_error" if reason == "error" else "transfer"
+            key = {"error": "transfer_error", "out_of_scope": "out_of_scope"}.get(reason, "transfer")
+            key = "transfer_priority" if priority else key
             self._say(resp, turn, self._p(turn, key))
         context = build_context(call)
         turn.event("transfer", reason=reason, priority=call.priority, context=context.to_dict())

@@ -28,7 +28,7 @@ import re
 import tempfile
 import threading
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -519,6 +519,14 @@ class KnowledgeBaseSource:
         self._checked_at = time.monotonic()
         self.version = 1
         self.last_error: str | None = None
+        self.on_reload: list[Callable[[KnowledgeBase], object]] = []  # called with each new version
+
+    def _notify(self, kb: KnowledgeBase) -> None:
+        for callback in self.on_reload:
+            try:
+                callback(kb)
+            except Exception:  # noqa: BLE001 - a listener must never take the IVR down
+                log.exception("knowledge-base reload listener failed")
 
     def _stat_signature(self) -> tuple[int, int, int] | None:
         try:
@@ -558,7 +566,8 @@ class KnowledgeBaseSource:
             self.version += 1
             self.last_error = None
             log.info("reloaded knowledge base %s (%d entries, version %d)", self.path, len(kb), self.version)
-            return True
+        self._notify(kb)
+        return True
 
     def save(self, kb: KnowledgeBase) -> None:
         """Write ``kb`` to the file and serve it right away."""

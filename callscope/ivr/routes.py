@@ -380,7 +380,7 @@ def warm_up(ctx: Context) -> None:
     settings = ctx.settings
     actions = deps.actions_for(settings)
     _ = ctx.sessions  # connects and migrates the database
-    deps.matcher_for(deps.kb_source_for(settings, actions)).warm()
+    deps.matcher_for(deps.kb_source_for(settings, actions), settings).warm()
     sentiment = deps.sentiment_fn()
     if sentiment is not None:  # first calls load lexicons/segmenters (seconds)
         for text, language in (("where is my order", "en"), ("我的订单在哪里", "zh")):

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import secrets
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from starlette.requests import Request
 from twilio.request_validator import RequestValidator
 
 from callscope.errors import WebhookSignatureError
+from callscope.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -125,3 +128,32 @@ def verify_signature(
 def sign(url: str, params: dict[str, str], auth_token: str) -> str:
     """The X-Twilio-Signature Twilio would send (for the simulator and tests)."""
     return RequestValidator(auth_token).compute_signature(url, params)
+
+
+def local_auth_token_path(data_dir: Path) -> Path:
+    """Where a locally served IVR without TWILIO_AUTH_TOKEN (``callscope demo``) keeps the
+    random auth token it validates with, for ``callscope ivr simulate --url``."""
+    return Path(data_dir) / "demo" / "twilio_auth_token"
+
+
+def local_auth_token(settings: Settings) -> str:
+    """The configured TWILIO_AUTH_TOKEN, else the local one (created on first use, mode 600)."""
+    configured = settings.twilio_auth_token.get_secret_value()
+    if configured:
+        return configured
+    token = read_local_auth_token(settings)
+    if not token:
+        token = secrets.token_hex(16)
+        path = local_auth_token_path(settings.data_dir)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(token + "\n", encoding="utf-8")
+        path.chmod(0o600)
+    return token
+
+
+def read_local_auth_token(settings: Settings) -> str | None:
+    """The local auth token, when ``callscope demo`` has created one."""
+    try:
+        return local_auth_token_path(settings.data_dir).read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None

@@ -91,11 +91,21 @@ class SimulatedCall:
                 lines.append(f"IVR ({lang or '-'}): {text}")
             if t.answer is not None:
                 lines.append(f"caller: {t.answer.describe()}")
-        lines.append(
-            f"-- {self.outcome}"
-            + (f": {ET.tostring(self.transfer, encoding='unicode')}" if self.transfer is not None else "")
-        )
+        lines.append(f"-- {self.outcome}" + (f": {self.transfer_target}" if self.transfer is not None else ""))
         return "\n".join(lines)
+
+    @property
+    def transfer_target(self) -> str | None:
+        """Where the call was handed over, in words ("agent at +15550100", "queue support")."""
+        verb = self.transfer
+        if verb is None:
+            return None
+        if verb.tag == "Enqueue":
+            return f"queue {(verb.text or '').strip() or verb.get('workflowSid') or '?'}"
+        for child in verb:
+            if child.tag in ("Number", "Sip", "Client", "Queue"):
+                return f"agent at {(child.text or '').strip()}"
+        return f"agent at {(verb.text or '').strip() or '?'}"
 
 
 class HttpClient(Protocol):

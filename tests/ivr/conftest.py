@@ -68,11 +68,12 @@ def client(ivr_settings) -> Iterator[TestClient]:
 
 @pytest.fixture
 def simulate(client) -> Callable[..., SimulatedCall]:
-    """simulate(["press 1", "where is my order", ...], caller=..., agent_answers=...)."""
+    """simulate(["press 1", "where is my order", ...], caller=..., agent_answers=...); items may
+    also be CallerInput (e.g. speech with a low recogniser confidence)."""
 
     def run(script: list[str], **kwargs) -> SimulatedCall:
         sim = CallSimulator(client, PUBLIC, TOKEN, **kwargs)
-        return sim.run([CallerInput.parse(s) for s in script])
+        return sim.run([s if isinstance(s, CallerInput) else CallerInput.parse(s) for s in script])
 
     return run
 
@@ -90,3 +91,7 @@ def last_twiml(call: SimulatedCall) -> ET.Element:
     root = call.turns[-1].root
     assert root is not None and root.tag == "Response"
     return root
+
+
+MUMBLE = CallerInput(speech="purple monkey dishwasher", confidence=0.2)
+"""Speech the recogniser was unsure of: reprompted (a confident unrelated question is handed over)."""

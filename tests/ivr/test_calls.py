@@ -14,7 +14,7 @@ from sqlalchemy import select
 from callscope.ivr.simulator import CallerInput, CallSimulator
 from callscope.ivr.tables import IvrCallRow, IvrEventRow
 
-from .conftest import PUBLIC, TOKEN, last_twiml, make_client
+from .conftest import MUMBLE, PUBLIC, TOKEN, last_twiml, make_client
 
 
 def gathers(call) -> list[ET.Element]:
@@ -85,14 +85,16 @@ def test_returning_caller_is_greeted_in_their_language(simulate) -> None:
 
 
 def test_medium_confidence_asks_to_confirm(simulate, db) -> None:
-    call = simulate(["press 1", "the verification code never arrives", "yes", "no"])
+    unsure = CallerInput(speech="I forgot my password", confidence=0.3)  # the recogniser was unsure
+    call = simulate(["press 1", unsure, "yes", "no"])
     assert "Did you mean password reset? Say yes or press 1. Otherwise, say no or press 2." in call.heard
     assert any("six-digit code" in text for text in call.heard)
     assert "confirmed" in events(db, call.call_sid)
 
 
 def test_no_match_reprompts_twice_then_transfers(simulate, db) -> None:
-    call = simulate(["press 1", "purple monkey dishwasher", "the quantum flux capacitor", "banana symphony orchestra"])
+    unsure = [CallerInput(speech=t, confidence=0.2) for t in ("the quantum flux capacitor", "banana symphony orchestra")]
+    call = simulate(["press 1", MUMBLE, *unsure])
     assert call.outcome == "dial"
     menus = [g for g in gathers(call) if "step=menu" in g.get("action")]
     assert len(menus) == 2  # exactly two reprompts
@@ -104,7 +106,7 @@ def test_no_match_reprompts_twice_then_transfers(simulate, db) -> None:
 
 
 def test_menu_key_after_reprompt_answers(simulate, db) -> None:
-    call = simulate(["press 1", "purple monkey dishwasher", "silence", "press 3", "press 2"])
+    call = simulate(["press 1", MUMBLE, "silence", "press 3", "press 2"])
     row = db.get(IvrCallRow, call.call_sid)
     assert "menu_choice" in events(db, call.call_sid)
     assert row.intent == "password_reset" and not row.transferred
@@ -164,7 +166,7 @@ def test_frustrated_caller_gets_priority_and_agent_sees_why(ivr_settings, db) ->
     with make_client(ivr_settings, agent_dial="queue:support") as c:
         sim = CallSimulator(c, PUBLIC, TOKEN)
         call = sim.run(
-            [CallerInput.parse(s) for s in ["press 1", "purple monkey dishwasher", "this is ridiculous, nothing works"]]
+            [CallerInput.parse("press 1"), MUMBLE, CallerInput.parse("this is ridiculous, nothing works")]
         )
     assert call.outcome == "enqueue"
     assert call.transfer.text == "support-priority"
@@ -189,10 +191,7 @@ def test_injected_sentiment_escalates_negative_caller(ivr_settings, db) -> None:
         c.app.dependency_overrides[deps.get_sentiment_fn] = lambda: lambda text, lang: -0.95 if "still" in text else 0.3
         sim = CallSimulator(c, PUBLIC, TOKEN)
         call = sim.run(
-            [
-                CallerInput.parse(s)
-                for s in ["press 1", "purple monkey dishwasher", "I still have not got my thing from you people"]
-            ]
+            [CallerInput.parse("press 1"), MUMBLE, CallerInput.parse("I still have not got my thing from you people")]
         )
     row = db.get(IvrCallRow, call.call_sid)
     assert call.outcome == "dial" and row.transfer_reason == "frustrated" and row.priority
@@ -414,7 +413,7 @@ def test_english_only_faq_is_read_in_an_english_voice_to_a_mandarin_caller(ivr_s
     kb_file.write_text(yaml.safe_dump(data, allow_unicode=True))  # ... an English-only entry is fine
     with make_client(ivr_settings) as c:
         call = CallSimulator(c, PUBLIC, TOKEN).run(
-            [CallerInput.parse(s) for s in ["press 2", "宽带断网了，是不是有故障", "是的", "没有了"]]
+            [CallerInput.parse(s) for s in ["press 2", "网络中断了吗", "是的", "没有了"]]
         )
     said = [(t, lang) for turn in call.turns for t, lang in turn.said]
     assert ("Known outages show on the status page in the app.", "en-US") in said

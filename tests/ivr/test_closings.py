@@ -14,7 +14,7 @@ from callscope.ivr.metrics import compute_ivr_metrics
 from callscope.ivr.simulator import CallerInput, CallSimulator
 from callscope.ivr.tables import IvrCallRow, IvrEventRow
 
-from .conftest import PUBLIC, TOKEN, make_client
+from .conftest import MUMBLE, PUBLIC, TOKEN, make_client
 
 CLOSINGS_EN = [
     "That's all.",
@@ -137,10 +137,10 @@ def test_mandarin_closing_at_anything_else_ends_call(simulate, db, closing: str)
     [
         (["press 1", "what time do you open on Sunday", "yes"], "Actually, that's all."),  # at "how can I help?"
         (["press 1"], "Nothing, thanks. Bye."),
-        (["press 1", "purple monkey dishwasher"], "Never mind, that's all."),  # at the reprompt menu
+        (["press 1", MUMBLE], "Never mind, that's all."),  # at the reprompt menu
         (["press 1", "where is my order"], "Forget it, bye."),  # when asked for the order number
         (["press 2"], "不用了，谢谢"),
-        (["press 2", "紫色猴子洗碗机"], "就这些，再见"),
+        (["press 2", CallerInput(speech="紫色猴子洗碗机", confidence=0.2)], "就这些，再见"),
     ],
 )
 def test_closing_at_question_steps_is_not_an_unanswered_question(simulate, db, script, closing) -> None:

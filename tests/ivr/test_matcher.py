@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from callscope.ivr.kb import BUNDLED_KB, KnowledgeBaseSource, load_knowledge_base
-from callscope.ivr.matcher import IntentMatcher, MatchLevel, keywords
+from callscope.ivr.matcher import IntentMatcher, MatcherOptions, MatchLevel, keywords
 
 
 class CountingEncoder:
@@ -28,7 +28,10 @@ class CountingEncoder:
 
 @pytest.fixture(scope="module")
 def matcher(encoder) -> IntentMatcher:
-    return IntentMatcher(load_knowledge_base(BUNDLED_KB), encoder=encoder)
+    """The matcher as the IVR runs it: both bundled encoders."""
+    from callscope.analysis.embeddings import load_encoder
+
+    return IntentMatcher(load_knowledge_base(BUNDLED_KB), encoders=[encoder, load_encoder("e5-small", 1)])
 
 
 @pytest.mark.parametrize(
@@ -76,6 +79,33 @@ def test_out_of_scope_questions_are_not_answered(matcher: IntentMatcher, text: s
     assert matcher.match(text, "en").level != MatchLevel.HIGH
 
 
+def test_calibration_is_measured_on_the_knowledge_base(matcher: IntentMatcher) -> None:
+    calibration = matcher.calibration()
+    assert set(calibration) == {"use-multilingual", "e5-small"}
+    for cal in calibration.values():  # off-topic sentences score below the entries' own questions
+        assert 0.0 < cal.off_topic < cal.on_topic < 1.0
+    assert calibration["use-multilingual"].on_topic - calibration["use-multilingual"].off_topic > 0.15
+    # e5's cosines are compressed, so its scale is narrower: the reason for calibrating per encoder
+    assert calibration["e5-small"].off_topic > calibration["use-multilingual"].off_topic
+
+
+def test_out_of_scope_level_for_small_talk(matcher: IntentMatcher) -> None:
+    assert matcher.match("who won the football last night", "en").level == MatchLevel.NONE
+    assert matcher.match("给我讲个笑话吧", "zh").level == MatchLevel.NONE
+
+
+def test_titles_and_answers_are_indexed(encoder) -> None:
+    kb = load_knowledge_base(BUNDLED_KB)
+    for entry in list(kb.entries):  # one example question per entry
+        kb.upsert(dataclasses.replace(entry, questions={"en": entry.questions["en"][:1]}))
+    with_extras = IntentMatcher(kb, encoder=encoder)
+    plain = IntentMatcher(kb, encoder=encoder, options=MatcherOptions(index_titles=False, index_answers=False))
+    text = "holiday opening hours"  # the entry's label
+    assert with_extras.match(text, "en").best.matched_question == "holiday opening hours"
+    assert with_extras.match(text, "en").best.entry.id == "holiday_hours"
+    assert all(c.matched_question != "holiday opening hours" for c in plain.match(text, "en").candidates)
+
+
 def test_empty_text_and_exclusions(matcher: IntentMatcher) -> None:
     assert matcher.match("", "en").level == MatchLevel.LOW
     excluded = matcher.match("I can't remember my password", "en", exclude=["password_reset"])
@@ -90,7 +120,7 @@ def test_keywords_en_and_zh() -> None:
 def test_each_utterance_is_encoded_once_and_reload_adds_only_new_questions(
     encoder, tmp_path: Path, monkeypatch
 ) -> None:
-    monkeypatch.setattr("callscope.ivr.matcher._QUESTION_VECTORS", {})  # as in a fresh process
+    monkeypatch.setattr("callscope.ivr.matcher._VECTORS", {})  # as in a fresh process
     path = tmp_path / "kb.yaml"
     shutil.copyfile(BUNDLED_KB, path)
     counting = CountingEncoder(encoder)
@@ -120,8 +150,28 @@ def test_each_utterance_is_encoded_once_and_reload_adds_only_new_questions(
     after = matcher.match("is there a network outage in my area", "en")
     assert after.best is not None and after.best.entry.id == "service_outage"
     new_batches = counting.calls[n_calls:]
-    assert sorted(q for batch in new_batches for q in batch) == [
-        "Is there an outage?",
-        "My internet is down",
-        "宽带断网了怎么办？",
-    ]
+    # only the new entry's texts: its questions, its title (from the id) and its answers
+    assert sorted(q for batch in new_batches for q in batch) == sorted(
+        [
+            "Is there an outage?",
+            "My internet is down",
+            "宽带断网了怎么办？",
+            "service outage",
+            "Known outages show on the status page in the app.",
+            "已知故障会显示在应用的状态页面。",
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("where is my ordr", "order_status"),  # a letter dropped by the recogniser
+        ("i forgott my pasword", "password_reset"),
+        ("do you take pay pal", "payment_options"),
+    ],
+)
+def test_speech_recognition_errors_still_match(matcher: IntentMatcher, text: str, expected: str) -> None:
+    result = matcher.match(text, "en")
+    assert result.best is not None and result.best.entry.id == expected
+    assert result.level in (MatchLevel.HIGH, MatchLevel.MEDIUM)
