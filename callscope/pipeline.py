@@ -43,6 +43,7 @@ from callscope.qa.rules import ScorecardRules, load_scorecard
 from callscope.recordings.audio import load_audio, working_rate
 from callscope.settings import Settings
 from callscope.transcription import TranscribeOptions, Transcriber
+from callscope.analysis.summary import summarize_call
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +146,17 @@ class CallProcessor:
             log.error("QA scoring skipped for %s: %s", recording_id, exc)
             return analysis
 
+    def summarize(self, analysis: CallAnalysis) -> CallAnalysis:
+        """The call-summary stage (``CALLSCOPE_SUMMARY``: llm, extractive or off)."""
+        if self.settings.summary == "off":
+            return analysis
+        from dataclasses import replace
+
+
+        llm = "auto" if self.settings.summary == "llm" else None
+        summary = summarize_call([(t.role, t.text) for t in analysis.turns], analysis.language, reason=analysis.reason, llm=llm)
+        return replace(analysis, summary=summary)
+
     # ------------------------------------------------------------------ whole
 
     def process(self, source: Path | Audio, recording_id: str, hook: Hook = no_progress) -> ProcessedCall:
@@ -165,6 +177,10 @@ class CallProcessor:
         started = time.perf_counter()
         analysis = self.analyze(recording_id, audio, transcript, diarization)
         timings["analyze"] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        analysis = self.summarize(analysis)
+        timings["summarize"] = time.perf_counter() - started
         return ProcessedCall(transcript, diarization, analysis, timings)
 
 
@@ -221,6 +237,7 @@ def analysis_to_dict(analysis: CallAnalysis, *, name: str | None = None, duratio
         "language": analysis.language,
         "duration": None if duration_s is None else round(duration_s, 3),
         "reason": analysis.reason,
+        "summary": analysis.summary.to_dict() if analysis.summary else None,
         "caller_emotion": str(analysis.caller_emotion.label),
         "caller_emotion_detail": analysis.caller_emotion.to_dict(),
         "agent_emotion": analysis.agent_emotion.to_dict() if analysis.agent_emotion else None,

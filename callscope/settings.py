@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     llm: bool | None = None  # local LLM (topic names, summaries, FAQ): None = on when installed; false = off
     llm_model: Path | None = None  # a local chat GGUF; default: the bundled Qwen2.5-1.5B (callscope models install llm)
     llm_threads: int | None = Field(default=None, ge=1)  # default: cpu_threads
+    # call summaries, a pipeline stage of their own: "llm" (the local LLM, extractive when it is
+    # absent or its answer fails the checks; costs about as much as transcribing the call, see
+    # BENCHMARKS), "extractive" (milliseconds; the default), "off"
+    summary: Literal["llm", "extractive", "off"] = "extractive"
 
     # --- call conventions
     channel_roles: CsvList = ["caller", "agent"]  # Twilio dual-channel: ch0 parent/caller

@@ -26,12 +26,13 @@ from callscope.analysis.issues import (
     since_filter,
 )
 from callscope.analysis.pii import redact_text
+from callscope.analysis.topic_names import name_issues
 from callscope.context import Context
 from callscope.db import transaction
 from callscope.domain import FaqStatus
 from callscope.errors import CallscopeError
 from callscope.insights.faq_review import FaqRepository
-from callscope.insights.mining import analysed_calls
+from callscope.insights.mining import analysed_calls, kb_entries
 from callscope.ivr.kb import load_knowledge_base
 from callscope.pipeline import analyze_file
 from callscope.selfservice.conversations import questions
@@ -257,7 +258,7 @@ def insights_command(
                 err=True,
             )
     else:
-        result = mine_issues(selected, options)
+        result = name_issues(mine_issues(selected, options), selected)
     _print_insights(result, fmt, keys)
     if save_model is not None:
         result.model.save(save_model)
@@ -291,8 +292,10 @@ def faq_draft_command(
         known = {r.id for r in records}
         stored = analysed_calls(Context(settings), skipped=lambda reason: typer.echo(f"error: {reason}; skipped", err=True))
         records += [r for r in stored if r.id not in known]
-    result = mine_issues([r.to_item() for r in records], _issue_options(encoders))
-    drafts = draft_faqs(records, result, FaqOptions(min_frequency=min_frequency, generator=settings.faq_generator))
+    items = [r.to_item() for r in records]
+    result = name_issues(mine_issues(items, _issue_options(encoders)), items)
+    drafts = draft_faqs(records, result, FaqOptions(min_frequency=min_frequency, generator=settings.faq_generator),
+                        kb_entries=kb_entries(settings))
     issue_of = {faq_id_for(i): i.id for i in result.issues}
     repo = _repository(settings)
     repo.save_issues(i.to_dict() for i in result.issues)

@@ -3,15 +3,18 @@
 For each frequent issue (:mod:`callscope.analysis.issues`) :func:`draft_faqs` writes a
 :class:`~callscope.domain.FaqEntry` with status DRAFT:
 
-* the canonical question per language (the issue's most central caller question) and
-  the paraphrases callers used;
+* the canonical question per language (the clearest of the issue's most central caller
+  questions, reworded by the local LLM when the rewording stays grounded) and the
+  paraphrases callers used;
 * an **extractive** answer per language: among the agent sentences that follow the
   caller's reason in each call (identity checks, hold messages, apologies and
   closings removed), the candidate most similar to the other calls' candidates is
   the answer agents give consistently;
 * evidence call ids and frequency;
 * whether it is answerable in self-service: not when agents in most of the issue's
-  calls had to verify the caller or act on the account (reset, refund, dispute…).
+  calls had to verify the caller or act on the account (reset, refund, dispute…);
+* a quality score per language with its reasons (:mod:`callscope.analysis.faq_quality`):
+  is the answer about the question? Drafts below the gate are flagged, never auto-published.
 
 :func:`kb_gaps` compares issues with an existing knowledge base: frequent questions
 no entry covers, entries callers asked for but the IVR failed to contain (from the
@@ -32,7 +35,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -43,11 +46,17 @@ from callscope.analysis.answer_generator import (
     load_answer_generator,
     rewrite_answer,
 )
+from callscope.analysis.faq_question import canonical_questions
 from callscope.analysis.issues import CallRecord, IssueMiningResult, MinedIssue
 from callscope.analysis.reason import is_filler_sentence, split_sentences
 from callscope.domain import AnswerMethod, AnswerSource, FaqEntry, FaqStatus, Role
 from callscope.errors import ConfigError
 from callscope.language import detect_text_language
+from callscope.analysis.faq_quality import default_encoders, gate_drafts
+from callscope.llm import get_llm
+
+if TYPE_CHECKING:
+    from callscope.llm import LocalLLM
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +86,7 @@ class FaqOptions:
     agent_share: float = 0.5  # needs an agent when at least this share of calls did
     match_threshold: float = 0.45  # USE cosine for "this question is covered by that KB entry"
     generator: Path | None = None  # local transformers model that rewrites answers (CALLSCOPE_FAQ_GENERATOR)
+    quality_gate: bool = True  # score each draft's answer against its question (faq_quality)
 
 
 # ------------------------------------------------------------------ answer mining
@@ -263,6 +273,8 @@ def draft_faqs(
     encoder: Encoder | None = None,
     now: datetime | None = None,
     generator: AnswerGenerator | None = None,
+    llm: LocalLLM | None | Literal["auto"] = "auto",
+    kb_entries: Sequence[FaqEntry] = (),
 ) -> list[FaqEntry]:
     """Draft one FAQ entry per frequent issue, most frequent first.
 
@@ -274,6 +286,10 @@ def draft_faqs(
         now: the drafts' ``updated_at`` (default: now, UTC).
         generator: rewrites the extractive answers (default: the local model named by
             ``options.generator``, else none: answers stay extractive).
+        llm: rewords the canonical question (grounded in the callers' words) and judges the
+            answers; "auto" = the local LLM when installed, None = none.
+        kb_entries: the knowledge base's entries: other topics the quality gate compares
+            each answer with (with the batch's other drafts).
 
     Returns:
         Draft :class:`FaqEntry` s (status DRAFT, ``self_service`` decided from the calls,
@@ -286,6 +302,8 @@ def draft_faqs(
     embed = _encoder(options, encoder)
     if generator is None:
         generator = load_answer_generator(options.generator)
+    if llm == "auto":
+        llm = get_llm()
     stamp = now or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     drafts = []
     for issue in result.issues:
@@ -300,14 +318,10 @@ def draft_faqs(
             text = " ".join(record.reason.split())
             if text and text not in questions[lang]:
                 questions[lang].append(text)
-        # The canonical question first: the issue's label for that language when it is a member's reason.
+        # The canonical question first: the clearest of the most central reasons (calls are in
+        # centrality order), reworded by the local LLM when the rewording stays grounded.
         for lang, qs in questions.items():
-            label = issue.labels.get(lang, "")
-            full = next((q for q in qs if q.startswith(label.rstrip("…"))), None) if label else None
-            if full:
-                qs.remove(full)
-                qs.insert(0, full)
-            del qs[1 + options.max_paraphrases :]
+            qs[:] = canonical_questions(qs, lang, llm=llm, max_paraphrases=options.max_paraphrases)
         candidates = {r.id: answer_candidates(r, options.answer_turns) for r in calls}
         ranked = _rank_answers(candidates, {r.id: r.language for r in calls}, embed)
         answers, sources = _draft_answers(ranked, questions, generator)
@@ -328,6 +342,9 @@ def draft_faqs(
                 answer_sources=sources,
             )
         )
+    if drafts and options.quality_gate:
+        drafts = gate_drafts(drafts, encoders={"use-multilingual": embed} if encoder is not None else default_encoders(),
+                             kb_entries=kb_entries, llm=llm)
     log.info("drafted %d FAQ entries from %d issues", len(drafts), len(result.issues))
     return drafts
 
@@ -568,6 +585,9 @@ def export_faqs(entries: Sequence[FaqEntry], fmt: str) -> str:
                 if lang in e.answers:
                     lines += ["", f"**Answer ({lang})**: {e.answers[lang]}"]
                 src = e.answer_sources.get(lang)
+                if src is not None and src.quality is not None:
+                    verdict = "passes the quality gate" if src.quality_passed else "BELOW the quality gate"
+                    lines += ["", f"*Quality {src.quality:.2f}, {verdict}*: " + "; ".join(src.quality_notes)]
                 if src is not None and src.method == AnswerMethod.GENERATED:
                     lines += ["", f"*Rewritten by {src.generator} from what the agent said*: {src.extractive}"]
                 elif src is not None and src.rejected:

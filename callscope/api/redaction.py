@@ -37,7 +37,7 @@ def redact_transcript_dict(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def redact_analysis_dict(data: dict[str, Any]) -> dict[str, Any]:
-    """A stored ``analysis`` artifact with PII replaced in the reason and turn texts."""
+    """A stored ``analysis`` artifact with PII replaced in the reason, summary and turn texts."""
     language = data.get("language")
     out = dict(data)
     out["reason"] = redact_str(data.get("reason"), language)
@@ -48,6 +48,8 @@ def redact_analysis_dict(data: dict[str, Any]) -> dict[str, Any]:
             {**item, "detail": redact_str(item.get("detail"), language),
              "evidence": [{**e, "text": redact_str(e.get("text"), language)} for e in item.get("evidence") or ()]}
             for item in qa.get("items") or ()]}
+    if isinstance(data.get("summary"), dict):
+        out["summary"] = {**data["summary"], "text": redact_str(data["summary"].get("text"), language)}
     out["redacted"] = True
     return out
 

@@ -13,22 +13,26 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import func, select
 
 from callscope.analysis.answer_generator import load_answer_generator
 from callscope.analysis.faq import draft_faqs, faq_id_for
 from callscope.analysis.issues import CallRecord, IssueMiningResult, MinedIssue, call_record_from_dict, mine_issues
+from callscope.analysis.topic_names import name_issues
 from callscope.context import Context
 from callscope.db import transaction, utcnow
-from callscope.domain import Issue
+from callscope.domain import FaqEntry, Issue
 from callscope.errors import ConfigError
 from callscope.insights.faq_review import FaqRepository
 from callscope.insights.tables import FaqDraftRow, IssueRow
 from callscope.ivr.impact import PublishImpact, publish_impact
+from callscope.ivr.kb import BUNDLED_KB, load_knowledge_base
 from callscope.progress import Hook, no_progress
 from callscope.recordings.tables import ArtifactRow, RecordingRow
 from callscope.search.tables import CallSummaryRow
+from callscope.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -258,12 +262,24 @@ def mine_call_issues(ctx: Context, *, force: bool = False, hook: Hook = no_progr
             return False
         records = [r for r in analysed_calls(ctx) if r.reason.strip()]
         if len(records) >= 2:
-            result = mine_issues([r.to_item() for r in records], hook=hook)
+            items = [r.to_item() for r in records]
+            result = name_issues(mine_issues(items, hook=hook), items)
             save_mined_issues(ctx, result.issues)
             _draft_faqs(ctx, records, result)
         _mined_state[key] = (_watermark(ctx), utcnow())
         log.info("mined issues over %d calls", len(records))
         return True
+
+
+def kb_entries(settings: Settings) -> list[FaqEntry]:
+    """The entries of the knowledge base the IVR uses (CALLSCOPE_KB_PATH or the bundled one);
+    the FAQ quality gate compares drafts with them. Empty when it cannot be read."""
+    path = Path(settings.kb_path) if settings.kb_path else BUNDLED_KB
+    try:
+        return list(load_knowledge_base(path))
+    except (ConfigError, OSError) as exc:
+        log.warning("FAQ quality gate: cannot read the knowledge base %s (%s); comparing drafts with each other only", path, exc)
+        return []
 
 
 def _draft_faqs(ctx: Context, records: list, result: IssueMiningResult) -> list[str]:  # type: ignore[type-arg]
@@ -274,7 +290,7 @@ def _draft_faqs(ctx: Context, records: list, result: IssueMiningResult) -> list[
     except ConfigError as exc:  # background mining keeps going with extractive answers
         log.error("FAQ answers stay extractive: %s", exc)
         generator = None
-    drafts = draft_faqs(records, result, generator=generator)
+    drafts = draft_faqs(records, result, generator=generator, kb_entries=kb_entries(ctx.settings))
     issue_of = {faq_id_for(mined): mined.id for mined in result.issues}
     # mining saw every analysed call: drafts whose issue it no longer finds are superseded
     sync = FaqRepository(ctx.sessions).sync_mined_drafts(drafts, [issue_of.get(d.id) for d in drafts])

@@ -460,7 +460,7 @@ def _run_stages_of(
         elif stage == "analyze":
             transcript = Transcript.from_dict(store.get_artifact(recording.id, "transcript") or {})
             diarization = diarization_from_dict(store.get_artifact(recording.id, "diarization") or {})
-            analysis = processor.analyze(recording.id, audio, transcript, diarization)
+            analysis = processor.summarize(processor.analyze(recording.id, audio, transcript, diarization))
             saved_rules = _saved_qa_rules(ctx)
             if saved_rules is not None:  # a QA lead's dashboard scorecard replaces the configured one
                 analysis = replace(analysis, qa=processor.score(analysis, recording.duration_s, saved_rules))

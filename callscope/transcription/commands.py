@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Self
 
 import typer
 
+from callscope import llm
 from callscope.diarization import neural_models
 
 if TYPE_CHECKING:
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer()
 models_app = typer.Typer(
-    help="Whisper and mono diarization models: list, install (assemble/convert offline), verify checksums.",
+    help="Whisper, mono diarization and local LLM (`llm`) models: list, install (assemble/convert offline), verify checksums.",
     no_args_is_help=True,
 )
 app.add_typer(models_app, name="models")
@@ -198,7 +199,15 @@ def models_list() -> None:
         else:
             typer.echo(f"{row.name:8} {row.detail}")
     typer.echo(f"{neural_models.NAME:8} {'installed: ' if neural_models.installed() else ''}{neural_models.describe()}")
+    if llm.model_installed():
+        state = "installed" + (", cached" if llm.is_cached(model_dir) else "")
+        runtime = "" if llm.runtime_installed() else f" (runtime missing: pip install {llm.RUNTIME_REQUIREMENT})"
+        typer.echo(f"{llm.LLM_NAME:8} {state}: {llm.DESCRIPTION}{runtime}")
+    else:
+        typer.echo(f"{llm.LLM_NAME:8} not installed (optional): {llm.PIP_COMMAND}")
     cached_paths = list(iter_cached(model_dir))
+    if llm.is_cached(model_dir):
+        cached_paths.append(llm.cached_path(model_dir))
     typer.echo(f"cache: {model_dir}" + ("" if cached_paths else " (empty)"))
     for path in cached_paths:
         typer.echo(f"  {path.relative_to(model_dir)}")
@@ -207,7 +216,7 @@ def models_list() -> None:
 @models_app.command("install")
 def models_install(
     name: str = typer.Argument(
-        "base", help="base, tiny.en, a local model path to convert, or 'diarization' (check the mono diarization weights)."
+        "base", help="base, tiny.en, a local model path to convert, 'diarization' (check the mono diarization weights), or 'llm' (the local LLM)."
     ),
     engine: str = typer.Option("faster-whisper", "--engine", help="Prepare for faster-whisper (CTranslate2) or openai-whisper (.pt)."),
     force: bool = typer.Option(False, "--force", help="Re-assemble even when a verified copy is cached."),
@@ -226,6 +235,10 @@ def models_install(
         _check_diarization_weights()
         return
     model_dir = get_settings().resolved_model_dir
+    if name == "llm":
+        path = llm.provision_llm(model_dir, force=force)
+        typer.echo(f"{llm.LLM_NAME}: ready at {path} ({llm.DESCRIPTION})")
+        return
     if name in NAMED_MODELS and force:
         provision_named(name, model_dir, force=True)
     source = resolve_model(name, model_dir)
@@ -268,22 +281,25 @@ def models_verify(name: str = typer.Argument(None, help="A named model; default:
         _check_diarization_weights()
         return
     model_dir = get_settings().resolved_model_dir
-    if name is not None and name not in NAMED_MODELS:
-        typer.echo(f"error: unknown model {name!r}; named models: {', '.join(NAMED_MODELS)}", err=True)
+    if name is not None and name not in NAMED_MODELS and name != llm.LLM_NAME:
+        typer.echo(f"error: unknown model {name!r}; named models: {', '.join([*NAMED_MODELS, llm.LLM_NAME])}", err=True)
         raise typer.Exit(code=2)
     names = [name] if name else [n for n, m in NAMED_MODELS.items() if named_model_installed(m)]
+    if name is None and llm.model_installed():
+        names.append(llm.LLM_NAME)
     if not names:
         typer.echo(f"error: no named model is installed; run `{NAMED_MODELS['base'].pip_command}`", err=True)
         raise typer.Exit(code=1)
     bad = False
     for item in names:
-        problems = verify_named(item, model_dir)
+        problems = llm.verify_llm(model_dir) if item == llm.LLM_NAME else verify_named(item, model_dir)
         if problems:
             bad = True
             for problem in problems:
                 typer.echo(f"{item}: {problem}", err=True)
         else:
-            typer.echo(f"{item}: ok (sha256 {NAMED_MODELS[item].model_sha256[:12]}…)")
+            sha = llm.GGUF_SHA256 if item == llm.LLM_NAME else NAMED_MODELS[item].model_sha256
+            typer.echo(f"{item}: ok (sha256 {sha[:12]}…)")
     if name is None and neural_models.installed():
         try:
             _check_diarization_weights()

@@ -14,7 +14,6 @@ import pytest
 from fastapi import FastAPI
 from starlette.testclient import TestClient
 
-from callscope.context import Context
 from callscope.ivr import deps
 from callscope.ivr.kb import BUNDLED_KB
 from callscope.ivr.security import sign

@@ -10,7 +10,6 @@ from email import policy
 
 from callscope.context import Context
 from callscope.db import transaction
-from callscope.ivr import deps
 from callscope.selfservice import conversations as store
 from callscope.selfservice.notify import notify_handover, support_phone
 from callscope.selfservice.tables import ConversationRow

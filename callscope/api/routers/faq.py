@@ -23,6 +23,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from callscope.analysis.faq import faq_to_dict
+from callscope.analysis.faq_quality import gate_drafts
 from callscope.api.deps import CtxDep, EditorDep, PrincipalDep
 from callscope.api.redaction import redact_str
 from callscope.api.schemas import Problem
@@ -30,6 +31,7 @@ from callscope.domain import FaqEntry, FaqStatus
 from callscope.errors import ConfigError, NotFoundError
 from callscope.insights import mining as insights
 from callscope.insights.faq_review import FaqRepository, InvalidTransitionError
+from callscope.insights.mining import kb_entries
 from callscope.ivr import kb_history
 from callscope.ivr.kb import BUNDLED_KB, load_knowledge_base, save_knowledge_base
 from callscope.ivr.preview import preview_publish
@@ -161,7 +163,13 @@ def edit_entry(entry_id: EntryId, body: FaqPatch, ctx: CtxDep, principal: Editor
             changes["tags"] = tuple(body.tags)
         if body.self_service is not None:
             changes["self_service"] = body.self_service
-        return _out(repo.update(replace(entry, **changes)), redact=False)
+        edited = replace(entry, **changes)
+        if ("questions" in changes or "answers" in changes) and any(
+            src.quality is not None for src in entry.answer_sources.values()
+        ):
+            # the reviewer's wording gets its own quality score
+            edited = gate_drafts([edited], kb_entries=[e for e in kb_entries(ctx.settings) if e.id != entry.id])[0]
+        return _out(repo.update(edited), redact=False)
     except _REVIEW_ERRORS as exc:
         raise _fail(exc) from None
 

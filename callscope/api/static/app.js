@@ -923,6 +923,9 @@ function summaryPanel(rec, analysis) {
   return h("div", { class: "panel" },
     h("div", { class: "panel-head" }, h("h2", {}, "Summary")),
     h("div", { class: "panel-body" },
+      analysis.summary ? h("p", { class: "call-summary", title: analysis.summary.method === "llm" ? "Written by the local LLM from the transcript" : "Extracted from what was said" }, analysis.summary.text,
+        analysis.summary.resolved === true ? h("span", { class: "badge st-approved", style: { marginLeft: "6px" } }, "resolved")
+          : analysis.summary.resolved === false ? h("span", { class: "badge st-rejected", style: { marginLeft: "6px" } }, "unresolved") : null) : null,
       h("h3", {}, "Reason for calling"),
       h("p", { class: "summary-reason" }, analysis.reason || "—"),
       h("dl", { class: "kv" },
@@ -1423,8 +1426,12 @@ function faqEntry(entry, reload) {
     a.value = (entry.answers || {})[lang] || "";
     fields[lang].a = a;
     const count = ((entry.questions || {})[lang] || []).length;
+    const src = (entry.answer_sources || {})[lang] || {};
+    const quality = src.quality == null ? null : h("div", { class: "muted faq-quality", style: { fontSize: "12px" }, title: (src.quality_notes || []).join("\n") },
+      h("span", { class: `badge ${src.quality_passed ? "st-approved" : "st-rejected"}` }, `quality ${Number(src.quality).toFixed(2)}`), " ",
+      src.quality_passed ? "passes the gate: " : "below the gate: ", (src.quality_notes || [])[0] || "");
     return [h("div", { class: "lang" }, h("span", { title: `${count} question${count === 1 ? "" : "s"}` }, lang), h("div", {}, box, add)),
-      h("div", { class: "lang" }, h("span", {}), a)];
+      h("div", { class: "lang" }, h("span", {}), a), quality ? h("div", { class: "lang" }, h("span", {}), quality) : null];
   }));
   const act = async (path, method, body, message) => {
     try {
@@ -1620,7 +1627,7 @@ async function viewAdmin(main) {
       try { await api(`/api/users/${encodeURIComponent(u.username)}`, { method: "DELETE" }); render(); } catch (err) { toast(err.message, "error"); }
     } }, "Delete")))));
   const name = h("input", { type: "text", placeholder: "name", required: true });
-  const pass = h("input", { type: "password", placeholder: "password (8+ chars)", required: true, minlength: 8 });
+  const pass = h("input", { type: "password", placeholder: "password (10+ chars)", required: true, minlength: 10 });
   const role = h("select", {}, ["reviewer", "read-only", "admin"].map((r) => h("option", { value: r }, r)));
   const addUser = h("form", { class: "inline-form", onsubmit: async (e) => {
     e.preventDefault();
