@@ -11,6 +11,10 @@ import pytest
 
 os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# The suite runs the extractive paths (topic names, FAQ questions, summaries) unless a test asks
+# for the bundled LLM with the `local_llm` fixture: a 1.5B model on every FAQ draft would make
+# the suite slow and its outputs depend on generation.
+os.environ.setdefault("CALLSCOPE_LLM", "false")
 
 DATA = Path(__file__).parent / "data"
 
@@ -43,6 +47,22 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator["objec
         monkeypatch.setenv("CALLSCOPE_MODEL_DIR", str(_model_cache()))
     get_settings.cache_clear()
     yield get_settings()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def local_llm(settings, monkeypatch: pytest.MonkeyPatch):
+    """The bundled local LLM, switched on for this test (callers skip when it is not installed)."""
+    from callscope import llm
+    from callscope.settings import get_settings
+
+    monkeypatch.setenv("CALLSCOPE_LLM", "true")
+    get_settings.cache_clear()
+    llm.reset_llm()
+    service = llm.get_llm()
+    assert service is not None, "the local LLM is installed but did not load"
+    yield service
+    llm.reset_llm()
     get_settings.cache_clear()
 
 

@@ -37,6 +37,7 @@ def test_turned_off_gives_none(settings, monkeypatch: pytest.MonkeyPatch, caplog
 def test_missing_local_model_gives_none(settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog) -> None:
     from callscope.settings import get_settings
 
+    monkeypatch.setenv("CALLSCOPE_LLM", "true")
     monkeypatch.setenv("CALLSCOPE_LLM_MODEL", str(tmp_path / "nope.gguf"))
     get_settings.cache_clear()
     with caplog.at_level("INFO", logger="callscope.llm"):
@@ -61,7 +62,11 @@ needs_llm = pytest.mark.skipif(
 
 @pytest.mark.slow
 @needs_llm
-def test_bundled_model_assembles_and_answers(settings) -> None:
+def test_bundled_model_assembles_and_answers(settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    from callscope.settings import get_settings
+
+    monkeypatch.setenv("CALLSCOPE_LLM", "true")
+    get_settings.cache_clear()
     model_dir = settings.resolved_model_dir
     path = llm.provision_llm(model_dir)
     assert path.stat().st_size == llm.GGUF_SIZE and llm.is_cached(model_dir)

@@ -77,8 +77,7 @@ def test_drafts_carry_their_score_and_reasons() -> None:
 
 
 @pytest.mark.skipif(not (llm_module.runtime_installed() and llm_module.model_installed()), reason="local LLM not installed")
-def test_the_llm_judge_vetoes_an_unrelated_answer(settings) -> None:
-    llm_module.reset_llm()
-    service = llm_module.get_llm()
+def test_the_llm_judge_vetoes_an_unrelated_answer(local_llm) -> None:
+    service = local_llm
     assert llm_judge(HOURS_Q, HOURS_A, "en", service) is True
     assert llm_judge(HOURS_Q, RETURNS_A, "en", service) is False

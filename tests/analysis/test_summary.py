@@ -56,8 +56,7 @@ def test_long_calls_keep_their_start_and_end() -> None:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not (llm_module.runtime_installed() and llm_module.model_installed()), reason="local LLM not installed")
-def test_the_llm_summarises_english_and_mandarin_calls(settings, data_dir: Path) -> None:
-    llm_module.reset_llm()
+def test_the_llm_summarises_english_and_mandarin_calls(local_llm, data_dir: Path) -> None:
     turns, lang = _turns(data_dir, "s_en_01")
     summary = summarize_call(turns, lang)
     assert summary.method == "llm", summary

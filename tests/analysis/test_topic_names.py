@@ -68,10 +68,8 @@ def test_no_llm_means_key_phrases(groups) -> None:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not (llm_module.runtime_installed() and llm_module.model_installed()), reason="local LLM not installed")
-def test_the_llm_names_topics_in_their_language(settings, groups) -> None:
-    llm_module.reset_llm()
-    service = llm_module.get_llm()
-    assert service is not None
+def test_the_llm_names_topics_in_their_language(local_llm, groups) -> None:
+    service = local_llm
     picked = [groups[0], groups[1], groups[3]]
     zh = TopicGroup(("我家宽带从昨天开始断网了", "宽带断网，一直上不了网", "路由器灯是红的，连不上网"), "zh")
     names = name_topics([g for _, g in picked] + [zh], service)
