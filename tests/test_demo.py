@@ -17,7 +17,8 @@ SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "calls"
 
 
 @pytest.mark.slow
-def test_demo_runs_the_closed_loop_and_leaves_the_shipped_kb_alone(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_demo_runs_the_closed_loop_and_leaves_the_shipped_kb_alone(local_llm, settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """As `make demo` runs it: with the bundled LLM (topic names, the FAQ quality gate)."""
     calls = tmp_path / "calls"  # two of the calls the IVR's transferred callers lead to (the rest arrive by callback)
     calls.mkdir()
     for name in ("s_en_09.stereo.wav", "s_en_05.stereo.wav"):

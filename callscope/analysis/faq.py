@@ -83,7 +83,7 @@ class FaqOptions:
     max_paraphrases: int = 10
     answer_turns: int = 4  # agent turns after the reason that may hold the answer
     encoder: str = "use-multilingual"  # absolute cosines are meaningful with it
-    agent_share: float = 0.5  # needs an agent when at least this share of calls did
+    agent_share: float = 0.5  # needs an agent when more than this share of calls did (most of them)
     match_threshold: float = 0.45  # USE cosine for "this question is covered by that KB entry"
     generator: Path | None = None  # local transformers model that rewrites answers (CALLSCOPE_FAQ_GENERATOR)
     quality_gate: bool = True  # score each draft's answer against its question (faq_quality)
@@ -122,12 +122,17 @@ _ACTION_EN = re.compile(
     r"\b(?:i'?ve|i have|i'?ll|i will|i can|i'?m going to|we'?ll|we have|we'?ve) (?:just )?(?:also )?"
     r"(?:unlocked|unlock|reset|raised|raise|refunded|refund|credited|credit|cancel(?:led)?|added|add|"
     r"upgraded|upgrade|applied|apply|issued|issue|waived|waive|removed|remove|changed|change|updated|update|"
-    r"replaced|replace|booked|book|escalated|escalate|arranged|arrange|sent|send)\b|"
+    r"replaced|replace|booked|book|escalated|escalate|arranged|arrange|sent|send)\b"
+    # a promise to notify ("we'll send you a text when it's fixed") is not an account action
+    r"(?! (?:you )?(?:a |an )?(?:text|sms|message|e-?mail|update|notification|link)\b)|"
     r"\b(?:let me|i'?ll) (?:check|look up|run a check on) (?:the|your) (?:account|line|order)\b",
     re.IGNORECASE,
 )
 _ACTION_ZH = re.compile(
-    r"(?:我|我们)(?:已经|马上|现在|这边|可以)?(?:帮|给)您(?:申请|办理|退|取消|重置|解锁|补偿|加|改|换|查)"
+    r"(?:我|我们)(?:已经|马上|现在|这边|可以)?(?:帮|给)您(?:申请|办理|退|取消|重置|解锁|补偿|加|改|换)|"
+    # a look-up counts when it is of the caller's own account, line or order (as in English:
+    # "let me check for you" is not an account action, "let me check your account" is)
+    r"(?:帮|给)您查(?:一下|一查)?(?:您的)?(?:账户|账号|帐户|帐号|线路|订单)"
 )
 
 
@@ -326,7 +331,7 @@ def draft_faqs(
         ranked = _rank_answers(candidates, {r.id: r.language for r in calls}, embed)
         answers, sources = _draft_answers(ranked, questions, generator)
         agent_calls = sum(needs_agent(r) for r in calls)
-        self_service = agent_calls / len(calls) < options.agent_share
+        self_service = agent_calls / len(calls) <= options.agent_share
         drafts.append(
             FaqEntry(
                 id=faq_id_for(issue),

@@ -10,7 +10,8 @@ comparisons the pair wins; the quality score is the mean over the encoders, 0-1.
 
 Related topics missing from the references would let a wrong answer win those comparisons,
 so two more checks halve the score when they fail: the answer must share a content word with
-the question, and the local LLM (when installed) must not judge that it does not answer it.
+the question (or another caller phrasing of it, or the issue's keywords) unless the local LLM
+says it answers it, and the local LLM (when installed) must not judge that it does not answer it.
 A draft passes the gate when every language's answer scores at least :data:`GATE` and no
 check fails (also: empty or very short answer, answer in another language). The score and
 the reasons are stored with the draft (``AnswerSource.quality``/``quality_notes``) and shown
@@ -171,8 +172,12 @@ def assess(
     encoders: Mapping[str, Encoder] | None = None,
     llm: LocalLLM | None | Literal["auto"] = None,
     gate: float = GATE,
+    phrasings: Sequence[str] = (),
 ) -> Quality:
     """The quality of one question/answer pair (see the module docstring).
+
+    ``phrasings`` are the other ways callers asked the same question (and the issue's
+    keywords): the answer may share its content word with any of them.
 
     The score is the encoders' relative relevance, halved when the answer shares no content
     word with the question and halved again when the local LLM (if given) says it does not
@@ -197,13 +202,15 @@ def assess(
             f"answers and questions"
         )
     score = rate
-    shared = shared_words(question, answer, language)
+    shared = shared_words(" ".join((question, *phrasings)), answer, language)
+    verdict = llm_judge(question, answer, language, llm)
     if shared:
         reasons.append("shares " + ", ".join(shared[:4]) + " with the question")
+    elif verdict is True:  # a right answer need not repeat the question's words
+        reasons.append("shares no content word with the question, but the local LLM says it answers it")
     else:
         problems.append("answer shares no content word with the question")
         score *= 0.5
-    verdict = llm_judge(question, answer, language, llm)
     if verdict is False:
         problems.append("the local LLM says the answer does not respond to the question")
         score *= 0.5
@@ -239,7 +246,9 @@ def gate_drafts(
             refs = reference_pairs(lang, kb_entries)
             refs += [(d.questions[lang][0], d.answers[lang]) for j, d in enumerate(drafts)
                      if j != k and d.questions.get(lang) and d.answers.get(lang)]
-            verdict = assess(question, answer, lang, references=refs, encoders=encoders, llm=llm, gate=gate)
+            phrasings = [*draft.questions.get(lang, ())[1:], *draft.tags]
+            verdict = assess(question, answer, lang, references=refs, encoders=encoders, llm=llm, gate=gate,
+                             phrasings=phrasings)
             source = sources.get(lang) or AnswerSource(AnswerMethod.EXTRACTIVE, answer)
             sources[lang] = replace(source, quality=verdict.score, quality_notes=verdict.reasons, quality_passed=verdict.passed)
         out.append(replace(draft, answer_sources=sources))

@@ -67,6 +67,22 @@ def test_opening_hours_is_self_service_in_both_languages(drafts) -> None:  # typ
     assert any("open" in q for q in hours.questions["en"])
 
 
+def test_a_promise_to_notify_is_not_an_account_action() -> None:
+    from callscope.analysis.issues import CallRecord
+
+    def call(agent_says: str) -> CallRecord:
+        return CallRecord("c", "en", "Is there an outage?", ((Role.CALLER, "Is there an outage?"), (Role.AGENT, agent_says)))
+
+    assert not needs_agent(call("There is a fault in your area. We'll send you a text when it's fixed."))
+    assert not needs_agent(call("I've sent you an email with the status page link."))
+    assert needs_agent(call("I'm sorry about that. We'll send a replacement today."))
+    assert needs_agent(call("I'll refund the delivery fee."))
+    # a look-up counts only when it is of the caller's own account, line or order
+    assert not needs_agent(call("别着急，我马上帮您查一下。您所在的小区昨晚光缆被挖断了。"))
+    assert needs_agent(call("我帮您查一下您的订单。"))
+    assert needs_agent(call("我已经帮您取消了这个订单。"))
+
+
 def test_password_reset_needs_an_agent(records, drafts) -> None:  # type: ignore[no-untyped-def]
     password = _draft_for(drafts, "s_en_03")
     assert not password.self_service
