@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -114,3 +115,46 @@ def pg_engine():
     with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@dataclass(frozen=True)
+class LongCall:
+    """Ten minutes of 8 kHz stereo noise as FLAC, for memory-bound tests."""
+
+    path: Path
+    rate: int = 8000
+    minutes: int = 10
+
+    @property
+    def float32_mb(self) -> float:
+        """The decoded call's size (float32 stereo): 36.6 MB."""
+        return 2 * self.rate * 60 * self.minutes * 4 / 2**20
+
+
+@pytest.fixture(scope="session")
+def long_call(tmp_path_factory: pytest.TempPathFactory) -> LongCall:
+    import numpy as np
+    import soundfile as sf
+
+    call = LongCall(tmp_path_factory.mktemp("memory") / "ten_minutes.flac")
+    rng = np.random.default_rng(0)
+    with sf.SoundFile(call.path, "w", call.rate, 2, "PCM_16", format="FLAC") as handle:
+        for _ in range(call.minutes):
+            handle.write((rng.standard_normal((call.rate * 60, 2)) * 300).astype(np.int16))
+    return call
+
+
+@pytest.fixture
+def peak_mb():
+    """``peak_mb(fn) -> (fn(), peak MB traced while it ran)``."""
+    import tracemalloc
+
+    def measure(fn):  # type: ignore[no-untyped-def]
+        tracemalloc.start()
+        try:
+            result = fn()
+            return result, tracemalloc.get_traced_memory()[1] / 2**20
+        finally:
+            tracemalloc.stop()
+
+    return measure
