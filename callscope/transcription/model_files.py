@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Literal
 
 from callscope.errors import ModelError, ModelNotFoundError
+from callscope.storage_io import PackagedFile, sha256_of
 from callscope.transcription import checkpoints
 
 log = logging.getLogger(__name__)
@@ -33,16 +34,6 @@ ModelKind = Literal["ct2", "openai", "hf"]
 ENV_VAR = "CALLSCOPE_WHISPER_MODEL"
 MARKER = "callscope-model.json"
 CT2_FILES = ("model.bin", "config.json", "tokenizer.json")
-
-
-@dataclass(frozen=True, slots=True)
-class PackagedFile:
-    """A file inside an installed Python package."""
-
-    package: str  # import name
-    resource: str  # path inside the package
-    sha256: str | None = None
-    size: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,14 +140,6 @@ class ModelStatus:
 
 
 # ------------------------------------------------------------------ hashing / atomic
-
-
-def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _tmp_dir(final: Path) -> Path:
