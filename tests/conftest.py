@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,3 +159,21 @@ def peak_mb():
             tracemalloc.stop()
 
     return measure
+
+
+@pytest.fixture(scope="session")
+def encoder():
+    """The real multilingual encoder, loaded once for the whole test session."""
+    from callscope.analysis.embeddings import load_encoder
+
+    return load_encoder("use-multilingual", 1)
+
+
+@pytest.fixture
+def kb_file(tmp_path: Path) -> Path:
+    """A writable copy of the bundled demo knowledge base."""
+    from callscope.ivr.kb import BUNDLED_KB
+
+    path = tmp_path / "kb.yaml"
+    shutil.copyfile(BUNDLED_KB, path)
+    return path

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -11,28 +10,11 @@ import pytest
 from starlette.testclient import TestClient
 
 from callscope.ivr import deps
-from callscope.ivr.kb import BUNDLED_KB
 from callscope.api.app import ApiOptions, create_app
 from callscope.ivr.simulator import CallerInput, CallSimulator, SimulatedCall
 
 TOKEN = "test-auth-token-0123456789abcdef"
 PUBLIC = "https://ivr.example.com"
-
-
-@pytest.fixture(scope="session")
-def encoder():
-    """The real multilingual encoder, loaded once for the whole test session."""
-    from callscope.analysis.embeddings import load_encoder
-
-    return load_encoder("use-multilingual", 1)
-
-
-@pytest.fixture
-def kb_file(tmp_path: Path) -> Path:
-    """A writable copy of the bundled demo knowledge base."""
-    path = tmp_path / "kb.yaml"
-    shutil.copyfile(BUNDLED_KB, path)
-    return path
 
 
 @pytest.fixture

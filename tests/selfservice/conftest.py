@@ -4,7 +4,6 @@ with the real multilingual encoder, and a texter that signs requests like Twilio
 from __future__ import annotations
 
 import itertools
-import shutil
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,27 +14,11 @@ from fastapi import FastAPI
 from starlette.testclient import TestClient
 
 from callscope.ivr import deps
-from callscope.ivr.kb import BUNDLED_KB
 from callscope.ivr.security import sign
 
 TOKEN = "test-auth-token-0123456789abcdef"
 PUBLIC = "https://help.example.com"
 SMS_URL = PUBLIC + "/messaging/incoming"
-
-
-@pytest.fixture(scope="session")
-def encoder():
-    """The real multilingual encoder, loaded once for the whole test session."""
-    from callscope.analysis.embeddings import load_encoder
-
-    return load_encoder("use-multilingual", 1)
-
-
-@pytest.fixture
-def kb_file(tmp_path: Path) -> Path:
-    path = tmp_path / "kb.yaml"
-    shutil.copyfile(BUNDLED_KB, path)
-    return path
 
 
 @pytest.fixture
