@@ -143,7 +143,6 @@ LOCAL_IMPORTS_PENDING = frozenset({
     "callscope/transcription/commands.py",
     "callscope/analysis/issues.py",
     "callscope/ivr/matcher.py",
-    "callscope/diarization/mono.py",
     "callscope/diarization/diarize.py",
     "callscope/analysis/faq.py",
 })

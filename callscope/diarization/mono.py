@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from callscope.diarization import clustering
+from callscope.diarization.channels import noise_floor
 from callscope.diarization.embeddings import (
     MEL_BANDS,
     SAMPLE_RATE,
@@ -213,8 +214,6 @@ def _snap(change: int, quiet: np.ndarray, low: int, high: int) -> int:
 def quiet_frames(energy_db: np.ndarray) -> np.ndarray:
     """10 ms frames whose level (100 ms smoothing) is within PAUSE_ABOVE_FLOOR_DB of the noise floor."""
     from scipy import ndimage
-
-    from callscope.diarization.channels import noise_floor
 
     if energy_db.size == 0:
         return np.zeros(0, bool)
