@@ -48,7 +48,7 @@ def _mono(
         from callscope.diarization.pyannote_backend import diarize_pyannote
 
         return diarize_pyannote(whole_audio(), options, hook)
-    if options.method == "neural":
+    if options.method == "neural" or (options.method == "auto" and mono.neural_preferred()):
         from callscope.diarization.neural import diarize_neural
 
         return diarize_neural(source(), options, hook, total_s)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from callscope.diarization import clustering
+from callscope.diarization import clustering, neural_models
 from callscope.diarization.channels import noise_floor
 from callscope.diarization.embeddings import (
     MEL_BANDS,
@@ -53,6 +53,17 @@ class MonoFeatures:
     energy_db: np.ndarray  # every 10 ms (for placing turn changes in pauses)
     windows: WindowEmbeddings
     duration_s: float
+
+
+def neural_preferred() -> bool:
+    """Whether ``method="auto"`` diarizes mono audio with segmentation-3.0 + CAM++ (``neural``).
+
+    It does wherever its weights and pyannote.audio are installed: on the benchmark's
+    dev split (real-voice telephone calls, AMI meeting excerpts, real clips, synthetic
+    and neural-voice calls) it beat this module's resemblyzer path on every group
+    (BENCHMARKS.md, issue #13). Without them, resemblyzer runs.
+    """
+    return neural_models.available()
 
 
 def resampled_chunks(chunks: Iterable[Audio]) -> Iterator[np.ndarray]:
