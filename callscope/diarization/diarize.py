@@ -4,10 +4,9 @@
   stretches that Silero VAD calls non-speech (hold music) are cut from a channel.
 * Stereo with one dead channel, or both channels carrying the same mix: the live
   audio is treated as mono.
-* Mono: the user's pyannote pipeline when one is configured, else resemblyzer speaker
-  embeddings (``embeddings``). ``method="neural"`` (segmentation-3.0 + CAM++) is
-  opt-in: it wins on synthetic and neural-voice calls but, as calibrated, loses on the
-  real recordings of the benchmark's test split (BENCHMARKS.md, issue #13).
+* Mono: the user's pyannote pipeline when one is configured, else segmentation-3.0 +
+  CAM++ (``neural``) where its weights are installed (:func:`mono.neural_preferred`),
+  else resemblyzer speaker embeddings (``embeddings``); BENCHMARKS.md, issue #13.
 """
 
 from __future__ import annotations

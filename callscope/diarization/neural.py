@@ -6,18 +6,18 @@
 2. Each speech run of a local speaker (>= ``MIN_EMBED_S``) gets a CAM++ embedding, from
    the frames where it talks alone when there are enough of them.
 3. The embeddings of runs >= ``RELIABLE_S`` are clustered (average-linkage agglomerative
-   on cosine distance, threshold calibrated on the dev split); the others, and clusters
-   with under ``MIN_SPEAKER_S`` of speech, join the nearest cluster;
-   ``num/min/max_speakers`` are honoured by cutting the tree at that count.
+   on cosine distance, cut at a threshold measured on the recording itself: see
+   :func:`recording_threshold`); the others, and clusters with under ``MIN_SPEAKER_S`` of
+   speech, join the nearest cluster; ``num/min/max_speakers`` are honoured by cutting the
+   tree at that count.
 4. Reconstruction (pyannote's approach): each run takes its cluster (short runs that of
    the same local speaker's nearest run); per frame, the number of speakers is the
    window-averaged count of active local speakers and the frame goes to that many
    clusters, the most active first, so overlapped speech gets two speakers. A speaker's
    pauses up to ``FILL_PAUSE_S`` with nobody else talking stay inside the turn.
 
-Opt-in (``DiarizeOptions(method="neural")``): see BENCHMARKS.md for where it beats the
-resemblyzer path (synthetic and neural-voice calls) and where it does not (real
-recordings of the test split).
+``method="auto"`` uses it for mono audio where its weights are installed; BENCHMARKS.md
+has where it beats the resemblyzer path and where it does not.
 """
 
 from __future__ import annotations
