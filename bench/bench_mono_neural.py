@@ -1,25 +1,33 @@
 """Mono diarization on real and synthetic audio: segmentation-3.0 + CAM++ (``neural``) vs resemblyzer.
 
-The split is fixed here, before any tuning (issue #13):
+The split is fixed here, before any tuning (issue #13; round 2 added the real-voice
+sets of bench/real_voice.py, whose speakers never cross the split):
 
 * **dev** (calibration only): the 16 espeak mono calls, the kokoro (neural-voice) mono
-  calls s_en_01..06 and s_zh_01..02, paa_diarizationExample (4 speakers), and as
-  one-speaker files both channels of kokoro s_en_01, s_en_03 and s_zh_01 alone.
+  calls s_en_01..06 and s_zh_01..02, paa_diarizationExample (4 speakers), as
+  one-speaker files both channels of kokoro s_en_01, s_en_03 and s_zh_01 alone; the
+  AMI excerpts trn00..trn09 and the composed 8 kHz calls / one-speaker files of the
+  dev speakers.
 * **test** (reported once): the kokoro calls s_en_07..12 and s_zh_03..04, both
   channels of kokoro s_en_08 and s_zh_03 alone (one speaker each),
-  paa_diarizationExample2 (6 speakers), the two pyannote meeting excerpts (dev00,
-  dev01; their names are pyannote's, they are not in our dev split) and the real
-  two-channel AWS call mixed to mono (reference: the curators' per-channel VAD RTTM).
+  paa_diarizationExample2 (6 speakers), the AMI excerpts dev00, dev01 (their names are
+  pyannote's), tst00, tst01, the real two-channel AWS call mixed to mono (reference:
+  the curators' per-channel VAD RTTM) and the composed calls / one-speaker files of
+  the test speakers.
 
-``--calibrate`` grid-searches the clustering threshold (and the small-cluster bar) on
-dev only, minimising the mean per-file DER (collar 0.25) plus the share of files
-with a wrong speaker count; the chosen values are constants in
-callscope/diarization/neural.py. Without it the script scores both splits with those
-constants. Scores: pyannote.metrics DER with collar 0.25 and with no collar (overlap
-scored), JER, speaker count; speed as audio seconds per wall / CPU second, the
-resemblyzer path timed in the same run (the box is shared: compare ratios).
+The real-voice sets are skipped (with a message) until fetched into bench/out/ (see
+bench/real_voice.py). ``--calibrate`` grid-searches the clustering threshold rule
+(fixed, or a multiple of each recording's embedding spread within bounds), the
+small-cluster bar and the pause fill on dev only, minimising the mean over dev groups
+of (pooled DER collar 0.25 + share of files with a wrong speaker count); the chosen
+values are constants in callscope/diarization/neural.py. Without it the script scores
+the splits with those constants. Scores: pyannote.metrics DER with collar 0.25 and with
+no collar (overlap scored), JER, speaker count; speed as audio seconds per wall / CPU
+second, the resemblyzer path timed in the same run (the box is shared: compare ratios).
+Features and resemblyzer results are cached in bench/out/neural_cache (``--fresh``
+recomputes and re-times both).
 
-    python bench/bench_mono_neural.py [--data ../shared/data] [--calibrate] [--split dev|test|both]
+    python bench/bench_mono_neural.py [--data ../shared/data] [--calibrate] [--split dev|test|both] [--fresh]
 """
 
 from __future__ import annotations

@@ -248,7 +248,8 @@ def composed_set(ami: Path, librispeech: Path, split: str) -> list[Composed]:
             name = f"{source} {split} 3-speaker call {i:02d} ({'+'.join(trio)})"
             out.append(compose_call(name, [material[s] for s in trio], rng.randrange(10**6), 60.0))
         for i, s in enumerate(rng.sample(speakers, n_single)):
-            out.append(compose_call(f"{source} {split} one speaker {i:02d} ({s})", [material[s]], rng.randrange(10**6), 30.0))
+            name = f"{source} {split} one speaker {i:02d} ({s})"
+            out.append(compose_call(name, [material[s]], rng.randrange(10**6), 30.0))
     return out
 
 

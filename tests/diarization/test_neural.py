@@ -212,8 +212,8 @@ def test_real_one_speaker_clips_stay_one_and_two_readers_are_two(data_dir):
         assert diarize(clip, NEURAL).speakers == ("SPEAKER_00",)
     first, second = clips[0], clips[1]
     pause = np.zeros((1, first.sample_rate // 2), np.float32)
-    both = Audio(np.concatenate([first.samples, pause, second.samples, pause, first.samples[:, : 3 * first.sample_rate]], axis=1),
-                 first.sample_rate)
+    again = first.samples[:, : 3 * first.sample_rate]
+    both = Audio(np.concatenate([first.samples, pause, second.samples, pause, again], axis=1), first.sample_rate)
     result = diarize(both, NEURAL)
     assert len(result.speakers) == 2
     assert result.turns[0].speaker == result.turns[-1].speaker != result.turns[1].speaker
