@@ -2,6 +2,10 @@
 
 Reads wav (PCM, 8 kHz mu-law/A-law as Twilio sends), mp3, flac, ogg/opus, m4a/aac and
 webm. Every failure becomes an :class:`InvalidAudioError` naming the file and why.
+
+:func:`spool_audio` decodes a call once into a nameless temporary file that the pipeline's
+stages read back a block at a time (:class:`SpooledAudio`), so their memory does not grow
+with the call's length; :func:`load_audio` holds a whole call in memory (short clips, tests).
 """
 
 from __future__ import annotations
