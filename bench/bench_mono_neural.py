@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from callscope.diarization import DiarizeOptions, diarize, neural  # noqa: E402
-from callscope.diarization.diarize import _chunks  # noqa: E402
+from callscope.diarization.diarize import CHUNK_S  # noqa: E402
 from callscope.diarization.evaluation import score  # noqa: E402
 from callscope.diarization.mono import resampled_chunks  # noqa: E402
 from callscope.diarization.rttm import read_rttm  # noqa: E402
@@ -185,7 +185,7 @@ def run_all(selected: list[Item], with_old: bool, fresh: bool = False) -> list[R
         hit = _cached(path, fresh)
         if hit is None:
             start, cpu = time.perf_counter(), time.process_time()
-            feats = neural.extract(resampled_chunks(_chunks(item.audio)), total_s=item.audio.duration_s)
+            feats = neural.extract(resampled_chunks(item.audio.blocks(CHUNK_S)), total_s=item.audio.duration_s)
             neural.segment(feats, DiarizeOptions())
             hit = (feats.windows, feats.embeddings, feats.speech_s, feats.duration_s,
                    time.perf_counter() - start, time.process_time() - cpu)
