@@ -142,7 +142,6 @@ def test_the_checker_sees_a_cycle() -> None:
 LOCAL_IMPORTS_PENDING = frozenset({
     "callscope/transcription/commands.py",
     "callscope/analysis/issues.py",
-    "callscope/ivr/matcher.py",
     "callscope/diarization/mono.py",
     "callscope/diarization/diarize.py",
     "callscope/analysis/faq.py",
