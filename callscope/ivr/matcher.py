@@ -615,7 +615,12 @@ class IntentMatcher:
         index = self._index
         if index is not None and self._index_key == key:
             return index
-        with self._lock:
+        if not self._lock.acquire(blocking=index is None):
+            # another thread is indexing the new version (the classifier takes seconds on a large
+            # knowledge base): calls meanwhile are matched against the previous version
+            assert index is not None
+            return index
+        try:
             if self._index is not None and self._index_key == key:
                 return self._index
             paraphrases = None
@@ -645,6 +650,8 @@ class IntentMatcher:
             self._index = index
             self._index_key = key
             return index
+        finally:
+            self._lock.release()
 
     def _encode_utterance(self, text: str) -> tuple[np.ndarray, ...]:
         key = text.lower()
@@ -665,8 +672,10 @@ class IntentMatcher:
         (0-1), whether keywords count (the caller's script appears in the entry), the
         classifier's probability (zeros without a classifier), and the raw per-variant
         cosine sums. :meth:`combine` turns them into the final scores."""
+        return self._entry_scores(self._current_index(), text)
+
+    def _entry_scores(self, index: _Index, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         opts = self.options
-        index = self._current_index()
         n = len(index.entries)
         vecs = self._encode_utterance(text)
         semantic = np.zeros(n, np.float32)
@@ -708,13 +717,25 @@ class IntentMatcher:
     ) -> np.ndarray:
         """Final scores from the parts of :meth:`entry_scores` (any leading shape), on the
         knowledge base's scale when ``calibrate`` is on. The weights default to the options'."""
+        return self._combine(self._current_index(), semantic, kw, mixed, proba, keyword_weight, classifier_weight)
+
+    def _combine(
+        self,
+        index: _Index,
+        semantic: np.ndarray,
+        kw: np.ndarray,
+        mixed: np.ndarray,
+        proba: np.ndarray,
+        keyword_weight: float | None = None,
+        classifier_weight: float | None = None,
+    ) -> np.ndarray:
         opts = self.options
         kw_w = opts.keyword_weight if keyword_weight is None else keyword_weight
         cl_w = opts.classifier_weight if classifier_weight is None else classifier_weight
         score = np.where(mixed & (kw_w > 0), (1.0 - kw_w) * semantic + kw_w * kw, semantic)
         if not opts.calibrate:
             return score
-        return self._current_index().scale(score + cl_w * proba)
+        return index.scale(score + cl_w * proba)
 
     def match(self, text: str, language: str, *, exclude: Sequence[str] = ()) -> MatchResult:
         """Score every published entry against ``text``.
@@ -732,8 +753,8 @@ class IntentMatcher:
         if not text.strip() or not index.entries:
             return MatchResult(text, language, MatchLevel.LOW, ())
         n = len(index.entries)
-        semantic, kw, mixed, proba, variant_sims = self.entry_scores(text)
-        score = self.combine(semantic, kw, mixed, proba)
+        semantic, kw, mixed, proba, variant_sims = self._entry_scores(index, text)  # one index version throughout
+        score = self._combine(index, semantic, kw, mixed, proba)
         excluded = set(exclude)
         ranked = sorted(
             (i for i, entry in enumerate(index.entries) if entry.id not in excluded), key=lambda i: -float(score[i])

@@ -119,3 +119,32 @@ def test_score_scale_needs_enough_questions() -> None:
     many = ScoreScale.measure(np.linspace(0.0, 2.0, 101), 0.05)
     assert many.weak == pytest.approx(0.1) and many.typical == pytest.approx(1.0)
     assert float(many(np.array([1.0]))[0]) == pytest.approx(1.0)
+
+
+def test_calls_are_matched_on_the_previous_version_while_a_new_one_is_indexed(encoder, tmp_path: Path) -> None:
+    import os
+    import shutil
+
+    import yaml
+
+    from callscope.ivr.kb import BUNDLED_KB, KnowledgeBaseSource
+
+    path = tmp_path / "kb.yaml"
+    shutil.copyfile(BUNDLED_KB, path)
+    matcher = IntentMatcher(KnowledgeBaseSource(path, check_interval_s=0.0), encoder=encoder)
+    assert matcher.match("I forgot my password", "en").best.entry.id == "password_reset"
+    data = yaml.safe_load(path.read_text())
+    data["entries"].append(
+        {"id": "service_outage", "questions": {"en": ["Is there an outage?", "My internet is down"]},
+         "answers": {"en": "Known outages show on the status page in the app."}}
+    )
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000_000))
+    assert matcher._lock.acquire(timeout=5)  # as if another call's thread were indexing the new version
+    try:
+        during = matcher.match("is there an outage in my area", "en")  # answered now, not after the indexing
+        assert all(c.entry.id != "service_outage" for c in during.candidates)
+    finally:
+        matcher._lock.release()
+    assert matcher.match("is there an outage in my area", "en").best.entry.id == "service_outage"
