@@ -7,9 +7,9 @@ thresholds are tuned on) and a **test** half (reported once). Out-of-scope calle
 ``oos_val`` split (halved the same way) plus, for domain knowledge bases, questions of
 the other 120 CLINC intents (other banking-like needs the KB does not cover).
 
-Each question is played through the caller policy of ``callscope.ivr.flow`` with a
-caller who says yes only to the right topic and picks the right option when it is
-offered:
+Each question is played through the caller policy of ``callscope.ivr.flow`` (levels as
+``callscope.ivr.matcher.level_of`` gives them) with a caller who says yes only to the
+right topic and picks the right option when it is offered:
 
     HIGH    -> answer                                             (turn 1)
     MEDIUM  -> "Did you mean <top>?"  yes                         (turn 2)
@@ -18,6 +18,11 @@ offered:
     LOW     -> "Sorry, I didn't get that: <top 3 options>"        (turn 2)
                -> keypad menu                                     (turn 3)
     NONE    -> "I can't answer that here, let me connect you"     (transfer)
+
+Embeddings of every text are cached in ``bench/out/`` (git-ignored) between runs.
+
+    python bench/ivr_fewshot.py ../shared/data --dev-only   # tune and show dev only
+    python bench/ivr_fewshot.py ../shared/data              # also the test table
 
 The baseline is nearest neighbour over the example questions (raw cosine, same
 encoders) with one global threshold, tuned on the same dev data: above it answer,
@@ -512,9 +517,10 @@ NOTES = """How to read it:
   or out-of-scope not answered, over all callers; *first sentence* / *within 2 turns* / *wrong answer*
   / *confirm* / *reprompt* / *never* are shares of in-scope callers; *OOS answered* = out-of-scope
   callers given an answer; *turns to answer* = mean caller turns of the in-scope callers answered right.
-- Tuning (dev only): callscope's four thresholds and keyword weight, and each baseline's single
-  threshold, maximise the same objective (right outcome + half the first-sentence rate, minus twice the
-  wrong answers, minus three times out-of-scope answers above 3 %; callscope's also minus 0.3 times the
-  out-of-scope callers not told at once), averaged over the dev sets; the centroid weight (0.5 / 0.7) is
-  searched with them. The
-  calibration itself (off-topic bank, leave-one-out) is computed per knowledge base at load time."""
+- Tuning (dev only): callscope's five thresholds (high, margin, medium, low, ahead) and its keyword
+  and classifier weights, and each baseline's single threshold, maximise the same objective (right
+  outcome + half the first-sentence rate + a quarter of the within-two-turns rate, minus twice the
+  wrong answers, minus three times out-of-scope answers above 3 %; callscope's also minus 0.3 times
+  the out-of-scope callers not told at once), averaged over the dev sets. The
+  calibration itself (off-topic bank, leave-one-out scale, classifier) is computed per knowledge base
+  at load time."""
