@@ -82,18 +82,19 @@ class MatcherOptions:
     development split of ``bench/ivr_fewshot.py`` (CLINC150 few-shot knowledge bases +
     the Brightwave calibration set).
 
-    Levels: HIGH when the best scores ``high`` or more *and* leads the runner-up by
-    ``margin``; MEDIUM ("Did you mean ...?") from ``medium``; LOW (the closest topics
-    as options) from ``low``; below ``low`` the question is out of scope (NONE), unless
-    the best leads the runner-up by ``ahead`` or more, which reads as one clear topic
-    phrased unlike the examples, so it gets a "Did you mean ...?" instead of an agent.
+    Levels (:func:`level_of`): HIGH when the best scores ``high`` or more *and* leads the
+    runner-up by ``margin``; otherwise MEDIUM ("Did you mean ...?") from ``medium``, or
+    whenever the best leads the runner-up by ``ahead`` or more (one topic stands out,
+    even below the out-of-scope line: a covered topic phrased unlike the examples);
+    otherwise LOW (the closest topics as options) from ``low``; below it NONE (out of
+    scope: "I can't answer that here" and an agent).
     """
 
     high: float = 0.8
     medium: float = 9.0  # tuned: no "Did you mean" band below ``high`` (the top three as options did better)
     low: float = -0.3
-    margin: float = 0.6  # a HIGH best must lead the runner-up by this much, else confirm
-    ahead: float = 1.05
+    margin: float = 0.6  # a HIGH best must lead the runner-up by this much
+    ahead: float = 1.05  # a lead this large reads as one clear topic: "Did you mean ...?" at any score
     keyword_weight: float = 0.1
     classifier_weight: float = 0.3  # weight of the load-time classifier's probability in the score
     classifier_c: float = 30.0  # inverse L2 regularisation of that logistic regression
@@ -346,10 +347,6 @@ class ScoreScale:
 
     def __call__(self, raw: np.ndarray) -> np.ndarray:
         return (raw - self.weak) / max(self.typical - self.weak, 0.05)
-
-    def unit(self) -> float:
-        """One unit of the final scale in calibrated units (margins are divided by it)."""
-        return max(self.typical - self.weak, 0.05)
 
     @classmethod
     def measure(cls, best: np.ndarray, quantile: float) -> ScoreScale:
