@@ -91,7 +91,7 @@ class MatcherOptions:
     """
 
     high: float = 0.8
-    medium: float = 9.0  # tuned: no "Did you mean" band below ``high`` (the top three as options did better)
+    medium: float = math.inf  # tuned: no score-only "Did you mean" band below ``high`` (the top three as options did better)
     low: float = -0.3
     margin: float = 0.6  # a HIGH best must lead the runner-up by this much
     ahead: float = 1.05  # a lead this large reads as one clear topic: "Did you mean ...?" at any score
