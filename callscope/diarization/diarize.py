@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from callscope.diarization import channels, mono, speech_check
+from callscope.diarization import channels, mono, neural, speech_check
 from callscope.diarization.options import DiarizeOptions
 from callscope.diarization.pyannote_backend import diarize_pyannote
 from callscope.domain import Audio, AudioReader, Diarization
@@ -41,11 +41,7 @@ def _mono(
     if options.method == "pyannote" or (options.method == "auto" and options.pyannote_pipeline is not None):
         return diarize_pyannote(whole_audio(), options, hook)
     if options.method == "neural" or (options.method == "auto" and mono.neural_preferred()):
-        # imported here on purpose: neural.py loads torch (campplus) at import, ~190 MB and
-        # ~2 s that every CLI command and worker would pay, even for stereo calls that never use it
-        from callscope.diarization.neural import diarize_neural
-
-        return diarize_neural(source(), options, hook, total_s)
+        return neural.diarize_neural(source(), options, hook, total_s)
     feats = mono.extract(source(), options, hook, total_s)
     return mono.segment(feats, options)
 

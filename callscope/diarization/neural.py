@@ -65,6 +65,8 @@ FILL_PAUSE_S = 2.0
 MIN_SPEAKER_S = 2.0  # clusters with less embedded speech than this are folded into a larger one
 RELIABLE_S = 2.0  # embeddings of shorter runs are assigned to clusters, not clustered
 METHOD = "neural"
+ONEDNN_CACHE_VARIABLE = "ONEDNN_PRIMITIVE_CACHE_CAPACITY"
+SPREAD_BLOCK = 512  # rows of the embedding distance matrix held at once by spread()
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,13 +76,27 @@ class Models:
     frame_start: float  # receptive field of output frame 0: start, duration; frame step
     frame_duration: float
     frame_step: float
-    embedder: campplus.CAMPPlus
+    embedder: Any  # campplus.load_campplus: the CAM++ torch module
 
 
 def _offline_environment() -> None:
     os.environ["PYANNOTE_METRICS_ENABLED"] = "false"  # pyannote.audio 4 sends usage metrics otherwise
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+
+def _flat_memory_environment() -> None:
+    """Turn off oneDNN's primitive cache (unless the user set its size).
+
+    CAM++ sees a run of a different length at every call, and oneDNN (torch's CPU
+    convolutions) caches compiled primitives per input shape, up to 1024 of them: the
+    resident set grew by ~450 MB before the cache filled (10 min -> 2 h of audio:
+    1073 -> 1220 MB peak). Without the cache it stays flat; each convolution is set up
+    again per call, a few percent of CPU (BENCHMARKS.md, "Memory"). oneDNN reads the
+    variable when it first creates a primitive, so this must run before any torch
+    convolution in the process; a process that ran one before keeps the default cache.
+    """
+    os.environ.setdefault(ONEDNN_CACHE_VARIABLE, "0")
 
 
 @lru_cache(maxsize=1)
@@ -93,6 +109,7 @@ def load_models() -> Models:
     """
     weights = neural_models.locate(verify=True)
     _offline_environment()
+    _flat_memory_environment()
     try:
         with warnings.catch_warnings():
             # pyannote warns at import when torchcodec cannot load; audio is passed in memory
@@ -316,12 +333,17 @@ def spread(embeddings: np.ndarray, spans: np.ndarray | None = None) -> float | N
     n = embeddings.shape[0]
     if n < 3:
         return None
-    distance = 1.0 - embeddings @ embeddings.T
-    np.fill_diagonal(distance, np.inf)
-    if spans is not None and len(spans) == n:
-        start, end = spans[:, 0], spans[:, 1]
-        distance[(start[:, None] < end[None, :]) & (start[None, :] < end[:, None])] = np.inf
-    nearest = distance.min(axis=1)
+    timed = spans is not None and len(spans) == n
+    parts = []
+    for first in range(0, n, SPREAD_BLOCK):  # row blocks: memory grows with n, not n^2 (a 2 h call has thousands)
+        last = min(n, first + SPREAD_BLOCK)
+        distance = 1.0 - embeddings[first:last] @ embeddings.T
+        distance[np.arange(last - first), np.arange(first, last)] = np.inf
+        if timed:
+            start, end = spans[:, 0], spans[:, 1]
+            distance[(start[first:last, None] < end[None, :]) & (start[None, :] < end[first:last, None])] = np.inf
+        parts.append(distance.min(axis=1))
+    nearest = np.concatenate(parts)
     nearest = nearest[np.isfinite(nearest)]
     return float(np.median(nearest)) if nearest.size else None
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -236,3 +238,53 @@ def test_roles_on_a_mono_call_with_neural_speakers(mono_calls, scenario_transcri
     assert agent_time == pytest.approx(sum(t.duration_s for t in reference.turns if t.speaker == "agent"), rel=0.15)
     assert result.role_confidence[agent] > 0.95
     assert all(t.role is Role.CALLER for t in result.turns if t.speaker == caller)
+
+
+MEMORY_PROBE = r"""
+import sys
+import numpy as np
+from callscope.diarization import campplus, neural
+from callscope.recordings.audio import load_audio
+
+def rss_mb():
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * 4096 / 2**20
+
+models = neural.load_models()
+audio = load_audio(sys.argv[1])
+feats = campplus.fbank(audio.samples[0])  # real speech, 16 kHz
+# runs of a different length at every call, as in a long call (each window's runs differ)
+lengths = np.random.default_rng(0).permutation(np.linspace(60, min(900, len(feats)), 140).astype(int))
+for n in [lengths.max(), *lengths[:20]]:  # the warm-up holds the largest activations
+    campplus.embed(models.embedder, feats[:n])
+warm = rss_mb()
+for n in lengths[20:]:
+    campplus.embed(models.embedder, feats[:n])
+print(rss_mb() - warm)
+"""
+
+
+@pytest.mark.slow
+@needs_weights
+def test_memory_stays_flat_over_many_run_lengths(data_dir):
+    """120 CAM++ calls on new lengths after a warm-up: the resident set does not grow with them.
+
+    A long call embeds runs of a different length at every window; with oneDNN's primitive
+    cache on (torch's default) each new shape kept several MB, +1 GB here. A fresh process, as
+    oneDNN reads its cache size once.
+    """
+    import os
+    import subprocess
+    import sys
+
+    if not os.path.exists("/proc/self/statm"):
+        pytest.skip("needs Linux /proc to read the resident set")
+    env = {k: v for k, v in os.environ.items() if k != neural.ONEDNN_CACHE_VARIABLE}
+    env["OMP_NUM_THREADS"] = "1"
+    root = str(Path(neural.__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+    wav = str(data_dir / "diarization" / "paa_diarizationExample.wav")
+    out = subprocess.run([sys.executable, "-c", MEMORY_PROBE, wav], env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    growth = float(out.stdout.strip().splitlines()[-1])
+    assert growth < 60, f"resident set grew by {growth:.0f} MB over 120 new run lengths"
