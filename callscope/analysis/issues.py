@@ -61,9 +61,11 @@ from typing import Any
 
 import numpy as np
 
+from callscope.analysis.embeddings import load_encoder
+from callscope.analysis.reason import call_context, extract_reason
+from callscope.domain import Issue, Role
 from callscope.errors import ConfigError, ModelError
 from callscope.language import detect_text_language, to_simplified
-from callscope.domain import Issue, Role
 from callscope.progress import Hook, no_progress
 
 log = logging.getLogger(__name__)
@@ -294,8 +296,6 @@ def _encode(name: str, texts: Sequence[str], encoders: Mapping[str, Encoder] | N
     if encoders is not None and name in encoders:
         fn = encoders[name]
     else:
-        from callscope.analysis.embeddings import load_encoder
-
         fn = load_encoder(name).encode
     parts = [np.asarray(fn(list(texts[i : i + batch])), dtype=np.float32) for i in range(0, len(texts), batch)]
     out = np.concatenate(parts) if parts else np.zeros((0, 1), np.float32)
@@ -1251,8 +1251,6 @@ class CallRecord:
 
     def to_item(self) -> IssueItem:
         """The call as an issue item: its reason, with the agent's restatement and answers as context."""
-        from callscope.analysis.reason import call_context
-
         return IssueItem(
             id=self.id,
             text=self.reason,
@@ -1280,8 +1278,6 @@ def call_record_from_dict(data: Mapping[str, Any], stem: str, *, source: str = "
     Raises:
         ConfigError: ``turns`` is missing or malformed.
     """
-    from callscope.analysis.reason import extract_reason
-
     raw_turns = data.get("turns")
     if not isinstance(raw_turns, list):
         raise ConfigError(f"{source}: no 'turns' list; is this a file written by 'callscope analyze'?")
