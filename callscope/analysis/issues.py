@@ -454,7 +454,7 @@ def _joint(views: Mapping[str, np.ndarray]) -> np.ndarray:
 
 def _knn(x: np.ndarray, k: int, block: int = 1024) -> tuple[np.ndarray, np.ndarray]:
     """Indices and cosines of each row's k nearest other rows, O(n·k) memory."""
-    n = len(x)
+    n = x.shape[0]
     k = max(1, min(k, n - 1))
     idx = np.zeros((n, k), dtype=np.int64)
     sims = np.zeros((n, k), dtype=np.float32)
@@ -478,7 +478,7 @@ def _adjacency(x: np.ndarray, k: int, symmetrize: str = "sum"):  # type: ignore[
     """
     from scipy import sparse
 
-    n = len(x)
+    n = x.shape[0]
     idx, sims = _knn(x, k)
     weights = np.square(np.clip(sims, 0.0, None)).ravel()
     rows = np.repeat(np.arange(n), idx.shape[1])
