@@ -143,6 +143,7 @@ LOCAL_IMPORTS_PENDING = frozenset({
     "callscope/transcription/commands.py",
     "callscope/ivr/matcher.py",
     "callscope/diarization/mono.py",
+    # only `neural` (opt-in) stays local: it loads torch through campplus at import (+190 MB, ~2 s per process)
     "callscope/diarization/diarize.py",
 })
 
