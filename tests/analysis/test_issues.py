@@ -213,8 +213,30 @@ def test_call_record_from_the_analyze_json_shape() -> None:
 
 
 def test_agent_answers_separate_calls_the_callers_describe_alike(records, call_result, intents) -> None:  # type: ignore[no-untyped-def]
-    # Callers of both say "my order hasn't arrived"; the agents' answers differ.
-    assert call_result.assignments["s_en_02"] != call_result.assignments["s_en_05"]
+    # Callers of both say "my order hasn't arrived"; the agents' answers differ ("dispatched,
+    # due tomorrow" vs "the courier had a problem at the depot"). With the answers mixed in,
+    # the order-status call is closer to the other order-status call than to the delay call;
+    # from the callers' words alone it is the other way round. (At the dev-fitted small-set
+    # cut of issue #18 these two neighbouring intents share an issue on this set; see
+    # BENCHMARKS.md.)
+    import numpy as np
+
+    from callscope.analysis.issues import _centre, _joint, _small_set_means, embed_items
+
+    items = [r.to_item() for r in records]
+    index = {item.id: n for n, item in enumerate(items)}
+    langs = [item.language for item in items]
+
+    def similarity(options: IssueOptions) -> tuple[float, float]:
+        raw = embed_items(items, options)
+        joint = _joint(_centre(raw, langs, _small_set_means(raw, langs, options.small_set_prior)))
+        a, same, delay = (joint[index[i]] for i in ("s_en_02", "s_en_10", "s_en_05"))
+        return float(np.dot(a, same)), float(np.dot(a, delay))
+
+    same, delay = similarity(IssueOptions())
+    assert same > delay
+    same, delay = similarity(IssueOptions(context_weight=0.0))
+    assert same < delay
     billing = call_result.issue_of("s_en_04")
     assert billing is not None and "s_en_11" in billing.issue.members
     assert all(intents[m] == "billing_dispute" for m in billing.issue.members)
@@ -251,11 +273,11 @@ def transferred(data_dir: Path) -> list:  # type: ignore[type-arg]
 
 def test_a_dominant_issue_of_a_small_set_is_one_issue_across_languages(transferred) -> None:  # type: ignore[no-untyped-def]
     """Small sets are centred on reference means: a set's own mean would be its dominant issue."""
-    outage = {"o_en_01", "o_en_02", "o_zh_01", "o_zh_02", "s_en_09", "s_zh_03"}
+    outage = {f"{c}.stereo" for c in ("o_en_01", "o_en_02", "o_zh_01", "o_zh_02", "s_en_09", "s_zh_03")}
     items = [r.to_item() for r in transferred]
     assert {i.id for i in items} >= outage and len(items) == 8
     result = mine_issues(items)
-    issue = result.issue_of("o_zh_01")
+    issue = result.issue_of("o_zh_01.stereo")
     assert issue is not None and set(issue.issue.members) <= outage and len(issue.issue.members) >= 5
     assert issue.languages.keys() == {"en", "zh"}
     # No outage call is in another issue (at most one stays unclustered).
@@ -318,7 +340,7 @@ def test_small_set_cut_can_be_chosen_by_encoder_agreement() -> None:
     fixed, table = choose_small_set_z(views, IssueOptions(small_set_z=1.2))
     assert fixed == 1.2 and table == {}
     one, table = choose_small_set_z({"a": views["a"]})
-    assert table == {} and one == pytest.approx(0.3 * math.log2(len(truth)) - 0.9)
+    assert table == {} and one == pytest.approx(0.3 * math.log2(len(truth)) - 1.0)  # the text offset
 
 
 @pytest.mark.slow
