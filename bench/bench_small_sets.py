@@ -34,7 +34,6 @@ different groups (fixed point; best mean ARI 0.70 vs 0.73 for the size rule).
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import math
 import pickle
@@ -50,7 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_issue_generalisation import NO_ISSUE, corpus_sets, text_sets  # noqa: E402
+from bench_issue_generalisation import corpus_sets, text_sets  # noqa: E402
 from bench_issues import EmbeddingCache  # noqa: E402
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score  # noqa: E402
 
