@@ -104,6 +104,7 @@ class MatcherOptions:
     index_titles: bool = True
     index_answers: bool = True
     paraphrases: bool = True  # index the LLM paraphrases cached beside the KB (callscope.ivr.expansion)
+    script_shift: bool = True  # callers in a script the KB's questions lack are read on the KB's scale (Calibration.shifts)
     calibrate: bool = True  # False: raw cosine, no classifier (the nearest-neighbour baseline of the bench)
     top_k: int = 3
     encoders: tuple[str, ...] = ("use-multilingual", "e5-small")
@@ -319,15 +320,28 @@ def entry_title(kb: KnowledgeBase, entry: FaqEntry) -> dict[str, str]:
     return {"": words} if re.search(r"[A-Za-z]{3}", words) else {}
 
 
+def script_of(text: str) -> str:
+    """The writing system that decides how a sentence scores cross-lingually: "zh" (CJK
+    characters) or "latin"."""
+    return "zh" if has_cjk(text) else "latin"
+
+
 @dataclass(frozen=True, slots=True)
 class Calibration:
     """Reference points of one encoder on one knowledge base (raw cosine)."""
 
-    off_topic: float  # mean best score of the off-topic bank
+    off_topic: float  # mean best score of the off-topic bank, in the scripts the KB's questions use
     on_topic: float  # median leave-one-out score of the entries' own questions
+    # per caller script the KB's questions do not use: how much lower the off-topic bank scores
+    # in that script than the same sentences in the KB's own (raw units, >= 0); added to such a
+    # caller's score so that it is read on the KB's scale
+    shifts: tuple[tuple[str, float], ...] = ()
 
     def scale(self, raw: np.ndarray) -> np.ndarray:
         return (raw - self.off_topic) / max(self.on_topic - self.off_topic, 0.05)
+
+    def shift(self, script: str) -> float:
+        return dict(self.shifts).get(script, 0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -441,7 +455,7 @@ class _Index:
         self.classifier: EntryClassifier | None = None
         # keyword tables
         self.entry_scripts: list[set[str]] = [
-            {"zh" if has_cjk(q) else "latin" for qs in e.questions.values() for q in qs} for e in self.entries
+            {script_of(q) for qs in e.questions.values() for q in qs} for e in self.entries
         ]
         self.entry_tokens: list[set[str]] = []
         df: dict[str, int] = {}
@@ -487,12 +501,28 @@ class _Index:
             idx = np.sort(np.random.default_rng(0).choice(idx, max_questions, replace=False))
         return idx
 
-    def calibrate(self, name: str, bank: np.ndarray, centroid_weight: float) -> tuple[Calibration, np.ndarray]:
+    def calibrate(
+        self, name: str, bank: np.ndarray, centroid_weight: float, bank_scripts: Sequence[str] = ()
+    ) -> tuple[Calibration, np.ndarray]:
         """The encoder's reference points, and the raw leave-one-out scores of the sampled
-        example questions against every entry (rows: questions, columns: entries)."""
+        example questions against every entry (rows: questions, columns: entries).
+
+        The off-topic bank is read per script (``bank_scripts``, one per bank sentence; the
+        shipped bank says the same sentences in English and Mandarin): the zero point is the
+        bank in the scripts the knowledge base's questions use, and for every other script the
+        gap between the bank there and the bank in the KB's own scripts is kept as a shift:
+        a Mandarin caller on an English-only knowledge base is read on the English scale."""
         vectors = self.vectors[name]
+        shifts: list[tuple[str, float]] = []
         if len(bank):
             null = self.entry_scores(name, bank, centroid_weight).max(axis=1)
+            scripts = np.asarray(bank_scripts if len(bank_scripts) == len(bank) else ["latin"] * len(bank))
+            per_script = {s: float(np.mean(null[scripts == s])) for s in sorted(set(scripts.tolist()))}
+            covered = [s for s in per_script if any(s in es for es in self.entry_scripts)]
+            if covered:
+                home = float(np.mean([per_script[s] for s in covered]))
+                null = null[np.isin(scripts, covered)]
+                shifts = [(s, max(0.0, home - v)) for s, v in per_script.items() if s not in covered]
         else:
             null = np.zeros(1, np.float32)
         idx = self.leave_one_out_sample()
@@ -511,7 +541,7 @@ class _Index:
         own = own[np.isfinite(own)]
         off = float(np.mean(null))
         on = float(np.median(own)) if len(own) else off + 0.3
-        return Calibration(off_topic=off, on_topic=max(on, off + 0.05)), loo
+        return Calibration(off_topic=off, on_topic=max(on, off + 0.05), shifts=tuple(shifts)), loo
 
 
 def _answer_text(answer: str, limit: int = 300) -> str:
@@ -630,7 +660,12 @@ class IntentMatcher:
                 index.vectors[encoder.name] = self._embed(encoder, index.texts)
                 if index.texts:
                     index.add_centroids(encoder.name)
-                    cal, loo = index.calibrate(encoder.name, self._embed(encoder, bank), self.options.centroid_weight)
+                    cal, loo = index.calibrate(
+                        encoder.name,
+                        self._embed(encoder, bank),
+                        self.options.centroid_weight,
+                        [script_of(t) for t in bank] if self.options.script_shift else (),
+                    )
                     index.calibration[encoder.name] = cal
                     scaled = cal.scale(loo)
                     loo_sum = scaled if loo_sum is None else loo_sum + scaled
@@ -677,6 +712,7 @@ class IntentMatcher:
         vecs = self._encode_utterance(text)
         semantic = np.zeros(n, np.float32)
         variant_sims = np.zeros(len(index.texts), np.float32)
+        script = script_of(text)
         for encoder, vec in zip(self.encoders, vecs, strict=True):
             sims = index.vectors[encoder.name] @ vec
             variant_sims += sims
@@ -684,7 +720,8 @@ class IntentMatcher:
             if opts.centroid_weight > 0:
                 best = (1.0 - opts.centroid_weight) * best + opts.centroid_weight * (index.centroids[encoder.name] @ vec)
             if opts.calibrate:
-                best = index.calibration[encoder.name].scale(best)
+                cal = index.calibration[encoder.name]
+                best = cal.scale(best + cal.shift(script))
             semantic += best
         semantic /= max(1, len(vecs))
         toks = keywords(text)
@@ -694,7 +731,6 @@ class IntentMatcher:
         if total > 0:
             for i in range(n):
                 kw[i] = sum(w for t, w in zip(toks, weights, strict=True) if t in index.entry_tokens[i]) / total
-        script = "zh" if has_cjk(text) else "latin"
         mixed = np.array([script in scripts for scripts in index.entry_scripts], dtype=bool)
         if index.classifier is not None:
             proba = index.classifier.proba(vecs)[0]
