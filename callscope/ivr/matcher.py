@@ -20,7 +20,7 @@ knowledge base of near-identical banking topics is denser than a shop's). Two st
 
 1. each encoder's score is rescaled with two reference points measured on the knowledge
    base: *off-topic* = the mean best score of a bank of off-topic sentences
-   (``data/off_topic.txt``, en + zh), *on-topic* = the median leave-one-out score of
+   (``data/off_topic.txt``, en + zh; the half in the scripts of the KB's questions), *on-topic* = the median leave-one-out score of
    every example question against the rest of its own entry;
 2. every example question is then scored, left out, against the whole knowledge base as
    a caller's question would be, and the final score is read on *that* distribution: 1 =
@@ -29,6 +29,15 @@ knowledge base of near-identical banking topics is denser than a shop's). Two st
    construction, so a line at 0 hands over about 5 % of in-scope callers, whatever the
    knowledge base's density; a fixed line on the first scale handed over a quarter of
    the callers of a 150-topic knowledge base whose topics include small talk.
+
+**Callers in another language.** Cross-lingual cosines sit lower and closer together: a
+Mandarin question scores less on an English-only knowledge base than the same question
+in English. The off-topic bank says the same sentences in English and in Mandarin, so
+each encoder measures, per knowledge base, how the bank's scores in a script the KB's
+questions lack compare with the same sentences in the KB's own script (mean best score
+and spread over the entries), and reads such a caller's raw scores through that linear
+map before step 1 (:attr:`Calibration.scripts`). A knowledge base with Mandarin questions
+of its own maps nothing.
 
 The confidence levels are thresholds on that scale (and on the lead over the runner-up),
 tuned once on development data of several knowledge bases (``bench/ivr_fewshot.py``),
@@ -104,7 +113,7 @@ class MatcherOptions:
     index_titles: bool = True
     index_answers: bool = True
     paraphrases: bool = True  # index the LLM paraphrases cached beside the KB (callscope.ivr.expansion)
-    script_shift: bool = True  # callers in a script the KB's questions lack are read on the KB's scale (Calibration.shifts)
+    script_scale: bool = True  # callers in a script the KB's questions lack are read on its scale (Calibration.scripts)
     calibrate: bool = True  # False: raw cosine, no classifier (the nearest-neighbour baseline of the bench)
     top_k: int = 3
     encoders: tuple[str, ...] = ("use-multilingual", "e5-small")
@@ -332,16 +341,24 @@ class Calibration:
 
     off_topic: float  # mean best score of the off-topic bank, in the scripts the KB's questions use
     on_topic: float  # median leave-one-out score of the entries' own questions
-    # per caller script the KB's questions do not use: how much lower the off-topic bank scores
-    # in that script than the same sentences in the KB's own (raw units, >= 0); added to such a
-    # caller's score so that it is read on the KB's scale
-    shifts: tuple[tuple[str, float], ...] = ()
+    # per caller script the KB's questions do not use: (script, offset, slope) mapping such a
+    # caller's raw scores onto the KB's own scripts, raw -> offset + slope * raw, measured on the
+    # off-topic bank said in both (its mean best score and its spread over the entries)
+    scripts: tuple[tuple[str, float, float], ...] = ()
 
     def scale(self, raw: np.ndarray) -> np.ndarray:
         return (raw - self.off_topic) / max(self.on_topic - self.off_topic, 0.05)
 
-    def shift(self, script: str) -> float:
-        return dict(self.shifts).get(script, 0.0)
+    def to_home(self, raw: np.ndarray, script: str) -> np.ndarray:
+        """A caller's raw scores read as if said in the knowledge base's own scripts."""
+        for name, offset, slope in self.scripts:
+            if name == script:
+                return offset + slope * raw
+        return raw
+
+    def lift(self, script: str, raw: float) -> float:
+        """How much :meth:`to_home` raises a raw score of ``raw`` in ``script`` (0 in the KB's own scripts)."""
+        return float(self.to_home(np.float32(raw), script)) - raw
 
 
 @dataclass(frozen=True, slots=True)
@@ -509,20 +526,28 @@ class _Index:
 
         The off-topic bank is read per script (``bank_scripts``, one per bank sentence; the
         shipped bank says the same sentences in English and Mandarin): the zero point is the
-        bank in the scripts the knowledge base's questions use, and for every other script the
-        gap between the bank there and the bank in the KB's own scripts is kept as a shift:
+        bank in the scripts the knowledge base's questions use, and every other script gets a
+        linear map onto those (:attr:`Calibration.scripts`): its slope matches the bank's
+        spread of scores over the entries there to the spread in the KB's own scripts, its
+        offset the bank's mean best score. Cross-lingual scores sit lower and closer together;
         a Mandarin caller on an English-only knowledge base is read on the English scale."""
         vectors = self.vectors[name]
-        shifts: list[tuple[str, float]] = []
+        maps: list[tuple[str, float, float]] = []
         if len(bank):
-            null = self.entry_scores(name, bank, centroid_weight).max(axis=1)
+            full = self.entry_scores(name, bank, centroid_weight)
+            null, spread = full.max(axis=1), full.std(axis=1)
             scripts = np.asarray(bank_scripts if len(bank_scripts) == len(bank) else ["latin"] * len(bank))
-            per_script = {s: float(np.mean(null[scripts == s])) for s in sorted(set(scripts.tolist()))}
-            covered = [s for s in per_script if any(s in es for es in self.entry_scripts)]
+            present = sorted(set(scripts.tolist()))
+            covered = [s for s in present if any(s in es for es in self.entry_scripts)]
             if covered:
-                home = float(np.mean([per_script[s] for s in covered]))
-                null = null[np.isin(scripts, covered)]
-                shifts = [(s, max(0.0, home - v)) for s, v in per_script.items() if s not in covered]
+                home = np.isin(scripts, covered)
+                for script in present:
+                    if script not in covered:
+                        there = scripts == script
+                        slope = float(np.mean(spread[home])) / max(float(np.mean(spread[there])), 1e-6)
+                        slope = min(max(slope, 0.5), 2.0)  # a guard against a degenerate bank
+                        maps.append((script, float(np.mean(null[home])) - slope * float(np.mean(null[there])), slope))
+                null = null[home]
         else:
             null = np.zeros(1, np.float32)
         idx = self.leave_one_out_sample()
@@ -541,7 +566,7 @@ class _Index:
         own = own[np.isfinite(own)]
         off = float(np.mean(null))
         on = float(np.median(own)) if len(own) else off + 0.3
-        return Calibration(off_topic=off, on_topic=max(on, off + 0.05), shifts=tuple(shifts)), loo
+        return Calibration(off_topic=off, on_topic=max(on, off + 0.05), scripts=tuple(maps)), loo
 
 
 def _answer_text(answer: str, limit: int = 300) -> str:
@@ -664,7 +689,7 @@ class IntentMatcher:
                         encoder.name,
                         self._embed(encoder, bank),
                         self.options.centroid_weight,
-                        [script_of(t) for t in bank] if self.options.script_shift else (),
+                        [script_of(t) for t in bank] if self.options.script_scale else (),
                     )
                     index.calibration[encoder.name] = cal
                     scaled = cal.scale(loo)
@@ -721,7 +746,7 @@ class IntentMatcher:
                 best = (1.0 - opts.centroid_weight) * best + opts.centroid_weight * (index.centroids[encoder.name] @ vec)
             if opts.calibrate:
                 cal = index.calibration[encoder.name]
-                best = cal.scale(best + cal.shift(script))
+                best = cal.scale(cal.to_home(best, script))
             semantic += best
         semantic /= max(1, len(vecs))
         toks = keywords(text)

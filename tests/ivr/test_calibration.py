@@ -171,18 +171,20 @@ ZH_OFF_TOPIC = ["附近有什么好吃的饭馆", "帮我查一下去上海的�
 @pytest.mark.slow
 def test_mandarin_callers_are_read_on_the_scale_of_an_english_knowledge_base(banking: IntentMatcher, subset, encoders) -> None:
     """Cross-lingual scores sit lower: the off-topic bank, said in English and in Mandarin,
-    measures by how much on this knowledge base, and a Mandarin caller's score is lifted by it."""
+    measures by how much on this knowledge base, and a Mandarin caller's score is read on the
+    English scale."""
     for name, cal in banking.calibration().items():
-        assert cal.shift("zh") > 0.01, name  # the same sentences score lower in Mandarin
-        assert cal.shift("latin") == 0.0  # the knowledge base's own script
-    plain = IntentMatcher(few_shot(subset["train"]), encoders=encoders, options=MatcherOptions(script_shift=False))
-    shifted = {i: banking.match(t, "zh") for i, t in ZH_CALLERS.items()}
-    unshifted = {i: plain.match(t, "zh") for i, t in ZH_CALLERS.items()}
-    handed_over = [i for i, r in shifted.items() if r.level == MatchLevel.NONE]
+        assert [s for s, _, _ in cal.scripts] == ["zh"], name
+        assert cal.lift("zh", cal.on_topic) > 0.01, name  # the same sentences score lower in Mandarin
+        assert cal.lift("latin", cal.on_topic) == 0.0  # the knowledge base's own script
+    plain = IntentMatcher(few_shot(subset["train"]), encoders=encoders, options=MatcherOptions(script_scale=False))
+    scaled = {i: banking.match(t, "zh") for i, t in ZH_CALLERS.items()}
+    english_scale = {i: plain.match(t, "zh") for i, t in ZH_CALLERS.items()}
+    handed_over = [i for i, r in scaled.items() if r.level == MatchLevel.NONE]
     assert not handed_over  # every covered topic is answered, confirmed or offered
-    assert sum(r.level == MatchLevel.NONE for r in unshifted.values()) >= 1  # the English scale alone hands some over
-    answered = {i: r for i, r in shifted.items() if r.level == MatchLevel.HIGH}
-    assert len(answered) > sum(r.level == MatchLevel.HIGH for r in unshifted.values())
+    assert sum(r.level == MatchLevel.NONE for r in english_scale.values()) >= 1  # the English scale alone hands some over
+    answered = {i: r for i, r in scaled.items() if r.level == MatchLevel.HIGH}
+    assert len(answered) > sum(r.level == MatchLevel.HIGH for r in english_scale.values())
     assert all(r.best.entry.id == i for i, r in answered.items())  # answered at once: the right topic
     for text in ZH_OFF_TOPIC:  # still out of scope
         assert banking.match(text, "zh").level == MatchLevel.NONE, text
@@ -192,9 +194,9 @@ def test_mandarin_callers_are_read_on_the_scale_of_an_english_knowledge_base(ban
 
 
 @pytest.mark.slow
-def test_a_knowledge_base_with_mandarin_questions_needs_no_shift(subset, encoders) -> None:
+def test_a_knowledge_base_with_mandarin_questions_maps_no_script(subset, encoders) -> None:
     kb = few_shot(subset["train"])
     for entry in list(kb.entries):
         kb.upsert(type(entry)(id=entry.id, questions={**entry.questions, "zh": (ZH_CALLERS[entry.id],)}, answers=entry.answers))
     matcher = IntentMatcher(kb, encoders=encoders)
-    assert all(cal.shifts == () for cal in matcher.calibration().values())
+    assert all(cal.scripts == () for cal in matcher.calibration().values())
