@@ -29,12 +29,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from callscope.analysis.emotion import EmotionOptions, TurnText, analyze_emotions, turns_from_rttm_and_text  # noqa: E402
+from callscope.analysis.emotion import (  # noqa: E402
+    EmotionOptions,
+    TurnText,
+    analyze_emotions,
+    turns_from_rttm_and_text,
+)
 from callscope.analysis.sentiment import FusionWeights, SentimentOptions, TextSentiment  # noqa: E402
 from callscope.domain import Role  # noqa: E402
 
-LABEL = {"angry": "frustrated", "frustrated": "frustrated", "anxious": "anxious", "happy": "positive", "neutral": "neutral"}
-GROUP = {"frustrated": "negative", "anxious": "negative", "sad": "negative", "positive": "positive", "neutral": "neutral"}
+LABEL = {
+    "angry": "frustrated", "frustrated": "frustrated", "anxious": "anxious", "happy": "positive", "neutral": "neutral"
+}
+GROUP = {
+    "frustrated": "negative", "anxious": "negative", "sad": "negative", "positive": "positive", "neutral": "neutral"
+}
 CLASSES = ("neutral", "positive", "frustrated", "anxious")
 
 

@@ -233,3 +233,16 @@ def test_a_clearly_pleased_caller_is_positive_even_after_reporting_a_fault() -> 
 def test_a_fault_told_plainly_is_not_a_frustrated_caller(language: str, lines: list[tuple[str, str]]) -> None:
     report = analyze_emotions(_scripted(lines), language=language)
     assert report.caller.label == Emotion.NEUTRAL
+
+
+def test_a_caller_calmer_than_the_agent_does_not_shift_the_call_label(
+    frustrated_call: EmotionReport, data_dir: Path
+) -> None:
+    """Only a livelier caller moves the call label; a calmer one is read from the words and turns alone."""
+    assert frustrated_call.caller_vs_agent_arousal is not None and frustrated_call.caller_vs_agent_arousal < 0
+    turns, audio = _turns(data_dir, "s_en_03"), load_audio(data_dir / "calls/s_en_03.stereo.wav")
+    still = EmotionOptions(call_arousal_shift=(0.0, 0.0, 0.0, 0.0))
+    no_call_shift = analyze_emotions(turns, audio, "en", options=still)
+    assert no_call_shift.caller == frustrated_call.caller
+    as_before = analyze_emotions(turns, audio, "en", options=EmotionOptions(contrast_floor=None))
+    assert as_before.caller.confidence != frustrated_call.caller.confidence
