@@ -232,6 +232,7 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
             deps.reset_caches()
             llm.reset_llm()
     get_settings.cache_clear()
+    (root / "output.txt").write_text(outcome.output, encoding="utf-8")  # kept with pytest's temp folders
     if not runs:
         pytest.fail(f"callscope demo failed before its story ran: {outcome.output}{outcome.exception!r}")
     (ctx, *_), result = runs[0]
