@@ -11,8 +11,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
+from collections.abc import Iterator
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -80,6 +81,45 @@ class Audio:
         if self.channels == 1:
             return self
         return Audio(self.samples.mean(axis=0, keepdims=True, dtype=np.float32), self.sample_rate)
+
+    def read(self, first: int, last: int) -> np.ndarray:
+        """Frames ``first`` to ``last`` (exclusive) of every channel: a view, (channels, frames)."""
+        return self.samples[:, max(0, first) : max(0, last)]
+
+    def blocks(self, block_s: float) -> Iterator["Audio"]:
+        """The audio ``block_s`` seconds at a time (views, no copies)."""
+        step = max(1, int(block_s * self.sample_rate))
+        for first in range(0, self.frames, step):
+            yield Audio(self.samples[:, first : first + step], self.sample_rate)
+
+
+class AudioReader(Protocol):
+    """Decoded audio that the stages read a piece at a time.
+
+    :class:`Audio` (in memory) is one; ``recordings.audio.SpooledAudio`` (a call decoded
+    once to a temporary file) is the other, so a stage's memory does not grow with the
+    length of the call.
+    """
+
+    @property
+    def sample_rate(self) -> int: ...
+
+    @property
+    def channels(self) -> int: ...
+
+    @property
+    def frames(self) -> int: ...
+
+    @property
+    def duration_s(self) -> float: ...
+
+    def read(self, first: int, last: int) -> np.ndarray:
+        """Frames ``first`` to ``last`` (exclusive) of every channel, float32 (channels, frames)."""
+        ...
+
+    def blocks(self, block_s: float) -> Iterator[Audio]:
+        """The whole audio in order, ``block_s`` seconds per block (the last may be shorter)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from callscope.diarization import DiarizeOptions, assign_roles, assign_speakers,
 from callscope.domain import (
     AnalyzedTurn,
     Audio,
+    AudioReader,
     CallAnalysis,
     Diarization,
     QaResult,
@@ -40,7 +41,7 @@ from callscope.errors import CallscopeError
 from callscope.progress import Hook, no_progress
 from callscope.qa.evaluate import Evaluator, PhraseMatcher, conversation_from_analysis
 from callscope.qa.rules import ScorecardRules, load_scorecard
-from callscope.recordings.audio import load_audio, working_rate
+from callscope.recordings.audio import SpooledAudio, spool_audio, working_rate
 from callscope.settings import Settings
 from callscope.transcription import TranscribeOptions, Transcriber
 from callscope.analysis.summary import summarize_call
@@ -81,20 +82,25 @@ class CallProcessor:
 
     # ------------------------------------------------------------------ stages
 
-    def load(self, source: Path | str) -> Audio:
-        """Decode a call for the stages: resampled while streaming to at most 16 kHz, and
-        refused (before and while decoding) when longer than ``CALLSCOPE_MAX_DURATION_S``.
+    def load(self, source: Path | str) -> SpooledAudio:
+        """Decode a call for the stages, once, into a temporary file (``<data_dir>/tmp``) that
+        the stages read a block or a turn at a time: memory stays flat however long the call.
+
+        Resampled while streaming to at most 16 kHz, and refused (before and while decoding)
+        when longer than ``CALLSCOPE_MAX_DURATION_S``. Close the result when done (it is a
+        context manager; the file also goes when the object is collected).
 
         Raises:
             InvalidAudioError: naming the file: unreadable, absurd header, or too long.
         """
-        return load_audio(source, sample_rate=working_rate(source), max_duration_s=self.settings.max_duration_s)
+        return spool_audio(source, sample_rate=working_rate(source), max_duration_s=self.settings.max_duration_s,
+                           directory=self.settings.data_dir / "tmp")
 
-    def transcribe(self, audio: Audio, hook: Hook = no_progress) -> Transcript:
+    def transcribe(self, audio: AudioReader, hook: Hook = no_progress) -> Transcript:
         with self._model_lock:
             return self.transcriber.transcribe(audio, hook=hook)
 
-    def diarize(self, audio: Audio, transcript: Transcript, hook: Hook = no_progress) -> tuple[Diarization, Transcript]:
+    def diarize(self, audio: AudioReader, transcript: Transcript, hook: Hook = no_progress) -> tuple[Diarization, Transcript]:
         with self._model_lock:
             diarization = diarize(audio, self.diarize_options, hook=hook)
         diarization = assign_roles(diarization, transcript, tuple(self.settings.company_names) or (self.settings.company_name,))
@@ -121,7 +127,7 @@ class CallProcessor:
             conversation_from_analysis(analysis, duration_s))
 
     def analyze(
-        self, recording_id: str, audio: Audio | None, transcript: Transcript, diarization: Diarization
+        self, recording_id: str, audio: AudioReader | None, transcript: Transcript, diarization: Diarization
     ) -> CallAnalysis:
         turns = speaker_turns(transcript, diarization)
         report = analyze_emotions(turns, audio, transcript.language)
@@ -160,23 +166,27 @@ class CallProcessor:
     # ------------------------------------------------------------------ whole
 
     def process(self, source: Path | Audio, recording_id: str, hook: Hook = no_progress) -> ProcessedCall:
-        """Run every stage on one call held in memory."""
+        """Run every stage on one call (a file is decoded once and read back in blocks)."""
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        audio = source if isinstance(source, Audio) else self.load(source)
+        spooled = None if isinstance(source, Audio) else self.load(source)
+        audio: AudioReader = spooled if spooled is not None else source  # type: ignore[assignment]
         timings["load"] = time.perf_counter() - started
+        try:
+            started = time.perf_counter()
+            transcript = self.redact(self.transcribe(audio, hook))
+            timings["transcribe"] = time.perf_counter() - started
 
-        started = time.perf_counter()
-        transcript = self.redact(self.transcribe(audio, hook))
-        timings["transcribe"] = time.perf_counter() - started
+            started = time.perf_counter()
+            diarization, transcript = self.diarize(audio, transcript, hook)
+            timings["diarize"] = time.perf_counter() - started
 
-        started = time.perf_counter()
-        diarization, transcript = self.diarize(audio, transcript, hook)
-        timings["diarize"] = time.perf_counter() - started
-
-        started = time.perf_counter()
-        analysis = self.analyze(recording_id, audio, transcript, diarization)
-        timings["analyze"] = time.perf_counter() - started
+            started = time.perf_counter()
+            analysis = self.analyze(recording_id, audio, transcript, diarization)
+            timings["analyze"] = time.perf_counter() - started
+        finally:
+            if spooled is not None:
+                spooled.close()
 
         started = time.perf_counter()
         analysis = self.summarize(analysis)

@@ -24,7 +24,7 @@ import numpy as np
 
 from callscope.diarization.intervals import Interval, complement, intersect, total, union
 from callscope.diarization.speakers import assign_speakers
-from callscope.domain import Audio, CallMetrics, Diarization, Role, Transcript
+from callscope.domain import Audio, AudioReader, CallMetrics, Diarization, Role, Transcript
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
@@ -86,18 +86,29 @@ def _interruptions(diarization: Diarization, parties: Mapping[str, str], window_
 def _frame_levels(
     samples: np.ndarray, sample_rate: int, start_s: float, end_s: float, frame_s: float = 0.02
 ) -> np.ndarray:
-    first, last = int(start_s * sample_rate), min(samples.size, int(end_s * sample_rate))
-    hop = max(1, int(frame_s * sample_rate))
+    """Mean power of each ``frame_s`` frame of 1-D ``samples`` between ``start_s`` and ``end_s``."""
+    return _levels(Audio(samples[None, :], sample_rate), 0, start_s, end_s, frame_s)
+
+
+def _levels(audio: AudioReader, channel: int | None, start_s: float, end_s: float, frame_s: float = 0.02) -> np.ndarray:
+    """Mean power of each ``frame_s`` frame of one channel (``None``: the mix) between
+    ``start_s`` and ``end_s``, read a minute at a time (a long call never sits in memory)."""
+    rate = audio.sample_rate
+    first, last = int(start_s * rate), min(audio.frames, int(end_s * rate))
+    hop = max(1, int(frame_s * rate))
     count = (last - first) // hop
     if count <= 0:
         return np.zeros(0)
-    # a minute of frames at a time: a float64 copy of a whole long call would not fit
     per_block = max(1, int(60.0 / frame_s))
     out = np.empty(count, dtype=np.float64)
     for at in range(0, count, per_block):
         n = min(per_block, count - at)
-        block = samples[first + at * hop : first + (at + n) * hop].reshape(n, hop)
-        out[at : at + n] = np.mean(np.square(block, dtype=np.float64), axis=1)
+        block = audio.read(first + at * hop, first + (at + n) * hop)
+        if channel is not None:
+            samples = block[channel]
+        else:  # the mix, as Audio.mono() makes it
+            samples = block[0] if block.shape[0] == 1 else block.mean(axis=0, dtype=np.float32)
+        out[at : at + n] = np.mean(np.square(samples.reshape(n, hop), dtype=np.float64), axis=1)
     return out
 
 
@@ -106,7 +117,7 @@ def _loudness(
     parties: Mapping[str, str],
     by_party: Mapping[str, list[Interval]],
     overtalk: list[Interval],
-    audio: Audio,
+    audio: AudioReader,
     range_db: float,
 ) -> dict[str, float]:
     """RMS dBFS of each party's speech: its own channel when known, else the mix outside overtalk."""
@@ -117,13 +128,13 @@ def _loudness(
     out: dict[str, float] = {}
     for party, intervals in by_party.items():
         if party in channel_of:
-            samples = audio.samples[channel_of[party]]
+            channel: int | None = channel_of[party]
             spans = intervals
         else:
-            samples = audio.mono().samples[0]
+            channel = None  # the mix
             spans = complement(overtalk, 0.0, audio.duration_s)
             spans = intersect(intervals, spans)
-        powers = np.concatenate([_frame_levels(samples, audio.sample_rate, s, e) for s, e in spans] or [np.zeros(0)])
+        powers = np.concatenate([_levels(audio, channel, s, e) for s, e in spans] or [np.zeros(0)])
         powers = powers[powers > 0]
         if powers.size == 0:
             continue
@@ -133,9 +144,9 @@ def _loudness(
     return out
 
 
-def _music_like(audio: Audio, start_s: float, end_s: float, floor_db: float) -> bool:
+def _music_like(audio: AudioReader, start_s: float, end_s: float, floor_db: float) -> bool:
     """Non-silent, steady audio (no speech-like pauses): hold music or a recorded message."""
-    powers = _frame_levels(audio.mono().samples[0], audio.sample_rate, start_s, end_s, 0.05)
+    powers = _levels(audio, None, start_s, end_s, 0.05)
     if powers.size < 10:
         return False
     levels = 10 * np.log10(powers + 1e-12)
@@ -143,8 +154,8 @@ def _music_like(audio: Audio, start_s: float, end_s: float, floor_db: float) -> 
     return bool(sounding.mean() > 0.8)
 
 
-def _noise_floor_db(audio: Audio) -> float:
-    powers = _frame_levels(audio.mono().samples[0], audio.sample_rate, 0.0, audio.duration_s, 0.05)
+def _noise_floor_db(audio: AudioReader) -> float:
+    powers = _levels(audio, None, 0.0, audio.duration_s, 0.05)
     if powers.size == 0:
         return -120.0
     return float(np.percentile(10 * np.log10(powers + 1e-12), 5))
@@ -181,7 +192,7 @@ def _speaking_rate(
 
 def compute_metrics(
     diarization: Diarization,
-    audio: Audio | None = None,
+    audio: AudioReader | None = None,
     transcript: Transcript | None = None,
     language: str = "en",
     *,

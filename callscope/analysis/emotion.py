@@ -38,7 +38,7 @@ from callscope.analysis.prosody import (
     speaker_contrast,
 )
 from callscope.analysis.sentiment import CLASSES, SentimentResult, TextSentiment, default_sentiment
-from callscope.domain import AnalyzedTurn, Audio, Emotion, EmotionScore, Role
+from callscope.domain import AnalyzedTurn, AudioReader, Emotion, EmotionScore, Role
 from callscope.progress import Hook, no_progress
 
 log = logging.getLogger(__name__)
@@ -211,7 +211,7 @@ def _trajectory(turns: Sequence[TurnText], sentiments: list[float], weights: lis
 
 def analyze_emotions(
     turns: Sequence[TurnText],
-    audio: Audio | None = None,
+    audio: AudioReader | None = None,
     language: str | None = None,
     *,
     sentiment: TextSentiment | None = None,

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from callscope.domain import Audio
+from callscope.domain import AudioReader
 from callscope.errors import InvalidAudioError
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,9 @@ class ProsodyFeatures:
 AROUSAL_WEIGHTS = {"f0": 0.35, "energy": 0.3, "f0_range": 0.15, "energy_range": 0.05, "rate": 0.15}
 
 
+BLOCK_FRAMES = 3000  # analysis frames computed at a time (30 s at 10 ms hops): a long turn never sits in memory
+
+
 def extract_prosody(
     samples: np.ndarray, sample_rate: int, options: ProsodyOptions | None = None
 ) -> ProsodyFeatures | None:
@@ -76,21 +79,49 @@ def extract_prosody(
     Raises:
         InvalidAudioError: multi-channel samples or a sample rate below 8 kHz.
     """
-    import librosa
-
-    options = options or ProsodyOptions()
     x = np.asarray(samples, dtype=np.float32)
     if x.ndim != 1:
         raise InvalidAudioError(f"extract_prosody needs mono samples, got shape {x.shape}")
+    return _prosody(lambda first, last: x[first:last], len(x), sample_rate, options or ProsodyOptions())
+
+
+def _prosody(
+    read: Callable[[int, int], np.ndarray], length: int, sample_rate: int, options: ProsodyOptions
+) -> ProsodyFeatures | None:
+    """:func:`extract_prosody` of ``length`` samples fetched with ``read(first, last)``.
+
+    Frame levels and pitch are computed :data:`BLOCK_FRAMES` frames at a time (frames
+    never straddle a block: each block reads the samples its frames cover), so memory
+    holds one block of audio plus a few numbers per frame, however long the stretch.
+    """
+    import librosa
+
     if sample_rate < 8000:
         raise InvalidAudioError(f"sample rate {sample_rate} Hz is too low for pitch analysis (need 8 kHz or more)")
     frame = int(round(options.frame_s * sample_rate))
     hop = max(1, int(round(options.hop_s * sample_rate)))
-    duration_s = len(x) / sample_rate
-    if len(x) < frame + hop:
+    duration_s = length / sample_rate
+    if length < frame + hop:
         return None
-    x = x - float(np.mean(x))
-    rms = librosa.feature.rms(y=x, frame_length=frame, hop_length=hop, center=False)[0]
+    count = 1 + (length - frame) // hop  # frames of librosa's center=False framing
+    if count <= BLOCK_FRAMES:  # one block: the stretch itself
+        x = np.asarray(read(0, length), dtype=np.float32)
+        x = x - float(np.mean(x))
+
+        def blocks() -> Iterator[np.ndarray]:
+            yield x
+    else:
+        step = BLOCK_FRAMES * hop
+        mean = sum(float(np.sum(read(a, a + step), dtype=np.float64)) for a in range(0, length, step)) / length
+
+        def blocks() -> Iterator[np.ndarray]:
+            for k in range(0, count, BLOCK_FRAMES):
+                last = min(count, k + BLOCK_FRAMES)
+                yield np.asarray(read(k * hop, (last - 1) * hop + frame), dtype=np.float32) - mean
+
+    rms = np.concatenate(
+        [librosa.feature.rms(y=b, frame_length=frame, hop_length=hop, center=False)[0] for b in blocks()]
+    )
     db = 20.0 * np.log10(np.maximum(rms, 1e-6))
     loud = float(np.percentile(db, 95))
     if loud < -65.0:
@@ -100,15 +131,18 @@ def extract_prosody(
     if active_s < options.min_active_s:
         return None
 
-    f0 = librosa.yin(
-        x,
-        fmin=options.fmin_hz,
-        fmax=options.fmax_hz,
-        sr=sample_rate,
-        frame_length=frame,
-        hop_length=hop,
-        center=False,
-    )
+    f0 = np.concatenate([
+        librosa.yin(
+            b,
+            fmin=options.fmin_hz,
+            fmax=options.fmax_hz,
+            sr=sample_rate,
+            frame_length=frame,
+            hop_length=hop,
+            center=False,
+        )
+        for b in blocks()
+    ])
     n = min(len(f0), len(active))
     voiced = active[:n] & (db[:n] > loud - 20.0) & (f0[:n] > options.fmin_hz * 1.05) & (f0[:n] < options.fmax_hz * 0.95)
     pitch = f0[:n][voiced]
@@ -147,7 +181,7 @@ def extract_prosody(
 
 
 def segment_prosody(
-    audio: Audio,
+    audio: AudioReader,
     start_s: float,
     end_s: float,
     *,
@@ -157,7 +191,7 @@ def segment_prosody(
     """Prosody of ``audio`` between ``start_s`` and ``end_s``, from one channel or the mix.
 
     Args:
-        audio: the call recording.
+        audio: the call recording (in memory or spooled to disk; only the stretch is read).
         start_s: start of the stretch (seconds).
         end_s: its end.
         channel: the channel to read (dual-channel calls); ``None`` reads the mix.
@@ -175,13 +209,14 @@ def segment_prosody(
     b = min(audio.frames, int(math.ceil(end_s * audio.sample_rate)))
     if b <= a:
         return None
-    if channel is not None:
-        samples = audio.samples[channel, a:b]
-    elif audio.channels == 1:
-        samples = audio.samples[0, a:b]
-    else:
-        samples = audio.samples[:, a:b].mean(axis=0)
-    return extract_prosody(samples, audio.sample_rate, options)
+
+    def read(first: int, last: int) -> np.ndarray:  # the stretch is read a block at a time
+        block = audio.read(a + first, a + min(last, b - a))
+        if channel is not None:
+            return block[channel]
+        return block[0] if audio.channels == 1 else block.mean(axis=0)
+
+    return _prosody(read, b - a, audio.sample_rate, options or ProsodyOptions())
 
 
 _FLOORS = {"f0": 1.0, "energy": 2.0, "f0_range": 1.0, "energy_range": 1.5, "rate": 0.4}

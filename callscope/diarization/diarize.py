@@ -18,22 +18,17 @@ from pathlib import Path
 
 from callscope.diarization import channels, mono, speech_check
 from callscope.diarization.options import DiarizeOptions
-from callscope.domain import Audio, Diarization
+from callscope.diarization.pyannote_backend import diarize_pyannote
+from callscope.domain import Audio, AudioReader, Diarization
 from callscope.errors import InvalidAudioError
 from callscope.progress import Hook, no_progress
+from callscope.recordings.audio import spool_audio
 
 log = logging.getLogger(__name__)
 
 CHUNK_S = 30.0
 
 ChunkSource = Callable[[], Iterable[Audio]]
-
-
-def _chunks(audio: Audio, chunk_s: float = CHUNK_S) -> Iterator[Audio]:
-    """Views of ``audio`` a chunk at a time (no copies)."""
-    step = max(1, int(chunk_s * audio.sample_rate))
-    for first in range(0, audio.frames, step):
-        yield Audio(audio.samples[:, first : first + step], audio.sample_rate)
 
 
 def _select(chunks: Iterable[Audio], channel: int) -> Iterator[Audio]:
@@ -45,10 +40,10 @@ def _mono(
     source: ChunkSource, whole_audio: Callable[[], Audio], options: DiarizeOptions, hook: Hook, total_s: float
 ) -> Diarization:
     if options.method == "pyannote" or (options.method == "auto" and options.pyannote_pipeline is not None):
-        from callscope.diarization.pyannote_backend import diarize_pyannote
-
         return diarize_pyannote(whole_audio(), options, hook)
     if options.method == "neural":
+        # imported here on purpose: neural.py loads torch (campplus) at import, ~190 MB and
+        # ~2 s that every CLI command and worker would pay for an opt-in method
         from callscope.diarization.neural import diarize_neural
 
         return diarize_neural(source(), options, hook, total_s)
@@ -92,11 +87,13 @@ def _run(
     return _mono(source, whole_audio, options, hook, total_s)
 
 
-def diarize(audio: Audio, options: DiarizeOptions = DiarizeOptions(), hook: Hook = no_progress) -> Diarization:
+def diarize(audio: AudioReader, options: DiarizeOptions = DiarizeOptions(), hook: Hook = no_progress) -> Diarization:
     """Find who spoke when in a call recording.
 
     Args:
-        audio: decoded audio, mono or dual-channel, any sample rate.
+        audio: decoded audio, mono or dual-channel, any sample rate: in memory
+            (:class:`Audio`) or spooled to disk (``recordings.audio.SpooledAudio``), which
+            is read :data:`CHUNK_S` seconds at a time (memory stays flat however long the call).
         options: method, speaker count and channel roles.
         hook: progress callback (seconds of audio).
 
@@ -111,20 +108,22 @@ def diarize(audio: Audio, options: DiarizeOptions = DiarizeOptions(), hook: Hook
     """
     if audio.frames == 0 or audio.sample_rate <= 0:
         raise InvalidAudioError("the audio holds no samples: nothing to diarize")
-    return _run(lambda: _chunks(audio), audio.channels, audio.duration_s, lambda: audio, options, hook)
+    return _run(lambda: audio.blocks(CHUNK_S), audio.channels, audio.duration_s, lambda: _whole(audio), options, hook)
+
+
+def _whole(audio: AudioReader) -> Audio:
+    """All of ``audio`` in memory: only for the pyannote pipeline, which needs the whole call."""
+    if isinstance(audio, Audio):
+        return audio
+    return Audio(audio.read(0, audio.frames), audio.sample_rate)
 
 
 def diarize_file(path: str | Path, options: DiarizeOptions = DiarizeOptions(), hook: Hook = no_progress) -> Diarization:
-    """Diarize a file, decoding it in chunks (memory stays flat however long the call).
+    """Diarize a file, decoded once to a temporary file and read back in chunks (memory
+    stays flat however long the call).
 
     Raises:
         InvalidAudioError: the file cannot be decoded.
     """
-    from callscope.recordings.audio import iter_audio, load_audio, probe
-
-    info = probe(path)
-
-    def source() -> Iterator[Audio]:
-        return iter_audio(path, chunk_s=CHUNK_S)
-
-    return _run(source, info.channels, info.duration_s, lambda: load_audio(path), options, hook)
+    with spool_audio(path, clip=False) as audio:
+        return diarize(audio, options, hook)

@@ -6,24 +6,37 @@ Signals, combined per entry:
   shipped ones: USE multilingual and multilingual-e5-small): cosine similarity between
   the utterance and every *variant* of the entry (its example questions in any
   language, its title/label, and its answers, which are slightly discounted), best
-  variant wins;
+  variant blended with the entry's centroid;
 * **keywords**: IDF-weighted overlap between the utterance's content words (English
-  words, Chinese character bigrams) and the entry's questions, tags and label.
+  words, Chinese character bigrams) and the entry's questions, tags and label;
+* **classifier**: a logistic regression trained when the knowledge base is loaded, on
+  every variant of every entry (both encoders' vectors side by side, centred on the
+  knowledge base's mean), so that what tells one entry from its neighbours weighs more
+  than what all of a domain's questions share. Its probability is added to the score.
 
-**Calibration per knowledge base.** Raw cosines mean different things for different
-encoders and knowledge bases (e5's sit in 0.78-0.97, USE's in 0-1; a knowledge base of
-near-identical banking topics is denser than a shop's). So each encoder's score is
-rescaled with two reference points measured on the knowledge base itself when it is
-indexed: *off-topic* = the mean best score of a bank of off-topic sentences
-(``data/off_topic.txt``, en + zh), *on-topic* = the median leave-one-out score of every
-example question against the rest of its own entry. A calibrated score of 0 reads
-"like small talk", 1 reads "like one of the entry's own questions". The confidence
-levels are thresholds on that scale (and on the lead over the runner-up), tuned once on
-development data of several knowledge bases (``bench/bench_ivr.py``), not on one KB.
+**Calibration per knowledge base, at load time.** Raw cosines mean different things
+for different encoders and knowledge bases (e5's sit in 0.78-0.97, USE's in 0-1; a
+knowledge base of near-identical banking topics is denser than a shop's). Two steps:
+
+1. each encoder's score is rescaled with two reference points measured on the knowledge
+   base: *off-topic* = the mean best score of a bank of off-topic sentences
+   (``data/off_topic.txt``, en + zh), *on-topic* = the median leave-one-out score of
+   every example question against the rest of its own entry;
+2. every example question is then scored, left out, against the whole knowledge base as
+   a caller's question would be, and the final score is read on *that* distribution: 1 =
+   the median example question's best score, 0 = the weakest 5 % of them
+   (:class:`ScoreScale`). The leave-one-out questions are in-scope questions by
+   construction, so a line at 0 hands over about 5 % of in-scope callers, whatever the
+   knowledge base's density; a fixed line on the first scale handed over a quarter of
+   the callers of a 150-topic knowledge base whose topics include small talk.
+
+The confidence levels are thresholds on that scale (and on the lead over the runner-up),
+tuned once on development data of several knowledge bases (``bench/ivr_fewshot.py``),
+not on one KB.
 
 Everything is computed once per knowledge-base version (only new texts are encoded
 after a reload); each utterance is encoded once per encoder and cached, so a Gather
-turn costs one encoder call per encoder at most, then a matrix-vector product.
+turn costs one encoder call per encoder at most, then matrix-vector products.
 """
 
 from __future__ import annotations
@@ -46,7 +59,7 @@ from callscope.analysis.embeddings import SentenceEncoder, load_encoder
 from callscope.ivr.expansion import cache_signature, load_paraphrases
 from callscope.ivr.kb import KnowledgeBase, KnowledgeBaseSource
 from callscope.ivr.phrases import normalise
-from callscope.language import has_cjk
+from callscope.language import has_cjk, to_simplified
 from callscope.domain import FaqEntry, FaqStatus
 
 log = logging.getLogger(__name__)
@@ -63,22 +76,35 @@ class MatchLevel(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class MatcherOptions:
-    """Thresholds on the calibrated score (0 = off-topic, 1 = like the entry's own
-    questions) and what to index. Tuned on the development split of
-    ``bench/bench_ivr.py`` (CLINC150 few-shot knowledge bases + the Brightwave
-    calibration set)."""
+    """Thresholds on the final score (1 = like the median example question of the
+    knowledge base, 0 = like its weakest 5 %, both measured by leave-one-out when the
+    knowledge base is loaded; see the module docstring) and what to index. Tuned on the
+    development split of ``bench/ivr_fewshot.py`` (CLINC150 few-shot knowledge bases +
+    the Brightwave calibration set).
 
-    high: float = 0.75
-    medium: float = 0.45
-    low: float = 0.45  # below this the question is out of scope (tuned: equal to medium, no "unclear" band)
-    margin: float = 0.15  # a HIGH best must lead the runner-up by this much, else confirm
-    keyword_weight: float = 0.2
+    Levels (:func:`level_of`): HIGH when the best scores ``high`` or more *and* leads the
+    runner-up by ``margin``; otherwise MEDIUM ("Did you mean ...?") from ``medium``, or
+    whenever the best leads the runner-up by ``ahead`` or more (one topic stands out,
+    even below the out-of-scope line: a covered topic phrased unlike the examples);
+    otherwise LOW (the closest topics as options) from ``low``; below it NONE (out of
+    scope: "I can't answer that here" and an agent).
+    """
+
+    high: float = 0.8
+    medium: float = math.inf  # tuned: no score-only "Did you mean" band below ``high`` (the top three as options did better)
+    low: float = -0.3
+    margin: float = 0.6  # a HIGH best must lead the runner-up by this much
+    ahead: float = 1.05  # a lead this large reads as one clear topic: "Did you mean ...?" at any score
+    keyword_weight: float = 0.1
+    classifier_weight: float = 0.3  # weight of the load-time classifier's probability in the score
+    classifier_c: float = 30.0  # inverse L2 regularisation of that logistic regression
     answer_weight: float = 0.9  # answers are statements, not questions: discount their cosine
     centroid_weight: float = 0.7  # blend of the best variant's cosine with the cosine to the entry's centroid
+    in_scope_quantile: float = 0.05  # the leave-one-out quantile read as score 0
     index_titles: bool = True
     index_answers: bool = True
     paraphrases: bool = True  # index the LLM paraphrases cached beside the KB (callscope.ivr.expansion)
-    calibrate: bool = True  # False: raw cosine (the nearest-neighbour baseline of the bench)
+    calibrate: bool = True  # False: raw cosine, no classifier (the nearest-neighbour baseline of the bench)
     top_k: int = 3
     encoders: tuple[str, ...] = ("use-multilingual", "e5-small")
     encoder_threads: int = 1  # one BLAS thread: fastest per sentence under concurrent load
@@ -88,10 +114,11 @@ class MatcherOptions:
 @dataclass(frozen=True, slots=True)
 class Candidate:
     entry: FaqEntry
-    score: float  # combined, calibrated
+    score: float  # combined, on the knowledge base's scale (see MatcherOptions)
     semantic: float  # calibrated semantic score (mean over encoders)
     keyword: float
     matched_question: str
+    classifier: float = 0.0  # the load-time classifier's probability for the entry
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,6 +330,70 @@ class Calibration:
         return (raw - self.off_topic) / max(self.on_topic - self.off_topic, 0.05)
 
 
+@dataclass(frozen=True, slots=True)
+class ScoreScale:
+    """Where the knowledge base's own example questions score when each is left out and
+    matched against the whole knowledge base like a caller's question (calibrated semantic
+    units): the final score is 1 at their median best score and 0 at their weakest
+    ``in_scope_quantile``."""
+
+    weak: float
+    typical: float
+    questions: int  # how many example questions were scored
+
+    # with fewer questions than this the quantiles mean little: typical dev values instead
+    MIN_QUESTIONS = 8
+    DEFAULT = (0.65, 1.0)
+
+    def __call__(self, raw: np.ndarray) -> np.ndarray:
+        return (raw - self.weak) / max(self.typical - self.weak, 0.05)
+
+    @classmethod
+    def measure(cls, best: np.ndarray, quantile: float) -> ScoreScale:
+        best = best[np.isfinite(best)]
+        if len(best) < cls.MIN_QUESTIONS:
+            return cls(*cls.DEFAULT, questions=len(best))
+        weak, typical = float(np.quantile(best, quantile)), float(np.median(best))
+        return cls(weak=weak, typical=max(typical, weak + 0.05), questions=len(best))
+
+
+@dataclass(frozen=True, slots=True)
+class EntryClassifier:
+    """A multinomial logistic regression over the entries, trained on their variants when
+    the knowledge base is loaded. Features: each encoder's vector minus the knowledge
+    base's mean vector, renormalised, the encoders side by side."""
+
+    means: tuple[np.ndarray, ...]  # per encoder, in encoder order
+    coef: np.ndarray  # (entries, features)
+    intercept: np.ndarray  # (entries,)
+
+    @staticmethod
+    def features(vectors: Sequence[np.ndarray], means: Sequence[np.ndarray]) -> np.ndarray:
+        parts = []
+        for v, mu in zip(vectors, means, strict=True):
+            centred = np.atleast_2d(v) - mu
+            parts.append(centred / np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-12))
+        return np.hstack(parts) / math.sqrt(len(parts))
+
+    @classmethod
+    def fit(cls, vectors: Sequence[np.ndarray], owners: np.ndarray, n_entries: int, c: float) -> EntryClassifier | None:
+        """None when there is nothing to tell apart (fewer than two entries)."""
+        if n_entries < 2 or len(set(owners.tolist())) < n_entries:
+            return None
+        from sklearn.linear_model import LogisticRegression  # heavy: only when a knowledge base is indexed
+
+        means = tuple(v.mean(axis=0) for v in vectors)
+        model = LogisticRegression(C=c, max_iter=500).fit(cls.features(vectors, means), owners)
+        return cls(means, model.coef_.astype(np.float32), model.intercept_.astype(np.float32))
+
+    def proba(self, vectors: Sequence[np.ndarray]) -> np.ndarray:
+        """Per entry probabilities, one row per utterance (rows of the vectors)."""
+        logits = self.features(vectors, self.means) @ self.coef.T + self.intercept
+        logits -= logits.max(axis=1, keepdims=True)
+        e = np.exp(logits)
+        return e / e.sum(axis=1, keepdims=True)
+
+
 class _Index:
     """Variants, embeddings, calibration and keyword tables of one knowledge-base version."""
 
@@ -346,6 +437,8 @@ class _Index:
         self.sums: dict[str, np.ndarray] = {}
         self.centroids: dict[str, np.ndarray] = {}
         self.calibration: dict[str, Calibration] = {}
+        self.scale = ScoreScale(*ScoreScale.DEFAULT, questions=0)
+        self.classifier: EntryClassifier | None = None
         # keyword tables
         self.entry_scripts: list[set[str]] = [
             {"zh" if has_cjk(q) else "latin" for qs in e.questions.values() for q in qs} for e in self.entries
@@ -387,28 +480,38 @@ class _Index:
             return best
         return (1.0 - centroid_weight) * best + centroid_weight * (utterances @ self.centroids[name].T)
 
-    def calibrate(self, name: str, bank: np.ndarray, centroid_weight: float, max_questions: int = 2000) -> Calibration:
+    def leave_one_out_sample(self, max_questions: int = 2000) -> np.ndarray:
+        """The example questions (variant indices) scored left out: all, or a seeded sample."""
+        idx = np.nonzero(self.is_question)[0]
+        if len(idx) > max_questions:
+            idx = np.sort(np.random.default_rng(0).choice(idx, max_questions, replace=False))
+        return idx
+
+    def calibrate(self, name: str, bank: np.ndarray, centroid_weight: float) -> tuple[Calibration, np.ndarray]:
+        """The encoder's reference points, and the raw leave-one-out scores of the sampled
+        example questions against every entry (rows: questions, columns: entries)."""
         vectors = self.vectors[name]
         if len(bank):
             null = self.entry_scores(name, bank, centroid_weight).max(axis=1)
         else:
             null = np.zeros(1, np.float32)
-        idx = np.nonzero(self.is_question)[0]
-        if len(idx) > max_questions:
-            idx = np.sort(np.random.default_rng(0).choice(idx, max_questions, replace=False))
+        idx = self.leave_one_out_sample()
         rows = np.arange(len(idx))
         owners = self.owners[idx]
         sims = vectors[idx] @ vectors.T
         sims[rows, idx] = -np.inf  # leave the question itself out
-        own = self.entry_max(sims)[rows, owners]
-        if centroid_weight > 0:  # the entry's centroid without the question
+        loo = self.entry_max(sims)
+        if centroid_weight > 0:  # other entries: their centroid; its own entry: the centroid without it
+            centroid = vectors[idx] @ self.centroids[name].T
             rest = self.sums[name][owners] - vectors[idx] * self.weights[idx, None]
             rest /= np.maximum(np.linalg.norm(rest, axis=1, keepdims=True), 1e-12)
-            own = (1.0 - centroid_weight) * own + centroid_weight * np.sum(rest * vectors[idx], axis=1)
+            centroid[rows, owners] = np.sum(rest * vectors[idx], axis=1)
+            loo = (1.0 - centroid_weight) * loo + centroid_weight * centroid
+        own = loo[rows, owners]
         own = own[np.isfinite(own)]
         off = float(np.mean(null))
         on = float(np.median(own)) if len(own) else off + 0.3
-        return Calibration(off_topic=off, on_topic=max(on, off + 0.05))
+        return Calibration(off_topic=off, on_topic=max(on, off + 0.05)), loo
 
 
 def _answer_text(answer: str, limit: int = 300) -> str:
@@ -473,8 +576,6 @@ class IntentMatcher:
 
     def warm(self) -> None:
         """Load the encoders and embed the knowledge base now instead of on the first call."""
-        from callscope.language import to_simplified
-
         self._current_index()
         self._encode_utterance("hello")
         to_simplified("查询")  # loads the Traditional->Simplified converter (seconds) now
@@ -511,7 +612,12 @@ class IntentMatcher:
         index = self._index
         if index is not None and self._index_key == key:
             return index
-        with self._lock:
+        if not self._lock.acquire(blocking=index is None):
+            # another thread is indexing the new version (the classifier takes seconds on a large
+            # knowledge base): calls meanwhile are matched against the previous version
+            assert index is not None
+            return index
+        try:
             if self._index is not None and self._index_key == key:
                 return self._index
             paraphrases = None
@@ -519,16 +625,30 @@ class IntentMatcher:
                 paraphrases = load_paraphrases(kb)
             index = _Index(kb, self.options, paraphrases)
             bank = off_topic_sentences()
+            loo_sum: np.ndarray | None = None
             for encoder in self.encoders:
                 index.vectors[encoder.name] = self._embed(encoder, index.texts)
                 if index.texts:
                     index.add_centroids(encoder.name)
-                    index.calibration[encoder.name] = index.calibrate(
-                        encoder.name, self._embed(encoder, bank), self.options.centroid_weight
+                    cal, loo = index.calibrate(encoder.name, self._embed(encoder, bank), self.options.centroid_weight)
+                    index.calibration[encoder.name] = cal
+                    scaled = cal.scale(loo)
+                    loo_sum = scaled if loo_sum is None else loo_sum + scaled
+            if loo_sum is not None and self.options.calibrate:
+                best = (loo_sum / len(self.encoders)).max(axis=1) if loo_sum.shape[1] else np.zeros(0)
+                index.scale = ScoreScale.measure(best, self.options.in_scope_quantile)
+                if self.options.classifier_weight > 0:
+                    index.classifier = EntryClassifier.fit(
+                        [index.vectors[e.name] for e in self.encoders],
+                        index.owners,
+                        len(index.entries),
+                        self.options.classifier_c,
                     )
             self._index = index
             self._index_key = key
             return index
+        finally:
+            self._lock.release()
 
     def _encode_utterance(self, text: str) -> tuple[np.ndarray, ...]:
         key = text.lower()
@@ -543,12 +663,16 @@ class IntentMatcher:
             cache.popitem(last=False)
         return vecs
 
-    def entry_scores(self, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Per published entry: the semantic score (calibrated unless ``calibrate`` is off,
-        mean over encoders), the keyword overlap (0-1), and whether keywords count (the
-        caller's script appears in the entry); plus the raw per-variant cosine sums."""
+    def entry_scores(self, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The parts of every published entry's score for ``text``: the semantic score
+        (calibrated unless ``calibrate`` is off, mean over encoders), the keyword overlap
+        (0-1), whether keywords count (the caller's script appears in the entry), the
+        classifier's probability (zeros without a classifier), and the raw per-variant
+        cosine sums. :meth:`combine` turns them into the final scores."""
+        return self._entry_scores(self._current_index(), text)
+
+    def _entry_scores(self, index: _Index, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         opts = self.options
-        index = self._current_index()
         n = len(index.entries)
         vecs = self._encode_utterance(text)
         semantic = np.zeros(n, np.float32)
@@ -571,8 +695,44 @@ class IntentMatcher:
             for i in range(n):
                 kw[i] = sum(w for t, w in zip(toks, weights, strict=True) if t in index.entry_tokens[i]) / total
         script = "zh" if has_cjk(text) else "latin"
-        mixed = np.array([script in scripts for scripts in index.entry_scripts], dtype=bool) & (opts.keyword_weight > 0)
-        return semantic, kw, mixed, variant_sims
+        mixed = np.array([script in scripts for scripts in index.entry_scripts], dtype=bool)
+        if index.classifier is not None:
+            proba = index.classifier.proba(vecs)[0]
+        else:
+            proba = np.full(n, 1.0 if n == 1 and opts.calibrate else 0.0, np.float32)
+        return semantic, kw, mixed, proba, variant_sims
+
+    def combine(
+        self,
+        semantic: np.ndarray,
+        kw: np.ndarray,
+        mixed: np.ndarray,
+        proba: np.ndarray,
+        *,
+        keyword_weight: float | None = None,
+        classifier_weight: float | None = None,
+    ) -> np.ndarray:
+        """Final scores from the parts of :meth:`entry_scores` (any leading shape), on the
+        knowledge base's scale when ``calibrate`` is on. The weights default to the options'."""
+        return self._combine(self._current_index(), semantic, kw, mixed, proba, keyword_weight, classifier_weight)
+
+    def _combine(
+        self,
+        index: _Index,
+        semantic: np.ndarray,
+        kw: np.ndarray,
+        mixed: np.ndarray,
+        proba: np.ndarray,
+        keyword_weight: float | None = None,
+        classifier_weight: float | None = None,
+    ) -> np.ndarray:
+        opts = self.options
+        kw_w = opts.keyword_weight if keyword_weight is None else keyword_weight
+        cl_w = opts.classifier_weight if classifier_weight is None else classifier_weight
+        score = np.where(mixed & (kw_w > 0), (1.0 - kw_w) * semantic + kw_w * kw, semantic)
+        if not opts.calibrate:
+            return score
+        return index.scale(score + cl_w * proba)
 
     def match(self, text: str, language: str, *, exclude: Sequence[str] = ()) -> MatchResult:
         """Score every published entry against ``text``.
@@ -590,33 +750,48 @@ class IntentMatcher:
         if not text.strip() or not index.entries:
             return MatchResult(text, language, MatchLevel.LOW, ())
         n = len(index.entries)
-        semantic, kw, mixed, variant_sims = self.entry_scores(text)
-        score = np.where(mixed, (1.0 - opts.keyword_weight) * semantic + opts.keyword_weight * kw, semantic)
+        semantic, kw, mixed, proba, variant_sims = self._entry_scores(index, text)  # one index version throughout
+        score = self._combine(index, semantic, kw, mixed, proba)
         excluded = set(exclude)
-        candidates = [
-            (float(score[i]), float(semantic[i]), float(kw[i]), i)
-            for i, entry in enumerate(index.entries)
-            if entry.id not in excluded
-        ]
-        candidates.sort(key=lambda c: c[0], reverse=True)
+        ranked = sorted(
+            (i for i, entry in enumerate(index.entries) if entry.id not in excluded), key=lambda i: -float(score[i])
+        )
         top: list[Candidate] = []
-        for score, sem, kw, i in candidates[: opts.top_k]:
+        for i in ranked[: opts.top_k]:
             lo, hi = index.starts[i], (index.starts[i + 1] if i + 1 < n else len(index.texts))
             question = index.texts[lo + int(np.argmax(variant_sims[lo:hi] * index.weights[lo:hi]))]
-            top.append(Candidate(index.entries[i], round(score, 4), round(sem, 4), round(kw, 4), question))
+            top.append(
+                Candidate(
+                    index.entries[i],
+                    round(float(score[i]), 4),
+                    round(float(semantic[i]), 4),
+                    round(float(kw[i]), 4),
+                    question,
+                    round(float(proba[i]), 4),
+                )
+            )
         result = MatchResult(text, language, MatchLevel.LOW, tuple(top))
         return MatchResult(text, language, self.level(result), result.candidates)
 
     def level(self, result: MatchResult) -> MatchLevel:
         """The confidence level of a result's best candidate under these options."""
-        opts = self.options
         best = result.best
         if best is None:
             return MatchLevel.LOW
-        if best.score >= opts.high and result.margin >= opts.margin:
-            return MatchLevel.HIGH
-        if best.score >= opts.medium:
-            return MatchLevel.MEDIUM
-        if best.score >= opts.low:
-            return MatchLevel.LOW
-        return MatchLevel.NONE
+        return level_of(best.score, result.margin, self.options)
+
+    def scale(self) -> ScoreScale:
+        """The leave-one-out reference points of the knowledge base in service."""
+        return self._current_index().scale
+
+
+def level_of(score: float, margin: float, opts: MatcherOptions) -> MatchLevel:
+    """The policy on the final scale (see :class:`MatcherOptions`); ``bench/ivr_fewshot.py``
+    plays the same rules over whole data sets."""
+    if score >= opts.high and margin >= opts.margin:
+        return MatchLevel.HIGH
+    if score >= opts.medium or margin >= opts.ahead:
+        return MatchLevel.MEDIUM  # plausible, or one topic stands out, even below the out-of-scope line
+    if score >= opts.low:
+        return MatchLevel.LOW
+    return MatchLevel.NONE

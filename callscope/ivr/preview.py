@@ -53,8 +53,8 @@ def preview_publish(draft: FaqEntry, live_entries: list[FaqEntry], phrasings: li
     seen = dict.fromkeys((t.strip(), lang) for t, lang in phrasings if t and t.strip())
     for text, lang in seen:
         now = after.match(text, lang)
-        if now.best is None or now.level == MatchLevel.LOW:
-            continue
+        if now.best is None or now.level in (MatchLevel.LOW, MatchLevel.NONE):
+            continue  # unclear, or out of scope even with the draft: the draft does not answer it
         if now.best.entry.id != draft.id:
             # a near tie with a live entry: the IVR would have to ask which one the caller meant
             mine = next((c for c in now.candidates if c.entry.id == draft.id), None)

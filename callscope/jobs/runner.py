@@ -427,48 +427,52 @@ def _run_stages_of(
 ) -> None:
     store = ctx.store
     audio = None
-    for index, stage in enumerate(JOB_STAGES):
-        lease.set(stage=stage, progress=index / len(JOB_STAGES))
-        if on_stage is not None:
-            on_stage(stage)
-        if stage == "index":
-            _index(ctx, recording.id)
-            continue
-        if store.get_artifact(recording.id, _ARTIFACT[stage]) is not None:
-            continue  # done in an earlier attempt
-        if audio is None:
-            audio = processor.load(recording.path)
-        hook = _ProgressWriter(lease, index, options.progress_interval_s)
-        if stage == "transcribe":
-            original = processor.transcribe(audio, hook)
-            transcript = processor.redact(original)
-            lease.verify()
-            artifacts = {"transcript": transcript.to_dict()}
-            if ctx.settings.pii_keep_original and transcript != original:
-                # only for roles allowed to see PII (CALLSCOPE_PII_KEEP_ORIGINAL); never indexed or analysed
-                artifacts["transcript_original"] = original.to_dict()
-            _save_artifacts(ctx, recording.id, artifacts)
-            if recording.language is None:
-                store.update(recording.id, language=transcript.language)
-        elif stage == "diarize":
-            transcript = Transcript.from_dict(store.get_artifact(recording.id, "transcript") or {})
-            diarization, transcript = processor.diarize(audio, transcript, hook)
-            lease.verify()
-            # one transaction: the transcript gains speakers exactly when the diarization lands
-            _save_artifacts(ctx, recording.id, {"transcript": transcript.to_dict(),
-                                                "diarization": diarization_to_dict(diarization)})
-        elif stage == "analyze":
-            transcript = Transcript.from_dict(store.get_artifact(recording.id, "transcript") or {})
-            diarization = diarization_from_dict(store.get_artifact(recording.id, "diarization") or {})
-            analysis = processor.summarize(processor.analyze(recording.id, audio, transcript, diarization))
-            saved_rules = _saved_qa_rules(ctx)
-            if saved_rules is not None:  # a QA lead's dashboard scorecard replaces the configured one
-                analysis = replace(analysis, qa=processor.score(analysis, recording.duration_s, saved_rules))
-            lease.verify()
-            _save_artifacts(ctx, recording.id, {"analysis": analysis_to_dict(
-                analysis, name=recording.original_name, duration_s=recording.duration_s)})
-            if analysis.qa is not None:
-                save_result(ctx, recording.id, analysis.qa)
+    try:
+        for index, stage in enumerate(JOB_STAGES):
+            lease.set(stage=stage, progress=index / len(JOB_STAGES))
+            if on_stage is not None:
+                on_stage(stage)
+            if stage == "index":
+                _index(ctx, recording.id)
+                continue
+            if store.get_artifact(recording.id, _ARTIFACT[stage]) is not None:
+                continue  # done in an earlier attempt
+            if audio is None:
+                audio = processor.load(recording.path)
+            hook = _ProgressWriter(lease, index, options.progress_interval_s)
+            if stage == "transcribe":
+                original = processor.transcribe(audio, hook)
+                transcript = processor.redact(original)
+                lease.verify()
+                artifacts = {"transcript": transcript.to_dict()}
+                if ctx.settings.pii_keep_original and transcript != original:
+                    # only for roles allowed to see PII (CALLSCOPE_PII_KEEP_ORIGINAL); never indexed or analysed
+                    artifacts["transcript_original"] = original.to_dict()
+                _save_artifacts(ctx, recording.id, artifacts)
+                if recording.language is None:
+                    store.update(recording.id, language=transcript.language)
+            elif stage == "diarize":
+                transcript = Transcript.from_dict(store.get_artifact(recording.id, "transcript") or {})
+                diarization, transcript = processor.diarize(audio, transcript, hook)
+                lease.verify()
+                # one transaction: the transcript gains speakers exactly when the diarization lands
+                _save_artifacts(ctx, recording.id, {"transcript": transcript.to_dict(),
+                                                    "diarization": diarization_to_dict(diarization)})
+            elif stage == "analyze":
+                transcript = Transcript.from_dict(store.get_artifact(recording.id, "transcript") or {})
+                diarization = diarization_from_dict(store.get_artifact(recording.id, "diarization") or {})
+                analysis = processor.summarize(processor.analyze(recording.id, audio, transcript, diarization))
+                saved_rules = _saved_qa_rules(ctx)
+                if saved_rules is not None:  # a QA lead's dashboard scorecard replaces the configured one
+                    analysis = replace(analysis, qa=processor.score(analysis, recording.duration_s, saved_rules))
+                lease.verify()
+                _save_artifacts(ctx, recording.id, {"analysis": analysis_to_dict(
+                    analysis, name=recording.original_name, duration_s=recording.duration_s)})
+                if analysis.qa is not None:
+                    save_result(ctx, recording.id, analysis.qa)
+    finally:
+        if audio is not None:
+            audio.close()  # the decoded call's temporary file
 
 
 def _saved_qa_rules(ctx: Context):  # type: ignore[no-untyped-def]

@@ -2,13 +2,20 @@
 
 Reads wav (PCM, 8 kHz mu-law/A-law as Twilio sends), mp3, flac, ogg/opus, m4a/aac and
 webm. Every failure becomes an :class:`InvalidAudioError` naming the file and why.
+
+:func:`spool_audio` decodes a call once into a nameless temporary file that the pipeline's
+stages read back a block at a time (:class:`SpooledAudio`), so their memory does not grow
+with the call's length; :func:`load_audio` holds a whole call in memory (short clips, tests).
 """
 
 from __future__ import annotations
 
 import io
+import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from types import TracebackType
 
 import av
 import numpy as np
@@ -253,6 +260,119 @@ def load_audio(
     assert out is not None  # iter_audio raises on a file without samples
     _shrink(out, filled)
     return Audio(np.clip(out, -1.0, 1.0, out=out), rate)
+
+
+class SpooledAudio:
+    """A call decoded once into a temporary file of float32 frames, read back in blocks.
+
+    The stages (transcription, diarization, prosody, loudness) read what they need a
+    block or a turn at a time, so memory stays flat however long the call; the samples
+    are exactly what :func:`load_audio` would have held in memory. The file has no name
+    (it is gone when closed, or when the process ends) and lives in ``directory``
+    (default: the system's temporary folder); it takes as much disk as the decoded call
+    (4 bytes × channels × rate × duration).
+    """
+
+    def __init__(self, handle: io.BufferedRandom, sample_rate: int, channels: int, frames: int) -> None:
+        self._handle = handle
+        self._lock = threading.Lock()
+        self._sample_rate = sample_rate
+        self._channels = channels
+        self._frames = frames
+
+    @property
+    def sample_rate(self) -> int:
+        return self._sample_rate
+
+    @property
+    def channels(self) -> int:
+        return self._channels
+
+    @property
+    def frames(self) -> int:
+        return self._frames
+
+    @property
+    def duration_s(self) -> float:
+        return self._frames / float(self._sample_rate)
+
+    def read(self, first: int, last: int) -> np.ndarray:
+        """Frames ``first`` to ``last`` (exclusive, clamped to the call) of every channel,
+        a new float32 (channels, frames) array."""
+        first, last = max(0, first), min(self._frames, last)
+        frames = np.empty((max(0, last - first), self._channels), dtype=np.float32)  # as stored: interleaved
+        if frames.size:
+            with self._lock:
+                self._handle.seek(first * self._channels * 4)
+                got = self._handle.readinto(memoryview(frames).cast("B"))
+            if got != frames.nbytes:
+                raise InvalidAudioError(f"the decoded call's temporary file ended early ({got} of {frames.nbytes} bytes)")
+        return np.ascontiguousarray(frames.T)
+
+    def blocks(self, block_s: float) -> Iterator[Audio]:
+        """The call ``block_s`` seconds at a time, in order (the last block may be shorter)."""
+        step = max(1, int(block_s * self._sample_rate))
+        for first in range(0, self._frames, step):
+            yield Audio(self.read(first, first + step), self._sample_rate)
+
+    def load(self) -> Audio:
+        """The whole call in memory (for engines that need all of it at once)."""
+        return Audio(self.read(0, self._frames), self._sample_rate)
+
+    def close(self) -> None:
+        self._handle.close()
+
+    def __enter__(self) -> SpooledAudio:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def spool_audio(
+    source: AudioSource,
+    *,
+    sample_rate: int | None = None,
+    mono: bool = False,
+    max_duration_s: float | None = None,
+    clip: bool = True,
+    directory: Path | None = None,
+) -> SpooledAudio:
+    """Decode ``source`` once, a chunk at a time, into a :class:`SpooledAudio`.
+
+    Memory holds one 30 s chunk whatever the call's length; the declared duration is
+    checked before decoding and the decoded one while streaming, as :func:`load_audio` does.
+
+    Args:
+        source: a path or the file's bytes.
+        sample_rate: resample to this rate while decoding; ``None`` keeps the file's rate.
+        mono: down-mix to one channel.
+        max_duration_s: refuse longer audio (``CALLSCOPE_MAX_DURATION_S``).
+        clip: clip the samples to [-1, 1] as :func:`load_audio` does.
+        directory: where the temporary file goes (created if missing).
+
+    Raises:
+        InvalidAudioError: the file cannot be decoded or is longer than ``max_duration_s``.
+    """
+    if max_duration_s is not None:
+        check_duration(probe(source).duration_s, _name(source), max_duration_s)
+    if directory is not None:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+    handle = tempfile.TemporaryFile(dir=directory)
+    try:
+        frames, channels, rate = 0, 0, 0
+        for chunk in iter_audio(source, sample_rate=sample_rate, mono=mono, chunk_s=30.0, max_duration_s=max_duration_s):
+            samples = np.clip(chunk.samples, -1.0, 1.0, out=chunk.samples) if clip else chunk.samples
+            handle.write(memoryview(np.ascontiguousarray(samples.T)).cast("B"))
+            frames += chunk.frames
+            channels, rate = chunk.channels, chunk.sample_rate
+        handle.flush()
+    except BaseException:
+        handle.close()
+        raise
+    return SpooledAudio(handle, rate, channels, frames)
 
 
 def _shrink(array: np.ndarray, frames: int) -> None:

@@ -142,8 +142,8 @@ class HelpCenter:
         entries = [c.entry for c in result.candidates]
         best = entries[0] if entries and result.level in (MatchLevel.HIGH, MatchLevel.MEDIUM) else None
         if best is not None:
-            # runners-up the matcher finds plausible, then the best answer's topic neighbours
-            close = [c.entry for c in result.candidates[1:] if c.score >= self.matcher.options.medium]
+            # runners-up above the out-of-scope line, then the best answer's topic neighbours
+            close = [c.entry for c in result.candidates[1:] if c.score >= self.matcher.options.low]
             seen = {best.id}
             related = []
             for e in [*close, *self.related(best)]:

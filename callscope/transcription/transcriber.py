@@ -18,14 +18,14 @@ import itertools
 import logging
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from time import perf_counter
 
 import numpy as np
 
-from callscope.domain import Audio, Segment, Transcript, Word
+from callscope.domain import Audio, AudioReader, Segment, Transcript, Word
 from callscope.errors import InvalidAudioError
 from callscope.language import to_simplified
 from callscope.progress import Hook, no_progress
@@ -51,7 +51,7 @@ from callscope.transcription.vad import (
 
 log = logging.getLogger(__name__)
 
-Source = Audio | str | Path | bytes
+Source = AudioReader | str | Path | bytes
 CHUNK_S = 30.0
 ENGINE_FIELDS = ("model", "engine", "compute_type", "cpu_threads")
 SPLIT_GAP_S = 1.0  # split a decoded segment where its words come from regions this far apart
@@ -198,7 +198,8 @@ class Transcriber:
         """Transcribe a whole recording.
 
         Args:
-            source: decoded :class:`Audio`, or a path / the bytes of an audio file.
+            source: decoded audio (:class:`Audio`, or a call spooled to disk, read a block
+                at a time), or a path / the bytes of an audio file.
             hook: progress callback, ``hook("transcribe", seconds_done, seconds_total)``.
 
         Returns:
@@ -470,9 +471,26 @@ def _open_source(source: Source) -> tuple[float, Iterator[np.ndarray]]:
     """Duration estimate and an iterator of (channels, frames) float32 chunks at 16 kHz."""
     if isinstance(source, Audio):
         return source.duration_s, _audio_chunks(source)
+    if not isinstance(source, (str, Path, bytes)):
+        return source.duration_s, _reader_chunks(source)
 
     info = probe(source)
     return info.duration_s, (np.clip(c.samples, -1.0, 1.0) for c in iter_audio(source, sample_rate=SAMPLE_RATE, chunk_s=CHUNK_S))
+
+
+def _reader_chunks(reader: AudioReader) -> Iterator[np.ndarray]:
+    """16 kHz chunks of audio read a block at a time: exactly what :func:`_audio_chunks`
+    gives for the same samples held in memory."""
+    if reader.frames == 0:
+        raise InvalidAudioError("the audio holds no samples")
+    if reader.sample_rate <= 0:
+        raise InvalidAudioError(f"invalid sample rate {reader.sample_rate}")
+    if reader.sample_rate != SAMPLE_RATE:
+        pieces = _resample_pieces(reader.read, reader.frames, reader.sample_rate, SAMPLE_RATE, CHUNK_S)
+        yield from (np.clip(c, -1.0, 1.0) for c in pieces)
+        return
+    for block in reader.blocks(CHUNK_S):
+        yield np.clip(block.samples, -1.0, 1.0)
 
 
 def _audio_chunks(audio: Audio) -> Iterator[np.ndarray]:
@@ -496,6 +514,13 @@ def resample_chunks(samples: np.ndarray, rate: int, target: int, chunk_s: float)
     """``scipy.signal.resample_poly`` of (channels, frames) ``samples`` in pieces of about
     ``chunk_s`` seconds: each piece is filtered with enough context on both sides that the
     joined output equals resampling the whole array (memory: one piece, not the call)."""
+    return _resample_pieces(lambda first, last: samples[:, first:last], samples.shape[1], rate, target, chunk_s)
+
+
+def _resample_pieces(
+    read: Callable[[int, int], np.ndarray], total: int, rate: int, target: int, chunk_s: float
+) -> Iterator[np.ndarray]:
+    """:func:`resample_chunks` of ``total`` frames fetched with ``read(first, last)``."""
     from math import ceil, gcd
 
     from scipy.signal import resample_poly
@@ -505,12 +530,11 @@ def resample_chunks(samples: np.ndarray, rate: int, target: int, chunk_s: float)
     half = 10 * max(up, down)  # resample_poly's default filter half-length, at the upsampled rate
     pad = down * ceil((half / up + 2) / down)  # input frames of context, a multiple of ``down``
     step = max(down, int(chunk_s * rate) // down * down)
-    total = samples.shape[1]
     out_total = ceil(total * up / down)
     for first in range(0, total, step):
         last = min(total, first + step)
         lo, hi = max(0, first - pad), min(total, last + pad)
-        piece = resample_poly(samples[:, lo:hi], up, down, axis=1)
+        piece = resample_poly(read(lo, hi), up, down, axis=1)
         skip = (first - lo) * up // down
         keep = min(out_total, ceil(last * up / down)) - first * up // down
         yield piece[:, skip : skip + keep].astype(np.float32)

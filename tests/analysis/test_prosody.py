@@ -98,3 +98,29 @@ def test_speaker_contrast_uses_range_and_rate_not_level_or_voice() -> None:
     assert upset > calm + 1.0  # wider pitch range and faster syllables are
     assert speaker_contrast(quiet_lively, agent) == pytest.approx(upset, abs=0.3)  # channel gain does not matter
     assert speaker_contrast([None], agent) is None and speaker_contrast(lively, []) is None
+
+
+def test_a_long_stretch_is_analysed_in_blocks_with_the_same_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A turn longer than a block (BLOCK_FRAMES) is read and analysed a block at a time."""
+    import callscope.analysis.prosody as prosody
+
+    voice = np.concatenate([_voice(f0, 3.0, level) for f0, level in ((110.0, 0.3), (180.0, 0.1), (140.0, 0.5))] * 3)
+    audio = Audio(np.stack([voice, voice[::-1].copy()]), 8000)
+    reads: list[int] = []
+
+    class Counting:
+        """The audio, counting how many frames each read asks for."""
+
+        sample_rate, channels, frames, duration_s = audio.sample_rate, audio.channels, audio.frames, audio.duration_s
+
+        def read(self, first: int, last: int) -> np.ndarray:
+            reads.append(last - first)
+            return audio.read(first, last)
+
+    whole = segment_prosody(audio, 1.0, 26.0, channel=0)
+    monkeypatch.setattr(prosody, "BLOCK_FRAMES", 300)  # 3 s blocks
+    blocks = segment_prosody(Counting(), 1.0, 26.0, channel=0)  # type: ignore[arg-type]
+    assert whole is not None and blocks is not None
+    assert max(reads) <= 300 * 80 + 512  # a block of frames and one frame length, never the stretch
+    for name in ("active_s", "f0_median_hz", "f0_range_st", "energy_dbfs", "energy_range_db", "rate_per_s"):
+        assert getattr(blocks, name) == pytest.approx(getattr(whole, name), rel=1e-4, abs=1e-4), name

@@ -84,12 +84,11 @@ def test_real_speech_is_kept(stereo_calls, calls_dir):
 @pytest.mark.slow
 def test_check_streams_across_chunk_boundaries(hold_call):
     from callscope.diarization import channels, speech_check
-    from callscope.diarization.diarize import _chunks
 
     audio, _, hold = hold_call
     activity = channels.channel_activity(channels.features(audio), DiarizeOptions())
-    whole = speech_check.reject_non_speech(_chunks(audio, chunk_s=60.0), activity)
-    pieces = speech_check.reject_non_speech(_chunks(audio, chunk_s=0.7), activity)
+    whole = speech_check.reject_non_speech(audio.blocks(60.0), activity)
+    pieces = speech_check.reject_non_speech(audio.blocks(0.7), activity)
     assert whole == pieces or all(
         len(a) == len(b) and all(abs(x - y) < 0.1 for p, q in zip(a, b) for x, y in zip(p, q))
         for a, b in zip(whole, pieces)
@@ -101,13 +100,12 @@ def test_check_streams_across_chunk_boundaries(hold_call):
 @pytest.mark.slow
 def test_short_turns_survive_a_cut_elsewhere(hold_call):
     from callscope.diarization import channels, speech_check
-    from callscope.diarization.diarize import _chunks
 
     audio, _, hold = hold_call
     activity = channels.channel_activity(channels.features(audio), DiarizeOptions())
     blip = (0.05, 0.25)  # a 0.2 s "mm" before the agent's greeting
     activity[1] = [blip, *activity[1]]
-    checked = speech_check.reject_non_speech(_chunks(audio), activity)
+    checked = speech_check.reject_non_speech(audio.blocks(30.0), activity)
     assert blip in checked[1]
     assert sum(e - s for s, e in checked[1]) < sum(e - s for s, e in activity[1]) - 8.0  # the music went
 
