@@ -1,31 +1,41 @@
 """Mono diarization on real and synthetic audio: segmentation-3.0 + CAM++ (``neural``) vs resemblyzer.
 
-The split is fixed here, before any tuning (issue #13):
+The split is fixed here, before any tuning (issue #13; round 2 added the real-voice
+sets of bench/real_voice.py, whose speakers never cross the split):
 
 * **dev** (calibration only): the 16 espeak mono calls, the kokoro (neural-voice) mono
-  calls s_en_01..06 and s_zh_01..02, paa_diarizationExample (4 speakers), and as
-  one-speaker files both channels of kokoro s_en_01, s_en_03 and s_zh_01 alone.
+  calls s_en_01..06 and s_zh_01..02, paa_diarizationExample (4 speakers), as
+  one-speaker files both channels of kokoro s_en_01, s_en_03 and s_zh_01 alone; the
+  AMI excerpts trn00..trn09 and the composed 8 kHz calls / one-speaker files of the
+  dev speakers.
 * **test** (reported once): the kokoro calls s_en_07..12 and s_zh_03..04, both
   channels of kokoro s_en_08 and s_zh_03 alone (one speaker each),
-  paa_diarizationExample2 (6 speakers), the two pyannote meeting excerpts (dev00,
-  dev01; their names are pyannote's, they are not in our dev split) and the real
-  two-channel AWS call mixed to mono (reference: the curators' per-channel VAD RTTM).
+  paa_diarizationExample2 (6 speakers), the AMI excerpts dev00, dev01 (their names are
+  pyannote's), tst00, tst01, the real two-channel AWS call mixed to mono (reference:
+  the curators' per-channel VAD RTTM) and the composed calls / one-speaker files of
+  the test speakers.
 
-``--calibrate`` grid-searches the clustering threshold (and the small-cluster bar) on
-dev only, minimising the mean per-file DER (collar 0.25) plus the share of files
-with a wrong speaker count; the chosen values are constants in
-callscope/diarization/neural.py. Without it the script scores both splits with those
-constants. Scores: pyannote.metrics DER with collar 0.25 and with no collar (overlap
-scored), JER, speaker count; speed as audio seconds per wall / CPU second, the
-resemblyzer path timed in the same run (the box is shared: compare ratios).
+The real-voice sets are skipped (with a message) until fetched into bench/out/ (see
+bench/real_voice.py). ``--calibrate`` grid-searches the clustering threshold rule
+(fixed, or a multiple of each recording's embedding spread within bounds), the
+small-cluster bar and the pause fill on dev only, minimising the mean over dev groups
+of (pooled DER collar 0.25 + share of files with a wrong speaker count); the chosen
+values are constants in callscope/diarization/neural.py. Without it the script scores
+the splits with those constants. Scores: pyannote.metrics DER with collar 0.25 and with
+no collar (overlap scored), JER, speaker count; speed as audio seconds per wall / CPU
+second, the resemblyzer path timed in the same run (the box is shared: compare ratios).
+Features and resemblyzer results are cached in bench/out/neural_cache (``--fresh``
+recomputes and re-times both).
 
-    python bench/bench_mono_neural.py [--data ../shared/data] [--calibrate] [--split dev|test|both]
+    python bench/bench_mono_neural.py [--data ../shared/data] [--calibrate] [--split dev|test|both] [--fresh]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
+import pickle
 import sys
 import time
 from dataclasses import dataclass
@@ -39,12 +49,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from callscope.diarization import DiarizeOptions, diarize, neural  # noqa: E402
-from callscope.diarization.diarize import _chunks  # noqa: E402
+from callscope.diarization.diarize import CHUNK_S  # noqa: E402
 from callscope.diarization.evaluation import score  # noqa: E402
 from callscope.diarization.mono import resampled_chunks  # noqa: E402
 from callscope.diarization.rttm import read_rttm  # noqa: E402
 from callscope.domain import Audio, Diarization  # noqa: E402
 from callscope.recordings.audio import load_audio  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench"))
+import real_voice as real_voice_sets  # noqa: E402
+
+AMI = ROOT / "bench" / "out" / "pyannote_debug"
+LIBRISPEECH = ROOT / "bench" / "out" / "librispeech_test_other"
+CACHE = ROOT / "bench" / "out" / "neural_cache"
 
 DEV_SINGLE = ["s_en_01", "s_en_03", "s_zh_01"]
 TEST_SINGLE = ["s_en_08", "s_zh_03"]
@@ -62,7 +79,7 @@ class Item:
     uem: tuple[float, float] | None = None
 
 
-def items(data: Path, split: str) -> list[Item]:
+def items(data: Path, split: str, ami: Path = AMI, librispeech: Path = LIBRISPEECH) -> list[Item]:
     out: list[Item] = []
 
     def call(folder: str, stem: str, group: str) -> None:
@@ -81,6 +98,20 @@ def items(data: Path, split: str) -> list[Item]:
             out.append(Item(f"calls_kokoro/{stem} {role} channel alone", "one speaker (one channel)",
                             stereo.channel(channel), Diarization(turns=turns, duration_s=stereo.duration_s)))
 
+    def real_voice() -> None:
+        """AMI excerpts and composed real-voice calls (bench/real_voice.py), when fetched."""
+        if not (real_voice_sets.available(ami) and librispeech.exists()):
+            print(f"  (real-voice sets skipped: fetch them into {ami} and {librispeech}, see bench/real_voice.py)",
+                  file=sys.stderr)
+            return
+        for uri in real_voice_sets.DEV_URIS if split == "dev" else ["tst00", "tst01"]:
+            audio, reference = real_voice_sets.meeting(ami, uri)
+            out.append(Item(f"AMI {uri}", "meeting excerpts", audio, reference, (0.0, 30.0)))
+        for composed in real_voice_sets.composed_set(ami, librispeech, split):
+            group = ("composed one speaker, real voice" if "one speaker" in composed.name
+                     else "composed calls, real voices (8 kHz)")
+            out.append(Item(composed.name, group, composed.audio, composed.reference))
+
     real = data / "diarization"
     if split == "dev":
         for stem in DEV_SINGLE:
@@ -91,6 +122,7 @@ def items(data: Path, split: str) -> list[Item]:
             call("calls_kokoro", stem, "neural-voice mono calls")
         out.append(Item("paa_diarizationExample", "real clips", load_audio(real / "paa_diarizationExample.wav"),
                         read_rttm(real / "paa_diarizationExample.rttm")))
+        real_voice()
         return out
     for stem in TEST_KOKORO:
         call("calls_kokoro", stem, "neural-voice mono calls")
@@ -105,6 +137,7 @@ def items(data: Path, split: str) -> list[Item]:
     if phone.exists():
         out.append(Item("AWS call, 2-ch mixed to mono", "real phone call (mono mix)", load_audio(phone).mono(),
                         read_rttm(phone.with_name(phone.stem + ".auto_vad.rttm"))))
+    real_voice()
     return out
 
 
@@ -119,54 +152,134 @@ class Run:
     old_cpu_s: float = 0.0
 
 
-def run_all(selected: list[Item], with_old: bool) -> list[Run]:
+def _key(item: Item, kind: str) -> Path:
+    digest = hashlib.sha1(item.audio.samples.tobytes())
+    digest.update(f"{item.audio.sample_rate}|{kind}".encode())
+    if kind == "neural":
+        digest.update(f"{neural.WINDOW_S}|{neural.STEP_S}|{neural.MIN_EMBED_S}|{neural.BRIDGE_S}".encode())
+    return CACHE / f"{kind}-{digest.hexdigest()[:20]}.pkl"
+
+
+def _cached(path: Path, fresh: bool):
+    if fresh or not path.exists():
+        return None
+    with path.open("rb") as f:
+        return pickle.load(f)
+
+
+def _store(path: Path, value) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as f:
+        pickle.dump(value, f)
+
+
+def run_all(selected: list[Item], with_old: bool, fresh: bool = False) -> list[Run]:
+    """Neural features (and the resemblyzer result) per file; cached under bench/out/neural_cache.
+
+    With ``fresh`` both are recomputed (and timed) in this run; cached timings are those of the run that made them.
+    """
     runs = []
+    models = neural.load_models()
     for item in selected:
-        start, cpu = time.perf_counter(), time.process_time()
-        feats = neural.extract(resampled_chunks(_chunks(item.audio)), total_s=item.audio.duration_s)
-        neural.segment(feats, DiarizeOptions())
-        run = Run(item, feats, time.perf_counter() - start, time.process_time() - cpu)
-        if with_old:
+        path = _key(item, "neural")
+        hit = _cached(path, fresh)
+        if hit is None:
             start, cpu = time.perf_counter(), time.process_time()
-            run.old = diarize(item.audio, DiarizeOptions(method="embeddings"))
-            run.old_wall_s, run.old_cpu_s = time.perf_counter() - start, time.process_time() - cpu
+            feats = neural.extract(resampled_chunks(item.audio.blocks(CHUNK_S)), total_s=item.audio.duration_s)
+            neural.segment(feats, DiarizeOptions())
+            hit = (feats.windows, feats.embeddings, feats.speech_s, feats.duration_s,
+                   time.perf_counter() - start, time.process_time() - cpu)
+            _store(path, hit)
+        windows, embeddings, speech_s, duration_s, wall_s, cpu_s = hit
+        run = Run(item, neural.NeuralFeatures(windows, embeddings, speech_s, duration_s, models), wall_s, cpu_s)
+        if with_old:
+            path = _key(item, "resemblyzer")
+            old = _cached(path, fresh)
+            if old is None:
+                start, cpu = time.perf_counter(), time.process_time()
+                result = diarize(item.audio, DiarizeOptions(method="embeddings"))
+                old = (result, time.perf_counter() - start, time.process_time() - cpu)
+                _store(path, old)
+            run.old, run.old_wall_s, run.old_cpu_s = old
         runs.append(run)
         print(f"  {item.name}: {item.audio.duration_s:.0f} s, {run.wall_s:.1f} s wall", file=sys.stderr)
     return runs
 
 
-def objective(runs: list[Run], threshold: float, min_speaker_s: float, reliable_s: float, fill_s: float):
-    ders, wrong = [], 0
+@dataclass(frozen=True)
+class Setting:
+    """Clustering knobs: a fixed threshold, or (factor, lowest, highest) of the per-recording rule."""
+
+    threshold: float | None
+    factor: float
+    lowest: float
+    highest: float
+    min_speaker_s: float
+    fill_s: float
+
+    def label(self) -> str:
+        rule = (f"fixed {self.threshold:.2f}" if self.threshold is not None
+                else f"{self.factor:.1f} × spread in [{self.lowest:.2f}, {self.highest:.2f}]")
+        return f"| {rule} | {self.min_speaker_s:.0f} | {self.fill_s:.2f} |"
+
+
+def evaluate(runs: list[Run], setting: Setting) -> tuple[float, dict[str, tuple[float, float]]]:
+    """Group-balanced objective: mean over groups of (pooled DER c0.25 + share of files with a wrong count)."""
+    per_group: dict[str, list[tuple[float, float, bool]]] = {}
     for run in runs:
         low, high = DiarizeOptions().speaker_range()
-        labels = neural.cluster(
-            run.feats.embeddings, run.feats.speech_s, low, high, threshold, min_speaker_s, reliable_s
-        )
-        result = neural.to_diarization(run.feats, labels, DiarizeOptions(), fill_s)
-        ders.append(score(run.item.reference, result, uem=run.item.uem).der)
-        wrong += len(result.speakers) != len(run.item.reference.speakers)
-    mean = float(np.mean(ders))
-    return mean + wrong / len(runs), mean, wrong / len(runs)
+        feats = run.feats
+        threshold = setting.threshold
+        if threshold is None:
+            reliable = feats.speech_s >= neural.RELIABLE_S
+            if reliable.sum() < 3:  # as neural.cluster does
+                reliable = np.ones(len(feats.speech_s), bool)
+            threshold = neural.recording_threshold(feats.embeddings[reliable], feats.spans()[reliable],
+                                                   setting.factor, setting.lowest, setting.highest)
+        labels = neural.cluster(feats.embeddings, feats.speech_s, low, high, threshold, setting.min_speaker_s)
+        result = neural.to_diarization(feats, labels, DiarizeOptions(), setting.fill_s)
+        s = score(run.item.reference, result, uem=run.item.uem)
+        wrong = len(result.speakers) != len(run.item.reference.speakers)
+        per_group.setdefault(run.item.group, []).append((s.der * s.reference_s, s.reference_s, wrong))
+    groups = {}
+    for group, rows in per_group.items():
+        a = np.array(rows, dtype=float)
+        groups[group] = (a[:, 0].sum() / max(a[:, 1].sum(), 1e-9), a[:, 2].mean())
+    return float(np.mean([der + wrong for der, wrong in groups.values()])), groups
 
 
 def calibrate(runs: list[Run]) -> None:
-    print(
-        "| threshold | min speaker s | reliable s | pause fill s | mean DER % (dev) | wrong count (dev) |\n"
-        "|---|---|---|---|---|---|"
-    )
-    best = None
-    for fill_s in (0.5, 1.0, 1.5, 2.0):
-        for reliable_s in (1.0, 2.0):
-            for min_s in (2.0, 4.0):
-                for threshold in (0.3, 0.35, 0.4, 0.45, 0.5):
-                    total, mean, wrong = objective(runs, threshold, min_s, reliable_s, fill_s)
-                    print(f"| {threshold:.2f} | {min_s:.0f} | {reliable_s:.0f} | {fill_s:.1f} | {100 * mean:.2f} | {100 * wrong:.0f} % |",
-                          flush=True)
-                    if best is None or total < best[0] - 1e-9:
-                        best = (total, threshold, min_s, reliable_s, fill_s)
-    assert best is not None
-    print(f"\nbest on dev: threshold {best[1]:.2f}, min speaker speech {best[2]:.0f} s, reliable {best[3]:.0f} s, "
-          f"pause fill {best[4]:.1f} s")
+    """Two stages on dev: the threshold rule (min speaker 4 s, fill 1 s), then min speaker and fill for the best 6
+    rules and the best 2 fixed thresholds."""
+    names = sorted({run.item.group for run in runs})
+    header = "| threshold rule | min speaker s | pause fill s | objective | " + " | ".join(
+        f"{n}: DER % / wrong" for n in names) + " |"
+    print(header + "\n" + "|---" * (4 + len(names)) + "|")
+    results: dict[Setting, float] = {}
+
+    def row(setting: Setting) -> None:
+        total, groups = evaluate(runs, setting)
+        results[setting] = total
+        cells = " | ".join(f"{100 * groups[n][0]:.1f} / {100 * groups[n][1]:.0f} %" for n in names)
+        print(f"{setting.label()} {total:.3f} | {cells} |", flush=True)
+
+    stage1 = [Setting(t, 0, 0, 0, 4.0, 1.0) for t in (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)]
+    stage1 += [Setting(None, f, lo, hi, 4.0, 1.0) for f in (2.0, 2.5, 3.0, 3.5, 4.0) for lo in (0.15, 0.2, 0.25, 0.3)
+               for hi in (0.45, 0.5, 0.55, 0.6)]
+    for setting in stage1:
+        row(setting)
+    best = sorted(results, key=results.get)[:6]
+    best += sorted((s for s in results if s.threshold is not None), key=results.get)[:2]  # and the best fixed ones
+    for base in best:
+        for min_s in (2.0, 4.0):
+            for fill in (0.0, 0.5, 1.0, 2.0, 3.0):
+                setting = Setting(base.threshold, base.factor, base.lowest, base.highest, min_s, fill)
+                if setting not in results:
+                    row(setting)
+    winner = min(results, key=results.get)
+    fixed = min((s for s in results if s.threshold is not None), key=results.get)
+    print(f"\nbest on dev: {winner.label()} objective {results[winner]:.3f}; best fixed threshold: "
+          f"{fixed.label()} objective {results[fixed]:.3f}")
 
 
 def pct(x: float) -> str:
@@ -226,6 +339,8 @@ def main() -> None:
     parser.add_argument("--calibrate", action="store_true", help="grid-search the clustering knobs on dev")
     parser.add_argument("--split", choices=("dev", "test", "both"), default="both")
     parser.add_argument("--no-baseline", action="store_true", help="skip the resemblyzer runs")
+    parser.add_argument("--fresh", action="store_true",
+                        help="recompute (and time) both methods in this run instead of reading bench/out/neural_cache")
     args = parser.parse_args()
     neural.load_models()
     diarize(Audio(np.zeros((1, 16000), np.float32), 16000), DiarizeOptions(method="embeddings"))  # load resemblyzer
@@ -233,7 +348,7 @@ def main() -> None:
         calibrate(run_all(items(args.data, "dev"), with_old=False))
         return
     for split in ("dev", "test") if args.split == "both" else (args.split,):
-        report(run_all(items(args.data, split), with_old=not args.no_baseline), split)
+        report(run_all(items(args.data, split), with_old=not args.no_baseline, fresh=args.fresh), split)
 
 
 if __name__ == "__main__":

@@ -4,10 +4,9 @@
   stretches that Silero VAD calls non-speech (hold music) are cut from a channel.
 * Stereo with one dead channel, or both channels carrying the same mix: the live
   audio is treated as mono.
-* Mono: the user's pyannote pipeline when one is configured, else resemblyzer speaker
-  embeddings (``embeddings``). ``method="neural"`` (segmentation-3.0 + CAM++) is
-  opt-in: it wins on synthetic and neural-voice calls but, as calibrated, loses on the
-  real recordings of the benchmark's test split (BENCHMARKS.md, issue #13).
+* Mono: the user's pyannote pipeline when one is configured, else segmentation-3.0 +
+  CAM++ (``neural``) where its weights are installed (:func:`mono.neural_preferred`),
+  else resemblyzer speaker embeddings (``embeddings``); BENCHMARKS.md, issue #13.
 """
 
 from __future__ import annotations
@@ -41,9 +40,9 @@ def _mono(
 ) -> Diarization:
     if options.method == "pyannote" or (options.method == "auto" and options.pyannote_pipeline is not None):
         return diarize_pyannote(whole_audio(), options, hook)
-    if options.method == "neural":
+    if options.method == "neural" or (options.method == "auto" and mono.neural_preferred()):
         # imported here on purpose: neural.py loads torch (campplus) at import, ~190 MB and
-        # ~2 s that every CLI command and worker would pay for an opt-in method
+        # ~2 s that every CLI command and worker would pay, even for stereo calls that never use it
         from callscope.diarization.neural import diarize_neural
 
         return diarize_neural(source(), options, hook, total_s)

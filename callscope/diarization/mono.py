@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from callscope.diarization import clustering
+from callscope.diarization import clustering, neural_models
+from callscope.diarization.channels import noise_floor
 from callscope.diarization.embeddings import (
     MEL_BANDS,
     SAMPLE_RATE,
@@ -52,6 +53,17 @@ class MonoFeatures:
     energy_db: np.ndarray  # every 10 ms (for placing turn changes in pauses)
     windows: WindowEmbeddings
     duration_s: float
+
+
+def neural_preferred() -> bool:
+    """Whether ``method="auto"`` diarizes mono audio with segmentation-3.0 + CAM++ (``neural``).
+
+    It does wherever its weights and pyannote.audio are installed: on the benchmark's
+    dev split (real-voice telephone calls, AMI meeting excerpts, real clips, synthetic
+    and neural-voice calls) it beat this module's resemblyzer path on every group
+    (BENCHMARKS.md, issue #13). Without them, resemblyzer runs.
+    """
+    return neural_models.available()
 
 
 def resampled_chunks(chunks: Iterable[Audio]) -> Iterator[np.ndarray]:
@@ -213,8 +225,6 @@ def _snap(change: int, quiet: np.ndarray, low: int, high: int) -> int:
 def quiet_frames(energy_db: np.ndarray) -> np.ndarray:
     """10 ms frames whose level (100 ms smoothing) is within PAUSE_ABOVE_FLOOR_DB of the noise floor."""
     from scipy import ndimage
-
-    from callscope.diarization.channels import noise_floor
 
     if energy_db.size == 0:
         return np.zeros(0, bool)

@@ -6,18 +6,18 @@
 2. Each speech run of a local speaker (>= ``MIN_EMBED_S``) gets a CAM++ embedding, from
    the frames where it talks alone when there are enough of them.
 3. The embeddings of runs >= ``RELIABLE_S`` are clustered (average-linkage agglomerative
-   on cosine distance, threshold calibrated on the dev split); the others, and clusters
-   with under ``MIN_SPEAKER_S`` of speech, join the nearest cluster;
-   ``num/min/max_speakers`` are honoured by cutting the tree at that count.
+   on cosine distance, cut at a threshold measured on the recording itself: see
+   :func:`recording_threshold`); the others, and clusters with under ``MIN_SPEAKER_S`` of
+   speech, join the nearest cluster; ``num/min/max_speakers`` are honoured by cutting the
+   tree at that count.
 4. Reconstruction (pyannote's approach): each run takes its cluster (short runs that of
    the same local speaker's nearest run); per frame, the number of speakers is the
    window-averaged count of active local speakers and the frame goes to that many
    clusters, the most active first, so overlapped speech gets two speakers. A speaker's
    pauses up to ``FILL_PAUSE_S`` with nobody else talking stay inside the turn.
 
-Opt-in (``DiarizeOptions(method="neural")``): see BENCHMARKS.md for where it beats the
-resemblyzer path (synthetic and neural-voice calls) and where it does not (real
-recordings of the test split).
+``method="auto"`` uses it for mono audio where its weights are installed; BENCHMARKS.md
+has where it beats the resemblyzer path and where it does not.
 """
 
 from __future__ import annotations
@@ -48,13 +48,21 @@ STEP_S = 5.0  # window step: 50 % overlap (pyannote uses 1 s; 5 s is 5x cheaper,
 BATCH = 4  # windows per segmentation forward pass
 MIN_EMBED_S = 0.5  # a speech run needs this much speech for its own embedding
 BRIDGE_S = 0.1  # a local speaker's pauses shorter than this do not end a run
-# Clustering: cosine distance at which two clusters stop merging (average linkage).
-# Calibrated on the dev split by `bench/bench_mono_neural.py --calibrate` (the grid and its result are in BENCHMARKS.md).
-THRESHOLD = 0.30
+# Clustering: cosine distance at which two clusters stop merging (average linkage), set per
+# recording from its own embeddings: SPREAD_FACTOR times the typical distance from an embedding
+# to its nearest neighbour elsewhere in the recording (mostly the same voice), within
+# [MIN_THRESHOLD, MAX_THRESHOLD]. Real voices on a phone line vary 2-3x more than synthetic ones,
+# so one fixed threshold either splits the first or merges the second. Calibrated on the dev
+# split by `bench/bench_mono_neural.py --calibrate` (grid and result in BENCHMARKS.md).
+SPREAD_FACTOR = 3.0
+MIN_THRESHOLD = 0.20
+MAX_THRESHOLD = 0.55
+# With under 3 embeddings there is no spread to measure: the best fixed threshold on dev.
+FALLBACK_THRESHOLD = 0.40
 # A speaker's pauses up to this long, with nobody else talking, stay inside the turn
-# (calibrated on dev: the references are turn-level, sentence pauses included).
+# (calibrated on dev, real voices included: the references are turn-level, sentence pauses included).
 FILL_PAUSE_S = 2.0
-MIN_SPEAKER_S = 4.0  # clusters with less embedded speech than this are folded into a larger one
+MIN_SPEAKER_S = 2.0  # clusters with less embedded speech than this are folded into a larger one
 RELIABLE_S = 2.0  # embeddings of shorter runs are assigned to clusters, not clustered
 METHOD = "neural"
 
@@ -144,6 +152,17 @@ class NeuralFeatures:
     speech_s: np.ndarray  # (n,) seconds of speech behind each embedding
     duration_s: float
     models: Models
+
+    def spans(self) -> np.ndarray:
+        """(n, 2) start and end (seconds) of the run behind each embedding."""
+        step, first = self.models.frame_step, self.models.frame_start
+        out = [
+            (w.start / SAMPLE_RATE + first + a * step, w.start / SAMPLE_RATE + first + b * step)
+            for w in self.windows
+            for _, a, b, embedded in w.runs
+            if embedded
+        ]
+        return np.asarray(out, np.float64).reshape(-1, 2)
 
 
 def _windows(chunks: Iterable[np.ndarray], window: int, step: int) -> Iterator[tuple[int, np.ndarray, int]]:
@@ -287,22 +306,59 @@ def extract(
 # ---------------------------------------------------------------------- clustering
 
 
+def spread(embeddings: np.ndarray, spans: np.ndarray | None = None) -> float | None:
+    """Median cosine distance from each embedding to its nearest neighbour in another part of the recording.
+
+    Neighbours whose runs overlap in time (the same speech seen by two overlapping
+    windows) are skipped. Most nearest neighbours are the same voice, so this measures
+    how much one voice varies in this recording. None with fewer than 3 embeddings.
+    """
+    n = embeddings.shape[0]
+    if n < 3:
+        return None
+    distance = 1.0 - embeddings @ embeddings.T
+    np.fill_diagonal(distance, np.inf)
+    if spans is not None and len(spans) == n:
+        start, end = spans[:, 0], spans[:, 1]
+        distance[(start[:, None] < end[None, :]) & (start[None, :] < end[:, None])] = np.inf
+    nearest = distance.min(axis=1)
+    nearest = nearest[np.isfinite(nearest)]
+    return float(np.median(nearest)) if nearest.size else None
+
+
+def recording_threshold(
+    embeddings: np.ndarray,
+    spans: np.ndarray | None = None,
+    factor: float = SPREAD_FACTOR,
+    lowest: float = MIN_THRESHOLD,
+    highest: float = MAX_THRESHOLD,
+) -> float:
+    """The clustering threshold for one recording: ``factor`` times its :func:`spread`, within
+    [lowest, highest]; FALLBACK_THRESHOLD when there are too few embeddings to measure it."""
+    value = spread(embeddings, spans)
+    if value is None:
+        return FALLBACK_THRESHOLD
+    return float(np.clip(factor * value, lowest, highest))
+
+
 def cluster(
     embeddings: np.ndarray,
     speech_s: np.ndarray,
     low: int,
     high: int,
-    threshold: float = THRESHOLD,
+    threshold: float | None = None,
     min_speaker_s: float = MIN_SPEAKER_S,
     reliable_s: float = RELIABLE_S,
+    spans: np.ndarray | None = None,
 ) -> np.ndarray:
     """Cluster labels 0..k-1 of unit embeddings with an automatic count within [low, high].
 
-    Average-linkage agglomerative clustering on cosine distance, cut at ``threshold``,
-    over the embeddings of at least ``reliable_s`` of speech (short ones are noisy and
-    blur the clusters); the others then join the nearest cluster. Clusters holding
-    less than ``min_speaker_s`` of speech (stray embeddings of overlaps, noise) do not
-    count as speakers and join the nearest one too.
+    Average-linkage agglomerative clustering on cosine distance, cut at ``threshold``
+    (default: :func:`recording_threshold` of the reliable embeddings, ``spans`` being
+    their runs' times), over the embeddings of at least ``reliable_s`` of speech (short
+    ones are noisy and blur the clusters); the others then join the nearest cluster.
+    Clusters holding less than ``min_speaker_s`` of speech (stray embeddings of
+    overlaps, noise) do not count as speakers and join the nearest one too.
     """
     n = embeddings.shape[0]
     if n <= 1:
@@ -310,6 +366,9 @@ def cluster(
     reliable = speech_s >= reliable_s
     if reliable.sum() < max(2, low):
         reliable = np.ones(n, bool)
+    if threshold is None:
+        use = reliable if reliable.sum() >= 3 else np.ones(n, bool)
+        threshold = recording_threshold(embeddings[use], spans[use] if spans is not None else None)
     labels, large = _cut(embeddings[reliable], speech_s[reliable], low, high, threshold, min_speaker_s)
     full = np.full(n, -1, int)
     full[np.flatnonzero(reliable)] = labels
@@ -463,10 +522,10 @@ def to_diarization(
     return Diarization(turns=tuple(out), method=METHOD, duration_s=duration)
 
 
-def segment(feats: NeuralFeatures, options: DiarizeOptions, threshold: float = THRESHOLD) -> Diarization:
-    """Cluster the embeddings (speaker count from ``options``) and build the turns."""
+def segment(feats: NeuralFeatures, options: DiarizeOptions, threshold: float | None = None) -> Diarization:
+    """Cluster the embeddings (speaker count from ``options``; threshold per recording by default) and build the turns."""
     low, high = options.speaker_range()
-    labels = cluster(feats.embeddings, feats.speech_s, low, high, threshold)
+    labels = cluster(feats.embeddings, feats.speech_s, low, high, threshold, spans=feats.spans())
     return to_diarization(feats, labels, options)
 
 

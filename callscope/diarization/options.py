@@ -18,9 +18,9 @@ class DiarizeOptions:
     """How to find who spoke when.
 
     ``method="auto"`` picks the channel method for stereo calls with two live
-    channels, pyannote when ``pyannote_pipeline`` is set, and otherwise ``embeddings``
-    (resemblyzer, :mod:`callscope.diarization.mono`). ``neural`` (segmentation-3.0 +
-    CAM++, :mod:`callscope.diarization.neural`) is opt-in for mono audio.
+    channels, pyannote when ``pyannote_pipeline`` is set, and otherwise for mono audio
+    ``neural`` (segmentation-3.0 + CAM++, :mod:`callscope.diarization.neural`) where its
+    weights are installed, else ``embeddings`` (resemblyzer, :mod:`callscope.diarization.mono`).
     """
 
     method: Method = "auto"

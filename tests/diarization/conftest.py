@@ -50,8 +50,10 @@ def resemblyzer_diarizations(mono_calls: dict[str, Audio]):
 
 @pytest.fixture(scope="session")
 def mono_method() -> str:
-    """What ``method="auto"`` picks for mono audio here."""
-    return "embeddings"
+    """What ``method="auto"`` picks for mono audio here (neural where its weights are installed)."""
+    from callscope.diarization import mono
+
+    return "neural" if mono.neural_preferred() else "embeddings"
 
 
 def transcript_from_scenario(path: Path) -> Transcript:

@@ -54,6 +54,46 @@ def test_cluster_counts_speakers_and_honours_the_range():
     assert len(set(neural.cluster(x[:12], seconds[:12], 2, 8))) == 2  # min_speakers=2
 
 
+def _ring(centre: np.ndarray, n: int, distance: float, rng: np.random.Generator) -> np.ndarray:
+    """n unit vectors at cosine distance ``distance`` from ``centre`` (random directions)."""
+    noise = rng.standard_normal((n, centre.size))
+    noise -= np.outer(noise @ centre, centre)
+    noise /= np.linalg.norm(noise, axis=1, keepdims=True)
+    cos = 1.0 - distance
+    return cos * centre + np.sqrt(1.0 - cos**2) * noise
+
+
+def test_threshold_follows_how_much_one_voice_varies_in_the_recording():
+    rng = np.random.default_rng(2)
+    a, b = np.eye(192)[0], np.eye(192)[1]
+    # synthetic-like voices: very consistent (pairwise distance ~0.05), the two voices close (~0.3 apart)
+    near_b = np.sqrt(0.7) * a + np.sqrt(0.3) * b
+    tight = np.vstack([_ring(a, 10, 0.025, rng), _ring(near_b / np.linalg.norm(near_b), 10, 0.025, rng)])
+    # real voices on a phone line: one voice varies a lot (pairwise ~0.4), the two voices far apart
+    loose = np.vstack([_ring(a, 10, 0.2, rng), _ring(b, 10, 0.2, rng)])
+    seconds = np.full(20, 3.0)
+    low_t, high_t = neural.recording_threshold(tight), neural.recording_threshold(loose)
+    assert low_t < 0.3 < high_t <= neural.MAX_THRESHOLD
+    # one fixed threshold cannot serve both: 0.30 splits the real voices, 0.45 merges the synthetic ones
+    assert len(set(neural.cluster(loose, seconds, 1, 8, threshold=0.30))) > 2
+    assert len(set(neural.cluster(tight, seconds, 1, 8, threshold=0.45))) == 1
+    # the per-recording threshold gets both right
+    for x in (tight, loose):
+        labels = neural.cluster(x, seconds, 1, 8)
+        assert len(set(labels)) == 2 and len(set(labels[:10])) == 1 and len(set(labels[10:])) == 1
+    assert neural.recording_threshold(loose[:2]) == neural.FALLBACK_THRESHOLD  # too few to measure
+
+
+def test_spread_skips_neighbours_from_the_same_time():
+    rng = np.random.default_rng(3)
+    x = _ring(np.eye(192)[0], 6, 0.2, rng)
+    twins = np.vstack([x, x + 1e-3 * rng.standard_normal(x.shape)])  # each run seen by two windows
+    twins /= np.linalg.norm(twins, axis=1, keepdims=True)
+    spans = np.vstack([np.c_[np.arange(6) * 5.0, np.arange(6) * 5.0 + 3]] * 2)
+    assert neural.spread(twins) < 0.01  # the twin is always nearest
+    assert neural.spread(twins, spans) == pytest.approx(neural.spread(x), abs=0.02)
+
+
 def test_cluster_folds_stray_embeddings_into_a_speaker():
     rng = np.random.default_rng(1)
     a, b, c = np.eye(192)[0], np.eye(192)[1], np.eye(192)[2]
@@ -141,6 +181,42 @@ def test_real_four_speaker_clip_and_overlap(paa):
             if first.speaker != second.speaker:
                 overlapped += max(0.0, min(first.end, second.end) - max(first.start, second.start))
     assert overlapped > 0.5  # of the 3 s where both talk
+
+
+@pytest.mark.slow
+@needs_weights
+def test_real_voices_on_a_phone_line_auto_picks_neural_and_beats_resemblyzer(data_dir):
+    """Two LibriSpeech readers as an 8 kHz call (turn-taking, two overlaps; tests/data/SOURCES.md)."""
+    from callscope.recordings.audio import load_audio
+
+    folder = data_dir / "diarization"
+    audio = load_audio(folder / "librispeech_call_8k.wav")
+    reference = read_rttm(folder / "librispeech_call_8k.rttm")
+    result = diarize(audio)  # method="auto"
+    assert result.method == "neural"
+    assert len(result.speakers) == 2
+    der = score(reference, result).der
+    assert der < 0.12  # measured 6.7 %
+    assert der < score(reference, diarize(audio, DiarizeOptions(method="embeddings"))).der - 0.08  # 22.2 %
+
+
+@pytest.mark.slow
+@needs_weights
+def test_real_one_speaker_clips_stay_one_and_two_readers_are_two(data_dir):
+    from callscope.recordings.audio import load_audio
+
+    folder = data_dir / "asr"
+    clips = [load_audio(folder / name) for name in (
+        "librispeech-1272-128104-0000_picovoice.wav", "librispeech-1995-1837-0001.wav", "paddlespeech_zh.wav")]
+    for clip in clips:  # 5-9 s, one reader each: too few embeddings to measure a spread
+        assert diarize(clip, NEURAL).speakers == ("SPEAKER_00",)
+    first, second = clips[0], clips[1]
+    pause = np.zeros((1, first.sample_rate // 2), np.float32)
+    again = first.samples[:, : 3 * first.sample_rate]
+    both = Audio(np.concatenate([first.samples, pause, second.samples, pause, again], axis=1), first.sample_rate)
+    result = diarize(both, NEURAL)
+    assert len(result.speakers) == 2
+    assert result.turns[0].speaker == result.turns[-1].speaker != result.turns[1].speaker
 
 
 @pytest.mark.slow
