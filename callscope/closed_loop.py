@@ -51,6 +51,7 @@ from callscope.insights.tables import FaqDraftRow
 from callscope.ivr import deps
 from callscope.ivr.kb import load_knowledge_base
 from callscope.ivr.metrics import compute_ivr_metrics
+from callscope.ivr.prompts import PROMPTS
 from callscope.ivr.security import sign
 from callscope.ivr.simulator import CallerInput, CallSimulator, SimTurn
 from callscope.ivr.tables import IvrCallRow, IvrEventRow, IvrRecordingRow
@@ -162,12 +163,25 @@ _YES = {"en": "Yes.", "zh": "是的。"}
 _NO = {"en": "No.", "zh": "不是。"}
 
 
+def _option_pattern(template: str) -> re.Pattern[str]:
+    """A prompt like "For {label}, press {key}." as a pattern capturing the label and the key."""
+    pattern = re.escape(template).replace(re.escape("{label}"), "(?P<label>[^.。!?！？]+?)").replace(re.escape("{key}"), r"(?P<key>\d)")
+    return re.compile(pattern)
+
+
+# How the IVR offers options ("For Returns and refunds, press 1." / "退货退款请按1。").
+_OPTION_KEYS = {lang: _option_pattern(PROMPTS[lang]["option_key"]) for lang in PROMPTS}
+
+
 class ScriptedCaller:
     """Answers each <Gather> like the scripted person would.
 
     At a question prompt the caller says the next of ``says`` (and presses 0 for an
     agent once they run out); at "did you mean X?" they say yes when X contains one of
-    ``yes_if``; at "anything else?" they are done; they hang up on the survey.
+    ``yes_if``; offered options ("For X, press 1. For Y, press 2. …"), they press the key
+    of the first option whose name contains one of ``yes_if`` (none fits: the next of
+    ``says``, then 0, as at a question); at "anything else?" they are done; they hang up
+    on the survey.
     """
 
     def __init__(self, script: CallerScript) -> None:
@@ -185,10 +199,23 @@ class ScriptedCaller:
             heard = " ".join(text for text, _ in turn.said).lower()
             accept = any(word in heard for word in self.script.yes_if)
             return CallerInput(speech=_YES[lang] if accept else _NO[lang])
+        if step == "menu":
+            key = self._option_key(turn)
+            if key is not None:
+                return CallerInput(digits=key)
         if self._said < len(self.script.says):
             self._said += 1
             return CallerInput(speech=self.script.says[self._said - 1])
         return CallerInput(digits="0")
+
+    def _option_key(self, turn: SimTurn) -> str | None:
+        """The key of the first offered option this caller recognises as theirs."""
+        for text, _ in turn.said:
+            for pattern in _OPTION_KEYS.values():
+                for option in pattern.finditer(text):
+                    if any(word in option["label"].lower() for word in self.script.yes_if):
+                        return option["key"]
+        return None
 
 
 # ------------------------------------------------------------------------- rounds

@@ -238,3 +238,26 @@ def test_a_question_texted_by_sms_is_answered_on_every_channel_once_published(lo
     assert texts.help_page and texts.help_search
     assert any(result.fix.entry.id in c.answered for c in result.after.by_topic("outage"))  # the IVR too
     assert any(line.strip().startswith('SMS: "') for line in lines)
+
+
+def test_a_scripted_caller_presses_the_key_of_the_option_that_is_theirs() -> None:
+    """Offered the closest topics ("For X, press 1. …"), the caller picks theirs by its name;
+    none fits: they rephrase, then ask for an agent (0), as at a question."""
+    from callscope.closed_loop import CallerScript, ScriptedCaller
+    from callscope.ivr.simulator import SimTurn
+
+    def menu(*said: tuple[str, str]) -> SimTurn:
+        return SimTurn("https://ivr.callscope.local/ivr/voice", 200, said=list(said),
+                       gather={"action": "/ivr/gather?step=menu&t=1"})
+
+    en = ScriptedCaller(CallerScript("en", "returns", ("Can I send back headphones?",), yes_if=("return", "refund")))
+    offered = menu(("Sorry, I didn't catch that.", "en-US"), ("You can ask about Delivery, Returns and refunds or Hours.", "en-US"),
+                   ("For Delivery, press 1.", "en-US"), ("For Returns and refunds, press 2.", "en-US"),
+                   ("To speak to an agent, press 0.", "en-US"))
+    assert en(offered).digits == "2"
+    zh = ScriptedCaller(CallerScript("zh", "outage", ("家里上不了网。", "宽带断了。"), yes_if=("网", "宽带")))
+    assert zh(menu(("您可以咨询配送、退货或网络故障。", "zh-CN"), ("配送请按1。退货请按2。网络故障请按3。", "zh-CN"))).digits == "3"
+    nothing_fits = menu(("For Delivery, press 1.", "zh-CN"), ("配送请按1。", "zh-CN"))
+    assert zh(nothing_fits).speech == "家里上不了网。"
+    assert zh(nothing_fits).speech == "宽带断了。"
+    assert zh(nothing_fits).digits == "0"
