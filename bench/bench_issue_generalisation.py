@@ -14,9 +14,9 @@ method variants, and a **test** part, reported once:
 * robustness, reported on both splits' runs: the 16 shared calls rendered with neural voices
   (``--kokoro-asr``) and with espeak-ng (``--espeak-asr``), Whisper transcripts.
 
-The size rule is the issue mining of commit ``BASELINE`` (before issue #18), loaded from git; its
-clustering is still the default (the keywords changed). The agreement rule is the label-free
-small-set cut of issue #18 (``IssueOptions(small_set_rule="agreement")``).
+The baseline is the issue mining of commit ``BASELINE`` (before issue #18), loaded from git;
+"ours" is today's default (small sets: the dev-fitted size rule and reference centring,
+``bench/bench_small_sets.py``; large sets: the word graph added to the encoders' graphs).
 
     python bench/bench_issue_generalisation.py --split dev|test [--corpus-asr DIR] [--kokoro-asr DIR]
         [--espeak-asr DIR] [--cache FILE] [--out FILE]
@@ -198,8 +198,8 @@ def main() -> None:
     encoders = EmbeddingCache(args.cache).encoders()
     baseline = load_baseline()
     methods = [
-        ("size rule (before #18; the default)", baseline.mine_issues, baseline.IssueOptions()),
-        ("agreement rule (small_set_rule='agreement')", mine_issues, IssueOptions(small_set_rule="agreement")),
+        ("before #18 (size rule z = 0.3·log2 n - 0.2, set means)", baseline.mine_issues, baseline.IssueOptions()),
+        ("ours (#18: dev-fitted small-set rule, reference centring, word graph)", mine_issues, IssueOptions()),
     ]
     for spec in args.variants:
         kwargs = {}
@@ -215,18 +215,8 @@ def main() -> None:
     for name, (items, truth) in sets.items():
         emb = embed_items(items, IssueOptions(), encoders=encoders)
         n_intents = len({t for t in truth if not t.startswith(NO_ISSUE)})
-        previous = None
         for label, mine, options in methods:
-            if label.startswith("agreement") and previous is not None and len(items) >= options.small_set_items:
-                # sets this large take the graph path, which issue #18 left unchanged: same partition
-                nmi, ari, k, unc, secs = previous
-                label = "either rule (graph path, unchanged: same partition)"
-            else:
-                nmi, ari, k, unc, secs = run(mine, options, items, emb, truth)
-            if label.startswith("size"):
-                previous = (nmi, ari, k, unc, secs)
-                if len(items) >= options.small_set_items:
-                    continue
+            nmi, ari, k, unc, secs = run(mine, options, items, emb, truth)
             emit(f"| {name} | {len(items)} | {n_intents} | {label} | {k} | {unc} | {nmi:.3f} | {ari:.3f} | {secs:.1f} |")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

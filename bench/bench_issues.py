@@ -153,7 +153,7 @@ class EmbeddingCache:
 
     def _save(self) -> None:
         assert self.path is not None
-        tmp = self.path.with_suffix(".tmp")
+        tmp = self.path.with_suffix(f".{os.getpid()}.tmp")  # two benchmarks may share one cache
         with tmp.open("wb") as fh:
             pickle.dump(self.vectors, fh)
         os.replace(tmp, self.path)

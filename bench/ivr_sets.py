@@ -133,3 +133,51 @@ CLINC_BANK_ZH: list[tuple[str, str, str | None]] = [
     ("我的快递到哪了", "zh", None),
     ("推荐一首好听的歌", "zh", None),
 ]
+
+
+# Mandarin callers for the English-only CLINC banking + credit-card knowledge base, a
+# DEVELOPMENT set (the cross-lingual calibration is chosen on it; CLINC_BANK_ZH above is the
+# test set). Written by hand for this bench in round 4, one question per intent plus ten out
+# of scope, before any output was seen and without reading CLINC_BANK_ZH.
+CLINC_BANK_ZH_DEV: list[tuple[str, str, str | None]] = [
+    ("我的账户能不能先冻结一下", "zh", "freeze_account"),
+    ("你们银行的路由号码是多少", "zh", "routing"),
+    ("我想换一个新的银行卡密码", "zh", "pin_change"),
+    ("这个月的账单什么时候到期", "zh", "bill_due"),
+    ("我要交电费，怎么付", "zh", "pay_bill"),
+    ("为什么我的账户被锁住了", "zh", "account_blocked"),
+    ("储蓄账户的利率现在是多少", "zh", "interest_rate"),
+    ("信用卡这期最低还款额是多少", "zh", "min_payment"),
+    ("我的水费账单还欠多少钱", "zh", "bill_balance"),
+    ("帮我从储蓄账户转五百块到支票账户", "zh", "transfer"),
+    ("我想订一本新的支票簿", "zh", "order_checks"),
+    ("我卡里还有多少钱", "zh", "balance"),
+    ("我上个月在餐馆花了多少钱", "zh", "spending_history"),
+    ("给我看看最近的几笔交易记录", "zh", "transactions"),
+    ("我的卡上有一笔我不认识的消费，可能被盗刷了", "zh", "report_fraud"),
+    ("补办的新卡要多久才能寄到", "zh", "replacement_card_duration"),
+    ("我的信用卡哪天过期", "zh", "expiration_date"),
+    ("我的卡坏了，刷不出来", "zh", "damaged_card"),
+    ("怎样才能提高我的信用分数", "zh", "improve_credit_score"),
+    ("我的银行卡丢了", "zh", "report_lost_card"),
+    ("为什么我的卡在超市被拒了", "zh", "card_declined"),
+    ("我想把信用卡额度调高一点", "zh", "credit_limit_change"),
+    ("这张信用卡的年利率是多少", "zh", "apr"),
+    ("我怎么兑换信用卡积分", "zh", "redeem_rewards"),
+    ("我的信用卡额度是多少", "zh", "credit_limit"),
+    ("我现在攒了多少积分", "zh", "rewards_balance"),
+    ("我申请的信用卡审批到哪一步了", "zh", "application_status"),
+    ("帮我查一下我的信用评分", "zh", "credit_score"),
+    ("我想办一张新的信用卡", "zh", "new_card"),
+    ("在国外刷这张卡要收手续费吗", "zh", "international_fees"),
+    ("附近哪里有好吃的火锅", "zh", None),
+    ("帮我查一下明天去上海的高铁", "zh", None),
+    ("我家的网络老是断，怎么办", "zh", None),
+    ("周末带孩子去哪里玩比较好", "zh", None),
+    ("这首歌叫什么名字", "zh", None),
+    ("我的手机屏幕碎了在哪里修", "zh", None),
+    ("怎么学好英语", "zh", None),
+    ("猫不吃东西是生病了吗", "zh", None),
+    ("今年春节放几天假", "zh", None),
+    ("帮我写一首关于秋天的诗", "zh", None),
+]

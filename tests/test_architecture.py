@@ -139,11 +139,7 @@ def test_the_checker_sees_a_cycle() -> None:
 
 
 # Files whose function-local imports wait for parallel branches to land (then: empty this).
-LOCAL_IMPORTS_PENDING = frozenset({
-    "callscope/transcription/commands.py",
-    "callscope/analysis/issues.py",
-    "callscope/analysis/faq.py",
-})
+LOCAL_IMPORTS_PENDING: frozenset[str] = frozenset()
 
 
 def test_callscope_imports_stand_at_the_top_of_files() -> None:

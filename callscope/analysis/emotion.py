@@ -8,14 +8,17 @@ audio is given, prosodic arousal relative to the speaker's own turns
 
 Per call and role, turns are weighted by how much they say, and the negative
 classes also count their strongest turns (QA teams act on a caller who got angry
-once, even if most turns were neutral). The call-level label, trajectory and
+once, even if most turns were neutral); so does *positive*, but only from a turn that
+is clearly positive once its courtesy formulas are gone ("you've been wonderful!"),
+not from mild approval or a polite "thanks". The call-level label, trajectory and
 ``ended_better`` read only the *substance* of each turn: greeting, thanking,
 closing and acknowledgement formulas ("Hi.", "Great, thanks, bye.", 好的，谢谢，再见)
 are stripped first (:meth:`CueLexicon.strip_courtesy`), because a polite caller is
 not a happy one; a courtesy-only turn counts as (lightly weighted) calm. With audio,
 the caller's pitch range and speaking rate against the agent's
 (:func:`~callscope.analysis.prosody.speaker_contrast`) shift the call label: a
-livelier voice makes *neutral* less likely and every emotion likelier. It does not
+livelier voice makes *neutral* less likely and every emotion likelier (a calmer one
+does not make *neutral* likelier). It does not
 favour *frustrated* over *anxious*: anger and fear are both high-arousal, and on
 the test calls anxious callers were as lively as angry ones.
 """
@@ -64,7 +67,11 @@ class EmotionOptions:
         arousal_shift: log-odds added per unit of arousal to (neutral, positive,
             frustrated, anxious).
         peak_share: weight of the strongest turns (vs the mean) in a speaker's
-            frustrated/anxious/positive score.
+            frustrated/anxious score.
+        positive_peak_share: the same for *positive*, counted only when the strongest
+            positive turns reach ``positive_peak_level`` (0: positive is the mean only).
+        positive_peak_level: how clearly positive (class probability of the turn's
+            substance) those turns must be.
         escalation_rise: how much a caller turn's frustration must exceed the
             previous turns' to count as an escalation.
         escalation_level: the frustration probability it must reach.
@@ -74,18 +81,24 @@ class EmotionOptions:
         courtesy_weight: weight (vs its size) of a turn that is only courtesy; it
             counts as calm (neutral), not as positive.
         call_arousal_shift: log-odds added to the caller's call-level (neutral,
-            positive, frustrated, anxious) per unit of caller-vs-agent liveliness.
+            positive, frustrated, anxious) per unit of caller-vs-agent liveliness
+            (only when the caller is the livelier one).
+        contrast_floor: that liveliness is raised to at least this first (0: a
+            calmer caller does not shift the label; None: it makes *neutral* likelier).
         prosody: pitch/energy analysis settings.
     """
 
     arousal_shift: tuple[float, float, float, float] = (-0.4, 0.1, 0.6, 0.3)
     peak_share: float = 0.5
+    positive_peak_share: float = 0.5
+    positive_peak_level: float = 0.9
     escalation_rise: float = 0.3
     escalation_level: float = 0.5
     better_margin: float = 0.15
     discount_courtesy: bool = True
     courtesy_weight: float = 0.5
     call_arousal_shift: tuple[float, float, float, float] = (-0.4, 0.2, 0.2, 0.2)
+    contrast_floor: float | None = 0.0
     prosody: ProsodyOptions = field(default_factory=ProsodyOptions)
 
 
@@ -155,11 +168,14 @@ def _summarise(
     arousals: list[float | None],
     peak: float,
     shift: np.ndarray | None = None,
+    positive_peak: float = 0.0,
+    positive_level: float = 1.0,
 ) -> EmotionScore:
     """One score for a speaker: weighted mean; frustrated/anxious also count their strongest turns.
 
-    Positive gets no such boost: thanking the agent at the end is politeness, not a
-    happy call. ``shift``: log-odds added at the end (call-level prosody).
+    Positive counts its strongest turns (with ``positive_peak``) only when they reach
+    ``positive_level``: a clear "that's great news!" is a happy caller, a mildly positive
+    turn is politeness. ``shift``: log-odds added at the end (call-level prosody).
     """
     if not probs or sum(weights) <= 0:
         return EmotionScore(Emotion.NEUTRAL, 0.0, 0.0, None)
@@ -174,6 +190,11 @@ def _summarise(
     combined = mean.copy()
     for k in (CLASSES.index(Emotion.FRUSTRATED), CLASSES.index(Emotion.ANXIOUS)):
         combined[k] = (1 - peak) * mean[k] + peak * top[k]
+    k = CLASSES.index(Emotion.POSITIVE)
+    strength = p[:, k] * w
+    best = np.argsort(strength)[::-1][: max(1, min(2, len(strength) // 3 or 1))]
+    if positive_peak > 0 and float(p[best, k].mean()) >= positive_level:
+        combined[k] = (1 - positive_peak) * mean[k] + positive_peak * float(p[best, k].mean())
     combined /= combined.sum()
     if shift is not None:
         z = np.log(combined + 1e-6) + shift
@@ -312,12 +333,19 @@ def analyze_emotions(
             [arousals[i] for i in idx],
             options.peak_share,
             shift,
+            options.positive_peak_share,
+            options.positive_peak_level,
         )
 
     contrast = None
     if features and agent_idx:
         contrast = speaker_contrast([features[i] for i in caller_idx], [features[i] for i in agent_idx])
-    shift = None if contrast is None else np.asarray(options.call_arousal_shift) * contrast
+    # only a caller livelier than the agent counts: a calmer one says little (agents are
+    # trained to sound upbeat, and on the neural-voice calls the contrast of a calm caller
+    # measured the two voices, turning 2 of 16 emotional callers neutral)
+    shift = None if contrast is None else np.asarray(options.call_arousal_shift) * (
+        contrast if options.contrast_floor is None else max(contrast, options.contrast_floor)
+    )
     caller = summary(caller_idx, shift)
     agent = summary(agent_idx) if agent_idx else None
     # the trajectory and ended_better follow what the caller says, not "thanks, bye"

@@ -46,6 +46,7 @@ from callscope.analysis.answer_generator import (
     load_answer_generator,
     rewrite_answer,
 )
+from callscope.analysis.embeddings import load_encoder
 from callscope.analysis.faq_question import canonical_questions
 from callscope.analysis.issues import CallRecord, IssueMiningResult, MinedIssue
 from callscope.analysis.reason import is_filler_sentence, split_sentences
@@ -207,8 +208,6 @@ def needs_agent(record: CallRecord) -> bool:
 def _encoder(options: FaqOptions, encoder: Encoder | None) -> Encoder:
     if encoder is not None:
         return encoder
-    from callscope.analysis.embeddings import load_encoder
-
     return load_encoder(options.encoder).encode
 
 

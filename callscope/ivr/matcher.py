@@ -20,7 +20,7 @@ knowledge base of near-identical banking topics is denser than a shop's). Two st
 
 1. each encoder's score is rescaled with two reference points measured on the knowledge
    base: *off-topic* = the mean best score of a bank of off-topic sentences
-   (``data/off_topic.txt``, en + zh), *on-topic* = the median leave-one-out score of
+   (``data/off_topic.txt``, en + zh; the half in the scripts of the KB's questions), *on-topic* = the median leave-one-out score of
    every example question against the rest of its own entry;
 2. every example question is then scored, left out, against the whole knowledge base as
    a caller's question would be, and the final score is read on *that* distribution: 1 =
@@ -29,6 +29,15 @@ knowledge base of near-identical banking topics is denser than a shop's). Two st
    construction, so a line at 0 hands over about 5 % of in-scope callers, whatever the
    knowledge base's density; a fixed line on the first scale handed over a quarter of
    the callers of a 150-topic knowledge base whose topics include small talk.
+
+**Callers in another language.** Cross-lingual cosines sit lower and closer together: a
+Mandarin question scores less on an English-only knowledge base than the same question
+in English. The off-topic bank says the same sentences in English and in Mandarin, so
+each encoder measures, per knowledge base, how the bank's scores in a script the KB's
+questions lack compare with the same sentences in the KB's own script (mean best score
+and spread over the entries), and reads such a caller's raw scores through that linear
+map before step 1 (:attr:`Calibration.scripts`). A knowledge base with Mandarin questions
+of its own maps nothing.
 
 The confidence levels are thresholds on that scale (and on the lead over the runner-up),
 tuned once on development data of several knowledge bases (``bench/ivr_fewshot.py``),
@@ -104,6 +113,7 @@ class MatcherOptions:
     index_titles: bool = True
     index_answers: bool = True
     paraphrases: bool = True  # index the LLM paraphrases cached beside the KB (callscope.ivr.expansion)
+    script_scale: bool = True  # callers in a script the KB's questions lack are read on its scale (Calibration.scripts)
     calibrate: bool = True  # False: raw cosine, no classifier (the nearest-neighbour baseline of the bench)
     top_k: int = 3
     encoders: tuple[str, ...] = ("use-multilingual", "e5-small")
@@ -319,15 +329,36 @@ def entry_title(kb: KnowledgeBase, entry: FaqEntry) -> dict[str, str]:
     return {"": words} if re.search(r"[A-Za-z]{3}", words) else {}
 
 
+def script_of(text: str) -> str:
+    """The writing system that decides how a sentence scores cross-lingually: "zh" (CJK
+    characters) or "latin"."""
+    return "zh" if has_cjk(text) else "latin"
+
+
 @dataclass(frozen=True, slots=True)
 class Calibration:
     """Reference points of one encoder on one knowledge base (raw cosine)."""
 
-    off_topic: float  # mean best score of the off-topic bank
+    off_topic: float  # mean best score of the off-topic bank, in the scripts the KB's questions use
     on_topic: float  # median leave-one-out score of the entries' own questions
+    # per caller script the KB's questions do not use: (script, offset, slope) mapping such a
+    # caller's raw scores onto the KB's own scripts, raw -> offset + slope * raw, measured on the
+    # off-topic bank said in both (its mean best score and its spread over the entries)
+    scripts: tuple[tuple[str, float, float], ...] = ()
 
     def scale(self, raw: np.ndarray) -> np.ndarray:
         return (raw - self.off_topic) / max(self.on_topic - self.off_topic, 0.05)
+
+    def to_home(self, raw: np.ndarray, script: str) -> np.ndarray:
+        """A caller's raw scores read as if said in the knowledge base's own scripts."""
+        for name, offset, slope in self.scripts:
+            if name == script:
+                return offset + slope * raw
+        return raw
+
+    def lift(self, script: str, raw: float) -> float:
+        """How much :meth:`to_home` raises a raw score of ``raw`` in ``script`` (0 in the KB's own scripts)."""
+        return float(self.to_home(np.float32(raw), script)) - raw
 
 
 @dataclass(frozen=True, slots=True)
@@ -441,7 +472,7 @@ class _Index:
         self.classifier: EntryClassifier | None = None
         # keyword tables
         self.entry_scripts: list[set[str]] = [
-            {"zh" if has_cjk(q) else "latin" for qs in e.questions.values() for q in qs} for e in self.entries
+            {script_of(q) for qs in e.questions.values() for q in qs} for e in self.entries
         ]
         self.entry_tokens: list[set[str]] = []
         df: dict[str, int] = {}
@@ -487,12 +518,36 @@ class _Index:
             idx = np.sort(np.random.default_rng(0).choice(idx, max_questions, replace=False))
         return idx
 
-    def calibrate(self, name: str, bank: np.ndarray, centroid_weight: float) -> tuple[Calibration, np.ndarray]:
+    def calibrate(
+        self, name: str, bank: np.ndarray, centroid_weight: float, bank_scripts: Sequence[str] = ()
+    ) -> tuple[Calibration, np.ndarray]:
         """The encoder's reference points, and the raw leave-one-out scores of the sampled
-        example questions against every entry (rows: questions, columns: entries)."""
+        example questions against every entry (rows: questions, columns: entries).
+
+        The off-topic bank is read per script (``bank_scripts``, one per bank sentence; the
+        shipped bank says the same sentences in English and Mandarin): the zero point is the
+        bank in the scripts the knowledge base's questions use, and every other script gets a
+        linear map onto those (:attr:`Calibration.scripts`): its slope matches the bank's
+        spread of scores over the entries there to the spread in the KB's own scripts, its
+        offset the bank's mean best score. Cross-lingual scores sit lower and closer together;
+        a Mandarin caller on an English-only knowledge base is read on the English scale."""
         vectors = self.vectors[name]
+        maps: list[tuple[str, float, float]] = []
         if len(bank):
-            null = self.entry_scores(name, bank, centroid_weight).max(axis=1)
+            full = self.entry_scores(name, bank, centroid_weight)
+            null, spread = full.max(axis=1), full.std(axis=1)
+            scripts = np.asarray(bank_scripts if len(bank_scripts) == len(bank) else ["latin"] * len(bank))
+            present = sorted(set(scripts.tolist()))
+            covered = [s for s in present if any(s in es for es in self.entry_scripts)]
+            if covered:
+                home = np.isin(scripts, covered)
+                for script in present:
+                    if script not in covered:
+                        there = scripts == script
+                        slope = float(np.mean(spread[home])) / max(float(np.mean(spread[there])), 1e-6)
+                        slope = min(max(slope, 0.5), 2.0)  # a guard against a degenerate bank
+                        maps.append((script, float(np.mean(null[home])) - slope * float(np.mean(null[there])), slope))
+                null = null[home]
         else:
             null = np.zeros(1, np.float32)
         idx = self.leave_one_out_sample()
@@ -511,7 +566,7 @@ class _Index:
         own = own[np.isfinite(own)]
         off = float(np.mean(null))
         on = float(np.median(own)) if len(own) else off + 0.3
-        return Calibration(off_topic=off, on_topic=max(on, off + 0.05)), loo
+        return Calibration(off_topic=off, on_topic=max(on, off + 0.05), scripts=tuple(maps)), loo
 
 
 def _answer_text(answer: str, limit: int = 300) -> str:
@@ -630,7 +685,12 @@ class IntentMatcher:
                 index.vectors[encoder.name] = self._embed(encoder, index.texts)
                 if index.texts:
                     index.add_centroids(encoder.name)
-                    cal, loo = index.calibrate(encoder.name, self._embed(encoder, bank), self.options.centroid_weight)
+                    cal, loo = index.calibrate(
+                        encoder.name,
+                        self._embed(encoder, bank),
+                        self.options.centroid_weight,
+                        [script_of(t) for t in bank] if self.options.script_scale else (),
+                    )
                     index.calibration[encoder.name] = cal
                     scaled = cal.scale(loo)
                     loo_sum = scaled if loo_sum is None else loo_sum + scaled
@@ -677,6 +737,7 @@ class IntentMatcher:
         vecs = self._encode_utterance(text)
         semantic = np.zeros(n, np.float32)
         variant_sims = np.zeros(len(index.texts), np.float32)
+        script = script_of(text)
         for encoder, vec in zip(self.encoders, vecs, strict=True):
             sims = index.vectors[encoder.name] @ vec
             variant_sims += sims
@@ -684,7 +745,8 @@ class IntentMatcher:
             if opts.centroid_weight > 0:
                 best = (1.0 - opts.centroid_weight) * best + opts.centroid_weight * (index.centroids[encoder.name] @ vec)
             if opts.calibrate:
-                best = index.calibration[encoder.name].scale(best)
+                cal = index.calibration[encoder.name]
+                best = cal.scale(cal.to_home(best, script))
             semantic += best
         semantic /= max(1, len(vecs))
         toks = keywords(text)
@@ -694,7 +756,6 @@ class IntentMatcher:
         if total > 0:
             for i in range(n):
                 kw[i] = sum(w for t, w in zip(toks, weights, strict=True) if t in index.entry_tokens[i]) / total
-        script = "zh" if has_cjk(text) else "latin"
         mixed = np.array([script in scripts for scripts in index.entry_scripts], dtype=bool)
         if index.classifier is not None:
             proba = index.classifier.proba(vecs)[0]

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from callscope.analysis.emotion import EmotionReport, TurnText, analyze_emotions, turns_from_rttm_and_text
+from callscope.analysis.emotion import (
+    EmotionOptions,
+    EmotionReport,
+    TurnText,
+    analyze_emotions,
+    turns_from_rttm_and_text,
+)
 from callscope.analysis.prosody import segment_prosody
 from callscope.domain import Emotion, Role
 from callscope.recordings.audio import load_audio
@@ -174,3 +180,69 @@ def test_caller_vs_agent_arousal_needs_both_sides(data_dir: Path) -> None:
     caller_only = analyze_emotions([t for t in turns if t.role == Role.CALLER], stereo, "en")
     assert caller_only.caller_vs_agent_arousal is None
     assert analyze_emotions(turns, None, "en").caller_vs_agent_arousal is None
+
+
+def _scripted(lines: list[tuple[str, str]]) -> list[TurnText]:
+    """Turns of a made-up call, 3 s each."""
+    return [TurnText(who, Role(who), 3.5 * i, 3.5 * i + 3.0, said) for i, (who, said) in enumerate(lines)]
+
+
+def test_a_clearly_pleased_caller_is_positive_even_after_reporting_a_fault() -> None:
+    turns = _scripted([
+        ("agent", "Good morning, how can I help?"),
+        ("caller", "Hi, the TV box stopped showing any channels last night."),
+        ("agent", "Let me run a check on it."),
+        ("caller", "Sure, the account is under Morgan."),
+        ("agent", "I've sent a reset signal; it should come back in two minutes."),
+        ("caller", "It works again, I'm so pleased, thank you!"),
+        ("agent", "Glad to hear it. Goodbye."),
+    ])
+    pleased = analyze_emotions(turns, language="en").caller
+    assert pleased.label == Emotion.POSITIVE
+    # the strongest positive turn counts beyond its share of the mean
+    without_peak = analyze_emotions(turns, language="en", options=EmotionOptions(positive_peak_share=0.0)).caller
+    assert without_peak.label != Emotion.POSITIVE or without_peak.confidence < pleased.confidence - 0.05
+    # a polite "thanks" at the end is not enough
+    polite = turns[:5] + _scripted([("caller", "Okay, thanks.")])
+    assert analyze_emotions(polite, language="en").caller.label == Emotion.NEUTRAL
+
+
+@pytest.mark.parametrize(
+    ("language", "lines"),
+    [
+        ("en", [
+            ("agent", "Hello, how can I help?"),
+            ("caller", "My broadband router shows a red light and there is no internet connection."),
+            ("agent", "Can you confirm your postcode?"),
+            ("caller", "It is AB1 2CD."),
+            ("agent", "There is a line fault in your area, engineers are on it and it should be fixed by six."),
+            ("caller", "Okay, will you text me when it's back?"),
+            ("agent", "Yes, we'll send a text."),
+            ("caller", "Right, thanks."),
+        ]),
+        ("zh", [
+            ("agent", "您好，请问有什么可以帮您？"),
+            ("caller", "我家的宽带从早上开始就上不了网，路由器灯是红的。"),
+            ("agent", "我帮您查一下，您的地址是？"),
+            ("caller", "海淀区中关村大街一号。"),
+            ("agent", "您那边线路有故障，预计下午修好。"),
+            ("caller", "好的，知道了，谢谢。"),
+        ]),
+    ],
+)
+def test_a_fault_told_plainly_is_not_a_frustrated_caller(language: str, lines: list[tuple[str, str]]) -> None:
+    report = analyze_emotions(_scripted(lines), language=language)
+    assert report.caller.label == Emotion.NEUTRAL
+
+
+def test_a_caller_calmer_than_the_agent_does_not_shift_the_call_label(
+    frustrated_call: EmotionReport, data_dir: Path
+) -> None:
+    """Only a livelier caller moves the call label; a calmer one is read from the words and turns alone."""
+    assert frustrated_call.caller_vs_agent_arousal is not None and frustrated_call.caller_vs_agent_arousal < 0
+    turns, audio = _turns(data_dir, "s_en_03"), load_audio(data_dir / "calls/s_en_03.stereo.wav")
+    still = EmotionOptions(call_arousal_shift=(0.0, 0.0, 0.0, 0.0))
+    no_call_shift = analyze_emotions(turns, audio, "en", options=still)
+    assert no_call_shift.caller == frustrated_call.caller
+    as_before = analyze_emotions(turns, audio, "en", options=EmotionOptions(contrast_floor=None))
+    assert as_before.caller.confidence != frustrated_call.caller.confidence

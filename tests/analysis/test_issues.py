@@ -213,8 +213,30 @@ def test_call_record_from_the_analyze_json_shape() -> None:
 
 
 def test_agent_answers_separate_calls_the_callers_describe_alike(records, call_result, intents) -> None:  # type: ignore[no-untyped-def]
-    # Callers of both say "my order hasn't arrived"; the agents' answers differ.
-    assert call_result.assignments["s_en_02"] != call_result.assignments["s_en_05"]
+    # Callers of both say "my order hasn't arrived"; the agents' answers differ ("dispatched,
+    # due tomorrow" vs "the courier had a problem at the depot"). With the answers mixed in,
+    # the order-status call is closer to the other order-status call than to the delay call;
+    # from the callers' words alone it is the other way round. (At the dev-fitted small-set
+    # cut of issue #18 these two neighbouring intents share an issue on this set; see
+    # BENCHMARKS.md.)
+    import numpy as np
+
+    from callscope.analysis.issues import _centre, _joint, _small_set_means, embed_items
+
+    items = [r.to_item() for r in records]
+    index = {item.id: n for n, item in enumerate(items)}
+    langs = [item.language for item in items]
+
+    def similarity(options: IssueOptions) -> tuple[float, float]:
+        raw = embed_items(items, options)
+        joint = _joint(_centre(raw, langs, _small_set_means(raw, langs, options.small_set_prior)))
+        a, same, delay = (joint[index[i]] for i in ("s_en_02", "s_en_10", "s_en_05"))
+        return float(np.dot(a, same)), float(np.dot(a, delay))
+
+    same, delay = similarity(IssueOptions())
+    assert same > delay
+    same, delay = similarity(IssueOptions(context_weight=0.0))
+    assert same < delay
     billing = call_result.issue_of("s_en_04")
     assert billing is not None and "s_en_11" in billing.issue.members
     assert all(intents[m] == "billing_dispute" for m in billing.issue.members)
@@ -231,10 +253,61 @@ def test_small_set_cut_grows_with_the_set_size() -> None:
     from callscope.analysis.issues import small_set_z
 
     sizes = [3, 8, 16, 50, 100, 199, 10_000]
-    z = [small_set_z(n) for n in sizes]
-    assert z == sorted(z) and z[0] == 0.5 and z[-1] == 2.0
-    assert small_set_z(16) == pytest.approx(1.0)
+    for share in (0.0, 1.0):
+        z = [small_set_z(n, IssueOptions(), share) for n in sizes]
+        assert z == sorted(z) and z[0] == 0.0 and z[-1] == 2.0
+    # the dev-fitted rule (issue #18): 0.3 * log2(n) - 1.0 for texts, - 0.5 for calls
+    assert small_set_z(32) == pytest.approx(0.5)
+    assert small_set_z(32, IssueOptions(), 1.0) == pytest.approx(1.0)
+    assert small_set_z(32, IssueOptions(), 0.5) == pytest.approx(0.75)
     assert small_set_z(16, IssueOptions(small_set_z=1.5)) == 1.5
+
+
+@pytest.fixture(scope="module")
+def transferred(data_dir: Path) -> list:  # type: ignore[type-arg]
+    """The 8 calls the demo's IVR transfers, as Whisper heard them: 6 about an outage (3 en, 3 zh)."""
+    from callscope.analysis.issues import load_call_record
+
+    return [load_call_record(p) for p in sorted((data_dir / "analysis" / "transferred").glob("*.analysis.json"))]
+
+
+def test_a_dominant_issue_of_a_small_set_is_one_issue_across_languages(transferred) -> None:  # type: ignore[no-untyped-def]
+    """Small sets are centred on reference means: a set's own mean would be its dominant issue."""
+    outage = {f"{c}.stereo" for c in ("o_en_01", "o_en_02", "o_zh_01", "o_zh_02", "s_en_09", "s_zh_03")}
+    items = [r.to_item() for r in transferred]
+    assert {i.id for i in items} >= outage and len(items) == 8
+    result = mine_issues(items)
+    issue = result.issue_of("o_zh_01.stereo")
+    assert issue is not None and set(issue.issue.members) <= outage and len(issue.issue.members) >= 5
+    assert issue.languages.keys() == {"en", "zh"}
+    # No outage call is in another issue (at most one stays unclustered).
+    assert all(result.assignments[i] in (issue.id, None) for i in outage)
+    # Centred on the set's own means (before issue #18), the Mandarin calls - all three about
+    # the outage - lose what they share, and the outage is mined as several issues.
+    before = mine_issues(items, IssueOptions(small_set_prior=None, small_set_z=0.7))
+    assert len({before.assignments[i] for i in outage}) > 1
+
+
+def test_reference_means_cover_the_bundled_encoders_in_both_languages() -> None:
+    import numpy as np
+
+    from callscope.analysis.embeddings import load_encoder
+    from callscope.analysis.issues import _reference_means, _small_set_means
+
+    reference = _reference_means()
+    for name in IssueOptions().encoders:
+        dim = load_encoder(name).encode(["hello"]).shape[1]
+        for lang in ("en", "zh"):
+            assert reference[name][lang].shape == (dim,) and np.isfinite(reference[name][lang]).all()
+    # A set's own mean takes over as it grows; a language with no reference keeps its own mean.
+    rng = np.random.default_rng(0)
+    raw = {"use-multilingual": rng.normal(size=(40, reference["use-multilingual"]["en"].shape[0])).astype(np.float32)}
+    langs = ["en"] * 20 + ["fr"] * 20
+    means = _small_set_means(raw, langs, 20.0)["use-multilingual"]
+    own_en = raw["use-multilingual"][:20].mean(axis=0)
+    assert np.allclose(means["en"], 0.5 * own_en + 0.5 * reference["use-multilingual"]["en"], atol=1e-5)
+    assert np.allclose(means["fr"], raw["use-multilingual"][20:].mean(axis=0), atol=1e-5)
+    assert np.allclose(_small_set_means(raw, langs, None)["use-multilingual"]["en"], own_en, atol=1e-5)
 
 
 def _two_views(seed: int, groups: int, per_group: int, singletons: int, dim: int = 48):  # type: ignore[no-untyped-def]
@@ -267,7 +340,7 @@ def test_small_set_cut_can_be_chosen_by_encoder_agreement() -> None:
     fixed, table = choose_small_set_z(views, IssueOptions(small_set_z=1.2))
     assert fixed == 1.2 and table == {}
     one, table = choose_small_set_z({"a": views["a"]})
-    assert table == {} and one == pytest.approx(0.3 * math.log2(len(truth)) - 0.2)
+    assert table == {} and one == pytest.approx(0.3 * math.log2(len(truth)) - 1.0)  # the text offset
 
 
 @pytest.mark.slow
@@ -310,3 +383,28 @@ def test_keywords_of_a_mixed_group_fill_up_in_its_main_language() -> None:
     assert all(k.isascii() for k in keywords)  # English is the main language: its words come first
     both = extract_keywords([["包裹丢了", "快递没有送到", "parcel lost"]], top=6, languages=[["zh", "zh", "en"]])[0]
     assert not both[0].isascii()
+
+
+def test_word_graph_links_texts_that_share_content_words() -> None:
+    import numpy as np
+
+    from callscope.analysis.issues import _adjacency, _issue_graph, _word_vectors
+
+    texts = ["My new card has not arrived yet", "The card still hasn't arrived", "My PIN is blocked",
+             "I forgot my PIN", "家里宽带断网了", "宽带一直连不上"]
+    langs = ["en", "en", "en", "en", "zh", "zh"]
+    words = _word_vectors(texts, langs)
+    sims = (words @ words.T).toarray()
+    assert sims[0, 1] > 0.2 and sims[2, 3] > 0.2 and sims[4, 5] > 0.2  # card, PIN, 宽带
+    assert sims[0, 2] == 0 and sims[1, 4] == 0
+    assert _word_vectors(["", "the and of"], ["en", "en"]) is None  # no content words: no word graph
+    rng = np.random.default_rng(1)
+    views = {name: rng.normal(size=(6, 8)).astype(np.float32) for name in ("a", "b")}
+    views = {k: v / np.linalg.norm(v, axis=1, keepdims=True) for k, v in views.items()}
+    encoders_only = sum(_adjacency(views[k], 2, "sum") for k in sorted(views)).toarray()
+    for weight in (0.0, 1.0):
+        graph = _issue_graph(views, 2, IssueOptions(lexical_weight=weight), words)
+        expected = encoders_only + weight * _adjacency(words, 2, "sum").toarray()
+        assert graph.number_of_edges() == int(np.count_nonzero(np.triu(expected, 1)))
+        for i, j, w in graph.edges(data="weight"):
+            assert w == pytest.approx(expected[i, j], rel=1e-5)

@@ -59,8 +59,11 @@ def test_save_model_then_assign_new_calls_to_known_issues(settings, split_calls,
         assert issue["frequency"] == len(issue["calls"])
     placed = {c: issue["id"] for issue in out["issues"] for c in issue["calls"]}
     by_call = {c: issue["id"] for issue in issues for c in issue["calls"]}
-    hits = [call for call, partner in NEW_CALLS.items() if placed.get(call) and placed[call] == by_call.get(partner)]
-    assert len(hits) >= 2, (placed, by_call)
+    for call, partner in NEW_CALLS.items():
+        if partner in by_call:  # the partner's issue is known: the new call joins it
+            assert placed.get(call) == by_call[partner], (call, placed, by_call)
+        else:  # the partner was a one-off in the fitted set: the new call is novel, not forced elsewhere
+            assert call in out["unclustered"], (call, placed, by_call)
     assert placed.get("s_en_07") == by_call["s_en_01"]  # opening hours, en model issue with en + zh calls
 
 

@@ -148,3 +148,55 @@ def test_calls_are_matched_on_the_previous_version_while_a_new_one_is_indexed(en
     finally:
         matcher._lock.release()
     assert matcher.match("is there an outage in my area", "en").best.entry.id == "service_outage"
+
+
+# Mandarin callers of an English-only knowledge base (written for this test; not CLINC)
+ZH_CALLERS = {
+    "freeze_account": "请帮我冻结我的银行账户",
+    "pin_change": "我想修改银行卡的密码",
+    "bill_due": "我的信用卡账单哪天到期",
+    "transfer": "帮我往另一个账户转一笔钱",
+    "balance": "我账户里还有多少钱",
+    "report_fraud": "我的卡上有一笔不是我刷的消费",
+    "expiration_date": "我的卡什么时候过期",
+    "damaged_card": "我的卡弯了，用不了了",
+    "report_lost_card": "我的银行卡被偷了",
+    "card_declined": "为什么我的卡刷不了，被拒绝了",
+    "credit_limit": "我的信用额度是多少",
+    "new_card": "我想申请一张新的信用卡",
+}
+ZH_OFF_TOPIC = ["附近有什么好吃的饭馆", "帮我查一下去上海的火车票", "周末去哪里玩比较好", "怎么学好英语"]
+
+
+@pytest.mark.slow
+def test_mandarin_callers_are_read_on_the_scale_of_an_english_knowledge_base(banking: IntentMatcher, subset, encoders) -> None:
+    """Cross-lingual scores sit lower: the off-topic bank, said in English and in Mandarin,
+    measures by how much on this knowledge base, and a Mandarin caller's score is read on the
+    English scale."""
+    for name, cal in banking.calibration().items():
+        assert [s for s, _, _ in cal.scripts] == ["zh"], name
+        assert cal.lift("zh", cal.on_topic) > 0.01, name  # the same sentences score lower in Mandarin
+        assert cal.lift("latin", cal.on_topic) == 0.0  # the knowledge base's own script
+    plain = IntentMatcher(few_shot(subset["train"]), encoders=encoders, options=MatcherOptions(script_scale=False))
+    scaled = {i: banking.match(t, "zh") for i, t in ZH_CALLERS.items()}
+    english_scale = {i: plain.match(t, "zh") for i, t in ZH_CALLERS.items()}
+    handed_over = [i for i, r in scaled.items() if r.level == MatchLevel.NONE]
+    assert not handed_over  # every covered topic is answered, confirmed or offered
+    assert sum(r.level == MatchLevel.NONE for r in english_scale.values()) >= 1  # the English scale alone hands some over
+    answered = {i: r for i, r in scaled.items() if r.level == MatchLevel.HIGH}
+    assert len(answered) > sum(r.level == MatchLevel.HIGH for r in english_scale.values())
+    assert all(r.best.entry.id == i for i, r in answered.items())  # answered at once: the right topic
+    for text in ZH_OFF_TOPIC:  # still out of scope
+        assert banking.match(text, "zh").level == MatchLevel.NONE, text
+    # English callers keep their answer (their zero point is now the English half of the bank alone)
+    english = banking.match("can you tell me how much money i have", "en")
+    assert english.level == MatchLevel.HIGH and english.best.entry.id == "balance"
+
+
+@pytest.mark.slow
+def test_a_knowledge_base_with_mandarin_questions_maps_no_script(subset, encoders) -> None:
+    kb = few_shot(subset["train"])
+    for entry in list(kb.entries):
+        kb.upsert(type(entry)(id=entry.id, questions={**entry.questions, "zh": (ZH_CALLERS[entry.id],)}, answers=entry.answers))
+    matcher = IntentMatcher(kb, encoders=encoders)
+    assert all(cal.scripts == () for cal in matcher.calibration().values())
