@@ -88,13 +88,13 @@ def _offline_environment() -> None:
 def _flat_memory_environment() -> None:
     """Turn off oneDNN's primitive cache (unless the user set its size).
 
-    CAM++ sees a run of a different length at every call, and oneDNN (torch's CPU
-    convolutions) caches compiled primitives per input shape, up to 1024 of them: the
-    resident set grew by ~450 MB before the cache filled (10 min -> 2 h of audio:
-    1073 -> 1220 MB peak). Without the cache it stays flat; each convolution is set up
-    again per call, a few percent of CPU (BENCHMARKS.md, "Memory"). oneDNN reads the
-    variable when it first creates a primitive, so this must run before any torch
-    convolution in the process; a process that ran one before keeps the default cache.
+    CAM++ sees a run of a different length at almost every call, and oneDNN (torch's CPU
+    convolutions) keeps a compiled primitive per input shape, up to 1024 of them: the
+    resident set grew with the call (peak 994 MB at 10 min, 1053 MB at 30 min; 755 and
+    791 MB without the cache, same turns). Lengths rarely repeat, so the cache was almost
+    never hit and turning it off costs no measurable CPU (BENCHMARKS.md, "Memory and
+    threads"). oneDNN reads the variable when it makes its first primitive: a process
+    that ran a torch convolution before this keeps the default cache.
     """
     os.environ.setdefault(ONEDNN_CACHE_VARIABLE, "0")
 
