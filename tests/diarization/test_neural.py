@@ -270,7 +270,7 @@ def test_memory_stays_flat_over_many_run_lengths(data_dir):
     """120 CAM++ calls on new lengths after a warm-up: the resident set does not grow with them.
 
     A long call embeds runs of a different length at every window; with oneDNN's primitive
-    cache on (torch's default) each new shape kept several MB, +1 GB here. A fresh process, as
+    cache on (torch's default) each new shape kept several MB, +447 MB here. A fresh process, as
     oneDNN reads its cache size once.
     """
     import os
@@ -287,4 +287,5 @@ def test_memory_stays_flat_over_many_run_lengths(data_dir):
     out = subprocess.run([sys.executable, "-c", MEMORY_PROBE, wav], env=env, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     growth = float(out.stdout.strip().splitlines()[-1])
-    assert growth < 60, f"resident set grew by {growth:.0f} MB over 120 new run lengths"
+    # measured: +447 MB with the cache on, +40-48 MB without (allocator noise on the activations)
+    assert growth < 150, f"resident set grew by {growth:.0f} MB over 120 new run lengths"
