@@ -293,7 +293,7 @@ def main() -> None:
             cells = [cell(c, r, name, band) for c, r in top]
             emit(f"| {name} | {band} | " + " | ".join(f"{a:.3f} / {m:.3f}" for a, m in cells) + " |")
     for name in sorted({k for c in whole for k in whole[c]}):
-        cells = [whole[c][name][rule_z(r, len(sets[name][0]), True)] for c, r in top]
+        cells = [whole.get(c, {}).get(name, {}).get(rule_z(r, len(sets[name][0]), True), (math.nan, math.nan)) for c, r in top]
         emit(f"| {name} (whole set) | {len(sets[name][0])} | " + " | ".join(f"{a:.3f} / {m:.3f}" for a, m in cells) + " |")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
