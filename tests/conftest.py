@@ -177,3 +177,66 @@ def kb_file(tmp_path: Path) -> Path:
     path = tmp_path / "kb.yaml"
     shutil.copyfile(BUNDLED_KB, path)
     return path
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """One run of ``callscope demo --no-serve`` (the closed loop on the bundled samples)."""
+
+    exit_code: int
+    output: str
+    result: object  # callscope.demo.DemoResult
+    ctx: object  # the command's callscope.context.Context (its database and store)
+    shipped_kb: bytes  # the packaged knowledge base before the run
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
+    """``callscope demo --no-serve`` run once, as `make demo` runs it: default calls and
+    callers, the bundled LLM on (topic names, the FAQ quality gate), a fresh data dir.
+
+    tests/test_closed_loop.py checks the story's result, tests/test_demo.py the command:
+    both check this one run. The environment is restored once the command has ended.
+    """
+    from typer.testing import CliRunner
+
+    from callscope import commands, llm
+    from callscope.cli import app
+    from callscope.ivr import deps
+    from callscope.ivr.kb import BUNDLED_KB
+    from callscope.settings import get_settings
+
+    root = tmp_path_factory.mktemp("demo")
+    shipped = BUNDLED_KB.read_bytes()
+    runs: list[tuple[tuple, object]] = []
+    run_demo = commands.run_demo
+
+    def recorded(*args, **kwargs):  # type: ignore[no-untyped-def]
+        result = run_demo(*args, **kwargs)
+        runs.append((args, result))
+        return result
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CALLSCOPE_LLM", "true")
+        mp.setenv("CALLSCOPE_DATA_DIR", str(root / "data"))
+        mp.setenv("CALLSCOPE_DATABASE_URL", f"sqlite:///{root / 'demo.db'}")
+        mp.delenv("CALLSCOPE_KB_PATH", raising=False)
+        if "CALLSCOPE_MODEL_DIR" not in os.environ:
+            mp.setenv("CALLSCOPE_MODEL_DIR", str(_model_cache()))
+        mp.setattr(commands, "run_demo", recorded)
+        get_settings.cache_clear()
+        llm.reset_llm()
+        try:
+            outcome = CliRunner().invoke(app, ["demo", "--no-serve"])
+        finally:
+            deps.reset_caches()
+            llm.reset_llm()
+    get_settings.cache_clear()
+    (root / "output.txt").write_text(outcome.output, encoding="utf-8")  # kept with pytest's temp folders
+    if not runs:
+        pytest.fail(f"callscope demo failed before its story ran: {outcome.output}{outcome.exception!r}")
+    (ctx, *_), result = runs[0]
+    try:
+        yield DemoRun(outcome.exit_code, outcome.stdout, result, ctx, shipped)
+    finally:
+        ctx.close()  # type: ignore[attr-defined]

@@ -140,7 +140,6 @@ def test_the_checker_sees_a_cycle() -> None:
 
 # Files whose function-local imports wait for parallel branches to land (then: empty this).
 LOCAL_IMPORTS_PENDING = frozenset({
-    "callscope/transcription/commands.py",
     # only `neural` stays local in diarize.py: it loads torch through campplus at import (+190 MB, ~2 s per
     # process), which stereo calls never need
     "callscope/diarization/diarize.py",

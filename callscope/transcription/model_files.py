@@ -11,8 +11,6 @@ Nothing here downloads anything.
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
-import importlib.resources
 import importlib.util
 import json
 import logging
@@ -25,7 +23,7 @@ from pathlib import Path
 from typing import Literal
 
 from callscope.errors import ModelError, ModelNotFoundError
-from callscope.storage_io import PackagedFile, sha256_of
+from callscope.storage_io import PackagedFile, assemble_parts, package_versions, packaged_path, sha256_of
 from callscope.transcription import checkpoints
 
 log = logging.getLogger(__name__)
@@ -175,16 +173,6 @@ def _publish_dir(tmp: Path, final: Path) -> None:
 # ------------------------------------------------------------------ named models
 
 
-def _resource(item: PackagedFile) -> Path:
-    if importlib.util.find_spec(item.package) is None:
-        raise FileNotFoundError(item.package)
-    ref = importlib.resources.files(item.package) / item.resource
-    path = Path(str(ref))
-    if not path.is_file():
-        raise FileNotFoundError(f"{item.package}/{item.resource}")
-    return path
-
-
 def _not_installed(named: NamedModel, missing: str) -> ModelNotFoundError:
     return ModelNotFoundError(
         f"Whisper model '{named.name}' is not installed (missing {missing}). Install it with "
@@ -231,8 +219,8 @@ def provision_named(name: str, model_dir: Path, *, force: bool = False) -> Path:
     if not force and _cache_is_current(final, named):
         return final
     try:
-        parts = [_resource(p) for p in named.model_parts]
-        extras = {fname: _resource(item) for fname, item in named.files.items()}
+        parts = [(p, packaged_path(p)) for p in named.model_parts]
+        extras = {fname: packaged_path(item) for fname, item in named.files.items()}
     except FileNotFoundError as exc:
         raise _not_installed(named, str(exc)) from exc
     log.info("assembling Whisper %s into %s", name, final)
@@ -241,46 +229,17 @@ def provision_named(name: str, model_dir: Path, *, force: bool = False) -> Path:
     except OSError as exc:
         raise ModelError(f"cannot write the model cache {final.parent} ({exc}); set CALLSCOPE_MODEL_DIR to a writable folder") from exc
     try:
-        total = hashlib.sha256()
-        size = 0
-        with (tmp / "model.bin").open("wb") as out:
-            for item, path in zip(named.model_parts, parts, strict=True):
-                part_hash = hashlib.sha256()
-                with path.open("rb") as handle:
-                    while block := handle.read(1 << 20):
-                        part_hash.update(block)
-                        total.update(block)
-                        out.write(block)
-                        size += len(block)
-                if item.sha256 and part_hash.hexdigest() != item.sha256:
-                    raise ModelError(
-                        f"{path}: sha256 {part_hash.hexdigest()[:12]}… does not match the expected "
-                        f"{item.sha256[:12]}…; the package is damaged or not the expected version: "
-                        f"run `pip install --force-reinstall {' '.join(named.requirements)}`"
-                    )
-        if total.hexdigest() != named.model_sha256 or size != named.model_size:
-            raise ModelError(
-                f"reassembled model.bin for '{name}' has sha256 {total.hexdigest()[:12]}… "
-                f"({size} bytes), expected {named.model_sha256[:12]}… ({named.model_size} bytes): "
-                f"run `pip install --force-reinstall {' '.join(named.requirements)}`"
-            )
+        reinstall = f"run `pip install --force-reinstall {' '.join(named.requirements)}`"
+        assemble_parts(parts, tmp / "model.bin", sha256=named.model_sha256, size=named.model_size,
+                       what=f"reassembled model.bin for '{name}'", reinstall=lambda _: reinstall)
         for fname, path in extras.items():
             item = named.files[fname]
             if item.sha256 and sha256_of(path) != item.sha256:
-                raise ModelError(
-                    f"{path}: sha256 does not match the expected {item.sha256[:12]}…: "
-                    f"run `pip install --force-reinstall {' '.join(named.requirements)}`"
-                )
+                raise ModelError(f"{path}: sha256 does not match the expected {item.sha256[:12]}…: {reinstall}")
             shutil.copyfile(path, tmp / fname)
-        versions = {}
-        for req in named.requirements:
-            dist = req.split("==")[0]
-            try:
-                versions[dist] = importlib.metadata.version(dist)
-            except importlib.metadata.PackageNotFoundError:
-                versions[dist] = "unknown"
         (tmp / MARKER).write_text(
-            json.dumps({"name": name, "sha256": named.model_sha256, "size": size, "packages": versions}, indent=1),
+            json.dumps({"name": name, "sha256": named.model_sha256, "size": named.model_size,
+                        "packages": package_versions(named.requirements)}, indent=1),
             encoding="utf-8",
         )
         _publish_dir(tmp, final)
@@ -509,7 +468,7 @@ def verify_named(name: str, model_dir: Path) -> list[str]:
         return [f"not installed: run `{named.pip_command}`"]
     for item in (*named.model_parts, *named.files.values()):
         try:
-            path = _resource(item)
+            path = packaged_path(item)
         except FileNotFoundError:
             problems.append(f"{item.package}/{item.resource} is missing: run `pip install --force-reinstall {' '.join(named.requirements)}`")
             continue

@@ -9,37 +9,20 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from callscope.ivr import deps
-from callscope.api.app import ApiOptions, create_app
 from callscope.ivr.simulator import CallerInput, CallSimulator, SimulatedCall
+from tests.twilio_webhooks import TOKEN, app_session, webhook_app, webhook_settings
 
-TOKEN = "test-auth-token-0123456789abcdef"
 PUBLIC = "https://ivr.example.com"
+__all__ = ["MUMBLE", "PUBLIC", "TOKEN", "last_twiml", "make_client"]
 
 
 @pytest.fixture
 def ivr_settings(tmp_path: Path, kb_file: Path, monkeypatch: pytest.MonkeyPatch, encoder):
-    from callscope.settings import Settings, get_settings
-
-    monkeypatch.setenv("CALLSCOPE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("TWILIO_AUTH_TOKEN", TOKEN)
-    monkeypatch.delenv("CALLSCOPE_PUBLIC_BASE_URL", raising=False)
-    monkeypatch.setenv("CALLSCOPE_KB_PATH", str(kb_file))
-    get_settings.cache_clear()
-    settings = Settings()
-    yield settings
-    get_settings.cache_clear()
-    deps.reset_caches()
-
-
-async def no_sentiment():
-    return None
+    yield from webhook_settings(tmp_path, kb_file, monkeypatch)
 
 
 def make_client(settings, **overrides) -> TestClient:
-    app = create_app(settings.model_copy(update=overrides) if overrides else settings, options=ApiOptions(include_api=False))
-    app.dependency_overrides[deps.get_sentiment_fn] = no_sentiment
-    return TestClient(app, base_url=PUBLIC)
+    return TestClient(webhook_app(settings, **overrides), base_url=PUBLIC)
 
 
 @pytest.fixture
@@ -63,10 +46,7 @@ def simulate(client) -> Callable[..., SimulatedCall]:
 @pytest.fixture
 def db(client, ivr_settings):
     """A session on the IVR's database (same one the app uses)."""
-    factory = client.app.state.ctx.sessions
-    session = factory()
-    yield session
-    session.close()
+    yield from app_session(client)
 
 
 def last_twiml(call: SimulatedCall) -> ET.Element:

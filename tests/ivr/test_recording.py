@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from callscope.ivr import deps
 from callscope.ivr.recording import DownloadError, FetchOptions, RecordingFetcher
-from callscope.ivr.security import sign
 from callscope.ivr.simulator import CallerInput, CallSimulator
 from callscope.ivr.tables import IvrEventRow, IvrRecordingRow
+from tests.twilio_webhooks import signed
 
 from .conftest import PUBLIC, TOKEN
 
@@ -87,7 +87,7 @@ def callback(client, call_sid: str, sid: str = "RE0123", **extra: str):
     return client.post(
         "/ivr/recording-status",
         data=params,
-        headers={"X-Twilio-Signature": sign(PUBLIC + "/ivr/recording-status", params, TOKEN)},
+        headers=signed(PUBLIC + "/ivr/recording-status", params, TOKEN),
     )
 
 

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from callscope.ivr.routes import STEPS
-from callscope.ivr.security import sign
 from callscope.ivr.simulator import CallSimulator
 from callscope.ivr.tables import IvrCallRow, IvrEventRow, IvrRecordingRow
+from tests.twilio_webhooks import signed_post
 
 from .conftest import PUBLIC, TOKEN
 
@@ -26,10 +26,6 @@ SPOKEN = {
     "survey_csat": "four",
     "survey_nps": "nine",
 }
-
-
-def signed_post(client, path: str, params: dict[str, str]):
-    return client.post(path, data=params, headers={"X-Twilio-Signature": sign(PUBLIC + path, params, TOKEN)})
 
 
 def verbs(resp) -> list[str]:

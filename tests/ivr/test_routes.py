@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from callscope.api.app import ApiOptions, create_app
-from callscope.ivr.security import sign
 from callscope.ivr.simulator import CallSimulator
 from callscope.ivr.tables import IvrCallRow, IvrEventRow, IvrRecordingRow
+from tests.twilio_webhooks import signed, signed_post
 
 from .conftest import PUBLIC, TOKEN, make_client
 
@@ -35,10 +35,10 @@ def row_counts(db) -> tuple[int, int, int]:
 
 
 def test_forged_or_missing_signature_is_rejected_and_nothing_recorded(client, db) -> None:
-    forged = {"X-Twilio-Signature": sign(PUBLIC + "/ivr/voice", PARAMS, "not-the-token")}
+    forged = signed(PUBLIC + "/ivr/voice", PARAMS, "not-the-token")
     assert client.post("/ivr/voice", data=PARAMS, headers=forged).status_code == 403
     assert client.post("/ivr/voice", data=PARAMS).status_code == 403
-    tampered = {"X-Twilio-Signature": sign(PUBLIC + "/ivr/voice", PARAMS, TOKEN)}
+    tampered = signed(PUBLIC + "/ivr/voice", PARAMS, TOKEN)
     assert client.post("/ivr/voice", data={**PARAMS, "From": "+19995550000"}, headers=tampered).status_code == 403
     rec = {
         "RecordingSid": "RE1",
@@ -50,7 +50,7 @@ def test_forged_or_missing_signature_is_rejected_and_nothing_recorded(client, db
     for path in ("/ivr/gather?step=ask&t=1", "/ivr/dial-status", "/ivr/status"):
         assert client.post(path, data=PARAMS, headers=forged).status_code == 403
     assert row_counts(db) == (0, 0, 0)
-    good = {"X-Twilio-Signature": sign(PUBLIC + "/ivr/voice", PARAMS, TOKEN)}
+    good = signed(PUBLIC + "/ivr/voice", PARAMS, TOKEN)
     assert client.post("/ivr/voice", data=PARAMS, headers=good).status_code == 200
     assert row_counts(db)[0] == 1
 
@@ -58,7 +58,7 @@ def test_forged_or_missing_signature_is_rejected_and_nothing_recorded(client, db
 def test_proxy_headers_rebuild_the_url_twilio_called(ivr_settings, db) -> None:
     app = create_app(ivr_settings, options=ApiOptions(include_api=False))
     public = "https://voice.example.org/ivr/voice"
-    signature = {"X-Twilio-Signature": sign(public, PARAMS, TOKEN)}
+    signature = signed(public, PARAMS, TOKEN)
     with TestClient(app, base_url="http://internal:8000") as c:
         assert c.post("/ivr/voice", data=PARAMS, headers=signature).status_code == 403  # sees http://internal:8000
         proxied = {**signature, "X-Forwarded-Proto": "https", "X-Forwarded-Host": "voice.example.org"}
@@ -75,12 +75,12 @@ def test_public_base_url_setting_wins(ivr_settings) -> None:
     base = "https://ivr.example.net/callscope"
     app = create_app(ivr_settings.model_copy(update={"public_base_url": base}), options=ApiOptions(include_api=False))
     with TestClient(app, base_url="http://127.0.0.1:8000") as c:
-        ok = {"X-Twilio-Signature": sign(base + "/ivr/voice", PARAMS, TOKEN), "X-Forwarded-Host": "evil.example.com"}
+        ok = {**signed(base + "/ivr/voice", PARAMS, TOKEN), "X-Forwarded-Host": "evil.example.com"}
         resp = c.post("/ivr/voice", data=PARAMS, headers=ok)
         assert resp.status_code == 200
         gather = ET.fromstring(resp.text).find("Gather")
         assert gather.get("action").startswith(base + "/ivr/gather?step=greeting")  # absolute, behind the prefix
-        wrong = {"X-Twilio-Signature": sign("http://127.0.0.1:8000/ivr/voice", PARAMS, TOKEN)}
+        wrong = signed("http://127.0.0.1:8000/ivr/voice", PARAMS, TOKEN)
         assert c.post("/ivr/voice", data=PARAMS, headers=wrong).status_code == 403
 
 
@@ -95,12 +95,8 @@ def test_validation_off_only_by_setting_and_warns(ivr_settings, caplog) -> None:
         assert c.post("/ivr/voice", data=PARAMS).status_code == 200
     assert any("validation is OFF" in r.message for r in caplog.records)
     with make_client(ivr_settings, twilio_auth_token=SecretStr("")) as c:
-        signed = {"X-Twilio-Signature": sign(PUBLIC + "/ivr/voice", PARAMS, "")}
-        assert c.post("/ivr/voice", data=PARAMS, headers=signed).status_code == 403  # no token: reject, not accept
-
-
-def signed_post(client, path: str, params: dict[str, str]):
-    return client.post(path, data=params, headers={"X-Twilio-Signature": sign(PUBLIC + path, params, TOKEN)})
+        no_token = signed(PUBLIC + "/ivr/voice", PARAMS, "")
+        assert c.post("/ivr/voice", data=PARAMS, headers=no_token).status_code == 403  # no token: reject, not accept
 
 
 def test_missing_callsid_and_unknown_steps_still_give_sensible_twiml(client) -> None:

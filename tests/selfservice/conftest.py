@@ -13,41 +13,21 @@ import pytest
 from fastapi import FastAPI
 from starlette.testclient import TestClient
 
-from callscope.ivr import deps
-from callscope.ivr.security import sign
+from tests.twilio_webhooks import TOKEN, app_session, signed_post, webhook_app, webhook_settings
 
-TOKEN = "test-auth-token-0123456789abcdef"
 PUBLIC = "https://help.example.com"
 SMS_URL = PUBLIC + "/messaging/incoming"
+__all__ = ["PUBLIC", "SMS_URL", "TOKEN", "Texter", "make_app"]
 
 
 @pytest.fixture
 def ss_settings(tmp_path: Path, kb_file: Path, monkeypatch: pytest.MonkeyPatch, encoder):
-    from callscope.settings import Settings, get_settings
-
-    monkeypatch.setenv("CALLSCOPE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("TWILIO_AUTH_TOKEN", TOKEN)
-    monkeypatch.delenv("CALLSCOPE_PUBLIC_BASE_URL", raising=False)
-    monkeypatch.setenv("CALLSCOPE_KB_PATH", str(kb_file))
-    monkeypatch.setenv("CALLSCOPE_SUPPORT_PHONE", "+1 555 0100")
-    get_settings.cache_clear()
-    settings = Settings()
-    yield settings
-    get_settings.cache_clear()
-    deps.reset_caches()
-
-
-async def _no_sentiment():
-    return None
+    yield from webhook_settings(tmp_path, kb_file, monkeypatch, CALLSCOPE_SUPPORT_PHONE="+1 555 0100")
 
 
 def make_app(settings) -> FastAPI:
     """The IVR app (webhooks, SMS/WhatsApp, help center) as ``create_app`` builds it."""
-    from callscope.api.app import ApiOptions, create_app
-
-    app = create_app(settings, options=ApiOptions(include_api=False))
-    app.dependency_overrides[deps.get_sentiment_fn] = _no_sentiment
-    return app
+    return webhook_app(settings)
 
 
 @pytest.fixture
@@ -58,10 +38,7 @@ def client(ss_settings) -> Iterator[TestClient]:
 
 @pytest.fixture
 def db(client, ss_settings):
-    factory = client.app.state.ctx.sessions
-    session = factory()
-    yield session
-    session.close()
+    yield from app_session(client)
 
 
 _sids = itertools.count(1)
@@ -84,9 +61,7 @@ class Texter:
             "NumMedia": "0",
             **extra,
         }
-        resp = self.client.post(
-            "/messaging/incoming", data=params, headers={"X-Twilio-Signature": sign(SMS_URL, params, TOKEN)}
-        )
+        resp = signed_post(self.client, "/messaging/incoming", params)
         assert resp.status_code == 200, resp.text
         assert resp.headers["content-type"].startswith("application/xml")
         root = ET.fromstring(resp.text)

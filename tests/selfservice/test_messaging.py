@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 from starlette.testclient import TestClient
 from twilio.request_validator import RequestValidator
 
-from callscope.ivr.security import sign
 from callscope.selfservice.conversations import questions
 from callscope.selfservice.messaging import keyword_of
 from callscope.selfservice.tables import ConversationMessageRow, ConversationRow, MessagingOptOutRow
+from tests.twilio_webhooks import signed
 
 from .conftest import PUBLIC, SMS_URL, TOKEN, make_app
 
@@ -56,9 +56,9 @@ def kinds(db, conv_id: str) -> list[tuple[str, str]]:
 def test_forged_missing_or_replayed_elsewhere_signatures_get_403_and_store_nothing(client, db) -> None:
     forged = [
         {},  # no signature
-        {"X-Twilio-Signature": sign(SMS_URL, PARAMS, "not-the-token")},
-        {"X-Twilio-Signature": sign(PUBLIC + "/ivr/voice", PARAMS, TOKEN)},  # signed for another URL
-        {"X-Twilio-Signature": sign(SMS_URL, {**PARAMS, "Body": "hi"}, TOKEN)},  # body changed after signing
+        signed(SMS_URL, PARAMS, "not-the-token"),
+        signed(PUBLIC + "/ivr/voice", PARAMS, TOKEN),  # signed for another URL
+        signed(SMS_URL, {**PARAMS, "Body": "hi"}, TOKEN),  # body changed after signing
     ]
     for headers in forged:
         resp = client.post("/messaging/incoming", data=PARAMS, headers=headers)
@@ -68,7 +68,7 @@ def test_forged_missing_or_replayed_elsewhere_signatures_get_403_and_store_nothi
 
 
 def test_a_signed_text_is_answered_and_stored(client, db) -> None:
-    resp = client.post("/messaging/incoming", data=PARAMS, headers={"X-Twilio-Signature": sign(SMS_URL, PARAMS, TOKEN)})
+    resp = client.post("/messaging/incoming", data=PARAMS, headers=signed(SMS_URL, PARAMS, TOKEN))
     assert resp.status_code == 200
     assert "<Message>" in resp.text and "9 a.m. to 8 p.m." in resp.text
     conv = conversation(db)
@@ -91,7 +91,7 @@ def test_webhook_rule_sha256_signatures_are_checked_like_the_voice_webhooks(ss_s
 
 
 def test_a_retried_message_gets_the_same_reply_and_is_stored_once(client, db) -> None:
-    headers = {"X-Twilio-Signature": sign(SMS_URL, PARAMS, TOKEN)}
+    headers = signed(SMS_URL, PARAMS, TOKEN)
     first = client.post("/messaging/incoming", data=PARAMS, headers=headers).text
     again = client.post("/messaging/incoming", data=PARAMS, headers=headers).text
     assert first == again and "9 a.m." in first
