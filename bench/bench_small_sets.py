@@ -94,6 +94,7 @@ def views_of(raw: dict[str, np.ndarray], langs: list[str], centre: str) -> dict[
     ``reference`` (the dev corpus' mean per language: REFERENCE) or ``shrink:N`` (the set's
     mean per language pulled towards the shipped reference as if it were N more items, as
     :func:`~callscope.analysis.issues.mine_issues` now centres small sets)."""
+    centre = centre.split("+", 1)[0]  # "+anchor": the background (not the centring) is anchored
     if centre == "set":
         return mining._centre(raw, langs, mining._language_means(raw, langs))
     if centre.startswith("shrink:"):
@@ -108,16 +109,26 @@ def views_of(raw: dict[str, np.ndarray], langs: list[str], centre: str) -> dict[
     return out
 
 
+def anchored(centre: str, name: str) -> tuple:
+    """(anchor, prior) for a centre spec ending in ``+anchor`` (the shipped reference pairs, calls
+    for the call corpus, single texts otherwise; prior = the shrink prior), else (None, None)."""
+    if not centre.endswith("+anchor"):
+        return None, None
+    share = 1.0 if name.startswith("call") else 0.0
+    return mining._pair_reference(mining.IssueOptions().encoders, share), float(centre.split(":")[1].split("+")[0])
+
+
 def scores(truth: list[str], labels: np.ndarray) -> tuple[float, float]:
     sizes = np.bincount(labels)
     pred = [f"c{c}" if sizes[c] >= 2 else f"u{i}" for i, c in enumerate(labels)]
     return float(adjusted_rand_score(truth, pred)), float(normalized_mutual_info_score(truth, pred))
 
 
-def grid_scores(joint: np.ndarray, truth: list[str]) -> dict[tuple[str, float], tuple[float, float]]:
-    """(ARI, NMI) of the cut at every z of the grid."""
+def grid_scores(joint: np.ndarray, truth: list[str], anchor=None, prior=None) -> dict[tuple[str, float], tuple[float, float]]:
+    """(ARI, NMI) of the cut at every z of the grid; the background is the set's own pairs,
+    pulled towards ``anchor`` (reference pairs) as ``prior`` more items when given."""
     tree = mining._average_linkage(joint)
-    mean, sd = mining._pair_stats(joint)
+    mean, sd = mining._background(joint, anchor, prior)
     seen: dict[bytes, tuple[float, float]] = {}
     out = {}
     for z in Z_GRID:
@@ -133,6 +144,8 @@ def rule_z(rule: tuple[str, float, float], n: int, calls: bool = False) -> tuple
     kind, a, b = rule
     if kind == "default":  # callscope's rule: offset per kind of item (texts, calls with context)
         return "plain", round(mining.small_set_z(n, mining.IssueOptions(), 1.0 if calls else 0.0), 1)
+    if kind == "kinds":  # slope 0.3, offset a for texts and b for calls, in [0, 2] ("kinds -1.0,-0.5")
+        return "plain", round(float(np.clip(0.3 * math.log2(n) + (b if calls else a), 0.0, 2.0)), 1)
     if kind == "size":  # the rule before issue #18 (floor 0.5)
         return "plain", round(float(np.clip(a * math.log2(n) + b, 0.5, 2.0)), 1)
     return "plain", round(float(np.clip(a * math.log2(n) + b, 0.0, 2.0)), 1)  # "floor0": floor 0
@@ -154,6 +167,8 @@ def rule_name(rule: tuple[str, float, float]) -> str:
     if kind == "default":
         o = mining.IssueOptions().small_set_offsets
         return f"z = 0.3·log2 n {o[0]:+g} (texts) / {o[1]:+g} (calls) in [0, 2]"
+    if kind == "kinds":
+        return f"z = 0.3·log2 n {a:+g} (texts) / {b:+g} (calls) in [0, 2]"
     if kind == "size":
         return f"z = {a:g}·log2 n {b:+g} in [0.5, 2]"
     return f"z = {b:g}" if a == 0 else f"z = {a:g}·log2 n {b:+g} in [0, 2]"
@@ -179,7 +194,7 @@ def main() -> None:
     if args.rules:
         rules = [parse_rule(s) for s in args.rules]
     else:
-        rules = [("size", 0.3, -0.2)]
+        rules = [("size", 0.3, -0.2), ("kinds", -1.0, -0.5)]
         rules += [(kind, a, b) for kind in ("size", "floor0") for a in np.arange(0.0, 0.61, 0.05) for b in np.arange(-2.0, 1.01, 0.1)]
         rules += [("plain", 0.0, z) for z in Z_GRID]
         rules = list(dict.fromkeys((k, round(float(a), 3), round(float(b), 3)) for k, a, b in rules))
@@ -215,10 +230,11 @@ def main() -> None:
                     sub_truth = [truth[i] for i in idx]
                     for centre in args.centres:
                         v = views_of({k: x[idx] for k, x in raw.items()}, [langs[i] for i in idx], centre)
-                        grids[centre][name].append((n, grid_scores(mining._joint(v), sub_truth)))
+                        grids[centre][name].append((n, grid_scores(mining._joint(v), sub_truth, *anchored(centre, name))))
             if name.startswith("call corpus") and len(items) < 200:
                 for centre in args.centres:
-                    whole[centre][name] = grid_scores(mining._joint(views_of(raw, langs, centre)), truth)
+                    v = views_of(raw, langs, centre)
+                    whole[centre][name] = grid_scores(mining._joint(v), truth, *anchored(centre, name))
             print(f"{name}: done", file=sys.stderr, flush=True)
         if args.out:
             args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -239,6 +255,19 @@ def main() -> None:
         cells = [cell(centre, rule, name, band)[0] for name in sets for band in BANDS if results[centre][rule][name][band]]
         return float(np.mean(cells))
 
+    def kind_mean(centre: str, rule, calls: bool) -> float:
+        cells = [cell(centre, rule, name, band)[0] for name in sets for band in BANDS
+                 if name.startswith("call") == calls and results[centre][rule][name][band]]
+        return float(np.mean(cells)) if cells else math.nan
+
+    for centre in args.centres:
+        for calls in (False, True):
+            cands = [(kind_mean(centre, r, calls), r) for r in rules if r[0] == "floor0" and abs(r[1] - 0.3) < 1e-9]
+            cands = [c for c in cands if not math.isnan(c[0])]
+            if cands:
+                best = max(cands, key=lambda t: t[0])
+                emit(f"best offset, slope 0.3, {centre}, {'calls' if calls else 'texts'}: b = {best[1][2]:+.1f} (mean ARI {best[0]:.3f})")
+    emit()
     ranked = sorted(((overall(c, r), c, r) for c in args.centres for r in rules), key=lambda t: -t[0])
     emit(f"### Small-set granularity, {args.split} part ({args.subsets} subsets per set and size)")
     emit()
@@ -264,7 +293,7 @@ def main() -> None:
             cells = [cell(c, r, name, band) for c, r in top]
             emit(f"| {name} | {band} | " + " | ".join(f"{a:.3f} / {m:.3f}" for a, m in cells) + " |")
     for name in sorted({k for c in whole for k in whole[c]}):
-        cells = [whole[c][name][rule_z(r, len(sets[name][0]), True)] for c, r in top]
+        cells = [whole.get(c, {}).get(name, {}).get(rule_z(r, len(sets[name][0]), True), (math.nan, math.nan)) for c, r in top]
         emit(f"| {name} (whole set) | {len(sets[name][0])} | " + " | ".join(f"{a:.3f} / {m:.3f}" for a, m in cells) + " |")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

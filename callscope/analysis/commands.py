@@ -468,6 +468,7 @@ def faq_gaps_command(
         knowledge.entries,
         ivr_failures=failures_text,
         period_questions=[i.text for i in items if i.text],
+        member_texts={i.id: i.text for i in items},
     )
     typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     if failures:

@@ -429,8 +429,14 @@ def kb_gaps(
     period_questions: Sequence[str] | None = None,
     options: FaqOptions = FaqOptions(),
     encoder: Encoder | None = None,
+    member_texts: Mapping[str, str] | None = None,
 ) -> GapReport:
     """Compare mined issues and IVR failures with a knowledge base.
+
+    An issue is covered when **most** of its questions match an entry (cosine at least
+    ``options.match_threshold``): all its members' texts when ``member_texts`` gives them,
+    else its example quotes (its most central members), else its label. One stray member
+    close to an entry does not make a whole issue answered.
 
     Args:
         issues: mined issues (only those with ``frequency >= options.min_frequency`` count).
@@ -440,6 +446,7 @@ def kb_gaps(
             (default: every issue member's example questions).
         options: thresholds.
         encoder: optional encode function.
+        member_texts: item id -> the question's text, to vote over every member of an issue.
 
     Returns:
         The gaps: uncovered questions, entries not contained by the IVR, stale entries.
@@ -451,13 +458,15 @@ def kb_gaps(
     frequent = [i for i in issues if i.frequency >= options.min_frequency]
     uncovered = []
     if frequent:
-        # An issue is covered when its label or any of its examples matches an entry.
-        probe = [(k, t) for k, issue in enumerate(frequent) for t in (issue.label, *issue.issue.examples) if t]
+        probe = [(k, t) for k, issue in enumerate(frequent) for t in _coverage_questions(issue, member_texts)]
         best, sim = _match([t for _, t in probe], kb_vectors, owner, n, embed)
         for k, issue in enumerate(frequent):
             rows = [j for j, (kk, _) in enumerate(probe) if kk == k]
-            j = max(rows, key=lambda r: sim[r])
-            if sim[j] < options.match_threshold:
+            if not rows:
+                continue
+            answered = sum(1 for r in rows if best[r] >= 0 and sim[r] >= options.match_threshold)
+            j = rows[0]  # the most central question: its best entry is the one reported
+            if answered * 2 <= len(rows):  # covered only when most questions are answered
                 uncovered.append(
                     GapItem(
                         kind="uncovered",
@@ -501,6 +510,17 @@ def kb_gaps(
             if e not in used
         ]
     return GapReport(tuple(uncovered), tuple(not_contained), tuple(stale))
+
+
+def _coverage_questions(issue: MinedIssue, member_texts: Mapping[str, str] | None) -> list[str]:
+    """The questions whose answers decide whether an issue is covered, most central first."""
+    if member_texts is not None:
+        central = [m for m in issue.example_ids if m in member_texts]
+        rest = [m for m in issue.issue.members if m in member_texts and m not in central]
+        texts = [member_texts[m] for m in (*central, *rest) if member_texts[m] and member_texts[m].strip()]
+        if texts:
+            return texts
+    return [t for t in issue.issue.examples if t] or ([issue.label] if issue.label else [])
 
 
 def _entry_label(entry: FaqEntry) -> str:

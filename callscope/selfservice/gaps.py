@@ -86,5 +86,6 @@ def cross_channel_gaps(
         ivr_failures=[q.text for q in missed],
         period_questions=[q.text for q in asked] + [i.text for i in call_items],
         options=faq_options or FaqOptions(),
+        member_texts={i.id: i.text for i in items},
     )
     return CrossChannelGaps(report, tuple(issues), len(items))

@@ -222,3 +222,36 @@ def test_remining_supersedes_drafts_whose_issue_is_gone(db_engine, drafts) -> No
     third_run = repo.sync_mined_drafts([renamed, gone], [f"issue-{renamed.id}", f"issue-{gone.id}"])
     assert gone.id in third_run.saved and repo.get(gone.id).status == FaqStatus.DRAFT
     assert repo.reopen(regrouped.id).status == FaqStatus.DRAFT
+
+
+def test_an_issue_is_covered_only_when_most_of_its_questions_are_answered() -> None:
+    """One member close to a KB entry does not make a whole issue answered (majority vote)."""
+    import numpy as np
+
+    from callscope.analysis.issues import MinedIssue
+    from callscope.domain import FaqEntry, Issue
+
+    topics = ("outage", "hours", "refund")
+
+    def encode(texts):  # one axis per topic word: a question matches the entry that shares its word
+        return np.array([[1.0 if w in t.lower() else 0.0 for w in topics] + [0.1] for t in texts], dtype=np.float32)
+
+    kb = [FaqEntry("opening_hours", {"en": ("What are your hours?",)}, {"en": "9 to 5."})]
+    texts = {
+        "a": "Is there an outage here?",
+        "b": "outage in my street",
+        "c": "broadband down, what are your hours?",  # a member the KB answers
+        "d": "When are your hours on Sunday?",
+        "e": "hours at the weekend",
+    }
+    outage = MinedIssue(Issue("i1", "Outage", (), ("a", "b", "c"), (texts["a"], texts["b"], texts["c"])), frequency=3,
+                        example_ids=("a", "b", "c"))
+    hours = MinedIssue(Issue("i2", "Hours", (), ("d", "e"), (texts["d"], texts["e"])), frequency=2,
+                       example_ids=("d", "e"))
+    for member_texts in (texts, None):  # every member's text, or the example quotes
+        report = kb_gaps([outage, hours], kb, encoder=encode, member_texts=member_texts)
+        assert [g.subject for g in report.uncovered] == ["i1"]  # 1 of 3 answered: still a gap
+        assert report.uncovered[0].examples == outage.issue.examples
+    # a majority answered: covered
+    mostly = MinedIssue(Issue("i3", "Hours", (), ("a", "d", "e"), ()), frequency=3, example_ids=("d",))
+    assert not kb_gaps([mostly], kb, encoder=encode, member_texts=texts).uncovered

@@ -256,10 +256,10 @@ def test_small_set_cut_grows_with_the_set_size() -> None:
     for share in (0.0, 1.0):
         z = [small_set_z(n, IssueOptions(), share) for n in sizes]
         assert z == sorted(z) and z[0] == 0.0 and z[-1] == 2.0
-    # the dev-fitted rule (issue #18): 0.3 * log2(n) - 1.0 for texts, - 0.5 for calls
-    assert small_set_z(32) == pytest.approx(0.5)
-    assert small_set_z(32, IssueOptions(), 1.0) == pytest.approx(1.0)
-    assert small_set_z(32, IssueOptions(), 0.5) == pytest.approx(0.75)
+    # the dev-fitted rule (issue #18, with the anchored background): 0.3 * log2(n) - 1.4 for texts, - 0.6 for calls
+    assert small_set_z(32) == pytest.approx(0.1)
+    assert small_set_z(32, IssueOptions(), 1.0) == pytest.approx(0.9)
+    assert small_set_z(32, IssueOptions(), 0.5) == pytest.approx(0.5)
     assert small_set_z(16, IssueOptions(small_set_z=1.5)) == 1.5
 
 
@@ -286,6 +286,51 @@ def test_a_dominant_issue_of_a_small_set_is_one_issue_across_languages(transferr
     # the outage - lose what they share, and the outage is mined as several issues.
     before = mine_issues(items, IssueOptions(small_set_prior=None, small_set_z=0.7))
     assert len({before.assignments[i] for i in outage}) > 1
+
+
+OUTAGE_QUESTIONS = [
+    "Is there an internet outage in my area right now?",
+    "my broadband has been down since this morning, is there a network outage?",
+    "我家的宽带断网了，是不是网络故障？",
+    "internet outage in my area",
+    "is the broadband network down",
+]
+
+
+def test_a_small_set_that_is_all_one_issue_stays_one_issue() -> None:
+    """The background of a small set is pulled towards reference pairs (dev texts of many
+    issues): five outage questions are one issue, not split around their own mean; mixed
+    with other questions, the outage is still one issue and the others are not in it."""
+    from callscope.analysis.issues import _pair_reference
+
+    assert _pair_reference(IssueOptions().encoders, 0.0) is not None
+    items = [IssueItem(f"o{i}", t) for i, t in enumerate(OUTAGE_QUESTIONS)]
+    result = mine_issues(items)
+    assert [sorted(i.issue.members) for i in result.issues] == [[f"o{i}" for i in range(5)]]
+    # against the set's own pairs alone (no anchor), the same five come out in pieces
+    alone = mine_issues(items, IssueOptions(small_set_prior=None))
+    assert len(alone.issues) != 1 or alone.unclustered
+    others = ["What time do you open on Sunday?", "what are your opening hours on Saturday",
+              "I want a refund for my broken kettle", "how do I get my money back for a faulty toaster"]
+    mixed = mine_issues(items + [IssueItem(f"x{i}", t) for i, t in enumerate(others)])
+    outage = mixed.issue_of("o0")
+    assert outage is not None and set(outage.issue.members) == {f"o{i}" for i in range(5)}
+    assert len(mixed.issues) >= 2
+
+
+def test_small_set_background_is_pulled_towards_the_reference_pairs() -> None:
+    import numpy as np
+
+    from callscope.analysis.issues import _background, _pair_stats
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(5, 16)).astype(np.float32) + 3.0  # five near-identical items
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    own = _pair_stats(x)
+    assert _background(x, None, 20.0) == own and _background(x, (0.0, 0.1), None) == own
+    mean, sd = _background(x, (0.0, 0.1), 20.0)
+    assert mean == pytest.approx(0.2 * own[0])  # 5 items against a prior of 20
+    assert sd > 0.1 and own[0] > mean + 1.0 * sd  # the set's own pairs stand out of that background
 
 
 def test_reference_means_cover_the_bundled_encoders_in_both_languages() -> None:
@@ -340,7 +385,7 @@ def test_small_set_cut_can_be_chosen_by_encoder_agreement() -> None:
     fixed, table = choose_small_set_z(views, IssueOptions(small_set_z=1.2))
     assert fixed == 1.2 and table == {}
     one, table = choose_small_set_z({"a": views["a"]})
-    assert table == {} and one == pytest.approx(0.3 * math.log2(len(truth)) - 1.0)  # the text offset
+    assert table == {} and one == pytest.approx(0.3 * math.log2(len(truth)) - 1.4)  # the text offset
 
 
 @pytest.mark.slow
