@@ -32,7 +32,7 @@ import logging
 import re
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -53,7 +53,7 @@ from callscope.analysis.reason import is_filler_sentence, split_sentences
 from callscope.domain import AnswerMethod, AnswerSource, FaqEntry, FaqStatus, Role
 from callscope.errors import ConfigError
 from callscope.language import detect_text_language
-from callscope.analysis.faq_quality import default_encoders, gate_drafts
+from callscope.analysis.faq_quality import default_encoders, gate_drafts, gate_language
 from callscope.llm import get_llm
 
 if TYPE_CHECKING:
@@ -88,6 +88,7 @@ class FaqOptions:
     match_threshold: float = 0.45  # USE cosine for "this question is covered by that KB entry"
     generator: Path | None = None  # local transformers model that rewrites answers (CALLSCOPE_FAQ_GENERATOR)
     quality_gate: bool = True  # score each draft's answer against its question (faq_quality)
+    answer_retries: int = 3  # when a language's answer fails the gate: the next ranked answers from other calls tried
 
 
 # ------------------------------------------------------------------ answer mining
@@ -269,6 +270,40 @@ def _draft_answers(
     return answers, sources
 
 
+def _retry_failed_answers(
+    draft: FaqEntry,
+    others: Sequence[FaqEntry],
+    ranked: Mapping[str, list[tuple[str, str]]],
+    generator: AnswerGenerator | None,
+    options: FaqOptions,
+    **gate: Any,
+) -> FaqEntry:
+    """For each language whose answer failed the quality gate, try the next ranked answers
+    taken from other calls (one call's agent may have answered badly, or been misheard) and
+    keep the first that passes; a language stays as it was when none does."""
+    for lang, source in sorted(draft.answer_sources.items()):
+        if source.quality is None or source.quality_passed:
+            continue
+        tried = {source.call_id}
+        for text, call in ranked.get(lang, []):
+            if call in tried:
+                continue
+            if len(tried) > options.answer_retries:
+                break
+            tried.add(call)
+            rest = [item for item in ranked[lang] if item != (text, call)]
+            answers, sources = _draft_answers({lang: [(text, call), *rest]}, {lang: list(draft.questions.get(lang, ()))},
+                                              generator)
+            trial = replace(draft, answers={**draft.answers, lang: answers[lang]},
+                            answer_sources={**draft.answer_sources, lang: sources[lang]})
+            checked = gate_language(trial, lang, others, **gate)
+            if checked.quality_passed:
+                log.info("FAQ draft %s: the %s answer from call %s passes the quality gate", draft.id, lang, call)
+                draft = replace(trial, answer_sources={**trial.answer_sources, lang: checked})
+                break
+    return draft
+
+
 def draft_faqs(
     records: Sequence[CallRecord],
     result: IssueMiningResult,
@@ -310,6 +345,7 @@ def draft_faqs(
         llm = get_llm()
     stamp = now or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     drafts = []
+    rankings: dict[str, Mapping[str, list[tuple[str, str]]]] = {}
     for issue in result.issues:
         calls = [by_id[m] for m in issue.issue.members if m in by_id]
         if len(calls) < options.min_frequency:
@@ -329,6 +365,7 @@ def draft_faqs(
         candidates = {r.id: answer_candidates(r, options.answer_turns) for r in calls}
         ranked = _rank_answers(candidates, {r.id: r.language for r in calls}, embed)
         answers, sources = _draft_answers(ranked, questions, generator)
+        rankings[faq_id_for(issue)] = ranked
         agent_calls = sum(needs_agent(r) for r in calls)
         self_service = agent_calls / len(calls) <= options.agent_share
         drafts.append(
@@ -347,8 +384,13 @@ def draft_faqs(
             )
         )
     if drafts and options.quality_gate:
-        drafts = gate_drafts(drafts, encoders={"use-multilingual": embed} if encoder is not None else default_encoders(),
-                             kb_entries=kb_entries, llm=llm)
+        encoders = {"use-multilingual": embed} if encoder is not None else default_encoders()
+        drafts = gate_drafts(drafts, encoders=encoders, kb_entries=kb_entries, llm=llm)
+        drafts = [
+            _retry_failed_answers(d, [o for o in drafts if o is not d], rankings[d.id], generator, options,
+                                  encoders=encoders, kb_entries=kb_entries, llm=llm)
+            for d in drafts
+        ]
     log.info("drafted %d FAQ entries from %d issues", len(drafts), len(result.issues))
     return drafts
 

@@ -239,20 +239,34 @@ def gate_drafts(
         llm = get_llm()
     out = []
     for k, draft in enumerate(drafts):
+        others = [d for j, d in enumerate(drafts) if j != k]
         sources = dict(draft.answer_sources)
         for lang in sorted(set(draft.questions) | set(draft.answers)):
-            question = (draft.questions.get(lang) or ("",))[0]
-            answer = draft.answers.get(lang, "")
-            refs = reference_pairs(lang, kb_entries)
-            refs += [(d.questions[lang][0], d.answers[lang]) for j, d in enumerate(drafts)
-                     if j != k and d.questions.get(lang) and d.answers.get(lang)]
-            phrasings = [*draft.questions.get(lang, ())[1:], *draft.tags]
-            verdict = assess(question, answer, lang, references=refs, encoders=encoders, llm=llm, gate=gate,
-                             phrasings=phrasings)
-            source = sources.get(lang) or AnswerSource(AnswerMethod.EXTRACTIVE, answer)
-            sources[lang] = replace(source, quality=verdict.score, quality_notes=verdict.reasons, quality_passed=verdict.passed)
+            sources[lang] = gate_language(draft, lang, others, encoders=encoders, kb_entries=kb_entries, llm=llm, gate=gate)
         out.append(replace(draft, answer_sources=sources))
     return out
+
+
+def gate_language(
+    draft: FaqEntry,
+    lang: str,
+    others: Sequence[FaqEntry],
+    *,
+    encoders: Mapping[str, Encoder],
+    kb_entries: Sequence[FaqEntry] = (),
+    llm: LocalLLM | None = None,
+    gate: float = GATE,
+) -> AnswerSource:
+    """``draft``'s answer source in ``lang`` with the gate's score and reasons; the
+    references are ``kb_entries`` and the ``others`` drafts of the batch."""
+    question = (draft.questions.get(lang) or ("",))[0]
+    answer = draft.answers.get(lang, "")
+    refs = reference_pairs(lang, kb_entries)
+    refs += [(d.questions[lang][0], d.answers[lang]) for d in others if d.questions.get(lang) and d.answers.get(lang)]
+    phrasings = [*draft.questions.get(lang, ())[1:], *draft.tags]
+    verdict = assess(question, answer, lang, references=refs, encoders=encoders, llm=llm, gate=gate, phrasings=phrasings)
+    source = draft.answer_sources.get(lang) or AnswerSource(AnswerMethod.EXTRACTIVE, answer)
+    return replace(source, quality=verdict.score, quality_notes=verdict.reasons, quality_passed=verdict.passed)
 
 
 def entry_quality(entry: FaqEntry) -> tuple[float | None, bool, list[str]]:
@@ -263,5 +277,7 @@ def entry_quality(entry: FaqEntry) -> tuple[float | None, bool, list[str]]:
         return None, False, ["quality not checked"]
     score = min(s.quality for s in checked.values())  # type: ignore[type-var]
     passed = all(s.quality_passed for s in checked.values()) and set(checked) >= set(entry.answers)
-    reasons = [f"{lang}: {note}" for lang, s in sorted(checked.items()) for note in s.quality_notes]
+    # the languages that failed first: their first note is why the entry is below the gate
+    order = sorted(checked.items(), key=lambda item: (bool(item[1].quality_passed), item[0]))
+    reasons = [f"{lang}: {note}" for lang, s in order for note in s.quality_notes]
     return score, passed, reasons
