@@ -278,12 +278,12 @@ def _retry_failed_answers(
     options: FaqOptions,
     **gate: Any,
 ) -> FaqEntry:
-    """For each language whose answer failed the quality gate, try the next ranked answers
+    """For each language whose extractive answer failed the quality gate, try the next ranked answers
     taken from other calls (one call's agent may have answered badly, or been misheard) and
     keep the first that passes; a language stays as it was when none does."""
     for lang, source in sorted(draft.answer_sources.items()):
-        if source.quality is None or source.quality_passed:
-            continue
+        if source.quality is None or source.quality_passed or source.method != AnswerMethod.EXTRACTIVE:
+            continue  # a generated rewrite that fails stays for the reviewer, beside its extractive source
         tried = {source.call_id}
         for text, call in ranked.get(lang, []):
             if call in tried:

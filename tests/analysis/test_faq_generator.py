@@ -131,7 +131,10 @@ def test_a_grounded_rewrite_is_used_and_the_extractive_answer_kept(records, mine
     for draft, before in zip(drafts, extractive, strict=True):
         for lang, answer in draft.answers.items():
             source = draft.answer_sources[lang]
-            assert source.extractive == before.answers[lang]  # the source stays, for review and fallback
+            if before.answer_sources[lang].call_id == source.call_id:
+                # the source stays, for review and fallback (the extractive-only run may have
+                # replaced an answer below the quality gate by another call's: compared per call)
+                assert source.extractive == before.answers[lang]
             if source.method == AnswerMethod.GENERATED:
                 generated += 1
                 assert source.generator == "first-sentence" and source.rejected is None
