@@ -87,7 +87,11 @@ def test_small_blocks_keep_segments_whole(transcriber, en_call: Transcript, data
     reference = (data_dir / "calls" / "s_en_01.txt").read_text(encoding="utf-8")
     hypothesis = "\n".join(s.text for s in transcript.segments)
     assert word_error_rate(reference, hypothesis) <= CALL_WER_EN
-    assert abs(len(transcript.segments) - len(en_call.segments)) <= 4
+    # Whisper's segment boundaries move with the decoding context (and with the CPU), so compare words:
+    # a turn cut at a block edge loses words, a doubled one adds them.
+    streamed_words = sum(len(s.words) for s in transcript.segments)
+    whole_words = sum(len(s.words) for s in en_call.segments)
+    assert abs(streamed_words - whole_words) <= 0.15 * whole_words
     for a, b in zip(transcript.segments, transcript.segments[1:]):
         assert a.start <= b.start
         if a.channel == b.channel:
