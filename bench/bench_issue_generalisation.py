@@ -14,18 +14,21 @@ method variants, and a **test** part, reported once:
 * robustness, reported on both splits' runs: the 16 shared calls rendered with neural voices
   (``--kokoro-asr``) and with espeak-ng (``--espeak-asr``), Whisper transcripts.
 
-The baseline is the issue mining of commit ``BASELINE`` (before issue #18), loaded from git;
-"ours" is today's default (small sets: the dev-fitted size rule and reference centring,
-``bench/bench_small_sets.py``; large sets: the word graph added to the encoders' graphs).
+The baseline is the issue mining of commit ``BASELINE`` (before issue #18), loaded from git, and
+so is the previous round's (``--previous``, the third round: Louvain resolution by cross-encoder
+agreement); "ours" is today's default (small sets: the dev-fitted size rule and reference centring,
+``bench/bench_small_sets.py``; large sets: the word graph added to the encoders' graphs, resolution
+by smoothed silhouette). ``--seeds`` reruns every method with several seeds and reports the spread.
 
     python bench/bench_issue_generalisation.py --split dev|test [--corpus-asr DIR] [--kokoro-asr DIR]
-        [--espeak-asr DIR] [--cache FILE] [--out FILE]
+        [--espeak-asr DIR] [--cache FILE] [--only NAME ...] [--seeds N ...] [--out FILE]
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import importlib.util
 import json
 import random
@@ -49,6 +52,7 @@ from callscope.analysis.issues import IssueItem, IssueOptions, call_record_from_
 
 warnings.filterwarnings("ignore", category=FutureWarning)
 BASELINE = "22dd6dc"  # main before issue #18
+PREVIOUS = "1410920"  # issue #18's third round (agreement-chosen Louvain resolution), beside the fourth
 NO_ISSUE = "no_issue"
 LINES: list[str] = []
 
@@ -142,20 +146,22 @@ def shared_calls(data: Path, asr: Path, name: str) -> dict[str, tuple[list[Issue
     return {name: (items, truth)}
 
 
-def load_baseline():  # type: ignore[no-untyped-def]
-    """The issue-mining module as it was at ``BASELINE`` (git), imported under another name."""
+def load_baseline(commit: str = BASELINE):  # type: ignore[no-untyped-def]
+    """The issue-mining module as it was at ``commit`` (git), imported under another name."""
     source = subprocess.run(
-        ["git", "-C", str(ROOT), "show", f"{BASELINE}:callscope/analysis/issues.py"],
+        ["git", "-C", str(ROOT), "show", f"{commit}:callscope/analysis/issues.py"],
         check=True, capture_output=True, text=True,
     ).stdout
     # the architecture refactor (#12) moved the domain types; nothing else the module uses moved
     source = source.replace("from callscope.models import", "from callscope.domain import")
     path = Path(tempfile.mkdtemp()) / "issues_baseline.py"
     path.write_text(source, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location("issues_baseline", path)
+    spec = importlib.util.spec_from_file_location(f"issues_{commit}", path)
     module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    sys.modules["issues_baseline"] = module
+    sys.modules[f"issues_{commit}"] = module
     spec.loader.exec_module(module)  # type: ignore[union-attr]
+    if hasattr(module, "REFERENCE_MEANS"):  # its data file (small-set reference means), not the temp copy's
+        module.REFERENCE_MEANS = ROOT / "callscope" / "analysis" / "data" / "issue_reference_means.npz"
     return module
 
 
@@ -184,6 +190,9 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=ROOT / "bench" / "out" / "issue_embeddings.pkl")
     parser.add_argument("--only", nargs="*", help="substrings of the set names to run")
     parser.add_argument("--variants", nargs="*", default=[], help="extra IssueOptions variants, e.g. small_set_items=0")
+    parser.add_argument("--previous", default=PREVIOUS, help="commit of the previous round's method ('' to skip)")
+    parser.add_argument("--seeds", type=int, nargs="*", help="run each method with these IssueOptions seeds (Louvain,"
+                        " sampling) and report the spread: how stable the chosen granularity is")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
 
@@ -199,8 +208,13 @@ def main() -> None:
     baseline = load_baseline()
     methods = [
         ("before #18 (size rule z = 0.3·log2 n - 0.2, set means)", baseline.mine_issues, baseline.IssueOptions()),
-        ("ours (#18: dev-fitted small-set rule, reference centring, word graph)", mine_issues, IssueOptions()),
     ]
+    if args.previous:
+        previous = load_baseline(args.previous)
+        methods.append(
+            (f"#18 third round ({args.previous}: resolution by encoder agreement)", previous.mine_issues, previous.IssueOptions())
+        )
+    methods.append(("ours (#18: resolution by smoothed silhouette, 1-128)", mine_issues, IssueOptions()))
     for spec in args.variants:
         kwargs = {}
         for kv in spec.split(","):
@@ -216,6 +230,13 @@ def main() -> None:
         emb = embed_items(items, IssueOptions(), encoders=encoders)
         n_intents = len({t for t in truth if not t.startswith(NO_ISSUE)})
         for label, mine, options in methods:
+            if args.seeds:
+                runs = [run(mine, dataclasses.replace(options, seed=s), items, emb, truth) for s in args.seeds]
+                cols = list(zip(*runs))
+                spread = [f"{min(c):.3f}-{max(c):.3f} ({sum(c) / len(c):.3f})" for c in cols[:2]]
+                emit(f"| {name} | {len(items)} | {n_intents} | {label}, seeds {','.join(map(str, args.seeds))} | "
+                     f"{min(cols[2])}-{max(cols[2])} | {min(cols[3])}-{max(cols[3])} | {spread[0]} | {spread[1]} | {sum(cols[4]):.1f} |")
+                continue
             nmi, ari, k, unc, secs = run(mine, options, items, emb, truth)
             emit(f"| {name} | {len(items)} | {n_intents} | {label} | {k} | {unc} | {nmi:.3f} | {ari:.3f} | {secs:.1f} |")
     if args.out:
