@@ -139,7 +139,7 @@ class IssueOptions:
     # resolution_rule="agreement" (and the small sets' "agreement" rule) only:
     agreement_tolerance: float = 0.03  # relative: pick the smallest resolution within 3% of the best
     agreement_runs: int = 1  # Louvain runs (seeds) averaged per resolution (3 gave the same choices on BANKING77)
-    selection_items: int = 4000  # items used to choose the resolution (= those clustered, so it fits their graph)
+    selection_items: int = 4000  # items the resolution is chosen on (agreement: those clustered; silhouette: those scored)
     max_cluster_items: int = 4000  # items clustered directly; the rest are assigned
     # "fused": Louvain on the sum of the encoders' own kNN graphs; "joint": on one kNN
     # graph of the concatenated vectors (the first two rounds; see _issue_graph).
@@ -697,17 +697,23 @@ def choose_resolution_by_silhouette(
     CLINC150's 150 intents over four Louvain seeds, this rule between 185 and 221. Its known
     bias: on fine sets the silhouette is flat and peaks on the fine side (issues split, not merged).
 
+    Large sets are scored on a seeded sample of ``options.selection_items`` items (the cosine
+    matrix is n x n), with the labels the whole partition gives them.
+
     Returns:
         (resolution, the partition at that resolution, {resolution: raw silhouette}).
     """
-    sims = joint @ joint.T
+    n = len(joint)
+    rng = np.random.default_rng(options.seed)
+    sample = np.sort(rng.choice(n, size=options.selection_items, replace=False)) if n > options.selection_items else np.arange(n)
+    sims = joint[sample] @ joint[sample].T
     scores: dict[float, float] = {}
     partitions: dict[float, np.ndarray] = {}
     best, below = -np.inf, 0
     for r in sorted(options.resolutions):
         labels = _louvain(graph, r, options.seed)
         partitions[r] = labels
-        scores[r] = _silhouette(sims, labels)
+        scores[r] = _silhouette(sims, np.unique(labels[sample], return_inverse=True)[1])
         best = max(best, scores[r])
         below = below + 1 if scores[r] < 0.8 * best else 0
         if below >= 3:
