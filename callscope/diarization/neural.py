@@ -73,6 +73,7 @@ ONEDNN_CACHE_VARIABLE = "ONEDNN_PRIMITIVE_CACHE_CAPACITY"
 OPENMP_WAIT_VARIABLE = "OMP_WAIT_POLICY"
 SPREAD_BLOCK = 512  # rows of the embedding distance matrix held at once by spread()
 MAX_CLUSTERED = 1000  # reliable embeddings clustered at most (evenly spread; the rest are assigned)
+RECONSTRUCT_BLOCK = 65536  # frames (18 min) finalised at once by reconstruct()
 UNION_MASS = True  # a cluster's speech: the time its runs cover (False: summed speech_s, round 2)
 
 
@@ -509,7 +510,7 @@ def reconstruct(feats: NeuralFeatures, labels: np.ndarray) -> tuple[np.ndarray, 
     frames = feats.windows[0].hard.shape[0]
     weight = np.hamming(frames).astype(np.float32) + 1e-3  # window edges are less reliable
     score = np.zeros((total, k), np.float32)
-    support = np.zeros((total, k), np.float32)
+    support = np.zeros((total, k), np.uint8)  # windows x local speakers backing a cluster: a few at most
     count = np.zeros(total, np.float32)
     cover = np.zeros(total, np.float32)
     row = 0
@@ -535,14 +536,16 @@ def reconstruct(feats: NeuralFeatures, labels: np.ndarray) -> tuple[np.ndarray, 
             support[first + a : first + b, c] += window.hard[a:b, speaker]
         for c, local in best.items():
             score[first : first + span, c] += w * local
-    cover = np.maximum(cover, 1e-6)
-    speakers = np.minimum(np.rint(count / cover).astype(int), k)
-    score = np.where(support > 0, score / cover[:, None], -1.0)
-    order = np.argsort(-score, axis=1)
     active = np.zeros((total, k), bool)
-    for rank in range(min(k, 3)):
-        pick = (speakers > rank) & (np.take_along_axis(score, order[:, rank : rank + 1], axis=1)[:, 0] > 0)
-        active[np.flatnonzero(pick), order[pick, rank]] = True
+    for lo in range(0, total, RECONSTRUCT_BLOCK):  # blocks of frames: the temporaries do not grow with the call
+        hi = min(total, lo + RECONSTRUCT_BLOCK)
+        frames_cover = np.maximum(cover[lo:hi], 1e-6)
+        speakers = np.minimum(np.rint(count[lo:hi] / frames_cover).astype(int), k)
+        block = np.where(support[lo:hi] > 0, score[lo:hi] / frames_cover[:, None], -1.0)
+        order = np.argsort(-block, axis=1)
+        for rank in range(min(k, 3)):
+            pick = (speakers > rank) & (np.take_along_axis(block, order[:, rank : rank + 1], axis=1)[:, 0] > 0)
+            active[lo + np.flatnonzero(pick), order[pick, rank]] = True
     return active, step, centre0
 
 

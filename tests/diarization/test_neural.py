@@ -134,6 +134,32 @@ def test_long_recordings_cluster_a_capped_number_of_embeddings(monkeypatch):
     assert len(set(labels)) == 2 and np.array_equal(labels == labels[0], truth == truth[0])
 
 
+def test_reconstruction_in_blocks_of_frames_gives_the_same_turns(monkeypatch):
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(6)
+    models = SimpleNamespace(frame_step=0.016875, frame_start=0.0, frame_duration=0.0619)
+    windows, count = [], 0
+    for i in range(12):  # 65 s, three local speakers per window with random stretches, some overlapping
+        hard = np.zeros((589, 3), bool)
+        runs = []
+        for speaker in range(3):
+            a = int(rng.integers(0, 400))
+            b = a + int(rng.integers(60, 189))
+            hard[a:b, speaker] = True
+            runs.append((speaker, a, b, True))
+            count += 1
+        soft = (hard * rng.uniform(0.5, 1.0, hard.shape)).astype(np.float16)
+        windows.append(neural.WindowResult(i * 5 * 16000, soft, hard, runs))
+    feats = neural.NeuralFeatures(windows, np.zeros((count, 192), np.float32), np.ones(count), 65.0, models)
+    labels = rng.integers(0, 3, count)
+    whole = neural.reconstruct(feats, labels)[0]
+    monkeypatch.setattr(neural, "RECONSTRUCT_BLOCK", 97)
+    blocks = neural.reconstruct(feats, labels)[0]
+    assert whole.any(axis=0).all() and (whole.sum(axis=1) == 2).any()  # every speaker, and some overlap
+    assert np.array_equal(whole, blocks)
+
+
 def test_openmp_waits_are_passive_unless_the_user_chose(tmp_path):
     import os
     import subprocess
