@@ -16,12 +16,13 @@ sets of bench/real_voice.py, whose speakers never cross the split):
   the test speakers.
 
 The real-voice sets are skipped (with a message) until fetched into bench/out/ (see
-bench/real_voice.py). ``--calibrate`` grid-searches the clustering threshold rule
-(fixed, or a multiple of each recording's embedding spread within bounds), the
-small-cluster bar and the pause fill on dev only, minimising the mean over dev groups
-of (pooled DER collar 0.25 + share of files with a wrong speaker count); the chosen
-values are constants in callscope/diarization/neural.py. Without it the script scores
-the splits with those constants. Scores: pyannote.metrics DER with collar 0.25 and with
+bench/real_voice.py). ``--calibrate`` grid-searches, on dev only, which runs are
+clustered (their length), the small-cluster bar (seconds covered by a cluster's runs, or
+their summed speech) and the spread factor of the per-recording threshold (round 4;
+round 2 searched fixed thresholds, the bounds and the pause fill, BENCHMARKS.md),
+minimising the mean over dev groups of (pooled DER collar 0.25 + share of files with a
+wrong speaker count); the chosen values are constants in callscope/diarization/neural.py.
+Without it the script scores the splits with those constants. Scores: pyannote.metrics DER with collar 0.25 and with
 no collar (overlap scored), JER, speaker count; speed as audio seconds per wall / CPU
 second, the resemblyzer path timed in the same run (the box is shared: compare ratios).
 Features and resemblyzer results are cached in bench/out/neural_cache (``--fresh``
@@ -38,6 +39,7 @@ import os
 import pickle
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -208,7 +210,8 @@ def run_all(selected: list[Item], with_old: bool, fresh: bool = False) -> list[R
 
 @dataclass(frozen=True)
 class Setting:
-    """Clustering knobs: a fixed threshold, or (factor, lowest, highest) of the per-recording rule."""
+    """Clustering knobs: a fixed threshold, or (factor, lowest, highest) of the per-recording rule; the small-cluster
+    bar (``union``: the time a cluster's runs cover, else their summed speech), the pause fill, the reliable-run length."""
 
     threshold: float | None
     factor: float
@@ -216,11 +219,14 @@ class Setting:
     highest: float
     min_speaker_s: float
     fill_s: float
+    reliable_s: float = 2.0
+    union: bool = False
 
     def label(self) -> str:
         rule = (f"fixed {self.threshold:.2f}" if self.threshold is not None
                 else f"{self.factor:.1f} × spread in [{self.lowest:.2f}, {self.highest:.2f}]")
-        return f"| {rule} | {self.min_speaker_s:.0f} | {self.fill_s:.2f} |"
+        mass = "covered" if self.union else "summed"
+        return f"| {rule} | {self.reliable_s:.2f} | {self.min_speaker_s:.1f} {mass} | {self.fill_s:.2f} |"
 
 
 def evaluate(runs: list[Run], setting: Setting) -> tuple[float, dict[str, tuple[float, float]]]:
@@ -229,14 +235,16 @@ def evaluate(runs: list[Run], setting: Setting) -> tuple[float, dict[str, tuple[
     for run in runs:
         low, high = DiarizeOptions().speaker_range()
         feats = run.feats
+        spans = feats.spans()
         threshold = setting.threshold
         if threshold is None:
-            reliable = feats.speech_s >= neural.RELIABLE_S
+            reliable = feats.speech_s >= setting.reliable_s
             if reliable.sum() < 3:  # as neural.cluster does
                 reliable = np.ones(len(feats.speech_s), bool)
-            threshold = neural.recording_threshold(feats.embeddings[reliable], feats.spans()[reliable],
+            threshold = neural.recording_threshold(feats.embeddings[reliable], spans[reliable],
                                                    setting.factor, setting.lowest, setting.highest)
-        labels = neural.cluster(feats.embeddings, feats.speech_s, low, high, threshold, setting.min_speaker_s)
+        labels = neural.cluster(feats.embeddings, feats.speech_s, low, high, threshold, setting.min_speaker_s,
+                                setting.reliable_s, spans, union_mass=setting.union)
         result = neural.to_diarization(feats, labels, DiarizeOptions(), setting.fill_s)
         s = score(run.item.reference, result, uem=run.item.uem)
         wrong = len(result.speakers) != len(run.item.reference.speakers)
@@ -249,37 +257,32 @@ def evaluate(runs: list[Run], setting: Setting) -> tuple[float, dict[str, tuple[
 
 
 def calibrate(runs: list[Run]) -> None:
-    """Two stages on dev: the threshold rule (min speaker 4 s, fill 1 s), then min speaker and fill for the best 6
-    rules and the best 2 fixed thresholds."""
+    """Round 4 on dev: which runs are clustered (reliable length), the small-cluster bar (covered time or summed
+    speech) and the spread factor, at round 2's bounds [0.20, 0.55] and pause fill 2 s; round 2's setting first."""
     names = sorted({run.item.group for run in runs})
-    header = "| threshold rule | min speaker s | pause fill s | objective | " + " | ".join(
+    header = "| threshold rule | reliable s | min speaker s | pause fill s | objective | count right | " + " | ".join(
         f"{n}: DER % / wrong" for n in names) + " |"
-    print(header + "\n" + "|---" * (4 + len(names)) + "|")
+    print(header + "\n" + "|---" * (6 + len(names)) + "|")
     results: dict[Setting, float] = {}
+    sizes = Counter(run.item.group for run in runs)
 
     def row(setting: Setting) -> None:
         total, groups = evaluate(runs, setting)
         results[setting] = total
+        right = round(sum((1 - groups[n][1]) * sizes[n] for n in names))
         cells = " | ".join(f"{100 * groups[n][0]:.1f} / {100 * groups[n][1]:.0f} %" for n in names)
-        print(f"{setting.label()} {total:.3f} | {cells} |", flush=True)
+        print(f"{setting.label()} {total:.3f} | {right}/{len(runs)} | {cells} |", flush=True)
 
-    stage1 = [Setting(t, 0, 0, 0, 4.0, 1.0) for t in (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)]
-    stage1 += [Setting(None, f, lo, hi, 4.0, 1.0) for f in (2.0, 2.5, 3.0, 3.5, 4.0) for lo in (0.15, 0.2, 0.25, 0.3)
-               for hi in (0.45, 0.5, 0.55, 0.6)]
-    for setting in stage1:
-        row(setting)
-    best = sorted(results, key=results.get)[:6]
-    best += sorted((s for s in results if s.threshold is not None), key=results.get)[:2]  # and the best fixed ones
-    for base in best:
-        for min_s in (2.0, 4.0):
-            for fill in (0.0, 0.5, 1.0, 2.0, 3.0):
-                setting = Setting(base.threshold, base.factor, base.lowest, base.highest, min_s, fill)
-                if setting not in results:
-                    row(setting)
+    row(Setting(None, 3.0, 0.20, 0.55, 2.0, 2.0, 2.0, False))  # round 2
+    for union in (False, True):
+        for reliable_s in (0.75, 1.0, 1.5, 2.0):
+            for min_s in (2.0, 3.0, 4.0):
+                for factor in (2.5, 3.0):
+                    setting = Setting(None, factor, 0.20, 0.55, min_s, 2.0, reliable_s, union)
+                    if setting not in results:
+                        row(setting)
     winner = min(results, key=results.get)
-    fixed = min((s for s in results if s.threshold is not None), key=results.get)
-    print(f"\nbest on dev: {winner.label()} objective {results[winner]:.3f}; best fixed threshold: "
-          f"{fixed.label()} objective {results[fixed]:.3f}")
+    print(f"\nbest on dev: {winner.label()} objective {results[winner]:.3f}")
 
 
 def pct(x: float) -> str:
@@ -311,19 +314,28 @@ def report(runs: list[Run], split: str) -> None:
             f"| {item.name} | {ref_n} | {n} | {pct(s.der)} | {pct(s0.der)} | {pct(s.jer)} | {pct(so.der)} | "
             f"{old_cells[0]} | {dur / run.wall_s:.0f} ({dur / run.cpu_s:.0f}) | {old_cells[1]} |"
         )
+        old0 = score(item.reference, run.old, collar=0.0, uem=item.uem) if run.old is not None else None
+        nan = float("nan")
         groups.setdefault(item.group, []).append(
             (s.der * s.reference_s, s0.der * s0.reference_s, s.reference_s, s0.reference_s, n == ref_n,
              (len(run.old.speakers) == ref_n) if run.old is not None else False,
-             (old.der * old.reference_s) if old is not None else float("nan"))
+             (old.der * old.reference_s) if old is not None else nan,
+             (old0.der * old0.reference_s) if old0 is not None else nan,
+             s.jer, old.jer if old is not None else nan)
         )
-    print("\n| group | files | pooled DER % c0.25 | pooled DER % c0 | count right | resemblyzer pooled DER % c0.25 | resemblyzer count right |")
-    print("|---|---|---|---|---|---|---|")
+    print("\n| group | files | pooled DER % c0.25 | pooled DER % c0 | mean JER % | count right | resemblyzer pooled DER % "
+          "c0.25 | resemblyzer c0 | resemblyzer mean JER % | resemblyzer count right |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for group, rows in groups.items():
         a = np.array(rows, dtype=float)
         print(
             f"| {group} | {len(rows)} | {pct(a[:, 0].sum() / a[:, 2].sum())} | {pct(a[:, 1].sum() / a[:, 3].sum())} | "
-            f"{int(a[:, 4].sum())}/{len(rows)} | {pct(a[:, 6].sum() / a[:, 2].sum())} | {int(a[:, 5].sum())}/{len(rows)} |"
+            f"{pct(a[:, 8].mean())} | {int(a[:, 4].sum())}/{len(rows)} | {pct(a[:, 6].sum() / a[:, 2].sum())} | "
+            f"{pct(a[:, 7].sum() / a[:, 3].sum())} | {pct(a[:, 9].mean())} | {int(a[:, 5].sum())}/{len(rows)} |"
         )
+    right = sum(int(r[4]) for rows in groups.values() for r in rows)
+    old_right = sum(int(r[5]) for rows in groups.values() for r in rows)
+    print(f"\nspeaker count right on {right}/{len(runs)} files (resemblyzer {old_right}/{len(runs)})")
     audio = sum(r.item.audio.duration_s for r in runs)
     wall, cpu = sum(r.wall_s for r in runs), sum(r.cpu_s for r in runs)
     line = f"\nspeed over {audio:.0f} s: neural {audio / wall:.0f}× wall, {audio / cpu:.0f}× CPU"

@@ -126,7 +126,8 @@ def extract(
             index = np.asarray(picked) - buffer_offset
             mels = np.stack([mel_buffer[i : i + WINDOW_FRAMES] for i in index])
             energy = np.stack([energy_buffer[i : i + WINDOW_FRAMES] for i in index])
-            vectors.append(embed_windows(normalise_windows(mels, energy), options.cpu_threads).astype(np.float16))
+            # one torch thread whatever options.cpu_threads says: the LSTM is faster on one
+            vectors.append(embed_windows(normalise_windows(mels, energy), 1).astype(np.float16))
             starts.append(np.asarray(picked, np.float64) * MEL_FRAME_S)
             speech.append(np.asarray(shares, np.float32))
         drop = max(0, next_start - buffer_offset)

@@ -7,9 +7,10 @@
    the frames where it talks alone when there are enough of them.
 3. The embeddings of runs >= ``RELIABLE_S`` are clustered (average-linkage agglomerative
    on cosine distance, cut at a threshold measured on the recording itself: see
-   :func:`recording_threshold`); the others, and clusters with under ``MIN_SPEAKER_S`` of
-   speech, join the nearest cluster; ``num/min/max_speakers`` are honoured by cutting the
-   tree at that count.
+   :func:`recording_threshold`; at most ``MAX_CLUSTERED`` of them on long calls); the
+   others, and clusters whose runs cover under ``MIN_SPEAKER_S`` of the recording, join
+   the nearest cluster; ``num/min/max_speakers`` are honoured by cutting the tree at
+   that count.
 4. Reconstruction (pyannote's approach): each run takes its cluster (short runs that of
    the same local speaker's nearest run); per frame, the number of speakers is the
    window-averaged count of active local speakers and the frame goes to that many
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -62,11 +64,17 @@ FALLBACK_THRESHOLD = 0.40
 # A speaker's pauses up to this long, with nobody else talking, stay inside the turn
 # (calibrated on dev, real voices included: the references are turn-level, sentence pauses included).
 FILL_PAUSE_S = 2.0
-MIN_SPEAKER_S = 2.0  # clusters with less embedded speech than this are folded into a larger one
-RELIABLE_S = 2.0  # embeddings of shorter runs are assigned to clusters, not clustered
+# Clusters covering less speech than this (the time their runs span, a run seen by two windows
+# counted once) are folded into a larger one; round 4 on dev (BENCHMARKS.md) with RELIABLE_S.
+MIN_SPEAKER_S = 3.0
+RELIABLE_S = 0.75  # embeddings of shorter runs are assigned to clusters, not clustered
 METHOD = "neural"
 ONEDNN_CACHE_VARIABLE = "ONEDNN_PRIMITIVE_CACHE_CAPACITY"
+OPENMP_WAIT_VARIABLE = "OMP_WAIT_POLICY"
 SPREAD_BLOCK = 512  # rows of the embedding distance matrix held at once by spread()
+MAX_CLUSTERED = 1000  # reliable embeddings clustered at most (evenly spread; the rest are assigned)
+RECONSTRUCT_BLOCK = 65536  # frames (18 min) finalised at once by reconstruct()
+UNION_MASS = True  # a cluster's speech: the time its runs cover (False: summed speech_s, round 2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +105,22 @@ def _flat_memory_environment() -> None:
     that ran a torch convolution before this keeps the default cache.
     """
     os.environ.setdefault(ONEDNN_CACHE_VARIABLE, "0")
+
+
+def _passive_openmp_waits() -> None:
+    """Let torch's idle OpenMP threads sleep instead of spin (unless the user chose a policy).
+
+    With the default (spinning) waits, 2 torch threads on a busy 2-core box made a 10-min
+    call take over 10x the CPU of one thread; with passive waits they halve CAM++'s wall time
+    (BENCHMARKS.md, "Memory and threads"). OpenMP reads the variable once, when torch
+    loads, so this runs when the module is imported, before anything here imports torch.
+    """
+    if OPENMP_WAIT_VARIABLE not in os.environ and "torch" in sys.modules:
+        log.debug("torch was imported before callscope.diarization: OpenMP keeps its default wait policy")
+    os.environ.setdefault(OPENMP_WAIT_VARIABLE, "PASSIVE")
+
+
+_passive_openmp_waits()
 
 
 @lru_cache(maxsize=1)
@@ -372,15 +396,20 @@ def cluster(
     min_speaker_s: float = MIN_SPEAKER_S,
     reliable_s: float = RELIABLE_S,
     spans: np.ndarray | None = None,
+    max_clustered: int = MAX_CLUSTERED,
+    union_mass: bool = UNION_MASS,
 ) -> np.ndarray:
     """Cluster labels 0..k-1 of unit embeddings with an automatic count within [low, high].
 
     Average-linkage agglomerative clustering on cosine distance, cut at ``threshold``
     (default: :func:`recording_threshold` of the reliable embeddings, ``spans`` being
     their runs' times), over the embeddings of at least ``reliable_s`` of speech (short
-    ones are noisy and blur the clusters); the others then join the nearest cluster.
-    Clusters holding less than ``min_speaker_s`` of speech (stray embeddings of
-    overlaps, noise) do not count as speakers and join the nearest one too.
+    ones are noisy and blur the clusters; at most ``max_clustered`` of them, evenly
+    spread over the recording, so that memory stays flat on long calls); the others
+    then join the nearest cluster. Clusters holding less than ``min_speaker_s`` of
+    speech (stray embeddings of overlaps, noise) do not count as speakers and join the
+    nearest one too; a cluster's speech is the time its runs cover (``union_mass``, with
+    ``spans``: a run seen by two overlapping windows counts once) or the sum of ``speech_s``.
     """
     n = embeddings.shape[0]
     if n <= 1:
@@ -391,14 +420,39 @@ def cluster(
     if threshold is None:
         use = reliable if reliable.sum() >= 3 else np.ones(n, bool)
         threshold = recording_threshold(embeddings[use], spans[use] if spans is not None else None)
-    labels, large = _cut(embeddings[reliable], speech_s[reliable], low, high, threshold, min_speaker_s)
+    index = np.flatnonzero(reliable)
+    if index.size > max_clustered:  # average linkage holds n^2 / 2 distances
+        index = index[np.linspace(0, index.size - 1, max_clustered).astype(int)]
+    covered = spans[index] if union_mass and spans is not None and len(spans) == n else None
+    mass = _Mass(speech_s[index], covered)
+    labels, large = _cut(embeddings[index], mass, low, high, threshold, min_speaker_s)
     full = np.full(n, -1, int)
-    full[np.flatnonzero(reliable)] = labels
+    full[index] = labels
     return _fold_small(embeddings, full, large)
 
 
+@dataclass(frozen=True, slots=True)
+class _Mass:
+    """Seconds of speech behind a set of embeddings: the union of their runs' spans, or their summed speech."""
+
+    speech_s: np.ndarray
+    spans: np.ndarray | None
+
+    def of(self, members: np.ndarray) -> float:
+        if self.spans is None:
+            return float(self.speech_s[members].sum())
+        spans = self.spans[members]
+        spans = spans[np.argsort(spans[:, 0])]
+        total, end = 0.0, -np.inf
+        for a, b in spans:
+            if b > end:
+                total += b - max(a, end)
+                end = b
+        return float(total)
+
+
 def _cut(
-    embeddings: np.ndarray, speech_s: np.ndarray, low: int, high: int, threshold: float, min_speaker_s: float
+    embeddings: np.ndarray, mass: _Mass, low: int, high: int, threshold: float, min_speaker_s: float
 ) -> tuple[np.ndarray, list[int]]:
     """Tree labels and the clusters that count as speakers (their number within [low, high])."""
     from scipy.cluster.hierarchy import fcluster, linkage
@@ -408,22 +462,22 @@ def _cut(
         return np.zeros(1, int), [0]
     tree = linkage(embeddings.astype(np.float64), method="average", metric="cosine")
     labels = fcluster(tree, t=threshold, criterion="distance") - 1
-    large = _large_clusters(labels, speech_s, min_speaker_s)
+    large = _large_clusters(labels, mass, min_speaker_s)
     count = max(1, len(large))
     wanted = min(max(count, low), high, n)
     if wanted != count or len(large) == 0:
         # cut the tree at the wanted count; with stray clusters, cut deeper until enough are large
         for k in range(wanted, n + 1):
             labels = fcluster(tree, t=k, criterion="maxclust") - 1
-            large = _large_clusters(labels, speech_s, min_speaker_s if k < n else 0.0)
+            large = _large_clusters(labels, mass, min_speaker_s if k < n else 0.0)
             if len(large) >= wanted:
                 break
-        large = sorted(large, key=lambda c: -speech_s[labels == c].sum())[:wanted]
+        large = sorted(large, key=lambda c: -mass.of(labels == c))[:wanted]
     return labels, large
 
 
-def _large_clusters(labels: np.ndarray, speech_s: np.ndarray, min_speaker_s: float) -> list[int]:
-    return [int(c) for c in np.unique(labels) if speech_s[labels == c].sum() >= min_speaker_s]
+def _large_clusters(labels: np.ndarray, mass: _Mass, min_speaker_s: float) -> list[int]:
+    return [int(c) for c in np.unique(labels) if mass.of(labels == c) >= min_speaker_s]
 
 
 def _fold_small(embeddings: np.ndarray, labels: np.ndarray, large: list[int]) -> np.ndarray:
@@ -456,7 +510,7 @@ def reconstruct(feats: NeuralFeatures, labels: np.ndarray) -> tuple[np.ndarray, 
     frames = feats.windows[0].hard.shape[0]
     weight = np.hamming(frames).astype(np.float32) + 1e-3  # window edges are less reliable
     score = np.zeros((total, k), np.float32)
-    support = np.zeros((total, k), np.float32)
+    support = np.zeros((total, k), np.uint8)  # windows x local speakers backing a cluster: a few at most
     count = np.zeros(total, np.float32)
     cover = np.zeros(total, np.float32)
     row = 0
@@ -482,14 +536,16 @@ def reconstruct(feats: NeuralFeatures, labels: np.ndarray) -> tuple[np.ndarray, 
             support[first + a : first + b, c] += window.hard[a:b, speaker]
         for c, local in best.items():
             score[first : first + span, c] += w * local
-    cover = np.maximum(cover, 1e-6)
-    speakers = np.minimum(np.rint(count / cover).astype(int), k)
-    score = np.where(support > 0, score / cover[:, None], -1.0)
-    order = np.argsort(-score, axis=1)
     active = np.zeros((total, k), bool)
-    for rank in range(min(k, 3)):
-        pick = (speakers > rank) & (np.take_along_axis(score, order[:, rank : rank + 1], axis=1)[:, 0] > 0)
-        active[np.flatnonzero(pick), order[pick, rank]] = True
+    for lo in range(0, total, RECONSTRUCT_BLOCK):  # blocks of frames: the temporaries do not grow with the call
+        hi = min(total, lo + RECONSTRUCT_BLOCK)
+        frames_cover = np.maximum(cover[lo:hi], 1e-6)
+        speakers = np.minimum(np.rint(count[lo:hi] / frames_cover).astype(int), k)
+        block = np.where(support[lo:hi] > 0, score[lo:hi] / frames_cover[:, None], -1.0)
+        order = np.argsort(-block, axis=1)
+        for rank in range(min(k, 3)):
+            pick = (speakers > rank) & (np.take_along_axis(block, order[:, rank : rank + 1], axis=1)[:, 0] > 0)
+            active[lo + np.flatnonzero(pick), order[pick, rank]] = True
     return active, step, centre0
 
 

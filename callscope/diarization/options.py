@@ -33,7 +33,10 @@ class DiarizeOptions:
     pyannote_pipeline: Path | None = None  # local folder holding config.yaml + weights
     min_gap_s: float = 0.5  # same-speaker pauses shorter than this stay inside one turn
     min_turn_s: float = 0.15  # shorter bursts are dropped (clicks, line noise)
-    cpu_threads: int = 1  # torch threads for the mono models (more threads lose on a loaded box)
+    # torch threads for segmentation-3.0 + CAM++ (``from_settings``: CALLSCOPE_CPU_THREADS); OpenMP
+    # waits are passive (callscope.diarization.neural), so extra threads do not spin on a busy box.
+    # The resemblyzer LSTM always runs on one (faster there).
+    cpu_threads: int = 1
     # Mono: give both speakers the stretch around a speaker change that has no pause
     # (a barge-in). See BENCHMARKS.md for its effect on DER.
     mono_overlap: bool = False
@@ -67,7 +70,7 @@ class DiarizeOptions:
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> DiarizeOptions:
-        """Options from the settings (method, channel roles, local pyannote pipeline), with keyword overrides.
+        """Options from the settings (method, channel roles, local pyannote pipeline, CPU threads), with keyword overrides.
 
         Raises:
             ConfigError: an option is invalid.
@@ -81,5 +84,6 @@ class DiarizeOptions:
             "method": settings.diarization_method,
             "channel_roles": tuple(settings.channel_roles),
             "pyannote_pipeline": settings.pyannote_pipeline,
+            "cpu_threads": settings.cpu_threads,
         }
         return cls(**{**defaults, **overrides})

@@ -106,6 +106,76 @@ def test_cluster_folds_stray_embeddings_into_a_speaker():
     assert labels[-1] == labels[0]  # joined the nearest speaker
 
 
+def test_a_run_seen_by_two_windows_counts_once_toward_a_speaker():
+    rng = np.random.default_rng(4)
+    a, b = np.eye(192)[0], np.eye(192)[1]
+    x = np.vstack([_group(a, 12, rng, 0.03), _group(b, 2, rng, 0.03)])
+    seconds = np.r_[np.full(12, 2.0), 2.0, 2.0]
+    # b: one 2 s run embedded by both overlapping windows (same span): 4 s summed, 2 s covered
+    spans = np.vstack([np.c_[np.arange(12) * 3.0, np.arange(12) * 3.0 + 2], [[40.0, 42.0], [40.0, 42.0]]])
+    covered = neural.cluster(x, seconds, 1, 8, min_speaker_s=3.0, spans=spans, union_mass=True)
+    summed = neural.cluster(x, seconds, 1, 8, min_speaker_s=3.0, spans=spans, union_mass=False)
+    assert len(set(covered)) == 1 and len(set(summed)) == 2
+
+
+def test_long_recordings_cluster_a_capped_number_of_embeddings(monkeypatch):
+    from scipy.cluster import hierarchy
+
+    rng = np.random.default_rng(5)
+    a, b = np.eye(192)[0], np.eye(192)[1]
+    x = np.vstack([_group(a, 1500, rng, 0.03), _group(b, 1500, rng, 0.03)])
+    order = rng.permutation(len(x))  # the voices alternate through the call
+    x, truth = x[order], (order >= 1500).astype(int)
+    linked = []
+    real = hierarchy.linkage
+    monkeypatch.setattr(hierarchy, "linkage", lambda y, *args, **kw: linked.append(len(y)) or real(y, *args, **kw))
+    labels = neural.cluster(x, np.full(len(x), 3.0), 1, 8, max_clustered=300)
+    assert linked and max(linked) == 300  # n^2/2 distances over 300 embeddings, not 3000
+    assert len(set(labels)) == 2 and np.array_equal(labels == labels[0], truth == truth[0])
+
+
+def test_reconstruction_in_blocks_of_frames_gives_the_same_turns(monkeypatch):
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(6)
+    models = SimpleNamespace(frame_step=0.016875, frame_start=0.0, frame_duration=0.0619)
+    windows, count = [], 0
+    for i in range(12):  # 65 s, three local speakers per window with random stretches, some overlapping
+        hard = np.zeros((589, 3), bool)
+        runs = []
+        for speaker in range(3):
+            a = int(rng.integers(0, 400))
+            b = a + int(rng.integers(60, 189))
+            hard[a:b, speaker] = True
+            runs.append((speaker, a, b, True))
+            count += 1
+        soft = (hard * rng.uniform(0.5, 1.0, hard.shape)).astype(np.float16)
+        windows.append(neural.WindowResult(i * 5 * 16000, soft, hard, runs))
+    feats = neural.NeuralFeatures(windows, np.zeros((count, 192), np.float32), np.ones(count), 65.0, models)
+    labels = rng.integers(0, 3, count)
+    whole = neural.reconstruct(feats, labels)[0]
+    monkeypatch.setattr(neural, "RECONSTRUCT_BLOCK", 97)
+    blocks = neural.reconstruct(feats, labels)[0]
+    assert whole.any(axis=0).all() and (whole.sum(axis=1) == 2).any()  # every speaker, and some overlap
+    assert np.array_equal(whole, blocks)
+
+
+def test_openmp_waits_are_passive_unless_the_user_chose(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    root = str(Path(neural.__file__).resolve().parents[2])
+    probe = "import os, callscope.diarization; print(os.environ['OMP_WAIT_POLICY'])"
+    env = {k: v for k, v in os.environ.items() if k != neural.OPENMP_WAIT_VARIABLE}
+    env["PYTHONPATH"] = root
+    run = lambda extra: subprocess.run(  # noqa: E731
+        [sys.executable, "-c", probe], env={**env, **extra}, capture_output=True, text=True, timeout=120, cwd=tmp_path
+    ).stdout.strip()
+    assert run({}) == "PASSIVE"
+    assert run({neural.OPENMP_WAIT_VARIABLE: "ACTIVE"}) == "ACTIVE"
+
+
 def test_windows_cover_the_audio_and_end_aligned():
     audio = np.arange(23 * 100, dtype=np.float32)  # 23 s at a fake 100 Hz
     chunks = [audio[i : i + 700] for i in range(0, audio.size, 700)]
@@ -200,6 +270,38 @@ def test_real_voices_on_a_phone_line_auto_picks_neural_and_beats_resemblyzer(dat
     der = score(reference, result).der
     assert der < 0.12  # measured 6.7 %
     assert der < score(reference, diarize(audio, DiarizeOptions(method="embeddings"))).der - 0.08  # 22.2 %
+
+
+@pytest.mark.slow
+@needs_weights
+def test_speaker_count_rule_on_the_real_phone_call(data_dir):
+    """The count rule on two real readers over an 8 kHz line: two speakers, with margin; each reader alone is one."""
+    from scipy.cluster.hierarchy import linkage
+
+    from callscope.diarization.mono import resampled_chunks
+    from callscope.recordings.audio import load_audio
+
+    folder = data_dir / "diarization"
+    audio = load_audio(folder / "librispeech_call_8k.wav")
+    reference = read_rttm(folder / "librispeech_call_8k.rttm")
+    feats = neural.extract(resampled_chunks(audio.blocks(30.0)))
+    assert len(neural.segment(feats, DiarizeOptions()).speakers) == 2
+    assert len(neural.segment(feats, DiarizeOptions(num_speakers=3)).speakers) == 3
+    assert len(neural.segment(feats, DiarizeOptions(max_speakers=1)).speakers) == 1
+    # the per-recording threshold falls between one voice's spread and the two voices' distance
+    reliable = feats.speech_s >= neural.RELIABLE_S
+    spans = feats.spans()
+    threshold = neural.recording_threshold(feats.embeddings[reliable], spans[reliable])
+    heights = linkage(feats.embeddings[reliable].astype(np.float64), method="average", metric="cosine")[:, 2]
+    assert heights[-1] > threshold + 0.1  # measured: 0.78 vs 0.55, merging the two readers
+    assert heights[-2] < threshold - 0.05  # measured: 0.44, the last merge within one reader
+    rate = audio.sample_rate
+    for speaker in reference.speakers:  # each reader's turns alone, with pauses: one speaker
+        pause = np.zeros((1, rate // 2), np.float32)
+        parts = [p for t in reference.turns if t.speaker == speaker
+                 for p in (audio.samples[:, int(t.start * rate) : int(t.end * rate)], pause)]
+        alone = Audio(np.concatenate(parts, axis=1), rate)
+        assert diarize(alone, NEURAL).speakers == ("SPEAKER_00",), speaker
 
 
 @pytest.mark.slow
