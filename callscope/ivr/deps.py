@@ -124,11 +124,13 @@ def matcher_for(kb: KnowledgeBaseSource, settings: Settings | None = None) -> In
     if matcher is None:
         options = MatcherOptions()
         names = tuple(getattr(settings, "ivr_encoders", None) or options.encoders)
+        tune = bool(getattr(settings, "ivr_tune", True))
         with _lock:
             matcher = _matchers.get(id(kb))
             if matcher is None:
-                matcher = _matchers[id(kb)] = IntentMatcher(kb, options=replace(options, encoders=names))
-                if getattr(settings, "ivr_tune", False):  # a KB-tuned encoder, trained off the call path
+                options = replace(options, encoders=names, tuned=tune)
+                matcher = _matchers[id(kb)] = IntentMatcher(kb, options=options)
+                if tune:  # a KB-tuned encoder, trained off the call path
                     kb.on_reload.append(lambda _kb, m=matcher: m.tune(wait=False))
                     matcher.tune(wait=False)
     return matcher

@@ -36,6 +36,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,7 @@ class TuningReport:
     texts: int = 0
 
 
+@lru_cache(maxsize=1)
 def available() -> bool:
     """Whether fine-tuning can run here (torch, sentence-transformers, the model package)."""
     return all(importlib.util.find_spec(m) is not None for m in ("torch", "sentence_transformers", MODEL_PACKAGE))
@@ -234,8 +236,19 @@ def _trained_state(model: Any) -> dict[str, Any]:
     return {k: p.detach().half() for k, p in model.named_parameters() if p.requires_grad}
 
 
-_LOADED: dict[str, TunedEncoder] = {}
-_LOCK = threading.Lock()
+_LOADED: dict[str, TunedEncoder] = {}  # by content hash; the newest few (a model is about 90 MB)
+_KEEP_LOADED = 2
+_LOCK = threading.Lock()  # _LOADED
+_TRAIN_LOCK = threading.Lock()  # one training at a time per process
+
+
+def _remember(encoder: TunedEncoder) -> TunedEncoder:
+    with _LOCK:
+        _LOADED.pop(encoder.digest, None)
+        _LOADED[encoder.digest] = encoder
+        while len(_LOADED) > _KEEP_LOADED:
+            _LOADED.pop(next(iter(_LOADED)))
+    return encoder
 
 
 def tune(
@@ -262,7 +275,9 @@ def tune(
         return report
     import torch
 
-    with _LOCK:
+    with _TRAIN_LOCK:
+        if path.exists():  # trained by another thread meanwhile
+            return report
         start = time.process_time()
         wall = time.perf_counter()
         model = _train(texts, owners, bank, options)
@@ -287,7 +302,7 @@ def tune(
             "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         (cache_dir / f"{digest}.json").write_text(json.dumps(provenance, indent=1) + "\n", encoding="utf-8")
-        _LOADED[digest] = TunedEncoder(model, digest, options.threads)
+        _remember(TunedEncoder(model, digest, options.threads))
     report.trained = True
     log.info("tuned the IVR encoder on %d texts in %.1f s: %s", len(texts), report.seconds, path)
     return report
@@ -302,8 +317,9 @@ def load(
     if not texts or not available():
         return None
     digest = content_hash(texts, owners, bank, options)
-    if digest in _LOADED:
-        return _LOADED[digest]
+    with _LOCK:
+        if digest in _LOADED:
+            return _LOADED[digest]
     path = cache_dir / f"{digest}.pt"
     if not path.exists():
         return None
@@ -312,12 +328,11 @@ def load(
     import torch
 
     try:
-        with _LOCK:
-            model = copy.deepcopy(_base_model(options.max_tokens))
-            state = {k: v.float() for k, v in torch.load(path, map_location="cpu", weights_only=True).items()}
-            model.load_state_dict(state, strict=False)
-            model.eval()
-            encoder = _LOADED[digest] = TunedEncoder(model, digest, options.threads)
+        model = copy.deepcopy(_base_model(options.max_tokens))
+        state = {k: v.float() for k, v in torch.load(path, map_location="cpu", weights_only=True).items()}
+        model.load_state_dict(state, strict=False)
+        model.eval()
+        encoder = _remember(TunedEncoder(model, digest, options.threads))
     except Exception:  # noqa: BLE001 - a damaged cache falls back to the shipped encoders
         log.exception("could not load the tuned encoder %s; using the shipped encoders", path)
         return None

@@ -71,9 +71,10 @@ def test_tuning_ranks_unseen_callers_better(tuned, kb, encoders, subset) -> None
     top1_plain, first_plain, _ = _outcomes(plain, subset)
     top1, first, wrong = _outcomes(tuned, subset)
     assert any(e.name.startswith("minilm-kb-") for e in tuned.active_encoders())
-    # measured: top-1 0.92 -> 0.97, answered at once 0.63 -> 0.74 (72 unseen questions)
+    # measured: top-1 0.92 -> 0.97, answered right at once 0.63 -> 0.81, wrong at once 0.03 -> 0.01
+    # (72 unseen questions)
     assert top1 >= top1_plain + 0.03
-    assert first >= first_plain + 0.05
+    assert first >= first_plain + 0.10
     assert wrong <= 0.03
     oos = [tuned.match(text, "en") for text in subset["oos"]]
     assert not any(r.level == MatchLevel.HIGH for r in oos)
