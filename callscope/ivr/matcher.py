@@ -39,6 +39,13 @@ and spread over the entries), and reads such a caller's raw scores through that 
 map before step 1 (:attr:`Calibration.scripts`). A knowledge base with Mandarin questions
 of its own maps nothing.
 
+**An encoder tuned on the knowledge base.** When fine-tuning is available
+(:mod:`callscope.ivr.tuning`) and its cache for this knowledge-base version is ready, a small
+English encoder fine-tuned on the KB's own questions joins the shipped ones (own calibration,
+classifier features) for the callers it reads; they get their own thresholds
+(``MatcherOptions.tuned_levels``). A caller it does not read (Mandarin) is scored with a scale
+and a classifier measured without it and leveled with the plain thresholds, exactly as without it.
+
 The confidence levels are thresholds on that scale (and on the lead over the runner-up),
 tuned once on development data of several knowledge bases (``bench/ivr_fewshot.py``),
 not on one KB.
