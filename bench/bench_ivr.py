@@ -129,15 +129,20 @@ BITEXT_MAP: dict[str, set[str] | None] = {
 }
 
 
-def bitext_rows(data: Path, per_intent: int = 20, seed: int = 7) -> list[tuple[str, str, set[str] | None]]:
+def bitext_rows(
+    data: Path, per_intent: int = 20, seed: int = 7, exclude: frozenset[str] = frozenset()
+) -> list[tuple[str, str, set[str] | None]]:
+    """A seeded sample of bitext requests per mapped intent (``exclude``: texts left out first,
+    e.g. the test sample when drawing a dev sample)."""
     path = data / "customer_intents" / "bitext_customer_support_subset.csv"
     if not path.exists():
         return []
     by_intent: dict[str, list[str]] = defaultdict(list)
     with path.open(newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
-            if row["intent"] in BITEXT_MAP and "{{" not in row["instruction"]:
-                by_intent[row["intent"]].append(row["instruction"].strip())
+            text = row["instruction"].strip()
+            if row["intent"] in BITEXT_MAP and "{{" not in text and text not in exclude:
+                by_intent[row["intent"]].append(text)
     rng = random.Random(seed)
     out = []
     for intent, texts in sorted(by_intent.items()):

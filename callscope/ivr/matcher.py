@@ -43,7 +43,10 @@ of its own maps nothing.
 (:mod:`callscope.ivr.tuning`) and its cache for this knowledge-base version is ready, a small
 English encoder fine-tuned on the KB's own questions joins the shipped ones (own calibration,
 classifier features) for the callers it reads; they get their own thresholds
-(``MatcherOptions.tuned_levels``). A caller it does not read (Mandarin) is scored with a scale
+(``MatcherOptions.tuned_levels``). It ranks the entries and sets the lead over the runner-up;
+the score the out-of-scope line reads is the higher of its scale and the shipped encoders'
+(``MatcherOptions.tuned_confidence``): its own leave-one-out scale is measured on questions it
+was trained on and reads new phrasings too low. A caller it does not read (Mandarin) is scored with a scale
 and a classifier measured without it and leveled with the plain thresholds, exactly as without it.
 
 The confidence levels are thresholds on that scale (and on the lead over the runner-up),
@@ -134,8 +137,16 @@ class MatcherOptions:
     # for callers the tuned encoder reads (the others are scored exactly as without it): the
     # policy's thresholds (high, medium, low, margin, ahead) and the classifier's weight
     # (tuned on dev like the plain ones; None: the plain ones)
-    tuned_levels: tuple[float, float, float, float, float] | None = (0.2, math.inf, -0.4, 0.45, math.inf)
-    tuned_classifier_weight: float | None = 0.1
+    tuned_levels: tuple[float, float, float, float, float] | None = (0.7, math.inf, -0.45, 0.7, 1.0)
+    tuned_classifier_weight: float | None = 0.5
+    # where a tuned caller's confidence (the score the levels read) comes from; the tuned encoder
+    # always ranks the entries and sets the lead over the runner-up. Its own scale is measured by
+    # leave-one-out on questions it was trained on, so it reads a new phrasing too low (a small KB's
+    # callers fell under the out-of-scope line); the shipped encoders never saw the KB, so theirs is
+    # honest. "max" (chosen on dev): the higher of the two scales at the top entry, i.e. out of scope
+    # only when neither puts the caller in scope; "shipped": the shipped encoders' score of the top
+    # entry alone; "tuned": the mean with the tuned encoder on its own scale (session 5, round 2)
+    tuned_confidence: str = "max"
     encoder_threads: int = 1  # one BLAS thread: fastest per sentence under concurrent load
     cache_size: int = 4096
 
@@ -860,9 +871,15 @@ class IntentMatcher:
         (0-1), whether keywords count (the caller's script appears in the entry), the
         classifier's probability (zeros without a classifier), and the raw per-variant
         cosine sums. :meth:`combine` turns them into the final scores."""
-        return self._entry_scores(self._current_index(), text)
+        return self._entry_scores(self._current_index(), text)[:5]
 
-    def _entry_scores(self, index: _Index, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def shipped_scores(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """The semantic score and classifier probabilities of ``text`` from the shipped encoders
+        alone (what :meth:`entry_scores` gives without a tuned encoder): the confidence of a
+        tuned caller unless ``tuned_confidence="tuned"`` (:meth:`combine`'s ``shipped``)."""
+        return self._entry_scores(self._current_index(), text)[5:]
+
+    def _entry_scores(self, index: _Index, text: str) -> tuple[np.ndarray, ...]:
         opts = self.options
         n = len(index.entries)
         vecs = self._encode_utterance(index, text)
@@ -870,7 +887,11 @@ class IntentMatcher:
         variant_sims = np.zeros(len(index.texts), np.float32)
         script = script_of(text)
         total = 0.0
-        for encoder, weight, vec in zip(index.encoders, index.encoder_weights, vecs, strict=True):
+        shipped = len(self.encoders)
+        base_semantic = semantic
+        for position, (encoder, weight, vec) in enumerate(zip(index.encoders, index.encoder_weights, vecs, strict=True)):
+            if position == shipped:  # the tuned encoder follows the shipped ones
+                base_semantic = semantic / max(total, 1e-9)
             if not vec.any():
                 continue  # an English-only encoder and a Mandarin utterance: no vector
             sims = index.vectors[encoder.name] @ vec
@@ -883,7 +904,9 @@ class IntentMatcher:
                 best = cal.scale(cal.to_home(best, script))
             semantic += weight * best
             total += weight
-        semantic /= max(total, 1e-9)
+        semantic = semantic / max(total, 1e-9)
+        if len(index.encoders) == shipped:
+            base_semantic = semantic
         toks = keywords(text)
         weights = [index.idf.get(t, index.unknown_idf * 0.5) for t in toks]
         total = sum(weights)
@@ -895,11 +918,14 @@ class IntentMatcher:
         tuned = index.tuned is not None and bool(vecs[-1].any())
         classifier = index.classifier if tuned else index.base_classifier
         if classifier is not None:
-            positions = index.classifier_encoders if tuned else range(len(self.encoders))
+            positions = index.classifier_encoders if tuned else range(shipped)
             proba = classifier.proba([vecs[i] for i in positions])[0]
         else:
             proba = np.full(n, 1.0 if n == 1 and opts.calibrate else 0.0, np.float32)
-        return semantic, kw, mixed, proba, variant_sims
+        base_proba = proba
+        if tuned and index.base_classifier is not None and index.base_classifier is not classifier:
+            base_proba = index.base_classifier.proba([vecs[i] for i in range(shipped)])[0]
+        return semantic, kw, mixed, proba, variant_sims, base_semantic, base_proba
 
     def combine(
         self,
@@ -911,13 +937,16 @@ class IntentMatcher:
         keyword_weight: float | None = None,
         classifier_weight: float | None = None,
         tuned: bool | np.ndarray = False,
+        shipped: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> np.ndarray:
         """Final scores from the parts of :meth:`entry_scores` (any leading shape), on the
         knowledge base's scale when ``calibrate`` is on. The weights default to the options'.
         ``tuned`` (per row): the text was scored with the tuned encoder (:meth:`reads_tuned`);
-        ``classifier_weight`` then applies to those rows only."""
+        ``classifier_weight`` then applies to those rows only. ``shipped``: the
+        :meth:`shipped_scores` of the same rows (needed for tuned rows unless
+        ``tuned_confidence="tuned"``)."""
         return self._combine(
-            self._current_index(), semantic, kw, mixed, proba, keyword_weight, classifier_weight, tuned
+            self._current_index(), semantic, kw, mixed, proba, keyword_weight, classifier_weight, tuned, shipped
         )
 
     def _combine(
@@ -930,6 +959,7 @@ class IntentMatcher:
         keyword_weight: float | None = None,
         classifier_weight: float | None = None,
         tuned: bool | np.ndarray = False,
+        shipped: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> np.ndarray:
         opts = self.options
         kw_w = opts.keyword_weight if keyword_weight is None else keyword_weight
@@ -945,6 +975,21 @@ class IntentMatcher:
         rows = rows.reshape(rows.shape + (1,) * (score.ndim - rows.ndim))
         with_tuned = index.scale(score + cl_tuned * proba)
         without = index.base_scale(score + opts.classifier_weight * proba)
+        if opts.tuned_confidence != "tuned":
+            # rank and lead from the tuned encoder; the top entry's score from the shipped encoders
+            # on their leave-one-out scale ("shipped"), or the higher of that and the tuned one
+            # ("max"); every entry of the row is shifted alike, so order and margins stay
+            if shipped is None:
+                raise ValueError("tuned_confidence other than 'tuned' needs the shipped_scores of the rows")
+            base_sem, base_proba = shipped
+            base = np.where(mixed & (kw_w > 0), (1.0 - kw_w) * base_sem + kw_w * kw, base_sem)
+            confidence = index.base_scale(base + opts.classifier_weight * base_proba)
+            top = np.argmax(with_tuned, axis=-1)[..., None]
+            at_top = np.take_along_axis(confidence, top, axis=-1)
+            own = np.take_along_axis(with_tuned, top, axis=-1)
+            level = np.maximum(at_top, own) if opts.tuned_confidence == "max" else at_top
+            shift = level - np.take_along_axis(with_tuned, top, axis=-1)
+            with_tuned = with_tuned + shift
         return np.where(rows, with_tuned, without)
 
     def match(self, text: str, language: str, *, exclude: Sequence[str] = ()) -> MatchResult:
@@ -963,9 +1008,9 @@ class IntentMatcher:
         if not text.strip() or not index.entries:
             return MatchResult(text, language, MatchLevel.LOW, ())
         n = len(index.entries)
-        semantic, kw, mixed, proba, variant_sims = self._entry_scores(index, text)  # one index version throughout
+        semantic, kw, mixed, proba, variant_sims, base_semantic, base_proba = self._entry_scores(index, text)  # one index version
         tuned = index.tuned is not None and tuning.reads(text)
-        score = self._combine(index, semantic, kw, mixed, proba, tuned=tuned)
+        score = self._combine(index, semantic, kw, mixed, proba, tuned=tuned, shipped=(base_semantic, base_proba))
         excluded = set(exclude)
         ranked = sorted(
             (i for i, entry in enumerate(index.entries) if entry.id not in excluded), key=lambda i: -float(score[i])
