@@ -385,7 +385,9 @@ def tune(dev: list[EvalSet], options, encoders) -> tuple[object, float]:
     kw_grid = (options.keyword_weight,) if options.tuned else (0.1, 0.2, 0.3)
     for kw_w, cl_w in itertools.product(kw_grid, (0.0, 0.1, 0.2, 0.3, 0.5)):
         ranked = [
-            rank_quantities(s.kb, s.rows, m.combine(*p[:4], keyword_weight=kw_w, classifier_weight=cl_w, tuned=p[4], shipped=p[5]))
+            rank_quantities(
+                s.kb, s.rows, m.combine(*p[:4], keyword_weight=kw_w, classifier_weight=cl_w, tuned=p[4], shipped=p[5])
+            )
             for m, s, p in zip(matchers, dev, parts, strict=True)
         ]
 

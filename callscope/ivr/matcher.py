@@ -889,7 +889,9 @@ class IntentMatcher:
         total = 0.0
         shipped = len(self.encoders)
         base_semantic = semantic
-        for position, (encoder, weight, vec) in enumerate(zip(index.encoders, index.encoder_weights, vecs, strict=True)):
+        for position, (encoder, weight, vec) in enumerate(
+            zip(index.encoders, index.encoder_weights, vecs, strict=True)
+        ):
             if position == shipped:  # the tuned encoder follows the shipped ones
                 base_semantic = semantic / max(total, 1e-9)
             if not vec.any():
@@ -1008,7 +1010,8 @@ class IntentMatcher:
         if not text.strip() or not index.entries:
             return MatchResult(text, language, MatchLevel.LOW, ())
         n = len(index.entries)
-        semantic, kw, mixed, proba, variant_sims, base_semantic, base_proba = self._entry_scores(index, text)  # one index version
+        # one index version throughout
+        semantic, kw, mixed, proba, variant_sims, base_semantic, base_proba = self._entry_scores(index, text)
         tuned = index.tuned is not None and tuning.reads(text)
         score = self._combine(index, semantic, kw, mixed, proba, tuned=tuned, shipped=(base_semantic, base_proba))
         excluded = set(exclude)

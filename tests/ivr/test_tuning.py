@@ -128,11 +128,14 @@ def test_without_fine_tuning_the_shipped_encoders_match_as_before(kb, encoders, 
 def test_tuned_callers_confidence_is_the_higher_of_the_two_scales(tuned, kb, encoders, tuned_dir) -> None:
     # the tuned encoder ranks; the score the levels read is the higher of its own scale and the
     # shipped encoders' at its top entry (its own scale reads new phrasings too low)
-    own = IntentMatcher(kb, options=MatcherOptions(tuned_dir=tuned_dir, tuned_confidence="tuned"), encoders=encoders)
-    shipped = IntentMatcher(kb, options=MatcherOptions(tuned_dir=tuned_dir, tuned_confidence="shipped"), encoders=encoders)
+    own, shipped = (
+        IntentMatcher(kb, options=MatcherOptions(tuned_dir=tuned_dir, tuned_confidence=conf), encoders=encoders)
+        for conf in ("tuned", "shipped")
+    )
     for text in ("i need to freeze my card", "could you tell me how much money i have", "tell me a joke"):
         a, b, c = tuned.match(text, "en"), own.match(text, "en"), shipped.match(text, "en")
-        assert [x.entry.id for x in a.candidates] == [x.entry.id for x in b.candidates] == [x.entry.id for x in c.candidates]
+        ids = [[x.entry.id for x in r.candidates] for r in (a, b, c)]
+        assert ids[0] == ids[1] == ids[2]
         assert a.margin == pytest.approx(b.margin, abs=2e-4) and a.margin == pytest.approx(c.margin, abs=2e-4)
         assert a.best is not None and b.best is not None and c.best is not None
         assert a.best.score == pytest.approx(max(b.best.score, c.best.score), abs=1e-4)
