@@ -71,7 +71,7 @@ def test_tuning_ranks_unseen_callers_better(tuned, kb, encoders, subset) -> None
     top1_plain, first_plain, _ = _outcomes(plain, subset)
     top1, first, wrong = _outcomes(tuned, subset)
     assert any(e.name.startswith("minilm-kb-") for e in tuned.active_encoders())
-    # measured: top-1 0.92 -> 0.97, answered right at once 0.63 -> 0.81, wrong at once 0.03 -> 0.01
+    # measured (round 3): top-1 0.92 -> 0.97, answered right at once 0.62 -> 0.83, wrong at once 0.03 -> 0.01
     # (72 unseen questions)
     assert top1 >= top1_plain + 0.03
     assert first >= first_plain + 0.10
