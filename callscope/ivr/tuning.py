@@ -150,7 +150,9 @@ def _base_model(max_tokens: int) -> Any:
             import importlib
 
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as transformers_logging
 
+            transformers_logging.disable_progress_bar()  # no "Loading weights" bar in the server's log
             package = importlib.import_module(MODEL_PACKAGE)
             _BASE = SentenceTransformer(str(package.get_model_path()), device="cpu")
         _BASE.max_seq_length = max_tokens
