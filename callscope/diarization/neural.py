@@ -35,7 +35,8 @@ from typing import Any
 import numpy as np
 
 from callscope.diarization import campplus, neural_models
-from callscope.diarization.intervals import drop_short, mask_to_intervals, merge_gaps
+from callscope.diarization.intervals import drop_short, mask_to_intervals, merge_gaps, union
+from callscope.diarization.intervals import total as covered_seconds
 from callscope.diarization.mono import resampled_chunks
 from callscope.diarization.options import DiarizeOptions
 from callscope.errors import ModelError, ModelNotFoundError
@@ -441,14 +442,7 @@ class _Mass:
     def of(self, members: np.ndarray) -> float:
         if self.spans is None:
             return float(self.speech_s[members].sum())
-        spans = self.spans[members]
-        spans = spans[np.argsort(spans[:, 0])]
-        total, end = 0.0, -np.inf
-        for a, b in spans:
-            if b > end:
-                total += b - max(a, end)
-                end = b
-        return float(total)
+        return covered_seconds(union(map(tuple, self.spans[members].tolist())))
 
 
 def _cut(

@@ -990,8 +990,7 @@ class IntentMatcher:
             at_top = np.take_along_axis(confidence, top, axis=-1)
             own = np.take_along_axis(with_tuned, top, axis=-1)
             level = np.maximum(at_top, own) if opts.tuned_confidence == "max" else at_top
-            shift = level - np.take_along_axis(with_tuned, top, axis=-1)
-            with_tuned = with_tuned + shift
+            with_tuned = with_tuned + (level - own)
         return np.where(rows, with_tuned, without)
 
     def match(self, text: str, language: str, *, exclude: Sequence[str] = ()) -> MatchResult:

@@ -36,7 +36,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -249,7 +249,7 @@ def _trained_state(model: Any) -> dict[str, Any]:
 
 _LOADED: dict[str, TunedEncoder] = {}  # by content hash; the newest few (a model is about 90 MB)
 _KEEP_LOADED = 2
-_LOCK = threading.Lock()  # _LOADED
+_LOCK = threading.Lock()  # _LOADED and _TRAINING
 _TRAIN_LOCK = threading.Lock()  # one training at a time per process
 
 
@@ -350,12 +350,7 @@ def load(
     return encoder
 
 
-@dataclass
-class _Pending:
-    threads: dict[str, threading.Thread] = field(default_factory=dict)
-
-
-_PENDING = _Pending()
+_TRAINING: dict[str, threading.Thread] = {}  # by content hash (guarded by _LOCK)
 
 
 def tune_in_background(
@@ -370,7 +365,7 @@ def tune_in_background(
     if (cache_dir / f"{digest}.pt").exists():
         return None
     with _LOCK:
-        running = _PENDING.threads.get(digest)
+        running = _TRAINING.get(digest)
         if running is not None and running.is_alive():
             return running
 
@@ -381,6 +376,6 @@ def tune_in_background(
                 log.exception("fine-tuning the IVR encoder failed; using the shipped encoders")
 
         thread = threading.Thread(target=run, name="kb-tuning", daemon=True)
-        _PENDING.threads[digest] = thread
+        _TRAINING[digest] = thread
     thread.start()
     return thread
