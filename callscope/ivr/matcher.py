@@ -62,11 +62,13 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import re
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import lru_cache
@@ -148,6 +150,9 @@ class MatcherOptions:
     # entry alone; "tuned": the mean with the tuned encoder on its own scale (session 5, round 2)
     tuned_confidence: str = "max"
     encoder_threads: int = 1  # one BLAS thread: fastest per sentence under concurrent load
+    # a caller's sentence goes to the encoders at once, one thread each (the encoders release the
+    # GIL): the question turn waits for the slowest encoder instead of their sum
+    parallel_encoders: bool = True
     cache_size: int = 4096
 
 
@@ -658,7 +663,8 @@ class IntentMatcher:
         self._paraphrases_kb = 0
         self._tuned_sig: tuple[str, bool] | None = None
         self._tuned_checked = -1e9
-        self._tuned_kb = 0
+        self._tuned_for: KnowledgeBase | None = None  # the version _tuned_path was hashed for
+        self._tuned_path: Path | None = None
 
     @property
     def encoders(self) -> list[SentenceEncoder]:
@@ -718,20 +724,23 @@ class IntentMatcher:
         return texts, owners, off_topic_sentences(), self.options.tuned_dir or tuning.cache_dir_for(kb)
 
     def _tuned_signature(self, kb: KnowledgeBase) -> tuple[str, bool] | None:
-        """(content hash, whether its cache exists), checked at most once a second."""
+        """(content hash, whether its cache exists): the hash once per knowledge-base version,
+        the cache looked at most once a second (a background training may finish)."""
         opts = self.options
         if not (opts.tuned and opts.calibrate) or not tuning.available():
             return None
+        if self._tuned_for is not kb:
+            texts, owners, bank, cache_dir = self._tuning_inputs(kb)
+            ok = cache_dir is not None and len(set(owners)) >= 2
+            self._tuned_path = (
+                cache_dir / f"{tuning.content_hash(texts, owners, bank, tuning.TuningOptions())}.pt" if ok else None
+            )
+            self._tuned_for, self._tuned_checked = kb, -1e9
         now = time.monotonic()
-        if now - self._tuned_checked < 1.0 and self._tuned_kb == id(kb):
-            return self._tuned_sig
-        texts, owners, bank, cache_dir = self._tuning_inputs(kb)
-        if cache_dir is None or len(set(owners)) < 2:
-            self._tuned_sig = None
-        else:
-            digest = tuning.content_hash(texts, owners, bank, tuning.TuningOptions())
-            self._tuned_sig = (digest, (cache_dir / f"{digest}.pt").exists())
-        self._tuned_checked, self._tuned_kb = now, id(kb)
+        if now - self._tuned_checked >= 1.0:
+            path = self._tuned_path
+            self._tuned_sig = None if path is None else (path.stem, path.exists())
+            self._tuned_checked = now
         return self._tuned_sig
 
     def tune(self, *, wait: bool = True) -> tuning.TuningReport | None:
@@ -860,8 +869,14 @@ class IntentMatcher:
                 cache.popitem(last=False)
         else:
             cache.move_to_end(key)
-        for encoder in index.encoders:
-            if encoder.name not in vecs:
+        missing = [encoder for encoder in index.encoders if encoder.name not in vecs]
+        if len(missing) > 1 and self.options.parallel_encoders:
+            pending = [(encoder, _encoder_pool().submit(encoder.encode, [text])) for encoder in missing[1:]]
+            vecs[missing[0].name] = missing[0].encode([text])[0]
+            for encoder, future in pending:
+                vecs[encoder.name] = future.result()[0]
+        else:
+            for encoder in missing:
                 vecs[encoder.name] = encoder.encode([text])[0]
         return tuple(vecs[encoder.name] for encoder in index.encoders)
 
@@ -1057,6 +1072,13 @@ class IntentMatcher:
     def scale(self) -> ScoreScale:
         """The leave-one-out reference points of the knowledge base in service."""
         return self._current_index().scale
+
+
+@lru_cache(maxsize=1)
+def _encoder_pool() -> ThreadPoolExecutor:
+    """The threads that encode a caller's sentence beside the request's own thread (one per
+    core: more would only queue on the cores)."""
+    return ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="ivr-encode")
 
 
 def level_of(score: float, margin: float, opts: MatcherOptions) -> MatchLevel:

@@ -5,6 +5,8 @@ than the shipped encoders alone (CLINC150 banking few-shot fixture, real models)
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -89,9 +91,11 @@ def test_tuning_ranks_unseen_callers_better(tuned, kb, encoders, subset) -> None
 @needs_tuning
 def test_cache_keyed_by_content_with_provenance(tuned, kb, tuned_dir) -> None:
     files = sorted(p.name for p in tuned_dir.iterdir())
-    assert len(files) == 2 and files[0].endswith(".json") and files[1].endswith(".pt")
+    stems = {name.split(".")[0] for name in files}
+    assert len(stems) == 1 and [name.split(".", 1)[1] for name in files] == ["json", "onnx", "pt"]
     provenance = json.loads((tuned_dir / files[0]).read_text(encoding="utf-8"))
     assert provenance["base_model"].startswith("sentence-transformers/all-MiniLM-L6-v2")
+    assert provenance["runtime"] == "onnxruntime"
     assert provenance["entries"] == len(kb.entries) and provenance["train_seconds"] > 0
     report = tuned.tune()  # unchanged knowledge base: nothing to train
     assert report is not None and not report.trained and report.path is not None
@@ -101,6 +105,44 @@ def test_cache_keyed_by_content_with_provenance(tuned, kb, tuned_dir) -> None:
     options = tuning.TuningOptions()
     bank = ("what's the weather",)
     assert tuning.content_hash(texts, owners, bank, options) != tuning.content_hash(texts0, owners0, bank, options)
+
+
+@needs_tuning
+def test_calls_run_the_onnx_export_with_the_torch_models_vectors(tuned) -> None:
+    encoder = next(e for e in tuned.active_encoders() if e.name.startswith("minilm-kb-"))
+    assert encoder.runtime == "onnxruntime"
+    texts = ["i need to freeze my card", "what's my balance", "tell me a joke " * 20]  # the last one is truncated
+    exported, torch_model = encoder.encode(texts), encoder._encode_torch(texts)
+    assert np.allclose(np.sum(exported * torch_model, axis=1), 1.0, atol=1e-4)
+
+
+@needs_tuning
+def test_a_new_version_keeps_the_newest_exports_only(tuned, kb, tuned_dir) -> None:
+    model = tuned._current_index().tuned._model
+    for digest in ("0" * 16, "1" * 16):
+        assert tuning._ready_onnx(model, tuned_dir, digest) == tuned_dir / f"{digest}.onnx"
+    exports = sorted(p.name for p in tuned_dir.glob("*.onnx"))
+    assert exports == ["0" * 16 + ".onnx", "1" * 16 + ".onnx"]  # the first version's export was removed
+    for digest in ("0" * 16, "1" * 16):
+        (tuned_dir / f"{digest}.onnx").unlink()
+
+
+def test_concurrent_encoding_gives_the_serial_vectors(encoders, tuned) -> None:
+    """A caller's sentence goes to every encoder at once, and concurrent calls share the
+    encoders without a lock (e5's C engine allocates per call): vectors must not change."""
+    texts = [f"question {i} about my {topic}" for i, topic in enumerate(["card", "loan", "订单", "pin"] * 12)]
+    for encoder in encoders:
+        serial = np.stack([encoder.encode([t])[0] for t in texts])
+        with ThreadPoolExecutor(4) as pool:
+            concurrent = np.stack([v[0] for v in pool.map(lambda t: encoder.encode([t]), texts)])
+        assert np.array_equal(serial, concurrent), encoder.name
+    sequential = IntentMatcher(tuned.knowledge_base(), options=replace(tuned.options, parallel_encoders=False),
+                               encoders=encoders)
+    for text in ("i need to freeze my card", "我想冻结我的银行账户", "tell me a joke"):
+        a, b = tuned.match(text, "en"), sequential.match(text, "en")
+        assert [c.entry.id for c in a.candidates] == [c.entry.id for c in b.candidates]
+        assert a.best is not None and b.best is not None and a.best.score == pytest.approx(b.best.score)
+        assert a.level == b.level
 
 
 @needs_tuning
