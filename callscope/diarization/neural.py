@@ -9,8 +9,10 @@
    on cosine distance, cut at a threshold measured on the recording itself: see
    :func:`recording_threshold`; at most ``MAX_CLUSTERED`` of them on long calls); the
    others, and clusters whose runs cover under ``MIN_SPEAKER_S`` of the recording, join
-   the nearest cluster; ``num/min/max_speakers`` are honoured by cutting the tree at
-   that count.
+   the nearest cluster, unless they lie far from every speaker (a voice with one short
+   sentence: ``DISTINCT_FACTOR``); ``num/min/max_speakers`` are honoured by cutting the
+   tree at that count. A VBx-style resegmentation (:func:`resegment`: an HMM over the
+   embeddings in time order, cosine likelihoods, no PLDA) then refines the labels.
 4. Reconstruction (pyannote's approach): each run takes its cluster (short runs that of
    the same local speaker's nearest run); per frame, the number of speakers is the
    window-averaged count of active local speakers and the frame goes to that many
@@ -84,7 +86,6 @@ DISTINCT_MIN_S = 0.75
 # VBx-style resegmentation after clustering (resegment()): the chance that the next embedding in time
 # is the same speaker, and the sharpness of a speaker's likelihood divided by the recording's spread
 # (von Mises-Fisher concentration = RESEGMENT_SHARPNESS / spread). Round 5 on dev (BENCHMARKS.md).
-RESEGMENT = True
 RESEGMENT_LOOP = 0.5
 RESEGMENT_SHARPNESS = 20.0
 RESEGMENT_ITERATIONS = 10
@@ -413,7 +414,8 @@ def cluster(
     max_clustered: int = MAX_CLUSTERED,
     union_mass: bool = UNION_MASS,
     distinct_factor: float | None = DISTINCT_FACTOR,
-    resegment_sharpness: float | None = RESEGMENT_SHARPNESS if RESEGMENT else None,
+    resegment_sharpness: float | None = RESEGMENT_SHARPNESS,
+    resegment_loop: float = RESEGMENT_LOOP,
 ) -> np.ndarray:
     """Cluster labels 0..k-1 of unit embeddings with an automatic count within [low, high].
 
@@ -456,7 +458,7 @@ def cluster(
     if value is None:
         return out
     times = spans[index].mean(axis=1) if timed else index.astype(np.float64)
-    refined = resegment(chosen, out[index], times, concentration=resegment_sharpness / max(value, 1e-3))
+    refined = resegment(chosen, out[index], times, resegment_loop, resegment_sharpness / max(value, 1e-3))
     if refined.max() + 1 < low:  # a speaker emptied below the requested count: keep the clustering
         return out
     full[index] = refined
