@@ -458,7 +458,7 @@ def cluster(
     if value is None:
         return out
     times = spans[index].mean(axis=1) if timed else index.astype(np.float64)
-    refined = resegment(chosen, out[index], times, resegment_loop, resegment_sharpness / max(value, 1e-3))
+    refined = resegment(chosen, out[index], times, resegment_sharpness / max(value, 1e-3), resegment_loop)
     if refined.max() + 1 < low:  # a speaker emptied below the requested count: keep the clustering
         return out
     full[index] = refined
@@ -559,19 +559,20 @@ def resegment(
     embeddings: np.ndarray,
     labels: np.ndarray,
     times: np.ndarray,
+    concentration: float,
     loop: float = RESEGMENT_LOOP,
-    concentration: float = 100.0,
     iterations: int = RESEGMENT_ITERATIONS,
 ) -> np.ndarray:
-    """Refine cluster labels with a Bayesian HMM over the embeddings in time order (VBx without PLDA).
+    """Refine cluster labels with an HMM over the embeddings in time order (VBx's model, without PLDA).
 
     Each speaker is a direction on the unit sphere (von Mises-Fisher likelihood,
     ``concentration`` times the cosine similarity); the hidden speaker sequence stays
     on the same speaker with probability ``loop`` and otherwise moves to a speaker drawn
     from the speaker priors. Starting from ``labels`` (agglomerative clustering), it
-    alternates forward-backward posteriors with the speakers' directions and priors;
-    a speaker whose prior falls to nothing loses all its embeddings, so over-split
-    clusters merge. Returns labels 0..k-1 (k no larger than the input's), ordered like ``embeddings``.
+    alternates forward-backward posteriors with the speakers' directions and priors, so
+    an embedding the tree put with the wrong voice moves to the one that its own
+    direction and its neighbours in time favour. A speaker left with no embedding
+    disappears: returns labels 0..k-1 (k no larger than the input's), ordered like ``embeddings``.
     """
     n = embeddings.shape[0]
     k = int(labels.max()) + 1 if n else 0

@@ -166,7 +166,7 @@ def test_cluster_counts_speakers_of_synthetic_mixtures(speakers):
     assert all(len(set(labels[truth[order] == k])) == 1 for k in range(speakers))
 
 
-def test_resegmentation_corrects_labels_from_the_voices_and_their_order_in_time():
+def test_resegmentation_moves_misplaced_embeddings_to_their_voice():
     rng = np.random.default_rng(8)
     a, b = np.eye(192)[0], np.eye(192)[1]
     truth = np.repeat(np.tile([0, 1], 5), 6)  # ten turns of six embeddings
@@ -175,12 +175,12 @@ def test_resegmentation_corrects_labels_from_the_voices_and_their_order_in_time(
     wrong = rng.choice(truth.size, 8, replace=False)
     labels[wrong] = 1 - labels[wrong]  # agglomerative clustering's mistakes
     times = np.arange(truth.size, dtype=float)
-    fixed = neural.resegment(x, labels, times, concentration=20.0 / 0.25)
+    fixed = neural.resegment(x, labels, times, concentration=80.0)
     assert np.array_equal(fixed == fixed[0], truth == truth[0])
     # order in time: embeddings passed shuffled come back in their own order
     order = rng.permutation(truth.size)
-    assert np.array_equal(neural.resegment(x[order], labels[order], times[order], concentration=80.0), fixed[order])
-    assert np.array_equal(neural.resegment(x, np.zeros(truth.size, int), times), np.zeros(truth.size, int))
+    assert np.array_equal(neural.resegment(x[order], labels[order], times[order], 80.0), fixed[order])
+    assert np.array_equal(neural.resegment(x, np.zeros(truth.size, int), times, 80.0), np.zeros(truth.size, int))
 
 
 def test_long_recordings_cluster_a_capped_number_of_embeddings(monkeypatch):
