@@ -360,6 +360,26 @@ def test_speaker_count_rule_on_the_real_phone_call(phone_call):
 
 @pytest.mark.slow
 @needs_weights
+def test_resegmentation_mends_a_wrong_split_of_a_two_party_call(data_dir):
+    """espeak call s_en_06 (dev split): agglomerative clustering alone finds two speakers but splits them wrongly."""
+    folder = data_dir / "diarization"
+    audio, reference = load_audio(folder / "s_en_06.mono.wav"), read_rttm(folder / "s_en_06.rttm")
+    feats = neural.extract(resampled_chunks(audio.blocks(30.0)))
+    spans = feats.spans()
+
+    def der(**knobs) -> float:
+        labels = neural.cluster(feats.embeddings, feats.speech_s, 1, 8, spans=spans, **knobs)
+        result = neural.to_diarization(feats, labels, DiarizeOptions())
+        assert len(result.speakers) == 2
+        return score(reference, result).der
+
+    assert der(resegment_sharpness=None) > 0.30  # measured 43 %
+    assert der() < 0.15  # measured 7.7 %
+    assert score(reference, diarize(audio, NEURAL)).der < 0.15  # the default path resegments
+
+
+@pytest.mark.slow
+@needs_weights
 def test_real_one_speaker_clips_stay_one_and_two_readers_are_two(data_dir):
     folder = data_dir / "asr"
     clips = [load_audio(folder / name) for name in (
