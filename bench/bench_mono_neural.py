@@ -16,11 +16,10 @@ sets of bench/real_voice.py, whose speakers never cross the split):
   the test speakers.
 
 The real-voice sets are skipped (with a message) until fetched into bench/out/ (see
-bench/real_voice.py). ``--calibrate`` grid-searches, on dev only, which runs are
-clustered (their length), the small-cluster bar (seconds covered by a cluster's runs, or
-their summed speech) and the spread factor of the per-recording threshold (round 4;
-round 2 searched fixed thresholds, the bounds and the pause fill, BENCHMARKS.md),
-minimising the mean over dev groups of (pooled DER collar 0.25 + share of files with a
+bench/real_voice.py). ``--calibrate`` grid-searches, on dev only, the distinct-voice
+rule, the VBx-style resegmentation and an eigengap speaker count (round 5; round 4
+searched which runs are clustered and the small-cluster bar, round 2 fixed thresholds,
+the bounds and the pause fill: BENCHMARKS.md and this file's history), minimising the mean over dev groups of (pooled DER collar 0.25 + share of files with a
 wrong speaker count); the chosen values are constants in callscope/diarization/neural.py.
 Without it the script scores the splits with those constants. Scores: pyannote.metrics DER with collar 0.25 and with
 no collar (overlap scored), JER, speaker count; speed as audio seconds per wall / CPU
@@ -40,7 +39,7 @@ import pickle
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
@@ -221,6 +220,10 @@ class Setting:
     fill_s: float
     reliable_s: float = 2.0
     union: bool = False
+    distinct: float | None = None  # round 5: DISTINCT_FACTOR (None: off)
+    loop: float = neural.RESEGMENT_LOOP  # round 5: resegmentation (sharpness None: off)
+    sharpness: float | None = None
+    eigengap_gap: float | None = None  # round 5, not adopted: eigengap count when its normalised gap is this wide
 
     def label(self) -> str:
         rule = (f"fixed {self.threshold:.2f}" if self.threshold is not None
@@ -228,23 +231,92 @@ class Setting:
         mass = "covered" if self.union else "summed"
         return f"| {rule} | {self.reliable_s:.2f} | {self.min_speaker_s:.1f} {mass} | {self.fill_s:.2f} |"
 
+    def label5(self) -> str:
+        distinct = "off" if self.distinct is None else f"{self.distinct:.1f} ×"
+        reseg = "off" if self.sharpness is None else f"loop {self.loop:.1f}, {self.sharpness:.0f} / spread"
+        gate = "off" if self.eigengap_gap is None else f"gap ≥ {self.eigengap_gap:.2f}"
+        return f"| {distinct} | {reseg} | {gate} |"
+
+
+ROUND4 = Setting(None, 3.0, 0.20, 0.55, neural.MIN_SPEAKER_S, neural.FILL_PAUSE_S, neural.RELIABLE_S, True)
+ROUND5 = Setting(None, 3.0, 0.20, 0.55, neural.MIN_SPEAKER_S, neural.FILL_PAUSE_S, neural.RELIABLE_S, True,
+                 neural.DISTINCT_FACTOR, neural.RESEGMENT_LOOP, neural.RESEGMENT_SHARPNESS)
+
+
+def labels_for(feats: neural.NeuralFeatures, setting: Setting, low: int = 1, high: int = 8) -> np.ndarray:
+    """Cluster labels of a recording under a setting (neural.cluster's knobs, plus the eigengap gate)."""
+    spans = feats.spans()
+    threshold = setting.threshold
+    if threshold is None:
+        reliable = feats.speech_s >= setting.reliable_s
+        if reliable.sum() < 3:  # as neural.cluster does
+            reliable = np.ones(len(feats.speech_s), bool)
+        threshold = neural.recording_threshold(feats.embeddings[reliable], spans[reliable],
+                                               setting.factor, setting.lowest, setting.highest)
+    labels = neural.cluster(feats.embeddings, feats.speech_s, low, high, threshold, setting.min_speaker_s,
+                            setting.reliable_s, spans, union_mass=setting.union, distinct_factor=setting.distinct,
+                            resegment_sharpness=setting.sharpness, resegment_loop=setting.loop)
+    if setting.eigengap_gap is None or len(labels) < 4:
+        return labels
+    reliable = feats.speech_s >= setting.reliable_s
+    count, gap = eigengap_count(feats.embeddings[reliable] if reliable.sum() >= 4 else feats.embeddings, high)
+    found = int(labels.max()) + 1
+    if gap < setting.eigengap_gap or count <= found:
+        return labels
+    return neural.cluster(feats.embeddings, feats.speech_s, count, count, threshold, setting.min_speaker_s,
+                          setting.reliable_s, spans, union_mass=setting.union, distinct_factor=setting.distinct,
+                          resegment_sharpness=setting.sharpness, resegment_loop=setting.loop)
+
+
+def eigengap_count(embeddings: np.ndarray, max_speakers: int, max_share: float = 0.25) -> tuple[int, float]:
+    """Speaker count from the spectrum of the embeddings' affinity graph (NME-SC, Park et al. 2019).
+
+    For each pruning level p, every row of the cosine affinity keeps its p most similar
+    other embeddings (as 1, the rest 0), the graph is made symmetric, and the eigenvalues
+    of its normalised Laplacian give a count: the position of the largest gap among the
+    smallest ``max_speakers + 1`` eigenvalues. The p whose largest gap, relative to the
+    largest eigenvalue, is widest per neighbour kept (the smallest p / n over normalised
+    gap) is chosen, so the graph is pruned no more and no less than this recording needs.
+    Returns the count and that normalised gap (how clear the count is); (1, 0.0) with
+    fewer than 4 embeddings.
+    """
+    n = embeddings.shape[0]
+    if n < 4:
+        return 1, 0.0
+    similarity = embeddings @ embeddings.T
+    np.fill_diagonal(similarity, -np.inf)
+    ranked = np.argsort(-similarity, axis=1)
+    top = min(max_speakers, n - 1)
+    best: tuple[float, int, float] | None = None
+    for p in range(2, max(2, int(max_share * n)) + 1):
+        affinity = np.zeros((n, n), np.float64)
+        np.put_along_axis(affinity, ranked[:, :p], 1.0, axis=1)
+        affinity = (affinity + affinity.T) / 2
+        degree = affinity.sum(axis=1)
+        scale = 1.0 / np.sqrt(np.maximum(degree, 1e-12))
+        laplacian = np.eye(n) - scale[:, None] * affinity * scale[None, :]
+        values = np.linalg.eigvalsh(laplacian)
+        if values[min(top, n - 1)] < 1e-6:  # more pieces than speakers allowed: pruned too hard
+            continue
+        gaps = np.diff(values[: top + 1])
+        if gaps.size == 0:
+            continue
+        k = int(np.argmax(gaps))
+        gap = float(gaps[k] / max(values[-1], 1e-12))
+        ratio = (p / n) / max(gap, 1e-12)
+        if best is None or ratio < best[0]:
+            best = (ratio, k + 1, gap)
+    if best is None:
+        return 1, 0.0
+    return best[1], best[2]
+
 
 def evaluate(runs: list[Run], setting: Setting) -> tuple[float, dict[str, tuple[float, float]]]:
     """Group-balanced objective: mean over groups of (pooled DER c0.25 + share of files with a wrong count)."""
     per_group: dict[str, list[tuple[float, float, bool]]] = {}
     for run in runs:
-        low, high = DiarizeOptions().speaker_range()
         feats = run.feats
-        spans = feats.spans()
-        threshold = setting.threshold
-        if threshold is None:
-            reliable = feats.speech_s >= setting.reliable_s
-            if reliable.sum() < 3:  # as neural.cluster does
-                reliable = np.ones(len(feats.speech_s), bool)
-            threshold = neural.recording_threshold(feats.embeddings[reliable], spans[reliable],
-                                                   setting.factor, setting.lowest, setting.highest)
-        labels = neural.cluster(feats.embeddings, feats.speech_s, low, high, threshold, setting.min_speaker_s,
-                                setting.reliable_s, spans, union_mass=setting.union)
+        labels = labels_for(feats, setting, *DiarizeOptions().speaker_range())
         result = neural.to_diarization(feats, labels, DiarizeOptions(), setting.fill_s)
         s = score(run.item.reference, result, uem=run.item.uem)
         wrong = len(result.speakers) != len(run.item.reference.speakers)
@@ -257,12 +329,14 @@ def evaluate(runs: list[Run], setting: Setting) -> tuple[float, dict[str, tuple[
 
 
 def calibrate(runs: list[Run]) -> None:
-    """Round 4 on dev: which runs are clustered (reliable length), the small-cluster bar (covered time or summed
-    speech) and the spread factor, at round 2's bounds [0.20, 0.55] and pause fill 2 s; round 2's setting first."""
+    """Round 5 on dev, at round 4's constants: the distinct-voice rule (DISTINCT_FACTOR), the VBx-style
+    resegmentation (loop probability, sharpness over the recording's spread) and an eigengap speaker count
+    (NME-SC) that may raise the agglomerative count when its normalised gap is wide; round 4's setting first.
+    (Round 4's grid: git history of this file.)"""
     names = sorted({run.item.group for run in runs})
-    header = "| threshold rule | reliable s | min speaker s | pause fill s | objective | count right | " + " | ".join(
+    header = "| distinct voice | resegmentation | eigengap count | objective | count right | " + " | ".join(
         f"{n}: DER % / wrong" for n in names) + " |"
-    print(header + "\n" + "|---" * (6 + len(names)) + "|")
+    print(header + "\n" + "|---" * (5 + len(names)) + "|")
     results: dict[Setting, float] = {}
     sizes = Counter(run.item.group for run in runs)
 
@@ -271,18 +345,20 @@ def calibrate(runs: list[Run]) -> None:
         results[setting] = total
         right = round(sum((1 - groups[n][1]) * sizes[n] for n in names))
         cells = " | ".join(f"{100 * groups[n][0]:.1f} / {100 * groups[n][1]:.0f} %" for n in names)
-        print(f"{setting.label()} {total:.3f} | {right}/{len(runs)} | {cells} |", flush=True)
+        print(f"{setting.label5()} {total:.3f} | {right}/{len(runs)} | {cells} |", flush=True)
 
-    row(Setting(None, 3.0, 0.20, 0.55, 2.0, 2.0, 2.0, False))  # round 2
-    for union in (False, True):
-        for reliable_s in (0.75, 1.0, 1.5, 2.0):
-            for min_s in (2.0, 3.0, 4.0):
-                for factor in (2.5, 3.0):
-                    setting = Setting(None, factor, 0.20, 0.55, min_s, 2.0, reliable_s, union)
-                    if setting not in results:
-                        row(setting)
+    row(ROUND4)
+    for gap in (0.3, 0.4, 0.5):
+        row(replace(ROUND4, eigengap_gap=gap))
+    for loop in (0.3, 0.5, 0.7, 0.9):
+        for sharpness in (5.0, 10.0, 20.0):
+            row(replace(ROUND4, loop=loop, sharpness=sharpness))
+    for distinct in (1.2, 1.5, 1.8, 2.0, 2.5, 3.0):
+        row(replace(ROUND4, distinct=distinct))
+        row(replace(ROUND4, distinct=distinct, loop=neural.RESEGMENT_LOOP, sharpness=neural.RESEGMENT_SHARPNESS))
+    row(replace(ROUND5, eigengap_gap=0.3))
     winner = min(results, key=results.get)
-    print(f"\nbest on dev: {winner.label()} objective {results[winner]:.3f}")
+    print(f"\nbest on dev: {winner.label5()} objective {results[winner]:.3f}")
 
 
 def pct(x: float) -> str:
@@ -292,15 +368,17 @@ def pct(x: float) -> str:
 def report(runs: list[Run], split: str) -> None:
     print(f"\n### {split} split\n")
     print(
-        "| file | ref spk | found | DER % c0.25 | DER % c0 | JER % | oracle count DER % | resemblyzer: found / DER % c0.25 "
-        "| × real time wall (CPU) | resemblyzer × wall (CPU) |"
+        "| file | ref spk | found | DER % c0.25 | DER % c0 | JER % | oracle count DER % | round 4 rule: found / DER % c0.25 "
+        "| resemblyzer: found / DER % c0.25 | × real time wall (CPU) | resemblyzer × wall (CPU) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     groups: dict[str, list[tuple[float, float, float, float, bool, bool, float]]] = {}
     for run in runs:
         item = run.item
         result = neural.segment(run.feats, DiarizeOptions())
         oracle = neural.segment(run.feats, DiarizeOptions(num_speakers=len(item.reference.speakers)))
+        before = neural.to_diarization(run.feats, labels_for(run.feats, ROUND4), DiarizeOptions())
+        s4 = score(item.reference, before, uem=item.uem)
         s, s0 = score(item.reference, result, uem=item.uem), score(item.reference, result, collar=0.0, uem=item.uem)
         so = score(item.reference, oracle, uem=item.uem)
         old = score(item.reference, run.old, uem=item.uem) if run.old is not None else None
@@ -312,7 +390,7 @@ def report(runs: list[Run], split: str) -> None:
         )
         print(
             f"| {item.name} | {ref_n} | {n} | {pct(s.der)} | {pct(s0.der)} | {pct(s.jer)} | {pct(so.der)} | "
-            f"{old_cells[0]} | {dur / run.wall_s:.0f} ({dur / run.cpu_s:.0f}) | {old_cells[1]} |"
+            f"{len(before.speakers)} / {pct(s4.der)} | {old_cells[0]} | {dur / run.wall_s:.0f} ({dur / run.cpu_s:.0f}) | {old_cells[1]} |"
         )
         old0 = score(item.reference, run.old, collar=0.0, uem=item.uem) if run.old is not None else None
         nan = float("nan")
@@ -321,21 +399,24 @@ def report(runs: list[Run], split: str) -> None:
              (len(run.old.speakers) == ref_n) if run.old is not None else False,
              (old.der * old.reference_s) if old is not None else nan,
              (old0.der * old0.reference_s) if old0 is not None else nan,
-             s.jer, old.jer if old is not None else nan)
+             s.jer, old.jer if old is not None else nan, s4.der * s4.reference_s, len(before.speakers) == ref_n)
         )
-    print("\n| group | files | pooled DER % c0.25 | pooled DER % c0 | mean JER % | count right | resemblyzer pooled DER % "
-          "c0.25 | resemblyzer c0 | resemblyzer mean JER % | resemblyzer count right |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("\n| group | files | pooled DER % c0.25 | pooled DER % c0 | mean JER % | count right | round 4 rule: DER % c0.25 / "
+          "count | resemblyzer pooled DER % c0.25 | resemblyzer c0 | resemblyzer mean JER % | resemblyzer count right |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for group, rows in groups.items():
         a = np.array(rows, dtype=float)
         print(
             f"| {group} | {len(rows)} | {pct(a[:, 0].sum() / a[:, 2].sum())} | {pct(a[:, 1].sum() / a[:, 3].sum())} | "
-            f"{pct(a[:, 8].mean())} | {int(a[:, 4].sum())}/{len(rows)} | {pct(a[:, 6].sum() / a[:, 2].sum())} | "
+            f"{pct(a[:, 8].mean())} | {int(a[:, 4].sum())}/{len(rows)} | "
+            f"{pct(a[:, 10].sum() / a[:, 2].sum())} / {int(a[:, 11].sum())}/{len(rows)} | {pct(a[:, 6].sum() / a[:, 2].sum())} | "
             f"{pct(a[:, 7].sum() / a[:, 3].sum())} | {pct(a[:, 9].mean())} | {int(a[:, 5].sum())}/{len(rows)} |"
         )
     right = sum(int(r[4]) for rows in groups.values() for r in rows)
     old_right = sum(int(r[5]) for rows in groups.values() for r in rows)
-    print(f"\nspeaker count right on {right}/{len(runs)} files (resemblyzer {old_right}/{len(runs)})")
+    right4 = sum(int(r[11]) for rows in groups.values() for r in rows)
+    print(f"\nspeaker count right on {right}/{len(runs)} files (round 4 rule {right4}/{len(runs)}, "
+          f"resemblyzer {old_right}/{len(runs)})")
     audio = sum(r.item.audio.duration_s for r in runs)
     wall, cpu = sum(r.wall_s for r in runs), sum(r.cpu_s for r in runs)
     line = f"\nspeed over {audio:.0f} s: neural {audio / wall:.0f}× wall, {audio / cpu:.0f}× CPU"

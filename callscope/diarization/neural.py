@@ -9,8 +9,10 @@
    on cosine distance, cut at a threshold measured on the recording itself: see
    :func:`recording_threshold`; at most ``MAX_CLUSTERED`` of them on long calls); the
    others, and clusters whose runs cover under ``MIN_SPEAKER_S`` of the recording, join
-   the nearest cluster; ``num/min/max_speakers`` are honoured by cutting the tree at
-   that count.
+   the nearest cluster, unless they lie far from every speaker (a voice with one short
+   sentence: ``DISTINCT_FACTOR``); ``num/min/max_speakers`` are honoured by cutting the
+   tree at that count. A VBx-style resegmentation (:func:`resegment`: an HMM over the
+   embeddings in time order, cosine likelihoods, no PLDA) then refines the labels.
 4. Reconstruction (pyannote's approach): each run takes its cluster (short runs that of
    the same local speaker's nearest run); per frame, the number of speakers is the
    window-averaged count of active local speakers and the frame goes to that many
@@ -75,6 +77,18 @@ OPENMP_WAIT_VARIABLE = "OMP_WAIT_POLICY"
 SPREAD_BLOCK = 512  # rows of the embedding distance matrix held at once by spread()
 MAX_CLUSTERED = 1000  # reliable embeddings clustered at most (evenly spread; the rest are assigned)
 RECONSTRUCT_BLOCK = 65536  # frames (18 min) finalised at once by reconstruct()
+# A cluster under MIN_SPEAKER_S still counts as a speaker when its runs cover at least DISTINCT_MIN_S
+# and its centroid is at least DISTINCT_FACTOR x the recording's threshold (cosine distance) from every
+# speaker's: a meeting participant who says one sentence is a voice of their own, a stray overlap
+# embedding lies between two voices. Round 5 on dev (BENCHMARKS.md).
+DISTINCT_FACTOR = 2.0
+DISTINCT_MIN_S = 0.75
+# VBx-style resegmentation after clustering (resegment()): the chance that the next embedding in time
+# is the same speaker, and the sharpness of a speaker's likelihood divided by the recording's spread
+# (von Mises-Fisher concentration = RESEGMENT_SHARPNESS / spread). Round 5 on dev (BENCHMARKS.md).
+RESEGMENT_LOOP = 0.5
+RESEGMENT_SHARPNESS = 20.0
+RESEGMENT_ITERATIONS = 10
 UNION_MASS = True  # a cluster's speech: the time its runs cover (False: summed speech_s, round 2)
 
 
@@ -399,6 +413,9 @@ def cluster(
     spans: np.ndarray | None = None,
     max_clustered: int = MAX_CLUSTERED,
     union_mass: bool = UNION_MASS,
+    distinct_factor: float | None = DISTINCT_FACTOR,
+    resegment_sharpness: float | None = RESEGMENT_SHARPNESS,
+    resegment_loop: float = RESEGMENT_LOOP,
 ) -> np.ndarray:
     """Cluster labels 0..k-1 of unit embeddings with an automatic count within [low, high].
 
@@ -411,6 +428,9 @@ def cluster(
     speech (stray embeddings of overlaps, noise) do not count as speakers and join the
     nearest one too; a cluster's speech is the time its runs cover (``union_mass``, with
     ``spans``: a run seen by two overlapping windows counts once) or the sum of ``speech_s``.
+    A smaller cluster still counts when it is far from every speaker (``distinct_factor``
+    times the threshold; None: never). Last, with ``resegment_sharpness``, :func:`resegment`
+    refines the clustered embeddings' labels in time order (VBx-style; None: not done).
     """
     n = embeddings.shape[0]
     if n <= 1:
@@ -424,12 +444,25 @@ def cluster(
     index = np.flatnonzero(reliable)
     if index.size > max_clustered:  # average linkage holds n^2 / 2 distances
         index = index[np.linspace(0, index.size - 1, max_clustered).astype(int)]
-    covered = spans[index] if union_mass and spans is not None and len(spans) == n else None
+    timed = spans is not None and len(spans) == n
+    covered = spans[index] if union_mass and timed else None
     mass = _Mass(speech_s[index], covered)
-    labels, large = _cut(embeddings[index], mass, low, high, threshold, min_speaker_s)
+    chosen = embeddings[index]
+    labels, large = _cut(chosen, mass, low, high, threshold, min_speaker_s, distinct_factor)
     full = np.full(n, -1, int)
     full[index] = labels
-    return _fold_small(embeddings, full, large)
+    out = _fold_small(embeddings, full, large)
+    if resegment_sharpness is None or out.max() < 1:
+        return out
+    value = spread(chosen, spans[index] if timed else None)
+    if value is None:
+        return out
+    times = spans[index].mean(axis=1) if timed else index.astype(np.float64)
+    refined = resegment(chosen, out[index], times, resegment_sharpness / max(value, 1e-3), resegment_loop)
+    if refined.max() + 1 < low:  # a speaker emptied below the requested count: keep the clustering
+        return out
+    full[index] = refined
+    return _fold_small(embeddings, full, list(range(int(refined.max()) + 1)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -446,7 +479,13 @@ class _Mass:
 
 
 def _cut(
-    embeddings: np.ndarray, mass: _Mass, low: int, high: int, threshold: float, min_speaker_s: float
+    embeddings: np.ndarray,
+    mass: _Mass,
+    low: int,
+    high: int,
+    threshold: float,
+    min_speaker_s: float,
+    distinct_factor: float | None = None,
 ) -> tuple[np.ndarray, list[int]]:
     """Tree labels and the clusters that count as speakers (their number within [low, high])."""
     from scipy.cluster.hierarchy import fcluster, linkage
@@ -457,6 +496,8 @@ def _cut(
     tree = linkage(embeddings.astype(np.float64), method="average", metric="cosine")
     labels = fcluster(tree, t=threshold, criterion="distance") - 1
     large = _large_clusters(labels, mass, min_speaker_s)
+    if distinct_factor is not None:
+        large += _distinct_clusters(embeddings, labels, large, mass, distinct_factor * threshold)
     count = max(1, len(large))
     wanted = min(max(count, low), high, n)
     if wanted != count or len(large) == 0:
@@ -474,17 +515,109 @@ def _large_clusters(labels: np.ndarray, mass: _Mass, min_speaker_s: float) -> li
     return [int(c) for c in np.unique(labels) if mass.of(labels == c) >= min_speaker_s]
 
 
+def _distinct_clusters(
+    embeddings: np.ndarray, labels: np.ndarray, large: list[int], mass: _Mass, distance: float
+) -> list[int]:
+    """Clusters outside ``large`` covering at least DISTINCT_MIN_S whose centroid is at least
+    ``distance`` (cosine) from every large cluster's centroid: speakers with little speech."""
+    if not large:
+        return []
+    centres = _centroids(embeddings, labels, large)
+    out = []
+    for c in np.unique(labels):
+        members = labels == c
+        if int(c) in large or mass.of(members) < DISTINCT_MIN_S:
+            continue
+        centre = _centroids(embeddings, labels, [int(c)])[0]
+        if float(np.min(1.0 - centres @ centre)) >= distance:
+            out.append(int(c))
+    return out
+
+
+def _centroids(embeddings: np.ndarray, labels: np.ndarray, clusters: list[int]) -> np.ndarray:
+    """Unit mean direction of each cluster's embeddings."""
+    centres = np.stack([embeddings[labels == c].mean(axis=0) for c in clusters])
+    return centres / np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-8)
+
+
 def _fold_small(embeddings: np.ndarray, labels: np.ndarray, large: list[int]) -> np.ndarray:
     """Labels 0..len(large)-1: every embedding of a small cluster joins the nearest large centroid."""
     if not large:
         return np.zeros(labels.size, int)
-    centres = np.stack([embeddings[labels == c].mean(axis=0) for c in large])
-    centres /= np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-8)
+    centres = _centroids(embeddings, labels, large)
     remap = {c: i for i, c in enumerate(large)}
     out = np.empty(labels.size, int)
     for i, label in enumerate(labels):
         out[i] = remap[label] if label in remap else int(np.argmax(centres @ embeddings[i]))
     return out
+
+
+# ---------------------------------------------------------------------- resegmentation: VBx-style
+
+
+def resegment(
+    embeddings: np.ndarray,
+    labels: np.ndarray,
+    times: np.ndarray,
+    concentration: float,
+    loop: float = RESEGMENT_LOOP,
+    iterations: int = RESEGMENT_ITERATIONS,
+) -> np.ndarray:
+    """Refine cluster labels with an HMM over the embeddings in time order (VBx's model, without PLDA).
+
+    Each speaker is a direction on the unit sphere (von Mises-Fisher likelihood,
+    ``concentration`` times the cosine similarity); the hidden speaker sequence stays
+    on the same speaker with probability ``loop`` and otherwise moves to a speaker drawn
+    from the speaker priors. Starting from ``labels`` (agglomerative clustering), it
+    alternates forward-backward posteriors with the speakers' directions and priors, so
+    an embedding the tree put with the wrong voice moves to the one that its own
+    direction and its neighbours in time favour. A speaker left with no embedding
+    disappears: returns labels 0..k-1 (k no larger than the input's), ordered like ``embeddings``.
+    """
+    n = embeddings.shape[0]
+    k = int(labels.max()) + 1 if n else 0
+    if n < 2 or k < 2:
+        return np.zeros(n, int)
+    order = np.argsort(times, kind="stable")
+    x = embeddings[order].astype(np.float64)
+    gamma = np.full((n, k), 0.1 / max(k - 1, 1))
+    gamma[np.arange(n), labels[order]] = 0.9
+    prior = gamma.mean(axis=0)
+    for _ in range(iterations):
+        centres = gamma.T @ x
+        centres /= np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-12)
+        loglik = concentration * (x @ centres.T)
+        new = _forward_backward(loglik, prior, loop)
+        prior = new.mean(axis=0)
+        done = np.abs(new - gamma).max() < 1e-4
+        gamma = new
+        if done:
+            break
+    out = np.empty(n, int)
+    out[order] = np.argmax(gamma, axis=1)
+    _, out = np.unique(out, return_inverse=True)
+    return out
+
+
+def _forward_backward(loglik: np.ndarray, prior: np.ndarray, loop: float) -> np.ndarray:
+    """Posteriors (n, k) of an HMM: stay with probability ``loop``, else move to a speaker drawn from ``prior``."""
+    n, k = loglik.shape
+    prior = np.maximum(prior, 1e-12)
+    like = np.exp(loglik - loglik.max(axis=1, keepdims=True))
+    alpha = np.empty((n, k))
+    beta = np.empty((n, k))
+    a = prior * like[0]
+    alpha[0] = a / a.sum()
+    for t in range(1, n):
+        a = (loop * alpha[t - 1] + (1 - loop) * prior) * like[t]
+        alpha[t] = a / a.sum()
+    beta[-1] = 1.0
+    for t in range(n - 2, -1, -1):
+        b = like[t + 1] * beta[t + 1]
+        b = loop * b + (1 - loop) * (prior @ b)
+        beta[t] = b / b.sum()
+    post = alpha * beta
+    return post / post.sum(axis=1, keepdims=True)
 
 
 # ---------------------------------------------------------------------- reconstruction

@@ -125,9 +125,62 @@ def test_a_run_seen_by_two_windows_counts_once_toward_a_speaker():
     seconds = np.r_[np.full(12, 2.0), 2.0, 2.0]
     # b: one 2 s run embedded by both overlapping windows (same span): 4 s summed, 2 s covered
     spans = np.vstack([np.c_[np.arange(12) * 3.0, np.arange(12) * 3.0 + 2], [[40.0, 42.0], [40.0, 42.0]]])
-    covered = neural.cluster(x, seconds, 1, 8, min_speaker_s=3.0, spans=spans, union_mass=True)
-    summed = neural.cluster(x, seconds, 1, 8, min_speaker_s=3.0, spans=spans, union_mass=False)
+    # (b is far from a: without distinct_factor=None it would count as a distinct short speaker either way)
+    covered = neural.cluster(x, seconds, 1, 8, min_speaker_s=3.0, spans=spans, union_mass=True, distinct_factor=None)
+    summed = neural.cluster(x, seconds, 1, 8, min_speaker_s=3.0, spans=spans, union_mass=False, distinct_factor=None)
     assert len(set(covered)) == 1 and len(set(summed)) == 2
+
+
+def test_a_short_distinct_voice_counts_but_a_stray_between_two_voices_does_not():
+    rng = np.random.default_rng(7)
+    a, b, c = np.eye(192)[0], np.eye(192)[1], np.eye(192)[2]
+    voices = np.vstack([_group(a, 12, rng, 0.03), _group(b, 12, rng, 0.03)])
+    seconds = np.full(24, 3.0)
+    between = (a + b) / np.sqrt(2)  # an overlap's embedding: a mix of the two voices
+    for extra, extra_s, speakers in ((c, 1.0, 3), (c, 0.5, 2), (between, 1.0, 2)):
+        x = np.vstack([voices, extra[None]])
+        labels = neural.cluster(x, np.r_[seconds, extra_s], 1, 8)
+        assert len(set(labels)) == speakers, (extra_s, speakers)
+        # without the distinct-voice rule a 1 s voice is folded into another (under MIN_SPEAKER_S)
+        assert len(set(neural.cluster(x, np.r_[seconds, extra_s], 1, 8, distinct_factor=None))) == 2
+
+
+@pytest.mark.parametrize("speakers", [1, 2, 3, 4, 5])
+def test_cluster_counts_speakers_of_synthetic_mixtures(speakers):
+    """Voices with some spread (distance 0.05 from their centre), unequal speech, the last one
+    with a single 1.5 s run (a distinct short voice): the automatic count is right."""
+    rng = np.random.default_rng(10 + speakers)
+    centres = np.linalg.qr(rng.standard_normal((192, speakers)))[0].T
+    parts, seconds, truth = [], [], []
+    for k, centre in enumerate(centres):
+        n = 1 if k == speakers - 1 and speakers > 1 else int(rng.integers(6, 20))
+        parts.append(_ring(centre, n, 0.05, rng))
+        seconds.extend([1.5] if n == 1 else rng.uniform(1.0, 4.0, n).tolist())
+        truth.extend([k] * n)
+    x, truth = np.vstack(parts), np.asarray(truth)
+    starts = np.cumsum(np.r_[0.0, np.asarray(seconds)[:-1] + 0.3])
+    spans = np.c_[starts, starts + np.asarray(seconds)]
+    order = rng.permutation(len(x))  # turns in random order
+    labels = neural.cluster(x[order], np.asarray(seconds)[order], 1, 8, spans=spans[order])
+    assert len(set(labels)) == speakers
+    assert all(len(set(labels[truth[order] == k])) == 1 for k in range(speakers))
+
+
+def test_resegmentation_moves_misplaced_embeddings_to_their_voice():
+    rng = np.random.default_rng(8)
+    a, b = np.eye(192)[0], np.eye(192)[1]
+    truth = np.repeat(np.tile([0, 1], 5), 6)  # ten turns of six embeddings
+    x = np.where(truth[:, None] == 0, _ring(a, truth.size, 0.25, rng), _ring(b, truth.size, 0.25, rng))
+    labels = truth.copy()
+    wrong = rng.choice(truth.size, 8, replace=False)
+    labels[wrong] = 1 - labels[wrong]  # agglomerative clustering's mistakes
+    times = np.arange(truth.size, dtype=float)
+    fixed = neural.resegment(x, labels, times, concentration=80.0)
+    assert np.array_equal(fixed == fixed[0], truth == truth[0])
+    # order in time: embeddings passed shuffled come back in their own order
+    order = rng.permutation(truth.size)
+    assert np.array_equal(neural.resegment(x[order], labels[order], times[order], 80.0), fixed[order])
+    assert np.array_equal(neural.resegment(x, np.zeros(truth.size, int), times, 80.0), np.zeros(truth.size, int))
 
 
 def test_long_recordings_cluster_a_capped_number_of_embeddings(monkeypatch):
@@ -303,6 +356,26 @@ def test_speaker_count_rule_on_the_real_phone_call(phone_call):
                  for p in (audio.samples[:, int(t.start * rate) : int(t.end * rate)], pause)]
         alone = Audio(np.concatenate(parts, axis=1), rate)
         assert diarize(alone, NEURAL).speakers == ("SPEAKER_00",), speaker
+
+
+@pytest.mark.slow
+@needs_weights
+def test_resegmentation_mends_a_wrong_split_of_a_two_party_call(data_dir):
+    """espeak call s_en_06 (dev split): agglomerative clustering alone finds two speakers but splits them wrongly."""
+    folder = data_dir / "diarization"
+    audio, reference = load_audio(folder / "s_en_06.mono.wav"), read_rttm(folder / "s_en_06.rttm")
+    feats = neural.extract(resampled_chunks(audio.blocks(30.0)))
+    spans = feats.spans()
+
+    def der(**knobs) -> float:
+        labels = neural.cluster(feats.embeddings, feats.speech_s, 1, 8, spans=spans, **knobs)
+        result = neural.to_diarization(feats, labels, DiarizeOptions())
+        assert len(result.speakers) == 2
+        return score(reference, result).der
+
+    assert der(resegment_sharpness=None) > 0.30  # measured 43 %
+    assert der() < 0.15  # measured 7.7 %
+    assert score(reference, diarize(audio, NEURAL)).der < 0.15  # the default path resegments
 
 
 @pytest.mark.slow
