@@ -163,6 +163,13 @@ def jobs_for(ctx: Context, recording_id: str) -> list[JobRow]:
         return rows
 
 
+def live_job(ctx: Context, recording_id: str) -> JobRow | None:
+    """The recording's latest job that has not failed (queued, running or done), or None: a
+    recording is processed once, and again only after its jobs failed."""
+    live = [job for job in jobs_for(ctx, recording_id) if job.state != JobState.FAILED]
+    return live[-1] if live else None
+
+
 def pending_jobs(ctx: Context) -> list[str]:
     """Jobs not finished (queued, or running when their process died)."""
     with ctx.sessions() as session:
