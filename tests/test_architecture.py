@@ -157,6 +157,14 @@ def test_every_unit_has_a_layer() -> None:
     assert not missing, f"units without a layer: {missing}; add each to LAYERS here and to ARCHITECTURE.md"
 
 
+def test_architecture_md_names_every_unit() -> None:
+    """The picture in ARCHITECTURE.md shows every unit the test knows (a new unit goes in both)."""
+    text = (PACKAGE.parent / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    picture = text[: text.index("Why this order")]
+    shown = {unit for unit in LAYER_OF if unit == "cli" or f"{unit}/" in picture or f"{unit}.py" in picture}
+    assert shown == set(LAYER_OF), f"units missing from ARCHITECTURE.md's picture: {sorted(set(LAYER_OF) - shown)}"
+
+
 def test_units_import_only_downward() -> None:
     upward = [
         f"{me} ({LAYERS[LAYER_OF[me]][0]}) imports {other} ({LAYERS[LAYER_OF[other]][0]}) at {', '.join(places[:3])}"

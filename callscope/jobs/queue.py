@@ -94,7 +94,7 @@ def wait_for_jobs(
             time.sleep(poll_s)
 
 
-def submit_waiting(queue: Any, recording_id: str, wait_s: float | None, poll_s: float = 1.0) -> str:
+def submit_waiting(queue: JobQueue, recording_id: str, wait_s: float | None, poll_s: float = 1.0) -> str:
     """``queue.submit``, waiting up to ``wait_s`` (None: for ever) while the queue is full.
 
     Raises:
@@ -104,7 +104,7 @@ def submit_waiting(queue: Any, recording_id: str, wait_s: float | None, poll_s: 
     warned = False
     while True:
         try:
-            return str(queue.submit(recording_id))
+            return queue.submit(recording_id)
         except QueueFullError as exc:
             if deadline is not None and time.monotonic() >= deadline:
                 raise

@@ -440,7 +440,7 @@ def _run_stages_of(
             if on_stage is not None:
                 on_stage(stage)
             if stage == "index":
-                _index(ctx, recording.id)
+                index_recording(ctx, recording.id)  # the search index
                 continue
             if store.get_artifact(recording.id, _ARTIFACT[stage]) is not None:
                 continue  # done in an earlier attempt
@@ -502,11 +502,6 @@ def _save_artifacts(ctx: Context, recording_id: str, artifacts: dict[str, dict[s
             else:
                 row.data = data
                 row.updated_at = utcnow()
-
-
-def _index(ctx: Context, recording_id: str) -> None:
-    """The search-index stage."""
-    index_recording(ctx, recording_id)
 
 
 # ------------------------------------------------------------------ recovery
