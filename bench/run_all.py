@@ -2,11 +2,12 @@
 
 Each script prints its markdown tables; this runner adds a heading per script and a
 summary of which ones failed (exit status 1 if any did). Arguments after ``--`` go to
-every script (e.g. ``--data DIR``, which they all take).
+every script named (e.g. ``--data DIR``, which all take but bench_memory, bench_pii, bench_qa
+and bench_selfservice).
 
-    python bench/run_all.py                      # all of them, shared data at ../shared/data
-    python bench/run_all.py ivr issues           # only bench_ivr.py and bench_issues.py
-    python bench/run_all.py -- --data /data      # all, with another data folder
+    python bench/run_all.py                          # all of them, shared data at ../shared/data
+    python bench/run_all.py ivr issues               # only bench_ivr.py and bench_issues.py
+    python bench/run_all.py ivr issues -- --data /d  # those two, with another data folder
 """
 
 from __future__ import annotations

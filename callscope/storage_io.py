@@ -19,7 +19,8 @@ _CHUNK = 1 << 20
 
 
 def atomic_write_bytes(target: Path, data: bytes | Path) -> None:
-    """Write ``data`` (bytes, or a file to copy) to ``target`` atomically.
+    """Write ``data`` (bytes, or a file to copy) to ``target`` atomically: readers see the old
+    file or the new one, never half of one; a file replaced keeps its permission bits.
 
     Raises:
         StorageError: the folder is not writable or the disk is full (nothing is left behind).
@@ -40,6 +41,8 @@ def atomic_write_bytes(target: Path, data: bytes | Path) -> None:
                 handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        if target.exists():
+            os.chmod(tmp, target.stat().st_mode & 0o777)
         os.replace(tmp, target)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

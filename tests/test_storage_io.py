@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from callscope.errors import ModelError
-from callscope.storage_io import PackagedFile, assemble_parts, package_versions, packaged_path
+from callscope.storage_io import PackagedFile, assemble_parts, atomic_write_text, package_versions, packaged_path
 
 
 def _parts(tmp_path: Path) -> list[tuple[PackagedFile, Path]]:
@@ -52,3 +52,13 @@ def test_packaged_path_finds_installed_files_and_names_what_is_missing() -> None
     with pytest.raises(FileNotFoundError, match="callscope/no_such_file.bin"):
         packaged_path(PackagedFile("callscope", "no_such_file.bin"))
     assert package_versions(["typer==0", "callscope-no-such-dist==1"])["callscope-no-such-dist"] == "unknown"
+
+
+def test_atomic_write_replaces_the_file_and_keeps_its_permission_bits(tmp_path: Path) -> None:
+    target = tmp_path / "kb.yaml"
+    target.write_text("old", encoding="utf-8")
+    target.chmod(0o640)
+    atomic_write_text(target, "new")
+    assert target.read_text(encoding="utf-8") == "new"
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert [p.name for p in tmp_path.iterdir()] == ["kb.yaml"]  # no temporary file left behind

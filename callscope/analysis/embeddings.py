@@ -13,7 +13,7 @@ No hub downloads: both load their weights from site-packages.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Protocol
 
@@ -22,6 +22,9 @@ import numpy as np
 from callscope.errors import ModelNotFoundError
 
 ENCODERS = ("use-multilingual", "e5-small")
+
+# A function from texts to their (len(texts), dim) L2-normalised vectors (e.g. load_encoder(name).encode).
+Encoder = Callable[[Sequence[str]], np.ndarray]
 
 
 class SentenceEncoder(Protocol):

@@ -31,7 +31,7 @@ import json
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,7 +46,7 @@ from callscope.analysis.answer_generator import (
     load_answer_generator,
     rewrite_answer,
 )
-from callscope.analysis.embeddings import load_encoder
+from callscope.analysis.embeddings import Encoder, load_encoder
 from callscope.analysis.faq_question import canonical_questions
 from callscope.analysis.issues import CallRecord, IssueMiningResult, MinedIssue
 from callscope.analysis.reason import is_filler_sentence, split_sentences
@@ -73,7 +73,6 @@ __all__ = [
     "faq_to_dict",
 ]
 
-Encoder = Callable[[Sequence[str]], np.ndarray]
 
 
 @dataclass(frozen=True, slots=True)

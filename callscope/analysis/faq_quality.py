@@ -21,7 +21,7 @@ to reviewers; ``callscope demo`` never publishes a draft below the gate.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
@@ -29,7 +29,7 @@ import numpy as np
 
 from callscope.language import detect_text_language
 from callscope.domain import FaqEntry
-from callscope.analysis.embeddings import load_encoder
+from callscope.analysis.embeddings import Encoder, load_encoder
 from callscope.analysis.issues import tokenize
 from callscope.domain import AnswerMethod, AnswerSource
 from callscope.llm import get_llm
@@ -37,7 +37,6 @@ from callscope.llm import get_llm
 if TYPE_CHECKING:
     from callscope.llm import LocalLLM
 
-Encoder = Callable[[Sequence[str]], np.ndarray]
 
 ENCODERS = ("use-multilingual", "e5-small")
 # Chosen on the bundled knowledge base (dev, leave-one-out) and checked once on the shared

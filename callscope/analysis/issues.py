@@ -62,7 +62,7 @@ import math
 import re
 import zipfile
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from datetime import date, datetime
@@ -71,7 +71,7 @@ from typing import Any
 
 import numpy as np
 
-from callscope.analysis.embeddings import load_encoder
+from callscope.analysis.embeddings import Encoder, load_encoder
 from callscope.analysis.reason import call_context, extract_reason
 from callscope.domain import Issue, Role
 from callscope.errors import ConfigError, ModelError
@@ -98,7 +98,6 @@ __all__ = [
     "call_record_from_dict",
 ]
 
-Encoder = Callable[[Sequence[str]], np.ndarray]
 
 
 # ----------------------------------------------------------------------------- types

@@ -44,7 +44,6 @@ from callscope.api.routers import (
 )
 from callscope.auth.service import LoginThrottle, SessionManager, ensure_bootstrap_admin, load_secret_key
 from callscope.context import Context
-from callscope.domain import JobState
 from callscope.errors import (
     CallscopeError,
     ConfigError,
@@ -57,8 +56,7 @@ from callscope.errors import (
 from callscope.ivr import deps as ivr_deps
 from callscope.ivr import routes as ivr_routes
 from callscope.ivr.kb import BUNDLED_KB
-from callscope.jobs.queue import JobQueue, make_queue
-from callscope.jobs.runner import jobs_for
+from callscope.jobs.queue import JobQueue, StoreRecordingSink, make_queue
 from callscope.qa.scorecards import ScorecardError
 from callscope.search.index import QueryError, ensure_search_schema
 from callscope.settings import Settings, get_settings
@@ -242,29 +240,6 @@ async def _callscope_error(request: Request, exc: Exception) -> JSONResponse:
     if code >= 500:
         log.error("%s %s failed: %s", request.method, request.url.path, exc)
     return JSONResponse({"detail": str(exc)}, status_code=code)
-
-
-# --------------------------------------------------------------------- the sink
-
-
-class StoreRecordingSink:
-    """Takes Twilio call recordings from the IVR: stores them and queues processing."""
-
-    def __init__(self, ctx: Context, queue: JobQueue) -> None:
-        self.ctx = ctx
-        self.queue = queue
-
-    def accept(self, data: bytes, *, filename: str, call_id: str, metadata: dict) -> str:
-        metadata = dict(metadata or {})
-        language = metadata.get("language")
-        result = self.ctx.store.ingest_bytes(
-            data, original_name=filename, source="twilio", call_id=call_id or None,
-            language=language if isinstance(language, str) and language else None, metadata=metadata,
-        )
-        rid = result.recording.id
-        if not any(j.state != JobState.FAILED for j in jobs_for(self.ctx, rid)):
-            self.queue.submit(rid)
-        return rid
 
 
 # ----------------------------------------------------------------------- the app

@@ -21,4 +21,4 @@ def render_transcript(transcript: Transcript, fmt: str) -> tuple[str, str]:
     """
 
     media = MEDIA_TYPES[fmt]
-    return getattr(writers, f"render_{fmt}")(transcript), media
+    return writers.RENDERERS[fmt](transcript), media

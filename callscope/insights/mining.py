@@ -29,6 +29,8 @@ from callscope.insights.faq_review import FaqRepository
 from callscope.insights.tables import FaqDraftRow, IssueRow
 from callscope.ivr.impact import PublishImpact, publish_impact
 from callscope.ivr.kb import BUNDLED_KB, load_knowledge_base
+from callscope.ivr.preview import PublishPreview, preview_publish
+from callscope.ivr.tables import IvrCallRow, IvrEventRow
 from callscope.progress import Hook, no_progress
 from callscope.recordings.tables import ArtifactRow, RecordingRow
 from callscope.search.tables import CallSummaryRow
@@ -280,6 +282,36 @@ def kb_entries(settings: Settings) -> list[FaqEntry]:
     except (ConfigError, OSError) as exc:
         log.warning("FAQ quality gate: cannot read the knowledge base %s (%s); comparing drafts with each other only", path, exc)
         return []
+
+
+PREVIEW_PHRASINGS = 5000  # the newest IVR inputs, and as many call reasons, a publish preview reads
+
+
+def publish_preview(ctx: Context, entry: FaqEntry) -> tuple[PublishPreview, int]:
+    """What publishing ``entry`` would change in the knowledge base the IVR uses, judged on
+    what callers said to the IVR (inputs and unanswered questions) and why they called (call
+    reasons); returns the preview and how many entries the live knowledge base holds.
+
+    Raises:
+        ConfigError: the knowledge-base file exists but cannot be read.
+    """
+    kb_path = ctx.settings.kb_path or BUNDLED_KB
+    live = load_knowledge_base(kb_path).entries if kb_path.exists() else []
+    with ctx.sessions() as session:
+        said = session.execute(
+            select(IvrEventRow.data, IvrCallRow.language).join(IvrCallRow, IvrCallRow.call_sid == IvrEventRow.call_sid)
+            .where(IvrEventRow.kind.in_(("input", "no_match"))).order_by(IvrEventRow.id.desc()).limit(PREVIEW_PHRASINGS)).all()
+        reasons = session.execute(select(CallSummaryRow.reason, CallSummaryRow.language)
+                                  .where(CallSummaryRow.reason.is_not(None)).limit(PREVIEW_PHRASINGS)).all()
+    phrasings = [(str(d.get("text") or ""), d.get("language") or lang or "en") for d, lang in said]
+    phrasings += [(r, lang or "en") for r, lang in reasons if r]
+    return preview_publish(entry, live, phrasings), len(live)
+
+
+def issue_count(ctx: Context) -> int:
+    """How many common issues the last mining kept."""
+    with ctx.sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(IssueRow)) or 0)
 
 
 def _draft_faqs(ctx: Context, records: list, result: IssueMiningResult) -> list[str]:  # type: ignore[type-arg]

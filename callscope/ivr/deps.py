@@ -124,8 +124,8 @@ def matcher_for(kb: KnowledgeBaseSource, settings: Settings | None = None) -> In
     matcher = _matchers.get(id(kb))
     if matcher is None:
         options = MatcherOptions()
-        names = tuple(getattr(settings, "ivr_encoders", None) or options.encoders)
-        tune = bool(getattr(settings, "ivr_tune", True))
+        names = tuple((settings.ivr_encoders if settings is not None else None) or options.encoders)
+        tune = settings.ivr_tune if settings is not None else True
         with _lock:
             matcher = _matchers.get(id(kb))
             if matcher is None:
@@ -160,12 +160,8 @@ async def get_sentiment_fn() -> SentimentFn | None:
 
 
 def ivr_options_for(settings: Settings) -> IvrOptions:
-    """The IVR's behaviour from the settings.
-
-    ``ivr_survey`` (bool), ``ivr_record_from`` ("transfer": record the agent conversation;
-    "start": the whole call) and ``ivr_order_data`` (a JSON/CSV order file) are read when
-    Settings defines them; the defaults apply otherwise.
-    """
+    """The IVR's behaviour from the settings (``ivr_record_from``: "transfer" records the agent
+    conversation, "start" the whole call; anything else falls back to "transfer")."""
     token = settings.twilio_auth_token.get_secret_value()
     secret = token or settings.secret_key.get_secret_value()
     record_from = settings.ivr_record_from

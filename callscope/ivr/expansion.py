@@ -18,9 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
-import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +30,7 @@ from callscope.ivr.kb import BUNDLED_KB, KnowledgeBase
 from callscope.language import has_cjk
 from callscope import llm as local_llm
 from callscope.domain import FaqEntry, FaqStatus
+from callscope.storage_io import atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -222,19 +221,7 @@ def _write_cache(path: Path, kb: KnowledgeBase, llm: Any, entries: dict[str, Any
         "updated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "entries": entries,
     }
-    _write_atomic(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
 
 
 def expand_in_background(kb: KnowledgeBase) -> threading.Thread | None:

@@ -28,7 +28,7 @@ from callscope.ivr.actions import ActionInput, ActionStatus, IvrAction
 from callscope.ivr.context import build_context, context_token
 from callscope.ivr.frustration import FrustrationDetector
 from callscope.ivr.kb import KnowledgeBase
-from callscope.ivr.matcher import IntentMatcher, MatchLevel, MatchResult
+from callscope.ivr.matcher import Candidate, IntentMatcher, MatchLevel, MatchResult
 from callscope.ivr.prompts import prompt, spoken_list
 from callscope.ivr.tables import IvrCallRow
 from callscope.language import detect_text_language, has_cjk
@@ -371,13 +371,7 @@ class IvrFlow:
             level = MatchLevel.LOW  # maybe misheard, not out of scope: ask again
         if level == MatchLevel.NONE:
             # nothing in the knowledge base answers it: say so and connect, rather than guess
-            turn.event(
-                "no_match",
-                text=phrases.mask_card_numbers(text),
-                language=self._lang(turn),
-                best=best.entry.id if best else None,
-                score=best.score if best else 0.0,
-            )
+            self._no_match(turn, text, best)
             turn.event("out_of_scope", text=phrases.mask_card_numbers(text))
             return self._transfer(turn, "out_of_scope")
         if best is not None and level == MatchLevel.HIGH:
@@ -391,6 +385,11 @@ class IvrFlow:
                 resp, turn, "confirm", [self._p(turn, "did_you_mean", label=kb.label(best.entry, self._lang(turn)))]
             )
             return resp
+        self._no_match(turn, text, best)
+        return self._failure(turn, "no_match", result)
+
+    def _no_match(self, turn: Turn, text: str, best: Candidate | None) -> None:
+        """The event of a question the knowledge base did not answer (its text, card numbers masked)."""
         turn.event(
             "no_match",
             text=phrases.mask_card_numbers(text),
@@ -398,7 +397,6 @@ class IvrFlow:
             best=best.entry.id if best else None,
             score=best.score if best else 0.0,
         )
-        return self._failure(turn, "no_match", result)
 
     def _deliver(self, turn: Turn, entry: FaqEntry, *, text: str = "") -> VoiceResponse:
         call = turn.call

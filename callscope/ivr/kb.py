@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator
@@ -37,7 +35,8 @@ from typing import Any
 import yaml
 
 from callscope.domain import FaqEntry, FaqStatus
-from callscope.errors import ConfigError
+from callscope.errors import ConfigError, StorageError
+from callscope.storage_io import atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -470,22 +469,10 @@ def save_knowledge_base(kb: KnowledgeBase, path: Path) -> None:
         text = _leading_comments(path) + text
     parse_knowledge_base(text, source=path, fmt=fmt)  # never write a file we could not load back
 
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-            if path.exists():
-                os.chmod(tmp, path.stat().st_mode & 0o777)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise ConfigError(f"knowledge base {path}: cannot write it ({exc.strerror or exc})") from exc
+        atomic_write_text(path, text)
+    except StorageError as exc:
+        raise ConfigError(f"knowledge base {path}: {exc}") from exc
     kb.path = path
     kb.mtime_ns = path.stat().st_mtime_ns
     log.info("saved knowledge base %s (%d entries)", path, len(kb.entries))

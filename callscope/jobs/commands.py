@@ -161,7 +161,7 @@ def _retry(job_ids: list[str] | None) -> None:
         queue.shutdown()
 
 
-def _wait_for(ctx, job_ids: dict[str, str]) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+def _wait_for(ctx: Context, job_ids: dict[str, str]) -> list[tuple[str, str]]:
     """Wait until the jobs end; print one line each; returns (name, reason) of failed ones."""
 
     failures = []

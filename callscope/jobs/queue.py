@@ -24,6 +24,7 @@ from callscope.jobs.runner import (
     create_job,
     due_jobs,
     get_job,
+    live_job,
     pending_jobs,
     recover_stale_jobs,
     run_job,
@@ -37,7 +38,7 @@ RQ_QUEUE_NAME = "callscope"  # default; CALLSCOPE_RQ_QUEUE overrides it
 RQ_TASK = "callscope.jobs.worker.process_job"
 _LIVE_RQ_STATES = {"queued", "started", "scheduled", "deferred"}
 
-__all__ = ["InProcessQueue", "JobQueue", "QueueFullError", "RqQueue", "make_queue", "wait_for_jobs"]
+__all__ = ["InProcessQueue", "JobQueue", "QueueFullError", "RqQueue", "StoreRecordingSink", "make_queue", "wait_for_jobs"]
 
 
 class JobQueue(Protocol):
@@ -93,7 +94,7 @@ def wait_for_jobs(
             time.sleep(poll_s)
 
 
-def submit_waiting(queue: Any, recording_id: str, wait_s: float | None, poll_s: float = 1.0) -> str:
+def submit_waiting(queue: JobQueue, recording_id: str, wait_s: float | None, poll_s: float = 1.0) -> str:
     """``queue.submit``, waiting up to ``wait_s`` (None: for ever) while the queue is full.
 
     Raises:
@@ -103,7 +104,7 @@ def submit_waiting(queue: Any, recording_id: str, wait_s: float | None, poll_s: 
     warned = False
     while True:
         try:
-            return str(queue.submit(recording_id))
+            return queue.submit(recording_id)
         except QueueFullError as exc:
             if deadline is not None and time.monotonic() >= deadline:
                 raise
@@ -348,6 +349,27 @@ def _safe_url(url: str) -> str:
     if parts.password:
         return url.replace(f":{parts.password}@", ":***@")
     return url
+
+
+class StoreRecordingSink:
+    """Takes Twilio call recordings from the IVR (a ``callscope.ivr.recording.RecordingSink``):
+    stores them and queues their processing."""
+
+    def __init__(self, ctx: Context, queue: JobQueue) -> None:
+        self.ctx = ctx
+        self.queue = queue
+
+    def accept(self, data: bytes, *, filename: str, call_id: str, metadata: dict) -> str:
+        metadata = dict(metadata or {})
+        language = metadata.get("language")
+        result = self.ctx.store.ingest_bytes(
+            data, original_name=filename, source="twilio", call_id=call_id or None,
+            language=language if isinstance(language, str) and language else None, metadata=metadata,
+        )
+        rid = result.recording.id
+        if live_job(self.ctx, rid) is None:
+            self.queue.submit(rid)
+        return rid
 
 
 def make_queue(ctx: Context, processor: CallProcessor | None = None) -> JobQueue:

@@ -105,9 +105,9 @@ def create_job(ctx: Context, recording_id: str, options: JobOptions | None = Non
         NotFoundError: no such recording.
     """
     options = options or JobOptions.from_settings(ctx.settings)
-    active = _active_job(ctx, recording_id)
+    active = active_job(ctx, recording_id)
     if active is not None:
-        return active
+        return active.id
     if options.max_queued > 0:
         queued = queued_count(ctx)
         if queued >= options.max_queued:
@@ -121,19 +121,24 @@ def create_job(ctx: Context, recording_id: str, options: JobOptions | None = Non
             session.add(JobRow(id=job_id, recording_id=recording_id, state=JobState.QUEUED, progress=0.0, attempts=0,
                                created_at=utcnow(), updated_at=utcnow()))
     except IntegrityError as exc:
-        active = _active_job(ctx, recording_id)  # another process queued it at the same moment
+        active = active_job(ctx, recording_id)  # another process queued it at the same moment
         if active is not None:
-            return active
+            return active.id
         raise NotFoundError(f"no recording with id {recording_id!r}") from exc
     return job_id
 
 
-def _active_job(ctx: Context, recording_id: str) -> str | None:
+def active_job(ctx: Context, recording_id: str) -> JobRow | None:
+    """The recording's queued or running job, if any (a recording has one at a time)."""
     with ctx.sessions() as session:
-        return session.scalar(
-            select(JobRow.id).where(JobRow.recording_id == recording_id,
-                                    JobRow.state.in_([JobState.QUEUED, JobState.RUNNING])).limit(1)
-        )
+        row = session.scalars(
+            select(JobRow).where(JobRow.recording_id == recording_id,
+                                 JobRow.state.in_([JobState.QUEUED, JobState.RUNNING]))
+            .order_by(JobRow.created_at.desc()).limit(1)
+        ).first()
+        if row is not None:
+            session.expunge(row)
+        return row
 
 
 def queued_count(ctx: Context) -> int:
@@ -161,6 +166,13 @@ def jobs_for(ctx: Context, recording_id: str) -> list[JobRow]:
         for row in rows:
             session.expunge(row)
         return rows
+
+
+def live_job(ctx: Context, recording_id: str) -> JobRow | None:
+    """The recording's latest job that has not failed (queued, running or done), or None: a
+    recording is processed once, and again only after its jobs failed."""
+    live = [job for job in jobs_for(ctx, recording_id) if job.state != JobState.FAILED]
+    return live[-1] if live else None
 
 
 def pending_jobs(ctx: Context) -> list[str]:
@@ -433,7 +445,7 @@ def _run_stages_of(
             if on_stage is not None:
                 on_stage(stage)
             if stage == "index":
-                _index(ctx, recording.id)
+                index_recording(ctx, recording.id)  # the search index
                 continue
             if store.get_artifact(recording.id, _ARTIFACT[stage]) is not None:
                 continue  # done in an earlier attempt
@@ -495,11 +507,6 @@ def _save_artifacts(ctx: Context, recording_id: str, artifacts: dict[str, dict[s
             else:
                 row.data = data
                 row.updated_at = utcnow()
-
-
-def _index(ctx: Context, recording_id: str) -> None:
-    """The search-index stage."""
-    index_recording(ctx, recording_id)
 
 
 # ------------------------------------------------------------------ recovery

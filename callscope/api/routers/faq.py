@@ -27,16 +27,14 @@ from callscope.analysis.faq_quality import gate_drafts
 from callscope.api.deps import CtxDep, EditorDep, PrincipalDep
 from callscope.api.redaction import redact_str
 from callscope.api.schemas import Problem
+from callscope.context import Context
 from callscope.domain import FaqEntry, FaqStatus
 from callscope.errors import ConfigError, NotFoundError
 from callscope.insights import mining as insights
 from callscope.insights.faq_review import FaqRepository, InvalidTransitionError
 from callscope.insights.mining import kb_entries
 from callscope.ivr import kb_history
-from callscope.ivr.kb import BUNDLED_KB, load_knowledge_base, save_knowledge_base
-from callscope.ivr.preview import preview_publish
-from callscope.ivr.tables import IvrCallRow, IvrEventRow
-from callscope.search.tables import CallSummaryRow
+from callscope.ivr.kb import load_knowledge_base, save_knowledge_base
 
 router = APIRouter(prefix="/api/faq", tags=["faq"])
 
@@ -258,25 +256,14 @@ async def preview(entry_id: EntryId, ctx: CtxDep, principal: EditorDep, body: Pr
     return await run_in_threadpool(_preview, ctx, entry, not principal.role.sees_pii)
 
 
-def _preview(ctx, entry: FaqEntry, redact: bool) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    from sqlalchemy import select
-
-    kb_path = ctx.settings.kb_path or BUNDLED_KB
-    live = load_knowledge_base(kb_path).entries if kb_path.exists() else []
-    with ctx.sessions() as session:
-        said = session.execute(
-            select(IvrEventRow.data, IvrCallRow.language).join(IvrCallRow, IvrCallRow.call_sid == IvrEventRow.call_sid)
-            .where(IvrEventRow.kind.in_(("input", "no_match"))).order_by(IvrEventRow.id.desc()).limit(5000)).all()
-        reasons = session.execute(select(CallSummaryRow.reason, CallSummaryRow.language)
-                                  .where(CallSummaryRow.reason.is_not(None)).limit(5000)).all()
-    phrasings = [(str(d.get("text") or ""), d.get("language") or lang or "en") for d, lang in said]
-    phrasings += [(r, lang or "en") for r, lang in reasons if r]
-    data = preview_publish(entry, live, phrasings).to_dict()
+def _preview(ctx: Context, entry: FaqEntry, redact: bool) -> dict[str, Any]:
+    result, live = insights.publish_preview(ctx, entry)
+    data = result.to_dict()
     if redact:
         for key in ("catches", "confirms"):
             data[key] = [{**c, "text": redact_str(c["text"])} for c in data[key]]
         data["takes"] = {k: [{**c, "text": redact_str(c["text"])} for c in v] for k, v in data["takes"].items()}
-    return {**data, "live_entries": len(live)}
+    return {**data, "live_entries": live}
 
 
 @router.get("/kb/versions", summary="Versions of the IVR knowledge base: who changed it, when, and how")

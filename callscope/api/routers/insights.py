@@ -15,7 +15,6 @@ from callscope.api.schemas import Problem
 from callscope.db import utcnow
 from callscope.errors import CallscopeError
 from callscope.insights import mining as insights
-from callscope.insights.tables import IssueRow
 from callscope.insights.trends import call_trends
 from callscope.ivr.metrics import compute_ivr_metrics
 from callscope.search.index import refresh_index
@@ -74,10 +73,7 @@ def issues(
 @router.post("/api/insights/issues/mine", summary="Mine common issues again over all analysed calls now")
 async def mine_now(ctx: CtxDep, principal: EditorDep) -> dict[str, Any]:
     await run_in_threadpool(insights.mine_call_issues, ctx, force=True)
-
-    with ctx.sessions() as session:
-        count = session.query(IssueRow).count()
-    return {"issues": count}
+    return {"issues": insights.issue_count(ctx)}
 
 
 @router.get("/api/insights/ivr", responses={422: {"model": Problem}},

@@ -45,9 +45,9 @@ from callscope.api.schemas import (
 from callscope.api.transcripts import render_transcript
 from callscope.context import Context
 from callscope.db import transaction
-from callscope.domain import JobState, Recording, Transcript
+from callscope.domain import Recording, Transcript
 from callscope.errors import InvalidAudioError, NotFoundError
-from callscope.jobs.runner import get_job, jobs_for
+from callscope.jobs.runner import active_job, get_job, jobs_for, live_job
 from callscope.jobs.tables import JobRow
 from callscope.qa import store as qa_store
 from callscope.qa.scorecards import delete_for_recording
@@ -265,13 +265,9 @@ async def upload_recording(request: Request, response: Response, ctx: CtxDep, qu
     finally:
         await form.close()
     recording = result.recording
-    existing = [j for j in jobs_for(ctx, recording.id) if j.state != JobState.FAILED]
-    if existing:
-        job = existing[-1]
-    else:
-        job_id = await run_in_threadpool(queue.submit, recording.id)
-
-        job = get_job(ctx, job_id)
+    job = live_job(ctx, recording.id)
+    if job is None:
+        job = get_job(ctx, await run_in_threadpool(queue.submit, recording.id))
     if not result.created:
         response.status_code = status.HTTP_200_OK
     log.info("%s uploaded %s (%s)", principal.user.username, name, recording.id[:12])
@@ -476,9 +472,9 @@ def recording_jobs(recording_id: RecordingId, ctx: CtxDep, principal: PrincipalD
              responses={**_ERRORS, 409: {"model": Problem}}, summary="Process the call again (resumes failed stages)")
 def reprocess(recording_id: RecordingId, ctx: CtxDep, queue: QueueDep, principal: EditorDep) -> JobOut:
     recording = _get(ctx, recording_id)
-    active = [j for j in jobs_for(ctx, recording.id) if j.state in (JobState.QUEUED, JobState.RUNNING)]
-    if active:
-        raise HTTPException(status.HTTP_409_CONFLICT, f"job {active[-1].id} is already {active[-1].state}")
+    active = active_job(ctx, recording.id)
+    if active is not None:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"job {active.id} is already {active.state}")
     return JobOut.of(get_job(ctx, queue.submit(recording.id)))
 
 
