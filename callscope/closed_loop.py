@@ -624,7 +624,7 @@ def close_the_gap(
             entry = repo.get(draft_id)
         if entry.status == FaqStatus.DRAFT:
             repo.approve(draft_id, reviewer=reviewer)
-        published = repo.publish(Path(kb_path), [draft_id])
+        published = repo.publish(Path(kb_path), [draft_id], author=reviewer).entries
         again = " again" if draft_id in published_ids else ""
         log.info("published FAQ entry %s%s for issue %s", draft_id, again, gap.subject)
         return GapFix(gap.subject, gap.label, tuple(by_id[gap.subject].issue.members), gap.similarity, published[0])

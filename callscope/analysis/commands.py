@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import sys
 from datetime import date, datetime
@@ -394,7 +395,7 @@ def faq_publish_command(
     """Write approved entries into the IVR knowledge base and mark them published."""
 
     settings = get_settings()
-    published = _repository(settings).publish(_kb_path(kb, settings), ids or None)
+    published = _repository(settings).publish(_kb_path(kb, settings), ids or None, author=f"cli:{getpass.getuser()}").entries
     if not published:
         typer.echo("nothing to publish: approve entries first ('callscope faq approve ID')")
         return

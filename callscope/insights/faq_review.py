@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from callscope.db import transaction, utcnow
 from callscope.domain import FaqEntry, FaqStatus
 from callscope.errors import CallscopeError, ConfigError, NotFoundError, StorageError
 from callscope.insights.tables import FaqDraftRow, IssueRow
+from callscope.ivr import kb_history
 from callscope.ivr.kb import KnowledgeBase, load_knowledge_base, save_knowledge_base
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,14 @@ def _apply(row: FaqDraftRow, entry: FaqEntry) -> None:
     if entry.answer_sources:  # an edit without provenance (a reviewer's) keeps the draft's
         row.answer_sources = {lang: src.to_dict() for lang, src in entry.answer_sources.items()}
     row.updated_at = utcnow()
+
+
+@dataclass(frozen=True, slots=True)
+class Publication:
+    """What a publish (or unpublish) did: the entries, and the knowledge-base version recorded."""
+
+    entries: list[FaqEntry]
+    kb_version: int | None
 
 
 class FaqRepository:
@@ -253,8 +262,11 @@ class FaqRepository:
             _apply(row, entry)
             return row.to_entry()
 
-    def publish(self, kb_path: Path, ids: Sequence[str] | None = None) -> list[FaqEntry]:
-        """Write approved entries into the knowledge-base file and mark them published.
+    def publish(self, kb_path: Path, ids: Sequence[str] | None = None, *, author: str = "callscope") -> Publication:
+        """Write approved entries into the knowledge-base file, mark them published and
+        record the new file as a knowledge-base version (:mod:`callscope.ivr.kb_history`;
+        the file as it was is kept first, to roll back to), whoever publishes: the API, the
+        CLI or the closed loop.
 
         The file is created when it does not exist. Entries already in the file with the
         same id are replaced. The KB is written first (atomically): if that fails,
@@ -263,17 +275,17 @@ class FaqRepository:
         Args:
             kb_path: the IVR knowledge base (``.yaml``/``.yml``/``.json``).
             ids: publish only these (each must be approved); default: every approved entry.
+            author: who publishes (kept with the version).
 
         Returns:
-            The entries published (status PUBLISHED).
+            The entries published (status PUBLISHED) and the version recorded (None when
+            nothing was published).
 
         Raises:
             NotFoundError: an id does not exist.
             InvalidTransitionError: an id is not approved.
             ConfigError: the KB file is invalid or cannot be written.
         """
-        from dataclasses import replace
-
         if ids is None:
             chosen = self.entries(FaqStatus.APPROVED)
         else:
@@ -284,7 +296,7 @@ class FaqRepository:
                         f"FAQ entry {entry.id!r} is {entry.status.value}; approve it before publishing"
                     )
         if not chosen:
-            return []
+            return Publication([], None)
         for entry in chosen:
             missing = sorted(lang for lang, qs in entry.questions.items() if qs and not entry.answers.get(lang))
             if missing:
@@ -293,6 +305,7 @@ class FaqRepository:
                     "add the answer (or drop those questions) before publishing"
                 )
         kb_path = Path(kb_path)
+        kb_history.ensure_baseline(self._factory, kb_path, author)
         kb = load_knowledge_base(kb_path) if kb_path.exists() else KnowledgeBase()
         now = utcnow().replace(microsecond=0)
         published = [replace(e, status=FaqStatus.PUBLISHED, updated_at=now) for e in chosen]
@@ -301,8 +314,31 @@ class FaqRepository:
         save_knowledge_base(kb, kb_path)
         for entry in published:
             self.transition(entry.id, FaqStatus.PUBLISHED)
-        log.info("published %d FAQ entries to %s", len(published), kb_path)
-        return published
+        version = kb_history.record(self._factory, kb_path, action="publish", author=author,
+                                    entry_id=published[0].id if len(published) == 1 else None)
+        log.info("published %d FAQ entries to %s (version %d)", len(published), kb_path, version)
+        return Publication(published, version)
+
+    def unpublish(self, kb_path: Path, entry_id: str, *, author: str = "callscope") -> Publication:
+        """Take a published entry out of the knowledge-base file (recorded as a version) and
+        send it back to draft.
+
+        Raises:
+            NotFoundError: no such entry.
+            InvalidTransitionError: the entry is not published.
+            ConfigError: the KB file is invalid or cannot be written.
+        """
+        entry = self.get(entry_id)
+        if entry.status != FaqStatus.PUBLISHED:
+            raise InvalidTransitionError(f"FAQ entry {entry_id!r} is {entry.status.value}, not published")
+        kb_path = Path(kb_path)
+        kb_history.ensure_baseline(self._factory, kb_path, author)
+        kb = load_knowledge_base(kb_path)
+        kb.remove(entry_id)
+        save_knowledge_base(kb, kb_path)
+        version = kb_history.record(self._factory, kb_path, action="unpublish", author=author, entry_id=entry_id)
+        draft = self.transition(entry_id, FaqStatus.DRAFT, reviewer=author, note=f"unpublished by {author}")
+        return Publication([draft], version)
 
     # ---------------------------------------------------------------- issues
 

@@ -15,6 +15,7 @@ from callscope.db import session_factory
 from callscope.domain import FaqStatus, Role
 from callscope.errors import ConfigError, NotFoundError
 from callscope.insights.faq_review import FaqRepository, InvalidTransitionError
+from callscope.ivr import kb_history
 from callscope.ivr.kb import BUNDLED_KB, load_knowledge_base
 
 
@@ -105,7 +106,8 @@ def test_exports(drafts) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_review_workflow_and_publish_to_kb(db_engine, drafts, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    repo = FaqRepository(session_factory(db_engine))
+    factory = session_factory(db_engine)
+    repo = FaqRepository(factory)
     assert repo.save_drafts(drafts) == [d.id for d in drafts]
     first, second = drafts[0].id, drafts[1].id
     assert repo.get(first).status == FaqStatus.DRAFT
@@ -126,8 +128,12 @@ def test_review_workflow_and_publish_to_kb(db_engine, drafts, tmp_path: Path) ->
     assert first not in repo.save_drafts(drafts)
 
     kb_path = tmp_path / "kb.yaml"
-    published = repo.publish(kb_path)
-    assert [e.id for e in published] == [first]
+    published = repo.publish(kb_path, author="qa")
+    assert [e.id for e in published.entries] == [first]
+    # every publish is a knowledge-base version (the CLI and the closed loop's too, not only the API's)
+    versions = kb_history.versions(factory, kb_path)
+    assert [(v.action, v.author) for v in versions] == [("publish", "qa"), ("baseline", "qa")]
+    assert versions[0].id == published.kb_version
     kb = load_knowledge_base(kb_path)
     entry = kb[first]
     assert entry.status == FaqStatus.PUBLISHED
@@ -136,6 +142,12 @@ def test_review_workflow_and_publish_to_kb(db_engine, drafts, tmp_path: Path) ->
     with pytest.raises(InvalidTransitionError):
         repo.transition(first, FaqStatus.APPROVED)
     assert [e.id for e in repo.entries(FaqStatus.PUBLISHED)] == [first]
+
+    with pytest.raises(InvalidTransitionError, match="not published"):
+        repo.unpublish(kb_path, second)
+    back = repo.unpublish(kb_path, first, author="qa")
+    assert back.entries[0].status == FaqStatus.DRAFT and first not in load_knowledge_base(kb_path).ids
+    assert kb_history.versions(factory, kb_path)[0].action == "unpublish"
 
 
 def test_publish_into_an_existing_kb_keeps_its_entries(db_engine, drafts, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

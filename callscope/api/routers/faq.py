@@ -34,7 +34,6 @@ from callscope.insights import mining as insights
 from callscope.insights.faq_review import FaqRepository, InvalidTransitionError
 from callscope.insights.mining import kb_entries
 from callscope.ivr import kb_history
-from callscope.ivr.kb import load_knowledge_base, save_knowledge_base
 
 router = APIRouter(prefix="/api/faq", tags=["faq"])
 
@@ -209,33 +208,22 @@ def _kb_path(ctx):  # type: ignore[no-untyped-def]
 async def publish(entry_id: EntryId, ctx: CtxDep, principal: EditorDep) -> dict[str, Any]:
     kb_path = _kb_path(ctx)
     try:
-        await run_in_threadpool(kb_history.ensure_baseline, ctx.sessions, kb_path, principal.user.username)
-        published = await run_in_threadpool(_repo(ctx).publish, kb_path, [entry_id])
+        done = await run_in_threadpool(_repo(ctx).publish, kb_path, [entry_id], author=principal.user.username)
     except _REVIEW_ERRORS as exc:
         raise _fail(exc) from None
-    version = kb_history.record(ctx.sessions, kb_path, action="publish", author=principal.user.username,
-                                entry_id=entry_id)
-    return {**_out(published[0], redact=False), "kb_file": kb_path.name, "kb_version": version}  # not the server's folders
+    # the file's name, not the server's folders
+    return {**_out(done.entries[0], redact=False), "kb_file": kb_path.name, "kb_version": done.kb_version}
 
 
 @router.post("/{entry_id}/unpublish", responses=_ERRORS,
              summary="Take a published entry out of the IVR knowledge base (back to draft)")
 async def unpublish(entry_id: EntryId, ctx: CtxDep, principal: EditorDep) -> dict[str, Any]:
     kb_path = _kb_path(ctx)
-    entry = _repo_get(ctx, entry_id)
-    if entry.status != FaqStatus.PUBLISHED:
-        raise HTTPException(status.HTTP_409_CONFLICT, f"FAQ entry {entry_id!r} is {entry.status.value}, not published")
     try:
-        kb_history.ensure_baseline(ctx.sessions, kb_path, principal.user.username)
-        kb = load_knowledge_base(kb_path)
-        kb.remove(entry_id)
-        save_knowledge_base(kb, kb_path)
-    except ConfigError as exc:
+        done = await run_in_threadpool(_repo(ctx).unpublish, kb_path, entry_id, author=principal.user.username)
+    except _REVIEW_ERRORS as exc:
         raise _fail(exc) from None
-    version = kb_history.record(ctx.sessions, kb_path, action="unpublish", author=principal.user.username,
-                                entry_id=entry_id)
-    out = _transition(ctx, entry_id, FaqStatus.DRAFT, principal, note=f"unpublished by {principal.user.username}")
-    return {**out, "kb_version": version}
+    return {**_out(done.entries[0], redact=False), "kb_version": done.kb_version}
 
 
 class PreviewIn(BaseModel):
