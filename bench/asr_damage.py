@@ -8,6 +8,8 @@ the Whisper transcripts of the Kokoro renderings were damaged (BENCHMARKS.md, is
 * ``drop``: words (English) or characters (Mandarin) left out, each with probability ``rate``;
 * ``swap``: words / characters misrecognised: replaced, each with probability ``rate``, by a word
   drawn from the other calls' text of the same language (plausible, unrelated words);
+* ``leak``: the agent's voice leaks into the caller's channel and is transcribed there too: an agent
+  turn (each with probability ``rate``) comes out a second time as a caller turn, right after it;
 * ``lose``: whole caller turns missing (the VAD or ASR heard nothing), each with probability ``rate``
   (the caller's first turn is kept, so every call keeps a caller).
 
@@ -21,7 +23,7 @@ import random
 import re
 from collections.abc import Sequence
 
-KINDS = ("merge", "drop", "swap", "lose")
+KINDS = ("merge", "drop", "swap", "leak", "lose")
 _EN_WORD = re.compile(r"[A-Za-z0-9']+|[^A-Za-z0-9'\s]+")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -86,6 +88,13 @@ def damage(call: dict, kind: str, rate: float, vocab: dict[str, list[str]], seed
             merged.append(t)
             i += 1
         turns = merged
+    elif kind == "leak":
+        leaked: list[dict] = []
+        for t in turns:
+            leaked.append(t)
+            if t["speaker"] == "agent" and rng.random() < rate:
+                leaked.append({**t, "speaker": "caller"})
+        turns = leaked
     else:  # lose
         first = next((n for n, t in enumerate(turns) if t["speaker"] == "caller"), None)
         turns = [t for n, t in enumerate(turns) if t["speaker"] != "caller" or n == first or rng.random() >= rate]

@@ -51,3 +51,10 @@ def test_lose_keeps_the_first_caller_turn_and_damage_is_deterministic():
     assert damage(CALL, "swap", 0.3, VOCAB, seed=4) == damage(CALL, "swap", 0.3, VOCAB, seed=4)
     with pytest.raises(ValueError):
         damage(CALL, "shout", 0.3, VOCAB)
+
+
+def test_leak_repeats_agent_turns_as_caller_turns():
+    out = damage(CALL, "leak", 1.0, VOCAB)
+    assert [t["speaker"] for t in out["turns"]] == [
+        "agent", "caller", "caller", "agent", "caller", "caller", "agent", "caller"]
+    assert out["turns"][1]["text"] == CALL["turns"][0]["text"]
