@@ -90,9 +90,10 @@ class EmotionOptions:
             (only when the caller is the livelier one).
         contrast_floor: that liveliness is raised to at least this first (0: a
             calmer caller does not shift the label; None: it makes *neutral* likelier).
-        echo_share: a caller turn whose words (characters in Mandarin) are at least this
-            share of an agent turn's, in order, within ``echo_window_s`` of it, is an echo
-            of the agent and does not count for the caller (None: off).
+        echo_share: a caller turn at least this share of whose words (characters in
+            Mandarin; and at least 8) appear in order in one agent turn within
+            ``echo_window_s`` of it is an echo of the agent and does not count for the
+            caller (:func:`echo_turns`; None: off).
         echo_window_s: how far apart (s) the two turns may be.
         prosody: pitch/energy analysis settings.
     """
