@@ -14,6 +14,10 @@ Labels as in ``bench_call_emotion.py``: angry and frustrated scripts count as *f
 accuracy).
 
     python bench/bench_caller_emotion_text.py [--split dev|test] [--method new|old] [--audio] [--out FILE]
+        [--damage KIND:RATE ...] [--damage-seed N]
+
+``--damage`` (dev only: simulated data is not reported on test) damages the corpus scripts as a
+Whisper transcript would (``bench/asr_damage.py``: merge, drop, swap, lose), in the order given.
 """
 
 from __future__ import annotations
@@ -28,6 +32,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from asr_damage import damage, vocabulary  # noqa: E402
 
 from callscope.analysis.emotion import (  # noqa: E402
     EmotionOptions,
@@ -96,14 +103,22 @@ def main() -> None:
     parser.add_argument("--no-shared", action="store_true", help="only the call corpus")
     parser.add_argument("--errors", action="store_true", help="list the misread calls")
     parser.add_argument("--head", type=Path, help="another emotion head (.npz) to score with")
+    parser.add_argument("--damage", nargs="*", default=[], help="simulated ASR damage, e.g. merge:0.3 drop:0.1")
+    parser.add_argument("--damage-seed", type=int, default=0)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    if args.damage and args.split == "test":
+        parser.error("--damage is for dev only")
 
     options, scorer = method(args.method, args.head)
     corpus = ROOT / "bench" / "corpus"
     split = json.loads((corpus / "split.json").read_text())["split"]
     calls = [c for c in json.loads((corpus / "scenarios.json").read_text(encoding="utf-8"))["calls"]
              if split[c["id"]] == args.split]
+    vocab = vocabulary(calls)
+    for spec in args.damage:
+        kind, rate = spec.split(":")
+        calls = [damage(c, kind, float(rate), vocab, args.damage_seed) for c in calls]
     sets: dict[str, list[tuple[str, str, str]]] = {}
     t0 = time.perf_counter()
     for lang in ("en", "zh"):
@@ -129,7 +144,8 @@ def main() -> None:
         sets["16 shared calls, reference text" + (" + Kokoro audio" if args.audio else "")] = rows
     elapsed = time.perf_counter() - t0
 
-    lines = [f"### Caller emotion from call scripts ({args.method} method, {args.split} split)", "",
+    damaged = f", damage {' '.join(args.damage)} (seed {args.damage_seed})" if args.damage else ""
+    lines = [f"### Caller emotion from call scripts ({args.method} method, {args.split} split{damaged})", "",
              "| calls | n | 4-label accuracy (sad left out) | group accuracy (neg/neu/pos, sad = neg) |",
              "|---|---|---|---|"]
     details: list[str] = []

@@ -18,7 +18,8 @@ The baseline is the issue mining of commit ``BASELINE`` (before issue #18), load
 so is the previous round's (``--previous``, the third round: Louvain resolution by cross-encoder
 agreement); "ours" is today's default (small sets: the dev-fitted size rule and reference centring,
 ``bench/bench_small_sets.py``; large sets: the word graph added to the encoders' graphs, resolution
-by smoothed silhouette). ``--seeds`` reruns every method with several seeds and reports the spread.
+by smoothed silhouette, then one pass moving items clearly nearer another issue's centroid; the fourth
+round, without that pass, runs beside it). ``--seeds`` reruns every method with several seeds and reports the spread.
 
     python bench/bench_issue_generalisation.py --split dev|test [--corpus-asr DIR] [--kokoro-asr DIR]
         [--espeak-asr DIR] [--cache FILE] [--only NAME ...] [--seeds N ...] [--out FILE]
@@ -214,7 +215,9 @@ def main() -> None:
         methods.append(
             (f"#18 third round ({args.previous}: resolution by encoder agreement)", previous.mine_issues, previous.IssueOptions())
         )
-    methods.append(("ours (#18: resolution by smoothed silhouette, 1-128)", mine_issues, IssueOptions()))
+    methods.append(("#18 fourth round (resolution by smoothed silhouette, no refinement)", mine_issues,
+                    IssueOptions(refine_margin=None)))
+    methods.append(("ours (#18 fifth round: + one centroid pass, margin 0.05)", mine_issues, IssueOptions()))
     for spec in args.variants:
         kwargs = {}
         for kv in spec.split(","):

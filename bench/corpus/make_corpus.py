@@ -11,7 +11,12 @@ Design (issue #18 "Data first"):
   phrasings per intent (``intents.py``), secondary intents on about a quarter of the calls,
   six caller emotions with emotional wording, agent voices of both genders;
 * the dev/test split is stratified by intent and drawn here, before any tuning: tune on ``dev``,
-  report on ``test`` only.
+  report on ``test`` only;
+* no whispered voice: ``shared/tools/make_calls.py`` picks each role's Kokoro voice from its pools
+  with a generator seeded by the call id; where it would pick a voice in ``WHISPERED_VOICES`` (for
+  either role) the script pins another voice of the same pool in the call's ``voices`` field. The
+  override is applied after make_calls' draws, so pitch, speed, holds and everything else render as
+  before; only those calls' voice changes (needs ``../shared/tools`` or ``CALLSCOPE_SHARED_TOOLS``).
 
     python bench/corpus/make_corpus.py [--n 180] [--seed 18]
 """
@@ -19,10 +24,14 @@ Design (issue #18 "Data first"):
 from __future__ import annotations
 
 import argparse
+import hashlib
+import importlib.util
 import json
+import os
 import random
 import sys
 from pathlib import Path
+from types import ModuleType
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -82,6 +91,12 @@ AGENT_BYE = {
 }
 EMPATHY = {"en": ["I completely understand, and I'm sorry for the trouble.", "I'm sorry about this, let's get it sorted."],
            "zh": ["非常理解您的心情，给您带来麻烦了。", "很抱歉，我马上帮您处理。"]}
+# Kokoro voices that whisper or speak very softly: Kokoro's VOICES.md marks af_nicole (🎧) as a
+# whispering voice, and Silero VAD heard 1.6 s of a 42 s af_nicole agent leg at threshold 0.25 (issue #18,
+# session 5). No other voice of make_calls' Kokoro pools is marked so. Never used for either role.
+WHISPERED_VOICES = frozenset({"af_nicole"})
+# make_calls.py's default master seed (render.sh does not pass --seed).
+RENDER_SEED = 20240611
 SEC_LEAD = {"en": ["", "One more thing. ", "Actually, while I'm on the phone, "], "zh": ["", "对了，", "还有一件事，"]}
 
 
@@ -145,6 +160,46 @@ def make_call(cid: str, intent: str, lang: str, emotion: str, secondary: str | N
             "summary": d["summary"], "faq": {"question": faq_q, "answer": faq_a}, "turns": turns}
 
 
+def load_make_calls(tools: Path | None = None) -> ModuleType:
+    """Import ``make_calls.py`` from the shared tools (``CALLSCOPE_SHARED_TOOLS`` or ``../shared/tools``)."""
+    tools = tools or Path(os.environ.get("CALLSCOPE_SHARED_TOOLS", HERE.parents[2] / "shared" / "tools"))
+    path = tools / "make_calls.py"
+    if not path.is_file():
+        raise SystemExit(f"make_calls.py not found at {path}: set CALLSCOPE_SHARED_TOOLS")
+    spec = importlib.util.spec_from_file_location("make_calls", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["make_calls"] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def avoid_whispered_voices(calls: list[dict], make_calls: ModuleType, render_seed: int = RENDER_SEED,
+                           whispered: frozenset[str] = WHISPERED_VOICES) -> list[str]:
+    """Pin a non-whispered Kokoro voice where make_calls would pick a whispered one; returns the changed ids.
+
+    make_calls draws the voices of a call first from ``default_rng(stable_int(seed, id))`` and applies a
+    call's ``voices`` overrides after its draws, so pinning one role's voice leaves every other random
+    choice of the rendering (the other voice, pitch, speed, holds, gains) as it was.
+    """
+    changed = []
+    for call in calls:
+        rng = make_calls.np.random.default_rng(make_calls.stable_int(render_seed, call["id"]))
+        picked = make_calls.pick_voices(call, rng, "kokoro")
+        pins = {}
+        for role, spec in picked.items():
+            if spec["voice"] not in whispered:
+                continue
+            others = {s["voice"] for r, s in picked.items() if r != role}
+            pool = [v for v in make_calls.KOKORO_POOLS[call["language"]][f"{role}_{spec['gender']}"]
+                    if v not in whispered and v not in others]
+            digest = hashlib.sha256(f"{call['id']}:{role}".encode()).digest()
+            pins[role] = {"voice": pool[int.from_bytes(digest[:4], "big") % len(pool)]}
+        if pins:
+            call["voices"] = pins
+            changed.append(call["id"])
+    return changed
+
+
 def build(n_total: int, seed: int) -> tuple[dict, dict[str, str]]:
     rng = random.Random(seed)
     names = list(INTENTS)  # order = frequency rank
@@ -186,6 +241,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=HERE)
     args = ap.parse_args()
     scen, split = build(args.n, args.seed)
+    changed = avoid_whispered_voices(scen["calls"], load_make_calls())
     (args.out / "scenarios.json").write_text(json.dumps(scen, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     (args.out / "split.json").write_text(json.dumps({"seed": args.seed, "split": split}, indent=1) + "\n")
     from collections import Counter
@@ -195,6 +251,7 @@ def main() -> None:
     print("emotions:", dict(Counter(c["emotion"] for c in calls)))
     print("split:", dict(Counter(split.values())))
     print("secondary:", sum(bool(c["secondary_intents"]) for c in calls))
+    print(f"whispered voice replaced in {len(changed)} calls:", " ".join(changed))
 
 
 if __name__ == "__main__":

@@ -21,6 +21,10 @@ livelier voice makes *neutral* less likely and every emotion likelier (a calmer 
 does not make *neutral* likelier). It does not
 favour *frustrated* over *anxious*: anger and fear are both high-arousal, and on
 the test calls anxious callers were as lively as angry ones.
+
+A caller turn that repeats what the agent said just before or during it (the agent's
+voice leaking into the caller's channel and transcribed there, see :func:`echo_turns`)
+is left out of the caller's numbers: it is the agent's wording, not the caller's mood.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from typing import Any
 
 import numpy as np
@@ -85,6 +90,11 @@ class EmotionOptions:
             (only when the caller is the livelier one).
         contrast_floor: that liveliness is raised to at least this first (0: a
             calmer caller does not shift the label; None: it makes *neutral* likelier).
+        echo_share: a caller turn at least this share of whose words (characters in
+            Mandarin; and at least 8) appear in order in one agent turn within
+            ``echo_window_s`` of it is an echo of the agent and does not count for the
+            caller (:func:`echo_turns`; None: off).
+        echo_window_s: how far apart (s) the two turns may be.
         prosody: pitch/energy analysis settings.
     """
 
@@ -99,6 +109,8 @@ class EmotionOptions:
     courtesy_weight: float = 0.5
     call_arousal_shift: tuple[float, float, float, float] = (-0.4, 0.2, 0.2, 0.2)
     contrast_floor: float | None = 0.0
+    echo_share: float | None = 0.6
+    echo_window_s: float = 5.0
     prosody: ProsodyOptions = field(default_factory=ProsodyOptions)
 
 
@@ -136,6 +148,35 @@ class EmotionReport:
                 for t in self.turns
             ],
         }
+
+
+_TOKEN = re.compile(r"[a-z0-9']+|[\u4e00-\u9fff]")
+
+
+def echo_turns(turns: Sequence[TurnText], share: float, window_s: float, min_tokens: int = 8) -> set[int]:
+    """Indices of the caller turns that repeat a nearby agent turn (agent leakage on the caller's channel).
+
+    A caller turn is an echo when at least ``share`` of its tokens (lower-cased words, Mandarin
+    characters), and at least ``min_tokens`` of them, appear in order in one agent turn that
+    overlaps it or lies within ``window_s`` seconds of it. Short turns are never echoes: a
+    caller's "Right, thank you for your help." shares most of its words with any agent's
+    closing formula.
+    """
+    tokens = [_TOKEN.findall(t.text.lower()) for t in turns]
+    agents = [i for i, t in enumerate(turns) if t.role == Role.AGENT and tokens[i]]
+    out: set[int] = set()
+    for i, t in enumerate(turns):
+        if t.role == Role.AGENT or len(tokens[i]) < min_tokens:
+            continue
+        for j in agents:
+            a = turns[j]
+            if a.start - t.end > window_s or t.start - a.end > window_s:
+                continue
+            blocks = SequenceMatcher(None, tokens[i], tokens[j], autojunk=False).get_matching_blocks()
+            if sum(b.size for b in blocks) >= max(share * len(tokens[i]), min_tokens):
+                out.add(i)
+                break
+    return out
 
 
 def _text_weight(text: str) -> float:
@@ -318,6 +359,9 @@ def analyze_emotions(
     caller_idx = role_index(Role.CALLER) or [
         i for i, t in enumerate(ordered) if t.role != Role.AGENT and t.text.strip()
     ]
+    if options.echo_share is not None:
+        echoes = echo_turns(ordered, options.echo_share, options.echo_window_s)
+        caller_idx = [i for i in caller_idx if i not in echoes] or caller_idx
     agent_idx = role_index(Role.AGENT)
 
     def substantive(idx: list[int]) -> list[int]:

@@ -11,6 +11,7 @@ from callscope.analysis.emotion import (
     EmotionReport,
     TurnText,
     analyze_emotions,
+    echo_turns,
     turns_from_rttm_and_text,
 )
 from callscope.analysis.prosody import segment_prosody
@@ -246,3 +247,34 @@ def test_a_caller_calmer_than_the_agent_does_not_shift_the_call_label(
     assert no_call_shift.caller == frustrated_call.caller
     as_before = analyze_emotions(turns, audio, "en", options=EmotionOptions(contrast_floor=None))
     assert as_before.caller.confidence != frustrated_call.caller.confidence
+
+
+def test_the_agents_voice_leaking_into_the_callers_channel_is_not_the_callers_mood() -> None:
+    """A caller turn that repeats the agent's words (leakage, transcribed on the caller's channel) is left
+    out of the caller's emotion; the caller's own words decide."""
+    agent_sorry = "I'm so sorry, I completely understand how upsetting and stressful this must be for you."
+    turns = [
+        TurnText("agent", Role.AGENT, 0.0, 3.0, "Thanks for calling Brightwave, how can I help?"),
+        TurnText("caller", Role.CALLER, 3.5, 6.0, "Hello. I'd like to check when my new phone will be delivered."),
+        TurnText("agent", Role.AGENT, 6.5, 11.0, agent_sorry),
+        TurnText("caller", Role.CALLER, 6.6, 11.0, agent_sorry.replace("I'm so", "so")),  # the leak, a word lost
+        TurnText("agent", Role.AGENT, 11.5, 14.0, "It arrives on Thursday by noon."),
+        TurnText("caller", Role.CALLER, 14.5, 16.0, "Okay. Thursday then."),
+    ]
+    assert echo_turns(turns, 0.6, 5.0) == {3}
+    assert echo_turns(turns, 0.6, 0.0) == {3}  # overlapping in time
+    # far from the agent's turn, or saying little of it, is the caller's own
+    far = [*turns[:3], TurnText("caller", Role.CALLER, 30.0, 34.0, turns[3].text)]
+    assert echo_turns(far, 0.6, 5.0) == set()
+    own = "Honestly, all of this has been really upsetting for me and my family."
+    assert echo_turns([turns[2], TurnText("caller", Role.CALLER, 11.5, 14.0, own)], 0.6, 5.0) == set()
+    # a short courtesy turn shares most of its words with the agent's formula, but is the caller's
+    closing = [TurnText("agent", Role.AGENT, 0.0, 2.0, "Thank you for your patience. Goodbye."),
+               TurnText("caller", Role.CALLER, 2.5, 4.0, "Right, thank you for your help.")]
+    assert echo_turns(closing, 0.6, 5.0) == set()
+
+    with_leak = analyze_emotions(turns, language="en", options=EmotionOptions(echo_share=None))
+    without = analyze_emotions(turns, language="en")
+    assert with_leak.caller.label == Emotion.ANXIOUS  # the agent's sympathy read as the caller's distress
+    assert without.caller.label != Emotion.ANXIOUS
+    assert len(without.turns) == len(turns)  # the echo keeps its own per-turn emotion

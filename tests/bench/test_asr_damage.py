@@ -1,0 +1,60 @@
+"""Simulated ASR damage for the caller-emotion benchmark does what it says, deterministically."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+
+from asr_damage import damage, vocabulary  # noqa: E402
+
+CALL = {
+    "id": "c_en_001",
+    "language": "en",
+    "turns": [
+        {"speaker": "agent", "text": "Thanks for calling, how can I help?"},
+        {"speaker": "caller", "text": "My internet has been down since Monday and I am furious."},
+        {"hold": True},
+        {"speaker": "agent", "text": "I am sorry, let me check the line."},
+        {"speaker": "caller", "text": "Please hurry, I work from home."},
+        {"speaker": "agent", "text": "It is fixed now."},
+    ],
+}
+ZH = {"id": "c_zh_001", "language": "zh", "turns": [{"speaker": "caller", "text": "宽带断了，我很生气。"}]}
+VOCAB = vocabulary([CALL, ZH])
+
+
+def test_merge_at_rate_one_joins_every_caller_turn_with_the_agent_reply():
+    out = damage(CALL, "merge", 1.0, VOCAB)
+    speakers = [t["speaker"] for t in out["turns"]]
+    assert speakers == ["agent", "caller", "caller"]
+    assert out["turns"][1]["text"].endswith("let me check the line.")
+    assert "hold" not in str(out["turns"])
+
+
+def test_drop_and_swap_change_words_but_keep_punctuation_and_rate_zero_changes_nothing():
+    assert damage(CALL, "drop", 0.0, VOCAB)["turns"][1]["text"] == CALL["turns"][1]["text"]
+    dropped = damage(CALL, "drop", 0.5, VOCAB)["turns"][1]["text"]
+    assert len(dropped.split()) < len(CALL["turns"][1]["text"].split())
+    assert dropped.endswith(".")
+    swapped = damage(CALL, "swap", 1.0, VOCAB)["turns"][1]["text"]
+    assert swapped != CALL["turns"][1]["text"]
+    assert all(w.strip(".,?") in VOCAB["en"] for w in swapped.split())
+    zh = damage(ZH, "drop", 0.5, VOCAB)["turns"][0]["text"]
+    assert len(zh) < len(ZH["turns"][0]["text"]) and "，" in zh
+
+
+def test_lose_keeps_the_first_caller_turn_and_damage_is_deterministic():
+    out = damage(CALL, "lose", 1.0, VOCAB)
+    assert [t["speaker"] for t in out["turns"]] == ["agent", "caller", "agent", "agent"]
+    assert damage(CALL, "swap", 0.3, VOCAB, seed=4) == damage(CALL, "swap", 0.3, VOCAB, seed=4)
+    with pytest.raises(ValueError):
+        damage(CALL, "shout", 0.3, VOCAB)
+
+
+def test_leak_repeats_agent_turns_as_caller_turns():
+    out = damage(CALL, "leak", 1.0, VOCAB)
+    assert [t["speaker"] for t in out["turns"]] == [
+        "agent", "caller", "caller", "agent", "caller", "caller", "agent", "caller"]
+    assert out["turns"][1]["text"] == CALL["turns"][0]["text"]
