@@ -55,12 +55,19 @@ def status(field):
     return round(int(re.search(field + r":\s+(\d+)", Path("/proc/self/status").read_text()).group(1)) / 1024)
 
 p = CallProcessor(Settings(data_dir=data))
-with p.load(Path(path)) as whole:  # warm-up on the call's first minute: every model loads outside the measured stages
-    clip = Audio(whole.read(0, 60 * whole.sample_rate), whole.sample_rate)
-    warm_t = p.redact(p.transcribe(clip))
-    warm_d, warm_t = p.diarize(clip, warm_t)
-    p.analyze("warm-up", clip, warm_t, warm_d)
-    del clip
+def head(audio, seconds):  # the first seconds in memory (a baseline's in-memory Audio has no read())
+    frames = int(seconds * audio.sample_rate)
+    samples = audio.read(0, frames) if hasattr(audio, "read") else audio.samples[:, :frames].copy()
+    return Audio(samples, audio.sample_rate)
+
+whole = p.load(Path(path))  # warm-up on the call's first minute: every model loads outside the measured stages
+clip = head(whole, 60)
+getattr(whole, "close", lambda: None)()
+del whole
+warm_t = p.redact(p.transcribe(clip))
+warm_d, warm_t = p.diarize(clip, warm_t)
+p.analyze("warm-up", clip, warm_t, warm_d)
+del clip
 out = {"start": status("VmRSS"), "entry": {}, "seconds": {}}
 
 libc = ctypes.CDLL("libc.so.6")
@@ -80,7 +87,7 @@ if which == "transcribe":
     t = stage("transcribe", lambda: p.redact(p.transcribe(audio)))
     out["words"] = sum(len(s.words) for s in t.segments)
 else:  # the first loop transcribed, repeated at every loop's offset
-    first = Audio(audio.read(0, int(loop_s * audio.sample_rate)), audio.sample_rate)
+    first = head(audio, loop_s)
     one = p.redact(p.transcribe(first))
     del first
     loops = int(audio.duration_s // loop_s) + 1
@@ -94,7 +101,7 @@ else:  # the first loop transcribed, repeated at every loop's offset
     a = stage("analyze", lambda: p.analyze("x", audio, t, d))
     out.update(words=sum(len(s.words) for s in t.segments), turns=len(d.turns), method=d.method,
                prosody=sum(x.emotion.arousal is not None for x in a.turns), analysed=len(a.turns))
-audio.close()
+getattr(audio, "close", lambda: None)()
 print(json.dumps(out))
 """
 
@@ -166,10 +173,11 @@ def main() -> None:
     parser.add_argument("--format", nargs="+", choices=sorted(FORMATS), default=["8k-stereo", "16k-mono"])
     parser.add_argument("--content", choices=("speech", "noise"), default="speech")
     parser.add_argument("--transcribe-max", type=int, default=30, help="longest call (minutes) transcribed in full")
+    parser.add_argument("--no-this", action="store_true", help="measure the baseline only")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    checkouts = ([("baseline", args.baseline)] if args.baseline else []) + [("this", REPO)]
+    checkouts = ([("baseline", args.baseline)] if args.baseline else []) + ([] if args.no_this else [("this", REPO)])
     results = []
     print("| call | code | start | " + " | ".join(STAGES) + " | whole | RSS entering each stage | s per stage | work |")
     print("|---|---|---:|" + "---:|" * (len(STAGES) + 1) + "---|---|---|")
