@@ -166,6 +166,34 @@ def slope(minutes: list[int], values: list[int | None]) -> str:
     return f"{np.polyfit(x, y, 1)[0]:+.0f}"
 
 
+def row(r: dict) -> str:
+    cells = " | ".join("—" if r[s] is None else str(r[s]) for s in STAGES)
+    entry = "/".join(str(r["entry"].get(s, "—")) for s in STAGES)
+    seconds = "/".join(str(r["seconds"].get(s, "—")) for s in STAGES)
+    whole = r["whole"] if r["transcribe"] is not None else f"≥ {r['whole']}"
+    return (f"| {r['minutes']} min {r['format']} | {r['code']} | {r['start']} | {cells} | {whole} | {entry} | {seconds} "
+            f"| {r['method']}: {r['turns']} turns, {r['words']} words, {r['prosody']}/{r['analysed']} turns with prosody |")
+
+
+HEADER = ("| call | code | start | " + " | ".join(STAGES) + " | whole | RSS entering each stage | s per stage | work |\n"
+          "|---|---|---:|" + "---:|" * (len(STAGES) + 1) + "---|---|---|")
+
+
+def slopes(results: list[dict]) -> str:
+    """Slope of each stage's peak (and, in brackets, of its peak above the resident set it started
+    from) over the lengths; "whole" over the lengths that were transcribed."""
+    lines = ["| format | code | " + " | ".join(STAGES) + " | whole |", "|---|---|" + "---:|" * (len(STAGES) + 1)]
+    for fmt in dict.fromkeys(r["format"] for r in results):
+        for label in dict.fromkeys(r["code"] for r in results if r["format"] == fmt):
+            rows = [r for r in results if r["format"] == fmt and r["code"] == label]
+            mins = [r["minutes"] for r in rows]
+            cols = [f"{slope(mins, [r[s] for r in rows])} ({slope(mins, [None if r[s] is None else r[s] - r['entry'][s] for r in rows])})"
+                    for s in STAGES]
+            whole = slope(mins, [r["whole"] if r["transcribe"] is not None else None for r in rows])
+            lines.append(f"| {fmt} | {label} | " + " | ".join(cols) + f" | {whole} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--baseline", type=Path, help="a checkout of the code to compare with (same run)")
@@ -175,12 +203,17 @@ def main() -> None:
     parser.add_argument("--transcribe-max", type=int, default=30, help="longest call (minutes) transcribed in full")
     parser.add_argument("--no-this", action="store_true", help="measure the baseline only")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
+    parser.add_argument("--render", type=Path, nargs="+", help="only print the tables of earlier --json files")
     args = parser.parse_args()
+    if args.render:
+        results = [r for path in args.render for r in json.loads(path.read_text())]
+        results.sort(key=lambda r: (r["format"], r["minutes"]))
+        print(HEADER + "\n" + "\n".join(row(r) for r in results) + "\n\n" + slopes(results))
+        return
     OUT.mkdir(parents=True, exist_ok=True)
     checkouts = ([("baseline", args.baseline)] if args.baseline else []) + ([] if args.no_this else [("this", REPO)])
     results = []
-    print("| call | code | start | " + " | ".join(STAGES) + " | whole | RSS entering each stage | s per stage | work |")
-    print("|---|---|---:|" + "---:|" * (len(STAGES) + 1) + "---|---|---|")
+    print(HEADER)
     for fmt in args.format:
         for minutes in args.minutes:
             call = OUT / f"{args.content}_{fmt}_{minutes}min.flac"
@@ -189,22 +222,9 @@ def main() -> None:
                 r = measure(checkout, call, OUT / f"data_{label}", minutes <= args.transcribe_max)
                 r.update(format=fmt, minutes=minutes, code=label)
                 results.append(r)
-                cells = " | ".join("—" if r[s] is None else str(r[s]) for s in STAGES)
-                entry = "/".join(str(r["entry"].get(s, "—")) for s in STAGES)
-                seconds = "/".join(str(r["seconds"].get(s, "—")) for s in STAGES)
-                print(f"| {minutes} min {fmt} | {label} | {r['start']} | {cells} | {r['whole']} | {entry} | {seconds} "
-                      f"| {r['method']}: {r['turns']} turns, {r['words']} words, {r['prosody']}/{r['analysed']} turns "
-                      "with prosody |", flush=True)
-    print("\nslope of the peak, MB per hour of call (least squares over the lengths):\n")
-    print("| format | code | " + " | ".join(STAGES) + " | whole |")
-    print("|---|---|" + "---:|" * (len(STAGES) + 1))
-    for fmt in args.format:
-        for label, _ in checkouts:
-            rows = [r for r in results if r["format"] == fmt and r["code"] == label]
-            mins = [r["minutes"] for r in rows]
-            cols = [slope(mins, [r[s] for r in rows]) for s in STAGES]
-            whole = slope(mins, [r["whole"] for r in rows])
-            print(f"| {fmt} | {label} | " + " | ".join(cols) + f" | {whole} |")
+                print(row(r), flush=True)
+    print("\nslope of the peak, MB per hour of call (least squares over the lengths; in brackets: of the peak above the RSS entering the stage):\n")
+    print(slopes(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
 
