@@ -9,15 +9,17 @@ redaction); the other decodes, diarizes (+ roles) and analyses (emotion with pro
 conversation metrics, QA) with the first loop's transcript repeated at every loop's offset (so
 those stages see the words of a fully transcribed call without paying for it). Before each stage
 the process hands freed memory back (``malloc_trim``) and resets its peak resident set
-(``/proc/self/clear_refs``, 5): each column is that stage's own peak (``VmHWM``, MB; models and what earlier stages left resident included, see the
-RSS on entering each stage); "whole" is the largest of them, the pipeline's peak. The second
-table is the slope of each column over the lengths (least squares, MB per hour of call).
+(``/proc/self/clear_refs``, 5): each column is that stage's own peak (``VmHWM``, MB; the models
+and what earlier stages left resident are included: see the RSS on entering each stage);
+"whole" is the largest of them, the pipeline's peak. The second table is the slope of each
+column over the lengths (least squares, MB per hour of call; in brackets, the slope of the peak
+above the RSS the stage started from); ``--render`` prints both tables from ``--json`` files.
 
 ``--content speech`` (default) loops ``samples/calls/s_en_02.stereo.wav`` (103 s, 8 kHz stereo) with
 197 s of quiet noise after it (5 min per loop, a third of it speech), so every stage has words,
 turns and prosody to work on; ``16k-mono`` is that mix resampled to 16 kHz. Calls longer than
 ``--transcribe-max`` minutes are not transcribed in full (too slow on a shared box): the transcribe
-column shows "—" and "whole" is the largest of the other stages.
+column is empty and "whole" is "≥" the largest of the other stages.
 ``--content noise`` is stereo noise (no words: prosody never runs), the bench's first version.
 The calls are written once as FLAC under ``bench/out/memory/``.
 """

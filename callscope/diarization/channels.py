@@ -127,7 +127,8 @@ def noise_floor(levels: np.ndarray, frame_s: float) -> np.ndarray:
         for first, last in ((f, min(full, f + FLOOR_ROWS)) for f in range(0, full, FLOOR_ROWS))
     ]
     if full < blocks:  # the last, partial second, padded with its last level
-        lows.append(np.atleast_1d(np.percentile(np.pad(levels[full * block :], (0, blocks * block - n), mode="edge"), 10)))
+        tail = np.pad(levels[full * block :], (0, blocks * block - n), mode="edge")
+        lows.append(np.atleast_1d(np.percentile(tail, 10)))
     low = np.concatenate(lows)  # the dtype np.percentile gives (float32 for float32 levels)
     span = max(1, round(FLOOR_SPAN_S / FLOOR_BLOCK_S))
     floor_blocks = ndimage.minimum_filter1d(low, size=2 * span + 1, mode="nearest")

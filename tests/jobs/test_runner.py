@@ -127,8 +127,9 @@ class _SeesTheDecodedCall(CountingProcessor):
 
 
 @pytest.mark.parametrize("fail_at", [None, "diarize"])
-def test_a_job_closes_the_decoded_call_whether_it_ends_or_fails(fail_at: str | None, ctx: Context, data_dir: Path,  # type: ignore[no-untyped-def]
-                                                                open_files_in) -> None:
+def test_a_job_closes_the_decoded_call_whether_it_ends_or_fails(  # type: ignore[no-untyped-def]
+    fail_at: str | None, ctx: Context, data_dir: Path, open_files_in
+) -> None:
     rid = _ingest(ctx, data_dir)
     processor = _SeesTheDecodedCall(ctx.settings, open_files_in, fail_at=fail_at)
     outcome = run_job(ctx, processor, create_job(ctx, rid))
