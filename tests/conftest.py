@@ -161,6 +161,29 @@ def peak_mb():
     return measure
 
 
+@pytest.fixture
+def open_files_in():
+    """``open_files_in(folder) -> [paths]``: the files this process holds open in ``folder``,
+    nameless temporary files included (Linux ``/proc/self/fd``; the test is skipped elsewhere)."""
+    fds = Path("/proc/self/fd")
+    if not fds.is_dir():
+        pytest.skip("needs /proc/self/fd (Linux)")
+
+    def listing(folder: Path) -> list[str]:
+        prefix = str(Path(folder).resolve()) + os.sep
+        found = []
+        for fd in fds.iterdir():
+            try:
+                target = os.readlink(fd)
+            except OSError:  # closed meanwhile (the listing's own descriptor)
+                continue
+            if target.startswith(prefix):
+                found.append(target)
+        return found
+
+    return listing
+
+
 @pytest.fixture(scope="session")
 def encoder():
     """The real multilingual encoder, loaded once for the whole test session."""

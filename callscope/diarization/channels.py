@@ -17,7 +17,7 @@ import numpy as np
 from scipy import ndimage
 
 from callscope.diarization.frames import FrameAnalyzer
-from callscope.diarization.intervals import Interval, drop_short, mask_to_intervals, merge_gaps, total
+from callscope.diarization.intervals import Interval, drop_short, mask_runs, merge_gaps, runs_to_intervals, total
 from callscope.diarization.options import DiarizeOptions
 from callscope.domain import Audio, Diarization, Role, SpeakerTurn
 from callscope.progress import Hook, no_progress
@@ -83,37 +83,77 @@ def features(audio: Audio, hook: Hook = no_progress) -> ChannelFeatures:
 def _tone_mask(tones: np.ndarray, frame_s: float) -> np.ndarray:
     """Frames inside signalling-tone runs (long enough to be a real tone), widened a little."""
     min_frames = max(1, round(MIN_TONE_S / frame_s))
-    labels, count = ndimage.label(tones)
-    if count == 0:
-        return np.zeros_like(tones)
-    sizes = ndimage.sum_labels(tones, labels, index=np.arange(1, count + 1))
-    keep = np.concatenate(([False], sizes >= min_frames))
-    mask = keep[labels]
     widen = max(1, round(0.03 / frame_s))
-    return ndimage.binary_dilation(mask, iterations=widen) if mask.any() else mask
+    starts, ends = mask_runs(tones)
+    keep = ends - starts >= min_frames
+    mask = np.zeros(tones.shape, bool)
+    for start, end in zip(starts[keep].tolist(), ends[keep].tolist()):
+        mask[max(0, start - widen) : end + widen] = True  # the run dilated by ``widen`` frames
+    return mask
+
+
+def _runs_with_onset(above_off: np.ndarray, above_on: np.ndarray, min_on: int) -> tuple[np.ndarray, np.ndarray]:
+    """The runs of ``above_off`` that hold at least ``min_on`` frames of ``above_on``."""
+    starts, ends = mask_runs(above_off)
+    if starts.size == 0:
+        return starts, ends
+    bounds = np.empty(2 * starts.size, np.intp)
+    bounds[0::2], bounds[1::2] = starts, ends
+    # sums over [start, end) of each run (and, unused, over the gaps after them); the
+    # False appended keeps the last bound inside the array
+    on_counts = np.add.reduceat(np.concatenate((above_on, [False])), bounds, dtype=np.int64)[0::2]
+    keep = on_counts >= min_on
+    return starts[keep], ends[keep]
+
+
+FLOOR_ROWS = 4096  # one-second blocks whose percentile is taken at a time
+INTERP_FRAMES = 1 << 18  # frames whose floor is interpolated at a time
 
 
 def noise_floor(levels: np.ndarray, frame_s: float) -> np.ndarray:
-    """A slowly varying noise floor: low percentile per second, then a running minimum."""
+    """A slowly varying noise floor: low percentile per second, then a running minimum.
+
+    Per-frame temporaries are made a slice at a time (a copy of every frame of a long
+    call, or its int64/float64 index, is not held); the values are the whole-array ones.
+    """
     block = max(1, round(FLOOR_BLOCK_S / frame_s))
     n = levels.size
     if n == 0:
         return levels.copy()
     blocks = int(np.ceil(n / block))
-    padded = np.pad(levels, (0, blocks * block - n), mode="edge").reshape(blocks, block)
-    low = np.percentile(padded, 10, axis=1)
+    full = n // block
+    lows = [
+        np.percentile(levels[first * block : last * block].reshape(last - first, block), 10, axis=1)
+        for first, last in ((f, min(full, f + FLOOR_ROWS)) for f in range(0, full, FLOOR_ROWS))
+    ]
+    if full < blocks:  # the last, partial second, padded with its last level
+        tail = np.pad(levels[full * block :], (0, blocks * block - n), mode="edge")
+        lows.append(np.atleast_1d(np.percentile(tail, 10)))
+    low = np.concatenate(lows)  # the dtype np.percentile gives (float32 for float32 levels)
     span = max(1, round(FLOOR_SPAN_S / FLOOR_BLOCK_S))
     floor_blocks = ndimage.minimum_filter1d(low, size=2 * span + 1, mode="nearest")
     floor_blocks = ndimage.uniform_filter1d(floor_blocks, size=5, mode="nearest")
     centres = (np.arange(blocks) + 0.5) * block
-    return np.interp(np.arange(n), centres, floor_blocks).astype(np.float32)
+    floor = np.empty(n, np.float32)
+    for first in range(0, n, INTERP_FRAMES):
+        last = min(n, first + INTERP_FRAMES)
+        floor[first:last] = np.interp(np.arange(first, last), centres, floor_blocks)
+    return floor
+
+
+def speech_on(levels: np.ndarray, frame_s: float) -> np.ndarray:
+    """The level (dB) per frame at which speech starts on one channel."""
+    on = noise_floor(levels, frame_s)
+    loud = float(np.percentile(levels, 97)) if levels.size else ABSOLUTE_MIN_DB
+    on += ON_ABOVE_FLOOR_DB  # in place: one per-frame array, not three
+    np.maximum(on, loud - BELOW_SPEECH_DB, out=on)
+    np.maximum(on, ABSOLUTE_MIN_DB, out=on)
+    return on
 
 
 def speech_thresholds(levels: np.ndarray, frame_s: float) -> tuple[np.ndarray, np.ndarray]:
     """Start and continue thresholds (dB) per frame for one channel."""
-    floor = noise_floor(levels, frame_s)
-    loud = float(np.percentile(levels, 97)) if levels.size else ABSOLUTE_MIN_DB
-    on = np.maximum(np.maximum(floor + ON_ABOVE_FLOOR_DB, loud - BELOW_SPEECH_DB), ABSOLUTE_MIN_DB)
+    on = speech_on(levels, frame_s)
     return on, on - OFF_BELOW_ON_DB
 
 
@@ -156,7 +196,9 @@ def _leak_gate(own: np.ndarray, other: np.ndarray, other_on: np.ndarray, frame_s
     log.debug(
         "channel leakage: correlation %.2f at %.0f ms, gain %.1f dB", best_corr, best_lag * frame_s * 1000, coupling
     )
-    return own > predicted + coupling + LEAK_MARGIN_DB
+    predicted += coupling  # in place, in the same order: (predicted + coupling) + margin
+    predicted += LEAK_MARGIN_DB
+    return own > predicted
 
 
 def channel_activity(feats: ChannelFeatures, options: DiarizeOptions) -> list[list[Interval]]:
@@ -164,28 +206,23 @@ def channel_activity(feats: ChannelFeatures, options: DiarizeOptions) -> list[li
     channels = feats.levels.shape[0]
     # Thresholds from the raw levels; tones are masked afterwards (masking first would
     # drag the noise floor down to the mask value around every key press).
-    thresholds = [speech_thresholds(feats.levels[c], feats.frame_s) for c in range(channels)]
+    ons = [speech_on(feats.levels[c], feats.frame_s) for c in range(channels)]  # each "off" is made when needed
     levels = feats.levels.copy()
     for c in range(channels):
         levels[c, _tone_mask(feats.tones[c], feats.frame_s)] = -120.0
     min_on = max(1, round(MIN_ON_S / feats.frame_s))
     activity = []
     for c in range(channels):
-        on, off = thresholds[c]
         allowed = np.ones(levels.shape[1], bool)
         for o in range(channels):
             if o != c:
-                allowed &= _leak_gate(levels[c], levels[o], thresholds[o][0], feats.frame_s)
+                allowed &= _leak_gate(levels[c], levels[o], ons[o], feats.frame_s)
+        on = ons[c]
+        off = on - OFF_BELOW_ON_DB
         above_off = (levels[c] > off) & allowed
         above_on = (levels[c] > on) & allowed
-        labels, count = ndimage.label(above_off)
-        if count:
-            on_counts = ndimage.sum_labels(above_on, labels, index=np.arange(1, count + 1))
-            keep = np.concatenate(([False], on_counts >= min_on))
-            speech = keep[labels]
-        else:
-            speech = above_off
-        intervals = mask_to_intervals(speech, feats.frame_s)
+        del off, allowed
+        intervals = runs_to_intervals(*_runs_with_onset(above_off, above_on, min_on), feats.frame_s)
         intervals = merge_gaps(intervals, options.min_gap_s)
         intervals = drop_short(intervals, options.min_turn_s)
         activity.append([(s, min(e, feats.duration_s)) for s, e in intervals])

@@ -11,11 +11,22 @@ Interval = tuple[float, float]
 
 def mask_to_intervals(mask: np.ndarray, frame_s: float, offset_s: float = 0.0) -> list[Interval]:
     """Runs of True in a frame mask as (start, end) seconds."""
+    starts, ends = mask_runs(mask)
+    return runs_to_intervals(starts, ends, frame_s, offset_s)
+
+
+def mask_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First and end (exclusive) frame of each run of True in a 1-D mask (memory: a few
+    bytes per frame and two integers per run, where labelling the frames takes 8 or more)."""
     if mask.size == 0:
-        return []
+        return np.zeros(0, np.intp), np.zeros(0, np.intp)
     padded = np.concatenate(([False], mask.astype(bool), [False]))
     edges = np.flatnonzero(padded[1:] != padded[:-1])
-    starts, ends = edges[0::2], edges[1::2]
+    return edges[0::2], edges[1::2]
+
+
+def runs_to_intervals(starts: np.ndarray, ends: np.ndarray, frame_s: float, offset_s: float = 0.0) -> list[Interval]:
+    """Frame runs as (start, end) seconds."""
     return [(offset_s + s * frame_s, offset_s + e * frame_s) for s, e in zip(starts.tolist(), ends.tolist())]
 
 

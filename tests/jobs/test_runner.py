@@ -114,6 +114,32 @@ def test_missing_model_fails_at_once_and_retry_failed_requeues(ctx: Context, dat
     assert run_job(ctx, processor, job_id).state == JobState.DONE
 
 
+class _SeesTheDecodedCall(CountingProcessor):
+    """Notes, at each stage, which files of the data dir's tmp folder are open."""
+
+    def __init__(self, settings, open_files_in, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(settings, **kwargs)
+        self.open_files_in, self.open_at = open_files_in, {}
+
+    def _stage(self, stage: str, hook=None) -> None:  # type: ignore[no-untyped-def]
+        self.open_at[stage] = len(self.open_files_in(self.settings.data_dir / "tmp"))
+        super()._stage(stage, hook)
+
+
+@pytest.mark.parametrize("fail_at", [None, "diarize"])
+def test_a_job_closes_the_decoded_call_whether_it_ends_or_fails(  # type: ignore[no-untyped-def]
+    fail_at: str | None, ctx: Context, data_dir: Path, open_files_in
+) -> None:
+    rid = _ingest(ctx, data_dir)
+    processor = _SeesTheDecodedCall(ctx.settings, open_files_in, fail_at=fail_at)
+    outcome = run_job(ctx, processor, create_job(ctx, rid))
+    assert outcome.state == (JobState.DONE if fail_at is None else JobState.QUEUED)
+    expected = {"transcribe": 1, "diarize": 1} | ({} if fail_at else {"analyze": 1})
+    assert processor.open_at == expected  # one decoded copy, shared by the stages...
+    assert open_files_in(ctx.settings.data_dir / "tmp") == []  # ...closed after the job
+    assert not any((ctx.settings.data_dir / "tmp").iterdir())
+
+
 def test_submitting_a_recording_twice_gives_one_active_job(ctx: Context, data_dir: Path) -> None:
     rid = _ingest(ctx, data_dir)
     first = create_job(ctx, rid)
