@@ -62,13 +62,11 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import re
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import lru_cache
@@ -150,9 +148,6 @@ class MatcherOptions:
     # entry alone; "tuned": the mean with the tuned encoder on its own scale (session 5, round 2)
     tuned_confidence: str = "max"
     encoder_threads: int = 1  # one BLAS thread: fastest per sentence under concurrent load
-    # a caller's sentence goes to the encoders at once, one thread each (the encoders release the
-    # GIL): the question turn waits for the slowest encoder instead of their sum
-    parallel_encoders: bool = True
     cache_size: int = 4096
 
 
@@ -869,14 +864,8 @@ class IntentMatcher:
                 cache.popitem(last=False)
         else:
             cache.move_to_end(key)
-        missing = [encoder for encoder in index.encoders if encoder.name not in vecs]
-        if len(missing) > 1 and self.options.parallel_encoders:
-            pending = [(encoder, _encoder_pool().submit(encoder.encode, [text])) for encoder in missing[1:]]
-            vecs[missing[0].name] = missing[0].encode([text])[0]
-            for encoder, future in pending:
-                vecs[encoder.name] = future.result()[0]
-        else:
-            for encoder in missing:
+        for encoder in index.encoders:
+            if encoder.name not in vecs:
                 vecs[encoder.name] = encoder.encode([text])[0]
         return tuple(vecs[encoder.name] for encoder in index.encoders)
 
@@ -1072,13 +1061,6 @@ class IntentMatcher:
     def scale(self) -> ScoreScale:
         """The leave-one-out reference points of the knowledge base in service."""
         return self._current_index().scale
-
-
-@lru_cache(maxsize=1)
-def _encoder_pool() -> ThreadPoolExecutor:
-    """The threads that encode a caller's sentence beside the request's own thread (one per
-    core: more would only queue on the cores)."""
-    return ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="ivr-encode")
 
 
 def level_of(score: float, margin: float, opts: MatcherOptions) -> MatchLevel:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -127,22 +126,15 @@ def test_a_new_version_keeps_the_newest_exports_only(tuned, kb, tuned_dir) -> No
         (tuned_dir / f"{digest}.onnx").unlink()
 
 
-def test_concurrent_encoding_gives_the_serial_vectors(encoders, tuned) -> None:
-    """A caller's sentence goes to every encoder at once, and concurrent calls share the
-    encoders without a lock (e5's C engine allocates per call): vectors must not change."""
+def test_concurrent_encoding_gives_the_serial_vectors(encoders) -> None:
+    """Concurrent calls share the encoders without a lock (e5's C engine allocates per
+    call): vectors must not change."""
     texts = [f"question {i} about my {topic}" for i, topic in enumerate(["card", "loan", "订单", "pin"] * 12)]
     for encoder in encoders:
         serial = np.stack([encoder.encode([t])[0] for t in texts])
         with ThreadPoolExecutor(4) as pool:
             concurrent = np.stack([v[0] for v in pool.map(lambda t: encoder.encode([t]), texts)])
         assert np.array_equal(serial, concurrent), encoder.name
-    sequential = IntentMatcher(tuned.knowledge_base(), options=replace(tuned.options, parallel_encoders=False),
-                               encoders=encoders)
-    for text in ("i need to freeze my card", "我想冻结我的银行账户", "tell me a joke"):
-        a, b = tuned.match(text, "en"), sequential.match(text, "en")
-        assert [c.entry.id for c in a.candidates] == [c.entry.id for c in b.candidates]
-        assert a.best is not None and b.best is not None and a.best.score == pytest.approx(b.best.score)
-        assert a.level == b.level
 
 
 @needs_tuning
