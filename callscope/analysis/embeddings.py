@@ -76,7 +76,7 @@ class E5Encoder:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """No lock: the C engine allocates its buffers per call and reads the weights only, so
-        concurrent calls run in parallel (``tests/analysis/test_embeddings.py`` checks that
+        concurrent calls run in parallel (``tests/ivr/test_tuning.py`` checks that
         concurrent and serial vectors are equal)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
