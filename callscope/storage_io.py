@@ -9,13 +9,40 @@ import importlib.util
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from callscope.errors import ModelError, StorageError
 
 _CHUNK = 1 << 20
+
+
+@contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """A temporary path beside ``target`` for a writer that needs a file name (a library
+    saving a model, an exporter): when the block ends normally it replaces ``target``
+    atomically (a file replaced keeps its permission bits); when it fails it is removed.
+
+    Raises:
+        StorageError: the folder cannot be created or written to (before the block runs).
+    """
+    target = Path(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise StorageError(f"cannot write to {target.parent}: {exc.strerror or exc}") from exc
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        if target.exists():
+            os.chmod(tmp, target.stat().st_mode & 0o777)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def atomic_write_bytes(target: Path, data: bytes | Path) -> None:
@@ -27,13 +54,7 @@ def atomic_write_bytes(target: Path, data: bytes | Path) -> None:
     """
     target = Path(target)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    except OSError as exc:
-        raise StorageError(f"cannot write to {target.parent}: {exc.strerror or exc}") from exc
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
+        with atomic_path(target) as tmp, tmp.open("wb") as handle:
             if isinstance(data, Path):
                 with data.open("rb") as src:
                     shutil.copyfileobj(src, handle, _CHUNK)
@@ -41,15 +62,8 @@ def atomic_write_bytes(target: Path, data: bytes | Path) -> None:
                 handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        if target.exists():
-            os.chmod(tmp, target.stat().st_mode & 0o777)
-        os.replace(tmp, target)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise StorageError(f"cannot write {target}: {exc.strerror or exc}") from exc
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def atomic_write_text(target: Path, text: str) -> None:

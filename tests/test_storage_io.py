@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from callscope.errors import ModelError
-from callscope.storage_io import PackagedFile, assemble_parts, atomic_write_text, package_versions, packaged_path
+from callscope.storage_io import (
+    PackagedFile,
+    assemble_parts,
+    atomic_path,
+    atomic_write_text,
+    package_versions,
+    packaged_path,
+)
 
 
 def _parts(tmp_path: Path) -> list[tuple[PackagedFile, Path]]:
@@ -62,3 +69,15 @@ def test_atomic_write_replaces_the_file_and_keeps_its_permission_bits(tmp_path: 
     assert target.read_text(encoding="utf-8") == "new"
     assert target.stat().st_mode & 0o777 == 0o640
     assert [p.name for p in tmp_path.iterdir()] == ["kb.yaml"]  # no temporary file left behind
+
+
+def test_atomic_path_replaces_on_success_and_leaves_the_old_file_on_failure(tmp_path: Path) -> None:
+    target = tmp_path / "models" / "tuned.pt"
+    with atomic_path(target) as tmp:  # the folder is created
+        tmp.write_bytes(b"first")
+    assert target.read_bytes() == b"first"
+    with pytest.raises(RuntimeError, match="export failed"), atomic_path(target) as tmp:
+        tmp.write_bytes(b"half")
+        raise RuntimeError("export failed")
+    assert target.read_bytes() == b"first"
+    assert [p.name for p in target.parent.iterdir()] == ["tuned.pt"]  # no temporary file left behind

@@ -33,9 +33,7 @@ import hashlib
 import importlib.util
 import json
 import logging
-import os
 import random
-import tempfile
 import threading
 import time
 import warnings
@@ -51,6 +49,7 @@ import numpy as np
 from callscope.ivr.kb import KnowledgeBase
 from callscope.language import has_cjk
 from callscope.settings import Settings
+from callscope.storage_io import atomic_path, atomic_write_text
 from callscope.domain import FaqStatus
 
 log = logging.getLogger(__name__)
@@ -248,16 +247,13 @@ def export_onnx(model: Any, path: Path) -> Path | None:
             return torch.nn.functional.normalize(mean, dim=-1)
 
     example = tokenizer(["how do I reset my password"], return_tensors="pt")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".onnx.tmp", dir=path.parent)
-    os.close(fd)
     try:
-        with torch.inference_mode(), warnings.catch_warnings():
+        with atomic_path(path) as tmp, torch.inference_mode(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the exporter's tracer warnings are about other code paths
             torch.onnx.export(
                 Pooled().eval(),
                 (example["input_ids"], example["attention_mask"]),
-                tmp,
+                str(tmp),
                 input_names=["input_ids", "attention_mask"],
                 output_names=["embedding"],
                 dynamic_axes={"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
@@ -265,12 +261,9 @@ def export_onnx(model: Any, path: Path) -> Path | None:
                 opset_version=17,
                 dynamo=False,
             )
-        os.replace(tmp, path)
     except Exception:  # noqa: BLE001 - the torch model still works
         log.exception("could not export the tuned encoder to ONNX; calls use the torch model")
         return None
-    finally:
-        Path(tmp).unlink(missing_ok=True)
     return path
 
 
@@ -409,14 +402,8 @@ def tune(
         wall = time.perf_counter()
         model = _train(texts, owners, bank, options)
         report.seconds = time.perf_counter() - wall
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{digest}.", suffix=".tmp", dir=cache_dir)
-        os.close(fd)
-        try:
+        with atomic_path(path) as tmp:
             torch.save(_trained_state(model), tmp)
-            os.replace(tmp, path)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
         provenance = {
             "generator": "callscope.ivr.tuning",
             "recipe_version": RECIPE_VERSION,
@@ -430,7 +417,7 @@ def tune(
         }
         onnx_path = _ready_onnx(model, cache_dir, digest)
         provenance["runtime"] = "onnxruntime" if onnx_path is not None else "torch"
-        (cache_dir / f"{digest}.json").write_text(json.dumps(provenance, indent=1) + "\n", encoding="utf-8")
+        atomic_write_text(cache_dir / f"{digest}.json", json.dumps(provenance, indent=1) + "\n")
         _remember(TunedEncoder(model, digest, options.threads, onnx_path))
     report.trained = True
     log.info("tuned the IVR encoder on %d texts in %.1f s: %s", len(texts), report.seconds, path)
