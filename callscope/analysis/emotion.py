@@ -47,6 +47,7 @@ from callscope.analysis.prosody import (
 )
 from callscope.analysis.sentiment import CLASSES, SentimentResult, TextSentiment, default_sentiment
 from callscope.domain import AnalyzedTurn, AudioReader, Emotion, EmotionScore, Role
+from callscope.language import CJK_CLASS
 from callscope.progress import Hook, no_progress
 
 log = logging.getLogger(__name__)
@@ -150,7 +151,7 @@ class EmotionReport:
         }
 
 
-_TOKEN = re.compile(r"[a-z0-9']+|[\u4e00-\u9fff]")
+_TOKEN = re.compile(rf"[a-z0-9']+|[{CJK_CLASS}]")
 
 
 def echo_turns(turns: Sequence[TurnText], share: float, window_s: float, min_tokens: int = 8) -> set[int]:
