@@ -151,12 +151,6 @@ def speech_on(levels: np.ndarray, frame_s: float) -> np.ndarray:
     return on
 
 
-def speech_thresholds(levels: np.ndarray, frame_s: float) -> tuple[np.ndarray, np.ndarray]:
-    """Start and continue thresholds (dB) per frame for one channel."""
-    on = speech_on(levels, frame_s)
-    return on, on - OFF_BELOW_ON_DB
-
-
 def _leak_gate(own: np.ndarray, other: np.ndarray, other_on: np.ndarray, frame_s: float) -> np.ndarray:
     """Frames where ``own`` is louder than what leaks over from ``other`` would explain.
 
