@@ -9,6 +9,7 @@ Each unit declares its tables in its own ``tables.py`` on :class:`Base`;
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -35,15 +36,62 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout.
+_WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "ALTER", "DROP")
+
+
+class SqliteWriteLock:
+    """One write transaction at a time per process on a SQLite engine, queued on a Python lock.
+
+    SQLite allows one writer; a second thread that writes meanwhile gets "busy" and SQLite's
+    busy handler sleeps 1, 2, 5, 10, 25 ... ms before it looks again, so under concurrent
+    webhooks a write that waited behind a 1 ms commit could sleep tens of milliseconds. Here
+    a connection takes the lock at its first writing statement and gives it back when its
+    transaction commits or rolls back (or the connection returns to the pool): the next
+    writer wakes the moment the lock is free. Other processes still meet SQLite's own lock.
+    """
+
+    def __init__(self, timeout_s: float) -> None:
+        self.timeout_s = timeout_s
+        self._lock = threading.Lock()
+
+    def install(self, engine: Engine) -> None:
+        event.listen(engine, "before_cursor_execute", self._before_execute)
+        event.listen(engine, "commit", self._release_connection)
+        event.listen(engine, "rollback", self._release_connection)
+        event.listen(engine.pool, "checkin", self._release_record)
+
+    def _before_execute(self, conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        info = conn.info
+        if info.get("sqlite_write_lock") or not statement.lstrip().upper().startswith(_WRITE_VERBS):
+            return
+        if self._lock.acquire(timeout=self.timeout_s):
+            info["sqlite_write_lock"] = True
+        else:  # a writer that never finished: leave the wait to SQLite's busy timeout
+            log.warning("waited %.0f s for this process's SQLite write lock; writing anyway", self.timeout_s)
+
+    def _release(self, info: dict) -> None:
+        if info.pop("sqlite_write_lock", False):
+            self._lock.release()
+
+    def _release_connection(self, conn) -> None:  # type: ignore[no-untyped-def]
+        self._release(conn.info)
+
+    def _release_record(self, _dbapi_conn, record) -> None:  # type: ignore[no-untyped-def]
+        if record is not None:
+            self._release(record.info)
+
+
+def make_engine(url: str, *, busy_timeout_s: float = 30.0) -> Engine:
+    """Create an engine; SQLite gets WAL, foreign keys, a busy timeout and one queued writer
+    per process (:class:`SqliteWriteLock`).
 
     Raises:
         StorageError: the database cannot be reached.
     """
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": busy_timeout_s, "check_same_thread": False})
+        SqliteWriteLock(busy_timeout_s).install(engine)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]

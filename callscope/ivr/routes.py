@@ -137,12 +137,14 @@ def _remembered_language(session: Session, from_number: str, call_sid: str) -> s
         return None
     from sqlalchemy import select
 
-    row = session.execute(
+    query = (
         select(IvrCallRow.language)
         .where(IvrCallRow.from_number == from_number, IvrCallRow.call_sid != call_sid, IvrCallRow.language.is_not(None))
         .order_by(IvrCallRow.started_at.desc())
         .limit(1)
-    ).first()
+    )
+    with session.no_autoflush:  # the new call's row is written with the rest of the turn, not held open from here
+        row = session.execute(query).first()
     return row[0] if row else None
 
 
@@ -191,8 +193,13 @@ FactoryDep = deps.SessionFactoryDep
 
 
 @router.post("/voice")
-def incoming_call(
-    request: Request, form: deps.TwilioForm, settings: SettingsDep, factory: FactoryDep, flow: deps.FlowDep
+async def incoming_call(
+    request: Request,
+    form: deps.TwilioForm,
+    settings: SettingsDep,
+    factory: FactoryDep,
+    flow: deps.FlowDep,
+    lane: deps.WebhookLaneDep,
 ) -> Response:
     """An incoming call: greeting, language choice, recording notice."""
 
@@ -204,16 +211,17 @@ def incoming_call(
         call.turn = 1
         return flow.incoming(turn, _remembered_language(session, call.from_number, call.call_sid))
 
-    return _handle(request, settings, factory, form, work, step="greeting")
+    return await deps.in_lane(lane, _handle, request, settings, factory, form, work, step="greeting")
 
 
 @router.post("/gather")
-def gather_result(
+async def gather_result(
     request: Request,
     form: deps.TwilioForm,
     settings: SettingsDep,
     factory: FactoryDep,
     flow: deps.FlowDep,
+    lane: deps.WebhookLaneDep,
     step: Annotated[str, Query(max_length=32)] = "ask",
     lang: Annotated[str | None, Query(max_length=8)] = None,
     t: Annotated[str | None, Query(max_length=12)] = None,
@@ -237,16 +245,17 @@ def gather_result(
             return VoiceResponse()
         return flow.handle(turn, step, noinput=bool(noinput))
 
-    return _handle(request, settings, factory, form, work, language=lang, step=step)
+    return await deps.in_lane(lane, _handle, request, settings, factory, form, work, language=lang, step=step)
 
 
 @router.post("/dial-status")
-def dial_status(
+async def dial_status(
     request: Request,
     form: deps.TwilioForm,
     settings: SettingsDep,
     factory: FactoryDep,
     flow: deps.FlowDep,
+    lane: deps.WebhookLaneDep,
     lang: Annotated[str | None, Query(max_length=8)] = None,
 ) -> Response:
     """After the agent leg ended or failed."""
@@ -260,41 +269,50 @@ def dial_status(
         turn.call.turn += 1
         return flow.dial_done(turn)
 
-    return _handle(request, settings, factory, form, work, language=lang, step="dial")
+    return await deps.in_lane(lane, _handle, request, settings, factory, form, work, language=lang, step="dial")
 
 
 @router.post("/status")
-def call_status(
-    request: Request, form: deps.TwilioForm, settings: SettingsDep, factory: FactoryDep, flow: deps.FlowDep
+async def call_status(
+    form: deps.TwilioForm, factory: FactoryDep, flow: deps.FlowDep, lane: deps.WebhookLaneDep
 ) -> Response:
     """Call status callback (completed, busy, no-answer, ...)."""
     sid = _call_sid(form)
     if sid is None:
         return Response(status_code=204)
-    try:
+
+    def work() -> None:
         with transaction(factory) as session:
             call, _ = _load_or_create(session, form, sid, step="ended")
             turn = Turn(call=call, form=form, base_url="")
             flow.call_status(turn)
             _save(session, turn, None)
+
+    try:
+        await deps.in_lane(lane, work)
     except Exception:
         log.exception("call status callback failed for %s", sid)
     return Response(status_code=204)
 
 
 @router.post("/recording-status")
-def recording_status(
+async def recording_status(
     form: deps.TwilioForm,
     background: BackgroundTasks,
     factory: FactoryDep,
     fetcher: deps.FetcherDep,
     sink: deps.SinkDep,
+    lane: deps.WebhookLaneDep,
 ) -> Response:
     """Recording status callback: stored by RecordingSid, downloaded after the response."""
-    try:
+
+    def store() -> tuple[str | None, bool]:
         with transaction(factory) as session:
             row, download = record_callback(session, form)
-            sid = row.recording_sid if row is not None else None
+            return (row.recording_sid if row is not None else None), download
+
+    try:
+        sid, download = await deps.in_lane(lane, store)
     except Exception:
         log.exception("recording callback could not be stored")
         return Response(status_code=500)  # Twilio retries on 5xx
@@ -305,18 +323,25 @@ def recording_status(
 
 @router.get("/whisper", operation_id="ivr_whisper_get")
 @router.post("/whisper", operation_id="ivr_whisper_post")
-def whisper(
-    request: Request, form: deps.TwilioForm, factory: FactoryDep, CallSid: Annotated[str, Query(max_length=64)] = ""
+async def whisper(
+    form: deps.TwilioForm,
+    factory: FactoryDep,
+    lane: deps.WebhookLaneDep,
+    CallSid: Annotated[str, Query(max_length=64)] = "",
 ) -> Response:
     """Played to the agent when they answer, before the caller is connected."""
-    resp = VoiceResponse()
-    try:
+
+    def context_summary() -> str:
         with transaction(factory) as session:
             call = session.get(IvrCallRow, CallSid) if CallSid else None
-            text = build_context(call).summary() if call is not None else "Caller from the IVR."
+            return build_context(call).summary() if call is not None else "Caller from the IVR."
+
+    try:
+        text = await deps.in_lane(lane, context_summary)
     except Exception:
         log.exception("whisper context failed for %s", CallSid)
         text = "Caller from the IVR."
+    resp = VoiceResponse()
     twiml.say(resp, text, "en", twiml.VoiceOptions())
     return _xml(resp)
 
