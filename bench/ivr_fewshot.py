@@ -499,6 +499,8 @@ def configs():
     tuned = MatcherOptions(paraphrases=False, tuned=True, tuned_dir=Path(__file__).resolve().parent / "out" / "tuned")
     return {
         "callscope + KB-tuned MiniLM": ("ours", tuned, [use, e5]),
+        # sessions 5-6: e5 also scored the callers the tuned encoder reads (two thirds of a question's CPU)
+        "callscope + KB-tuned MiniLM, e5 kept": ("ours", replace(tuned, tuned_skips=()), [use, e5]),
         "callscope (USE + e5, calibrated)": ("ours", ours, [use, e5]),
         "baseline NN + threshold, USE + e5": ("nn", nn, [use, e5]),
         "baseline NN + threshold, USE": ("nn", nn, [use]),

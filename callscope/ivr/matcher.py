@@ -137,8 +137,12 @@ class MatcherOptions:
     # for callers the tuned encoder reads (the others are scored exactly as without it): the
     # policy's thresholds (high, medium, low, margin, ahead) and the classifier's weight
     # (tuned on dev like the plain ones; None: the plain ones)
-    tuned_levels: tuple[float, float, float, float, float] | None = (0.7, math.inf, -0.45, 0.7, 1.0)
+    tuned_levels: tuple[float, float, float, float, float] | None = (0.8, math.inf, -0.4, 0.45, 1.25)
     tuned_classifier_weight: float | None = 0.5
+    # shipped encoders left out for the callers the tuned encoder reads: e5 costs two thirds of a
+    # question turn's CPU (about 1.1-1.8 ms per token) and, beside the tuned encoder, changed the
+    # dev outcomes by about a point either way (bench/ivr_fewshot.py); the other callers keep it
+    tuned_skips: tuple[str, ...] = ("e5-small",)
     # where a tuned caller's confidence (the score the levels read) comes from; the tuned encoder
     # always ranks the entries and sets the lead over the runner-up. Its own scale is measured by
     # leave-one-out on questions it was trained on, so it reads a new phrasing too low (a small KB's
@@ -498,6 +502,10 @@ class _Index:
         self.encoder_weights: list[float] = []  # in the semantic mean
         self.classifier_encoders: list[int] = []  # positions in ``encoders`` the classifier reads
         self.tuned: tuning.TunedEncoder | None = None
+        # positions in ``encoders`` that score a caller the tuned encoder reads (the tuned one and
+        # the shipped ones not in ``tuned_skips``), and those of them that give its confidence
+        self.tuned_positions: list[int] = []
+        self.confidence_positions: list[int] = []
         self.vectors: dict[str, np.ndarray] = {}
         self.sums: dict[str, np.ndarray] = {}
         self.centroids: dict[str, np.ndarray] = {}
@@ -506,6 +514,9 @@ class _Index:
         self.base_scale = self.scale  # without the tuned encoder: for callers it does not read
         self.base_classifier: EntryClassifier | None = None
         self.classifier: EntryClassifier | None = None
+        # a tuned caller's confidence (``confidence_positions``); the base ones when no encoder is skipped
+        self.confidence_scale = self.scale
+        self.confidence_classifier: EntryClassifier | None = None
         # keyword tables
         self.entry_scripts: list[set[str]] = [
             {script_of(q) for qs in e.questions.values() for q in qs} for e in self.entries
@@ -682,7 +693,7 @@ class IntentMatcher:
     def warm(self) -> None:
         """Load the encoders and embed the knowledge base now instead of on the first call."""
         index = self._current_index()
-        self._encode_utterance(index, "hello")
+        self._encode_utterance(index, "hello", range(len(index.encoders)))
         to_simplified("查询")  # loads the Traditional->Simplified converter (seconds) now
 
     def calibration(self) -> dict[str, Calibration]:
@@ -791,8 +802,10 @@ class IntentMatcher:
                 if index.tuned is not None:
                     index.encoders.append(index.tuned)
                     index.encoder_weights.append(opts.tuned_weight)
-                    if opts.tuned_classifier:
-                        index.classifier_encoders.append(len(index.encoders) - 1)
+                    kept = [i for i, e in enumerate(self.encoders) if e.name not in opts.tuned_skips]
+                    index.confidence_positions = kept or list(range(len(self.encoders)))
+                    index.tuned_positions = [*index.confidence_positions, len(index.encoders) - 1]
+                    index.classifier_encoders = list(index.tuned_positions if opts.tuned_classifier else kept)
             bank = off_topic_sentences()
             bank_scripts = np.asarray([script_of(t) for t in bank])
             scaled_loo: list[np.ndarray] = []
@@ -813,20 +826,29 @@ class IntentMatcher:
                     index.calibration[encoder.name] = cal
                     scaled_loo.append(cal.scale(loo))
             if scaled_loo and opts.calibrate:
-                shipped = len(self.encoders)
-                index.scale = self._measure_scale(scaled_loo, index.encoder_weights)
-                index.base_scale = self._measure_scale(scaled_loo[:shipped], index.encoder_weights[:shipped])
+                shipped = list(range(len(self.encoders)))
+                scale = lambda positions: self._measure_scale(  # noqa: E731
+                    [scaled_loo[i] for i in positions], [index.encoder_weights[i] for i in positions]
+                )
+                fit = lambda positions: EntryClassifier.fit(  # noqa: E731
+                    [index.vectors[index.encoders[i].name] for i in positions],
+                    index.owners,
+                    len(index.entries),
+                    opts.classifier_c,
+                )
+                index.base_scale = scale(shipped)
+                index.scale = scale(index.tuned_positions) if index.tuned is not None else index.base_scale
+                confidence = index.confidence_positions
+                same = index.tuned is None or confidence == shipped
+                index.confidence_scale = index.base_scale if same else scale(confidence)
                 if opts.classifier_weight > 0:
-                    fit = lambda positions: EntryClassifier.fit(  # noqa: E731
-                        [index.vectors[index.encoders[i].name] for i in positions],
-                        index.owners,
-                        len(index.entries),
-                        opts.classifier_c,
+                    index.base_classifier = fit(shipped)
+                    index.classifier = (
+                        fit(index.classifier_encoders)
+                        if index.tuned is not None and index.classifier_encoders != shipped
+                        else index.base_classifier
                     )
-                    index.classifier = fit(index.classifier_encoders)
-                    index.base_classifier = (
-                        fit(range(shipped)) if len(index.classifier_encoders) > shipped else index.classifier
-                    )
+                    index.confidence_classifier = index.base_classifier if same else fit(confidence)
             self._index = index
             self._index_key = key
             return index
@@ -853,8 +875,8 @@ class IntentMatcher:
         index = self._current_index()
         return index.tuned is not None and tuning.reads(text)
 
-    def _encode_utterance(self, index: _Index, text: str) -> tuple[np.ndarray, ...]:
-        """The utterance's vector from each of the index's encoders (cached by text)."""
+    def _encode_utterance(self, index: _Index, text: str, positions: Sequence[int]) -> list[np.ndarray]:
+        """The utterance's vector from each of the index's encoders at ``positions`` (cached by text)."""
         key = text.lower()
         cache = self._utterance_cache
         vecs = cache.get(key)
@@ -864,10 +886,13 @@ class IntentMatcher:
                 cache.popitem(last=False)
         else:
             cache.move_to_end(key)
-        for encoder in index.encoders:
+        out = []
+        for i in positions:
+            encoder = index.encoders[i]
             if encoder.name not in vecs:
                 vecs[encoder.name] = encoder.encode([text])[0]
-        return tuple(vecs[encoder.name] for encoder in index.encoders)
+            out.append(vecs[encoder.name])
+        return out
 
     def entry_scores(self, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The parts of every published entry's score for ``text``: the semantic score
@@ -879,27 +904,29 @@ class IntentMatcher:
 
     def shipped_scores(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """The semantic score and classifier probabilities of ``text`` from the shipped encoders
-        alone (what :meth:`entry_scores` gives without a tuned encoder): the confidence of a
-        tuned caller unless ``tuned_confidence="tuned"`` (:meth:`combine`'s ``shipped``)."""
+        that score it (all of them, or those not in ``tuned_skips`` for a caller the tuned
+        encoder reads): the confidence of a tuned caller unless ``tuned_confidence="tuned"``
+        (:meth:`combine`'s ``shipped``)."""
         return self._entry_scores(self._current_index(), text)[5:]
 
     def _entry_scores(self, index: _Index, text: str) -> tuple[np.ndarray, ...]:
         opts = self.options
         n = len(index.entries)
-        vecs = self._encode_utterance(index, text)
+        tuned = index.tuned is not None and tuning.reads(text)
+        shipped = list(range(len(self.encoders)))
+        positions = index.tuned_positions if tuned else shipped
+        confidence = set(index.confidence_positions if tuned else shipped)
+        vecs = dict(zip(positions, self._encode_utterance(index, text, positions), strict=True))
         semantic = np.zeros(n, np.float32)
+        base_semantic = np.zeros(n, np.float32)
         variant_sims = np.zeros(len(index.texts), np.float32)
         script = script_of(text)
-        total = 0.0
-        shipped = len(self.encoders)
-        base_semantic = semantic
-        for position, (encoder, weight, vec) in enumerate(
-            zip(index.encoders, index.encoder_weights, vecs, strict=True)
-        ):
-            if position == shipped:  # the tuned encoder follows the shipped ones
-                base_semantic = semantic / max(total, 1e-9)
+        total = base_total = 0.0
+        for i in positions:
+            vec = vecs[i]
             if not vec.any():
                 continue  # an English-only encoder and a Mandarin utterance: no vector
+            encoder, weight = index.encoders[i], index.encoder_weights[i]
             sims = index.vectors[encoder.name] @ vec
             variant_sims += sims
             best = index.entry_max(sims)
@@ -910,9 +937,11 @@ class IntentMatcher:
                 best = cal.scale(cal.to_home(best, script))
             semantic += weight * best
             total += weight
+            if i in confidence:
+                base_semantic += weight * best
+                base_total += weight
         semantic = semantic / max(total, 1e-9)
-        if len(index.encoders) == shipped:
-            base_semantic = semantic
+        base_semantic = base_semantic / max(base_total, 1e-9)
         toks = keywords(text)
         weights = [index.idf.get(t, index.unknown_idf * 0.5) for t in toks]
         total = sum(weights)
@@ -921,16 +950,16 @@ class IntentMatcher:
             for i in range(n):
                 kw[i] = sum(w for t, w in zip(toks, weights, strict=True) if t in index.entry_tokens[i]) / total
         mixed = np.array([script in scripts for scripts in index.entry_scripts], dtype=bool)
-        tuned = index.tuned is not None and bool(vecs[-1].any())
         classifier = index.classifier if tuned else index.base_classifier
         if classifier is not None:
-            positions = index.classifier_encoders if tuned else range(shipped)
+            positions = index.classifier_encoders if tuned else shipped
             proba = classifier.proba([vecs[i] for i in positions])[0]
         else:
             proba = np.full(n, 1.0 if n == 1 and opts.calibrate else 0.0, np.float32)
         base_proba = proba
-        if tuned and index.base_classifier is not None and index.base_classifier is not classifier:
-            base_proba = index.base_classifier.proba([vecs[i] for i in range(shipped)])[0]
+        base_classifier = index.confidence_classifier if tuned else None
+        if base_classifier is not None and base_classifier is not classifier:
+            base_proba = base_classifier.proba([vecs[i] for i in index.confidence_positions])[0]
         return semantic, kw, mixed, proba, variant_sims, base_semantic, base_proba
 
     def combine(
@@ -989,7 +1018,7 @@ class IntentMatcher:
                 raise ValueError("tuned_confidence other than 'tuned' needs the shipped_scores of the rows")
             base_sem, base_proba = shipped
             base = np.where(mixed & (kw_w > 0), (1.0 - kw_w) * base_sem + kw_w * kw, base_sem)
-            confidence = index.base_scale(base + opts.classifier_weight * base_proba)
+            confidence = index.confidence_scale(base + opts.classifier_weight * base_proba)
             top = np.argmax(with_tuned, axis=-1)[..., None]
             at_top = np.take_along_axis(confidence, top, axis=-1)
             own = np.take_along_axis(with_tuned, top, axis=-1)

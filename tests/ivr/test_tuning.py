@@ -147,6 +147,35 @@ def test_mandarin_callers_are_matched_without_the_english_only_encoder(tuned) ->
     assert result.best.entry.id == "freeze_account"
 
 
+class _Recording:
+    """A shipped encoder that records every text it is asked to encode."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.name, self.dim, self.texts = inner, inner.name, inner.dim, []
+
+    def encode(self, texts):
+        self.texts.extend(texts)
+        return self.inner.encode(texts)
+
+
+@needs_tuning
+def test_callers_the_tuned_encoder_reads_skip_e5_and_mandarin_callers_keep_it(tuned, kb, encoders, tuned_dir) -> None:
+    use, e5 = (_Recording(e) for e in encoders)
+    matcher = IntentMatcher(kb, options=MatcherOptions(tuned_dir=tuned_dir), encoders=[use, e5])
+    assert [e.name for e in matcher.active_encoders()][:2] == ["use-multilingual", "e5-small"]
+    english, mandarin = "please put a freeze on my bank account", "我想冻结我的银行账户"
+    result = matcher.match(english, "en")
+    assert result.best is not None and result.best.entry.id == "freeze_account"
+    assert english in use.texts and english not in e5.texts
+    result = matcher.match(mandarin, "zh")
+    assert result.best is not None and result.best.entry.id == "freeze_account"
+    assert mandarin in use.texts and mandarin in e5.texts
+    # with nothing skipped, e5 scores the English caller too
+    keep = IntentMatcher(kb, options=MatcherOptions(tuned_dir=tuned_dir, tuned_skips=()), encoders=[use, e5])
+    keep.match(english, "en")
+    assert english in e5.texts
+
+
 def test_without_fine_tuning_the_shipped_encoders_match_as_before(kb, encoders, tuned_dir, monkeypatch) -> None:
     monkeypatch.setattr(tuning, "available", lambda: False)
     matcher = IntentMatcher(kb, options=MatcherOptions(tuned_dir=tuned_dir), encoders=encoders)
