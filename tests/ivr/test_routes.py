@@ -168,3 +168,25 @@ def test_broken_flow_transfers_the_caller(client, db, monkeypatch) -> None:
     assert [v.tag for v in root] == ["Say", "Dial"] and "something went wrong" in root.find("Say").text
     db.expire_all()
     assert db.get(IvrCallRow, sim.call_sid).transfer_reason == "error"
+
+
+def test_webhooks_answer_while_the_web_apps_thread_pool_is_busy(client, db) -> None:
+    """The IVR runs its handlers in its own thread lane: with every thread of the web app's
+    pool held by slow requests (a dashboard export, a big upload), a caller is still answered."""
+    import threading
+
+    import anyio.to_thread
+
+    release = threading.Event()
+
+    async def hold_the_pool() -> None:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = 1
+        await anyio.to_thread.run_sync(release.wait)
+
+    client.portal.start_task_soon(hold_the_pool)
+    try:
+        resp = signed_post(client, "/ivr/voice", {**PARAMS, "CallSid": "CAlane000000000000000000000000001"})
+        assert resp.status_code == 200 and "<Gather" in resp.text
+    finally:
+        release.set()
+    assert row_counts(db)[0] == 1
