@@ -151,14 +151,39 @@ class Run:
     old: Diarization | None = None
     old_wall_s: float = 0.0
     old_cpu_s: float = 0.0
+    previous: neural.NeuralFeatures | None = None  # round 5's features (every run embedded in every window)
+    previous_wall_s: float = 0.0
+    previous_cpu_s: float = 0.0
 
 
-def _key(item: Item, kind: str) -> Path:
+def _key(item: Item, kind: str, embed_once: bool = False) -> Path:
     digest = hashlib.sha1(item.audio.samples.tobytes())
     digest.update(f"{item.audio.sample_rate}|{kind}".encode())
     if kind == "neural":
         digest.update(f"{neural.WINDOW_S}|{neural.STEP_S}|{neural.MIN_EMBED_S}|{neural.BRIDGE_S}".encode())
+        if embed_once:  # round 6; rounds 2-5 embedded every run in every window (their keys are unchanged)
+            digest.update(b"|embed once")
     return CACHE / f"{kind}-{digest.hexdigest()[:20]}.pkl"
+
+
+def _features(item: Item, models: neural.Models, embed_once: bool, fresh: bool
+              ) -> tuple[neural.NeuralFeatures, float, float]:
+    """Neural features of one file (cached), with the wall and CPU seconds of the run that made them."""
+    path = _key(item, "neural", embed_once)
+    hit = _cached(path, fresh)
+    if hit is None:
+        start, cpu = time.perf_counter(), time.process_time()
+        feats = neural.extract(resampled_chunks(item.audio.blocks(CHUNK_S)), total_s=item.audio.duration_s,
+                               embed_once=embed_once)
+        neural.segment(feats, DiarizeOptions())
+        hit = (feats.windows, feats.embeddings, feats.speech_s, feats.duration_s,
+               time.perf_counter() - start, time.process_time() - cpu)
+        _store(path, hit)
+    windows, embeddings, speech_s, duration_s, wall_s, cpu_s = hit
+    for window in windows:  # caches of rounds 2-5: runs had no "deferred" field
+        window.runs = [run if len(run) == 5 else (*run, False) for run in window.runs]
+    feats = neural.NeuralFeatures(windows, embeddings, speech_s, duration_s, models)
+    return (neural.share_deferred(feats) if embed_once else feats), wall_s, cpu_s
 
 
 def _cached(path: Path, fresh: bool):
@@ -174,25 +199,18 @@ def _store(path: Path, value) -> None:
         pickle.dump(value, f)
 
 
-def run_all(selected: list[Item], with_old: bool, fresh: bool = False) -> list[Run]:
-    """Neural features (and the resemblyzer result) per file; cached under bench/out/neural_cache.
+def run_all(selected: list[Item], with_old: bool, fresh: bool = False, with_previous: bool = True) -> list[Run]:
+    """Neural features (this code's, and round 5's every-window embeddings with ``with_previous``) and the
+    resemblyzer result per file; cached under bench/out/neural_cache.
 
-    With ``fresh`` both are recomputed (and timed) in this run; cached timings are those of the run that made them.
+    With ``fresh`` all are recomputed (and timed) in this run; cached timings are those of the run that made them.
     """
     runs = []
     models = neural.load_models()
     for item in selected:
-        path = _key(item, "neural")
-        hit = _cached(path, fresh)
-        if hit is None:
-            start, cpu = time.perf_counter(), time.process_time()
-            feats = neural.extract(resampled_chunks(item.audio.blocks(CHUNK_S)), total_s=item.audio.duration_s)
-            neural.segment(feats, DiarizeOptions())
-            hit = (feats.windows, feats.embeddings, feats.speech_s, feats.duration_s,
-                   time.perf_counter() - start, time.process_time() - cpu)
-            _store(path, hit)
-        windows, embeddings, speech_s, duration_s, wall_s, cpu_s = hit
-        run = Run(item, neural.NeuralFeatures(windows, embeddings, speech_s, duration_s, models), wall_s, cpu_s)
+        run = Run(item, *_features(item, models, neural.EMBED_ONCE, fresh))
+        if with_previous:
+            run.previous, run.previous_wall_s, run.previous_cpu_s = _features(item, models, False, fresh)
         if with_old:
             path = _key(item, "resemblyzer")
             old = _cached(path, fresh)
@@ -224,6 +242,9 @@ class Setting:
     loop: float = neural.RESEGMENT_LOOP  # round 5: resegmentation (sharpness None: off)
     sharpness: float | None = None
     eigengap_gap: float | None = None  # round 5, not adopted: eigengap count when its normalised gap is this wide
+    once: bool = True  # round 6: the features of EMBED_ONCE (False: round 5's, every run in every window)
+    constrain: str | None = None  # round 6 experiment: "window" / "overlap"
+    merge: float | None = None  # round 6 experiment: merge factor
 
     def label(self) -> str:
         rule = (f"fixed {self.threshold:.2f}" if self.threshold is not None
@@ -238,9 +259,18 @@ class Setting:
         return f"| {distinct} | {reseg} | {gate} |"
 
 
-ROUND4 = Setting(None, 3.0, 0.20, 0.55, neural.MIN_SPEAKER_S, neural.FILL_PAUSE_S, neural.RELIABLE_S, True)
-ROUND5 = Setting(None, 3.0, 0.20, 0.55, neural.MIN_SPEAKER_S, neural.FILL_PAUSE_S, neural.RELIABLE_S, True,
-                 neural.DISTINCT_FACTOR, neural.RESEGMENT_LOOP, neural.RESEGMENT_SHARPNESS)
+ROUND4 = Setting(None, 3.0, 0.20, 0.55, 3.0, 2.0, 0.75, True, once=False)
+ROUND5 = Setting(None, 3.0, 0.20, 0.55, 3.0, 2.0, 0.75, True, 2.0, 0.5, 20.0, once=False)
+ROUND6 = Setting(None, neural.SPREAD_FACTOR, neural.MIN_THRESHOLD, neural.MAX_THRESHOLD, neural.MIN_SPEAKER_S,
+                 neural.FILL_PAUSE_S, neural.RELIABLE_S, neural.UNION_MASS, neural.DISTINCT_FACTOR,
+                 neural.RESEGMENT_LOOP, neural.RESEGMENT_SHARPNESS)
+
+
+def features(run: Run, setting: Setting) -> neural.NeuralFeatures:
+    """The features a setting is scored on: this code's, or round 5's."""
+    if setting.once or run.previous is None:
+        return run.feats
+    return run.previous
 
 
 def labels_for(feats: neural.NeuralFeatures, setting: Setting, low: int = 1, high: int = 8) -> np.ndarray:
@@ -255,7 +285,8 @@ def labels_for(feats: neural.NeuralFeatures, setting: Setting, low: int = 1, hig
                                                setting.factor, setting.lowest, setting.highest)
     labels = neural.cluster(feats.embeddings, feats.speech_s, low, high, threshold, setting.min_speaker_s,
                             setting.reliable_s, spans, union_mass=setting.union, distinct_factor=setting.distinct,
-                            resegment_sharpness=setting.sharpness, resegment_loop=setting.loop)
+                            resegment_sharpness=setting.sharpness, resegment_loop=setting.loop,
+                            owners=feats.owners(), constrain=setting.constrain, merge_factor=setting.merge)
     if setting.eigengap_gap is None or len(labels) < 4:
         return labels
     reliable = feats.speech_s >= setting.reliable_s
@@ -315,7 +346,7 @@ def evaluate(runs: list[Run], setting: Setting) -> tuple[float, dict[str, tuple[
     """Group-balanced objective: mean over groups of (pooled DER c0.25 + share of files with a wrong count)."""
     per_group: dict[str, list[tuple[float, float, bool]]] = {}
     for run in runs:
-        feats = run.feats
+        feats = features(run, setting)
         labels = labels_for(feats, setting, *DiarizeOptions().speaker_range())
         result = neural.to_diarization(feats, labels, DiarizeOptions(), setting.fill_s)
         s = score(run.item.reference, result, uem=run.item.uem)
@@ -329,14 +360,13 @@ def evaluate(runs: list[Run], setting: Setting) -> tuple[float, dict[str, tuple[
 
 
 def calibrate(runs: list[Run]) -> None:
-    """Round 5 on dev, at round 4's constants: the distinct-voice rule (DISTINCT_FACTOR), the VBx-style
-    resegmentation (loop probability, sharpness over the recording's spread) and an eigengap speaker count
-    (NME-SC) that may raise the agglomerative count when its normalised gap is wide; round 4's setting first.
-    (Round 4's grid: git history of this file.)"""
+    """Round 6 on dev: round 5's method on its own features beside the same knobs on the embed-once features,
+    then per-window distinct clusters (pyannote's constraint) and merging close clusters after the resegmentation.
+    (Rounds 4 and 5's grids: git history of this file.)"""
     names = sorted({run.item.group for run in runs})
-    header = "| distinct voice | resegmentation | eigengap count | objective | count right | " + " | ".join(
+    header = "| features | distinct voice | constraint | merge | objective | count right | " + " | ".join(
         f"{n}: DER % / wrong" for n in names) + " |"
-    print(header + "\n" + "|---" * (5 + len(names)) + "|")
+    print(header + "\n" + "|---" * (6 + len(names)) + "|")
     results: dict[Setting, float] = {}
     sizes = Counter(run.item.group for run in runs)
 
@@ -345,20 +375,22 @@ def calibrate(runs: list[Run]) -> None:
         results[setting] = total
         right = round(sum((1 - groups[n][1]) * sizes[n] for n in names))
         cells = " | ".join(f"{100 * groups[n][0]:.1f} / {100 * groups[n][1]:.0f} %" for n in names)
-        print(f"{setting.label5()} {total:.3f} | {right}/{len(runs)} | {cells} |", flush=True)
+        label = (f"| {'embed once' if setting.once else 'round 5'} | {setting.distinct} | {setting.constrain or 'off'} "
+                 f"| {setting.merge or 'off'} |")
+        print(f"{label} {total:.3f} | {right}/{len(runs)} | {cells} |", flush=True)
 
-    row(ROUND4)
-    for gap in (0.3, 0.4, 0.5):
-        row(replace(ROUND4, eigengap_gap=gap))
-    for loop in (0.3, 0.5, 0.7, 0.9):
-        for sharpness in (5.0, 10.0, 20.0):
-            row(replace(ROUND4, loop=loop, sharpness=sharpness))
-    for distinct in (1.2, 1.5, 1.8, 2.0, 2.5, 3.0):
-        row(replace(ROUND4, distinct=distinct))
-        row(replace(ROUND4, distinct=distinct, loop=neural.RESEGMENT_LOOP, sharpness=neural.RESEGMENT_SHARPNESS))
-    row(replace(ROUND5, eigengap_gap=0.3))
+    row(ROUND5)
+    row(replace(ROUND5, once=True))
+    for constrain in ("window", "overlap"):
+        row(replace(ROUND5, constrain=constrain))
+        row(replace(ROUND5, once=True, constrain=constrain))
+    for merge in (0.5, 0.7, 0.85, 1.0):
+        row(replace(ROUND5, merge=merge))
+        row(replace(ROUND5, once=True, merge=merge))
+    for distinct in (1.5, 2.5):
+        row(replace(ROUND5, once=True, distinct=distinct))
     winner = min(results, key=results.get)
-    print(f"\nbest on dev: {winner.label5()} objective {results[winner]:.3f}")
+    print(f"\nbest on dev: objective {results[winner]:.3f} {winner}")
 
 
 def pct(x: float) -> str:
@@ -368,16 +400,17 @@ def pct(x: float) -> str:
 def report(runs: list[Run], split: str) -> None:
     print(f"\n### {split} split\n")
     print(
-        "| file | ref spk | found | DER % c0.25 | DER % c0 | JER % | oracle count DER % | round 4 rule: found / DER % c0.25 "
-        "| resemblyzer: found / DER % c0.25 | × real time wall (CPU) | resemblyzer × wall (CPU) |"
+        "| file | ref spk | found | DER % c0.25 | DER % c0 | JER % | oracle count DER % | round 5: found / DER % c0.25 "
+        "| resemblyzer: found / DER % c0.25 | × real time wall (CPU) | round 5 × wall (CPU) | resemblyzer × wall (CPU) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     groups: dict[str, list[tuple[float, float, float, float, bool, bool, float]]] = {}
     for run in runs:
         item = run.item
         result = neural.segment(run.feats, DiarizeOptions())
         oracle = neural.segment(run.feats, DiarizeOptions(num_speakers=len(item.reference.speakers)))
-        before = neural.to_diarization(run.feats, labels_for(run.feats, ROUND4), DiarizeOptions())
+        previous = features(run, ROUND5)
+        before = neural.to_diarization(previous, labels_for(previous, ROUND5), DiarizeOptions())
         s4 = score(item.reference, before, uem=item.uem)
         s, s0 = score(item.reference, result, uem=item.uem), score(item.reference, result, collar=0.0, uem=item.uem)
         so = score(item.reference, oracle, uem=item.uem)
@@ -390,7 +423,8 @@ def report(runs: list[Run], split: str) -> None:
         )
         print(
             f"| {item.name} | {ref_n} | {n} | {pct(s.der)} | {pct(s0.der)} | {pct(s.jer)} | {pct(so.der)} | "
-            f"{len(before.speakers)} / {pct(s4.der)} | {old_cells[0]} | {dur / run.wall_s:.0f} ({dur / run.cpu_s:.0f}) | {old_cells[1]} |"
+            f"{len(before.speakers)} / {pct(s4.der)} | {old_cells[0]} | {dur / run.wall_s:.0f} ({dur / run.cpu_s:.0f}) | "
+            f"{dur / max(run.previous_wall_s, 1e-9):.0f} ({dur / max(run.previous_cpu_s, 1e-9):.0f}) | {old_cells[1]} |"
         )
         old0 = score(item.reference, run.old, collar=0.0, uem=item.uem) if run.old is not None else None
         nan = float("nan")
@@ -401,7 +435,7 @@ def report(runs: list[Run], split: str) -> None:
              (old0.der * old0.reference_s) if old0 is not None else nan,
              s.jer, old.jer if old is not None else nan, s4.der * s4.reference_s, len(before.speakers) == ref_n)
         )
-    print("\n| group | files | pooled DER % c0.25 | pooled DER % c0 | mean JER % | count right | round 4 rule: DER % c0.25 / "
+    print("\n| group | files | pooled DER % c0.25 | pooled DER % c0 | mean JER % | count right | round 5: DER % c0.25 / "
           "count | resemblyzer pooled DER % c0.25 | resemblyzer c0 | resemblyzer mean JER % | resemblyzer count right |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for group, rows in groups.items():
@@ -415,11 +449,14 @@ def report(runs: list[Run], split: str) -> None:
     right = sum(int(r[4]) for rows in groups.values() for r in rows)
     old_right = sum(int(r[5]) for rows in groups.values() for r in rows)
     right4 = sum(int(r[11]) for rows in groups.values() for r in rows)
-    print(f"\nspeaker count right on {right}/{len(runs)} files (round 4 rule {right4}/{len(runs)}, "
+    print(f"\nspeaker count right on {right}/{len(runs)} files (round 5 {right4}/{len(runs)}, "
           f"resemblyzer {old_right}/{len(runs)})")
     audio = sum(r.item.audio.duration_s for r in runs)
     wall, cpu = sum(r.wall_s for r in runs), sum(r.cpu_s for r in runs)
     line = f"\nspeed over {audio:.0f} s: neural {audio / wall:.0f}× wall, {audio / cpu:.0f}× CPU"
+    if all(r.previous is not None for r in runs):
+        line += (f"; round 5 {audio / sum(r.previous_wall_s for r in runs):.0f}× wall, "
+                 f"{audio / sum(r.previous_cpu_s for r in runs):.0f}× CPU")
     if all(r.old is not None for r in runs):
         old_wall, old_cpu = sum(r.old_wall_s for r in runs), sum(r.old_cpu_s for r in runs)
         line += f"; resemblyzer {audio / old_wall:.0f}× wall, {audio / old_cpu:.0f}× CPU (CPU ratio neural/resemblyzer {old_cpu / cpu:.2f})"
@@ -432,13 +469,16 @@ def main() -> None:
     parser.add_argument("--calibrate", action="store_true", help="grid-search the clustering knobs on dev")
     parser.add_argument("--split", choices=("dev", "test", "both"), default="both")
     parser.add_argument("--no-baseline", action="store_true", help="skip the resemblyzer runs")
+    parser.add_argument("--step", type=float, default=neural.STEP_S, help="window step in seconds (round 6 trial)")
     parser.add_argument("--fresh", action="store_true",
                         help="recompute (and time) both methods in this run instead of reading bench/out/neural_cache")
     args = parser.parse_args()
+    trial = args.step != neural.STEP_S  # round 5's features only at the default step
+    neural.STEP_S = args.step
     neural.load_models()
     diarize(Audio(np.zeros((1, 16000), np.float32), 16000), DiarizeOptions(method="embeddings"))  # load resemblyzer
     if args.calibrate:
-        calibrate(run_all(items(args.data, "dev"), with_old=False))
+        calibrate(run_all(items(args.data, "dev"), with_old=False, fresh=args.fresh, with_previous=not trial))
         return
     for split in ("dev", "test") if args.split == "both" else (args.split,):
         report(run_all(items(args.data, split), with_old=not args.no_baseline, fresh=args.fresh), split)
