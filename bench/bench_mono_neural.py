@@ -16,10 +16,10 @@ sets of bench/real_voice.py, whose speakers never cross the split):
   the test speakers.
 
 The real-voice sets are skipped (with a message) until fetched into bench/out/ (see
-bench/real_voice.py). ``--calibrate`` grid-searches, on dev only, the distinct-voice
-rule, the VBx-style resegmentation and an eigengap speaker count (round 5; round 4
-searched which runs are clustered and the small-cluster bar, round 2 fixed thresholds,
-the bounds and the pause fill: BENCHMARKS.md and this file's history), minimising the mean over dev groups of (pooled DER collar 0.25 + share of files with a
+bench/real_voice.py). ``--calibrate`` compares, on dev only, round 6's per-window constraint
+with and without round 5's parts (round 5 searched the distinct-voice rule, the VBx-style
+resegmentation and an eigengap count; round 4 which runs are clustered and the small-cluster
+bar; round 2 fixed thresholds, the bounds and the pause fill: BENCHMARKS.md and this file's history), minimising the mean over dev groups of (pooled DER collar 0.25 + share of files with a
 wrong speaker count); the chosen values are constants in callscope/diarization/neural.py.
 Without it the script scores the splits with those constants. Scores: pyannote.metrics DER with collar 0.25 and with
 no collar (overlap scored), JER, speaker count; speed as audio seconds per wall / CPU
@@ -151,39 +151,14 @@ class Run:
     old: Diarization | None = None
     old_wall_s: float = 0.0
     old_cpu_s: float = 0.0
-    previous: neural.NeuralFeatures | None = None  # round 5's features (every run embedded in every window)
-    previous_wall_s: float = 0.0
-    previous_cpu_s: float = 0.0
 
 
-def _key(item: Item, kind: str, embed_once: bool = False) -> Path:
+def _key(item: Item, kind: str) -> Path:
     digest = hashlib.sha1(item.audio.samples.tobytes())
     digest.update(f"{item.audio.sample_rate}|{kind}".encode())
     if kind == "neural":
         digest.update(f"{neural.WINDOW_S}|{neural.STEP_S}|{neural.MIN_EMBED_S}|{neural.BRIDGE_S}".encode())
-        if embed_once:  # round 6; rounds 2-5 embedded every run in every window (their keys are unchanged)
-            digest.update(b"|embed once")
     return CACHE / f"{kind}-{digest.hexdigest()[:20]}.pkl"
-
-
-def _features(item: Item, models: neural.Models, embed_once: bool, fresh: bool
-              ) -> tuple[neural.NeuralFeatures, float, float]:
-    """Neural features of one file (cached), with the wall and CPU seconds of the run that made them."""
-    path = _key(item, "neural", embed_once)
-    hit = _cached(path, fresh)
-    if hit is None:
-        start, cpu = time.perf_counter(), time.process_time()
-        feats = neural.extract(resampled_chunks(item.audio.blocks(CHUNK_S)), total_s=item.audio.duration_s,
-                               embed_once=embed_once)
-        neural.segment(feats, DiarizeOptions())
-        hit = (feats.windows, feats.embeddings, feats.speech_s, feats.duration_s,
-               time.perf_counter() - start, time.process_time() - cpu)
-        _store(path, hit)
-    windows, embeddings, speech_s, duration_s, wall_s, cpu_s = hit
-    for window in windows:  # caches of rounds 2-5: runs had no "deferred" field
-        window.runs = [run if len(run) == 5 else (*run, False) for run in window.runs]
-    feats = neural.NeuralFeatures(windows, embeddings, speech_s, duration_s, models)
-    return (neural.share_deferred(feats) if embed_once else feats), wall_s, cpu_s
 
 
 def _cached(path: Path, fresh: bool):
@@ -199,18 +174,25 @@ def _store(path: Path, value) -> None:
         pickle.dump(value, f)
 
 
-def run_all(selected: list[Item], with_old: bool, fresh: bool = False, with_previous: bool = True) -> list[Run]:
-    """Neural features (this code's, and round 5's every-window embeddings with ``with_previous``) and the
-    resemblyzer result per file; cached under bench/out/neural_cache.
+def run_all(selected: list[Item], with_old: bool, fresh: bool = False) -> list[Run]:
+    """Neural features (and the resemblyzer result) per file; cached under bench/out/neural_cache.
 
-    With ``fresh`` all are recomputed (and timed) in this run; cached timings are those of the run that made them.
+    With ``fresh`` both are recomputed (and timed) in this run; cached timings are those of the run that made them.
     """
     runs = []
     models = neural.load_models()
     for item in selected:
-        run = Run(item, *_features(item, models, neural.EMBED_ONCE, fresh))
-        if with_previous:
-            run.previous, run.previous_wall_s, run.previous_cpu_s = _features(item, models, False, fresh)
+        path = _key(item, "neural")
+        hit = _cached(path, fresh)
+        if hit is None:
+            start, cpu = time.perf_counter(), time.process_time()
+            feats = neural.extract(resampled_chunks(item.audio.blocks(CHUNK_S)), total_s=item.audio.duration_s)
+            neural.segment(feats, DiarizeOptions())
+            hit = (feats.windows, feats.embeddings, feats.speech_s, feats.duration_s,
+                   time.perf_counter() - start, time.process_time() - cpu)
+            _store(path, hit)
+        windows, embeddings, speech_s, duration_s, wall_s, cpu_s = hit
+        run = Run(item, neural.NeuralFeatures(windows, embeddings, speech_s, duration_s, models), wall_s, cpu_s)
         if with_old:
             path = _key(item, "resemblyzer")
             old = _cached(path, fresh)
@@ -242,9 +224,7 @@ class Setting:
     loop: float = neural.RESEGMENT_LOOP  # round 5: resegmentation (sharpness None: off)
     sharpness: float | None = None
     eigengap_gap: float | None = None  # round 5, not adopted: eigengap count when its normalised gap is this wide
-    once: bool = True  # round 6: the features of EMBED_ONCE (False: round 5's, every run in every window)
-    constrain: str | None = None  # round 6 experiment: "window" / "overlap"
-    merge: float | None = None  # round 6 experiment: merge factor
+    constrain: bool = False  # round 6: distinct clusters for a window's local speakers who talk at once
 
     def label(self) -> str:
         rule = (f"fixed {self.threshold:.2f}" if self.threshold is not None
@@ -259,23 +239,13 @@ class Setting:
         return f"| {distinct} | {reseg} | {gate} |"
 
 
-ROUND4 = Setting(None, 3.0, 0.20, 0.55, 3.0, 2.0, 0.75, True, once=False)
-ROUND5 = Setting(None, 3.0, 0.20, 0.55, 3.0, 2.0, 0.75, True, 2.0, 0.5, 20.0, once=False)
-ROUND6 = Setting(None, neural.SPREAD_FACTOR, neural.MIN_THRESHOLD, neural.MAX_THRESHOLD, neural.MIN_SPEAKER_S,
-                 neural.FILL_PAUSE_S, neural.RELIABLE_S, neural.UNION_MASS, neural.DISTINCT_FACTOR,
-                 neural.RESEGMENT_LOOP, neural.RESEGMENT_SHARPNESS)
-
-
-def features(run: Run, setting: Setting) -> neural.NeuralFeatures:
-    """The features a setting is scored on: this code's, or round 5's."""
-    if setting.once or run.previous is None:
-        return run.feats
-    return run.previous
+ROUND4 = Setting(None, 3.0, 0.20, 0.55, 3.0, 2.0, 0.75, True)
+ROUND5 = Setting(None, 3.0, 0.20, 0.55, 3.0, 2.0, 0.75, True, 2.0, 0.5, 20.0)
 
 
 def labels_for(feats: neural.NeuralFeatures, setting: Setting, low: int = 1, high: int = 8) -> np.ndarray:
     """Cluster labels of a recording under a setting (neural.cluster's knobs, plus the eigengap gate)."""
-    spans = feats.spans()
+    spans, owners = feats.spans(), feats.owners()
     threshold = setting.threshold
     if threshold is None:
         reliable = feats.speech_s >= setting.reliable_s
@@ -286,7 +256,7 @@ def labels_for(feats: neural.NeuralFeatures, setting: Setting, low: int = 1, hig
     labels = neural.cluster(feats.embeddings, feats.speech_s, low, high, threshold, setting.min_speaker_s,
                             setting.reliable_s, spans, union_mass=setting.union, distinct_factor=setting.distinct,
                             resegment_sharpness=setting.sharpness, resegment_loop=setting.loop,
-                            owners=feats.owners(), constrain=setting.constrain, merge_factor=setting.merge)
+                          owners=owners, constrain=setting.constrain)
     if setting.eigengap_gap is None or len(labels) < 4:
         return labels
     reliable = feats.speech_s >= setting.reliable_s
@@ -296,7 +266,8 @@ def labels_for(feats: neural.NeuralFeatures, setting: Setting, low: int = 1, hig
         return labels
     return neural.cluster(feats.embeddings, feats.speech_s, count, count, threshold, setting.min_speaker_s,
                           setting.reliable_s, spans, union_mass=setting.union, distinct_factor=setting.distinct,
-                          resegment_sharpness=setting.sharpness, resegment_loop=setting.loop)
+                          resegment_sharpness=setting.sharpness, resegment_loop=setting.loop,
+                          owners=owners, constrain=setting.constrain)
 
 
 def eigengap_count(embeddings: np.ndarray, max_speakers: int, max_share: float = 0.25) -> tuple[int, float]:
@@ -346,7 +317,7 @@ def evaluate(runs: list[Run], setting: Setting) -> tuple[float, dict[str, tuple[
     """Group-balanced objective: mean over groups of (pooled DER c0.25 + share of files with a wrong count)."""
     per_group: dict[str, list[tuple[float, float, bool]]] = {}
     for run in runs:
-        feats = features(run, setting)
+        feats = run.feats
         labels = labels_for(feats, setting, *DiarizeOptions().speaker_range())
         result = neural.to_diarization(feats, labels, DiarizeOptions(), setting.fill_s)
         s = score(run.item.reference, result, uem=run.item.uem)
@@ -360,11 +331,11 @@ def evaluate(runs: list[Run], setting: Setting) -> tuple[float, dict[str, tuple[
 
 
 def calibrate(runs: list[Run]) -> None:
-    """Round 6 on dev: round 5's method on its own features beside the same knobs on the embed-once features,
-    then per-window distinct clusters (pyannote's constraint) and merging close clusters after the resegmentation.
-    (Rounds 4 and 5's grids: git history of this file.)"""
+    """Round 6 on dev, on round 5's features and constants: the per-window constraint (two local speakers of a
+    window who talk at once get distinct clusters) with and without the round-5 parts around it. (Round 6's
+    embed-once trial and centroid merging: commit 46e1b88 of this file; rounds 4 and 5's grids: its history.)"""
     names = sorted({run.item.group for run in runs})
-    header = "| features | distinct voice | constraint | merge | objective | count right | " + " | ".join(
+    header = "| distinct voice | resegmentation | eigengap count | constraint | objective | count right | " + " | ".join(
         f"{n}: DER % / wrong" for n in names) + " |"
     print(header + "\n" + "|---" * (6 + len(names)) + "|")
     results: dict[Setting, float] = {}
@@ -375,22 +346,14 @@ def calibrate(runs: list[Run]) -> None:
         results[setting] = total
         right = round(sum((1 - groups[n][1]) * sizes[n] for n in names))
         cells = " | ".join(f"{100 * groups[n][0]:.1f} / {100 * groups[n][1]:.0f} %" for n in names)
-        label = (f"| {'embed once' if setting.once else 'round 5'} | {setting.distinct} | {setting.constrain or 'off'} "
-                 f"| {setting.merge or 'off'} |")
-        print(f"{label} {total:.3f} | {right}/{len(runs)} | {cells} |", flush=True)
+        print(f"{setting.label5()} {'on' if setting.constrain else 'off'} | {total:.3f} | {right}/{len(runs)} | {cells} |",
+              flush=True)
 
-    row(ROUND5)
-    row(replace(ROUND5, once=True))
-    for constrain in ("window", "overlap"):
-        row(replace(ROUND5, constrain=constrain))
-        row(replace(ROUND5, once=True, constrain=constrain))
-    for merge in (0.5, 0.7, 0.85, 1.0):
-        row(replace(ROUND5, merge=merge))
-        row(replace(ROUND5, once=True, merge=merge))
-    for distinct in (1.5, 2.5):
-        row(replace(ROUND5, once=True, distinct=distinct))
+    for base in (ROUND4, replace(ROUND4, distinct=ROUND5.distinct), ROUND5):
+        row(base)
+        row(replace(base, constrain=True))
     winner = min(results, key=results.get)
-    print(f"\nbest on dev: objective {results[winner]:.3f} {winner}")
+    print(f"\nbest on dev: {winner.label5()} constraint {winner.constrain}: objective {results[winner]:.3f}")
 
 
 def pct(x: float) -> str:
@@ -401,16 +364,15 @@ def report(runs: list[Run], split: str) -> None:
     print(f"\n### {split} split\n")
     print(
         "| file | ref spk | found | DER % c0.25 | DER % c0 | JER % | oracle count DER % | round 5: found / DER % c0.25 "
-        "| resemblyzer: found / DER % c0.25 | × real time wall (CPU) | round 5 × wall (CPU) | resemblyzer × wall (CPU) |"
+        "| resemblyzer: found / DER % c0.25 | × real time wall (CPU) | resemblyzer × wall (CPU) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     groups: dict[str, list[tuple[float, float, float, float, bool, bool, float]]] = {}
     for run in runs:
         item = run.item
         result = neural.segment(run.feats, DiarizeOptions())
         oracle = neural.segment(run.feats, DiarizeOptions(num_speakers=len(item.reference.speakers)))
-        previous = features(run, ROUND5)
-        before = neural.to_diarization(previous, labels_for(previous, ROUND5), DiarizeOptions())
+        before = neural.to_diarization(run.feats, labels_for(run.feats, ROUND5), DiarizeOptions())
         s4 = score(item.reference, before, uem=item.uem)
         s, s0 = score(item.reference, result, uem=item.uem), score(item.reference, result, collar=0.0, uem=item.uem)
         so = score(item.reference, oracle, uem=item.uem)
@@ -423,8 +385,7 @@ def report(runs: list[Run], split: str) -> None:
         )
         print(
             f"| {item.name} | {ref_n} | {n} | {pct(s.der)} | {pct(s0.der)} | {pct(s.jer)} | {pct(so.der)} | "
-            f"{len(before.speakers)} / {pct(s4.der)} | {old_cells[0]} | {dur / run.wall_s:.0f} ({dur / run.cpu_s:.0f}) | "
-            f"{dur / max(run.previous_wall_s, 1e-9):.0f} ({dur / max(run.previous_cpu_s, 1e-9):.0f}) | {old_cells[1]} |"
+            f"{len(before.speakers)} / {pct(s4.der)} | {old_cells[0]} | {dur / run.wall_s:.0f} ({dur / run.cpu_s:.0f}) | {old_cells[1]} |"
         )
         old0 = score(item.reference, run.old, collar=0.0, uem=item.uem) if run.old is not None else None
         nan = float("nan")
@@ -454,9 +415,6 @@ def report(runs: list[Run], split: str) -> None:
     audio = sum(r.item.audio.duration_s for r in runs)
     wall, cpu = sum(r.wall_s for r in runs), sum(r.cpu_s for r in runs)
     line = f"\nspeed over {audio:.0f} s: neural {audio / wall:.0f}× wall, {audio / cpu:.0f}× CPU"
-    if all(r.previous is not None for r in runs):
-        line += (f"; round 5 {audio / sum(r.previous_wall_s for r in runs):.0f}× wall, "
-                 f"{audio / sum(r.previous_cpu_s for r in runs):.0f}× CPU")
     if all(r.old is not None for r in runs):
         old_wall, old_cpu = sum(r.old_wall_s for r in runs), sum(r.old_cpu_s for r in runs)
         line += f"; resemblyzer {audio / old_wall:.0f}× wall, {audio / old_cpu:.0f}× CPU (CPU ratio neural/resemblyzer {old_cpu / cpu:.2f})"
@@ -469,16 +427,13 @@ def main() -> None:
     parser.add_argument("--calibrate", action="store_true", help="grid-search the clustering knobs on dev")
     parser.add_argument("--split", choices=("dev", "test", "both"), default="both")
     parser.add_argument("--no-baseline", action="store_true", help="skip the resemblyzer runs")
-    parser.add_argument("--step", type=float, default=neural.STEP_S, help="window step in seconds (round 6 trial)")
     parser.add_argument("--fresh", action="store_true",
                         help="recompute (and time) both methods in this run instead of reading bench/out/neural_cache")
     args = parser.parse_args()
-    trial = args.step != neural.STEP_S  # round 5's features only at the default step
-    neural.STEP_S = args.step
     neural.load_models()
     diarize(Audio(np.zeros((1, 16000), np.float32), 16000), DiarizeOptions(method="embeddings"))  # load resemblyzer
     if args.calibrate:
-        calibrate(run_all(items(args.data, "dev"), with_old=False, fresh=args.fresh, with_previous=not trial))
+        calibrate(run_all(items(args.data, "dev"), with_old=False))
         return
     for split in ("dev", "test") if args.split == "both" else (args.split,):
         report(run_all(items(args.data, split), with_old=not args.no_baseline, fresh=args.fresh), split)

@@ -4,10 +4,7 @@
    audio is held). segmentation-3.0 gives, per 17 ms frame, one of 7 powerset classes
    (silence, one of three local speakers, or two of them together).
 2. Each speech run of a local speaker (>= ``MIN_EMBED_S``) gets a CAM++ embedding, from
-   the frames where it talks alone when there are enough of them, in the one window whose
-   centre is nearest to it (``EMBED_ONCE``: windows overlap by half, so each stretch of
-   speech is embedded once; the copy in the other window is "deferred" and shares the
-   embedding of the run that matches it there: :func:`share_deferred`).
+   the frames where it talks alone when there are enough of them.
 3. The embeddings of runs >= ``RELIABLE_S`` are clustered (average-linkage agglomerative
    on cosine distance, cut at a threshold measured on the recording itself: see
    :func:`recording_threshold`; at most ``MAX_CLUSTERED`` of them on long calls); the
@@ -15,7 +12,8 @@
    the nearest cluster, unless they lie far from every speaker (a voice with one short
    sentence: ``DISTINCT_FACTOR``); ``num/min/max_speakers`` are honoured by cutting the
    tree at that count. A VBx-style resegmentation (:func:`resegment`: an HMM over the
-   embeddings in time order, cosine likelihoods, no PLDA) then refines the labels.
+   embeddings in time order, cosine likelihoods, no PLDA) then refines the labels, and two
+   local speakers of a window who talk at once get distinct clusters (:func:`constrain_overlaps`).
 4. Reconstruction (pyannote's approach): each run takes its cluster (short runs that of
    the same local speaker's nearest run); per frame, the number of speakers is the
    window-averaged count of active local speakers and the frame goes to that many
@@ -77,7 +75,6 @@ RELIABLE_S = 0.75  # embeddings of shorter runs are assigned to clusters, not cl
 METHOD = "neural"
 ONEDNN_CACHE_VARIABLE = "ONEDNN_PRIMITIVE_CACHE_CAPACITY"
 OPENMP_WAIT_VARIABLE = "OMP_WAIT_POLICY"
-SAME_VECTOR = 1e-6  # cosine distance under which two embeddings are copies of one (spread() skips them)
 SPREAD_BLOCK = 512  # rows of the embedding distance matrix held at once by spread()
 MAX_CLUSTERED = 1000  # reliable embeddings clustered at most (evenly spread; the rest are assigned)
 RECONSTRUCT_BLOCK = 65536  # frames (18 min) finalised at once by reconstruct()
@@ -94,10 +91,10 @@ RESEGMENT_LOOP = 0.5
 RESEGMENT_SHARPNESS = 20.0
 RESEGMENT_ITERATIONS = 10
 UNION_MASS = True  # a cluster's speech: the time its runs cover (False: summed speech_s, round 2)
-# Each stretch of speech is embedded once, in the window whose centre is nearest to it: a run whose midpoint
-# lies nearer another window's centre is "deferred" and shares the embedding of the run that window embedded
-# at the same time. The windows overlap by half, so this halves CAM++'s work (most of the CPU). Round 6.
-EMBED_ONCE = True
+# Two local speakers of one window who talk at the same time are two voices: after the resegmentation, when
+# both went to the same cluster, the window's local speakers are assigned to distinct clusters (Hungarian on
+# their mean cosine to the cluster centroids; pyannote's constrained assignment, at overlaps only). Round 6.
+CONSTRAIN_OVERLAPS = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,14 +195,13 @@ class WindowResult:
     """What one window keeps: local speaker activity and its speech runs.
 
     A run is one stretch of a local speaker's speech, ``(local speaker, first frame,
-    end frame, embedded, deferred)``; embedded runs have a row in the embeddings, in order;
-    deferred runs were left to the window nearer to them (``EMBED_ONCE``).
+    end frame, embedded)``; embedded runs have a row in the embeddings, in order.
     """
 
     start: int  # first sample
     soft: np.ndarray  # (frames, 3) float16 probability that each local speaker talks
     hard: np.ndarray  # (frames, 3) bool, from the most likely powerset class
-    runs: list[tuple[int, int, int, bool, bool]] = field(default_factory=list)
+    runs: list[tuple[int, int, int, bool]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -224,14 +220,14 @@ class NeuralFeatures:
         out = [
             (w.start / SAMPLE_RATE + first + a * step, w.start / SAMPLE_RATE + first + b * step)
             for w in self.windows
-            for _, a, b, embedded, _ in w.runs
+            for _, a, b, embedded in w.runs
             if embedded
         ]
         return np.asarray(out, np.float64).reshape(-1, 2)
 
     def owners(self) -> np.ndarray:
         """(n, 2) window index and local speaker of the run behind each embedding."""
-        out = [(i, speaker) for i, w in enumerate(self.windows) for speaker, _, _, embedded, _ in w.runs if embedded]
+        out = [(i, speaker) for i, w in enumerate(self.windows) for speaker, _, _, embedded in w.runs if embedded]
         return np.asarray(out, np.int64).reshape(-1, 2)
 
 
@@ -280,10 +276,8 @@ def _segment_batch(models: Models, batch: list[np.ndarray]) -> np.ndarray:
 
 
 def _process(
-    models: Models, start: int, audio: np.ndarray, valid: int, probs: np.ndarray, owned: tuple[float, float] | None = None
+    models: Models, start: int, audio: np.ndarray, valid: int, probs: np.ndarray
 ) -> tuple[WindowResult, list[np.ndarray], list[float]]:
-    """Activity and run embeddings of one window; with ``owned`` (seconds from the window's start), only runs whose
-    midpoint lies in [owned[0], owned[1]) are embedded, the others are deferred to a neighbouring window."""
     frames = probs.shape[0]
     soft = probs @ models.mapping  # (frames, 3)
     hard = models.mapping[np.argmax(probs, axis=1)] > 0.5
@@ -302,10 +296,6 @@ def _process(
     vectors, seconds = [], []
     min_frames = int(MIN_EMBED_S / campplus.FBANK_SHIFT_S)
     for speaker, first, end in runs:
-        middle = models.frame_start + (first + end) / 2 * models.frame_step
-        if owned is not None and not owned[0] <= middle < owned[1]:
-            result.runs.append((speaker, first, end, False, True))
-            continue
         inside = (index >= first) & (index < end)
         mine = inside & hard[index, speaker]
         clean = mine & alone[index]
@@ -314,16 +304,8 @@ def _process(
         if embedded:
             vectors.append(campplus.embed(models.embedder, feats[use]))
             seconds.append(float(use.sum()) * campplus.FBANK_SHIFT_S)
-        result.runs.append((speaker, first, end, embedded, False))
+        result.runs.append((speaker, first, end, embedded))
     return result, vectors, seconds
-
-
-def _owned(previous: int | None, start: int, following: int | None) -> tuple[float, float]:
-    """The part of a window (seconds from its start) nearer its centre than a neighbour's: halfway to each neighbour's start."""
-    half = WINDOW_S / 2
-    low = 0.0 if previous is None else half - (start - previous) / SAMPLE_RATE / 2
-    high = WINDOW_S if following is None else half + (following - start) / SAMPLE_RATE / 2
-    return low, high
 
 
 def _runs(hard: np.ndarray, step: float) -> list[tuple[int, int, int]]:
@@ -346,17 +328,9 @@ def _runs(hard: np.ndarray, step: float) -> list[tuple[int, int, int]]:
 
 
 def extract(
-    samples: Iterable[np.ndarray],
-    hook: Hook = no_progress,
-    total_s: float = 0.0,
-    threads: int = 1,
-    embed_once: bool = EMBED_ONCE,
+    samples: Iterable[np.ndarray], hook: Hook = no_progress, total_s: float = 0.0, threads: int = 1
 ) -> NeuralFeatures:
-    """One pass over 16 kHz mono audio chunks: segmentation per window, embeddings per local speaker.
-
-    With ``embed_once`` each run is embedded only in the window whose centre is nearest to it
-    (a window is processed once the next one's start is known: one more window is held).
-    """
+    """One pass over 16 kHz mono audio chunks: segmentation per window, embeddings per local speaker."""
     import torch
 
     models = load_models()
@@ -366,8 +340,6 @@ def extract(
     vectors: list[np.ndarray] = []
     seconds: list[float] = []
     pending: list[tuple[int, np.ndarray, int]] = []
-    held: list[tuple[int, np.ndarray, int, np.ndarray]] = []  # segmented, waiting for the next window's start
-    previous: int | None = None
     seen = 0
 
     def chunks() -> Iterator[np.ndarray]:
@@ -376,24 +348,15 @@ def extract(
             seen += chunk.size
             yield chunk
 
-    def process(following: int | None) -> None:
-        nonlocal previous
-        start, audio, valid, p = held.pop(0)
-        owned = _owned(previous, start, following) if embed_once else None
-        result, v, s = _process(models, start, audio, valid, p, owned)
-        results.append(result)
-        vectors.extend(v)
-        seconds.extend(s)
-        previous = start
-
     def flush() -> None:
         if not pending:
             return
         probs = _segment_batch(models, [audio for _, audio, _ in pending])
         for (start, audio, valid), p in zip(pending, probs):
-            if held:
-                process(start)
-            held.append((start, audio, valid, p))
+            result, v, s = _process(models, start, audio, valid, p)
+            results.append(result)
+            vectors.extend(v)
+            seconds.extend(s)
         pending.clear()
         hook("diarize:segmentation", seen / SAMPLE_RATE, total_s or seen / SAMPLE_RATE)
 
@@ -402,11 +365,8 @@ def extract(
         if len(pending) >= BATCH:
             flush()
     flush()
-    if held:
-        process(None)
     embeddings = np.stack(vectors) if vectors else np.zeros((0, campplus.EMBEDDING_SIZE), np.float32)
-    feats = NeuralFeatures(results, embeddings, np.asarray(seconds, np.float64), seen / SAMPLE_RATE, models)
-    return share_deferred(feats) if embed_once else feats
+    return NeuralFeatures(results, embeddings, np.asarray(seconds, np.float64), seen / SAMPLE_RATE, models)
 
 
 # ---------------------------------------------------------------------- clustering
@@ -416,7 +376,7 @@ def spread(embeddings: np.ndarray, spans: np.ndarray | None = None) -> float | N
     """Median cosine distance from each embedding to its nearest neighbour in another part of the recording.
 
     Neighbours whose runs overlap in time (the same speech seen by two overlapping
-    windows) and copies of the same embedding are skipped. Most nearest neighbours are the same voice, so this measures
+    windows) are skipped. Most nearest neighbours are the same voice, so this measures
     how much one voice varies in this recording. None with fewer than 3 embeddings.
     """
     n = embeddings.shape[0]
@@ -431,7 +391,6 @@ def spread(embeddings: np.ndarray, spans: np.ndarray | None = None) -> float | N
         if timed:
             start, end = spans[:, 0], spans[:, 1]
             distance[(start[first:last, None] < end[None, :]) & (start[None, :] < end[first:last, None])] = np.inf
-        distance[distance < SAME_VECTOR] = np.inf  # copies of one embedding (share_deferred): the same speech
         parts.append(distance.min(axis=1))
     nearest = np.concatenate(parts)
     nearest = nearest[np.isfinite(nearest)]
@@ -468,8 +427,7 @@ def cluster(
     resegment_sharpness: float | None = RESEGMENT_SHARPNESS,
     resegment_loop: float = RESEGMENT_LOOP,
     owners: np.ndarray | None = None,
-    constrain: str | None = None,
-    merge_factor: float | None = None,
+    constrain: bool = CONSTRAIN_OVERLAPS,
 ) -> np.ndarray:
     """Cluster labels 0..k-1 of unit embeddings with an automatic count within [low, high].
 
@@ -483,8 +441,11 @@ def cluster(
     nearest one too; a cluster's speech is the time its runs cover (``union_mass``, with
     ``spans``: a run seen by two overlapping windows counts once) or the sum of ``speech_s``.
     A smaller cluster still counts when it is far from every speaker (``distinct_factor``
-    times the threshold; None: never). Last, with ``resegment_sharpness``, :func:`resegment`
+    times the threshold; None: never). With ``resegment_sharpness``, :func:`resegment`
     refines the clustered embeddings' labels in time order (VBx-style; None: not done).
+    Last, with ``constrain`` and ``owners`` (each embedding's window and local speaker,
+    :meth:`NeuralFeatures.owners`), :func:`constrain_overlaps` gives two local speakers of a
+    window who talk at the same time distinct clusters.
     """
     n = embeddings.shape[0]
     if n <= 1:
@@ -506,82 +467,61 @@ def cluster(
     full = np.full(n, -1, int)
     full[index] = labels
     out = _fold_small(embeddings, full, large)
-    if resegment_sharpness is None or out.max() < 1:
-        return out
-    value = spread(chosen, spans[index] if timed else None)
-    if value is None:
-        return out
-    times = spans[index].mean(axis=1) if timed else index.astype(np.float64)
-    refined = resegment(chosen, out[index], times, resegment_sharpness / max(value, 1e-3), resegment_loop)
-    if refined.max() + 1 < low:  # a speaker emptied below the requested count: keep the clustering
-        return out
-    full[index] = refined
-    out = _fold_small(embeddings, full, list(range(int(refined.max()) + 1)))
-    return _after(embeddings, out, low, threshold, spans, owners, constrain, merge_factor)
+    if resegment_sharpness is not None and out.max() >= 1:
+        value = spread(chosen, spans[index] if timed else None)
+        if value is not None:
+            times = spans[index].mean(axis=1) if timed else index.astype(np.float64)
+            refined = resegment(chosen, out[index], times, resegment_sharpness / max(value, 1e-3), resegment_loop)
+            if refined.max() + 1 >= low:  # else a speaker emptied below the requested count: keep the clustering
+                full[index] = refined
+                out = _fold_small(embeddings, full, list(range(int(refined.max()) + 1)))
+    if constrain and owners is not None and timed and len(owners) == n:
+        out = constrain_overlaps(embeddings, out, owners, spans, low)
+    return out
 
 
-def _after(embeddings, labels, low, threshold, spans, owners, constrain, merge_factor):
-    """EXPERIMENT (round 6): merge close clusters, then pyannote-style distinct clusters per window."""
-    if merge_factor is not None:
-        labels = _merge_close(embeddings, labels, low, merge_factor * threshold)
-    if constrain is not None and owners is not None and len(owners) == len(labels):
-        labels = _constrain(embeddings, labels, owners, spans, constrain == "overlap")
-    _, labels = np.unique(labels, return_inverse=True)
-    return labels
+def constrain_overlaps(
+    embeddings: np.ndarray, labels: np.ndarray, owners: np.ndarray, spans: np.ndarray, low: int = 1
+) -> np.ndarray:
+    """Give two local speakers of one window who talk at the same time distinct clusters.
 
-
-def _merge_close(embeddings, labels, low, distance):
-    labels = labels.copy()
-    while True:
-        clusters = [int(c) for c in np.unique(labels)]
-        if len(clusters) <= max(1, low):
-            return labels
-        centres = _centroids(embeddings, labels, clusters)
-        d = 1.0 - centres @ centres.T
-        np.fill_diagonal(d, np.inf)
-        i, j = np.unravel_index(np.argmin(d), d.shape)
-        if d[i, j] >= distance:
-            return labels
-        labels[labels == clusters[j]] = clusters[i]
-
-
-def _constrain(embeddings, labels, owners, spans, overlap_only):
+    In each window where two local speakers, each of whose runs share one cluster, share
+    the same cluster and have runs that overlap in time (segmentation heard two voices at
+    once), the window's such local speakers are assigned to distinct clusters by the
+    Hungarian method on their mean cosine similarity to the cluster centroids (pyannote's
+    constrained assignment, kept to overlaps). Labels stay 0..k-1; when a cluster would
+    be emptied below ``low`` speakers, the input labels are returned.
+    """
     from scipy.optimize import linear_sum_assignment
 
-    labels = labels.copy()
-    clusters = [int(c) for c in np.unique(labels)]
-    k = len(clusters)
+    k = int(labels.max()) + 1 if labels.size else 0
     if k < 2:
         return labels
-    centres = _centroids(embeddings, labels, clusters)
-    position = {c: i for i, c in enumerate(clusters)}
-    for w in np.unique(owners[:, 0]):
-        rows = np.flatnonzero(owners[:, 0] == w)
-        speakers = np.unique(owners[rows, 1])
-        if speakers.size < 2:
-            continue
-        items = []  # local speakers whose runs share one cluster
-        for sp in speakers:
-            mine = rows[owners[rows, 1] == sp]
-            if np.unique(labels[mine]).size == 1:
-                items.append(mine)
-        conflict = False
-        for a in range(len(items)):
-            for b in range(a + 1, len(items)):
-                if labels[items[a][0]] != labels[items[b][0]]:
-                    continue
-                if overlap_only and spans is not None:
-                    sa, sb = spans[items[a]], spans[items[b]]
-                    if not ((sa[:, None, 0] < sb[None, :, 1]) & (sb[None, :, 0] < sa[:, None, 1])).any():
-                        continue
-                conflict = True
-        if not conflict or len(items) > k:
+    out = labels.copy()
+    centres = _centroids(embeddings, labels, list(range(k)))
+    for window in np.unique(owners[:, 0]):
+        rows = np.flatnonzero(owners[:, 0] == window)
+        items = [rows[owners[rows, 1] == speaker] for speaker in np.unique(owners[rows, 1])]
+        items = [m for m in items if np.unique(labels[m]).size == 1]  # local speakers with one cluster
+        if not 2 <= len(items) <= k or not _overlapping_conflict(items, labels, spans):
             continue
         score = np.stack([(embeddings[m] @ centres.T).mean(axis=0) for m in items])
-        rows_i, cols = linear_sum_assignment(-score)
-        for r, c in zip(rows_i, cols):
-            labels[items[r]] = clusters[c]
-    return labels
+        for item, cluster in zip(*linear_sum_assignment(-score)):
+            out[items[item]] = cluster
+    used, out = np.unique(out, return_inverse=True)
+    return out if used.size >= min(low, k) else labels
+
+
+def _overlapping_conflict(items: list[np.ndarray], labels: np.ndarray, spans: np.ndarray) -> bool:
+    """Whether two of a window's local speakers (their embeddings' rows) share a cluster and talk at the same time."""
+    for i, first in enumerate(items):
+        for second in items[i + 1 :]:
+            if labels[first[0]] != labels[second[0]]:
+                continue
+            a, b = spans[first], spans[second]
+            if ((a[:, None, 0] < b[None, :, 1]) & (b[None, :, 0] < a[:, None, 1])).any():
+                return True
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -759,9 +699,14 @@ def reconstruct(feats: NeuralFeatures, labels: np.ndarray) -> tuple[np.ndarray, 
     support = np.zeros((total, k), np.uint8)  # windows x local speakers backing a cluster: a few at most
     count = np.zeros(total, np.float32)
     cover = np.zeros(total, np.float32)
-    for window, labelled in zip(feats.windows, _labelled_runs(feats, labels)):
+    row = 0
+    for window in feats.windows:
         first = int(round(window.start / SAMPLE_RATE / step))
         span = max(0, min(total, first + frames) - first)
+        labelled = []
+        for speaker, a, b, embedded in window.runs:
+            labelled.append((speaker, a, b, int(labels[row]) if embedded else -1))
+            row += embedded
         if span == 0:
             continue
         w = weight[:span]
@@ -788,79 +733,6 @@ def reconstruct(feats: NeuralFeatures, labels: np.ndarray) -> tuple[np.ndarray, 
             pick = (speakers > rank) & (np.take_along_axis(block, order[:, rank : rank + 1], axis=1)[:, 0] > 0)
             active[lo + np.flatnonzero(pick), order[pick, rank]] = True
     return active, step, centre0
-
-
-def _labelled_runs(feats: NeuralFeatures, labels: np.ndarray) -> Iterator[list[tuple[int, int, int, int]]]:
-    """Each window's runs as ``(local speaker, first frame, end frame, cluster)``, cluster -1 when not embedded."""
-    row = 0
-    for window in feats.windows:
-        labelled = []
-        for speaker, a, b, embedded, _ in window.runs:
-            labelled.append((speaker, a, b, int(labels[row]) if embedded else -1))
-            row += embedded
-        yield labelled
-
-
-def share_deferred(feats: NeuralFeatures) -> NeuralFeatures:
-    """Give each deferred run a copy of the embedding of the same speech in another window.
-
-    The copy is of the embedded run whose activity matches the deferred run's best (Jaccard
-    index over the frames both windows see); a deferred run with no such run stays
-    unembedded. Clustering and reconstruction then see every run of every window, as when
-    each window embedded its own runs, for half the CAM++ work.
-    """
-    windows = feats.windows
-    step = feats.models.frame_step
-    offsets = [int(round(w.start / SAMPLE_RATE / step)) for w in windows]
-    rows: dict[tuple[int, int], int] = {}
-    for i, window in enumerate(windows):
-        for j, run in enumerate(window.runs):
-            if run[3]:
-                rows[(i, j)] = len(rows)
-    take: list[int] = []
-    shared: list[list[tuple[int, int, int, bool, bool]]] = []
-    for i, window in enumerate(windows):
-        runs = []
-        for j, (speaker, a, b, embedded, deferred) in enumerate(window.runs):
-            source = rows.get((i, j))
-            if source is None and deferred:
-                match = _same_speech(windows, offsets, i, speaker, a, b)
-                source = rows.get(match) if match is not None else None
-            if source is not None:
-                take.append(source)
-            runs.append((speaker, a, b, source is not None, deferred))
-        shared.append(runs)
-    if len(take) == len(rows):
-        return feats
-    index = np.asarray(take, np.int64)
-    out = [WindowResult(w.start, w.soft, w.hard, runs) for w, runs in zip(windows, shared)]
-    return NeuralFeatures(out, feats.embeddings[index], feats.speech_s[index], feats.duration_s, feats.models)
-
-
-def _same_speech(
-    windows: list[WindowResult], offsets: list[int], i: int, speaker: int, a: int, b: int
-) -> tuple[int, int] | None:
-    """(window, run) of the other windows' embedded run that best matches the frames [a, b) of window i's run, by
-    the Jaccard index of their activity over the frames both windows see; None when none overlaps."""
-    mine = windows[i].hard[a:b, speaker]
-    count = int(np.count_nonzero(mine))
-    frames = windows[i].hard.shape[0]
-    best, found = 0.0, None
-    reach = int(np.ceil(WINDOW_S / STEP_S))  # windows that can overlap window i on either side
-    for j in range(max(0, i - reach), min(len(windows), i + reach + 1)):
-        if j == i:
-            continue
-        shift = offsets[i] - offsets[j]  # frame f of window i is frame f + shift of window j
-        for r, (other, a2, b2, embedded, _) in enumerate(windows[j].runs):
-            lo, hi = max(a, a2 - shift), min(b, b2 - shift)
-            if not embedded or lo >= hi:
-                continue
-            theirs = windows[j].hard[max(a2, shift) : min(b2, frames + shift), other]  # inside window i
-            both = int(np.count_nonzero(mine[lo - a : hi - a] & windows[j].hard[lo + shift : hi + shift, other]))
-            jaccard = both / max(count + int(np.count_nonzero(theirs)) - both, 1)
-            if jaccard > best:
-                best, found = jaccard, (j, r)
-    return found
 
 
 def _fill_unembedded(runs: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
@@ -917,7 +789,7 @@ def to_diarization(
 def segment(feats: NeuralFeatures, options: DiarizeOptions, threshold: float | None = None) -> Diarization:
     """Cluster the embeddings (speaker count from ``options``; threshold per recording by default) and build the turns."""
     low, high = options.speaker_range()
-    labels = cluster(feats.embeddings, feats.speech_s, low, high, threshold, spans=feats.spans())
+    labels = cluster(feats.embeddings, feats.speech_s, low, high, threshold, spans=feats.spans(), owners=feats.owners())
     return to_diarization(feats, labels, options)
 
 
