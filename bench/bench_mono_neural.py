@@ -16,10 +16,10 @@ sets of bench/real_voice.py, whose speakers never cross the split):
   the test speakers.
 
 The real-voice sets are skipped (with a message) until fetched into bench/out/ (see
-bench/real_voice.py). ``--calibrate`` grid-searches, on dev only, the distinct-voice
-rule, the VBx-style resegmentation and an eigengap speaker count (round 5; round 4
-searched which runs are clustered and the small-cluster bar, round 2 fixed thresholds,
-the bounds and the pause fill: BENCHMARKS.md and this file's history), minimising the mean over dev groups of (pooled DER collar 0.25 + share of files with a
+bench/real_voice.py). ``--calibrate`` compares, on dev only, round 6's per-window constraint
+with and without round 5's parts (round 5 searched the distinct-voice rule, the VBx-style
+resegmentation and an eigengap count; round 4 which runs are clustered and the small-cluster
+bar; round 2 fixed thresholds, the bounds and the pause fill: BENCHMARKS.md and this file's history), minimising the mean over dev groups of (pooled DER collar 0.25 + share of files with a
 wrong speaker count); the chosen values are constants in callscope/diarization/neural.py.
 Without it the script scores the splits with those constants. Scores: pyannote.metrics DER with collar 0.25 and with
 no collar (overlap scored), JER, speaker count; speed as audio seconds per wall / CPU
@@ -224,6 +224,7 @@ class Setting:
     loop: float = neural.RESEGMENT_LOOP  # round 5: resegmentation (sharpness None: off)
     sharpness: float | None = None
     eigengap_gap: float | None = None  # round 5, not adopted: eigengap count when its normalised gap is this wide
+    constrain: bool = False  # round 6: distinct clusters for a window's local speakers who talk at once
 
     def label(self) -> str:
         rule = (f"fixed {self.threshold:.2f}" if self.threshold is not None
@@ -238,14 +239,13 @@ class Setting:
         return f"| {distinct} | {reseg} | {gate} |"
 
 
-ROUND4 = Setting(None, 3.0, 0.20, 0.55, neural.MIN_SPEAKER_S, neural.FILL_PAUSE_S, neural.RELIABLE_S, True)
-ROUND5 = Setting(None, 3.0, 0.20, 0.55, neural.MIN_SPEAKER_S, neural.FILL_PAUSE_S, neural.RELIABLE_S, True,
-                 neural.DISTINCT_FACTOR, neural.RESEGMENT_LOOP, neural.RESEGMENT_SHARPNESS)
+ROUND4 = Setting(None, 3.0, 0.20, 0.55, 3.0, 2.0, 0.75, True)
+ROUND5 = Setting(None, 3.0, 0.20, 0.55, 3.0, 2.0, 0.75, True, 2.0, 0.5, 20.0)
 
 
 def labels_for(feats: neural.NeuralFeatures, setting: Setting, low: int = 1, high: int = 8) -> np.ndarray:
     """Cluster labels of a recording under a setting (neural.cluster's knobs, plus the eigengap gate)."""
-    spans = feats.spans()
+    spans, owners = feats.spans(), feats.owners()
     threshold = setting.threshold
     if threshold is None:
         reliable = feats.speech_s >= setting.reliable_s
@@ -255,7 +255,8 @@ def labels_for(feats: neural.NeuralFeatures, setting: Setting, low: int = 1, hig
                                                setting.factor, setting.lowest, setting.highest)
     labels = neural.cluster(feats.embeddings, feats.speech_s, low, high, threshold, setting.min_speaker_s,
                             setting.reliable_s, spans, union_mass=setting.union, distinct_factor=setting.distinct,
-                            resegment_sharpness=setting.sharpness, resegment_loop=setting.loop)
+                            resegment_sharpness=setting.sharpness, resegment_loop=setting.loop,
+                          owners=owners, constrain=setting.constrain)
     if setting.eigengap_gap is None or len(labels) < 4:
         return labels
     reliable = feats.speech_s >= setting.reliable_s
@@ -265,7 +266,8 @@ def labels_for(feats: neural.NeuralFeatures, setting: Setting, low: int = 1, hig
         return labels
     return neural.cluster(feats.embeddings, feats.speech_s, count, count, threshold, setting.min_speaker_s,
                           setting.reliable_s, spans, union_mass=setting.union, distinct_factor=setting.distinct,
-                          resegment_sharpness=setting.sharpness, resegment_loop=setting.loop)
+                          resegment_sharpness=setting.sharpness, resegment_loop=setting.loop,
+                          owners=owners, constrain=setting.constrain)
 
 
 def eigengap_count(embeddings: np.ndarray, max_speakers: int, max_share: float = 0.25) -> tuple[int, float]:
@@ -329,14 +331,13 @@ def evaluate(runs: list[Run], setting: Setting) -> tuple[float, dict[str, tuple[
 
 
 def calibrate(runs: list[Run]) -> None:
-    """Round 5 on dev, at round 4's constants: the distinct-voice rule (DISTINCT_FACTOR), the VBx-style
-    resegmentation (loop probability, sharpness over the recording's spread) and an eigengap speaker count
-    (NME-SC) that may raise the agglomerative count when its normalised gap is wide; round 4's setting first.
-    (Round 4's grid: git history of this file.)"""
+    """Round 6 on dev, on round 5's features and constants: the per-window constraint (two local speakers of a
+    window who talk at once get distinct clusters) with and without the round-5 parts around it. (Round 6's
+    embed-once trial and centroid merging: commit 46e1b88 of this file; rounds 4 and 5's grids: its history.)"""
     names = sorted({run.item.group for run in runs})
-    header = "| distinct voice | resegmentation | eigengap count | objective | count right | " + " | ".join(
+    header = "| distinct voice | resegmentation | eigengap count | constraint | objective | count right | " + " | ".join(
         f"{n}: DER % / wrong" for n in names) + " |"
-    print(header + "\n" + "|---" * (5 + len(names)) + "|")
+    print(header + "\n" + "|---" * (6 + len(names)) + "|")
     results: dict[Setting, float] = {}
     sizes = Counter(run.item.group for run in runs)
 
@@ -345,20 +346,14 @@ def calibrate(runs: list[Run]) -> None:
         results[setting] = total
         right = round(sum((1 - groups[n][1]) * sizes[n] for n in names))
         cells = " | ".join(f"{100 * groups[n][0]:.1f} / {100 * groups[n][1]:.0f} %" for n in names)
-        print(f"{setting.label5()} {total:.3f} | {right}/{len(runs)} | {cells} |", flush=True)
+        print(f"{setting.label5()} {'on' if setting.constrain else 'off'} | {total:.3f} | {right}/{len(runs)} | {cells} |",
+              flush=True)
 
-    row(ROUND4)
-    for gap in (0.3, 0.4, 0.5):
-        row(replace(ROUND4, eigengap_gap=gap))
-    for loop in (0.3, 0.5, 0.7, 0.9):
-        for sharpness in (5.0, 10.0, 20.0):
-            row(replace(ROUND4, loop=loop, sharpness=sharpness))
-    for distinct in (1.2, 1.5, 1.8, 2.0, 2.5, 3.0):
-        row(replace(ROUND4, distinct=distinct))
-        row(replace(ROUND4, distinct=distinct, loop=neural.RESEGMENT_LOOP, sharpness=neural.RESEGMENT_SHARPNESS))
-    row(replace(ROUND5, eigengap_gap=0.3))
+    for base in (ROUND4, replace(ROUND4, distinct=ROUND5.distinct), ROUND5):
+        row(base)
+        row(replace(base, constrain=True))
     winner = min(results, key=results.get)
-    print(f"\nbest on dev: {winner.label5()} objective {results[winner]:.3f}")
+    print(f"\nbest on dev: {winner.label5()} constraint {winner.constrain}: objective {results[winner]:.3f}")
 
 
 def pct(x: float) -> str:
@@ -368,7 +363,7 @@ def pct(x: float) -> str:
 def report(runs: list[Run], split: str) -> None:
     print(f"\n### {split} split\n")
     print(
-        "| file | ref spk | found | DER % c0.25 | DER % c0 | JER % | oracle count DER % | round 4 rule: found / DER % c0.25 "
+        "| file | ref spk | found | DER % c0.25 | DER % c0 | JER % | oracle count DER % | round 5: found / DER % c0.25 "
         "| resemblyzer: found / DER % c0.25 | × real time wall (CPU) | resemblyzer × wall (CPU) |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
@@ -377,7 +372,7 @@ def report(runs: list[Run], split: str) -> None:
         item = run.item
         result = neural.segment(run.feats, DiarizeOptions())
         oracle = neural.segment(run.feats, DiarizeOptions(num_speakers=len(item.reference.speakers)))
-        before = neural.to_diarization(run.feats, labels_for(run.feats, ROUND4), DiarizeOptions())
+        before = neural.to_diarization(run.feats, labels_for(run.feats, ROUND5), DiarizeOptions())
         s4 = score(item.reference, before, uem=item.uem)
         s, s0 = score(item.reference, result, uem=item.uem), score(item.reference, result, collar=0.0, uem=item.uem)
         so = score(item.reference, oracle, uem=item.uem)
@@ -401,7 +396,7 @@ def report(runs: list[Run], split: str) -> None:
              (old0.der * old0.reference_s) if old0 is not None else nan,
              s.jer, old.jer if old is not None else nan, s4.der * s4.reference_s, len(before.speakers) == ref_n)
         )
-    print("\n| group | files | pooled DER % c0.25 | pooled DER % c0 | mean JER % | count right | round 4 rule: DER % c0.25 / "
+    print("\n| group | files | pooled DER % c0.25 | pooled DER % c0 | mean JER % | count right | round 5: DER % c0.25 / "
           "count | resemblyzer pooled DER % c0.25 | resemblyzer c0 | resemblyzer mean JER % | resemblyzer count right |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for group, rows in groups.items():
@@ -415,7 +410,7 @@ def report(runs: list[Run], split: str) -> None:
     right = sum(int(r[4]) for rows in groups.values() for r in rows)
     old_right = sum(int(r[5]) for rows in groups.values() for r in rows)
     right4 = sum(int(r[11]) for rows in groups.values() for r in rows)
-    print(f"\nspeaker count right on {right}/{len(runs)} files (round 4 rule {right4}/{len(runs)}, "
+    print(f"\nspeaker count right on {right}/{len(runs)} files (round 5 {right4}/{len(runs)}, "
           f"resemblyzer {old_right}/{len(runs)})")
     audio = sum(r.item.audio.duration_s for r in runs)
     wall, cpu = sum(r.wall_s for r in runs), sum(r.cpu_s for r in runs)

@@ -12,7 +12,8 @@
    the nearest cluster, unless they lie far from every speaker (a voice with one short
    sentence: ``DISTINCT_FACTOR``); ``num/min/max_speakers`` are honoured by cutting the
    tree at that count. A VBx-style resegmentation (:func:`resegment`: an HMM over the
-   embeddings in time order, cosine likelihoods, no PLDA) then refines the labels.
+   embeddings in time order, cosine likelihoods, no PLDA) then refines the labels, and two
+   local speakers of a window who talk at once get distinct clusters (:func:`constrain_overlaps`).
 4. Reconstruction (pyannote's approach): each run takes its cluster (short runs that of
    the same local speaker's nearest run); per frame, the number of speakers is the
    window-averaged count of active local speakers and the frame goes to that many
@@ -90,6 +91,10 @@ RESEGMENT_LOOP = 0.5
 RESEGMENT_SHARPNESS = 20.0
 RESEGMENT_ITERATIONS = 10
 UNION_MASS = True  # a cluster's speech: the time its runs cover (False: summed speech_s, round 2)
+# Two local speakers of one window who talk at the same time are two voices: after the resegmentation, when
+# both went to the same cluster, the window's local speakers are assigned to distinct clusters (Hungarian on
+# their mean cosine to the cluster centroids; pyannote's constrained assignment, at overlaps only). Round 6.
+CONSTRAIN_OVERLAPS = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +224,11 @@ class NeuralFeatures:
             if embedded
         ]
         return np.asarray(out, np.float64).reshape(-1, 2)
+
+    def owners(self) -> np.ndarray:
+        """(n, 2) window index and local speaker of the run behind each embedding."""
+        out = [(i, speaker) for i, w in enumerate(self.windows) for speaker, _, _, embedded in w.runs if embedded]
+        return np.asarray(out, np.int64).reshape(-1, 2)
 
 
 def _windows(chunks: Iterable[np.ndarray], window: int, step: int) -> Iterator[tuple[int, np.ndarray, int]]:
@@ -416,6 +426,8 @@ def cluster(
     distinct_factor: float | None = DISTINCT_FACTOR,
     resegment_sharpness: float | None = RESEGMENT_SHARPNESS,
     resegment_loop: float = RESEGMENT_LOOP,
+    owners: np.ndarray | None = None,
+    constrain: bool = CONSTRAIN_OVERLAPS,
 ) -> np.ndarray:
     """Cluster labels 0..k-1 of unit embeddings with an automatic count within [low, high].
 
@@ -429,8 +441,11 @@ def cluster(
     nearest one too; a cluster's speech is the time its runs cover (``union_mass``, with
     ``spans``: a run seen by two overlapping windows counts once) or the sum of ``speech_s``.
     A smaller cluster still counts when it is far from every speaker (``distinct_factor``
-    times the threshold; None: never). Last, with ``resegment_sharpness``, :func:`resegment`
+    times the threshold; None: never). With ``resegment_sharpness``, :func:`resegment`
     refines the clustered embeddings' labels in time order (VBx-style; None: not done).
+    Last, with ``constrain`` and ``owners`` (each embedding's window and local speaker,
+    :meth:`NeuralFeatures.owners`), :func:`constrain_overlaps` gives two local speakers of a
+    window who talk at the same time distinct clusters.
     """
     n = embeddings.shape[0]
     if n <= 1:
@@ -452,17 +467,61 @@ def cluster(
     full = np.full(n, -1, int)
     full[index] = labels
     out = _fold_small(embeddings, full, large)
-    if resegment_sharpness is None or out.max() < 1:
-        return out
-    value = spread(chosen, spans[index] if timed else None)
-    if value is None:
-        return out
-    times = spans[index].mean(axis=1) if timed else index.astype(np.float64)
-    refined = resegment(chosen, out[index], times, resegment_sharpness / max(value, 1e-3), resegment_loop)
-    if refined.max() + 1 < low:  # a speaker emptied below the requested count: keep the clustering
-        return out
-    full[index] = refined
-    return _fold_small(embeddings, full, list(range(int(refined.max()) + 1)))
+    if resegment_sharpness is not None and out.max() >= 1:
+        value = spread(chosen, spans[index] if timed else None)
+        if value is not None:
+            times = spans[index].mean(axis=1) if timed else index.astype(np.float64)
+            refined = resegment(chosen, out[index], times, resegment_sharpness / max(value, 1e-3), resegment_loop)
+            if refined.max() + 1 >= low:  # else a speaker emptied below the requested count: keep the clustering
+                full[index] = refined
+                out = _fold_small(embeddings, full, list(range(int(refined.max()) + 1)))
+    if constrain and owners is not None and timed and len(owners) == n:
+        out = constrain_overlaps(embeddings, out, owners, spans, low)
+    return out
+
+
+def constrain_overlaps(
+    embeddings: np.ndarray, labels: np.ndarray, owners: np.ndarray, spans: np.ndarray, low: int = 1
+) -> np.ndarray:
+    """Give two local speakers of one window who talk at the same time distinct clusters.
+
+    In each window where two local speakers, each of whose runs share one cluster, share
+    the same cluster and have runs that overlap in time (segmentation heard two voices at
+    once), the window's such local speakers are assigned to distinct clusters by the
+    Hungarian method on their mean cosine similarity to the cluster centroids (pyannote's
+    constrained assignment, kept to overlaps). Labels stay 0..k-1; when a cluster would
+    be emptied below ``low`` speakers, the input labels are returned.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    k = int(labels.max()) + 1 if labels.size else 0
+    if k < 2:
+        return labels
+    out = labels.copy()
+    centres = _centroids(embeddings, labels, list(range(k)))
+    for window in np.unique(owners[:, 0]):
+        rows = np.flatnonzero(owners[:, 0] == window)
+        items = [rows[owners[rows, 1] == speaker] for speaker in np.unique(owners[rows, 1])]
+        items = [m for m in items if np.unique(labels[m]).size == 1]  # local speakers with one cluster
+        if not 2 <= len(items) <= k or not _overlapping_conflict(items, labels, spans):
+            continue
+        score = np.stack([(embeddings[m] @ centres.T).mean(axis=0) for m in items])
+        for item, cluster in zip(*linear_sum_assignment(-score)):
+            out[items[item]] = cluster
+    used, out = np.unique(out, return_inverse=True)
+    return out if used.size >= min(low, k) else labels
+
+
+def _overlapping_conflict(items: list[np.ndarray], labels: np.ndarray, spans: np.ndarray) -> bool:
+    """Whether two of a window's local speakers (their embeddings' rows) share a cluster and talk at the same time."""
+    for i, first in enumerate(items):
+        for second in items[i + 1 :]:
+            if labels[first[0]] != labels[second[0]]:
+                continue
+            a, b = spans[first], spans[second]
+            if ((a[:, None, 0] < b[None, :, 1]) & (b[None, :, 0] < a[:, None, 1])).any():
+                return True
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -730,7 +789,7 @@ def to_diarization(
 def segment(feats: NeuralFeatures, options: DiarizeOptions, threshold: float | None = None) -> Diarization:
     """Cluster the embeddings (speaker count from ``options``; threshold per recording by default) and build the turns."""
     low, high = options.speaker_range()
-    labels = cluster(feats.embeddings, feats.speech_s, low, high, threshold, spans=feats.spans())
+    labels = cluster(feats.embeddings, feats.speech_s, low, high, threshold, spans=feats.spans(), owners=feats.owners())
     return to_diarization(feats, labels, options)
 
 

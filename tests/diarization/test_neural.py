@@ -183,6 +183,23 @@ def test_resegmentation_moves_misplaced_embeddings_to_their_voice():
     assert np.array_equal(neural.resegment(x, np.zeros(truth.size, int), times, 80.0), np.zeros(truth.size, int))
 
 
+def test_two_local_speakers_talking_at_once_get_distinct_clusters():
+    rng = np.random.default_rng(7)
+    a, b = rng.standard_normal(192), rng.standard_normal(192)
+    voice_a, voice_b = _group(a, 6, rng, 0.05), _group(b, 6, rng, 0.05)
+    weak_b = _group(0.6 * a + 0.4 * b, 1, rng, 0.01)  # an overlapped run of voice b, pulled towards voice a
+    embeddings = np.vstack([voice_a, voice_b, weak_b, voice_a[:1]])
+    labels = np.array([0] * 6 + [1] * 6 + [0, 0])  # the clustering put the weak run with voice a
+    # rows 12 and 13: local speakers 1 and 0 of window 12, at the same time (row 13 is voice a's run there)
+    owners = np.array([(i, 0) for i in range(12)] + [(12, 1), (12, 0)])
+    spans = np.array([(5.0 * i, 5.0 * i + 2) for i in range(12)] + [(61.0, 63.0), (60.5, 62.5)])
+    out = neural.constrain_overlaps(embeddings, labels, owners, spans)
+    assert out[12] == 1 and out[13] == 0 and np.array_equal(out[:12], labels[:12])
+    apart = spans.copy()
+    apart[12] = (63.0, 64.0)  # the same two runs one after the other: no constraint, segmentation may split a voice
+    assert np.array_equal(neural.constrain_overlaps(embeddings, labels, owners, apart), labels)
+
+
 def test_long_recordings_cluster_a_capped_number_of_embeddings(monkeypatch):
     from scipy.cluster import hierarchy
 
@@ -306,6 +323,12 @@ def test_real_four_speaker_clip_and_overlap(paa):
     result = diarize(audio, DiarizeOptions(method="neural"))
     assert len(result.speakers) == 4
     assert score(reference, result).der < 0.10
+    # round 6's per-window constraint finds no two overlapping local speakers in one cluster here: nothing moves
+    feats = neural.extract(resampled_chunks(audio.blocks(30.0)))
+    spans, owners = feats.spans(), feats.owners()
+    constrained = neural.cluster(feats.embeddings, feats.speech_s, 1, 8, spans=spans, owners=owners)
+    free = neural.cluster(feats.embeddings, feats.speech_s, 1, 8, spans=spans, owners=owners, constrain=False)
+    assert np.array_equal(constrained, free)
     # two real voices talking at once (speaker C's and B's turns summed) get two speakers
     rate = audio.sample_rate
     c = audio.samples[0, int(19.0 * rate) : int(27.0 * rate)]
