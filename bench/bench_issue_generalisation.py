@@ -18,8 +18,8 @@ The baseline is the issue mining of commit ``BASELINE`` (before issue #18), load
 so is the previous round's (``--previous``, the third round: Louvain resolution by cross-encoder
 agreement); "ours" is today's default (small sets: the dev-fitted size rule and reference centring,
 ``bench/bench_small_sets.py``; large sets: the word graph added to the encoders' graphs, resolution
-by smoothed silhouette, then one pass moving items clearly nearer another issue's centroid; the fourth
-round, without that pass, runs beside it). ``--seeds`` reruns every method with several seeds and reports the spread.
+by smoothed silhouette, then one pass moving items clearly nearer another issue's centroid, and since the
+sixth round all-MiniLM-L6-v2 as a third encoder in the graph; the fifth round, without it, runs beside it). ``--seeds`` reruns every method with several seeds and reports the spread.
 
     python bench/bench_issue_generalisation.py --split dev|test [--corpus-asr DIR] [--kokoro-asr DIR]
         [--espeak-asr DIR] [--cache FILE] [--only NAME ...] [--seeds N ...] [--out FILE]
@@ -53,7 +53,7 @@ from callscope.analysis.issues import IssueItem, IssueOptions, call_record_from_
 
 warnings.filterwarnings("ignore", category=FutureWarning)
 BASELINE = "22dd6dc"  # main before issue #18
-PREVIOUS = "1410920"  # issue #18's third round (agreement-chosen Louvain resolution), beside the fourth
+PREVIOUS = "1410920"  # issue #18's third round (agreement-chosen Louvain resolution), --previous
 NO_ISSUE = "no_issue"
 LINES: list[str] = []
 
@@ -215,9 +215,9 @@ def main() -> None:
         methods.append(
             (f"#18 third round ({args.previous}: resolution by encoder agreement)", previous.mine_issues, previous.IssueOptions())
         )
-    methods.append(("#18 fourth round (resolution by smoothed silhouette, no refinement)", mine_issues,
-                    IssueOptions(refine_margin=None)))
-    methods.append(("ours (#18 fifth round: + one centroid pass, margin 0.05)", mine_issues, IssueOptions()))
+    methods.append(("#18 fifth round (silhouette resolution, centroid pass; USE + e5 + words)", mine_issues,
+                    IssueOptions(large_set_encoders=())))
+    methods.append(("ours (#18 sixth round: + all-MiniLM-L6-v2 in the graph of sets >= 200)", mine_issues, IssueOptions()))
     for spec in args.variants:
         kwargs = {}
         for kv in spec.split(","):
@@ -230,7 +230,9 @@ def main() -> None:
     emit("| data set | items | intents | method | issues | unclustered | NMI | ARI | s |")
     emit("|---|---|---|---|---|---|---|---|---|")
     for name, (items, truth) in sets.items():
-        emb = embed_items(items, IssueOptions(), encoders=encoders)
+        every = IssueOptions()
+        emb = embed_items(items, dataclasses.replace(every, encoders=every.encoders + every.large_set_encoders),
+                          encoders=encoders)
         n_intents = len({t for t in truth if not t.startswith(NO_ISSUE)})
         for label, mine, options in methods:
             if args.seeds:

