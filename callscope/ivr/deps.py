@@ -38,7 +38,7 @@ from callscope.ivr.frustration import (
 )
 from callscope.ivr.expansion import expand_in_background
 from callscope.ivr.kb import BUNDLED_KB, KnowledgeBaseSource
-from callscope.ivr.matcher import IntentMatcher, MatcherOptions
+from callscope.ivr.matcher import IntentMatcher, MatcherOptions, fast_options
 from callscope.ivr.recording import FileRecordingSink, RecordingFetcher, RecordingSink
 from callscope.ivr.security import public_url, verify_signature
 from callscope.settings import Settings
@@ -153,6 +153,8 @@ def matcher_for(kb: KnowledgeBaseSource, settings: Settings | None = None) -> In
             if matcher is None:
                 cache = tuning.cache_dir_in(settings) if settings is not None else None
                 options = replace(options, encoders=names, tuned=tune, tuned_dir=cache)
+                if settings is not None and settings.ivr_fast:
+                    options = fast_options(options)
                 matcher = _matchers[id(kb)] = IntentMatcher(kb, options=options)
                 if tune:  # a KB-tuned encoder, trained off the call path
                     kb.on_reload.append(lambda _kb, m=matcher: m.tune(wait=False))

@@ -137,12 +137,11 @@ class MatcherOptions:
     # for callers the tuned encoder reads (the others are scored exactly as without it): the
     # policy's thresholds (high, medium, low, margin, ahead) and the classifier's weight
     # (tuned on dev like the plain ones; None: the plain ones)
-    tuned_levels: tuple[float, float, float, float, float] | None = (0.8, math.inf, -0.4, 0.45, 1.25)
+    tuned_levels: tuple[float, float, float, float, float] | None = (0.7, math.inf, -0.45, 0.7, 1.0)
     tuned_classifier_weight: float | None = 0.5
-    # shipped encoders left out for the callers the tuned encoder reads: e5 costs two thirds of a
-    # question turn's CPU (about 1.1-1.8 ms per token) and, beside the tuned encoder, changed the
-    # dev outcomes by about a point either way (bench/ivr_fewshot.py); the other callers keep it
-    tuned_skips: tuple[str, ...] = ("e5-small",)
+    # shipped encoders left out for the callers the tuned encoder reads (the others keep them):
+    # :func:`fast_options` leaves out e5, two thirds of a question turn's CPU
+    tuned_skips: tuple[str, ...] = ()
     # where a tuned caller's confidence (the score the levels read) comes from; the tuned encoder
     # always ranks the entries and sets the lead over the runner-up. Its own scale is measured by
     # leave-one-out on questions it was trained on, so it reads a new phrasing too low (a small KB's
@@ -153,6 +152,18 @@ class MatcherOptions:
     tuned_confidence: str = "max"
     encoder_threads: int = 1  # one BLAS thread: fastest per sentence under concurrent load
     cache_size: int = 4096
+
+
+FAST_TUNED_LEVELS = (0.8, math.inf, -0.4, 0.45, 1.25)
+"""``tuned_levels`` tuned on the dev split of ``bench/ivr_fewshot.py`` with e5 left out."""
+
+
+def fast_options(options: MatcherOptions) -> MatcherOptions:
+    """``options`` with e5 left out for the callers the KB-tuned encoder reads (English), and
+    the levels tuned that way (``CALLSCOPE_IVR_FAST``). A question turn costs about a third of
+    the CPU; on the few-shot test split right outcomes drop by up to 2 points and wrong answers
+    about double (BENCHMARKS.md, "IVR"). Mandarin callers are scored as before."""
+    return replace(options, tuned_skips=("e5-small",), tuned_levels=FAST_TUNED_LEVELS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from callscope.domain import FaqEntry
 from callscope.ivr import tuning
 from callscope.ivr.deps import matcher_for
 from callscope.ivr.kb import BUNDLED_KB, KnowledgeBase, KnowledgeBaseSource
-from callscope.ivr.matcher import IntentMatcher, MatcherOptions, MatchLevel
+from callscope.ivr.matcher import IntentMatcher, MatcherOptions, MatchLevel, fast_options
 from callscope.settings import Settings
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "ivr" / "clinc150_banking_subset.json"
@@ -159,9 +159,9 @@ class _Recording:
 
 
 @needs_tuning
-def test_callers_the_tuned_encoder_reads_skip_e5_and_mandarin_callers_keep_it(tuned, kb, encoders, tuned_dir) -> None:
+def test_fast_mode_skips_e5_for_callers_the_tuned_encoder_reads_and_mandarin_callers_keep_it(tuned, kb, encoders, tuned_dir) -> None:
     use, e5 = (_Recording(e) for e in encoders)
-    matcher = IntentMatcher(kb, options=MatcherOptions(tuned_dir=tuned_dir), encoders=[use, e5])
+    matcher = IntentMatcher(kb, options=fast_options(MatcherOptions(tuned_dir=tuned_dir)), encoders=[use, e5])
     assert [e.name for e in matcher.active_encoders()][:2] == ["use-multilingual", "e5-small"]
     english, mandarin = "please put a freeze on my bank account", "我想冻结我的银行账户"
     result = matcher.match(english, "en")
@@ -170,8 +170,8 @@ def test_callers_the_tuned_encoder_reads_skip_e5_and_mandarin_callers_keep_it(tu
     result = matcher.match(mandarin, "zh")
     assert result.best is not None and result.best.entry.id == "freeze_account"
     assert mandarin in use.texts and mandarin in e5.texts
-    # with nothing skipped, e5 scores the English caller too
-    keep = IntentMatcher(kb, options=MatcherOptions(tuned_dir=tuned_dir, tuned_skips=()), encoders=[use, e5])
+    # by default (not fast) e5 scores the English caller too
+    keep = IntentMatcher(kb, options=MatcherOptions(tuned_dir=tuned_dir), encoders=[use, e5])
     keep.match(english, "en")
     assert english in e5.texts
 
@@ -213,3 +213,10 @@ def test_the_server_keeps_tuned_encoders_in_the_model_dir_not_in_the_package(tmp
     matcher = matcher_for(KnowledgeBaseSource(BUNDLED_KB), settings)
     assert matcher.options.tuned_dir == tmp_path / "models" / "ivr-tuned" == tuning.cache_dir_in(settings)
     assert BUNDLED_KB.parent not in matcher.options.tuned_dir.parents
+
+
+def test_the_fast_setting_gives_the_server_matcher_its_own_levels(tmp_path) -> None:
+    plain = matcher_for(KnowledgeBaseSource(BUNDLED_KB), Settings(data_dir=tmp_path / "a", ivr_tune=False))
+    fast = matcher_for(KnowledgeBaseSource(BUNDLED_KB), Settings(data_dir=tmp_path / "b", ivr_tune=False, ivr_fast=True))
+    assert plain.options.tuned_skips == () and fast.options.tuned_skips == ("e5-small",)
+    assert fast.options.tuned_levels != plain.options.tuned_levels
