@@ -14,6 +14,10 @@ Three signals, fused per text:
   called me back", 等了两个星期, 说好的 -> frustrated; "is my account safe", 是不是出了
   什么问题 -> anxious).
 
+Mandarin cues (and courtesy formulas) also match where a transcript spells them as
+homophones or near-homophones (投诉 written 头速), by their sound
+(:func:`~callscope.language.sound_key`), at a reduced weight (``SentimentOptions.sound_cues``).
+
 The same file lists courtesy formulas (greetings, thanks, goodbyes, "okay, great");
 :meth:`CueLexicon.strip_courtesy` removes them so that call-level summaries
 (:mod:`callscope.analysis.emotion`) read what a caller says about the problem.
