@@ -8,6 +8,10 @@ the Whisper transcripts of the Kokoro renderings were damaged (BENCHMARKS.md, is
 * ``drop``: words (English) or characters (Mandarin) left out, each with probability ``rate``;
 * ``swap``: words / characters misrecognised: replaced, each with probability ``rate``, by a word
   drawn from the other calls' text of the same language (plausible, unrelated words);
+* ``homophone`` (Mandarin only; English turns are left alone): characters misheard as another
+  character of the corpus with the same toneless pinyin (``pypinyin``, the corpus extra), each with
+  probability ``rate``, as Whisper writes 光澜 as 光蓝 or 施工 as 诗宫; a character with no homophone in
+  the corpus is kept;
 * ``leak``: the agent's voice leaks into the caller's channel and is transcribed there too: an agent
   turn (each with probability ``rate``) comes out a second time as a caller turn, right after it;
 * ``lose``: whole caller turns missing (the VAD or ASR heard nothing), each with probability ``rate``
@@ -23,7 +27,7 @@ import random
 import re
 from collections.abc import Sequence
 
-KINDS = ("merge", "drop", "swap", "leak", "lose")
+KINDS = ("merge", "drop", "swap", "homophone", "leak", "lose")
 _EN_WORD = re.compile(r"[A-Za-z0-9']+|[^A-Za-z0-9'\s]+")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -57,6 +61,16 @@ def vocabulary(calls: Sequence[dict]) -> dict[str, list[str]]:
     return {lang: sorted(words) for lang, words in vocab.items()}
 
 
+def _homophones(chars: Sequence[str]) -> dict[str, list[str]]:
+    """Each character -> the other characters of ``chars`` with its toneless pinyin (pypinyin's reading)."""
+    from pypinyin import Style, lazy_pinyin
+
+    by_sound: dict[str, list[str]] = {}
+    for ch in chars:
+        by_sound.setdefault(lazy_pinyin(ch, style=Style.NORMAL)[0], []).append(ch)
+    return {ch: [o for o in group if o != ch] for group in by_sound.values() for ch in group}
+
+
 def damage(call: dict, kind: str, rate: float, vocab: dict[str, list[str]], seed: int = 0) -> dict:
     """A copy of ``call`` with its speech turns damaged by ``kind`` at ``rate`` (see the module doc)."""
     if kind not in KINDS:
@@ -64,7 +78,14 @@ def damage(call: dict, kind: str, rate: float, vocab: dict[str, list[str]], seed
     rng = random.Random(f"{seed}:{call['id']}:{kind}")
     lang = call["language"]
     turns = [dict(t) for t in call["turns"] if t.get("speaker") and t.get("text")]
-    if kind in ("drop", "swap"):
+    if kind == "homophone":
+        if lang == "zh":
+            same = _homophones(vocab[lang])
+            for t in turns:
+                t["text"] = "".join(
+                    rng.choice(same[u]) if same.get(u) and rng.random() < rate else u for u in t["text"]
+                )
+    elif kind in ("drop", "swap"):
         for t in turns:
             units = _units(t["text"], lang)
             out = []

@@ -11,6 +11,12 @@ callscope has four caller labels: angry and frustrated scripts count as *frustra
 count as negative in the group accuracy (negative / neutral / positive).
 
     python bench/bench_call_emotion.py [--split test] [--corpus-asr DIR] [--kokoro-asr DIR] [--out FILE]
+        [--rescore [--audio-dir DIR]]
+
+``--rescore`` (call corpus only) scores the caller again from each analysis file's turns (Whisper text,
+times, roles) and the stereo recording (prosody), with the previous Mandarin cue matching (exact
+spelling) beside today's (spelling or sound, ``SentimentOptions.sound_cues``), and reports the ASR
+error of each call against its script (WER en / CER zh, ``callscope.transcription.scoring``).
 """
 
 from __future__ import annotations
@@ -39,6 +45,36 @@ def predictions(asr: Path, gold: dict[str, str]) -> tuple[list[tuple[str, str, s
     return rows, missing
 
 
+def rescore(asr: Path, audio_dir: Path, gold: dict[str, str]) -> tuple[dict[str, list], dict[str, list[float]]]:
+    """Per method, (id, script emotion, predicted label, language) from the analysis files' turns + audio;
+    per language, each call's ASR error against its script."""
+    from callscope.analysis.emotion import TurnText, analyze_emotions
+    from callscope.analysis.sentiment import SentimentOptions, TextSentiment
+    from callscope.domain import Role
+    from callscope.recordings.audio import load_audio
+    from callscope.transcription.scoring import error_rate
+
+    methods = {"previous (exact cues)": TextSentiment(SentimentOptions(sound_cues=None)), "new": TextSentiment()}
+    rows: dict[str, list] = {m: [] for m in methods}
+    errors: dict[str, list[float]] = {}
+    for cid, emotion in gold.items():
+        path = asr / f"{cid}.stereo.analysis.json"
+        if not path.exists():
+            continue
+        meta = json.loads(path.read_text(encoding="utf-8"))
+        lang = "zh" if cid.startswith("c_zh") else "en"
+        turns = [TurnText(t["speaker"], Role(t["role"]) if t["role"] in ("agent", "caller") else Role.UNKNOWN,
+                          t["start"], t["end"], t["text"], {"caller": 0, "agent": 1}.get(t["role"]))
+                 for t in meta["turns"]]
+        reference = (audio_dir / f"{cid}.txt").read_text(encoding="utf-8")
+        errors.setdefault(lang, []).append(error_rate(reference, "\n".join(t.text for t in turns), lang))
+        audio = load_audio(audio_dir / f"{cid}.stereo.wav")
+        for name, scorer in methods.items():
+            report = analyze_emotions(turns, audio, language=lang, sentiment=scorer)
+            rows[name].append((cid, emotion, str(report.caller.label), lang))
+    return rows, errors
+
+
 def table(name: str, rows: list[tuple[str, str, str]], missing: list[str]) -> list[str]:
     four = [(g, p) for _, g, p in rows if g in LABEL]
     acc4 = sum(LABEL[g] == p for g, p in four) / max(len(four), 1)
@@ -64,6 +100,8 @@ def main() -> None:
     parser.add_argument("--kokoro-asr", type=Path)
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--rescore", action="store_true", help="score the analysis files' turns again, both methods")
+    parser.add_argument("--audio-dir", type=Path, default=ROOT / "bench" / "out" / "corpus" / "audio")
     args = parser.parse_args()
 
     corpus = ROOT / "bench" / "corpus"
@@ -82,6 +120,23 @@ def main() -> None:
         rows, missing = predictions(asr, gold)
         lines += table(name, rows, missing)
         details += ["", f"{name}: rows script emotion, columns predicted", "", *confusion(rows)]
+    if args.rescore:
+        import statistics
+
+        rows_by, errors = rescore(args.corpus_asr, args.audio_dir, sets[f"call corpus, {args.split} split"])
+        lines += ["", "Rescored from the analysis files' Whisper turns + audio:", "",
+                  "| method | language | n | 4-label accuracy (sad left out) | group accuracy |", "|---|---|---|---|---|"]
+        for name, rows in rows_by.items():
+            for lang in ("en", "zh", None):
+                part = [r[:3] for r in rows if lang is None or r[3] == lang]
+                lines += [f"| {name} | {lang or 'all'} " + table("", part, [])[0][3:]]
+            details += ["", f"{name}, rescored: rows script emotion, columns predicted", "",
+                        *confusion([r[:3] for r in rows])]
+        lines += ["", "| ASR error against the scripts | n | median | mean |", "|---|---|---|---|"]
+        for lang, values in errors.items():
+            kind = "CER" if lang == "zh" else "WER"
+            lines.append(f"| {kind} {lang} | {len(values)} | {statistics.median(values):.3f} | "
+                         f"{statistics.mean(values):.3f} |")
     lines += details
     text = "\n".join(lines) + "\n"
     print(text)

@@ -3,6 +3,7 @@
 # Test split first (what the benchmarks report), then dev. Already rendered / analysed calls are skipped,
 # so the script can be stopped and re-run. Needs: bench/corpus/setup_kokoro.sh run once, ../shared/tools.
 # Usage: bench/corpus/render.sh [OUT=bench/out/corpus] [KOKORO=bench/out/kokoro] [PYTHON=.venv/bin/python]
+# Env: CORPUS_SPLITS (default "test dev"), CORPUS_JOBS (make_calls -j, default 2), CALLSCOPE_SHARED_TOOLS.
 set -euo pipefail
 OUT="${1:-bench/out/corpus}"; KOKORO="${2:-bench/out/kokoro}"; PY="${3:-.venv/bin/python}"
 TOOLS="${CALLSCOPE_SHARED_TOOLS:-../shared/tools}"
@@ -11,7 +12,7 @@ for split in ${CORPUS_SPLITS:-test dev}; do
   ids=$("$PY" -c "import json,sys,os; s=json.load(open('bench/corpus/split.json'))['split']; print(' '.join(i for i,v in s.items() if v=='$split' and not os.path.exists('$OUT/audio/'+i+'.json')))")
   if [ -n "$ids" ]; then
     nice -n 10 "$PY" "$TOOLS/make_calls.py" bench/corpus/scenarios.json -o "$OUT/audio" --encoding mulaw --hold 4,8 \
-      --tts kokoro --kokoro-dir "$KOKORO" -j 2 --only $ids
+      --tts kokoro --kokoro-dir "$KOKORO" -j "${CORPUS_JOBS:-2}" --only $ids
   fi
   stage="$OUT/stage_$split"; rm -rf "$stage"; mkdir -p "$stage"
   for id in $("$PY" -c "import json; s=json.load(open('bench/corpus/split.json'))['split']; print(' '.join(i for i,v in s.items() if v=='$split'))"); do

@@ -14,6 +14,10 @@ Three signals, fused per text:
   called me back", 等了两个星期, 说好的 -> frustrated; "is my account safe", 是不是出了
   什么问题 -> anxious).
 
+Mandarin cues (and courtesy formulas) also match where a transcript spells them as
+homophones or near-homophones (投诉 written 头速), by their sound
+(:func:`~callscope.language.sound_key`), at a reduced weight (``SentimentOptions.sound_cues``).
+
 The same file lists courtesy formulas (greetings, thanks, goodbyes, "okay, great");
 :meth:`CueLexicon.strip_courtesy` removes them so that call-level summaries
 (:mod:`callscope.analysis.emotion`) read what a caller says about the problem.
@@ -39,7 +43,7 @@ import numpy as np
 from callscope.analysis.embeddings import load_encoder
 from callscope.domain import Emotion
 from callscope.errors import ModelError, ModelNotFoundError
-from callscope.language import detect_text_language, to_simplified
+from callscope.language import detect_text_language, sound_key, to_simplified
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +60,7 @@ _EN_WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 _CLAUSE = re.compile(r"([^.?!;,:。？！，；：、…]+)([.?!;,:。？！，；：、…]*)")
 _LEADING_LINK = re.compile(r"^(?:(?:and|but|so|oh|well)\s+)+")  # "but thank you" is still thanks
 SITUATION_CAP = 1.5  # most weight the situation patterns give one class in one text
+SOUND_WEIGHT = 0.8  # share of its weight a Mandarin cue gets when the text only sounds like it
 _FILLER = re.compile(r"(?<![\w-])(?:um+|uh+|er+|erm|ah+|hmm+)(?![\w-])")
 
 
@@ -100,6 +105,9 @@ class SentimentOptions:
         head_path: the trained heads (.npz); default: the bundled one.
         cues_path: cue phrases (.json); default: the bundled file.
         weights: fusion constants.
+        sound_cues: weight share of a Mandarin cue or courtesy formula matched by its sound
+            rather than its spelling (a transcript's homophone; see :class:`CueLexicon`);
+            ``None``: exact spelling only.
     """
 
     use_model: bool = True
@@ -109,6 +117,7 @@ class SentimentOptions:
     cues_path: Path | None = None
     weights: FusionWeights = field(default_factory=FusionWeights)
     situation_cues: bool = True
+    sound_cues: float | None = SOUND_WEIGHT
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,13 +188,20 @@ class CueLexicon:
         phrases: dict[str, dict[Emotion, dict[str, float]]],
         patterns: dict[str, dict[Emotion, dict[str, float]]] | None = None,
         courtesy: dict[str, Sequence[str]] | None = None,
+        sound_weight: float | None = SOUND_WEIGHT,
     ) -> None:
         """Index the phrases; compile the situation ``patterns`` and ``courtesy`` formulas (regexes).
+
+        ``sound_weight``: Mandarin phrases of two or more characters also match where the text
+        only sounds like them (:func:`~callscope.language.sound_key`: a transcript's homophone
+        or near-homophone spelling), at this share of their weight; courtesy formulas match the
+        same way. ``None``: exact spelling only.
 
         Raises:
             re.error: a pattern or formula is not a valid regular expression.
         """
         self.phrases = phrases
+        self.sound_weight = sound_weight
         self.patterns = {
             lang: [
                 (re.compile(rx, re.IGNORECASE), kind, weight) for kind, v in table.items() for rx, weight in v.items()
@@ -197,6 +213,12 @@ class CueLexicon:
             for lang, formulas in (courtesy or {}).items()
             if formulas
         }
+        # the Mandarin formulas as they sound (sound_key leaves regex syntax alone: it only maps Han characters)
+        self._courtesy_sound = (
+            re.compile(sound_key(self.courtesy["zh"].pattern), re.IGNORECASE)
+            if sound_weight is not None and "zh" in self.courtesy
+            else None
+        )
         # longest phrases first, so "not sure" wins over "sure"; English ones indexed by first word
         self._en: dict[str, list[tuple[tuple[str, ...], Emotion, float]]] = {}
         self._en_prefix: list[tuple[tuple[str, ...], Emotion, float]] = []
@@ -212,10 +234,11 @@ class CueLexicon:
         self._zh = sorted(
             ((p, k, w) for k, v in phrases.get("zh", {}).items() for p, w in v.items()), key=lambda e: -len(e[0])
         )
+        self._zh_sound = [(sound_key(p), p, k, w) for p, k, w in self._zh if len(p) >= 2]
 
     @classmethod
-    def load(cls, path: Path) -> CueLexicon:
-        """Read a cue file (see ``data/emotion_cues.json``).
+    def load(cls, path: Path, sound_weight: float | None = SOUND_WEIGHT) -> CueLexicon:
+        """Read a cue file (see ``data/emotion_cues.json``); ``sound_weight`` as in the constructor.
 
         Raises:
             ModelError: the file is missing or malformed.
@@ -232,7 +255,7 @@ class CueLexicon:
             phrases = tables({k: v for k, v in raw.items() if k not in ("patterns", "courtesy")})
             patterns = tables(raw.get("patterns", {}))
             courtesy = {str(lang): [str(rx) for rx in v] for lang, v in raw.get("courtesy", {}).items()}
-            return cls(phrases, patterns, courtesy)
+            return cls(phrases, patterns, courtesy, sound_weight)
         except (OSError, ValueError, AttributeError, TypeError, re.error) as exc:
             raise ModelError(f"{path}: cannot read the emotion cue file ({exc})") from exc
 
@@ -289,7 +312,10 @@ class CueLexicon:
             core = _LEADING_LINK.sub("", " ".join(core.split()))
             if not core:
                 continue
-            if "!" in mark or "！" in mark or not formula.fullmatch(core):
+            sounds_like = self._courtesy_sound is not None and language == "zh" and len(core) >= 2
+            if "!" in mark or "！" in mark or not (
+                formula.fullmatch(core) or (sounds_like and self._courtesy_sound.fullmatch(sound_key(core)))
+            ):
                 kept.append(clause.strip() + mark)
         return " ".join(kept).strip()
 
@@ -343,6 +369,19 @@ class CueLexicon:
                     used[j] = True
                 negated = phrase[0] not in _ZH_NEGATORS and bool(_ZH_NEGATION_BEFORE.search(text[max(0, i - 3) : i]))
                 self._add(found, kind, phrase, weight, negated)
+        if self.sound_weight is None:
+            return
+        keyed = sound_key(text)  # same length as text
+        for key, phrase, kind, weight in self._zh_sound:
+            start = 0
+            while (i := keyed.find(key, start)) >= 0:
+                start = i + 1
+                if any(used[i : i + len(key)]):
+                    continue
+                for j in range(i, i + len(key)):
+                    used[j] = True
+                negated = phrase[0] not in _ZH_NEGATORS and bool(_ZH_NEGATION_BEFORE.search(text[max(0, i - 3) : i]))
+                self._add(found, kind, "≈" + phrase, weight * self.sound_weight, negated)
 
 
 # -------------------------------------------------------------------- lexicons
@@ -405,7 +444,7 @@ class TextSentiment:
             ModelError: the head or the cue file is broken, or does not fit the encoder.
         """
         self.options = options or SentimentOptions()
-        self.cues = CueLexicon.load(self.options.cues_path or CUES_PATH)
+        self.cues = CueLexicon.load(self.options.cues_path or CUES_PATH, self.options.sound_cues)
         self._encoder = None
         self._head: _Head | None = None
         if self.options.use_model:

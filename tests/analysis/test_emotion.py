@@ -278,3 +278,26 @@ def test_the_agents_voice_leaking_into_the_callers_channel_is_not_the_callers_mo
     assert with_leak.caller.label == Emotion.ANXIOUS  # the agent's sympathy read as the caller's distress
     assert without.caller.label != Emotion.ANXIOUS
     assert len(without.turns) == len(turns)  # the echo keeps its own per-turn emotion
+
+
+def _scripted(lines: list[tuple[str, str]]) -> list[TurnText]:
+    return [TurnText(s, Role(s), 3.5 * k, 3.5 * k + 3, text) for k, (s, text) in enumerate(lines)]
+
+
+def test_mandarin_cues_heard_as_homophones_still_count() -> None:
+    """Whisper writes Mandarin cue words as homophones (第三次 -> 第三刺, 投诉 -> 头速, 谢谢 -> 写写): matched
+    by sound, the misheard call reads about as the spelt one; matched by spelling only, it loses its cues."""
+    from callscope.analysis.sentiment import SentimentOptions, TextSentiment
+
+    spelt = [("agent", "您好，请问有什么可以帮您？"), ("caller", "网络又断了，这已经是第三次了，我要投诉。"),
+             ("agent", "抱歉，我帮您查一下。"), ("caller", "好的，谢谢，再见。")]
+    heard = [(s, t.replace("第三次", "第三刺").replace("投诉", "头速").replace("谢谢，再见", "写写，再件"))
+             for s, t in spelt]
+    by_sound, by_spelling = TextSentiment(), TextSentiment(SentimentOptions(sound_cues=None))
+    reference = analyze_emotions(_scripted(spelt), language="zh", sentiment=by_sound).caller
+    assert reference == analyze_emotions(_scripted(spelt), language="zh", sentiment=by_spelling).caller
+    sound = analyze_emotions(_scripted(heard), language="zh", sentiment=by_sound).caller
+    spelling = analyze_emotions(_scripted(heard), language="zh", sentiment=by_spelling).caller
+    assert reference.label == sound.label == Emotion.FRUSTRATED
+    assert sound.confidence > 0.7 and spelling.confidence < 0.5
+    assert abs(sound.sentiment - reference.sentiment) < 0.1 < abs(spelling.sentiment - reference.sentiment)

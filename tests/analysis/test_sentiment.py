@@ -160,6 +160,8 @@ def test_negation_stops_at_the_clause(scorer: TextSentiment) -> None:
         ("好的，谢谢你，再见。", "zh", ""),
         ("明白了，谢谢您。", "zh", ""),
         ("好，那太好了。修好以后会通知我吗？", "zh", "那太好了。 修好以后会通知我吗？"),
+        ("好的，写写妮，再件。", "zh", ""),  # the formulas as Whisper may spell them (homophones)
+        ("号码是五八。", "zh", "号码是五八。"),  # sounds like nothing courteous: kept
     ],
 )
 def test_strip_courtesy(scorer: TextSentiment, text: str, language: str, core: str) -> None:

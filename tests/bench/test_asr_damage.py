@@ -58,3 +58,15 @@ def test_leak_repeats_agent_turns_as_caller_turns():
     assert [t["speaker"] for t in out["turns"]] == [
         "agent", "caller", "caller", "agent", "caller", "caller", "agent", "caller"]
     assert out["turns"][1]["text"] == CALL["turns"][0]["text"]
+
+
+def test_homophone_damage_writes_mandarin_characters_that_sound_the_same_and_leaves_english_alone():
+    pytest.importorskip("pypinyin")  # the corpus extra
+    from pypinyin import Style, lazy_pinyin
+
+    zh = {"id": "c_zh_002", "language": "zh", "turns": [{"speaker": "caller", "text": "生气，声音，施工，诗歌。"}]}
+    vocab = vocabulary([zh])
+    out = damage(zh, "homophone", 1.0, vocab)["turns"][0]["text"]
+    assert out != zh["turns"][0]["text"] and len(out) == len(zh["turns"][0]["text"])
+    assert lazy_pinyin(out, style=Style.NORMAL) == lazy_pinyin(zh["turns"][0]["text"], style=Style.NORMAL)
+    assert damage(CALL, "homophone", 1.0, VOCAB) == {**CALL, "turns": [t for t in CALL["turns"] if "speaker" in t]}
