@@ -360,28 +360,35 @@ class CueLexicon:
     def _find_zh(self, text: str, found: dict[Emotion, list[tuple[str, float]]]) -> None:
         used = [False] * len(text)
         for phrase, kind, weight in self._zh:
-            start = 0
-            while (i := text.find(phrase, start)) >= 0:
-                start = i + 1
-                if any(used[i : i + len(phrase)]):
-                    continue
-                for j in range(i, i + len(phrase)):
-                    used[j] = True
-                negated = phrase[0] not in _ZH_NEGATORS and bool(_ZH_NEGATION_BEFORE.search(text[max(0, i - 3) : i]))
-                self._add(found, kind, phrase, weight, negated)
+            self._find_zh_cue(text, text, phrase, phrase, kind, weight, used, found)
         if self.sound_weight is None:
             return
         keyed = sound_key(text)  # same length as text
         for key, phrase, kind, weight in self._zh_sound:
-            start = 0
-            while (i := keyed.find(key, start)) >= 0:
-                start = i + 1
-                if any(used[i : i + len(key)]):
-                    continue
-                for j in range(i, i + len(key)):
-                    used[j] = True
-                negated = phrase[0] not in _ZH_NEGATORS and bool(_ZH_NEGATION_BEFORE.search(text[max(0, i - 3) : i]))
-                self._add(found, kind, "≈" + phrase, weight * self.sound_weight, negated)
+            self._find_zh_cue(text, keyed, key, phrase, kind, weight * self.sound_weight, used, found, "≈")
+
+    def _find_zh_cue(
+        self,
+        text: str,
+        haystack: str,
+        needle: str,
+        phrase: str,
+        kind: Emotion,
+        weight: float,
+        used: list[bool],
+        found: dict[Emotion, list[tuple[str, float]]],
+        mark: str = "",
+    ) -> None:
+        """Every occurrence of ``needle`` in ``haystack`` (``text`` or its sound key, same length)
+        whose characters no earlier cue took, as the cue ``phrase``."""
+        start = 0
+        while (i := haystack.find(needle, start)) >= 0:
+            start = i + 1
+            if any(used[i : i + len(needle)]):
+                continue
+            used[i : i + len(needle)] = [True] * len(needle)
+            negated = phrase[0] not in _ZH_NEGATORS and bool(_ZH_NEGATION_BEFORE.search(text[max(0, i - 3) : i]))
+            self._add(found, kind, mark + phrase, weight, negated)
 
 
 # -------------------------------------------------------------------- lexicons
