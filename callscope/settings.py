@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     pyannote_pipeline: Path | None = None  # local pyannote pipeline folder (config.yaml)
     # auto, channels, embeddings (mono: resemblyzer), neural (mono: segmentation-3.0 + CAM++) or pyannote
     diarization_method: str = "auto"
+    # torch threads of the neural mono diarizer (segmentation-3.0 + CAM++). One: a second thread cost
+    # 50-60 % more CPU on a busy box and was 2.5x slower on an idle 2-vCPU one (BENCHMARKS.md, #13)
+    diarization_threads: int = Field(default=1, ge=1)
     faq_generator: Path | None = None  # local transformers model folder that rewrites FAQ answers (optional)
     llm: bool | None = None  # local LLM (topic names, summaries, FAQ): None = on when installed; false = off
     llm_model: Path | None = None  # a local chat GGUF; default: the bundled Qwen2.5-1.5B (callscope models install llm)

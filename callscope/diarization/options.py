@@ -33,7 +33,7 @@ class DiarizeOptions:
     pyannote_pipeline: Path | None = None  # local folder holding config.yaml + weights
     min_gap_s: float = 0.5  # same-speaker pauses shorter than this stay inside one turn
     min_turn_s: float = 0.15  # shorter bursts are dropped (clicks, line noise)
-    # torch threads for segmentation-3.0 + CAM++ (``from_settings``: CALLSCOPE_CPU_THREADS); OpenMP
+    # torch threads for segmentation-3.0 + CAM++ (``from_settings``: CALLSCOPE_DIARIZATION_THREADS); OpenMP
     # waits are passive (callscope.diarization.neural), so extra threads do not spin on a busy box.
     # The resemblyzer LSTM always runs on one (faster there).
     cpu_threads: int = 1
@@ -84,6 +84,6 @@ class DiarizeOptions:
             "method": settings.diarization_method,
             "channel_roles": tuple(settings.channel_roles),
             "pyannote_pipeline": settings.pyannote_pipeline,
-            "cpu_threads": settings.cpu_threads,
+            "cpu_threads": settings.diarization_threads,
         }
         return cls(**{**defaults, **overrides})

@@ -9,12 +9,14 @@ from callscope.errors import ConfigError
 from callscope.settings import Settings
 
 
-def test_from_settings_passes_the_cpu_threads():
-    settings = Settings(cpu_threads=3, diarization_method="neural")
+def test_from_settings_passes_the_diarization_threads():
+    settings = Settings(diarization_threads=3, diarization_method="neural")
     options = DiarizeOptions.from_settings(settings)
     assert (options.cpu_threads, options.method) == (3, "neural")
     assert DiarizeOptions.from_settings(settings, cpu_threads=1).cpu_threads == 1
     assert DiarizeOptions().cpu_threads == 1  # the library default stays one thread
+    # the transcriber's thread count does not leak into the diarizer's
+    assert DiarizeOptions.from_settings(Settings(cpu_threads=4)).cpu_threads == 1
 
 
 def test_speaker_range_and_bad_counts():
