@@ -37,6 +37,7 @@ def utcnow() -> datetime:
 
 
 _WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "ALTER", "DROP")
+_VERB_CHARS = max(map(len, _WRITE_VERBS))  # upper-case only a statement's first word, not all of it
 
 
 class SqliteWriteLock:
@@ -62,7 +63,7 @@ class SqliteWriteLock:
 
     def _before_execute(self, conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
         info = conn.info
-        if info.get("sqlite_write_lock") or not statement.lstrip().upper().startswith(_WRITE_VERBS):
+        if info.get("sqlite_write_lock") or not statement.lstrip()[:_VERB_CHARS].upper().startswith(_WRITE_VERBS):
             return
         if self._lock.acquire(timeout=self.timeout_s):
             info["sqlite_write_lock"] = True

@@ -886,8 +886,9 @@ class IntentMatcher:
         index = self._current_index()
         return index.tuned is not None and tuning.reads(text)
 
-    def _encode_utterance(self, index: _Index, text: str, positions: Sequence[int]) -> list[np.ndarray]:
-        """The utterance's vector from each of the index's encoders at ``positions`` (cached by text)."""
+    def _encode_utterance(self, index: _Index, text: str, positions: Sequence[int]) -> dict[int, np.ndarray]:
+        """The utterance's vector from each of the index's encoders at ``positions``, by position
+        (cached by text)."""
         key = text.lower()
         cache = self._utterance_cache
         vecs = cache.get(key)
@@ -897,12 +898,12 @@ class IntentMatcher:
                 cache.popitem(last=False)
         else:
             cache.move_to_end(key)
-        out = []
+        out = {}
         for i in positions:
             encoder = index.encoders[i]
             if encoder.name not in vecs:
                 vecs[encoder.name] = encoder.encode([text])[0]
-            out.append(vecs[encoder.name])
+            out[i] = vecs[encoder.name]
         return out
 
     def entry_scores(self, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -927,7 +928,7 @@ class IntentMatcher:
         shipped = list(range(len(self.encoders)))
         positions = index.tuned_positions if tuned else shipped
         confidence = set(index.confidence_positions if tuned else shipped)
-        vecs = dict(zip(positions, self._encode_utterance(index, text, positions), strict=True))
+        vecs = self._encode_utterance(index, text, positions)
         semantic = np.zeros(n, np.float32)
         base_semantic = np.zeros(n, np.float32)
         variant_sims = np.zeros(len(index.texts), np.float32)
