@@ -116,33 +116,39 @@ def minilm_model(max_tokens: int) -> Any:
 
 class MiniLMEncoder:
     """all-MiniLM-L6-v2 in torch, English only (texts :func:`reads_english` rejects get a zero vector,
-    which issue mining leaves out of this view's graph). One call at a time, on ``threads`` threads."""
+    which issue mining leaves out of this view's graph). One call at a time, on ``threads`` threads.
+    ``model``: a loaded ``SentenceTransformer`` of this family to use instead (the IVR's tuned one)."""
 
     name = MINILM
     dim = 384
 
-    def __init__(self, threads: int = 2, max_tokens: int = 128) -> None:
-        self._model = minilm_model(max_tokens)
+    def __init__(self, threads: int = 2, max_tokens: int = 128, model: Any = None) -> None:
+        self._model = model if model is not None else minilm_model(max_tokens)
         self._threads = threads
         self._lock = threading.Lock()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        import torch
-
         out = np.zeros((len(texts), self.dim), np.float32)
         idx = [i for i, t in enumerate(texts) if reads_english(t)]
-        if not idx:
-            return out
+        if idx:
+            out[idx] = self._encode_read([texts[i] for i in idx])
+        return out
+
+    def _encode_read(self, texts: list[str]) -> np.ndarray:
+        """Unit vectors of texts the model reads."""
+        return self._encode_torch(texts)
+
+    def _encode_torch(self, texts: list[str]) -> np.ndarray:
+        import torch
+
         with self._lock, torch.inference_mode():
             before = torch.get_num_threads()
             torch.set_num_threads(max(1, self._threads))
             try:
-                vectors = self._model.encode([texts[i] for i in idx], batch_size=64, convert_to_numpy=True,
-                                             show_progress_bar=False)
+                vectors = self._model.encode(texts, batch_size=64, convert_to_numpy=True, show_progress_bar=False)
             finally:
                 torch.set_num_threads(before)
-        out[idx] = _normalise(vectors)
-        return out
+        return _normalise(np.asarray(vectors, np.float32))
 
 
 @lru_cache(maxsize=4)

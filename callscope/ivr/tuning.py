@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from callscope.analysis.embeddings import minilm_model, reads_english
+from callscope.analysis.embeddings import MiniLMEncoder, minilm_model, reads_english
 from callscope.ivr.kb import KnowledgeBase
 from callscope.language import has_cjk
 from callscope.settings import Settings
@@ -156,7 +156,7 @@ def _base_model(max_tokens: int) -> Any:
         return _BASE
 
 
-class TunedEncoder:
+class TunedEncoder(MiniLMEncoder):
     """all-MiniLM-L6-v2 with the knowledge base's tuned weights (a :class:`SentenceEncoder`).
     Texts with Chinese characters get a zero vector: the model is English only, and the
     matcher leaves a zero vector out of that encoder's score.
@@ -166,14 +166,10 @@ class TunedEncoder:
     per sentence and with no lock, so concurrent calls use every core. Without an export it
     runs the torch model (one call at a time)."""
 
-    dim = 384
-
     def __init__(self, model: Any, digest: str, threads: int = 1, onnx_path: Path | None = None) -> None:
+        super().__init__(threads, model=model)
         self.name = f"minilm-kb-{digest}"
         self.digest = digest
-        self._model = model
-        self._threads = threads
-        self._lock = threading.Lock()
         self._session: Any = None
         self._tokenizer: Any = None
         if onnx_path is not None:
@@ -184,13 +180,8 @@ class TunedEncoder:
         """``onnxruntime`` or ``torch``: what encodes a caller's sentence."""
         return "onnxruntime" if self._session is not None else "torch"
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), np.float32)
-        idx = [i for i, t in enumerate(texts) if reads(t)]
-        if idx:
-            chosen = [texts[i] for i in idx]
-            out[idx] = self._encode_onnx(chosen) if self._session is not None else self._encode_torch(chosen)
-        return out
+    def _encode_read(self, texts: list[str]) -> np.ndarray:
+        return self._encode_onnx(texts) if self._session is not None else self._encode_torch(texts)
 
     def _encode_onnx(self, texts: list[str]) -> np.ndarray:
         rows = []
@@ -202,15 +193,6 @@ class TunedEncoder:
             }
             rows.append(self._session.run(None, feed)[0][0])
         return np.asarray(rows, np.float32)
-
-    def _encode_torch(self, texts: list[str]) -> np.ndarray:
-        import torch
-
-        with self._lock, torch.inference_mode():
-            torch.set_num_threads(self._threads)
-            vecs = self._model.encode(texts, batch_size=64, normalize_embeddings=True,
-                                      convert_to_numpy=True, show_progress_bar=False)
-        return np.asarray(vecs, np.float32)
 
 
 def onnx_available() -> bool:
