@@ -142,6 +142,13 @@ class MatcherOptions:
     # shipped encoders left out for the callers the tuned encoder reads (the others keep them):
     # :func:`fast_options` leaves out e5, two thirds of a question turn's CPU
     tuned_skips: tuple[str, ...] = ()
+    # e5 only where it is needed: a caller the tuned encoder reads is first scored as by
+    # :func:`fast_options` (no e5, a third of the CPU); when that already answers (level HIGH) with a
+    # score >= quick_answer[0] and a lead over the runner-up >= quick_answer[1], the answer stands and
+    # e5 never runs; otherwise the caller is scored with every encoder. Chosen on the dev split of
+    # bench/ivr_fewshot.py (bench/bench_ivr_screen.py) as a gate inside which no dev outcome changes;
+    # None: every encoder for every caller. No effect with ``tuned_skips`` or without a tuned encoder.
+    quick_answer: tuple[float, float] | None = (1.0, 1.25)
     # where a tuned caller's confidence (the score the levels read) comes from; the tuned encoder
     # always ranks the entries and sets the lead over the runner-up. Its own scale is measured by
     # leave-one-out on questions it was trained on, so it reads a new phrasing too low (a small KB's
@@ -682,6 +689,12 @@ class IntentMatcher:
         self._tuned_checked = -1e9
         self._tuned_for: KnowledgeBase | None = None  # the version _tuned_path was hashed for
         self._tuned_path: Path | None = None
+        self._quick: IntentMatcher | None = None
+        if self.options.quick_answer is not None and self.options.tuned and not self.options.tuned_skips:
+            self._quick = IntentMatcher(
+                kb, options=replace(fast_options(self.options), quick_answer=None), encoders=given or None
+            )
+            self._quick._utterance_cache = self._utterance_cache  # a sentence is encoded once for both
 
     @property
     def encoders(self) -> list[SentenceEncoder]:
@@ -705,6 +718,8 @@ class IntentMatcher:
         """Load the encoders and embed the knowledge base now instead of on the first call."""
         index = self._current_index()
         self._encode_utterance(index, "hello", range(len(index.encoders)))
+        if self._quick is not None:
+            self._quick.warm()
         to_simplified("查询")  # loads the Traditional->Simplified converter (seconds) now
 
     def calibration(self) -> dict[str, Calibration]:
@@ -1053,6 +1068,9 @@ class IntentMatcher:
         index = self._current_index()
         if not text.strip() or not index.entries:
             return MatchResult(text, language, MatchLevel.LOW, ())
+        quick = self._quick_answer(text, language, exclude)
+        if quick is not None:
+            return quick
         n = len(index.entries)
         # one index version throughout
         semantic, kw, mixed, proba, variant_sims, base_semantic, base_proba = self._entry_scores(index, text)
@@ -1080,6 +1098,17 @@ class IntentMatcher:
         best = result.best
         level = level_of(best.score, result.margin, self.policy_options(tuned)) if best else MatchLevel.LOW
         return MatchResult(text, language, level, result.candidates)
+
+    def _quick_answer(self, text: str, language: str, exclude: Sequence[str]) -> MatchResult | None:
+        """The answer without e5 when it clears ``quick_answer`` (see :class:`MatcherOptions`), else None."""
+        gate = self.options.quick_answer
+        if self._quick is None or gate is None or exclude or not self._quick.reads_tuned(text):
+            return None
+        result = self._quick.match(text, language)
+        best = result.best
+        if result.level is MatchLevel.HIGH and best is not None and best.score >= gate[0] and result.margin >= gate[1]:
+            return result
+        return None
 
     def level(self, result: MatchResult) -> MatchLevel:
         """The confidence level of a result's best candidate under these options."""

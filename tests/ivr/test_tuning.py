@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -170,10 +171,37 @@ def test_fast_mode_skips_e5_for_callers_the_tuned_encoder_reads_and_mandarin_cal
     result = matcher.match(mandarin, "zh")
     assert result.best is not None and result.best.entry.id == "freeze_account"
     assert mandarin in use.texts and mandarin in e5.texts
-    # by default (not fast) e5 scores the English caller too
-    keep = IntentMatcher(kb, options=MatcherOptions(tuned_dir=tuned_dir), encoders=[use, e5])
+    # without the e5 screen (not fast) e5 scores the English caller too
+    keep = IntentMatcher(kb, options=MatcherOptions(tuned_dir=tuned_dir, quick_answer=None), encoders=[use, e5])
     keep.match(english, "en")
     assert english in e5.texts
+
+
+@needs_tuning
+def test_the_e5_screen_answers_clear_english_callers_without_e5_and_scores_the_rest_with_it(
+    tuned, kb, encoders, tuned_dir
+) -> None:
+    use, e5 = (_Recording(e) for e in encoders)
+    options = MatcherOptions(tuned_dir=tuned_dir)
+    matcher = IntentMatcher(kb, options=options, encoders=[use, e5])
+    fast = IntentMatcher(kb, options=replace(fast_options(options), quick_answer=None), encoders=encoders)
+    full = IntentMatcher(kb, options=replace(options, quick_answer=None), encoders=encoders)
+    clear = "please put a freeze on my bank account"
+    result = matcher.match(clear, "en")
+    assert result.level is MatchLevel.HIGH and result.best is not None and result.best.entry.id == "freeze_account"
+    assert result.best.score >= options.quick_answer[0] and result.margin >= options.quick_answer[1]
+    assert clear in use.texts and clear not in e5.texts  # answered without e5
+    assert result == fast.match(clear, "en")
+    assert use.texts.count(clear) == 1  # the full path would not encode it again
+    # not clear enough (out of scope), a Mandarin caller, or after a "no": every encoder, as without the screen
+    for text, language, exclude in (
+        ("tell me a joke", "en", ()),
+        ("我想冻结我的银行账户", "zh", ()),
+        (clear, "en", ("freeze_account",)),
+    ):
+        result = matcher.match(text, language, exclude=exclude)
+        assert text in e5.texts
+        assert result == full.match(text, language, exclude=exclude)
 
 
 def test_without_fine_tuning_the_shipped_encoders_match_as_before(kb, encoders, tuned_dir, monkeypatch) -> None:
