@@ -298,7 +298,7 @@ def test_campplus_tells_real_speakers_apart(paa):
     model = neural.load_models().embedder
 
     def vector(start: float, end: float) -> np.ndarray:
-        return campplus.embed(model, campplus.fbank(samples[int(start * rate) : int(end * rate)]))
+        return model.embed(campplus.fbank(samples[int(start * rate) : int(end * rate)]))
 
     b1, b2, c = vector(6.3, 11.3), vector(28.0, 34.4), vector(19.0, 27.8)
     assert float(b1 @ b2) > float(b1 @ c) + 0.2  # the same speaker 17 s apart vs another speaker
@@ -450,10 +450,10 @@ feats = campplus.fbank(audio.samples[0])  # real speech, 16 kHz
 # runs of a different length at every call, as in a long call (each window's runs differ)
 lengths = np.random.default_rng(0).permutation(np.linspace(60, min(900, len(feats)), 140).astype(int))
 for n in [lengths.max(), *lengths[:20]]:  # the warm-up holds the largest activations
-    campplus.embed(models.embedder, feats[:n])
+    models.embedder.embed(feats[:n])
 warm = rss_mb()
 for n in lengths[20:]:
-    campplus.embed(models.embedder, feats[:n])
+    models.embedder.embed(feats[:n])
 print(rss_mb() - warm)
 """
 
