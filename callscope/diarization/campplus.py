@@ -315,25 +315,41 @@ def load_embedder(path: str | Path, cache_dir: Path | None = None, threads: int 
     """CAM++ with weights from ``path``: on ONNX Runtime when ``cache_dir`` is given and onnx/onnxruntime
     are installed (the export of these weights made there once, older exports removed), else on torch.
 
-    The export is checked against torch on a probe input each time it is loaded; any failure
-    (no write access, an exporter or runtime error, a mismatch) is logged and torch is used.
+    The export is checked against torch on a probe input each time it is loaded; one that does
+    not load or disagrees is exported again once; any other failure (no write access, an
+    exporter or runtime error) is logged and torch is used.
     """
     model = load_campplus(str(path), threads)
     if cache_dir is None or not onnx_available():
         return Embedder(model)
     try:
-        target = export_path(Path(cache_dir), sha256_of(Path(path)))
+        session = _ready_session(model, export_path(Path(cache_dir), sha256_of(Path(path))))
+    except Exception:  # noqa: BLE001 - the torch model still works
+        log.exception("CAM++ could not be exported to ONNX; using torch")
+        session = None
+    return Embedder(model, session)
+
+
+def _ready_session(model: Any, target: Path) -> Any:
+    """A session on ``target`` (exported now if missing) that agrees with torch, or None."""
+    problem = ""
+    for attempt in range(2):
         if not target.exists():
             export_onnx(model, target)
             for old in target.parent.glob("campplus-*.onnx"):
                 if old != target:
                     old.unlink(missing_ok=True)
-        session = _session(target)
-        cosine = _probe_cosine(model, session)
-        if cosine < MIN_PROBE_COSINE:
-            log.warning("the ONNX export %s of CAM++ disagrees with torch (cosine %.6f): using torch", target, cosine)
-            return Embedder(model)
-    except Exception:  # noqa: BLE001 - the torch model still works
-        log.exception("CAM++ could not run in ONNX Runtime; using torch")
-        return Embedder(model)
-    return Embedder(model, session)
+        try:
+            session = _session(target)
+            cosine = _probe_cosine(model, session)
+        except Exception as exc:  # noqa: BLE001 - a damaged file: exported again below
+            problem = f"it does not load ({exc})"
+        else:
+            if cosine >= MIN_PROBE_COSINE:
+                return session
+            problem = f"it disagrees with torch (cosine {cosine:.6f} on the probe input)"
+        if attempt == 0:
+            log.warning("the ONNX export %s of CAM++ is not used: %s; exporting it again", target, problem)
+            target.unlink(missing_ok=True)
+    log.warning("the ONNX export %s of CAM++ is not used: %s; using torch", target, problem)
+    return None

@@ -48,6 +48,7 @@ from callscope.diarization.options import DiarizeOptions
 from callscope.errors import ModelError, ModelNotFoundError
 from callscope.domain import Audio, Diarization, SpeakerTurn
 from callscope.progress import Hook, no_progress
+from callscope.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -147,11 +148,9 @@ def _passive_openmp_waits() -> None:
 _passive_openmp_waits()
 
 
-def _export_dir() -> Path | None:
+def export_dir() -> Path | None:
     """Where CAM++'s ONNX export is kept: ``<model dir>/diarization`` (None: settings unreadable, torch runs it)."""
     try:
-        from callscope.settings import get_settings
-
         return get_settings().resolved_model_dir / "diarization"
     except Exception:  # noqa: BLE001 - invalid settings are reported by whoever reads them; torch still works
         log.debug("no model dir for CAM++'s ONNX export", exc_info=True)
@@ -199,7 +198,7 @@ def load_models() -> Models:
 
         mapping = Powerset(len(specs.classes), specs.powerset_max_classes).mapping.numpy().astype(np.float32)
         frames = model.receptive_field
-        embedder = campplus.load_embedder(weights.campplus, _export_dir())
+        embedder = campplus.load_embedder(weights.campplus, export_dir())
     except (OSError, RuntimeError, KeyError) as exc:
         raise ModelError(f"the mono diarization weights cannot be loaded ({exc}); run `callscope models verify`") from exc
     return Models(model, mapping, float(frames.start), float(frames.duration), float(frames.step), embedder)
