@@ -349,7 +349,7 @@ def extract(
 
     With ``threads`` > 1 and CAM++ on ONNX Runtime, that many threads embed the crops, one
     core each, while this thread segments the next windows (torch on one thread): no OpenMP
-    thread waits for work. With CAM++ on torch, torch gets ``threads`` threads (as before round 7).
+    thread waits for work. With CAM++ on torch, torch gets ``threads`` threads instead.
     The embeddings are the same either way, in the same order.
     """
     import torch
