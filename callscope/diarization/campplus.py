@@ -13,7 +13,7 @@ torch is imported when the model is built or used, not when this module is impor
 :func:`load_embedder` runs the network in ONNX Runtime where ``onnx`` and ``onnxruntime`` are
 installed: the torch module is exported once to ``<cache dir>/campplus-<sha256 of the
 weights>-v<EXPORT_VERSION>.onnx`` (checked against torch on a probe input when it is loaded),
-and embeds a crop in about 0.6x torch's CPU time on one thread, the same vectors to float noise
+and embeds a crop in about half torch's CPU time on one thread, the same vectors to float noise
 (BENCHMARKS.md, issue #13 round 7). Without them, or when the export fails, torch runs it.
 """
 
