@@ -49,8 +49,9 @@ class Settings(BaseSettings):
     pyannote_pipeline: Path | None = None  # local pyannote pipeline folder (config.yaml)
     # auto, channels, embeddings (mono: resemblyzer), neural (mono: segmentation-3.0 + CAM++) or pyannote
     diarization_method: str = "auto"
-    # torch threads of the neural mono diarizer (segmentation-3.0 + CAM++). One: a second thread cost
-    # 50-60 % more CPU on a busy box and was 2.5x slower on an idle 2-vCPU one (BENCHMARKS.md, #13)
+    # threads of the neural mono diarizer (segmentation-3.0 + CAM++). With CAM++ on ONNX Runtime, 2 = two threads
+    # embed crops (one core each) beside segmentation: same CPU, ~1.7x less wall on an idle 2-core box. One by
+    # default: a box that also transcribes keeps a core (BENCHMARKS.md, #13 round 7)
     diarization_threads: int = Field(default=1, ge=1)
     faq_generator: Path | None = None  # local transformers model folder that rewrites FAQ answers (optional)
     llm: bool | None = None  # local LLM (topic names, summaries, FAQ): None = on when installed; false = off

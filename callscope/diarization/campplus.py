@@ -9,24 +9,41 @@ pooling, a 192-d linear layer with a non-affine batch norm) and computes its inp
 
 torch is imported when the model is built or used, not when this module is imported
 (stereo calls and most commands never need it: ~190 MB and ~2 s per process).
+
+:func:`load_embedder` runs the network in ONNX Runtime where ``onnx`` and ``onnxruntime`` are
+installed: the torch module is exported once to ``<cache dir>/campplus-<sha256 of the
+weights>-v<EXPORT_VERSION>.onnx`` (checked against torch on a probe input when it is loaded),
+and embeds a crop in about half torch's CPU time on one thread, the same vectors to float noise
+(BENCHMARKS.md, issue #13 round 7). Without them, or when the export fails, torch runs it.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import logging
+import warnings
 from collections import OrderedDict
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from callscope.storage_io import atomic_path, sha256_of
+
 if TYPE_CHECKING:
     import torch
+
+log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16000
 FBANK_BINS = 80
 FBANK_SHIFT_S = 0.01
 FBANK_LENGTH_S = 0.025
 EMBEDDING_SIZE = 192
+EXPORT_VERSION = 1  # part of the ONNX export's file name: bump when the exported graph changes
+PROBE_FRAMES = 237  # fbank frames of the input on which a loaded export is checked against torch
+MIN_PROBE_COSINE = 0.9999  # an export whose probe vector is further from torch's is not used
 
 
 @lru_cache(maxsize=1)
@@ -98,10 +115,13 @@ def _network() -> type:
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             local = self.linear_local(x)
+            # the context (utterance mean + its 100-frame segment's mean) takes one value per segment, and the
+            # gate is pointwise in time: computed per segment, then repeated over the segment's frames
             seg = F.avg_pool1d(x, kernel_size=self.SEGMENT, stride=self.SEGMENT, ceil_mode=True)
-            seg = seg.repeat_interleave(self.SEGMENT, dim=-1)[..., : x.shape[-1]]
-            context = x.mean(-1, keepdim=True) + seg
-            return local * torch.sigmoid(self.linear2(self.relu(self.linear1(context))))
+            gate = torch.sigmoid(self.linear2(self.relu(self.linear1(x.mean(-1, keepdim=True) + seg))))
+            batch, channels, segments = gate.shape
+            gate = gate.unsqueeze(-1).expand(batch, channels, segments, self.SEGMENT)
+            return local * gate.reshape(batch, channels, segments * self.SEGMENT)[..., : x.shape[-1]]
 
     class _DenseTdnnLayer(nn.Module):
         def __init__(self, in_channels: int, out_channels: int, bn_channels: int, kernel: int, dilation: int) -> None:
@@ -139,7 +159,7 @@ def _network() -> type:
 
     class _StatsPool(nn.Module):
         def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return torch.cat([x.mean(dim=-1), x.std(dim=-1, unbiased=True)], dim=-1)
+            return torch.cat([x.mean(dim=2), x.std(dim=2, unbiased=True)], dim=1)  # (batch, channels, frames)
 
     class _Dense(nn.Module):
         def __init__(self, in_channels: int, out_channels: int) -> None:
@@ -204,11 +224,132 @@ def fbank(samples: np.ndarray) -> np.ndarray:
     return feats.numpy()
 
 
+def _normalised(vector: np.ndarray) -> np.ndarray:
+    vector = vector.astype(np.float32)
+    return vector / max(float(np.linalg.norm(vector)), 1e-8)
+
+
 def embed(model: Any, feats: np.ndarray) -> np.ndarray:
     """L2-normalised 192-d embedding of fbank frames (mean-normalised here) by :func:`load_campplus`'s model."""
     import torch
 
     with torch.inference_mode():
         x = torch.from_numpy(feats - feats.mean(axis=0, keepdims=True)).unsqueeze(0)
-        vector = model(x)[0].numpy().astype(np.float32)
-    return vector / max(float(np.linalg.norm(vector)), 1e-8)
+        vector = model(x)[0].numpy()
+    return _normalised(vector)
+
+
+class Embedder:
+    """CAM++ embeddings of fbank crops, by ONNX Runtime (``session``) or else the torch module.
+
+    One session serves several threads at once (ONNX Runtime's ``run`` is thread-safe), each
+    call on one core: :mod:`callscope.diarization.neural` embeds crops in parallel that way
+    instead of with torch's OpenMP threads, which spin.
+    """
+
+    def __init__(self, model: Any, session: Any = None) -> None:
+        self.model = model
+        self.session = session
+
+    @property
+    def runtime(self) -> str:
+        """``onnxruntime`` or ``torch``: what embeds a crop."""
+        return "onnxruntime" if self.session is not None else "torch"
+
+    def embed(self, feats: np.ndarray) -> np.ndarray:
+        """L2-normalised 192-d embedding of fbank frames (mean-normalised here)."""
+        if self.session is None:
+            return embed(self.model, feats)
+        x = (feats - feats.mean(axis=0, keepdims=True))[None].astype(np.float32, copy=False)
+        return _normalised(self.session.run(None, {"feats": x})[0][0])
+
+
+def onnx_available() -> bool:
+    """Whether CAM++ can be exported (``onnx``) and run (``onnxruntime``) here."""
+    return all(importlib.util.find_spec(m) is not None for m in ("onnx", "onnxruntime"))
+
+
+def export_path(cache_dir: Path, digest: str) -> Path:
+    """Where the ONNX export of the weights whose sha256 is ``digest`` is kept."""
+    return cache_dir / f"campplus-{digest[:16]}-v{EXPORT_VERSION}.onnx"
+
+
+def export_onnx(model: Any, path: Path) -> Path:
+    """Export the torch CAM++ (mean-normalised fbank (batch, frames, 80) -> raw 192-d vectors) to
+    ``path`` atomically, frames and batch dynamic. Raises what the exporter raises."""
+    import torch
+
+    example = torch.zeros(1, PROBE_FRAMES, FBANK_BINS)
+    with atomic_path(path) as tmp, torch.inference_mode(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the tracer's warnings are about the shapes made dynamic below
+        torch.onnx.export(
+            model,
+            (example,),
+            str(tmp),
+            input_names=["feats"],
+            output_names=["embedding"],
+            dynamic_axes={"feats": {0: "batch", 1: "frames"}, "embedding": {0: "batch"}},
+            opset_version=17,
+            dynamo=False,
+        )
+    return path
+
+
+def _session(path: Path) -> Any:
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1  # parallel crops come from several calling threads, not from here
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def _probe_cosine(model: Any, session: Any) -> float:
+    """Cosine between torch's and the session's vector for a fixed pseudo-random input."""
+    feats = np.random.default_rng(0).normal(0.0, 3.0, (PROBE_FRAMES, FBANK_BINS)).astype(np.float32)
+    return float(embed(model, feats) @ Embedder(model, session).embed(feats))
+
+
+def load_embedder(path: str | Path, cache_dir: Path | None = None, threads: int = 1) -> Embedder:
+    """CAM++ with weights from ``path``: on ONNX Runtime when ``cache_dir`` is given and onnx/onnxruntime
+    are installed (the export of these weights made there once, older exports removed), else on torch.
+
+    The export is checked against torch on a probe input each time it is loaded; one that does
+    not load or disagrees is exported again once; any other failure (no write access, an
+    exporter or runtime error) is logged and torch is used.
+    """
+    model = load_campplus(str(path), threads)
+    if cache_dir is None or not onnx_available():
+        return Embedder(model)
+    try:
+        session = _ready_session(model, export_path(Path(cache_dir), sha256_of(Path(path))))
+    except Exception:  # noqa: BLE001 - the torch model still works
+        log.exception("CAM++ could not be exported to ONNX; using torch")
+        session = None
+    return Embedder(model, session)
+
+
+def _ready_session(model: Any, target: Path) -> Any:
+    """A session on ``target`` (exported now if missing) that agrees with torch, or None."""
+    problem = ""
+    for attempt in range(2):
+        if not target.exists():
+            export_onnx(model, target)
+            for old in target.parent.glob("campplus-*.onnx"):
+                if old != target:
+                    old.unlink(missing_ok=True)
+        try:
+            session = _session(target)
+            cosine = _probe_cosine(model, session)
+        except Exception as exc:  # noqa: BLE001 - a damaged file: exported again below
+            problem = f"it does not load ({exc})"
+        else:
+            if cosine >= MIN_PROBE_COSINE:
+                return session
+            problem = f"it disagrees with torch (cosine {cosine:.6f} on the probe input)"
+        if attempt == 0:
+            log.warning("the ONNX export %s of CAM++ is not used: %s; exporting it again", target, problem)
+            target.unlink(missing_ok=True)
+    log.warning("the ONNX export %s of CAM++ is not used: %s; using torch", target, problem)
+    return None

@@ -30,9 +30,12 @@ import logging
 import os
 import sys
 import warnings
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -45,6 +48,7 @@ from callscope.diarization.options import DiarizeOptions
 from callscope.errors import ModelError, ModelNotFoundError
 from callscope.domain import Audio, Diarization, SpeakerTurn
 from callscope.progress import Hook, no_progress
+from callscope.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +82,7 @@ OPENMP_WAIT_VARIABLE = "OMP_WAIT_POLICY"
 SPREAD_BLOCK = 512  # rows of the embedding distance matrix held at once by spread()
 MAX_CLUSTERED = 1000  # reliable embeddings clustered at most (evenly spread; the rest are assigned)
 RECONSTRUCT_BLOCK = 65536  # frames (18 min) finalised at once by reconstruct()
+MAX_IN_FLIGHT = 32  # crops queued for the embedding threads at most (threads > 1): memory stays flat
 # A cluster under MIN_SPEAKER_S still counts as a speaker when its runs cover at least DISTINCT_MIN_S
 # and its centroid is at least DISTINCT_FACTOR x the recording's threshold (cosine distance) from every
 # speaker's: a meeting participant who says one sentence is a voice of their own, a stray overlap
@@ -104,7 +109,7 @@ class Models:
     frame_start: float  # receptive field of output frame 0: start, duration; frame step
     frame_duration: float
     frame_step: float
-    embedder: Any  # campplus.load_campplus: the CAM++ torch module
+    embedder: campplus.Embedder  # CAM++ on ONNX Runtime (an export cached under the model dir) or torch
 
 
 def _offline_environment() -> None:
@@ -141,6 +146,15 @@ def _passive_openmp_waits() -> None:
 
 
 _passive_openmp_waits()
+
+
+def export_dir() -> Path | None:
+    """Where CAM++'s ONNX export is kept: ``<model dir>/diarization`` (None: settings unreadable, torch runs it)."""
+    try:
+        return get_settings().resolved_model_dir / "diarization"
+    except Exception:  # noqa: BLE001 - invalid settings are reported by whoever reads them; torch still works
+        log.debug("no model dir for CAM++'s ONNX export", exc_info=True)
+        return None
 
 
 @lru_cache(maxsize=1)
@@ -184,7 +198,7 @@ def load_models() -> Models:
 
         mapping = Powerset(len(specs.classes), specs.powerset_max_classes).mapping.numpy().astype(np.float32)
         frames = model.receptive_field
-        embedder = campplus.load_campplus(str(weights.campplus))
+        embedder = campplus.load_embedder(weights.campplus, export_dir())
     except (OSError, RuntimeError, KeyError) as exc:
         raise ModelError(f"the mono diarization weights cannot be loaded ({exc}); run `callscope models verify`") from exc
     return Models(model, mapping, float(frames.start), float(frames.duration), float(frames.step), embedder)
@@ -278,6 +292,7 @@ def _segment_batch(models: Models, batch: list[np.ndarray]) -> np.ndarray:
 def _process(
     models: Models, start: int, audio: np.ndarray, valid: int, probs: np.ndarray
 ) -> tuple[WindowResult, list[np.ndarray], list[float]]:
+    """A window's activity and runs, the fbank crop to embed for each embedded run, and its seconds of speech."""
     frames = probs.shape[0]
     soft = probs @ models.mapping  # (frames, 3)
     hard = models.mapping[np.argmax(probs, axis=1)] > 0.5
@@ -293,7 +308,7 @@ def _process(
     feats = campplus.fbank(audio[:valid])
     index = np.clip(_fbank_to_frames(feats.shape[0], models), 0, frames - 1)
     alone = hard.sum(axis=1) == 1
-    vectors, seconds = [], []
+    crops, seconds = [], []
     min_frames = int(MIN_EMBED_S / campplus.FBANK_SHIFT_S)
     for speaker, first, end in runs:
         inside = (index >= first) & (index < end)
@@ -302,10 +317,10 @@ def _process(
         use = clean if clean.sum() >= min_frames else mine
         embedded = bool(use.sum() >= min_frames)
         if embedded:
-            vectors.append(campplus.embed(models.embedder, feats[use]))
+            crops.append(feats[use])
             seconds.append(float(use.sum()) * campplus.FBANK_SHIFT_S)
         result.runs.append((speaker, first, end, embedded))
-    return result, vectors, seconds
+    return result, crops, seconds
 
 
 def _runs(hard: np.ndarray, step: float) -> list[tuple[int, int, int]]:
@@ -330,16 +345,25 @@ def _runs(hard: np.ndarray, step: float) -> list[tuple[int, int, int]]:
 def extract(
     samples: Iterable[np.ndarray], hook: Hook = no_progress, total_s: float = 0.0, threads: int = 1
 ) -> NeuralFeatures:
-    """One pass over 16 kHz mono audio chunks: segmentation per window, embeddings per local speaker."""
+    """One pass over 16 kHz mono audio chunks: segmentation per window, embeddings per local speaker.
+
+    With ``threads`` > 1 and CAM++ on ONNX Runtime, that many threads embed the crops, one
+    core each, while this thread segments the next windows (torch on one thread): no OpenMP
+    thread waits for work. With CAM++ on torch, torch gets ``threads`` threads instead.
+    The embeddings are the same either way, in the same order.
+    """
     import torch
 
     models = load_models()
-    torch.set_num_threads(max(1, threads))
+    parallel = threads > 1 and models.embedder.runtime == "onnxruntime"
+    torch.set_num_threads(1 if parallel else max(1, threads))
     window, step = int(WINDOW_S * SAMPLE_RATE), int(STEP_S * SAMPLE_RATE)
     results: list[WindowResult] = []
-    vectors: list[np.ndarray] = []
+    vectors: list[np.ndarray | None] = []  # None: still being embedded by the pool
     seconds: list[float] = []
     pending: list[tuple[int, np.ndarray, int]] = []
+    in_flight: deque[tuple[int, Future[np.ndarray]]] = deque()
+    pool = ThreadPoolExecutor(threads, thread_name_prefix="campplus") if parallel else None
     seen = 0
 
     def chunks() -> Iterator[np.ndarray]:
@@ -348,23 +372,40 @@ def extract(
             seen += chunk.size
             yield chunk
 
+    def collect(keep: int) -> None:
+        """Move finished embeddings into ``vectors``, waiting until at most ``keep`` crops are in flight."""
+        while in_flight and (len(in_flight) > keep or in_flight[0][1].done()):
+            index, future = in_flight.popleft()
+            vectors[index] = future.result()
+
     def flush() -> None:
         if not pending:
             return
         probs = _segment_batch(models, [audio for _, audio, _ in pending])
         for (start, audio, valid), p in zip(pending, probs):
-            result, v, s = _process(models, start, audio, valid, p)
+            result, crops, s = _process(models, start, audio, valid, p)
             results.append(result)
-            vectors.extend(v)
             seconds.extend(s)
+            for crop in crops:
+                if pool is None:
+                    vectors.append(models.embedder.embed(crop))
+                else:
+                    in_flight.append((len(vectors), pool.submit(models.embedder.embed, crop)))
+                    vectors.append(None)
         pending.clear()
+        collect(MAX_IN_FLIGHT)
         hook("diarize:segmentation", seen / SAMPLE_RATE, total_s or seen / SAMPLE_RATE)
 
-    for start, audio, valid in _windows(chunks(), window, step):
-        pending.append((start, audio.copy(), valid))
-        if len(pending) >= BATCH:
-            flush()
-    flush()
+    try:
+        for start, audio, valid in _windows(chunks(), window, step):
+            pending.append((start, audio.copy(), valid))
+            if len(pending) >= BATCH:
+                flush()
+        flush()
+        collect(0)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
     embeddings = np.stack(vectors) if vectors else np.zeros((0, campplus.EMBEDDING_SIZE), np.float32)
     return NeuralFeatures(results, embeddings, np.asarray(seconds, np.float64), seen / SAMPLE_RATE, models)
 

@@ -33,8 +33,9 @@ class DiarizeOptions:
     pyannote_pipeline: Path | None = None  # local folder holding config.yaml + weights
     min_gap_s: float = 0.5  # same-speaker pauses shorter than this stay inside one turn
     min_turn_s: float = 0.15  # shorter bursts are dropped (clicks, line noise)
-    # torch threads for segmentation-3.0 + CAM++ (``from_settings``: CALLSCOPE_DIARIZATION_THREADS); OpenMP
-    # waits are passive (callscope.diarization.neural), so extra threads do not spin on a busy box.
+    # threads for segmentation-3.0 + CAM++ (``from_settings``: CALLSCOPE_DIARIZATION_THREADS): with CAM++ on ONNX
+    # Runtime, that many threads embed crops, one core each (neural.extract); with torch CAM++, torch threads
+    # (OpenMP waits passive, callscope.diarization.neural).
     # The resemblyzer LSTM always runs on one (faster there).
     cpu_threads: int = 1
     # Mono: give both speakers the stretch around a speaker change that has no pause

