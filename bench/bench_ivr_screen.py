@@ -37,6 +37,7 @@ from ivr_fewshot import (  # noqa: E402
     matcher_for,
     objective,
     per_row,
+    policy_turns,
     rank_quantities,
     summarise,
 )
@@ -51,18 +52,7 @@ def decisions(s, options, encoders) -> dict:
     m = matcher_for(s.kb, options, encoders)
     p = entry_scores(m, s.rows)
     sc = rank_quantities(s.kb, s.rows, m.combine(*p[:4], tuned=p[4], shipped=p[5]))
-    high, medium, low, margin, ahead = per_row(options.tuned_levels, p[4], options)
-    hi = (sc.best >= high) & (sc.margin >= margin)
-    med = ~hi & ((sc.best >= medium) | (sc.margin >= ahead))
-    lo = ~hi & ~med & (sc.best >= low)
-    r = sc.rank
-    turns = np.full(len(r), np.inf)
-    turns[hi & (r == 0)] = 1
-    turns[med & (r == 0)] = 2
-    turns[med & ((r == 1) | (r == 2))] = 3
-    turns[med & (r > 2) & sc.in_menu] = 4
-    turns[lo & (r <= 2)] = 2
-    turns[lo & (r > 2) & sc.in_menu] = 3
+    hi, med, lo, turns = policy_turns(sc, *per_row(options.tuned_levels, p[4], options))
     return {"sc": sc, "hi": hi, "med": med, "lo": lo, "turns": turns, "tuned": p[4]}
 
 

@@ -283,13 +283,14 @@ def rank_quantities(kb, rows, score: np.ndarray) -> Scored:
     return Scored(best, margin, rank, in_menu, oos)
 
 
-def policy_outcomes(sc: Scored, high: float, medium: float, low: float, margin: float, ahead: float) -> dict[str, float]:
-    """Play every question through the callscope caller policy (see the module docstring);
-    the levels are those of ``callscope.ivr.matcher.level_of``."""
+def policy_turns(sc: Scored, high, medium, low, margin, ahead) -> tuple[np.ndarray, ...]:
+    """Per question: answered at once (``hi``), asked "Did you mean" (``med``), reprompted
+    (``lo``), and the caller turns to the right answer (inf: never), by the callscope caller
+    policy (see the module docstring); the levels are those of ``callscope.ivr.matcher.level_of``.
+    The thresholds may be scalars or per-question arrays."""
     hi = (sc.best >= high) & (sc.margin >= margin)
     med = ~hi & ((sc.best >= medium) | (sc.margin >= ahead))  # plausible, or one topic stands out
     lo = ~hi & ~med & (sc.best >= low)
-    ins = ~sc.oos
     r = sc.rank
     turns = np.full(len(r), np.inf)
     turns[hi & (r == 0)] = 1
@@ -298,7 +299,13 @@ def policy_outcomes(sc: Scored, high: float, medium: float, low: float, margin: 
     turns[med & (r > 2) & sc.in_menu] = 4
     turns[lo & (r <= 2)] = 2
     turns[lo & (r > 2) & sc.in_menu] = 3
-    return summarise(sc, ins, hi, lo, turns, confirm=med, handed_over=~hi & ~med & ~lo)
+    return hi, med, lo, turns
+
+
+def policy_outcomes(sc: Scored, high: float, medium: float, low: float, margin: float, ahead: float) -> dict[str, float]:
+    """Play every question through the callscope caller policy (:func:`policy_turns`)."""
+    hi, med, lo, turns = policy_turns(sc, high, medium, low, margin, ahead)
+    return summarise(sc, ~sc.oos, hi, lo, turns, confirm=med, handed_over=~hi & ~med & ~lo)
 
 
 def baseline_outcomes(sc: Scored, threshold: float) -> dict[str, float]:
