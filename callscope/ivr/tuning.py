@@ -162,9 +162,9 @@ class TunedEncoder(MiniLMEncoder):
     matcher leaves a zero vector out of that encoder's score.
 
     On a call it runs the ONNX export of the tuned model (:func:`export_onnx`) in ONNX
-    Runtime: the same vectors as the torch model (cosine 1.0000), about three times faster
-    per sentence and with no lock, so concurrent calls use every core. Without an export it
-    runs the torch model (one call at a time)."""
+    Runtime: the torch model's vectors (cosine >= 0.999; 8-bit weights), about four times
+    faster per sentence and with no lock, so concurrent calls use every core. Without an
+    export it runs the torch model (one call at a time)."""
 
     def __init__(self, model: Any, digest: str, threads: int = 1, onnx_path: Path | None = None) -> None:
         super().__init__(threads, model=model)
@@ -200,10 +200,46 @@ def onnx_available() -> bool:
     return all(importlib.util.find_spec(m) is not None for m in ("onnx", "onnxruntime"))
 
 
+ONNX_SUFFIX = ".w8.onnx"  # the export's file ending: bump when the exported graph changes
+
+
+def weights_to_8bit(graph: Any) -> int:
+    """Replace the matrix products by a constant weight in the ONNX ``graph`` (a ``ModelProto``)
+    with ONNX Runtime's 8-bit ones (``MatMulNBits``: symmetric 8-bit weights per block of 32
+    along the input, int8 activations), in place; returns how many were replaced. On the tuned
+    MiniLM: 4.3 → 3.0 ms per sentence, cosine >= 0.9995 to the float graph."""
+    from onnx import helper, numpy_helper
+
+    weights = {init.name: init for init in graph.graph.initializer}
+    nodes, replaced = [], 0
+    for node in graph.graph.node:
+        w = numpy_helper.to_array(weights[node.input[1]]) if node.op_type == "MatMul" and node.input[1] in weights else None
+        if w is None or w.ndim != 2 or w.shape[0] % 32:
+            nodes.append(node)
+            continue
+        k, n = w.shape
+        blocks = w.T.astype(np.float32).reshape(n, k // 32, 32)
+        scale = np.abs(blocks).max(axis=-1) / 127.0
+        scale[scale == 0] = 1.0
+        values = (np.clip(np.rint(blocks / scale[..., None]), -128, 127) + 128).astype(np.uint8)  # zero point 128
+        name = node.input[1]
+        graph.graph.initializer.extend([numpy_helper.from_array(values, f"{name}.w8"),
+                                        numpy_helper.from_array(scale.astype(np.float32).reshape(-1), f"{name}.scale")])
+        nodes.append(helper.make_node("MatMulNBits", [node.input[0], f"{name}.w8", f"{name}.scale"], list(node.output),
+                                      domain="com.microsoft", K=k, N=n, bits=8, block_size=32, accuracy_level=4))
+        replaced += 1
+    del graph.graph.node[:]
+    graph.graph.node.extend(nodes)
+    if replaced and not any(op.domain == "com.microsoft" for op in graph.opset_import):
+        graph.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+    return replaced
+
+
 def export_onnx(model: Any, path: Path) -> Path | None:
     """Export ``model`` (a SentenceTransformer of the MiniLM family) with its mean pooling and
-    normalisation to ``path`` (atomically); None when ``onnx`` is not installed or the
-    export fails (the torch model is used then)."""
+    normalisation to ``path`` (atomically), its matrix products with 8-bit weights
+    (:func:`weights_to_8bit`); None when ``onnx`` is not installed or the export fails (the
+    torch model is used then)."""
     if not onnx_available():
         return None
     import torch
@@ -237,6 +273,11 @@ def export_onnx(model: Any, path: Path) -> Path | None:
                 opset_version=17,
                 dynamo=False,
             )
+            import onnx
+
+            graph = onnx.load(str(tmp))
+            weights_to_8bit(graph)
+            onnx.save(graph, str(tmp))
     except Exception:  # noqa: BLE001 - the torch model still works
         log.exception("could not export the tuned encoder to ONNX; calls use the torch model")
         return None
@@ -265,7 +306,7 @@ def _onnx_runtime(model: Any, path: Path, threads: int) -> tuple[Any, Any]:
 def _ready_onnx(model: Any, cache_dir: Path, digest: str) -> Path | None:
     """The ONNX export of ``digest`` in ``cache_dir``, exported now if missing. Exports of
     other knowledge-base versions beyond the newest few are removed (90 MB each)."""
-    path = cache_dir / f"{digest}.onnx"
+    path = cache_dir / f"{digest}{ONNX_SUFFIX}"
     if not path.exists() and export_onnx(model, path) is None:
         return None
     others = sorted((p for p in cache_dir.glob("*.onnx") if p != path), key=lambda p: p.stat().st_mtime)

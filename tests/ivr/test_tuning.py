@@ -92,7 +92,7 @@ def test_tuning_ranks_unseen_callers_better(tuned, kb, encoders, subset) -> None
 def test_cache_keyed_by_content_with_provenance(tuned, kb, tuned_dir) -> None:
     files = sorted(p.name for p in tuned_dir.iterdir())
     stems = {name.split(".")[0] for name in files}
-    assert len(stems) == 1 and [name.split(".", 1)[1] for name in files] == ["json", "onnx", "pt"]
+    assert len(stems) == 1 and [name.split(".", 1)[1] for name in files] == ["json", "pt", "w8.onnx"]
     provenance = json.loads((tuned_dir / files[0]).read_text(encoding="utf-8"))
     assert provenance["base_model"].startswith("sentence-transformers/all-MiniLM-L6-v2")
     assert provenance["runtime"] == "onnxruntime"
@@ -113,18 +113,27 @@ def test_calls_run_the_onnx_export_with_the_torch_models_vectors(tuned) -> None:
     assert encoder.runtime == "onnxruntime"
     texts = ["i need to freeze my card", "what's my balance", "tell me a joke " * 20]  # the last one is truncated
     exported, torch_model = encoder.encode(texts), encoder._encode_torch(texts)
-    assert np.allclose(np.sum(exported * torch_model, axis=1), 1.0, atol=1e-4)
+    assert np.sum(exported * torch_model, axis=1).min() >= 0.999  # 8-bit weights
+
+
+@needs_tuning
+def test_the_export_has_8bit_weights(tuned, tuned_dir) -> None:
+    import onnx
+
+    (path,) = tuned_dir.glob("*.w8.onnx")
+    ops = [node.op_type for node in onnx.load(str(path)).graph.node]
+    assert ops.count("MatMulNBits") == 36  # 6 layers x (q, k, v, out, up, down); attention keeps float MatMul
 
 
 @needs_tuning
 def test_a_new_version_keeps_the_newest_exports_only(tuned, kb, tuned_dir) -> None:
     model = tuned._current_index().tuned._model
     for digest in ("0" * 16, "1" * 16):
-        assert tuning._ready_onnx(model, tuned_dir, digest) == tuned_dir / f"{digest}.onnx"
+        assert tuning._ready_onnx(model, tuned_dir, digest) == tuned_dir / f"{digest}.w8.onnx"
     exports = sorted(p.name for p in tuned_dir.glob("*.onnx"))
-    assert exports == ["0" * 16 + ".onnx", "1" * 16 + ".onnx"]  # the first version's export was removed
+    assert exports == ["0" * 16 + ".w8.onnx", "1" * 16 + ".w8.onnx"]  # the first version's export was removed
     for digest in ("0" * 16, "1" * 16):
-        (tuned_dir / f"{digest}.onnx").unlink()
+        (tuned_dir / f"{digest}.w8.onnx").unlink()
 
 
 def test_concurrent_encoding_gives_the_serial_vectors(encoders) -> None:
