@@ -230,6 +230,10 @@ def weights_to_8bit(graph: Any) -> int:
         replaced += 1
     del graph.graph.node[:]
     graph.graph.node.extend(nodes)
+    used = {name for node in nodes for name in node.input}
+    kept = [init for init in graph.graph.initializer if init.name in used]
+    del graph.graph.initializer[:]
+    graph.graph.initializer.extend(kept)  # the float weights replaced above
     if replaced and not any(op.domain == "com.microsoft" for op in graph.opset_import):
         graph.opset_import.append(helper.make_opsetid("com.microsoft", 1))
     return replaced
