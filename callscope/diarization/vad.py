@@ -15,6 +15,7 @@ import numpy as np
 
 from callscope.diarization.intervals import Interval, drop_short, mask_to_intervals, merge_gaps
 from callscope.errors import ModelError, ModelNotFoundError
+from callscope.onnx_runtime import cpu_session
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ FRAME_S = WINDOW / SAMPLE_RATE
 @lru_cache(maxsize=1)
 def _session() -> Any:
     try:
-        import onnxruntime
+        import onnxruntime  # noqa: F401 - missing: the message below
         from faster_whisper.utils import get_assets_path
     except ImportError as exc:  # pragma: no cover - both are dependencies
         raise ModelNotFoundError(
@@ -36,12 +37,8 @@ def _session() -> Any:
     path = os.path.join(get_assets_path(), "silero_vad_v6.onnx")
     if not os.path.exists(path):
         raise ModelNotFoundError(f"Silero VAD model not found at {path}; reinstall faster-whisper==1.2.1")
-    options = onnxruntime.SessionOptions()
-    options.inter_op_num_threads = 1
-    options.intra_op_num_threads = 1
-    options.log_severity_level = 4
     try:
-        return onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"], sess_options=options)
+        return cpu_session(path, log_level=4)
     except Exception as exc:  # onnxruntime raises its own untyped errors
         raise ModelError(f"cannot load the Silero VAD model {path}: {exc}") from exc
 

@@ -46,6 +46,7 @@ from typing import Any
 
 import numpy as np
 
+from callscope import onnx_runtime
 from callscope.analysis.embeddings import MiniLMEncoder, minilm_model, reads_english
 from callscope.ivr.kb import KnowledgeBase
 from callscope.language import has_cjk
@@ -195,11 +196,6 @@ class TunedEncoder(MiniLMEncoder):
         return np.asarray(rows, np.float32)
 
 
-def onnx_available() -> bool:
-    """Whether the tuned model can be exported (``onnx``) and run (``onnxruntime``) here."""
-    return all(importlib.util.find_spec(m) is not None for m in ("onnx", "onnxruntime"))
-
-
 ONNX_SUFFIX = ".w8.onnx"  # the export's file ending: bump when the exported graph changes
 
 
@@ -244,7 +240,7 @@ def export_onnx(model: Any, path: Path) -> Path | None:
     normalisation to ``path`` (atomically), its matrix products with 8-bit weights
     (:func:`weights_to_8bit`); None when ``onnx`` is not installed or the export fails (the
     torch model is used then)."""
-    if not onnx_available():
+    if not onnx_runtime.available():
         return None
     import torch
 
@@ -292,12 +288,7 @@ def _onnx_runtime(model: Any, path: Path, threads: int) -> tuple[Any, Any]:
     """An ONNX Runtime session for ``path`` (one thread per call) and the model's fast
     tokenizer, truncating as the torch model does; (None, None) when either is unusable."""
     try:
-        import onnxruntime
-
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        session = onnx_runtime.cpu_session(path, threads)
         tokenizer = copy.deepcopy(model[0].tokenizer.backend_tokenizer)
         tokenizer.no_padding()
         tokenizer.enable_truncation(model.max_seq_length)

