@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from ivr_fewshot import CachedEncoder, all_sets, entry_scores, policy_outcomes, rank_quantities  # noqa: E402
+from ivr_fewshot import CachedEncoder, all_sets, entry_scores, policy_outcomes, policy_turns, rank_quantities  # noqa: E402
 
 from callscope.analysis.embeddings import E5Encoder, load_encoder  # noqa: E402
 from callscope.ivr.matcher import IntentMatcher, MatcherOptions  # noqa: E402
@@ -100,9 +100,7 @@ def decisions(matcher: IntentMatcher, options: MatcherOptions, kb, rows) -> tupl
     score = matcher.combine(*p[:4], tuned=p[4], shipped=p[5])
     sc = rank_quantities(kb, rows, score)
     point = (options.high, options.medium, options.low, options.margin, options.ahead)
-    hi = (sc.best >= options.high) & (sc.margin >= options.margin)
-    med = ~hi & ((sc.best >= options.medium) | (sc.margin >= options.ahead))
-    lo = ~hi & ~med & (sc.best >= options.low)
+    hi, med, lo, _ = policy_turns(sc, *point)
     level = np.select([hi, med, lo], [3, 2, 1], 0)
     ids = [e.id for e in kb.entries if e.status == FaqStatus.PUBLISHED]
     top = np.array([ids[i] for i in np.argmax(score, axis=1)])
