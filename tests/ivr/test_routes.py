@@ -190,3 +190,22 @@ def test_webhooks_answer_while_the_web_apps_thread_pool_is_busy(client, db) -> N
     finally:
         release.set()
     assert row_counts(db)[0] == 1
+
+
+def test_warm_up_loads_the_models_then_freezes_them_out_of_full_collections(ivr_settings) -> None:
+    import gc
+
+    from callscope.context import Context
+    from callscope.ivr import deps
+    from callscope.ivr.routes import warm_up
+
+    gc.unfreeze()
+    ctx = Context(ivr_settings)
+    try:
+        warm_up(ctx)
+        matcher = deps.matcher_for(deps.kb_source_for(ivr_settings, deps.actions_for(ivr_settings)), ivr_settings)
+        assert matcher.encoders  # loaded before the first call
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        ctx.close()
