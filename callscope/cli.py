@@ -62,6 +62,12 @@ for unit_app in UNIT_APPS:
     app.add_typer(unit_app)
 
 
+# click's usage errors, and those of the copy of click that newer typer releases ship inside typer
+USAGE_ERRORS: tuple[type[Exception], ...] = (click.ClickException,) + (
+    (typer.TyperException,) if hasattr(typer, "TyperException") else ()
+)
+
+
 def main() -> None:
     """Console-script entry point: run the app, turning callscope errors into messages."""
     try:
@@ -75,9 +81,13 @@ def main() -> None:
     except typer.Abort:
         typer.echo("aborted", err=True)
         sys.exit(130)
-    except Exception as exc:  # click usage errors carry their own exit codes
-        if isinstance(exc, click.ClickException):
-            exc.show()
+    except Exception as exc:  # usage errors carry their own message and exit code
+        if isinstance(exc, USAGE_ERRORS):
+            show = getattr(exc, "show", None)
+            if callable(show):
+                show()
+            else:
+                typer.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
         raise
     sys.exit(code if isinstance(code, int) else 0)

@@ -48,3 +48,17 @@ def test_analyze_writes_the_contract_and_reports_bad_files(settings, data_dir: P
     assert chinese["qa"]["scorecard"] == "default" and chinese["qa"]["score"] is not None
     assert qa["further_help"]["passed"] is True and qa["further_help"]["evidence"][0]["start"] > 40
     assert {i["id"]: i["passed"] for i in english["qa"]["items"]}["further_help"] is False
+
+
+def test_a_mistyped_command_line_gets_usage_help_not_a_traceback(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from callscope.cli import main
+
+    monkeypatch.setattr("sys.argv", ["callscope", "ivr", "simulate", "what time do you close", "yes"])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert "Usage:" in err and "ivr simulate [OPTIONS]" in err and "unexpected extra argument" in err
+    assert "Traceback" not in err

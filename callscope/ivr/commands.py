@@ -59,8 +59,8 @@ def simulate_command(
 ) -> None:
     """Walk a call through the real IVR flow, signing requests like Twilio.
 
-    Without --say/--script it is interactive: type what the caller says (digits = keys,
-    empty = silence, Ctrl-D = hang up).
+    Without --say or --script it is interactive: type what the caller says.
+    Digits are keys, an empty line is silence, Ctrl-D hangs up.
     """
 
     inputs: list[CallerInput] | None = None

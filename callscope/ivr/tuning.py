@@ -28,6 +28,7 @@ matcher works on the shipped encoders alone.
 
 from __future__ import annotations
 
+import atexit
 import copy
 import hashlib
 import importlib.util
@@ -332,6 +333,8 @@ def _train(texts: list[str], owners: list[int], bank: Sequence[str], options: Tu
     by_entry = [b for b in by_entry if b]
     negatives = [t for t in bank if _latin(t)]
     for _ in range(options.steps):
+        if _EXITING.is_set():
+            raise _Stopped
         chosen = rng.sample(range(len(by_entry)), min(options.batch_entries, len(by_entry)))
         anchors, positives = [], []
         for i in chosen:
@@ -466,6 +469,23 @@ def load(
 
 
 _TRAINING: dict[str, threading.Thread] = {}  # by content hash (guarded by _LOCK)
+_EXITING = threading.Event()
+
+
+class _Stopped(Exception):
+    """Background training given up because the process is exiting (nothing is written)."""
+
+
+@atexit.register
+def _stop_training_at_exit() -> None:
+    """Stop background training between two steps before the interpreter shuts down: a
+    training thread still inside torch at shutdown aborts the process (exit code 134, as a
+    one-shot ``callscope ivr simulate`` did). A later start trains again."""
+    _EXITING.set()
+    with _LOCK:
+        running = [t for t in _TRAINING.values() if t.is_alive()]
+    for thread in running:
+        thread.join(timeout=30)  # a step takes well under a second; an export a few seconds
 
 
 def tune_in_background(
@@ -487,6 +507,8 @@ def tune_in_background(
         def run() -> None:
             try:
                 tune(texts, owners, bank, cache_dir, options)
+            except _Stopped:
+                log.info("background fine-tuning stopped: the process is exiting")
             except Exception:  # noqa: BLE001 - tuning is an optimisation; never break the IVR
                 log.exception("fine-tuning the IVR encoder failed; using the shipped encoders")
 

@@ -257,3 +257,26 @@ def test_the_fast_setting_gives_the_server_matcher_its_own_levels(tmp_path) -> N
     fast = matcher_for(KnowledgeBaseSource(BUNDLED_KB), Settings(data_dir=tmp_path / "b", ivr_tune=False, ivr_fast=True))
     assert plain.options.tuned_skips == () and fast.options.tuned_skips == ("e5-small",)
     assert fast.options.tuned_levels != plain.options.tuned_levels
+
+
+@needs_tuning
+def test_background_training_stops_cleanly_when_the_process_exits(kb, tmp_path) -> None:
+    """A one-shot command (``callscope ivr simulate``) starts training and exits: the exit hook stops
+    it between two steps and writes nothing, instead of the process aborting inside torch."""
+    import time
+
+    started = time.perf_counter()
+    texts, owners = [], []
+    for i, entry in enumerate(kb.entries):
+        texts += list(entry.questions["en"])
+        owners += [i] * len(entry.questions["en"])
+    slow = replace(tuning.TuningOptions(), steps=100_000)  # would train for hours
+    thread = tuning.tune_in_background(texts, owners, ("what is the weather",), tmp_path, slow)
+    assert thread is not None and thread.is_alive()
+    try:
+        tuning._stop_training_at_exit()
+        assert not thread.is_alive()
+    finally:
+        tuning._EXITING.clear()
+    assert time.perf_counter() - started < 60
+    assert not list(tmp_path.glob("*.pt")) and not list(tmp_path.glob("*.onnx"))
