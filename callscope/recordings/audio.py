@@ -108,8 +108,11 @@ def _hms(seconds: float) -> str:
 
 
 def _reason(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.split(";")[0][:200]
+    """What went wrong, in words: FFmpeg's and the OS's own message without the errno and the
+    file name ("Invalid data found when processing input")."""
+    strerror = getattr(exc, "strerror", None)
+    text = strerror.strip() if isinstance(strerror, str) and strerror.strip() else str(exc).strip()
+    return (text or type(exc).__name__).split(";")[0][:200]
 
 
 def probe(source: AudioSource) -> AudioInfo:

@@ -8,10 +8,12 @@ from typing import Self
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
 from callscope import llm
 from callscope.diarization import DiarizeOptions, campplus, neural, neural_models
+from callscope.console import failure_line
 from callscope.errors import CallscopeError
 from callscope.recordings.audio import probe
 from callscope.settings import get_settings
@@ -157,7 +159,9 @@ class _Progress:
         self.progress.update(self._total, description=f"total ({self._files_done}/{self._count} files)")
         mark = {"done": "[green]done[/]", "skipped": "[cyan]skipped (already done)[/]", "failed": "[red]failed[/]"}[result.status]
         detail = result.error or result.warning
-        self.progress.console.print(f"{mark} {item.path}" + (f": {detail}" if detail else ""), highlight=False)
+        self.progress.console.print(
+            f"{mark} {escape(failure_line(str(item.path), detail) if detail else str(item.path))}", highlight=False
+        )
 
 
 def _summary(results: list[FileResult]) -> None:
@@ -172,11 +176,11 @@ def _summary(results: list[FileResult]) -> None:
     if warned:
         typer.echo("warnings:", err=True)
         for result in warned:
-            typer.echo(f"  {result.path}: {result.warning}", err=True)
+            typer.echo(f"  {failure_line(str(result.path), result.warning or '')}", err=True)
     if failed:
         typer.echo("failures:", err=True)
         for result in failed:
-            typer.echo(f"  {result.path}: {result.error}", err=True)
+            typer.echo(f"  {failure_line(str(result.path), result.error or '')}", err=True)
 
 
 # ------------------------------------------------------------------ models

@@ -52,6 +52,7 @@ def test_batch_with_bad_files(cli, inbox: Path, tmp_path: Path, data_dir: Path) 
     assert "corrupt.wav: " in failures and "notes.wav: not a readable audio file" in failures
     assert "call.xyz: unsupported file type '.xyz'" in failures
     assert "missing.wav: no such file or folder" in failures
+    assert "notes.wav: notes.wav" not in failures and "Errno" not in failures  # each name once, FFmpeg's words
 
     data = json.loads((out / "day1" / "good.json").read_text(encoding="utf-8"))  # folder layout kept
     assert data["language"] == "en"
