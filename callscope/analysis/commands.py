@@ -249,6 +249,9 @@ def insights_command(
         texts = load_text_items(text_file, text_column)
         items += [replace(t, id=f"{TEXT_PREFIX}{t.id}") for t in texts]
         keys += ("texts",)
+    if not items and failures:
+        typer.echo("nothing to mine: none of the inputs could be read", err=True)
+        raise typer.Exit(code=1)
     selected = since_filter(items, since_day)
     if model is not None:
         result = assign_issues(model, selected, options)

@@ -67,6 +67,9 @@ def test_insights_table_and_bad_inputs(settings, calls_dir: Path, tmp_path: Path
     assert "broken.analysis.json" in result.stderr and "missing.wav: file not found" in result.stderr
     assert "issues from 16 items" in result.stdout
     assert _run("insights", "--since", "yesterday", str(calls_dir)).exit_code != 0
+    unreadable = _run("insights", str(tmp_path / "missing.wav"))  # nothing left: no empty table
+    assert unreadable.exit_code == 1 and "none of the inputs could be read" in unreadable.stderr
+    assert "issues from" not in unreadable.stdout
 
 
 def test_insights_text_file(settings, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
