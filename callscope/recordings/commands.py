@@ -59,5 +59,7 @@ def list_command(
                                 "channels": r.channels, "source": r.source,
                                 "created_at": r.created_at.isoformat()} for r in recs], indent=2))
         return
+    if not recs:
+        typer.echo("no recordings stored yet: `callscope ingest FILES` stores some", err=True)
     for r in recs:
         typer.echo(f"{r.id[:12]}  {r.created_at:%Y-%m-%d %H:%M}  {r.duration_s:7.1f}s  {r.channels}ch  {r.original_name}")

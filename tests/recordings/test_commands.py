@@ -20,6 +20,9 @@ def test_ingest_stores_good_files_and_reports_bad_ones(settings, data_dir: Path,
     empty = tmp_path / "empty.wav"
     empty.write_bytes(b"")
 
+    nothing = runner.invoke(app, ["recordings"])
+    assert nothing.exit_code == 0 and "no recordings stored yet" in nothing.stderr
+
     result = runner.invoke(app, ["ingest", str(good), str(broken), str(empty), "--json"])
 
     assert result.exit_code == 1
