@@ -52,6 +52,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/callscope models install
 	$(BIN)/callscope models install diarization
 	$(BIN)/callscope models install llm
+	# the encoder tuned on the bundled knowledge base (about 20 s), so the IVR's first caller is matched
+	# with it; a server trains one in the background for any other knowledge base it loads
+	$(BIN)/callscope ivr tune
 	touch $(STAMP)
 
 install: $(STAMP)
