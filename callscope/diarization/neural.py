@@ -54,9 +54,10 @@ log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16000
 WINDOW_S = 10.0  # segmentation-3.0 was trained on 10 s chunks
-STEP_S = 5.0  # window step: 50 % overlap (pyannote uses 1 s; 5 s is 5x cheaper, see BENCHMARKS.md)
+STEP_S = 5.0  # window step: 50 % overlap (pyannote uses 1 s; 5 s is 5x cheaper, and 1, 2 or 2.5 s gained nothing
+# consistent on the dev meetings in round 8: BENCHMARKS.md)
 BATCH = 4  # windows per segmentation forward pass
-MIN_EMBED_S = 0.5  # a speech run needs this much speech for its own embedding
+MIN_EMBED_S = 0.4  # a speech run needs this much speech for its own embedding (0.5 until round 8: BENCHMARKS.md)
 BRIDGE_S = 0.1  # a local speaker's pauses shorter than this do not end a run
 # Clustering: cosine distance at which two clusters stop merging (average linkage), set per
 # recording from its own embeddings: SPREAD_FACTOR times the typical distance from an embedding
@@ -238,6 +239,19 @@ class NeuralFeatures:
             if embedded
         ]
         return np.asarray(out, np.float64).reshape(-1, 2)
+
+    def clean(self, min_s: float | None = None) -> np.ndarray:
+        """(n,) whether the run behind each embedding has at least ``min_s`` (default MIN_EMBED_S) of frames
+        where its speaker talks alone (segmentation frames; round 8's clean-speech bar, not adopted)."""
+        step = self.models.frame_step
+        min_s = MIN_EMBED_S if min_s is None else min_s
+        out = []
+        for w in self.windows:
+            alone = w.hard.sum(axis=1) == 1
+            for speaker, a, b, embedded in w.runs:
+                if embedded:
+                    out.append(float((w.hard[a:b, speaker] & alone[a:b]).sum()) * step >= min_s)
+        return np.asarray(out, bool)
 
     def owners(self) -> np.ndarray:
         """(n, 2) window index and local speaker of the run behind each embedding."""
@@ -469,6 +483,7 @@ def cluster(
     resegment_loop: float = RESEGMENT_LOOP,
     owners: np.ndarray | None = None,
     constrain: bool = CONSTRAIN_OVERLAPS,
+    clean: np.ndarray | None = None,
 ) -> np.ndarray:
     """Cluster labels 0..k-1 of unit embeddings with an automatic count within [low, high].
 
@@ -502,7 +517,7 @@ def cluster(
         index = index[np.linspace(0, index.size - 1, max_clustered).astype(int)]
     timed = spans is not None and len(spans) == n
     covered = spans[index] if union_mass and timed else None
-    mass = _Mass(speech_s[index], covered)
+    mass = _Mass(speech_s[index], covered, clean[index] if clean is not None and len(clean) == n else None)
     chosen = embeddings[index]
     labels, large = _cut(chosen, mass, low, high, threshold, min_speaker_s, distinct_factor)
     full = np.full(n, -1, int)
@@ -571,8 +586,11 @@ class _Mass:
 
     speech_s: np.ndarray
     spans: np.ndarray | None
+    clean: np.ndarray | None = None  # only these embeddings count (None: all)
 
     def of(self, members: np.ndarray) -> float:
+        if self.clean is not None:
+            members = members & self.clean
         if self.spans is None:
             return float(self.speech_s[members].sum())
         return covered_seconds(union(map(tuple, self.spans[members].tolist())))
