@@ -501,7 +501,9 @@ def cluster(
     refines the clustered embeddings' labels in time order (VBx-style; None: not done).
     Last, with ``constrain`` and ``owners`` (each embedding's window and local speaker,
     :meth:`NeuralFeatures.owners`), :func:`constrain_overlaps` gives two local speakers of a
-    window who talk at the same time distinct clusters.
+    window who talk at the same time distinct clusters. With ``clean`` (one bool per embedding,
+    :meth:`NeuralFeatures.clean`), only runs whose speaker talked alone count toward a cluster's
+    speech for the speaker bars (round 8's clean-speech bar; off by default: it lost on dev).
     """
     n = embeddings.shape[0]
     if n <= 1:
