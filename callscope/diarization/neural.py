@@ -102,7 +102,7 @@ UNION_MASS = True  # a cluster's speech: the time its runs cover (False: summed 
 # their mean cosine to the cluster centroids; pyannote's constrained assignment, at overlaps only). Round 6.
 CONSTRAIN_OVERLAPS = True
 # segmentation-3.0 on ONNX Runtime (an export cached beside CAM++'s, checked against torch on load; torch when
-# onnx/onnxruntime are missing): the same probabilities to ~1e-6 for ~25 % less segmentation CPU. Round 8.
+# onnx/onnxruntime are missing): the same probabilities to ~5e-6 on speech, 7-9 % less CPU in all. Round 8.
 ONNX_SEGMENTATION = True
 
 

@@ -4,7 +4,8 @@ The torch module that pyannote.audio loads is exported once to ``<cache dir>/seg
 the weights>-v<EXPORT_VERSION>.onnx`` (batch dynamic, 10 s windows at 16 kHz); each time it is loaded,
 its class probabilities for a fixed pseudo-random window are checked against torch's. A damaged or
 disagreeing export is made again once, then torch runs. On one core ONNX Runtime takes ~25 % less CPU
-than torch for a batch of windows, with the same probabilities to ~1e-6 (BENCHMARKS.md, round 8).
+than torch for a batch of windows (7-9 % of the whole mono diarizer), with the same probabilities to ~5e-6
+on speech (BENCHMARKS.md, round 8).
 """
 
 from __future__ import annotations
