@@ -21,13 +21,18 @@ with and without round 5's parts (round 5 searched the distinct-voice rule, the 
 resegmentation and an eigengap count; round 4 which runs are clustered and the small-cluster
 bar; round 2 fixed thresholds, the bounds and the pause fill: BENCHMARKS.md and this file's history), minimising the mean over dev groups of (pooled DER collar 0.25 + share of files with a
 wrong speaker count); the chosen values are constants in callscope/diarization/neural.py.
+``--calibrate8 [MIN_EMBED_S ...]`` is round 8's dev grid (the shortest run with its own embedding, each with
+and without a clean-speech speaker bar; new features per value); ``--step-s`` / ``--min-embed-s`` override
+the window step / shortest embedded run for a run (round 8 scored the test split with 0.5, round 7's value,
+beside 0.4 in one sitting).
 Without it the script scores the splits with those constants. Scores: pyannote.metrics DER with collar 0.25 and with
 no collar (overlap scored), JER, speaker count; speed as audio seconds per wall / CPU
 second, the resemblyzer path timed in the same run (the box is shared: compare ratios).
 Features and resemblyzer results are cached in bench/out/neural_cache (``--fresh``
 recomputes and re-times both).
 
-    python bench/bench_mono_neural.py [--data ../shared/data] [--calibrate] [--split dev|test|both] [--fresh]
+    python bench/bench_mono_neural.py [--data ../shared/data] [--calibrate] [--calibrate8 [S ...]] [--split dev|test|both]
+                                      [--fresh] [--no-baseline] [--step-s S] [--min-embed-s S]
 """
 
 from __future__ import annotations
@@ -356,6 +361,46 @@ def calibrate(runs: list[Run]) -> None:
     print(f"\nbest on dev: {winner.label5()} constraint {winner.constrain}: objective {results[winner]:.3f}")
 
 
+def calibrate8(data: Path, min_embed: list[float]) -> None:
+    """Round 8 on dev: the shortest run that gets its own embedding (``MIN_EMBED_S``; new features for each value)
+    and a speaker bar on clean speech (a cluster's mass only from runs with ``MIN_EMBED_S`` where their speaker
+    talks alone), each beside the current pipeline. (The window-step trials were run on the dev meetings with
+    ``--step-s``: BENCHMARKS.md, round 8.)"""
+    selected = items(data, "dev")
+    names = sorted({item.group for item in selected})
+    sizes = Counter(item.group for item in selected)
+    print("| shortest embedded run s | speaker bar | objective | count right | "
+          + " | ".join(f"{n}: DER % / wrong" for n in names) + " |")
+    print("|---" * (4 + len(names)) + "|")
+    default = neural.MIN_EMBED_S
+    try:
+        for value in min_embed:
+            neural.MIN_EMBED_S = value
+            runs = run_all(selected, with_old=False)
+            for clean in (False, True):
+                per_group: dict[str, list[tuple[float, float, bool]]] = {}
+                for run in runs:
+                    feats = run.feats
+                    low, high = DiarizeOptions().speaker_range()
+                    labels = neural.cluster(feats.embeddings, feats.speech_s, low, high, spans=feats.spans(),
+                                            owners=feats.owners(), clean=feats.clean() if clean else None)
+                    result = neural.to_diarization(feats, labels, DiarizeOptions())
+                    s = score(run.item.reference, result, uem=run.item.uem)
+                    wrong = len(result.speakers) != len(run.item.reference.speakers)
+                    per_group.setdefault(run.item.group, []).append((s.der * s.reference_s, s.reference_s, wrong))
+                groups = {}
+                for group, rows in per_group.items():
+                    a = np.array(rows, dtype=float)
+                    groups[group] = (a[:, 0].sum() / max(a[:, 1].sum(), 1e-9), a[:, 2].mean())
+                total = float(np.mean([der + wrong for der, wrong in groups.values()]))
+                right = round(sum((1 - groups[n][1]) * sizes[n] for n in names))
+                cells = " | ".join(f"{100 * groups[n][0]:.1f} / {100 * groups[n][1]:.0f} %" for n in names)
+                bar = "clean speech" if clean else "all runs"
+                print(f"| {value:.2f} | {bar} | {total:.3f} | {right}/{len(runs)} | {cells} |", flush=True)
+    finally:
+        neural.MIN_EMBED_S = default
+
+
 def pct(x: float) -> str:
     return f"{100 * x:.2f}"
 
@@ -429,9 +474,22 @@ def main() -> None:
     parser.add_argument("--no-baseline", action="store_true", help="skip the resemblyzer runs")
     parser.add_argument("--fresh", action="store_true",
                         help="recompute (and time) both methods in this run instead of reading bench/out/neural_cache")
+    parser.add_argument("--calibrate8", type=float, nargs="*", metavar="MIN_EMBED_S",
+                        help="round 8 on dev: these shortest embedded runs (s), each with and without the clean-speech bar")
+    parser.add_argument("--step-s", type=float, help="window step (default neural.STEP_S; round 8's trials)")
+    parser.add_argument("--min-embed-s", type=float,
+                        help="shortest run with its own embedding (default neural.MIN_EMBED_S; round 8 ran the "
+                             "test split with the round-7 value beside the new one)")
     args = parser.parse_args()
+    if args.step_s is not None:
+        neural.STEP_S = args.step_s
+    if args.min_embed_s is not None:
+        neural.MIN_EMBED_S = args.min_embed_s
     neural.load_models()
     diarize(Audio(np.zeros((1, 16000), np.float32), 16000), DiarizeOptions(method="embeddings"))  # load resemblyzer
+    if args.calibrate8 is not None:
+        calibrate8(args.data, args.calibrate8 or [0.3, 0.4, 0.5])
+        return
     if args.calibrate:
         calibrate(run_all(items(args.data, "dev"), with_old=False))
         return

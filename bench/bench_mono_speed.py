@@ -64,7 +64,9 @@ def measure(data: Path, repeat: int, dump: Path | None, threads: int) -> None:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"{len(audios)} files x {repeat}: {total_audio:.0f} s audio, {total_audio / total_cpu:.1f}x real time per CPU s "
           f"({total_cpu:.1f} CPU s), {total_audio / total_wall:.1f}x per wall s ({total_wall:.1f} s); "
-          f"peak RSS {peak_mb:.0f} MB; threads {threads}; load {os.getloadavg()[0]:.2f}")
+          f"peak RSS {peak_mb:.0f} MB; threads {threads}; MIN_EMBED_S {neural.MIN_EMBED_S}; "
+          f"segmentation on {getattr(neural.load_models().segmenter, 'runtime', 'torch')}; "
+          f"load {os.getloadavg()[0]:.2f}")
     if dump is not None:
         with dump.open("wb") as f:
             pickle.dump(out, f)
@@ -95,8 +97,16 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--dump", type=Path)
+    parser.add_argument("--torch-segmentation", action="store_true",
+                        help="segmentation-3.0 on torch instead of ONNX Runtime (round 7's path; round 8 compared them)")
+    parser.add_argument("--min-embed-s", type=float,
+                        help="shortest run with its own embedding (default neural.MIN_EMBED_S; round 8 timed 0.5 beside 0.4)")
     parser.add_argument("--compare", type=Path, nargs=2)
     args = parser.parse_args()
+    if args.min_embed_s is not None:
+        neural.MIN_EMBED_S = args.min_embed_s
+    if args.torch_segmentation:
+        neural.ONNX_SEGMENTATION = False
     if args.compare:
         compare(*args.compare)
     else:

@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from callscope.diarization import campplus, neural_models
+from callscope.diarization import campplus, neural_models, segmentation_runtime
 from callscope.diarization.intervals import drop_short, mask_to_intervals, merge_gaps, union
 from callscope.diarization.intervals import total as covered_seconds
 from callscope.diarization.mono import resampled_chunks
@@ -54,9 +54,10 @@ log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16000
 WINDOW_S = 10.0  # segmentation-3.0 was trained on 10 s chunks
-STEP_S = 5.0  # window step: 50 % overlap (pyannote uses 1 s; 5 s is 5x cheaper, see BENCHMARKS.md)
+STEP_S = 5.0  # window step: 50 % overlap (pyannote uses 1 s; 5 s is 5x cheaper, and 1, 2 or 2.5 s gained nothing
+# consistent on the dev meetings in round 8: BENCHMARKS.md)
 BATCH = 4  # windows per segmentation forward pass
-MIN_EMBED_S = 0.5  # a speech run needs this much speech for its own embedding
+MIN_EMBED_S = 0.4  # a speech run needs this much speech for its own embedding (0.5 until round 8: BENCHMARKS.md)
 BRIDGE_S = 0.1  # a local speaker's pauses shorter than this do not end a run
 # Clustering: cosine distance at which two clusters stop merging (average linkage), set per
 # recording from its own embeddings: SPREAD_FACTOR times the typical distance from an embedding
@@ -100,6 +101,9 @@ UNION_MASS = True  # a cluster's speech: the time its runs cover (False: summed 
 # both went to the same cluster, the window's local speakers are assigned to distinct clusters (Hungarian on
 # their mean cosine to the cluster centroids; pyannote's constrained assignment, at overlaps only). Round 6.
 CONSTRAIN_OVERLAPS = True
+# segmentation-3.0 on ONNX Runtime (an export cached beside CAM++'s, checked against torch on load; torch when
+# onnx/onnxruntime are missing): the same probabilities to ~5e-6 on speech, 7-9 % less CPU in all. Round 8.
+ONNX_SEGMENTATION = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +114,7 @@ class Models:
     frame_duration: float
     frame_step: float
     embedder: campplus.Embedder  # CAM++ on ONNX Runtime (an export cached under the model dir) or torch
+    segmenter: Any = None  # segmentation_runtime.Segmenter (ONNX Runtime or torch); None: the torch module above
 
 
 def _offline_environment() -> None:
@@ -199,9 +204,12 @@ def load_models() -> Models:
         mapping = Powerset(len(specs.classes), specs.powerset_max_classes).mapping.numpy().astype(np.float32)
         frames = model.receptive_field
         embedder = campplus.load_embedder(weights.campplus, export_dir())
+        segmenter = segmentation_runtime.load_segmenter(
+            model, neural_models.segmentation_weights() if ONNX_SEGMENTATION else None, export_dir()
+        )
     except (OSError, RuntimeError, KeyError) as exc:
         raise ModelError(f"the mono diarization weights cannot be loaded ({exc}); run `callscope models verify`") from exc
-    return Models(model, mapping, float(frames.start), float(frames.duration), float(frames.step), embedder)
+    return Models(model, mapping, float(frames.start), float(frames.duration), float(frames.step), embedder, segmenter)
 
 
 @dataclass(slots=True)
@@ -238,6 +246,19 @@ class NeuralFeatures:
             if embedded
         ]
         return np.asarray(out, np.float64).reshape(-1, 2)
+
+    def clean(self, min_s: float | None = None) -> np.ndarray:
+        """(n,) whether the run behind each embedding has at least ``min_s`` (default MIN_EMBED_S) of frames
+        where its speaker talks alone (segmentation frames; round 8's clean-speech bar, not adopted)."""
+        step = self.models.frame_step
+        min_s = MIN_EMBED_S if min_s is None else min_s
+        out = []
+        for w in self.windows:
+            alone = w.hard.sum(axis=1) == 1
+            for speaker, a, b, embedded in w.runs:
+                if embedded:
+                    out.append(float((w.hard[a:b, speaker] & alone[a:b]).sum()) * step >= min_s)
+        return np.asarray(out, bool)
 
     def owners(self) -> np.ndarray:
         """(n, 2) window index and local speaker of the run behind each embedding."""
@@ -281,6 +302,8 @@ def _fbank_to_frames(count: int, models: Models) -> np.ndarray:
 
 
 def _segment_batch(models: Models, batch: list[np.ndarray]) -> np.ndarray:
+    if models.segmenter is not None:
+        return models.segmenter(np.stack(batch))  # (batch, frames, 7)
     import torch
 
     with torch.inference_mode():
@@ -469,6 +492,7 @@ def cluster(
     resegment_loop: float = RESEGMENT_LOOP,
     owners: np.ndarray | None = None,
     constrain: bool = CONSTRAIN_OVERLAPS,
+    clean: np.ndarray | None = None,
 ) -> np.ndarray:
     """Cluster labels 0..k-1 of unit embeddings with an automatic count within [low, high].
 
@@ -486,7 +510,9 @@ def cluster(
     refines the clustered embeddings' labels in time order (VBx-style; None: not done).
     Last, with ``constrain`` and ``owners`` (each embedding's window and local speaker,
     :meth:`NeuralFeatures.owners`), :func:`constrain_overlaps` gives two local speakers of a
-    window who talk at the same time distinct clusters.
+    window who talk at the same time distinct clusters. With ``clean`` (one bool per embedding,
+    :meth:`NeuralFeatures.clean`), only runs whose speaker talked alone count toward a cluster's
+    speech for the speaker bars (round 8's clean-speech bar; off by default: it lost on dev).
     """
     n = embeddings.shape[0]
     if n <= 1:
@@ -502,7 +528,7 @@ def cluster(
         index = index[np.linspace(0, index.size - 1, max_clustered).astype(int)]
     timed = spans is not None and len(spans) == n
     covered = spans[index] if union_mass and timed else None
-    mass = _Mass(speech_s[index], covered)
+    mass = _Mass(speech_s[index], covered, clean[index] if clean is not None and len(clean) == n else None)
     chosen = embeddings[index]
     labels, large = _cut(chosen, mass, low, high, threshold, min_speaker_s, distinct_factor)
     full = np.full(n, -1, int)
@@ -571,8 +597,11 @@ class _Mass:
 
     speech_s: np.ndarray
     spans: np.ndarray | None
+    clean: np.ndarray | None = None  # only these embeddings count (None: all)
 
     def of(self, members: np.ndarray) -> float:
+        if self.clean is not None:
+            members = members & self.clean
         if self.spans is None:
             return float(self.speech_s[members].sum())
         return covered_seconds(union(map(tuple, self.spans[members].tolist())))

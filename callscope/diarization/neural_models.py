@@ -94,6 +94,11 @@ def problems() -> list[str]:
     return found
 
 
+def segmentation_weights() -> Path:
+    """The segmentation-3.0 weight file (its sha256 names the ONNX export)."""
+    return packaged_path(SEGMENTATION)
+
+
 def locate(verify: bool = True) -> DiarizationWeights:
     """The weights' paths, checked against their sha256 sums.
 

@@ -12,8 +12,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
 from callscope import llm
-from callscope.diarization import DiarizeOptions, campplus, neural, neural_models
 from callscope.console import failure_line
+from callscope.diarization import DiarizeOptions, campplus, neural, neural_models, segmentation_runtime
 from callscope.errors import CallscopeError
 from callscope.recordings.audio import probe
 from callscope.settings import get_settings
@@ -257,9 +257,17 @@ def _check_diarization_weights() -> None:
 
 
 def _prepare_campplus_export() -> None:
-    """Export CAM++ to ONNX now (else the first mono diarization does it) and say which runtime will embed."""
+    """Export CAM++ and segmentation-3.0 to ONNX now (else the first mono diarization does it) and say which
+    runtime will run each."""
     embedder = campplus.load_embedder(neural_models.locate(verify=False).campplus, neural.export_dir())
     typer.echo(f"diarization: CAM++ embeddings run on {embedder.runtime}")
+    try:
+        model = neural.load_models().segmentation
+    except CallscopeError as exc:
+        typer.echo(f"diarization: segmentation-3.0 not loaded ({exc})", err=True)
+        return
+    segmenter = segmentation_runtime.load_segmenter(model, neural_models.segmentation_weights(), neural.export_dir())
+    typer.echo(f"diarization: segmentation-3.0 runs on {segmenter.runtime}")
 
 
 @models_app.command("verify")

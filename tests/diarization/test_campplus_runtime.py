@@ -136,3 +136,7 @@ def test_models_install_diarization_exports_campplus(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "CAM++ embeddings run on onnxruntime" in result.output
     assert campplus.export_path(tmp_path / "diarization", neural_models.CAMPPLUS.sha256).exists()
+    assert "segmentation-3.0 runs on onnxruntime" in result.output
+    from callscope.diarization import segmentation_runtime
+
+    assert segmentation_runtime.export_path(tmp_path / "diarization", neural_models.SEGMENTATION.sha256).exists()

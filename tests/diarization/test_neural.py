@@ -201,6 +201,30 @@ def test_two_local_speakers_talking_at_once_get_distinct_clusters():
     assert np.array_equal(neural.constrain_overlaps(embeddings, labels, owners, apart), labels)
 
 
+def test_a_cluster_of_overlapped_runs_only_is_no_speaker_with_the_clean_speech_bar():
+    rng = np.random.default_rng(11)
+    a, c = np.eye(192)[0], np.eye(192)[2]
+    x = np.vstack([_group(a, 12, rng, 0.03), _group(c, 3, rng, 0.03)])
+    seconds = np.full(15, 2.0)
+    spans = np.c_[np.arange(15) * 3.0, np.arange(15) * 3.0 + 2]  # c's three runs cover 6 s
+    clean = np.r_[np.ones(12, bool), np.zeros(3, bool)]  # c was only ever heard over a
+    assert len(set(neural.cluster(x, seconds, 1, 8, spans=spans))) == 2
+    labels = neural.cluster(x, seconds, 1, 8, spans=spans, clean=clean)
+    assert len(set(labels)) == 1
+    assert len(set(neural.cluster(x, seconds, 1, 8, spans=spans, clean=np.ones(15, bool)))) == 2
+
+
+def test_clean_marks_runs_with_enough_frames_of_their_speaker_alone():
+    models = neural.Models(None, np.zeros((7, 3), np.float32), 0.0, 0.017, 0.017, None)  # type: ignore[arg-type]
+    hard = np.zeros((100, 3), bool)
+    hard[0:60, 0] = True  # speaker 0: 60 frames (1.02 s), 20 of them over speaker 1
+    hard[40:60, 1] = True  # speaker 1: 20 frames, all overlapped
+    window = neural.WindowResult(0, hard.astype(np.float16), hard, [(0, 0, 60, True), (1, 40, 60, True)])
+    feats = neural.NeuralFeatures([window], np.zeros((2, 192), np.float32), np.array([1.0, 0.3]), 1.7, models)
+    assert feats.clean(0.5).tolist() == [True, False]  # 40 frames alone = 0.68 s; none alone
+    assert feats.clean(0.7).tolist() == [False, False]
+
+
 def test_long_recordings_cluster_a_capped_number_of_embeddings(monkeypatch):
     from scipy.cluster import hierarchy
 
