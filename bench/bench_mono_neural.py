@@ -328,6 +328,12 @@ def evaluate(runs: list[Run], setting: Setting) -> tuple[float, dict[str, tuple[
         s = score(run.item.reference, result, uem=run.item.uem)
         wrong = len(result.speakers) != len(run.item.reference.speakers)
         per_group.setdefault(run.item.group, []).append((s.der * s.reference_s, s.reference_s, wrong))
+    return pooled(per_group)
+
+
+def pooled(per_group: dict[str, list[tuple[float, float, bool]]]) -> tuple[float, dict[str, tuple[float, float]]]:
+    """The group-balanced objective and each group's (pooled DER, share of files with a wrong count) from
+    its files' (DER x reference seconds, reference seconds, wrong count) rows."""
     groups = {}
     for group, rows in per_group.items():
         a = np.array(rows, dtype=float)
@@ -388,11 +394,7 @@ def calibrate8(data: Path, min_embed: list[float]) -> None:
                     s = score(run.item.reference, result, uem=run.item.uem)
                     wrong = len(result.speakers) != len(run.item.reference.speakers)
                     per_group.setdefault(run.item.group, []).append((s.der * s.reference_s, s.reference_s, wrong))
-                groups = {}
-                for group, rows in per_group.items():
-                    a = np.array(rows, dtype=float)
-                    groups[group] = (a[:, 0].sum() / max(a[:, 1].sum(), 1e-9), a[:, 2].mean())
-                total = float(np.mean([der + wrong for der, wrong in groups.values()]))
+                total, groups = pooled(per_group)
                 right = round(sum((1 - groups[n][1]) * sizes[n] for n in names))
                 cells = " | ".join(f"{100 * groups[n][0]:.1f} / {100 * groups[n][1]:.0f} %" for n in names)
                 bar = "clean speech" if clean else "all runs"

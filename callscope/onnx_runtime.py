@@ -9,8 +9,12 @@ and Silero VAD (:mod:`callscope.diarization.vad`).
 from __future__ import annotations
 
 import importlib.util
+import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 
 def available() -> bool:
@@ -37,3 +41,50 @@ def cpu_session(model: Path | str | bytes, threads: int = 1, *, log_level: int |
     return onnxruntime.InferenceSession(
         model if isinstance(model, bytes) else str(model), options, providers=["CPUExecutionProvider"]
     )
+
+
+def checked_export(
+    target: Path, export: Callable[[Path], object], disagreement: Callable[[Any], str | None], *, name: str, stale: str
+) -> Any:
+    """A session on the export ``target`` of a torch model that agrees with the model, or None
+    (then the caller runs torch).
+
+    ``export(target)`` writes the file when it is missing (older files matching the glob ``stale``
+    beside it are then removed); ``disagreement(session)`` compares the session with the model on a
+    probe input and says how they differ (None: they agree). A file that does not load or disagrees
+    is exported again once; ``name`` names the model in the warnings.
+    """
+    problem = ""
+    for attempt in range(2):
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            export(target)
+            for old in target.parent.glob(stale):
+                if old != target:
+                    old.unlink(missing_ok=True)
+        try:
+            session = cpu_session(target, log_level=3)
+            problem = disagreement(session) or ""
+        except Exception as exc:  # noqa: BLE001 - a damaged file: exported again below
+            problem = f"it does not load ({exc})"
+        if not problem:
+            return session
+        if attempt == 0:
+            log.warning("the ONNX export %s of %s is not used: %s; exporting it again", target, name, problem)
+            target.unlink(missing_ok=True)
+    log.warning("the ONNX export %s of %s is not used: %s; using torch", target, name, problem)
+    return None
+
+
+class TorchOrOnnx:
+    """A torch module, and an ONNX Runtime session on its export when that is usable
+    (:func:`checked_export`); subclasses run the session if there is one, else the module."""
+
+    def __init__(self, model: Any, session: Any = None) -> None:
+        self.model = model
+        self.session = session
+
+    @property
+    def runtime(self) -> str:
+        """``onnxruntime`` or ``torch``: what runs the model."""
+        return "onnxruntime" if self.session is not None else "torch"

@@ -239,22 +239,13 @@ def embed(model: Any, feats: np.ndarray) -> np.ndarray:
     return _normalised(vector)
 
 
-class Embedder:
+class Embedder(onnx_runtime.TorchOrOnnx):
     """CAM++ embeddings of fbank crops, by ONNX Runtime (``session``) or else the torch module.
 
     One session serves several threads at once (ONNX Runtime's ``run`` is thread-safe), each
     call on one core: :mod:`callscope.diarization.neural` embeds crops in parallel that way
     instead of with torch's OpenMP threads, which spin.
     """
-
-    def __init__(self, model: Any, session: Any = None) -> None:
-        self.model = model
-        self.session = session
-
-    @property
-    def runtime(self) -> str:
-        """``onnxruntime`` or ``torch``: what embeds a crop."""
-        return "onnxruntime" if self.session is not None else "torch"
 
     def embed(self, feats: np.ndarray) -> np.ndarray:
         """L2-normalised 192-d embedding of fbank frames (mean-normalised here)."""
@@ -290,10 +281,6 @@ def export_onnx(model: Any, path: Path) -> Path:
     return path
 
 
-def _session(path: Path) -> Any:
-    return onnx_runtime.cpu_session(path, log_level=3)  # one thread: parallel crops come from several calling threads
-
-
 def _probe_cosine(model: Any, session: Any) -> float:
     """Cosine between torch's and the session's vector for a fixed pseudo-random input."""
     feats = np.random.default_rng(0).normal(0.0, 3.0, (PROBE_FRAMES, FBANK_BINS)).astype(np.float32)
@@ -320,25 +307,13 @@ def load_embedder(path: str | Path, cache_dir: Path | None = None, threads: int 
 
 
 def _ready_session(model: Any, target: Path) -> Any:
-    """A session on ``target`` (exported now if missing) that agrees with torch, or None."""
-    problem = ""
-    for attempt in range(2):
-        if not target.exists():
-            export_onnx(model, target)
-            for old in target.parent.glob("campplus-*.onnx"):
-                if old != target:
-                    old.unlink(missing_ok=True)
-        try:
-            session = _session(target)
-            cosine = _probe_cosine(model, session)
-        except Exception as exc:  # noqa: BLE001 - a damaged file: exported again below
-            problem = f"it does not load ({exc})"
-        else:
-            if cosine >= MIN_PROBE_COSINE:
-                return session
-            problem = f"it disagrees with torch (cosine {cosine:.6f} on the probe input)"
-        if attempt == 0:
-            log.warning("the ONNX export %s of CAM++ is not used: %s; exporting it again", target, problem)
-            target.unlink(missing_ok=True)
-    log.warning("the ONNX export %s of CAM++ is not used: %s; using torch", target, problem)
-    return None
+    """A session on ``target`` (exported now if missing) that agrees with torch, or None. One
+    intra-op thread: parallel crops come from several calling threads."""
+
+    def disagreement(session: Any) -> str | None:
+        cosine = _probe_cosine(model, session)
+        return None if cosine >= MIN_PROBE_COSINE else f"it disagrees with torch (cosine {cosine:.6f} on the probe input)"
+
+    return onnx_runtime.checked_export(
+        target, lambda path: export_onnx(model, path), disagreement, name="CAM++", stale="campplus-*.onnx"
+    )

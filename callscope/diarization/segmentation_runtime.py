@@ -27,18 +27,9 @@ WINDOW_SAMPLES = 160000  # 10 s at 16 kHz: the windows neural.py feeds it
 MAX_PROBE_DIFF = 1e-4  # an export whose probe probabilities differ more from torch's is not used
 
 
-class Segmenter:
+class Segmenter(onnx_runtime.TorchOrOnnx):
     """segmentation-3.0's powerset class probabilities for a batch of windows, by ONNX Runtime
     (``session``) or else the torch module."""
-
-    def __init__(self, model: Any, session: Any = None) -> None:
-        self.model = model
-        self.session = session
-
-    @property
-    def runtime(self) -> str:
-        """``onnxruntime`` or ``torch``: what segments a window."""
-        return "onnxruntime" if self.session is not None else "torch"
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         """(windows, samples) float32 audio -> (windows, frames, 7) class probabilities."""
@@ -99,25 +90,13 @@ def load_segmenter(model: Any, weights: Path | None, cache_dir: Path | None) -> 
 
 def _ready_session(model: Any, target: Path) -> Any:
     """A session on ``target`` (exported now if missing) that agrees with torch, or None."""
-    problem = ""
-    for attempt in range(2):
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            export_onnx(model, target)
-            for old in target.parent.glob("segmentation-*.onnx"):
-                if old != target:
-                    old.unlink(missing_ok=True)
-        try:
-            session = onnx_runtime.cpu_session(target, log_level=3)
-            difference = probe_difference(model, session)
-        except Exception as exc:  # noqa: BLE001 - a damaged file: exported again below
-            problem = f"it does not load ({exc})"
-        else:
-            if difference <= MAX_PROBE_DIFF:
-                return session
-            problem = f"it disagrees with torch (difference {difference:.2e} on the probe input)"
-        if attempt == 0:
-            log.warning("the ONNX export %s of segmentation-3.0 is not used: %s; exporting it again", target, problem)
-            target.unlink(missing_ok=True)
-    log.warning("the ONNX export %s of segmentation-3.0 is not used: %s; using torch", target, problem)
-    return None
+
+    def disagreement(session: Any) -> str | None:
+        difference = probe_difference(model, session)
+        if difference <= MAX_PROBE_DIFF:
+            return None
+        return f"it disagrees with torch (difference {difference:.2e} on the probe input)"
+
+    return onnx_runtime.checked_export(
+        target, lambda path: export_onnx(model, path), disagreement, name="segmentation-3.0", stale="segmentation-*.onnx"
+    )
