@@ -1,9 +1,11 @@
 """ONNX Runtime on the CPU, one way for the whole package: whether models can be exported or built
-(``onnx``) and run (``onnxruntime``) here, and how an inference session is made.
+(``onnx``) and run (``onnxruntime``) here, how an inference session is made, and how the export of
+a torch model is checked against the model before it is used.
 
 Used by the e5 sentence encoder (:mod:`callscope.analysis.e5_onnx`), the IVR's tuned MiniLM
-(:mod:`callscope.ivr.tuning`), CAM++ speaker embeddings (:mod:`callscope.diarization.campplus`)
-and Silero VAD (:mod:`callscope.diarization.vad`).
+(:mod:`callscope.ivr.tuning`), CAM++ speaker embeddings (:mod:`callscope.diarization.campplus`),
+segmentation-3.0 (:mod:`callscope.diarization.segmentation_runtime`) and Silero VAD
+(:mod:`callscope.diarization.vad`).
 """
 
 from __future__ import annotations
