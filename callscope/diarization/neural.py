@@ -57,7 +57,7 @@ WINDOW_S = 10.0  # segmentation-3.0 was trained on 10 s chunks
 STEP_S = 5.0  # window step: 50 % overlap (pyannote uses 1 s; 5 s is 5x cheaper, and 1, 2 or 2.5 s gained nothing
 # consistent on the dev meetings in round 8: BENCHMARKS.md)
 BATCH = 4  # windows per segmentation forward pass
-MIN_EMBED_S = 0.4  # a speech run needs this much speech for its own embedding (0.5 until round 8: BENCHMARKS.md)
+MIN_EMBED_S = 0.5  # a speech run needs this much speech for its own embedding (0.4 tried in round 8 and reverted: BENCHMARKS.md)
 BRIDGE_S = 0.1  # a local speaker's pauses shorter than this do not end a run
 # Clustering: cosine distance at which two clusters stop merging (average linkage), set per
 # recording from its own embeddings: SPREAD_FACTOR times the typical distance from an embedding
