@@ -54,8 +54,19 @@ def checked_export(
     ``export(target)`` writes the file when it is missing (older files matching the glob ``stale``
     beside it are then removed); ``disagreement(session)`` compares the session with the model on a
     probe input and says how they differ (None: they agree). A file that does not load or disagrees
-    is exported again once; ``name`` names the model in the warnings.
+    is exported again once; any other failure (no write access, an exporter error) is logged. ``name``
+    names the model in the log.
     """
+    try:
+        return _checked_export(target, export, disagreement, name, stale)
+    except Exception:  # noqa: BLE001 - the torch model still works
+        log.exception("%s could not be exported to ONNX; using torch", name)
+        return None
+
+
+def _checked_export(
+    target: Path, export: Callable[[Path], object], disagreement: Callable[[Any], str | None], name: str, stale: str
+) -> Any:
     problem = ""
     for attempt in range(2):
         if not target.exists():

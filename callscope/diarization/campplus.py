@@ -19,7 +19,6 @@ and embeds a crop in about half torch's CPU time on one thread, the same vectors
 
 from __future__ import annotations
 
-import logging
 import warnings
 from collections import OrderedDict
 from functools import lru_cache
@@ -33,8 +32,6 @@ from callscope.storage_io import atomic_path, sha256_of
 
 if TYPE_CHECKING:
     import torch
-
-log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16000
 FBANK_BINS = 80
@@ -298,12 +295,7 @@ def load_embedder(path: str | Path, cache_dir: Path | None = None, threads: int 
     model = load_campplus(str(path), threads)
     if cache_dir is None or not onnx_runtime.available():
         return Embedder(model)
-    try:
-        session = _ready_session(model, export_path(Path(cache_dir), sha256_of(Path(path))))
-    except Exception:  # noqa: BLE001 - the torch model still works
-        log.exception("CAM++ could not be exported to ONNX; using torch")
-        session = None
-    return Embedder(model, session)
+    return Embedder(model, _ready_session(model, export_path(Path(cache_dir), sha256_of(Path(path)))))
 
 
 def _ready_session(model: Any, target: Path) -> Any:

@@ -10,7 +10,6 @@ on speech (BENCHMARKS.md, round 8).
 
 from __future__ import annotations
 
-import logging
 import warnings
 from pathlib import Path
 from typing import Any
@@ -19,8 +18,6 @@ import numpy as np
 
 from callscope import onnx_runtime
 from callscope.storage_io import atomic_path, sha256_of
-
-log = logging.getLogger(__name__)
 
 EXPORT_VERSION = 1  # part of the export's file name: bump when the exported graph changes
 WINDOW_SAMPLES = 160000  # 10 s at 16 kHz: the windows neural.py feeds it
@@ -80,12 +77,7 @@ def load_segmenter(model: Any, weights: Path | None, cache_dir: Path | None) -> 
     failures are logged and torch is used."""
     if cache_dir is None or weights is None or not onnx_runtime.available():
         return Segmenter(model)
-    try:
-        session = _ready_session(model, export_path(Path(cache_dir), sha256_of(Path(weights))))
-    except Exception:  # noqa: BLE001 - the torch model still works
-        log.exception("segmentation-3.0 could not be exported to ONNX; using torch")
-        session = None
-    return Segmenter(model, session)
+    return Segmenter(model, _ready_session(model, export_path(Path(cache_dir), sha256_of(Path(weights)))))
 
 
 def _ready_session(model: Any, target: Path) -> Any:
