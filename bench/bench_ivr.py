@@ -31,7 +31,7 @@ import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ET
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -256,7 +256,20 @@ def serve(port: int, data_dir: str) -> None:
             r.redirect("/ref/voice", method="POST")
         return Response(str(r), media_type="text/xml")
 
+    @app.get("/bench/scoring")
+    def bench_scoring() -> dict[str, int]:
+        """How the IVR scored callers' questions so far (see ``/ivr/kb/status``), all matchers together."""
+        from callscope.ivr import deps as ivr_deps
+
+        counts: Counter[str] = Counter()
+        for matcher in list(ivr_deps._matchers.values()):
+            counts.update(matcher.scoring_counts)
+        return dict(counts)
+
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+SCORING_NOTES: list[str] = []  # how the measured runs' questions were scored (GET /bench/scoring)
 
 
 def free_port() -> int:
@@ -472,9 +485,10 @@ def latency(
         "| IVR | mode | calls | requests | req/s | server CPU ms/req | load avg | request kind | n | p50 ms | p95 ms | p99 ms | max ms | p99 after ramp ms | errors |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+    SCORING_NOTES.clear()
     for i, encoders in enumerate(encoder_sets):
         rows += _latency_rows(data, concurrency, calls, think, encoders, burst, reference=i == 0)
-    return "\n".join(rows)
+    return "\n".join([*rows, "", *SCORING_NOTES])
 
 
 def _latency_rows(
@@ -532,8 +546,18 @@ def _latency_rows(
                 n_calls = calls if th[1] > 0 else max(concurrency, calls // 2)
                 asyncio.run(load(base, entry, utterances, min(concurrency, 20), 20, (0, 0), seed=1))  # warm-up
                 cpu0 = cpu_seconds(proc.pid)
+                scored0 = httpx.get(base + "/bench/scoring", timeout=10).json()
                 stats, wall = asyncio.run(load(base, entry, utterances, concurrency, n_calls, th, seed=2))
                 cpu_ms = 1000 * (cpu_seconds(proc.pid) - cpu0) / max(1, stats.requests)
+                scored = Counter(httpx.get(base + "/bench/scoring", timeout=10).json())
+                scored.subtract(scored0)
+                if entry == "/ivr/voice":
+                    total = max(1, sum(scored.values()))
+                    SCORING_NOTES.append(
+                        f"- {ivr}, {mode}: questions scored with every encoder {scored['full']}, answered by the "
+                        f"e5 screen {scored['screen']}, scored without e5 to stay within the turn's latency budget "
+                        f"{scored['late']} ({100 * scored['late'] / total:.1f} % of {total})"
+                    )
                 loadavg = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
                 for kind in sorted(stats.latency):
                     lat = stats.latency[kind]

@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     # callers the KB-tuned encoder reads (English) are matched without e5: a third of the CPU per question,
     # 1-2 points fewer right outcomes and about twice the wrong answers on the few-shot test split (BENCHMARKS.md)
     ivr_fast: bool = False
+    # a question turn's time budget from the webhook's arrival: an English caller whose scoring with e5
+    # would end later is matched as in fast mode instead (GET /ivr/kb/status counts how often); 0: none
+    ivr_latency_budget_ms: float = Field(default=40.0, ge=0)
     ivr_record_from: Literal["transfer", "start"] = "transfer"  # record the agent leg, or the whole call
     # webhooks handled at once (each in a thread; the rest wait in arrival order): two per core keeps
     # both cores busy, while more only take turns on the interpreter lock and stretch every call's turn

@@ -322,6 +322,8 @@ def create_app(
         other_bytes=int(options.max_body_mb * MIB),
         upload_mb=settings.max_upload_mb,
     )
+    if options.include_ivr:  # outermost: a webhook's turn is timed from its arrival
+        app.add_middleware(ivr_deps.TurnClock)
     app.add_exception_handler(CallscopeError, _callscope_error)
 
     for router in (auth.router, auth.users_router, scorecards.router, qa.router, recordings.router, jobs.router,
@@ -372,6 +374,7 @@ def _ivr_app(settings: Settings, options: ApiOptions) -> FastAPI:
     app.state.settings = settings
     app.state.ivr = True
     app.state.recording_sink = ivr_deps.recording_sink_for(settings)
+    app.add_middleware(ivr_deps.TurnClock)
     if not settings.twilio_validate:
         log.warning("Twilio signature validation is OFF (CALLSCOPE_TWILIO_VALIDATE=false)")
     return app

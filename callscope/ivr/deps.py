@@ -14,6 +14,7 @@ import ipaddress
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from functools import lru_cache, partial
@@ -25,6 +26,7 @@ import anyio.to_thread
 import httpx
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from callscope.context import Context
 from callscope.errors import WebhookSignatureError
@@ -38,7 +40,7 @@ from callscope.ivr.frustration import (
 )
 from callscope.ivr.expansion import expand_in_background
 from callscope.ivr.kb import BUNDLED_KB, KnowledgeBaseSource
-from callscope.ivr.matcher import IntentMatcher, MatcherOptions, fast_options
+from callscope.ivr.matcher import IntentMatcher, MatcherOptions, fast_options, turn_cpu_started, turn_started
 from callscope.ivr.recording import FileRecordingSink, RecordingFetcher, RecordingSink
 from callscope.ivr.security import public_url, verify_signature
 from callscope.settings import Settings
@@ -88,9 +90,37 @@ async def get_webhook_lane(request: Request, settings: SettingsDep) -> anyio.Cap
 WebhookLaneDep = Annotated[anyio.CapacityLimiter, Depends(get_webhook_lane)]
 
 
+class TurnClock:
+    """ASGI middleware (the outermost layer) that notes when each IVR webhook arrived
+    (:data:`callscope.ivr.matcher.turn_started`), so the matcher can keep a turn within
+    ``MatcherOptions.latency_budget_ms`` however long the request queued."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and str(scope.get("path", "")).startswith("/ivr/"):
+            token = turn_started.set(time.perf_counter())
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                turn_started.reset(token)
+            return
+        await self.app(scope, receive, send)
+
+
 async def in_lane(lane: anyio.CapacityLimiter, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run the blocking ``fn(*args, **kwargs)`` in a thread of ``lane``."""
-    return await anyio.to_thread.run_sync(partial(fn, *args, **kwargs), limiter=lane)
+    return await anyio.to_thread.run_sync(partial(_on_the_clock, fn, *args, **kwargs), limiter=lane)
+
+
+def _on_the_clock(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``fn(*args, **kwargs)`` with the thread's CPU clock noted (:data:`turn_cpu_started`)."""
+    token = turn_cpu_started.set(time.thread_time())
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        turn_cpu_started.reset(token)
 
 
 def kb_path(settings: Settings) -> Path:
@@ -152,7 +182,10 @@ def matcher_for(kb: KnowledgeBaseSource, settings: Settings | None = None) -> In
             matcher = _matchers.get(id(kb))
             if matcher is None:
                 cache = tuning.cache_dir_in(settings) if settings is not None else None
-                options = replace(options, encoders=names, tuned=tune, tuned_dir=cache)
+                budget = settings.ivr_latency_budget_ms if settings is not None else options.latency_budget_ms
+                options = replace(
+                    options, encoders=names, tuned=tune, tuned_dir=cache, latency_budget_ms=budget or None
+                )
                 if settings is not None and settings.ivr_fast:
                     options = fast_options(options)
                 matcher = _matchers[id(kb)] = IntentMatcher(kb, options=options)

@@ -67,6 +67,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import lru_cache
@@ -149,6 +150,15 @@ class MatcherOptions:
     # bench/ivr_fewshot.py (bench/bench_ivr_screen.py) as a gate inside which no dev outcome changes;
     # None: every encoder for every caller. No effect with ``tuned_skips`` or without a tuned encoder.
     quick_answer: tuple[float, float] | None = (1.0, 1.25)
+    # A turn's time budget, from the webhook's arrival (:data:`turn_started`, set by the IVR app). A
+    # caller the tuned encoder reads whose scoring with e5 (its recent CPU time, measured here) would
+    # end after it, and whose turn has already waited longer than e5 takes (a queue, not a slow CPU),
+    # gets the screen's result as it stands, with fast mode's levels (:func:`fast_options`, tuned on
+    # dev for scoring without e5). Under a burst a few callers are matched as in fast mode instead of
+    # queueing for e5 too; ``scoring_counts["late"]`` says how many. None: no budget. Mandarin callers
+    # (the tuned encoder does not read them) and callers outside a webhook (CLI, simulator: no
+    # arrival time) always get e5.
+    latency_budget_ms: float | None = 40.0
     # where a tuned caller's confidence (the score the levels read) comes from; the tuned encoder
     # always ranks the entries and sets the lead over the runner-up. Its own scale is measured by
     # leave-one-out on questions it was trained on, so it reads a new phrasing too low (a small KB's
@@ -159,6 +169,14 @@ class MatcherOptions:
     tuned_confidence: str = "max"
     encoder_threads: int = 1  # one BLAS thread: fastest per sentence under concurrent load
     cache_size: int = 4096
+
+
+turn_started: ContextVar[float | None] = ContextVar("turn_started", default=None)
+"""When the webhook of the turn being handled arrived (``time.perf_counter()``); set by the IVR app
+(:class:`callscope.ivr.deps.TurnClock`), read by ``MatcherOptions.latency_budget_ms``."""
+turn_cpu_started: ContextVar[float | None] = ContextVar("turn_cpu_started", default=None)
+"""The handling thread's CPU clock (``time.thread_time()``) when it took the turn up
+(:func:`callscope.ivr.deps.in_lane`): what the turn waited is its wall time minus its own CPU."""
 
 
 FAST_TUNED_LEVELS = (0.8, math.inf, -0.4, 0.45, 1.25)
@@ -692,9 +710,14 @@ class IntentMatcher:
         self._quick: IntentMatcher | None = None
         if self.options.quick_answer is not None and self.options.tuned and not self.options.tuned_skips:
             self._quick = IntentMatcher(
-                kb, options=replace(fast_options(self.options), quick_answer=None), encoders=given or None
+                kb,
+                options=replace(fast_options(self.options), quick_answer=None, latency_budget_ms=None),
+                encoders=given or None,
             )
             self._quick._utterance_cache = self._utterance_cache  # a sentence is encoded once for both
+        self._full_s = 0.0  # recent CPU time of scoring a caller the tuned encoder reads with e5 (moving average)
+        self._counts_lock = threading.Lock()
+        self.scoring_counts: dict[str, int] = {"full": 0, "screen": 0, "late": 0}
 
     @property
     def encoders(self) -> list[SentenceEncoder]:
@@ -1064,13 +1087,39 @@ class IntentMatcher:
         Returns:
             The top candidates, best first, and the confidence level of the best.
         """
-        opts = self.options
         index = self._current_index()
         if not text.strip() or not index.entries:
             return MatchResult(text, language, MatchLevel.LOW, ())
-        quick = self._quick_answer(text, language, exclude)
-        if quick is not None:
-            return quick
+        quick = self._quick
+        reads = quick is not None and quick.reads_tuned(text)
+        screened = quick.match(text, language) if quick is not None and reads and not exclude else None
+        if screened is not None and self._clears_screen(screened):
+            self._count("screen")
+            return screened
+        if reads and self._late(self.options.latency_budget_ms):
+            self._count("late")
+            return screened if screened is not None else quick.match(text, language, exclude=exclude)  # type: ignore[union-attr]
+        self._count("full")
+        cpu = time.thread_time()
+        result = self._full_match(index, text, language, exclude)
+        if reads:  # CPU, not wall time: a burst must not make every later caller look late
+            self._full_s += 0.1 * (time.thread_time() - cpu - self._full_s)
+        return result
+
+    def _late(self, budget_ms: float | None) -> bool:
+        """Scoring with e5 now would end past the turn's budget (see ``latency_budget_ms``) *and*
+        the turn has already waited longer than e5 takes: a queue to skip, not a slow CPU (on a box
+        too slow for the budget even when idle, an idle turn still gets e5)."""
+        arrived, worked = turn_started.get(), turn_cpu_started.get()
+        if budget_ms is None or arrived is None:
+            return False
+        elapsed = time.perf_counter() - arrived
+        waited = elapsed - (time.thread_time() - worked if worked is not None else 0.0)
+        return (elapsed + self._full_s) * 1000 > budget_ms and waited > self._full_s
+
+    def _full_match(self, index: _Index, text: str, language: str, exclude: Sequence[str]) -> MatchResult:
+        """:meth:`match` with every encoder."""
+        opts = self.options
         n = len(index.entries)
         # one index version throughout
         semantic, kw, mixed, proba, variant_sims, base_semantic, base_proba = self._entry_scores(index, text)
@@ -1099,16 +1148,21 @@ class IntentMatcher:
         level = level_of(best.score, result.margin, self.policy_options(tuned)) if best else MatchLevel.LOW
         return MatchResult(text, language, level, result.candidates)
 
-    def _quick_answer(self, text: str, language: str, exclude: Sequence[str]) -> MatchResult | None:
-        """The answer without e5 when it clears ``quick_answer`` (see :class:`MatcherOptions`), else None."""
+    def _clears_screen(self, result: MatchResult) -> bool:
+        """The result without e5 stands: it answers (HIGH) and clears ``quick_answer``."""
         gate = self.options.quick_answer
-        if self._quick is None or gate is None or exclude or not self._quick.reads_tuned(text):
-            return None
-        result = self._quick.match(text, language)
         best = result.best
-        if result.level is MatchLevel.HIGH and best is not None and best.score >= gate[0] and result.margin >= gate[1]:
-            return result
-        return None
+        return (
+            gate is not None
+            and result.level is MatchLevel.HIGH
+            and best is not None
+            and best.score >= gate[0]
+            and result.margin >= gate[1]
+        )
+
+    def _count(self, path: str) -> None:
+        with self._counts_lock:
+            self.scoring_counts[path] += 1
 
     def level(self, result: MatchResult) -> MatchLevel:
         """The confidence level of a result's best candidate under these options."""

@@ -5,6 +5,7 @@ than the shipped encoders alone (CLINC150 banking few-shot fixture, real models)
 from __future__ import annotations
 
 import json
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -16,7 +17,7 @@ from callscope.domain import FaqEntry
 from callscope.ivr import tuning
 from callscope.ivr.deps import matcher_for
 from callscope.ivr.kb import BUNDLED_KB, KnowledgeBase, KnowledgeBaseSource
-from callscope.ivr.matcher import IntentMatcher, MatcherOptions, MatchLevel, fast_options
+from callscope.ivr.matcher import IntentMatcher, MatcherOptions, MatchLevel, fast_options, turn_started
 from callscope.settings import Settings
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "ivr" / "clinc150_banking_subset.json"
@@ -211,6 +212,46 @@ def test_the_e5_screen_answers_clear_english_callers_without_e5_and_scores_the_r
         result = matcher.match(text, language, exclude=exclude)
         assert text in e5.texts
         assert result == full.match(text, language, exclude=exclude)
+
+
+@needs_tuning
+def test_a_turn_over_its_latency_budget_gets_the_fast_result_for_english_and_e5_for_mandarin(
+    tuned, kb, encoders, tuned_dir
+) -> None:
+    use, e5 = (_Recording(e) for e in encoders)
+    options = MatcherOptions(tuned_dir=tuned_dir, latency_budget_ms=1000.0)
+    matcher = IntentMatcher(kb, options=options, encoders=[use, e5])
+    fast = IntentMatcher(kb, options=replace(fast_options(options), quick_answer=None), encoders=encoders)
+    full = IntentMatcher(kb, options=replace(options, quick_answer=None, latency_budget_ms=None), encoders=encoders)
+    unclear = "tell me a joke"  # the screen does not answer it: it needs e5
+    # outside a webhook (no arrival time) and within the budget: every encoder
+    assert matcher.match(unclear, "en") == full.match(unclear, "en") and unclear in e5.texts
+    token = turn_started.set(time.perf_counter())
+    try:
+        assert matcher.match("what is the weather like on mars", "en").level is not None
+        assert matcher.scoring_counts == {"full": 2, "screen": 0, "late": 0}
+    finally:
+        turn_started.reset(token)
+    token = turn_started.set(time.perf_counter() - 5.0)  # this webhook arrived 5 s ago
+    try:
+        late = "what is the weather like on venus"
+        assert matcher.match(late, "en") == fast.match(late, "en") and late not in e5.texts
+        after_no = matcher.match("please put a freeze on my bank account", "en", exclude=("freeze_account",))
+        assert all(c.entry.id != "freeze_account" for c in after_no.candidates)
+        assert matcher.scoring_counts["late"] == 2
+        mandarin = "我想冻结我的银行账户"  # the fast scoring does not read Mandarin: e5 scores it regardless
+        assert matcher.match(mandarin, "zh") == full.match(mandarin, "zh") and mandarin in e5.texts
+    finally:
+        turn_started.reset(token)
+    assert matcher.scoring_counts == {"full": 3, "screen": 0, "late": 2}
+    # no budget: never late
+    none = IntentMatcher(kb, options=replace(options, latency_budget_ms=None), encoders=encoders)
+    token = turn_started.set(time.perf_counter() - 5.0)
+    try:
+        none.match(unclear, "en")
+    finally:
+        turn_started.reset(token)
+    assert none.scoring_counts["late"] == 0 and none.scoring_counts["full"] == 1
 
 
 def test_without_fine_tuning_the_shipped_encoders_match_as_before(kb, encoders, tuned_dir, monkeypatch) -> None:
