@@ -46,8 +46,8 @@ def predictions(asr: Path, gold: dict[str, str]) -> tuple[list[tuple[str, str, s
 
 
 def rescore(asr: Path, audio_dir: Path, gold: dict[str, str]) -> tuple[dict[str, list], dict[str, list[float]]]:
-    """Per method, (id, script emotion, predicted label, language) from the analysis files' turns + audio;
-    per language, each call's ASR error against its script."""
+    """Per method, (id, script emotion, predicted label, language) from the analysis files' turns + audio
+    (text only where the audio is not there); per language, each call's ASR error against its script."""
     from callscope.analysis.emotion import TurnText, analyze_emotions
     from callscope.analysis.sentiment import SentimentOptions, TextSentiment
     from callscope.domain import Role
@@ -66,9 +66,13 @@ def rescore(asr: Path, audio_dir: Path, gold: dict[str, str]) -> tuple[dict[str,
         turns = [TurnText(t["speaker"], Role(t["role"]) if t["role"] in ("agent", "caller") else Role.UNKNOWN,
                           t["start"], t["end"], t["text"], {"caller": 0, "agent": 1}.get(t["role"]))
                  for t in meta["turns"]]
-        reference = (audio_dir / f"{cid}.txt").read_text(encoding="utf-8")
-        errors.setdefault(lang, []).append(error_rate(reference, "\n".join(t.text for t in turns), lang))
-        audio = load_audio(audio_dir / f"{cid}.stereo.wav")
+        # a snapshot (bench/corpus/snapshot.py) keeps the reference beside the analysis file and has no audio
+        reference_path = next((d / f"{cid}.txt" for d in (asr, audio_dir) if (d / f"{cid}.txt").exists()), None)
+        if reference_path is not None:
+            reference = reference_path.read_text(encoding="utf-8")
+            errors.setdefault(lang, []).append(error_rate(reference, "\n".join(t.text for t in turns), lang))
+        wav = audio_dir / f"{cid}.stereo.wav"
+        audio = load_audio(wav) if wav.exists() else None
         for name, scorer in methods.items():
             report = analyze_emotions(turns, audio, language=lang, sentiment=scorer)
             rows[name].append((cid, emotion, str(report.caller.label), lang))
