@@ -1103,7 +1103,8 @@ class IntentMatcher:
         cpu = time.thread_time()
         result = self._full_match(index, text, language, exclude)
         if reads:  # CPU, not wall time: a burst must not make every later caller look late
-            self._full_s += 0.1 * (time.thread_time() - cpu - self._full_s)
+            spent = time.thread_time() - cpu
+            self._full_s = spent if not self._full_s else self._full_s + 0.1 * (spent - self._full_s)
         return result
 
     def _late(self, budget_ms: float | None) -> bool:
