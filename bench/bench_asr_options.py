@@ -43,7 +43,10 @@ def parse_variant(text: str) -> tuple[str, dict[str, object]]:
     out: dict[str, object] = {}
     for part in filter(None, fields.split(",")):
         key, _, value = part.partition(":")
-        out[key] = json.loads(value) if value[:1] in "0123456789-[{tfn\"" else value
+        try:
+            out[key] = json.loads(value)  # numbers, true/false, lists
+        except json.JSONDecodeError:
+            out[key] = value  # a plain string, e.g. compute_type:float32
     return name, out
 
 

@@ -258,13 +258,10 @@ def serve(port: int, data_dir: str) -> None:
 
     @app.get("/bench/scoring")
     def bench_scoring() -> dict[str, int]:
-        """How the IVR scored callers' questions so far (see ``/ivr/kb/status``), all matchers together."""
-        from callscope.ivr import deps as ivr_deps
+        """How the IVR scored callers' questions so far (``/ivr/kb/status`` without its operator token)."""
+        from callscope.ivr.deps import scoring_counts
 
-        counts: Counter[str] = Counter()
-        for matcher in list(ivr_deps._matchers.values()):
-            counts.update(matcher.scoring_counts)
-        return dict(counts)
+        return scoring_counts()
 
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 

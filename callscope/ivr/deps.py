@@ -195,6 +195,17 @@ def matcher_for(kb: KnowledgeBaseSource, settings: Settings | None = None) -> In
     return matcher
 
 
+def scoring_counts(kb: KnowledgeBaseSource | None = None) -> dict[str, int]:
+    """How the matchers built so far scored callers' questions (``IntentMatcher.scoring_counts``):
+    the one of ``kb``, or all of them. Builds nothing: zeros before the first question."""
+    totals = {"full": 0, "screen": 0, "late": 0}
+    for key, matcher in list(_matchers.items()):
+        if kb is None or key == id(kb):
+            for path, count in matcher.scoring_counts.items():
+                totals[path] = totals.get(path, 0) + count
+    return totals
+
+
 async def get_matcher(kb: KbSourceDep, settings: SettingsDep) -> IntentMatcher:
     return matcher_for(kb, settings)
 

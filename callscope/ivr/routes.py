@@ -370,7 +370,7 @@ def transfer_context(
 
 
 @router.get("/kb/status", dependencies=[Depends(deps.require_operator)])
-def kb_status(kb: deps.KbSourceDep, matcher: deps.MatcherDep) -> dict[str, Any]:
+def kb_status(kb: deps.KbSourceDep) -> dict[str, Any]:
     """The knowledge base in service: file, version, entry count, last reload error (operators
     only: it shows the server's file path and the entry ids), and how callers' questions were
     scored since the start: ``full`` (every encoder), ``screen`` (answered without e5) and
@@ -383,7 +383,7 @@ def kb_status(kb: deps.KbSourceDep, matcher: deps.MatcherDep) -> dict[str, Any]:
         "entries": len(current),
         "ids": current.ids,
         "error": kb.last_error,
-        "scoring": dict(matcher.scoring_counts),
+        "scoring": deps.scoring_counts(kb),
     }
 
 
