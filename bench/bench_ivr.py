@@ -33,8 +33,10 @@ import time
 import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin
 
+import numpy as np
 from fastapi import Request
 from fastapi.responses import Response
 
@@ -256,6 +258,8 @@ def serve(port: int, data_dir: str) -> None:
             r.redirect("/ref/voice", method="POST")
         return Response(str(r), media_type="text/xml")
 
+    _trace_turns(app)
+
     @app.get("/bench/scoring")
     def bench_scoring() -> dict[str, int]:
         """How the IVR scored callers' questions so far (``/ivr/kb/status`` without its operator token)."""
@@ -264,6 +268,75 @@ def serve(port: int, data_dir: str) -> None:
         return scoring_counts()
 
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def _trace_turns(app: Any) -> None:
+    """Where question turns spend their time, server side: ``GET /bench/trace`` returns (and clears) one row per
+    matched question: ms from the request's arrival at the app to the matcher's start, in the matcher, from
+    the matcher's end to the response's last byte, and the matcher thread's own CPU ms (wall in the matcher
+    beyond its CPU is waiting for a core or the GIL)."""
+    import contextvars
+
+    from callscope.ivr.matcher import IntentMatcher
+
+    current: contextvars.ContextVar[dict[str, float] | None] = contextvars.ContextVar("bench_turn", default=None)
+    rows: list[tuple[float, ...]] = []
+    match = IntentMatcher.match
+
+    def timed_match(self: IntentMatcher, *args: Any, **kwargs: Any) -> Any:
+        marks = current.get()
+        start, cpu = time.perf_counter(), time.thread_time()
+        try:
+            return match(self, *args, **kwargs)
+        finally:
+            if marks is not None:
+                marks.update(match_start=start, match_end=time.perf_counter(), match_cpu=time.thread_time() - cpu)
+
+    IntentMatcher.match = timed_match  # type: ignore[method-assign]
+
+    class Trace:
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            if scope["type"] != "http" or not str(scope.get("path", "")).startswith("/ivr/"):
+                await self.inner(scope, receive, send)
+                return
+            marks = {"arrived": time.perf_counter()}
+            token = current.set(marks)
+            try:
+                await self.inner(scope, receive, send)
+            finally:
+                current.reset(token)
+            if "match_start" in marks:
+                done = time.perf_counter()
+                rows.append(tuple(1000 * x for x in (marks["match_start"] - marks["arrived"],
+                                                      marks["match_end"] - marks["match_start"],
+                                                      done - marks["match_end"], marks["match_cpu"])))
+
+    app.add_middleware(Trace)
+
+    @app.get("/bench/trace")
+    def bench_trace() -> list[tuple[float, ...]]:
+        out = list(rows)
+        rows.clear()
+        return out
+
+
+def trace_note(ivr: str, mode: str, rows: list[list[float]]) -> str:
+    """One line: the question turns' server-side time, split where the slowest 1 % spent it."""
+    if not rows:
+        return f"- {ivr}, {mode}: no question turn traced"
+    totals = np.array([sum(r[:3]) for r in rows])
+    slow = np.array([r for r, t in zip(rows, totals) if t >= np.percentile(totals, 99)])
+    parts = np.array(rows)
+    return (
+        f"- {ivr}, {mode}: question turns server side (n={len(rows)}), median before the matcher / in it / after it "
+        f"{np.median(parts[:, 0]):.1f} / {np.median(parts[:, 1]):.1f} / {np.median(parts[:, 2]):.1f} ms, server p99 "
+        f"{np.percentile(totals, 99):.1f} ms; the slowest 1 % (n={len(slow)}) averaged {slow[:, 0].mean():.1f} / "
+        f"{slow[:, 1].mean():.1f} / {slow[:, 2].mean():.1f} ms, of which the matcher's own CPU {slow[:, 3].mean():.1f} ms "
+        f"(median turn {np.median(parts[:, 3]):.1f} ms)"
+    )
 
 
 SCORING_NOTES: list[str] = []  # how the measured runs' questions were scored (GET /bench/scoring)
@@ -544,9 +617,13 @@ def _latency_rows(
                 asyncio.run(load(base, entry, utterances, min(concurrency, 20), 20, (0, 0), seed=1))  # warm-up
                 cpu0 = cpu_seconds(proc.pid)
                 scored0 = httpx.get(base + "/bench/scoring", timeout=10).json()
+                httpx.get(base + "/bench/trace", timeout=10)  # drop the warm-up's rows
+                client_cpu0 = time.process_time()
                 stats, wall = asyncio.run(load(base, entry, utterances, concurrency, n_calls, th, seed=2))
+                client_cpu_ms = 1000 * (time.process_time() - client_cpu0) / max(1, stats.requests)
                 cpu_ms = 1000 * (cpu_seconds(proc.pid) - cpu0) / max(1, stats.requests)
                 scored = Counter(httpx.get(base + "/bench/scoring", timeout=10).json())
+                traced = httpx.get(base + "/bench/trace", timeout=10).json()
                 scored.subtract(scored0)
                 if entry == "/ivr/voice":
                     total = max(1, sum(scored.values()))
@@ -555,6 +632,7 @@ def _latency_rows(
                         f"e5 screen {scored['screen']}, scored without e5 to stay within the turn's latency budget "
                         f"{scored['late']} ({100 * scored['late'] / total:.1f} % of {total})"
                     )
+                    SCORING_NOTES.append(trace_note(ivr, mode, traced) + f"; the load generator's own CPU {client_cpu_ms:.1f} ms per request, on the same cores")
                 loadavg = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
                 for kind in sorted(stats.latency):
                     lat = stats.latency[kind]

@@ -104,9 +104,10 @@ class Settings(BaseSettings):
     # would end later is matched as in fast mode instead (GET /ivr/kb/status counts how often); 0: none
     ivr_latency_budget_ms: float = Field(default=40.0, ge=0)
     ivr_record_from: Literal["transfer", "start"] = "transfer"  # record the agent leg, or the whole call
-    # webhooks handled at once (each in a thread; the rest wait in arrival order): two per core keeps
-    # both cores busy, while more only take turns on the interpreter lock and stretch every call's turn
-    ivr_threads: int = Field(default_factory=lambda: 2 * (os.cpu_count() or 2), ge=1)
+    # webhooks handled at once (each in a thread; the rest wait in arrival order): one per core (at least 2).
+    # A question turn is CPU work (encoders); more threads than cores only take turns on the cores and the
+    # interpreter lock inside the matcher, where the turn's latency budget cannot see the wait (BENCHMARKS.md)
+    ivr_threads: int = Field(default_factory=lambda: max(2, os.cpu_count() or 2), ge=1)
 
     # --- self-service: help center (/help), SMS/WhatsApp (/messaging/incoming)
     support_phone: str = ""  # shown on /help and in texts; default: agent_dial when it is a phone number
