@@ -29,11 +29,16 @@ import re
 from collections.abc import Sequence
 
 from callscope.domain import Role
-from callscope.language import DIGIT_REPEATS_EN, DIGIT_WORDS_EN, DIGITS_ZH, detect_text_language
+from callscope.language import DIGIT_REPEATS_EN, DIGIT_WORDS_EN, DIGITS_ZH, detect_text_language, to_simplified
 
 __all__ = ["extract_reason", "call_context", "split_sentences", "is_filler_sentence"]
 
 MAX_REASON_CHARS = 300
+# Content (Chinese characters, or 2 per English word: :func:`_content_size`) a request sentence
+# needs for the feelings said before it to be left out of the reason: about five words. Set a priori.
+REQUEST_CONTENT = 10
+# A request that points back to an earlier sentence ("why is it so high?"): (English, Mandarin).
+_REFERS_BACK = (re.compile(r"\b(?:it|this|that|they|them)\b", re.IGNORECASE), re.compile(r"它"))
 
 _SENTENCE_EN = re.compile(
     r"(?<!\bMr\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bMrs\.)(?<!\bNo\.)(?<=[.!?])\s+(?=[A-Z0-9\"'(])"
@@ -299,12 +304,37 @@ def call_context(turns: Sequence[tuple[Role, str]], language: str | None = None,
 
 
 def _reason_sentences(sentences: list[str], language: str) -> list[str]:
-    """Sentences up to the first request/problem cue, then only further questions."""
+    """Sentences up to the first request/problem cue, then only further questions.
+
+    Before the request, sentences that only say how the caller feels or thank the agent
+    ("Sorry, I'm a bit worried about this.", "Thanks for picking up so quickly.",
+    说实话，这已经是我第二次打电话来说这个事了) are left out when the request itself says
+    enough (:data:`REQUEST_CONTENT`) and does not point back to them ("I'm worried about my
+    bill. Why is *it* so high?"): they are the same across issues, so they pulled calls about
+    different things together, and they make poor quotes. Caller emotion reads them from the
+    turns, not from the reason.
+    """
     first_cue = next((i for i, s in enumerate(sentences) if _has_cue(s, language)), None)
     if first_cue is None:
         return sentences
+    before = sentences[:first_cue]
+    request = sentences[first_cue]
+    if _content_size(request, language) >= REQUEST_CONTENT and not _REFERS_BACK[language == "zh"].search(request):
+        before = [s for s in before if not _feeling_only(s, language)]
     question = re.compile(r"[?？]|[吗呢]$")
-    return sentences[: first_cue + 1] + [s for s in sentences[first_cue + 1 :] if question.search(s)]
+    return [*before, sentences[first_cue]] + [s for s in sentences[first_cue + 1 :] if question.search(s)]
+
+
+def _feeling_only(sentence: str, language: str) -> bool:
+    """A sentence with an emotion cue (or a situation cue: repeat calls, waiting, urgency) of the
+    emotion lexicon, or nothing but courtesy formulas, and no request or problem cue."""
+    from callscope.analysis.sentiment import cue_lexicon  # the lexicon lives with the emotion scorer
+
+    lexicon = cue_lexicon()
+    text = to_simplified(sentence) if language == "zh" else sentence
+    if any(lexicon.find(text, language).values()):
+        return True
+    return not lexicon.strip_courtesy(text, language).strip(" ,.!?，。！？、")
 
 
 def _join(sentences: list[str], language: str) -> str:

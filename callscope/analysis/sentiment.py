@@ -60,6 +60,8 @@ _EN_WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 _CLAUSE = re.compile(r"([^.?!;,:。？！，；：、…]+)([.?!;,:。？！，；：、…]*)")
 _LEADING_LINK = re.compile(r"^(?:(?:and|but|so|oh|well)\s+)+")  # "but thank you" is still thanks
 SITUATION_CAP = 1.5  # most weight the situation patterns give one class in one text
+_FORMULA_GAP = r"[\s,，、]*"  # what may separate courtesy formulas run together in one clause
+_FORMULA_MAX = 60  # characters one courtesy formula spans at most ("thank you for sorting that out so quickly")
 SOUND_WEIGHT = 0.8  # share of its weight a Mandarin cue gets when the text only sounds like it
 _FILLER = re.compile(r"(?<![\w-])(?:um+|uh+|er+|erm|ah+|hmm+)(?![\w-])")
 
@@ -213,11 +215,22 @@ class CueLexicon:
             for lang, formulas in (courtesy or {}).items()
             if formulas
         }
+        # each formula on its own, for clauses that run several together ("好的就这些谢谢", "okay
+        # thanks bye": speech recognition often leaves out the commas); see _formula_run
+        self._courtesy_parts = {
+            lang: [re.compile(f"(?:{rx})" + _FORMULA_GAP, re.IGNORECASE) for rx in formulas]
+            for lang, formulas in (courtesy or {}).items()
+        }
         # the Mandarin formulas as they sound (sound_key leaves regex syntax alone: it only maps Han characters)
         self._courtesy_sound = (
             re.compile(sound_key(self.courtesy["zh"].pattern), re.IGNORECASE)
             if sound_weight is not None and "zh" in self.courtesy
             else None
+        )
+        self._courtesy_sound_parts = (
+            [re.compile(sound_key(rx.pattern), re.IGNORECASE) for rx in self._courtesy_parts["zh"]]
+            if self._courtesy_sound is not None
+            else []
         )
         # longest phrases first, so "not sure" wins over "sure"; English ones indexed by first word
         self._en: dict[str, list[tuple[tuple[str, ...], Emotion, float]]] = {}
@@ -299,9 +312,9 @@ class CueLexicon:
     def strip_courtesy(self, text: str, language: str) -> str:
         """``text`` without the clauses that are only courtesy formulas ("Thanks, bye.", 好的，谢谢).
 
-        A clause is a stretch between punctuation marks; it is dropped when it is one
-        formula as a whole (an ``!`` keeps it: an emphatic "Brilliant!" is feeling,
-        not routine). Returns ``""`` when nothing else is left.
+        A clause is a stretch between punctuation marks; it is dropped when it is nothing
+        but formulas, one or several in a row (an ``!`` keeps it: an emphatic "Brilliant!"
+        is feeling, not routine). Returns ``""`` when nothing else is left.
         """
         formula = self.courtesy.get("zh" if language == "zh" else "en")
         if formula is None:
@@ -313,9 +326,12 @@ class CueLexicon:
             if not core:
                 continue
             sounds_like = self._courtesy_sound is not None and language == "zh" and len(core) >= 2
-            if "!" in mark or "！" in mark or not (
-                formula.fullmatch(core) or (sounds_like and self._courtesy_sound.fullmatch(sound_key(core)))
-            ):
+            parts = self._courtesy_parts.get("zh" if language == "zh" else "en", [])
+            courteous = formula.fullmatch(core) or _formula_run(core, parts)
+            if not courteous and sounds_like:
+                key = sound_key(core)
+                courteous = self._courtesy_sound.fullmatch(key) or _formula_run(key, self._courtesy_sound_parts)
+            if "!" in mark or "！" in mark or not courteous:
                 kept.append(clause.strip() + mark)
         return " ".join(kept).strip()
 
@@ -568,6 +584,35 @@ class TextSentiment:
             lexicon_sentiment=round(float(lexicon), 4),
             model_sentiment=None if model_sentiment is None else round(model_sentiment, 4),
         )
+
+
+def _formula_run(text: str, formulas: Sequence[re.Pattern[str]]) -> bool:
+    """Whether ``text`` is formulas one after another (each with its trailing spaces or commas).
+
+    Walks the positions that whole formulas (at most :data:`_FORMULA_MAX` characters) reach
+    from the positions already reached: time linear in the text, where one regex repeating an
+    alternation of overlapping formulas backtracks exponentially ("yes ok yes ok … x").
+    """
+    reached, frontier = {0}, [0]
+    while frontier:
+        start = frontier.pop()
+        for end in range(min(len(text), start + _FORMULA_MAX), start, -1):
+            if end not in reached and any(f.fullmatch(text, start, end) for f in formulas):
+                if end == len(text):
+                    return True
+                reached.add(end)
+                frontier.append(end)
+    return False
+
+
+@lru_cache(maxsize=1)
+def cue_lexicon() -> CueLexicon:
+    """The bundled cue lexicon with the default sound matching (no encoder loaded).
+
+    Raises:
+        ModelError: the cue file is missing or malformed.
+    """
+    return CueLexicon.load(CUES_PATH)
 
 
 _default_lock = threading.Lock()

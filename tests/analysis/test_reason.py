@@ -148,3 +148,22 @@ def test_call_context_is_the_agents_answer_without_routine(calls: dict[str, list
         (Role.UNKNOWN, "The card was blocked after a fraud alert."),
     ]
     assert call_context(unknown) == ("The card was blocked after a fraud alert.",)
+
+
+def test_feelings_and_thanks_before_the_request_are_left_out() -> None:
+    # phrasings written for this test, not taken from the benchmark corpus
+    ask = (A, "How can I help?")
+    assert (
+        extract_reason([ask, (C, "Thank you so much for getting back to me. Could you move my installation to next Friday?")])
+        == "Could you move my installation to next Friday?"
+    )
+    assert extract_reason([ask, (C, "我都急死了！我的快递三天了还没到，怎么回事？")], "zh") == "我的快递三天了还没到，怎么回事？"
+
+
+def test_feelings_stay_when_the_request_is_short_or_points_back_to_them() -> None:
+    ask = (A, "How can I help?")
+    assert extract_reason([ask, (C, "I am really worried. Can you help?")]) == "I am really worried. Can you help?"
+    assert (
+        extract_reason([ask, (C, "I am worried about my bill. Why is it so high this month?")])
+        == "I am worried about my bill. Why is it so high this month?"
+    )

@@ -162,6 +162,10 @@ def test_negation_stops_at_the_clause(scorer: TextSentiment) -> None:
         ("好，那太好了。修好以后会通知我吗？", "zh", "那太好了。 修好以后会通知我吗？"),
         ("好的，写写妮，再件。", "zh", ""),  # the formulas as Whisper may spell them (homophones)
         ("号码是五八。", "zh", "号码是五八。"),  # sounds like nothing courteous: kept
+        # formulas run together without commas, as speech recognition writes them
+        ("行，没别的了谢谢你们。", "zh", ""),
+        ("Okay thanks bye.", "en", ""),
+        ("没问题谢谢，我明天再打过来问问进度。", "zh", "我明天再打过来问问进度。"),
     ],
 )
 def test_strip_courtesy(scorer: TextSentiment, text: str, language: str, core: str) -> None:
@@ -173,3 +177,11 @@ def test_cue_file_with_a_bad_pattern(tmp_path: Path) -> None:
     bad.write_text('{"en": {}, "patterns": {"en": {"frustrated": {"(unclosed": 1.0}}}}')
     with pytest.raises(ModelError, match="cue file"):
         CueLexicon.load(bad)
+
+
+def test_strip_courtesy_on_a_long_run_of_formulas(scorer: TextSentiment) -> None:
+    """A clause of overlapping formulas that ends in something else is kept, and is decided
+    in linear time (a single regex repeating the formulas backtracked exponentially on it)."""
+    clause = "yes ok " * 200 + "but the router is still dead"
+    assert scorer.cues.strip_courtesy(clause, "en") == clause.strip()
+    assert scorer.cues.strip_courtesy("yes ok " * 200, "en") == ""
