@@ -632,7 +632,10 @@ def _latency_rows(
                         f"e5 screen {scored['screen']}, scored without e5 to stay within the turn's latency budget "
                         f"{scored['late']} ({100 * scored['late'] / total:.1f} % of {total})"
                     )
-                    SCORING_NOTES.append(trace_note(ivr, mode, traced) + f"; the load generator's own CPU {client_cpu_ms:.1f} ms per request, on the same cores")
+                    SCORING_NOTES.append(
+                        trace_note(ivr, mode, traced)
+                        + f"; the load generator's own CPU {client_cpu_ms:.1f} ms per request, on the same cores"
+                    )
                 loadavg = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
                 for kind in sorted(stats.latency):
                     lat = stats.latency[kind]
