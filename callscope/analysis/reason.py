@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from callscope.analysis.sentiment import cue_lexicon
 from callscope.domain import Role
 from callscope.language import DIGIT_REPEATS_EN, DIGIT_WORDS_EN, DIGITS_ZH, detect_text_language, to_simplified
 
@@ -328,8 +329,6 @@ def _reason_sentences(sentences: list[str], language: str) -> list[str]:
 def _feeling_only(sentence: str, language: str) -> bool:
     """A sentence with an emotion cue (or a situation cue: repeat calls, waiting, urgency) of the
     emotion lexicon, or nothing but courtesy formulas, and no request or problem cue."""
-    from callscope.analysis.sentiment import cue_lexicon  # the lexicon lives with the emotion scorer
-
     lexicon = cue_lexicon()
     text = to_simplified(sentence) if language == "zh" else sentence
     if any(lexicon.find(text, language).values()):
