@@ -212,8 +212,11 @@ def accuracy(data: Path) -> str:
 # ----------------------------------------------------------------------- server
 
 
-def serve(port: int, data_dir: str) -> None:
-    """Child process: the callscope IVR plus the reference quickstart IVR on one uvicorn server."""
+def serve(port: int, data_dir: str, reuse_port: bool = False) -> None:
+    """Child process: the callscope IVR plus the reference quickstart IVR on one uvicorn server.
+
+    With ``reuse_port`` several such processes listen on the same port (``SO_REUSEPORT``: the kernel spreads
+    connections across them), the way ``callscope serve --workers N`` runs."""
     import uvicorn
     from twilio.twiml.voice_response import VoiceResponse
 
@@ -260,6 +263,11 @@ def serve(port: int, data_dir: str) -> None:
 
     _trace_turns(app)
 
+    @app.get("/bench/pid")
+    def bench_pid() -> int:
+        """This server process's id (several processes may share the port)."""
+        return os.getpid()
+
     @app.get("/bench/scoring")
     def bench_scoring() -> dict[str, int]:
         """How the IVR scored callers' questions so far (``/ivr/kb/status`` without its operator token)."""
@@ -267,7 +275,15 @@ def serve(port: int, data_dir: str) -> None:
 
         return scoring_counts()
 
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    if not reuse_port:
+        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+        return
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(("127.0.0.1", port))
+    config = uvicorn.Config(app, log_level="warning", access_log=False)
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 def _trace_turns(app: Any) -> None:
@@ -534,6 +550,17 @@ def cpu_seconds(pid: int) -> float:
         return 0.0
 
 
+def peak_rss_mb(pid: int) -> float:
+    """Peak resident memory of a process (Linux ``VmHWM``), NaN elsewhere."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return float("nan")
+
+
 def pct(values: list[float], q: float) -> float:
     values = sorted(values)
     if not values:
@@ -549,15 +576,17 @@ def latency(
     think: tuple[float, float],
     encoder_sets: tuple[str, ...] = ("use-multilingual,e5-small",),
     burst: bool = True,
+    processes: int = 1,
 ) -> str:
-    """One server per encoder set (CALLSCOPE_IVR_ENCODERS), measured in the same run."""
+    """One server per encoder set (CALLSCOPE_IVR_ENCODERS), measured in the same run; each server is
+    ``processes`` uvicorn processes sharing the port."""
     rows = [
         "| IVR | mode | calls | requests | req/s | server CPU ms/req | load avg | request kind | n | p50 ms | p95 ms | p99 ms | max ms | p99 after ramp ms | errors |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     SCORING_NOTES.clear()
     for i, encoders in enumerate(encoder_sets):
-        rows += _latency_rows(data, concurrency, calls, think, encoders, burst, reference=i == 0)
+        rows += _latency_rows(data, concurrency, calls, think, encoders, burst, reference=i == 0, processes=processes)
     return "\n".join([*rows, "", *SCORING_NOTES])
 
 
@@ -569,6 +598,7 @@ def _latency_rows(
     encoders: str,
     burst: bool,
     reference: bool,
+    processes: int = 1,
 ) -> list[str]:
     utterances = [(t, lang) for t, lang, _ in CALIBRATION] + [
         (t, lang) for t, lang, _ in bitext_rows(data, per_intent=40)
@@ -582,6 +612,7 @@ def _latency_rows(
     }
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
     env["CALLSCOPE_IVR_ENCODERS"] = encoders
+    env["CALLSCOPE_WORKERS"] = str(processes)  # as `callscope serve --workers` sets it: the lanes share the cores
     from callscope.ivr import tuning
     from callscope.ivr.kb import BUNDLED_KB, load_knowledge_base
     from callscope.ivr.matcher import IntentMatcher, MatcherOptions
@@ -591,20 +622,17 @@ def _latency_rows(
         model_dir = Path(env["CALLSCOPE_MODEL_DIR"]) if env.get("CALLSCOPE_MODEL_DIR") else Path(tmp) / "models"
         options = MatcherOptions(encoders=(), tuned_dir=model_dir / "ivr-tuned")
         IntentMatcher(load_knowledge_base(BUNDLED_KB), options=options).tune()
-    proc = subprocess.Popen([sys.executable, __file__, "--serve", str(port), "--serve-data", tmp], env=env)
     base = f"http://127.0.0.1:{port}"
+    procs: list[subprocess.Popen[bytes]] = []
     try:
         import httpx
 
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                httpx.get(base + "/ivr/kb/status", timeout=2)
-                break
-            except httpx.HTTPError:
-                if proc.poll() is not None:
-                    raise SystemExit("the IVR server did not start") from None
-                time.sleep(0.3)
+        # one at a time: the first creates the database, the next find it ready
+        for _ in range(processes):
+            command = [sys.executable, __file__, "--serve", str(port), "--serve-data", tmp]
+            proc = subprocess.Popen(command + (["--serve-reuse-port"] if processes > 1 else []), env=env)
+            procs.append(proc)
+            _wait_ready(base, proc, ready=len(procs))
         rows: list[str] = []
         label = "callscope (" + " + ".join({"use-multilingual": "USE", "e5-small": "e5"}.get(e, e) for e in encoders.split(",")) + ")"
         if tuned:
@@ -615,13 +643,13 @@ def _latency_rows(
             for mode, th in modes:
                 n_calls = calls if th[1] > 0 else max(concurrency, calls // 2)
                 asyncio.run(load(base, entry, utterances, min(concurrency, 20), 20, (0, 0), seed=1))  # warm-up
-                cpu0 = cpu_seconds(proc.pid)
+                cpu0 = sum(cpu_seconds(p.pid) for p in procs)
                 scored0 = httpx.get(base + "/bench/scoring", timeout=10).json()
                 httpx.get(base + "/bench/trace", timeout=10)  # drop the warm-up's rows
                 client_cpu0 = time.process_time()
                 stats, wall = asyncio.run(load(base, entry, utterances, concurrency, n_calls, th, seed=2))
                 client_cpu_ms = 1000 * (time.process_time() - client_cpu0) / max(1, stats.requests)
-                cpu_ms = 1000 * (cpu_seconds(proc.pid) - cpu0) / max(1, stats.requests)
+                cpu_ms = 1000 * (sum(cpu_seconds(p.pid) for p in procs) - cpu0) / max(1, stats.requests)
                 scored = Counter(httpx.get(base + "/bench/scoring", timeout=10).json())
                 traced = httpx.get(base + "/bench/trace", timeout=10).json()
                 scored.subtract(scored0)
@@ -631,6 +659,10 @@ def _latency_rows(
                         f"- {ivr}, {mode}: questions scored with every encoder {scored['full']}, answered by the "
                         f"e5 screen {scored['screen']}, scored without e5 to stay within the turn's latency budget "
                         f"{scored['late']} ({100 * scored['late'] / total:.1f} % of {total})"
+                    )
+                    SCORING_NOTES.append(
+                        f"- {ivr}, {mode}: {len(procs)} server process{'es' if len(procs) > 1 else ''}, peak RSS "
+                        + ", ".join(f"{peak_rss_mb(p.pid):.0f}" for p in procs) + " MB"
                     )
                     SCORING_NOTES.append(
                         trace_note(ivr, mode, traced)
@@ -647,11 +679,33 @@ def _latency_rows(
                     )
         return rows
     finally:
-        proc.terminate()
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def _wait_ready(base: str, proc: subprocess.Popen[bytes], ready: int) -> None:
+    """Wait until ``ready`` server processes answer on ``base`` (each answers with its own pid)."""
+    import httpx
+
+    seen: set[int] = set()
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit("the IVR server did not start")
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            seen.add(int(httpx.get(base + "/bench/pid", timeout=2).json()))
+        except httpx.HTTPError:
+            time.sleep(0.3)
+            continue
+        if len(seen) >= ready:
+            return
+        time.sleep(0.05)
+    raise SystemExit("the IVR server did not start")
 
 
 LATENCY_NOTES = """Notes:
@@ -699,18 +753,26 @@ def main() -> None:
     parser.add_argument("--skip-accuracy", action="store_true")
     parser.add_argument("--write", action="store_true", help="write BENCHMARKS_ivr.md")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--server-processes", type=int, default=1, help="uvicorn processes per server, sharing the port (SO_REUSEPORT)"
+    )
     parser.add_argument("--serve-data", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-reuse-port", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.serve_data)
+        serve(args.serve, args.serve_data, reuse_port=args.serve_reuse_port)
         return
     parts = [
         f"Machine: {os.cpu_count()} CPU cores, Python {sys.version.split()[0]}; server and load generator share the cores."
     ]
     if not args.skip_latency:
         parts.append(
-            f"### Webhook latency ({args.concurrency} concurrent calls, uvicorn 1 process on 127.0.0.1)\n\n"
-            + latency(args.data, args.concurrency, args.calls, tuple(args.think), tuple(args.encoders), not args.no_burst)
+            f"### Webhook latency ({args.concurrency} concurrent calls, uvicorn {args.server_processes} "
+            f"process{'es' if args.server_processes > 1 else ''} on 127.0.0.1)\n\n"
+            + latency(
+                args.data, args.concurrency, args.calls, tuple(args.think), tuple(args.encoders), not args.no_burst,
+                processes=args.server_processes,
+            )
             + "\n\n"
             + LATENCY_NOTES
         )

@@ -104,10 +104,15 @@ class Settings(BaseSettings):
     # would end later is matched as in fast mode instead (GET /ivr/kb/status counts how often); 0: none
     ivr_latency_budget_ms: float = Field(default=40.0, ge=0)
     ivr_record_from: Literal["transfer", "start"] = "transfer"  # record the agent leg, or the whole call
-    # webhooks handled at once (each in a thread; the rest wait in arrival order): one per core (at least 2).
-    # A question turn is CPU work (encoders); more threads than cores only take turns on the cores and the
-    # interpreter lock inside the matcher, where the turn's latency budget cannot see the wait (BENCHMARKS.md)
-    ivr_threads: int = Field(default_factory=lambda: max(2, os.cpu_count() or 2), ge=1)
+    # webhooks handled at once per server process (each in a thread; the rest wait in arrival order); default:
+    # the cores shared among the processes (`workers`), at least 2 for a single process. A question turn is CPU
+    # work (encoders); more threads than cores only take turns on the cores and the interpreter lock inside the
+    # matcher, where the turn's latency budget cannot see the wait (BENCHMARKS.md)
+    ivr_threads: int | None = Field(default=None, ge=1)
+    # `callscope serve` processes sharing the port. Each loads its own models (about 1 GB with the IVR warm) and
+    # its own interpreter lock, so webhooks no longer wait for the lock behind other turns: on 2 cores, 2
+    # processes took the IVR's question p99 from 51-52 to 40-43 ms at 100 concurrent calls (BENCHMARKS.md)
+    workers: int = Field(default=1, ge=1)
 
     # --- self-service: help center (/help), SMS/WhatsApp (/messaging/incoming)
     support_phone: str = ""  # shown on /help and in texts; default: agent_dial when it is a phone number
@@ -147,6 +152,13 @@ class Settings(BaseSettings):
     @property
     def resolved_llm_threads(self) -> int:
         return self.llm_threads or self.cpu_threads
+
+    @property
+    def resolved_ivr_threads(self) -> int:
+        if self.ivr_threads:
+            return self.ivr_threads
+        cores = os.cpu_count() or 2
+        return max(2, cores) if self.workers == 1 else max(1, cores // self.workers)
 
     @property
     def audio_dir(self) -> Path:

@@ -1,5 +1,6 @@
-"""Atomic file writes (a crash or a full disk never leaves a half-written file behind), and
-model files shipped inside installed Python packages: found, hashed and reassembled from parts."""
+"""Atomic file writes (a crash or a full disk never leaves a half-written file behind), a lock
+between processes on a file, and model files shipped inside installed Python packages: found,
+hashed and reassembled from parts."""
 
 from __future__ import annotations
 
@@ -43,6 +44,34 @@ def atomic_path(target: Path) -> Iterator[Path]:
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+@contextmanager
+def file_lock(target: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``target`` between processes (``.<name>.lock`` beside it), so work that
+    writes ``target`` runs in one server process while the others wait, then find it done. Without
+    ``fcntl`` (Windows) only the caller's own thread locks count.
+
+    Raises:
+        StorageError: the lock file cannot be created.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    target = Path(target)
+    lock = target.with_name(f".{target.name}.lock")
+    try:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise StorageError(f"cannot create the lock file {lock}: {exc.strerror or exc}") from exc
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def atomic_write_bytes(target: Path, data: bytes | Path) -> None:

@@ -70,3 +70,17 @@ def test_cli_reports_bad_settings_without_traceback(monkeypatch: pytest.MonkeyPa
     err = capsys.readouterr().err
     assert err.startswith("error: invalid settings") and "CALLSCOPE_MAX_UPLOAD_MB='lots'" in err
     assert "Traceback" not in err
+
+
+def test_ivr_threads_share_the_cores_among_server_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from callscope.settings import Settings
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    assert Settings().resolved_ivr_threads == 4  # one process: one lane thread per core
+    assert Settings(workers=2).resolved_ivr_threads == 2
+    assert Settings(workers=8).resolved_ivr_threads == 1
+    assert Settings(workers=2, ivr_threads=3).resolved_ivr_threads == 3  # CALLSCOPE_IVR_THREADS wins
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert Settings().resolved_ivr_threads == 2  # keypad turns never queue behind one question

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from callscope.storage_io import (
     assemble_parts,
     atomic_path,
     atomic_write_text,
+    file_lock,
     package_versions,
     packaged_path,
 )
@@ -81,3 +83,25 @@ def test_atomic_path_replaces_on_success_and_leaves_the_old_file_on_failure(tmp_
         raise RuntimeError("export failed")
     assert target.read_bytes() == b"first"
     assert [p.name for p in target.parent.iterdir()] == ["tuned.pt"]  # no temporary file left behind
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX file locks")
+def test_file_lock_excludes_other_holders_until_released(tmp_path: Path) -> None:
+    import fcntl
+
+    target = tmp_path / "models" / "encoder.pt"  # its folder does not exist yet
+
+    def try_lock() -> bool:
+        fd = os.open(tmp_path / "models" / ".encoder.pt.lock", os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # another open file: another holder
+            return True
+        except BlockingIOError:
+            return False
+        finally:
+            os.close(fd)
+
+    with file_lock(target):
+        assert not try_lock()
+    assert try_lock()
+    assert not target.exists()  # the lock never creates what it guards

@@ -308,7 +308,7 @@ def create_app(
     app.state.cookie_secure = cookie_secure
     app.state.session_manager = SessionManager(ctx, load_secret_key(settings),
                                                ttl=timedelta(hours=options.session_hours))
-    app.state.login_throttle = LoginThrottle()
+    app.state.login_throttle = LoginThrottle(processes=settings.workers)
     app.state.recording_sink = StoreRecordingSink(ctx, job_queue)
 
     app.add_middleware(SecurityHeaders, https=bool(cookie_secure))

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 from pathlib import Path
 
 import typer
+from fastapi import FastAPI
 
 from callscope.api.app import ApiOptions, create_app
 from callscope.auth import service as auth
 from callscope.context import Context
 from callscope.errors import ConfigError
-from callscope.settings import get_settings
+from callscope.settings import Settings, get_settings
 
 app = typer.Typer()
 
 
 users = typer.Typer(help="Dashboard and API users (roles: admin, reviewer, read-only).", no_args_is_help=True)
 app.add_typer(users, name="users")
+
+
+SERVE_OPTIONS_ENV = "CALLSCOPE_SERVE_OPTIONS"  # `callscope serve` → its worker processes (internal)
 
 
 @app.command("serve")
@@ -29,6 +35,11 @@ def serve_command(
         None, "--secure-cookies/--insecure-cookies",
         help="Session cookies only over HTTPS (default: on when CALLSCOPE_PUBLIC_BASE_URL is https).",
     ),
+    workers: int = typer.Option(
+        None, "--workers", min=1,
+        help="Server processes sharing the port (default CALLSCOPE_WORKERS, 1). One per core keeps the IVR's "
+        "webhooks fast under load; each process loads its own models.",
+    ),
     log_level: str = typer.Option("info", help="uvicorn log level."),
 ) -> None:
     """Run the REST API, the QA dashboard and the IVR webhooks."""
@@ -39,11 +50,39 @@ def serve_command(
         if not kb.is_file():
             raise ConfigError(f"--kb {kb}: no such file; give a YAML or JSON knowledge base")
         settings = settings.model_copy(update={"kb_path": kb.resolve()})
-    web = create_app(settings, options=ApiOptions(cookie_secure=secure_cookies, warm_ivr=True))
+    processes = workers or settings.workers
     typer.echo(f"callscope dashboard: http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/", err=True)
     # forwarded headers are trusted only from CALLSCOPE_TRUSTED_PROXIES (by the app), never by uvicorn's
     # default (127.0.0.1), which let anyone on this host or behind a local proxy pick their address
-    uvicorn.run(web, host=host, port=port, log_level=log_level, proxy_headers=False)
+    if processes == 1:
+        web = create_app(settings, options=ApiOptions(cookie_secure=secure_cookies, warm_ivr=True))
+        uvicorn.run(web, host=host, port=port, log_level=log_level, proxy_headers=False)
+        return
+    _prepare_shared_state(settings)  # once, here, rather than by every process at the same moment
+    # each process builds its app from the environment (uvicorn starts them fresh), so the choices made
+    # here travel as environment variables
+    if kb is not None:
+        os.environ["CALLSCOPE_KB_PATH"] = str(kb.resolve())
+    os.environ["CALLSCOPE_WORKERS"] = str(processes)  # each process's IVR lane takes its share of the cores
+    os.environ[SERVE_OPTIONS_ENV] = json.dumps({"cookie_secure": secure_cookies})
+    typer.echo(f"{processes} server processes", err=True)
+    uvicorn.run(
+        "callscope.api.commands:served_app", factory=True, workers=processes,
+        host=host, port=port, log_level=log_level, proxy_headers=False,
+    )
+
+
+def _prepare_shared_state(settings: Settings) -> None:
+    """The database schema and the session secret the server processes share."""
+    engine = Context(settings).engine  # making the engine brings the schema up to date
+    engine.dispose()
+    auth.load_secret_key(settings)  # creates <data_dir>/secret_key when there is none
+
+
+def served_app() -> FastAPI:
+    """The app of one ``callscope serve --workers N`` process (uvicorn calls this in each of them)."""
+    options = json.loads(os.environ.get(SERVE_OPTIONS_ENV) or "{}")
+    return create_app(get_settings(), options=ApiOptions(cookie_secure=options.get("cookie_secure"), warm_ivr=True))
 
 
 @users.command("add")

@@ -416,10 +416,13 @@ class LoginThrottle:
     """
 
     def __init__(self, per_pair: int = 8, per_user: int = 40, per_address: int = 60,
-                 window: timedelta = timedelta(minutes=5)) -> None:
+                 window: timedelta = timedelta(minutes=5), processes: int = 1) -> None:
+        """``processes``: server processes that each keep their own counts (``callscope serve --workers``);
+        each allows its share of every limit, so a guesser whose tries are spread over them gets no more."""
         import threading
 
-        self.limits = {"pair": per_pair, "user": per_user, "addr": per_address}
+        limits = {"pair": per_pair, "user": per_user, "addr": per_address}
+        self.limits = {kind: max(1, -(-limit // processes)) for kind, limit in limits.items()}
         self.window = window
         self._failures: dict[str, list[datetime]] = {}
         self._lock = threading.Lock()

@@ -78,12 +78,12 @@ SessionFactoryDep = Annotated[sessionmaker[Session], Depends(get_session_factory
 
 
 async def get_webhook_lane(request: Request, settings: SettingsDep) -> anyio.CapacityLimiter:
-    """The IVR's own thread lane (``settings.ivr_threads`` at once), apart from the web app's
+    """The IVR's own thread lane (``settings.resolved_ivr_threads`` at once), apart from the web app's
     thread pool, so dashboard requests never hold up a caller and webhooks queue in order."""
     state = request.app.state
     lane = getattr(state, "ivr_lane", None)
     if lane is None:
-        lane = state.ivr_lane = anyio.CapacityLimiter(settings.ivr_threads)
+        lane = state.ivr_lane = anyio.CapacityLimiter(settings.resolved_ivr_threads)
     return lane
 
 

@@ -30,7 +30,7 @@ from callscope.ivr.kb import BUNDLED_KB, KnowledgeBase
 from callscope.language import has_cjk
 from callscope import llm as local_llm
 from callscope.domain import FaqEntry, FaqStatus
-from callscope.storage_io import atomic_write_text
+from callscope.storage_io import atomic_write_text, file_lock
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +171,7 @@ def expand_knowledge_base(
     if llm is None:
         report.skipped = "no local LLM (see `callscope models list`); the example questions are used alone"
         return report
-    with _lock:
+    with _lock, file_lock(path):  # one thread, and one server process, at a time
         old = _read(path)
         entries: dict[str, Any] = {}
         for entry in kb.entries:

@@ -52,7 +52,7 @@ from callscope.analysis.embeddings import MiniLMEncoder, minilm_model, reads_eng
 from callscope.ivr.kb import KnowledgeBase
 from callscope.language import has_cjk
 from callscope.settings import Settings
-from callscope.storage_io import atomic_path, atomic_write_text
+from callscope.storage_io import atomic_path, atomic_write_text, file_lock
 from callscope.domain import FaqStatus
 
 log = logging.getLogger(__name__)
@@ -410,8 +410,8 @@ def tune(
         return report
     import torch
 
-    with _TRAIN_LOCK:
-        if path.exists():  # trained by another thread meanwhile
+    with _TRAIN_LOCK, file_lock(path):
+        if path.exists():  # trained by another thread or server process meanwhile
             return report
         start = time.process_time()
         wall = time.perf_counter()

@@ -98,3 +98,16 @@ def test_hsts_over_https_and_no_store_on_api_answers(app_factory, api) -> None: 
         response = client.get("/api/auth/me")
         assert response.headers["strict-transport-security"].startswith("max-age=31536000")
         assert response.headers["cache-control"] == "no-store"
+
+
+def test_login_throttle_shares_its_limits_among_server_processes() -> None:
+    # `callscope serve --workers 3`: each process counts on its own, so each allows a third of every
+    # limit (rounded up) and a guesser spread over the three gets about one process's worth
+    single, shared = auth.LoginThrottle(), auth.LoginThrottle(processes=3)
+    assert {kind: -(-limit // 3) for kind, limit in single.limits.items()} == shared.limits
+    keys = shared.keys("admin", "198.51.100.7")
+    for _ in range(shared.limits["pair"]):
+        assert shared.retry_after(*keys) == 0
+        shared.failed(*keys)
+    assert shared.retry_after(*keys) > 0
+    assert auth.LoginThrottle(per_pair=1, processes=4).limits["pair"] == 1  # never below one try

@@ -91,7 +91,7 @@ def test_tuning_ranks_unseen_callers_better(tuned, kb, encoders, subset) -> None
 
 @needs_tuning
 def test_cache_keyed_by_content_with_provenance(tuned, kb, tuned_dir) -> None:
-    files = sorted(p.name for p in tuned_dir.iterdir())
+    files = sorted(p.name for p in tuned_dir.iterdir() if not p.name.startswith("."))  # not the lock file
     stems = {name.split(".")[0] for name in files}
     assert len(stems) == 1 and [name.split(".", 1)[1] for name in files] == ["json", "pt", "w8.onnx"]
     provenance = json.loads((tuned_dir / files[0]).read_text(encoding="utf-8"))
