@@ -109,9 +109,9 @@ class Settings(BaseSettings):
     # work (encoders); more threads than cores only take turns on the cores and the interpreter lock inside the
     # matcher, where the turn's latency budget cannot see the wait (BENCHMARKS.md)
     ivr_threads: int | None = Field(default=None, ge=1)
-    # `callscope serve` processes sharing the port. Each loads its own models (about 1 GB with the IVR warm) and
-    # its own interpreter lock, so webhooks no longer wait for the lock behind other turns: on 2 cores, 2
-    # processes took the IVR's question p99 from 51-52 to 40-43 ms at 100 concurrent calls (BENCHMARKS.md)
+    # `callscope serve` processes sharing the port. Each loads its own models (1.7 GB with the IVR warm) and has
+    # its own interpreter lock, so webhooks no longer wait for the lock behind other turns: on 2 cores, the IVR's
+    # question p99 at 100 concurrent calls was 39-46 ms with 2 processes, 39-57 with one (BENCHMARKS.md)
     workers: int = Field(default=1, ge=1)
 
     # --- self-service: help center (/help), SMS/WhatsApp (/messaging/incoming)
