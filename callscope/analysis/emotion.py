@@ -8,7 +8,10 @@ audio is given, prosodic arousal relative to the speaker's own turns
 
 Per call and role, turns are weighted by how much they say, and the negative
 classes also count their strongest turns (QA teams act on a caller who got angry
-once, even if most turns were neutral); so does *positive*, but only from a turn that
+once, even if most turns were neutral), but only when the caller says something that
+is a cue of that class somewhere in the call ("third time", 担心, "I've been waiting
+two weeks"): a fault told in negative words alone ("my phone has no signal at all")
+is what happened, not how the caller feels. So does *positive*, but only from a turn that
 is clearly positive once its courtesy formulas are gone ("you've been wonderful!"),
 not from mild approval or a polite "thanks". The call-level label, trajectory and
 ``ended_better`` read only the *substance* of each turn: greeting, thanking,
