@@ -73,11 +73,12 @@ def script_turns(call: dict) -> list[TurnText]:
 def method(name: str, head: Path | None) -> tuple[EmotionOptions, TextSentiment | None]:
     """Emotion options and scorer: ``new`` (today's defaults), ``exact`` (today's, but Mandarin cues and
     courtesy formulas matched only as spelt, as before session 7) or ``old`` (before issue #18's round:
-    text polarity weight 3.0, no positive peaks, a calmer caller than the agent makes neutral likelier)."""
+    text polarity weight 3.0, no positive peaks, a calmer caller than the agent makes neutral likelier, negative
+    peaks without cues)."""
     if name == "exact":
         return EmotionOptions(), TextSentiment(SentimentOptions(head_path=head, sound_cues=None))
     if name == "old":
-        return (EmotionOptions(positive_peak_share=0.0, contrast_floor=None),
+        return (EmotionOptions(positive_peak_share=0.0, contrast_floor=None, peak_needs_cue=False),
                 TextSentiment(SentimentOptions(head_path=head, weights=FusionWeights(polarity=3.0), sound_cues=None)))
     return EmotionOptions(), TextSentiment(SentimentOptions(head_path=head)) if head else None
 

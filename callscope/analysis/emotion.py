@@ -8,7 +8,10 @@ audio is given, prosodic arousal relative to the speaker's own turns
 
 Per call and role, turns are weighted by how much they say, and the negative
 classes also count their strongest turns (QA teams act on a caller who got angry
-once, even if most turns were neutral); so does *positive*, but only from a turn that
+once, even if most turns were neutral), but only when the caller says something that
+is a cue of that class somewhere in the call ("third time", 担心, "I've been waiting
+two weeks"): a fault told in negative words alone ("my phone has no signal at all")
+is what happened, not how the caller feels. So does *positive*, but only from a turn that
 is clearly positive once its courtesy formulas are gone ("you've been wonderful!"),
 not from mild approval or a polite "thanks". The call-level label, trajectory and
 ``ended_better`` read only the *substance* of each turn: greeting, thanking,
@@ -96,13 +99,19 @@ class EmotionOptions:
             ``echo_window_s`` of it is an echo of the agent and does not count for the
             caller (:func:`echo_turns`; None: off).
         echo_window_s: how far apart (s) the two turns may be.
+        peak_needs_cue: *frustrated* / *anxious* count their strongest turns only when the
+            speaker's turns hold a cue of that class somewhere (a cue phrase such as "third
+            time", 担心, or a situation pattern such as "I've been waiting two weeks"); without
+            one, the class is the weighted mean only. A fault told plainly ("my phone has no
+            signal at all") reads negative to the text model, but it is what happened, not
+            how the caller feels (off: every class counts its peaks, as before).
         prosody: pitch/energy analysis settings.
     """
 
     arousal_shift: tuple[float, float, float, float] = (-0.4, 0.1, 0.6, 0.3)
     peak_share: float = 0.5
     positive_peak_share: float = 0.5
-    positive_peak_level: float = 0.9
+    positive_peak_level: float = 0.85
     escalation_rise: float = 0.3
     escalation_level: float = 0.5
     better_margin: float = 0.15
@@ -112,6 +121,7 @@ class EmotionOptions:
     contrast_floor: float | None = 0.0
     echo_share: float | None = 0.6
     echo_window_s: float = 5.0
+    peak_needs_cue: bool = True
     prosody: ProsodyOptions = field(default_factory=ProsodyOptions)
 
 
@@ -212,8 +222,10 @@ def _summarise(
     shift: np.ndarray | None = None,
     positive_peak: float = 0.0,
     positive_level: float = 1.0,
+    peaks: Sequence[Emotion] = (Emotion.FRUSTRATED, Emotion.ANXIOUS),
 ) -> EmotionScore:
-    """One score for a speaker: weighted mean; frustrated/anxious also count their strongest turns.
+    """One score for a speaker: weighted mean; the classes in ``peaks`` (of frustrated and
+    anxious) also count their strongest turns.
 
     Positive counts its strongest turns (with ``positive_peak``) only when they reach
     ``positive_level``: a clear "that's great news!" is a happy caller, a mildly positive
@@ -231,7 +243,8 @@ def _summarise(
         top[k] = float(p[best, k].mean())
     combined = mean.copy()
     for k in (CLASSES.index(Emotion.FRUSTRATED), CLASSES.index(Emotion.ANXIOUS)):
-        combined[k] = (1 - peak) * mean[k] + peak * top[k]
+        if CLASSES[k] in peaks:
+            combined[k] = (1 - peak) * mean[k] + peak * top[k]
     k = CLASSES.index(Emotion.POSITIVE)
     strength = p[:, k] * w
     best = np.argsort(strength)[::-1][: max(1, min(2, len(strength) // 3 or 1))]
@@ -369,8 +382,13 @@ def analyze_emotions(
         """The turns with substance; all of them when every turn is courtesy."""
         return [i for i in idx if core_weights[i] > 0] or idx  # (courtesy_weight 0 drops them)
 
+    def cued(idx: list[int], kind: Emotion) -> bool:
+        """Whether any of these turns holds a cue phrase or situation pattern of ``kind``."""
+        return any(cue.startswith(f"{kind}:") for i in idx for cue in (*texts[i].cues, *core_texts[i].cues))
+
     def summary(idx: list[int], shift: np.ndarray | None = None) -> EmotionScore:
         idx = substantive(idx)
+        peaks = [k for k in (Emotion.FRUSTRATED, Emotion.ANXIOUS) if not options.peak_needs_cue or cued(idx, k)]
         return _summarise(
             [core_probs[i] for i in idx],
             [core_texts[i].sentiment for i in idx],
@@ -380,6 +398,7 @@ def analyze_emotions(
             shift,
             options.positive_peak_share,
             options.positive_peak_level,
+            peaks,
         )
 
     contrast = None

@@ -301,3 +301,30 @@ def test_mandarin_cues_heard_as_homophones_still_count() -> None:
     assert reference.label == sound.label == Emotion.FRUSTRATED
     assert sound.confidence > 0.7 and spelling.confidence < 0.5
     assert abs(sound.sentiment - reference.sentiment) < 0.1 < abs(spelling.sentiment - reference.sentiment)
+
+
+@pytest.mark.parametrize(
+    ("language", "fault", "heat"),
+    [
+        ("en", "The boiler is broken, there's no hot water and the display shows an error.",
+         "This is the third time I've called about this. "),
+        ("zh", "我家热水器打开就报错，显示屏也黑了。", "这已经是我第三次打电话了。"),
+    ],
+)
+def test_frustration_needs_a_cue_before_its_strongest_turn_counts(language: str, fault: str, heat: str) -> None:
+    """A fault told in negative words, with no complaint cue anywhere, is read from the mean of the caller's
+    turns (neutral here); with a cue ("third time") the strongest turn counts again and the caller is frustrated."""
+    zh = language == "zh"
+    rest = [
+        ("agent", "请问是什么型号？" if zh else "Sorry about that. Which model is it?"),
+        ("caller", "白色的那个，型号是T4，三月份买的。" if zh else "The white one, model T4, bought in March."),
+        ("agent", "请您长按复位键十秒。" if zh else "Please hold the reset button for ten seconds."),
+        ("caller", "好的，我晚上试试。" if zh else "Okay, I'll try that tonight."),
+    ]
+    hello = ("agent", "您好，请问有什么可以帮您？" if zh else "Thanks for calling, how can I help?")
+    plain = _scripted([hello, ("caller", fault), *rest])
+    assert analyze_emotions(plain, language=language).caller.label == Emotion.NEUTRAL
+    as_before = analyze_emotions(plain, language=language, options=EmotionOptions(peak_needs_cue=False)).caller
+    assert as_before.label == Emotion.FRUSTRATED
+    cued = _scripted([hello, ("caller", heat + fault), *rest])
+    assert analyze_emotions(cued, language=language).caller.label == Emotion.FRUSTRATED
