@@ -14,6 +14,9 @@
    tree at that count. A VBx-style resegmentation (:func:`resegment`: an HMM over the
    embeddings in time order, cosine likelihoods, no PLDA) then refines the labels, and two
    local speakers of a window who talk at once get distinct clusters (:func:`constrain_overlaps`).
+   When segmentation's own evidence counts more speakers (:func:`count_floor`: two local
+   speakers of a window heard at once, or apart by their embeddings), the embeddings are
+   clustered again with that many at least.
 4. Reconstruction (pyannote's approach): each run takes its cluster (short runs that of
    the same local speaker's nearest run); per frame, the number of speakers is the
    window-averaged count of active local speakers and the frame goes to that many
@@ -918,24 +921,28 @@ def count_floor(
     embeddings = feats.embeddings
     if embeddings.shape[0] == 0:
         return 0
-    if factor is not None and threshold is None:
-        reliable = feats.speech_s >= RELIABLE_S
-        use = reliable if reliable.sum() >= 3 else np.ones(len(feats.speech_s), bool)
-        threshold = recording_threshold(embeddings[use], feats.spans()[use])
+
+    def distance_bar() -> float:
+        nonlocal threshold
+        if threshold is None:  # measured once, and only when a window has two candidates (a long call has thousands)
+            reliable = feats.speech_s >= RELIABLE_S
+            use = reliable if reliable.sum() >= 3 else np.ones(len(feats.speech_s), bool)
+            threshold = recording_threshold(embeddings[use], feats.spans()[use])
+        return float(factor) * float(threshold)
+
     step = feats.models.frame_step
     owners = feats.owners()
     floor = 1
     for index, window in enumerate(feats.windows):
-        rows = owners[owners[:, 0] == index]
-        speakers = sorted(set(rows[:, 1].tolist())) if rows.size else []
+        rows = np.flatnonzero(owners[:, 0] == index)
+        speakers = sorted(set(owners[rows, 1].tolist()))
         if len(speakers) < 2:
             continue
         hard = window.hard
         alone = hard.sum(axis=1) == 1
-        row_of = np.flatnonzero(owners[:, 0] == index)
         centres, talks_alone = {}, {}
         for speaker in speakers:
-            centre = embeddings[row_of[owners[row_of, 1] == speaker]].mean(axis=0)
+            centre = embeddings[rows[owners[rows, 1] == speaker]].mean(axis=0)
             centres[speaker] = centre / max(float(np.linalg.norm(centre)), 1e-8)
             talks_alone[speaker] = float((hard[:, speaker] & alone).sum()) * step
         apart = {
@@ -946,7 +953,7 @@ def count_floor(
             or (
                 factor is not None
                 and min(talks_alone[a], talks_alone[b]) >= alone_s
-                and 1.0 - float(centres[a] @ centres[b]) >= factor * float(threshold)
+                and 1.0 - float(centres[a] @ centres[b]) >= distance_bar()
             )
         }
         if apart:
