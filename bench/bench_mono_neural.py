@@ -403,6 +403,52 @@ def calibrate8(data: Path, min_embed: list[float]) -> None:
         neural.MIN_EMBED_S = default
 
 
+# (overlap s, alone s, distance x threshold); the first row is the clustering's count alone (COUNT_FLOOR off), the
+# second the floor of one only (speech heard, nothing embedded: one speaker)
+FLOOR_GRID = [(None, 2.0, None), (None, 0.0, None)] + [(o, 2.0, None) for o in (0.5, 1.0, 2.0)] + [
+    (None, a, f) for a in (1.0, 2.0, 3.0) for f in (1.0, 1.5, 2.0)
+] + [(1.0, a, f) for a in (1.0, 2.0) for f in (1.0, 1.5)] + [(0.5, 2.0, 1.0)]
+
+
+def calibrate9(runs: list[Run]) -> None:
+    """Round 9 on dev: segmentation's evidence as a floor under the clustering's count (``neural.count_floor``:
+    two local speakers of a window who talk at once for OVERLAP s, or who each talk alone for ALONE s with
+    embeddings FACTOR x the threshold apart); per-file counts where a setting changes one."""
+    names = sorted({run.item.group for run in runs})
+    sizes = Counter(run.item.group for run in runs)
+    print("| overlap s | alone s | distance × threshold | objective | count right | "
+          + " | ".join(f"{n}: DER % / wrong" for n in names) + " |")
+    print("|---" * (5 + len(names)) + "|")
+    found: dict[tuple, list[int]] = {}
+    for row, (overlap_s, alone_s, factor) in enumerate(FLOOR_GRID):
+        per_group: dict[str, list[tuple[float, float, bool]]] = {}
+        counts = []
+        neural.COUNT_FLOOR = row > 0
+        for run in runs:
+            floor = 0 if overlap_s is None and factor is None else neural.count_floor(run.feats, None, overlap_s,
+                                                                                    alone_s, factor)
+            labels = neural.floored_labels(run.feats, DiarizeOptions(), floor=floor)
+            result = neural.to_diarization(run.feats, labels, DiarizeOptions())
+            s = score(run.item.reference, result, uem=run.item.uem)
+            counts.append(len(result.speakers))
+            wrong = len(result.speakers) != len(run.item.reference.speakers)
+            per_group.setdefault(run.item.group, []).append((s.der * s.reference_s, s.reference_s, wrong))
+        found[(overlap_s, alone_s, factor)] = counts
+        total, groups = pooled(per_group)
+        right = round(sum((1 - groups[n][1]) * sizes[n] for n in names))
+        cells = " | ".join(f"{100 * groups[n][0]:.1f} / {100 * groups[n][1]:.0f} %" for n in names)
+        o = ("off (no floor)" if row == 0 else "off") if overlap_s is None else f"{overlap_s:.1f}"
+        f = "off" if factor is None else f"{factor:.1f}"
+        print(f"| {o} | {alone_s:.1f} | {f} | {total:.3f} | {right}/{len(runs)} | {cells} |", flush=True)
+    neural.COUNT_FLOOR = True
+    base = found[FLOOR_GRID[0]]
+    print("\nfiles whose count changes (true: off → each setting in grid order)")
+    for i, run in enumerate(runs):
+        row = [found[key][i] for key in FLOOR_GRID]
+        if len(set(row)) > 1 or base[i] != len(run.item.reference.speakers):
+            print(f"  {run.item.name}: {len(run.item.reference.speakers)}: {' '.join(map(str, row))}")
+
+
 def pct(x: float) -> str:
     return f"{100 * x:.2f}"
 
@@ -478,11 +524,17 @@ def main() -> None:
                         help="recompute (and time) both methods in this run instead of reading bench/out/neural_cache")
     parser.add_argument("--calibrate8", type=float, nargs="*", metavar="MIN_EMBED_S",
                         help="round 8 on dev: these shortest embedded runs (s), each with and without the clean-speech bar")
+    parser.add_argument("--calibrate9", action="store_true",
+                        help="round 9 on dev: segmentation's count floor under the clustering's count")
+    parser.add_argument("--no-floor", action="store_true",
+                        help="the clustering's count alone, without round 9's floor (neural.COUNT_FLOOR off)")
     parser.add_argument("--step-s", type=float, help="window step (default neural.STEP_S; round 8's trials)")
     parser.add_argument("--min-embed-s", type=float,
                         help="shortest run with its own embedding (default neural.MIN_EMBED_S; round 8 ran the "
                              "test split with the round-7 value beside the new one)")
     args = parser.parse_args()
+    if args.no_floor:
+        neural.COUNT_FLOOR = False
     if args.step_s is not None:
         neural.STEP_S = args.step_s
     if args.min_embed_s is not None:
@@ -494,6 +546,9 @@ def main() -> None:
         return
     if args.calibrate:
         calibrate(run_all(items(args.data, "dev"), with_old=False))
+        return
+    if args.calibrate9:
+        calibrate9(run_all(items(args.data, "dev"), with_old=False))
         return
     for split in ("dev", "test") if args.split == "both" else (args.split,):
         report(run_all(items(args.data, split), with_old=not args.no_baseline, fresh=args.fresh), split)

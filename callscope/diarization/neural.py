@@ -14,6 +14,9 @@
    tree at that count. A VBx-style resegmentation (:func:`resegment`: an HMM over the
    embeddings in time order, cosine likelihoods, no PLDA) then refines the labels, and two
    local speakers of a window who talk at once get distinct clusters (:func:`constrain_overlaps`).
+   When segmentation's own evidence counts more speakers (:func:`count_floor`: two local
+   speakers of a window heard at once, or apart by their embeddings), the embeddings are
+   clustered again with that many at least.
 4. Reconstruction (pyannote's approach): each run takes its cluster (short runs that of
    the same local speaker's nearest run); per frame, the number of speakers is the
    window-averaged count of active local speakers and the frame goes to that many
@@ -104,6 +107,13 @@ CONSTRAIN_OVERLAPS = True
 # segmentation-3.0 on ONNX Runtime (an export cached beside CAM++'s, checked against torch on load; torch when
 # onnx/onnxruntime are missing): the same probabilities to ~5e-6 on speech, 7-9 % less CPU in all. Round 8.
 ONNX_SEGMENTATION = True
+# Segmentation's own evidence of the speaker count, a floor under the clustering's (round 9, count_floor()): two
+# local speakers of one window who talk at once for FLOOR_OVERLAP_S without a break, or who each talk alone for
+# FLOOR_ALONE_S and whose CAM++ embeddings lie FLOOR_FACTOR x the recording's threshold apart, are two voices.
+COUNT_FLOOR = True  # False: the clustering's count alone (sessions before round 9)
+FLOOR_OVERLAP_S: float | None = 1.0  # None: overlap is no evidence
+FLOOR_ALONE_S = 2.0
+FLOOR_FACTOR: float | None = 1.0  # None: distance is no evidence
 
 
 @dataclass(frozen=True, slots=True)
@@ -831,14 +841,28 @@ def fill_pauses(active: np.ndarray, max_frames: int) -> np.ndarray:
     return out
 
 
+def _one_voice(feats: NeuralFeatures) -> tuple[NeuralFeatures, np.ndarray]:
+    """Features and labels where every speech run is one speaker's: for a recording in which segmentation heard
+    speech but no run was long enough for an embedding (the count floor of one; unchanged without runs)."""
+    windows = [WindowResult(w.start, w.soft, w.hard, [(s, a, b, True) for s, a, b, _ in w.runs]) for w in feats.windows]
+    n = sum(len(w.runs) for w in windows)
+    if n == 0:
+        return feats, np.zeros(0, int)
+    embeddings = np.zeros((n, feats.embeddings.shape[1]), np.float32)
+    return NeuralFeatures(windows, embeddings, np.zeros(n), feats.duration_s, feats.models), np.zeros(n, int)
+
+
 def to_diarization(
     feats: NeuralFeatures, labels: np.ndarray, options: DiarizeOptions, fill_pause_s: float | None = None
 ) -> Diarization:
     """Speaker turns (SPEAKER_00... in order of first speech) from the frame activity.
 
     A speaker's pauses up to ``fill_pause_s`` (default FILL_PAUSE_S) with nobody else
-    talking stay inside the turn, as turn-level annotations write them.
+    talking stay inside the turn, as turn-level annotations write them. When segmentation heard
+    speech but nothing was embedded (no labels), that speech is one speaker's (with COUNT_FLOOR).
     """
+    if labels.size == 0 and COUNT_FLOOR:
+        feats, labels = _one_voice(feats)
     active, step, centre0 = reconstruct(feats, labels)
     fill = FILL_PAUSE_S if fill_pause_s is None else fill_pause_s
     active = fill_pauses(active, int(round(fill / step)))
@@ -857,10 +881,92 @@ def to_diarization(
 
 
 def segment(feats: NeuralFeatures, options: DiarizeOptions, threshold: float | None = None) -> Diarization:
-    """Cluster the embeddings (speaker count from ``options``; threshold per recording by default) and build the turns."""
+    """Cluster the embeddings (speaker count from ``options``, at least :func:`count_floor` when it is not given;
+    threshold per recording by default) and build the turns."""
+    return to_diarization(feats, floored_labels(feats, options, threshold), options)
+
+
+def floored_labels(
+    feats: NeuralFeatures, options: DiarizeOptions, threshold: float | None = None, floor: int | None = None
+) -> np.ndarray:
+    """:func:`cluster`'s labels; when they count fewer speakers than segmentation's evidence (``floor``, default
+    :func:`count_floor`; unless ``options`` fix the count), the embeddings are clustered again with that many
+    speakers at least."""
     low, high = options.speaker_range()
-    labels = cluster(feats.embeddings, feats.speech_s, low, high, threshold, spans=feats.spans(), owners=feats.owners())
-    return to_diarization(feats, labels, options)
+    spans, owners = feats.spans(), feats.owners()
+    labels = cluster(feats.embeddings, feats.speech_s, low, high, threshold, spans=spans, owners=owners)
+    if options.num_speakers is not None or labels.size == 0 or (floor is None and not COUNT_FLOOR):
+        return labels
+    floor = min(count_floor(feats, threshold) if floor is None else floor, high)
+    if floor > int(labels.max()) + 1:
+        log.debug("segmentation hears at least %d speakers: clustering again with that floor", floor)
+        labels = cluster(feats.embeddings, feats.speech_s, floor, high, threshold, spans=spans, owners=owners)
+    return labels
+
+
+def count_floor(
+    feats: NeuralFeatures,
+    threshold: float | None = None,
+    overlap_s: float | None = FLOOR_OVERLAP_S,
+    alone_s: float = FLOOR_ALONE_S,
+    factor: float | None = FLOOR_FACTOR,
+) -> int:
+    """The fewest speakers segmentation-3.0 and CAM++ give evidence of: the most local speakers of one window that
+    are pairwise two voices (0 without embeddings; at most 3, a window's local speakers).
+
+    Two local speakers with embeddings are two voices when they talk at once for ``overlap_s`` without a break
+    (segmentation heard both), or when each talks alone for ``alone_s`` and their mean embeddings are at least
+    ``factor`` times ``threshold`` (default: the recording's, as :func:`cluster` measures it) apart (cosine).
+    """
+    embeddings = feats.embeddings
+    if embeddings.shape[0] == 0:
+        return 0
+
+    def distance_bar() -> float:
+        nonlocal threshold
+        if threshold is None:  # measured once, and only when a window has two candidates (a long call has thousands)
+            reliable = feats.speech_s >= RELIABLE_S
+            use = reliable if reliable.sum() >= 3 else np.ones(len(feats.speech_s), bool)
+            threshold = recording_threshold(embeddings[use], feats.spans()[use])
+        return float(factor) * float(threshold)
+
+    step = feats.models.frame_step
+    owners = feats.owners()
+    floor = 1
+    for index, window in enumerate(feats.windows):
+        rows = np.flatnonzero(owners[:, 0] == index)
+        speakers = sorted(set(owners[rows, 1].tolist()))
+        if len(speakers) < 2:
+            continue
+        hard = window.hard
+        alone = hard.sum(axis=1) == 1
+        centres, talks_alone = {}, {}
+        for speaker in speakers:
+            centre = embeddings[rows[owners[rows, 1] == speaker]].mean(axis=0)
+            centres[speaker] = centre / max(float(np.linalg.norm(centre)), 1e-8)
+            talks_alone[speaker] = float((hard[:, speaker] & alone).sum()) * step
+        apart = {
+            (a, b)
+            for i, a in enumerate(speakers)
+            for b in speakers[i + 1 :]
+            if (overlap_s is not None and _longest_run(hard[:, a] & hard[:, b]) * step >= overlap_s)
+            or (
+                factor is not None
+                and min(talks_alone[a], talks_alone[b]) >= alone_s
+                and 1.0 - float(centres[a] @ centres[b]) >= distance_bar()
+            )
+        }
+        if apart:
+            floor = max(floor, 3 if len(apart) == 3 else 2)  # three local speakers at most: all pairs apart is 3
+    return floor
+
+
+def _longest_run(mask: np.ndarray) -> int:
+    """Length of the longest stretch of True."""
+    if not mask.any():
+        return 0
+    edges = np.flatnonzero(np.diff(np.r_[0, mask.astype(np.int8), 0]))
+    return int((edges[1::2] - edges[::2]).max())
 
 
 def diarize_neural(

@@ -225,6 +225,81 @@ def test_clean_marks_runs_with_enough_frames_of_their_speaker_alone():
     assert feats.clean(0.7).tolist() == [False, False]
 
 
+def _window_features(hard: np.ndarray, embeddings: np.ndarray, step: float = 0.02) -> neural.NeuralFeatures:
+    """One window of segmentation activity; each local speaker's whole activity is one embedded run."""
+    models = neural.Models(None, np.zeros((7, 3), np.float32), 0.0, step, step, None)  # type: ignore[arg-type]
+    runs = [(s, int(np.flatnonzero(hard[:, s])[0]), int(np.flatnonzero(hard[:, s])[-1]) + 1, True)
+            for s in range(hard.shape[1]) if hard[:, s].any()]
+    window = neural.WindowResult(0, hard.astype(np.float16), hard, runs)
+    seconds = np.array([hard[:, s].sum() * step for s, *_ in runs])
+    return neural.NeuralFeatures([window], embeddings, seconds, hard.shape[0] * step, models)
+
+
+def test_count_floor_from_voices_heard_at_once_or_apart_in_one_window():
+    a, b, c = np.eye(192)[:3]
+    hard = np.zeros((500, 3), bool)  # 10 s at 20 ms
+    hard[0:250, 0] = True
+    hard[200:500, 1] = True  # 1.0 s at once with speaker 0, each alone >= 4 s
+    same = np.vstack([a, a])
+    assert neural.count_floor(_window_features(hard, same), 0.3) == 2  # heard at once for 1 s: two voices
+    assert neural.count_floor(_window_features(hard, same), 0.3, overlap_s=1.5) == 1  # too short; same voice
+    apart = np.vstack([a, b])
+    assert neural.count_floor(_window_features(hard, apart), 0.3, overlap_s=None) == 2  # alone >= 2 s, far apart
+    assert neural.count_floor(_window_features(hard, apart), 0.3, overlap_s=None, alone_s=5.0) == 1
+    near = np.vstack([a, (a + 0.2 * b) / np.linalg.norm(a + 0.2 * b)])  # cosine distance 0.02
+    assert neural.count_floor(_window_features(hard, near), 0.3, overlap_s=None) == 1  # segmentation split one voice
+    three = np.zeros((500, 3), bool)  # three local speakers one after the other, 3 s each
+    three[0:150, 0] = three[150:300, 1] = three[350:500, 2] = True
+    assert neural.count_floor(_window_features(three, np.vstack([a, b, c])), 0.3, overlap_s=None) == 3
+    assert neural.count_floor(_window_features(three, np.vstack([a, b, b])), 0.3, overlap_s=None) == 2
+    empty = _window_features(np.zeros((500, 3), bool), np.zeros((0, 192), np.float32))
+    assert neural.count_floor(empty, 0.3) == 0
+
+
+def test_the_count_floor_reclusters_with_that_many_speakers(monkeypatch):
+    rng = np.random.default_rng(3)
+    a = np.eye(192)[0]
+    b = (a + 0.5 * np.eye(192)[1]) / np.linalg.norm(a + 0.5 * np.eye(192)[1])  # a near voice: merged at 0.55
+    x = np.vstack([_group(a, 10, rng, 0.01), _group(b, 10, rng, 0.01)])
+    hard = np.zeros((400, 3), bool)
+    hard[0:200, 0] = True
+    hard[200:400, 1] = True
+    models = neural.Models(None, np.zeros((7, 3), np.float32), 0.0, 0.02, 0.02, None)  # type: ignore[arg-type]
+    windows = [neural.WindowResult(i * 400, hard.astype(np.float16), hard, [(0, 0, 200, True), (1, 200, 400, True)])
+               for i in range(10)]
+    order = np.r_[np.c_[np.arange(10), np.arange(10, 20)].ravel()]  # window i: a's run, then b's
+    feats = neural.NeuralFeatures(windows, x[order], np.full(20, 4.0), 80.0, models)
+    options = DiarizeOptions(method="neural")
+    assert len(set(neural.floored_labels(feats, options, threshold=0.55, floor=1).tolist())) == 1
+    labels = neural.floored_labels(feats, options, threshold=0.55, floor=2)
+    assert len(set(labels.tolist())) == 2 and np.array_equal(labels[::2] == labels[0], np.ones(10, bool))
+    assert len(set(labels[1::2].tolist())) == 1 and labels[1] != labels[0]
+    fixed = DiarizeOptions(method="neural", num_speakers=1)  # a count the caller gives wins over the floor
+    assert len(set(neural.floored_labels(feats, fixed, threshold=0.55, floor=2).tolist())) == 1
+    monkeypatch.setattr(neural, "COUNT_FLOOR", False)
+    assert len(set(neural.floored_labels(feats, options, threshold=0.55).tolist())) == 1
+    monkeypatch.setattr(neural, "COUNT_FLOOR", True)
+    assert neural.count_floor(feats, 0.1, overlap_s=None) == 2  # each alone 4 s, 0.11 apart: two voices at 0.1
+    assert len(set(neural.floored_labels(feats, options, threshold=0.1).tolist())) == 2
+
+
+def test_speech_too_short_to_embed_is_one_speaker(monkeypatch):
+    hard = np.zeros((500, 3), bool)
+    hard[100:120, 0] = hard[300:320, 1] = True  # two 0.4 s runs: neither embedded
+    models = neural.Models(None, np.zeros((7, 3), np.float32), 0.0, 0.02, 0.02, None)  # type: ignore[arg-type]
+    window = neural.WindowResult(0, hard.astype(np.float16), hard, [(0, 100, 120, False), (1, 300, 320, False)])
+    feats = neural.NeuralFeatures([window], np.zeros((0, 192), np.float32), np.zeros(0), 10.0, models)
+    labels = neural.floored_labels(feats, DiarizeOptions(method="neural"))
+    result = neural.to_diarization(feats, labels, DiarizeOptions(method="neural", min_turn_s=0.0))
+    assert result.speakers == ("SPEAKER_00",) and [(round(t.start, 2), round(t.end, 2)) for t in result.turns] == [
+        (2.0, 2.4), (6.0, 6.4)]
+    silent = neural.NeuralFeatures([neural.WindowResult(0, hard[:0], hard[:0], [])], np.zeros((0, 192), np.float32),
+                                   np.zeros(0), 10.0, models)
+    assert neural.to_diarization(silent, np.zeros(0, int), DiarizeOptions(method="neural")).turns == ()
+    monkeypatch.setattr(neural, "COUNT_FLOOR", False)
+    assert neural.to_diarization(feats, labels, DiarizeOptions(method="neural")).turns == ()
+
+
 def test_long_recordings_cluster_a_capped_number_of_embeddings(monkeypatch):
     from scipy.cluster import hierarchy
 
