@@ -43,6 +43,7 @@ import numpy as np
 from callscope.diarization import campplus, neural_models, segmentation_runtime
 from callscope.diarization.intervals import drop_short, mask_to_intervals, merge_gaps, union
 from callscope.diarization.intervals import total as covered_seconds
+from callscope.diarization.memory import release_freed_memory
 from callscope.diarization.mono import resampled_chunks
 from callscope.diarization.options import DiarizeOptions
 from callscope.errors import ModelError, ModelNotFoundError
@@ -80,10 +81,12 @@ RELIABLE_S = 0.75  # embeddings of shorter runs are assigned to clusters, not cl
 METHOD = "neural"
 ONEDNN_CACHE_VARIABLE = "ONEDNN_PRIMITIVE_CACHE_CAPACITY"
 OPENMP_WAIT_VARIABLE = "OMP_WAIT_POLICY"
-SPREAD_BLOCK = 512  # rows of the embedding distance matrix held at once by spread()
+SPREAD_BLOCK = 512  # rows of the embedding distance matrix held at once by spread() at most
+SPREAD_BLOCK_BYTES = 2 << 20  # ... and at most about this many bytes of distances (a 2 h call has thousands of columns)
 MAX_CLUSTERED = 1000  # reliable embeddings clustered at most (evenly spread; the rest are assigned)
 RECONSTRUCT_BLOCK = 65536  # frames (18 min) finalised at once by reconstruct()
 MAX_IN_FLIGHT = 32  # crops queued for the embedding threads at most (threads > 1): memory stays flat
+RELEASE_EVERY = 1  # batches of windows between two release_freed_memory() calls (0: never); BENCHMARKS.md, session 12
 # A cluster under MIN_SPEAKER_S still counts as a speaker when its runs cover at least DISTINCT_MIN_S
 # and its centroid is at least DISTINCT_FACTOR x the recording's threshold (cosine distance) from every
 # speaker's: a meeting participant who says one sentence is a voice of their own, a stray overlap
@@ -388,6 +391,7 @@ def extract(
     in_flight: deque[tuple[int, Future[np.ndarray]]] = deque()
     pool = ThreadPoolExecutor(threads, thread_name_prefix="campplus") if parallel else None
     seen = 0
+    batches = 0
 
     def chunks() -> Iterator[np.ndarray]:
         nonlocal seen
@@ -402,6 +406,7 @@ def extract(
             vectors[index] = future.result()
 
     def flush() -> None:
+        nonlocal batches
         if not pending:
             return
         probs = _segment_batch(models, [audio for _, audio, _ in pending])
@@ -417,6 +422,9 @@ def extract(
                     vectors.append(None)
         pending.clear()
         collect(MAX_IN_FLIGHT)
+        batches += 1
+        if RELEASE_EVERY and batches % RELEASE_EVERY == 0:
+            release_freed_memory()  # CAM++'s activations of ever-new lengths fragment the C heap
         hook("diarize:segmentation", seen / SAMPLE_RATE, total_s or seen / SAMPLE_RATE)
 
     try:
@@ -448,8 +456,9 @@ def spread(embeddings: np.ndarray, spans: np.ndarray | None = None) -> float | N
         return None
     timed = spans is not None and len(spans) == n
     parts = []
-    for first in range(0, n, SPREAD_BLOCK):  # row blocks: memory grows with n, not n^2 (a 2 h call has thousands)
-        last = min(n, first + SPREAD_BLOCK)
+    rows = max(1, min(SPREAD_BLOCK, SPREAD_BLOCK_BYTES // (n * embeddings.itemsize)))
+    for first in range(0, n, rows):  # row blocks: memory grows with n, not n^2 (a 2 h call has thousands)
+        last = min(n, first + rows)
         distance = 1.0 - embeddings[first:last] @ embeddings.T
         distance[np.arange(last - first), np.arange(first, last)] = np.inf
         if timed:

@@ -109,6 +109,21 @@ def test_spread_skips_neighbours_from_the_same_time():
     assert neural.spread(twins, spans) == pytest.approx(neural.spread(x), abs=0.02)
 
 
+def test_spread_in_small_blocks_of_distances_equals_one_block(monkeypatch):
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((301, 192)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    start = np.sort(rng.uniform(0, 600, 301))
+    spans = np.c_[start, start + rng.uniform(0.5, 8, 301)]
+    monkeypatch.setattr(neural, "SPREAD_BLOCK_BYTES", 10**9)
+    whole = [neural.spread(x), neural.spread(x, spans)]
+    # the same up to float32 rounding (BLAS may sum a block of rows in another order)
+    monkeypatch.setattr(neural, "SPREAD_BLOCK_BYTES", 7 * 301 * 4)  # 7 rows at a time, the last block shorter
+    assert [neural.spread(x), neural.spread(x, spans)] == pytest.approx(whole, rel=1e-6)
+    monkeypatch.setattr(neural, "SPREAD_BLOCK_BYTES", 1)  # never under one row
+    assert [neural.spread(x), neural.spread(x, spans)] == pytest.approx(whole, rel=1e-6)
+
+
 def test_cluster_folds_stray_embeddings_into_a_speaker():
     rng = np.random.default_rng(1)
     a, b, c = np.eye(192)[0], np.eye(192)[1], np.eye(192)[2]
