@@ -275,11 +275,37 @@ def test_reconstruction_in_blocks_of_frames_gives_the_same_turns(monkeypatch):
         windows.append(neural.WindowResult(i * 5 * 16000, soft, hard, runs))
     feats = neural.NeuralFeatures(windows, np.zeros((count, 192), np.float32), np.ones(count), 65.0, models)
     labels = rng.integers(0, 3, count)
+    monkeypatch.setattr(neural, "RECONSTRUCT_BLOCK", 10**6)
     whole = neural.reconstruct(feats, labels)[0]
-    monkeypatch.setattr(neural, "RECONSTRUCT_BLOCK", 97)
-    blocks = neural.reconstruct(feats, labels)[0]
     assert whole.any(axis=0).all() and (whole.sum(axis=1) == 2).any()  # every speaker, and some overlap
-    assert np.array_equal(whole, blocks)
+    for block in (97, 589, 1000, 1):  # under, at and over a window's frames: finalised while windows stream by
+        monkeypatch.setattr(neural, "RECONSTRUCT_BLOCK", block)
+        assert np.array_equal(neural.reconstruct(feats, labels)[0], whole), block
+    monkeypatch.setattr(neural, "RECONSTRUCT_BLOCK", 97)
+    feats.windows.reverse()
+    with pytest.raises(ValueError, match="time order"):
+        neural.reconstruct(feats, labels)
+
+
+def test_pauses_filled_only_where_nobody_else_talks():
+    rng = np.random.default_rng(9)
+    active = rng.random((3000, 4)) < 0.02
+    active = np.maximum.accumulate(active, axis=0) & (rng.random((3000, 4)) < 0.7)  # long speech with short pauses
+
+    def reference(active: np.ndarray, max_frames: int) -> np.ndarray:  # the pre-session-12 implementation
+        out = active.copy()
+        for c in range(active.shape[1]):
+            others = np.delete(active, c, axis=1).any(axis=1)
+            starts, ends = neural.mask_runs(~active[:, c])
+            for first, end in zip(starts.tolist(), ends.tolist()):
+                if 0 < first and end < len(active) and end - first <= max_frames and not others[first:end].any():
+                    out[first:end, c] = True
+        return out
+
+    for max_frames in (0, 1, 3, 10):
+        filled = neural.fill_pauses(active, max_frames)
+        assert np.array_equal(filled, reference(active, max_frames) if max_frames else active)
+    assert not np.array_equal(neural.fill_pauses(active, 3), active)  # some pause was filled
 
 
 def test_openmp_waits_are_passive_unless_the_user_chose(tmp_path):
