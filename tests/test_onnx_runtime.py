@@ -43,7 +43,11 @@ def test_checked_export_passes_the_session_options(tmp_path):
         return None
 
     session = onnx_runtime.checked_export(
-        target, lambda path: path.write_bytes(_relu_graph()), disagreement, name="relu", stale="relu-*.onnx",
+        target,
+        lambda path: path.write_bytes(_relu_graph()),
+        disagreement,
+        name="relu",
+        stale="relu-*.onnx",
         session_options={"mem_pattern": False},
     )
     assert session is not None and seen == [False]

@@ -86,7 +86,10 @@ SPREAD_BLOCK_BYTES = 2 << 20  # ... and at most about this many bytes of distanc
 MAX_CLUSTERED = 1000  # reliable embeddings clustered at most (evenly spread; the rest are assigned)
 RECONSTRUCT_BLOCK = 16384  # frames (4.6 min) finalised at once by reconstruct() (65536 until session 12)
 MAX_IN_FLIGHT = 32  # crops queued for the embedding threads at most (threads > 1): memory stays flat
-RELEASE_EVERY = 1  # batches of windows between two release_freed_memory() calls (0: never); BENCHMARKS.md, session 12
+# Batches of windows between two release_freed_memory() calls (0: never). With CAM++'s memory pattern off, trimming
+# glibc's free pages keeps the pass flat to 2 h (+13 MB over 12x the audio; either alone +45 MB or more) for ~3 % CPU;
+# every 16th batch grows as little but ~10 MB higher (BENCHMARKS.md, session 12).
+RELEASE_EVERY = 1
 # A cluster under MIN_SPEAKER_S still counts as a speaker when its runs cover at least DISTINCT_MIN_S
 # and its centroid is at least DISTINCT_FACTOR x the recording's threshold (cosine distance) from every
 # speaker's: a meeting participant who says one sentence is a voice of their own, a stray overlap
