@@ -41,6 +41,9 @@ EMBEDDING_SIZE = 192
 EXPORT_VERSION = 1  # part of the ONNX export's file name: bump when the exported graph changes
 PROBE_FRAMES = 237  # fbank frames of the input on which a loaded export is checked against torch
 MIN_PROBE_COSINE = 0.9999  # an export whose probe vector is further from torch's is not used
+# ONNX Runtime session options (onnx_runtime.cpu_session): crops come in a new length at almost every call, and
+# the memory pattern optimisation keeps a plan (and its block) per input shape (BENCHMARKS.md, session 12)
+SESSION_OPTIONS: dict[str, bool] = {"mem_pattern": False}
 
 
 @lru_cache(maxsize=1)
@@ -307,5 +310,10 @@ def _ready_session(model: Any, target: Path) -> Any:
         return None if cosine >= MIN_PROBE_COSINE else f"it disagrees with torch (cosine {cosine:.6f} on the probe input)"
 
     return onnx_runtime.checked_export(
-        target, lambda path: export_onnx(model, path), disagreement, name="CAM++", stale="campplus-*.onnx"
+        target,
+        lambda path: export_onnx(model, path),
+        disagreement,
+        name="CAM++",
+        stale="campplus-*.onnx",
+        session_options=SESSION_OPTIONS,
     )

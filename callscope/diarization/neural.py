@@ -44,8 +44,9 @@ from typing import Any
 import numpy as np
 
 from callscope.diarization import campplus, neural_models, segmentation_runtime
-from callscope.diarization.intervals import drop_short, mask_to_intervals, merge_gaps, union
+from callscope.diarization.intervals import drop_short, mask_runs, mask_to_intervals, merge_gaps, union
 from callscope.diarization.intervals import total as covered_seconds
+from callscope.diarization.memory import release_freed_memory
 from callscope.diarization.mono import resampled_chunks
 from callscope.diarization.options import DiarizeOptions
 from callscope.errors import ModelError, ModelNotFoundError
@@ -83,10 +84,15 @@ RELIABLE_S = 0.75  # embeddings of shorter runs are assigned to clusters, not cl
 METHOD = "neural"
 ONEDNN_CACHE_VARIABLE = "ONEDNN_PRIMITIVE_CACHE_CAPACITY"
 OPENMP_WAIT_VARIABLE = "OMP_WAIT_POLICY"
-SPREAD_BLOCK = 512  # rows of the embedding distance matrix held at once by spread()
+SPREAD_BLOCK = 512  # rows of the embedding distance matrix held at once by spread() at most
+SPREAD_BLOCK_BYTES = 2 << 20  # ... and at most about this many bytes of distances (a 2 h call has thousands of columns)
 MAX_CLUSTERED = 1000  # reliable embeddings clustered at most (evenly spread; the rest are assigned)
-RECONSTRUCT_BLOCK = 65536  # frames (18 min) finalised at once by reconstruct()
+RECONSTRUCT_BLOCK = 16384  # frames (4.6 min) finalised at once by reconstruct() (65536 until session 12)
 MAX_IN_FLIGHT = 32  # crops queued for the embedding threads at most (threads > 1): memory stays flat
+# Batches of windows between two release_freed_memory() calls (0: never). With CAM++'s memory pattern off, trimming
+# glibc's free pages keeps the pass flat to 2 h (+13 MB over 12x the audio; either alone +45 MB or more) for ~3 % CPU;
+# every 16th batch grows as little but ~10 MB higher (BENCHMARKS.md, session 12).
+RELEASE_EVERY = 1
 # A cluster under MIN_SPEAKER_S still counts as a speaker when its runs cover at least DISTINCT_MIN_S
 # and its centroid is at least DISTINCT_FACTOR x the recording's threshold (cosine distance) from every
 # speaker's: a meeting participant who says one sentence is a voice of their own, a stray overlap
@@ -398,6 +404,7 @@ def extract(
     in_flight: deque[tuple[int, Future[np.ndarray]]] = deque()
     pool = ThreadPoolExecutor(threads, thread_name_prefix="campplus") if parallel else None
     seen = 0
+    batches = 0
 
     def chunks() -> Iterator[np.ndarray]:
         nonlocal seen
@@ -412,6 +419,7 @@ def extract(
             vectors[index] = future.result()
 
     def flush() -> None:
+        nonlocal batches
         if not pending:
             return
         probs = _segment_batch(models, [audio for _, audio, _ in pending])
@@ -427,6 +435,9 @@ def extract(
                     vectors.append(None)
         pending.clear()
         collect(MAX_IN_FLIGHT)
+        batches += 1
+        if RELEASE_EVERY and batches % RELEASE_EVERY == 0:
+            release_freed_memory()  # CAM++'s activations of ever-new lengths fragment the C heap
         hook("diarize:segmentation", seen / SAMPLE_RATE, total_s or seen / SAMPLE_RATE)
 
     try:
@@ -458,8 +469,9 @@ def spread(embeddings: np.ndarray, spans: np.ndarray | None = None) -> float | N
         return None
     timed = spans is not None and len(spans) == n
     parts = []
-    for first in range(0, n, SPREAD_BLOCK):  # row blocks: memory grows with n, not n^2 (a 2 h call has thousands)
-        last = min(n, first + SPREAD_BLOCK)
+    rows = max(1, min(SPREAD_BLOCK, SPREAD_BLOCK_BYTES // (n * embeddings.itemsize)))
+    for first in range(0, n, rows):  # row blocks: memory grows with n, not n^2 (a 2 h call has thousands)
+        last = min(n, first + rows)
         distance = 1.0 - embeddings[first:last] @ embeddings.T
         distance[np.arange(last - first), np.arange(first, last)] = np.inf
         if timed:
@@ -765,7 +777,10 @@ def _forward_backward(loglik: np.ndarray, prior: np.ndarray, loop: float) -> np.
 def reconstruct(feats: NeuralFeatures, labels: np.ndarray) -> tuple[np.ndarray, float, float]:
     """Per-frame speaker activity (frames, k) from the windows and the cluster of each local speaker.
 
-    Returns the boolean activity, the frame step and the time of frame 0's centre.
+    Returns the boolean activity, the frame step and the time of frame 0's centre. The windows
+    come in time order, so frames are finalised in blocks of RECONSTRUCT_BLOCK as soon as no
+    later window reaches them: the per-cluster scores are held for one block and one window,
+    not for the whole call (the activity itself is one byte per frame and cluster).
     """
     models = feats.models
     step, centre0 = models.frame_step, models.frame_start + models.frame_duration / 2
@@ -775,13 +790,38 @@ def reconstruct(feats: NeuralFeatures, labels: np.ndarray) -> tuple[np.ndarray, 
         return np.zeros((total, 0), bool), step, centre0
     frames = feats.windows[0].hard.shape[0]
     weight = np.hamming(frames).astype(np.float32) + 1e-3  # window edges are less reliable
-    score = np.zeros((total, k), np.float32)
-    support = np.zeros((total, k), np.uint8)  # windows x local speakers backing a cluster: a few at most
-    count = np.zeros(total, np.float32)
-    cover = np.zeros(total, np.float32)
+    block = RECONSTRUCT_BLOCK
+    held = block + frames  # frames [lo, lo + held) of the call are accumulated at any time
+    score = np.zeros((held, k), np.float32)
+    support = np.zeros((held, k), np.uint8)  # windows x local speakers backing a cluster: a few at most
+    count = np.zeros(held, np.float32)
+    cover = np.zeros(held, np.float32)
+    active = np.zeros((total, k), bool)
+    lo = 0  # first frame not finalised yet
+
+    def finalise(end: int) -> None:
+        """Decide frames [lo, end) (end <= lo + block) and move the accumulators on to ``end``."""
+        nonlocal lo
+        n = end - lo
+        frames_cover = np.maximum(cover[:n], 1e-6)
+        speakers = np.minimum(np.rint(count[:n] / frames_cover).astype(int), k)
+        scores = np.where(support[:n] > 0, score[:n] / frames_cover[:, None], -1.0)
+        order = np.argsort(-scores, axis=1)
+        for rank in range(min(k, 3)):
+            pick = (speakers > rank) & (np.take_along_axis(scores, order[:, rank : rank + 1], axis=1)[:, 0] > 0)
+            active[lo + np.flatnonzero(pick), order[pick, rank]] = True
+        for array in (score, support, count, cover):
+            array[: held - n] = array[n:]
+            array[held - n :] = 0
+        lo = end
+
     row = 0
     for window in feats.windows:
         first = int(round(window.start / SAMPLE_RATE / step))
+        if first < lo:
+            raise ValueError("reconstruct() needs the windows in time order")
+        while min(first, total) >= lo + block:  # windows start in order: no later window reaches before ``first``
+            finalise(lo + block)
         span = max(0, min(total, first + frames) - first)
         labelled = []
         for speaker, a, b, embedded in window.runs:
@@ -789,9 +829,10 @@ def reconstruct(feats: NeuralFeatures, labels: np.ndarray) -> tuple[np.ndarray, 
             row += embedded
         if span == 0:
             continue
+        at = first - lo
         w = weight[:span]
-        count[first : first + span] += w * window.hard[:span].sum(axis=1)
-        cover[first : first + span] += w
+        count[at : at + span] += w * window.hard[:span].sum(axis=1)
+        cover[at : at + span] += w
         best: dict[int, np.ndarray] = {}
         for speaker, a, b, c in _fill_unembedded(labelled):
             if c < 0 or a >= span:
@@ -799,19 +840,11 @@ def reconstruct(feats: NeuralFeatures, labels: np.ndarray) -> tuple[np.ndarray, 
             b = min(b, span)
             local = best.setdefault(c, np.zeros(span, np.float32))
             local[a:b] = np.maximum(local[a:b], window.soft[a:b, speaker].astype(np.float32))
-            support[first + a : first + b, c] += window.hard[a:b, speaker]
+            support[at + a : at + b, c] += window.hard[a:b, speaker]
         for c, local in best.items():
-            score[first : first + span, c] += w * local
-    active = np.zeros((total, k), bool)
-    for lo in range(0, total, RECONSTRUCT_BLOCK):  # blocks of frames: the temporaries do not grow with the call
-        hi = min(total, lo + RECONSTRUCT_BLOCK)
-        frames_cover = np.maximum(cover[lo:hi], 1e-6)
-        speakers = np.minimum(np.rint(count[lo:hi] / frames_cover).astype(int), k)
-        block = np.where(support[lo:hi] > 0, score[lo:hi] / frames_cover[:, None], -1.0)
-        order = np.argsort(-block, axis=1)
-        for rank in range(min(k, 3)):
-            pick = (speakers > rank) & (np.take_along_axis(block, order[:, rank : rank + 1], axis=1)[:, 0] > 0)
-            active[lo + np.flatnonzero(pick), order[pick, rank]] = True
+            score[at : at + span, c] += w * local
+    while lo < total:
+        finalise(min(total, lo + block))
     return active, step, centre0
 
 
@@ -833,10 +866,10 @@ def fill_pauses(active: np.ndarray, max_frames: int) -> np.ndarray:
     if max_frames <= 0:
         return out
     for c in range(active.shape[1]):
-        others = np.delete(active, c, axis=1).any(axis=1) if active.shape[1] > 1 else np.zeros(len(active), bool)
-        for first, end in mask_to_intervals(~active[:, c], 1.0):
-            first, end = int(first), int(end)
-            if 0 < first and end < len(active) and end - first <= max_frames and not others[first:end].any():
+        starts, ends = mask_runs(~active[:, c])
+        for first, end in zip(starts.tolist(), ends.tolist()):
+            # in the pause only others can be active: any activity there is someone else talking
+            if 0 < first and end < len(active) and end - first <= max_frames and not active[first:end].any():
                 out[first:end, c] = True
     return out
 

@@ -22,6 +22,7 @@ from callscope.storage_io import atomic_path, sha256_of
 EXPORT_VERSION = 1  # part of the export's file name: bump when the exported graph changes
 WINDOW_SAMPLES = 160000  # 10 s at 16 kHz: the windows neural.py feeds it
 MAX_PROBE_DIFF = 1e-4  # an export whose probe probabilities differ more from torch's is not used
+SESSION_OPTIONS: dict[str, bool] = {}  # onnx_runtime.cpu_session's options (windows have one shape)
 
 
 class Segmenter(onnx_runtime.TorchOrOnnx):
@@ -90,5 +91,10 @@ def _ready_session(model: Any, target: Path) -> Any:
         return f"it disagrees with torch (difference {difference:.2e} on the probe input)"
 
     return onnx_runtime.checked_export(
-        target, lambda path: export_onnx(model, path), disagreement, name="segmentation-3.0", stale="segmentation-*.onnx"
+        target,
+        lambda path: export_onnx(model, path),
+        disagreement,
+        name="segmentation-3.0",
+        stale="segmentation-*.onnx",
+        session_options=SESSION_OPTIONS,
     )

@@ -109,6 +109,21 @@ def test_spread_skips_neighbours_from_the_same_time():
     assert neural.spread(twins, spans) == pytest.approx(neural.spread(x), abs=0.02)
 
 
+def test_spread_in_small_blocks_of_distances_equals_one_block(monkeypatch):
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((301, 192)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    start = np.sort(rng.uniform(0, 600, 301))
+    spans = np.c_[start, start + rng.uniform(0.5, 8, 301)]
+    monkeypatch.setattr(neural, "SPREAD_BLOCK_BYTES", 10**9)
+    whole = [neural.spread(x), neural.spread(x, spans)]
+    # the same up to float32 rounding (BLAS may sum a block of rows in another order)
+    monkeypatch.setattr(neural, "SPREAD_BLOCK_BYTES", 7 * 301 * 4)  # 7 rows at a time, the last block shorter
+    assert [neural.spread(x), neural.spread(x, spans)] == pytest.approx(whole, rel=1e-6)
+    monkeypatch.setattr(neural, "SPREAD_BLOCK_BYTES", 1)  # never under one row
+    assert [neural.spread(x), neural.spread(x, spans)] == pytest.approx(whole, rel=1e-6)
+
+
 def test_cluster_folds_stray_embeddings_into_a_speaker():
     rng = np.random.default_rng(1)
     a, b, c = np.eye(192)[0], np.eye(192)[1], np.eye(192)[2]
@@ -335,11 +350,37 @@ def test_reconstruction_in_blocks_of_frames_gives_the_same_turns(monkeypatch):
         windows.append(neural.WindowResult(i * 5 * 16000, soft, hard, runs))
     feats = neural.NeuralFeatures(windows, np.zeros((count, 192), np.float32), np.ones(count), 65.0, models)
     labels = rng.integers(0, 3, count)
+    monkeypatch.setattr(neural, "RECONSTRUCT_BLOCK", 10**6)
     whole = neural.reconstruct(feats, labels)[0]
-    monkeypatch.setattr(neural, "RECONSTRUCT_BLOCK", 97)
-    blocks = neural.reconstruct(feats, labels)[0]
     assert whole.any(axis=0).all() and (whole.sum(axis=1) == 2).any()  # every speaker, and some overlap
-    assert np.array_equal(whole, blocks)
+    for block in (97, 589, 1000, 1):  # under, at and over a window's frames: finalised while windows stream by
+        monkeypatch.setattr(neural, "RECONSTRUCT_BLOCK", block)
+        assert np.array_equal(neural.reconstruct(feats, labels)[0], whole), block
+    monkeypatch.setattr(neural, "RECONSTRUCT_BLOCK", 97)
+    feats.windows.reverse()
+    with pytest.raises(ValueError, match="time order"):
+        neural.reconstruct(feats, labels)
+
+
+def test_pauses_filled_only_where_nobody_else_talks():
+    rng = np.random.default_rng(9)
+    active = rng.random((3000, 4)) < 0.02
+    active = np.maximum.accumulate(active, axis=0) & (rng.random((3000, 4)) < 0.7)  # long speech with short pauses
+
+    def reference(active: np.ndarray, max_frames: int) -> np.ndarray:  # the pre-session-12 implementation
+        out = active.copy()
+        for c in range(active.shape[1]):
+            others = np.delete(active, c, axis=1).any(axis=1)
+            starts, ends = neural.mask_runs(~active[:, c])
+            for first, end in zip(starts.tolist(), ends.tolist()):
+                if 0 < first and end < len(active) and end - first <= max_frames and not others[first:end].any():
+                    out[first:end, c] = True
+        return out
+
+    for max_frames in (0, 1, 3, 10):
+        filled = neural.fill_pauses(active, max_frames)
+        assert np.array_equal(filled, reference(active, max_frames) if max_frames else active)
+    assert not np.array_equal(neural.fill_pauses(active, 3), active)  # some pause was filled
 
 
 def test_openmp_waits_are_passive_unless_the_user_chose(tmp_path):
