@@ -498,6 +498,26 @@ def recording_threshold(
     return float(np.clip(factor * value, lowest, highest))
 
 
+def _clustered_and_measured(
+    speech_s: np.ndarray, low: int, reliable_s: float = RELIABLE_S
+) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of the embeddings :func:`cluster` clusters (at least ``reliable_s`` of speech; all of them
+    when fewer than ``max(2, low)`` are) and of those whose :func:`spread` sets the recording's
+    threshold (the clustered ones; all when fewer than 3 are)."""
+    n = len(speech_s)
+    reliable = speech_s >= reliable_s
+    if reliable.sum() < max(2, low):
+        reliable = np.ones(n, bool)
+    measured = reliable if reliable.sum() >= 3 else np.ones(n, bool)
+    return reliable, measured
+
+
+def default_threshold(feats: NeuralFeatures, low: int = 1) -> float:
+    """The threshold :func:`cluster` cuts ``feats`` at by default (``low``: the fewest speakers asked for)."""
+    _, measured = _clustered_and_measured(feats.speech_s, low)
+    return recording_threshold(feats.embeddings[measured], feats.spans()[measured])
+
+
 def cluster(
     embeddings: np.ndarray,
     speech_s: np.ndarray,
@@ -539,12 +559,9 @@ def cluster(
     n = embeddings.shape[0]
     if n <= 1:
         return np.zeros(n, int)
-    reliable = speech_s >= reliable_s
-    if reliable.sum() < max(2, low):
-        reliable = np.ones(n, bool)
+    reliable, measured = _clustered_and_measured(speech_s, low, reliable_s)
     if threshold is None:
-        use = reliable if reliable.sum() >= 3 else np.ones(n, bool)
-        threshold = recording_threshold(embeddings[use], spans[use] if spans is not None else None)
+        threshold = recording_threshold(embeddings[measured], spans[measured] if spans is not None else None)
     index = np.flatnonzero(reliable)
     if index.size > max_clustered:  # average linkage holds n^2 / 2 distances
         index = index[np.linspace(0, index.size - 1, max_clustered).astype(int)]
@@ -927,6 +944,8 @@ def floored_labels(
     speakers at least."""
     low, high = options.speaker_range()
     spans, owners = feats.spans(), feats.owners()
+    if threshold is None and feats.embeddings.shape[0] > 1:  # measured once, for the clustering and the floor
+        threshold = default_threshold(feats, low)
     labels = cluster(feats.embeddings, feats.speech_s, low, high, threshold, spans=spans, owners=owners)
     if options.num_speakers is not None or labels.size == 0 or (floor is None and not COUNT_FLOOR):
         return labels
@@ -958,9 +977,7 @@ def count_floor(
     def distance_bar() -> float:
         nonlocal threshold
         if threshold is None:  # measured once, and only when a window has two candidates (a long call has thousands)
-            reliable = feats.speech_s >= RELIABLE_S
-            use = reliable if reliable.sum() >= 3 else np.ones(len(feats.speech_s), bool)
-            threshold = recording_threshold(embeddings[use], feats.spans()[use])
+            threshold = default_threshold(feats)
         return float(factor) * float(threshold)
 
     step = feats.models.frame_step
@@ -996,10 +1013,8 @@ def count_floor(
 
 def _longest_run(mask: np.ndarray) -> int:
     """Length of the longest stretch of True."""
-    if not mask.any():
-        return 0
-    edges = np.flatnonzero(np.diff(np.r_[0, mask.astype(np.int8), 0]))
-    return int((edges[1::2] - edges[::2]).max())
+    starts, ends = mask_runs(mask)
+    return int((ends - starts).max()) if starts.size else 0
 
 
 def diarize_neural(
