@@ -316,7 +316,9 @@ class CueLexicon:
         but formulas, one or several in a row (an ``!`` keeps it: an emphatic "Brilliant!"
         is feeling, not routine). Returns ``""`` when nothing else is left.
         """
-        formula = self.courtesy.get("zh" if language == "zh" else "en")
+        key = "zh" if language == "zh" else "en"
+        formula = self.courtesy.get(key)
+        parts = self._courtesy_parts.get(key, [])
         if formula is None:
             return text.strip()
         kept = []
@@ -326,11 +328,10 @@ class CueLexicon:
             if not core:
                 continue
             sounds_like = self._courtesy_sound is not None and language == "zh" and len(core) >= 2
-            parts = self._courtesy_parts.get("zh" if language == "zh" else "en", [])
             courteous = formula.fullmatch(core) or _formula_run(core, parts)
             if not courteous and sounds_like:
-                key = sound_key(core)
-                courteous = self._courtesy_sound.fullmatch(key) or _formula_run(key, self._courtesy_sound_parts)
+                heard = sound_key(core)
+                courteous = self._courtesy_sound.fullmatch(heard) or _formula_run(heard, self._courtesy_sound_parts)
             if "!" in mark or "！" in mark or not courteous:
                 kept.append(clause.strip() + mark)
         return " ".join(kept).strip()

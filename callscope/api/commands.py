@@ -55,8 +55,7 @@ def serve_command(
     # forwarded headers are trusted only from CALLSCOPE_TRUSTED_PROXIES (by the app), never by uvicorn's
     # default (127.0.0.1), which let anyone on this host or behind a local proxy pick their address
     if processes == 1:
-        web = create_app(settings, options=ApiOptions(cookie_secure=secure_cookies, warm_ivr=True))
-        uvicorn.run(web, host=host, port=port, log_level=log_level, proxy_headers=False)
+        uvicorn.run(_served(settings, secure_cookies), host=host, port=port, log_level=log_level, proxy_headers=False)
         return
     _prepare_shared_state(settings)  # once, here, rather than by every process at the same moment
     # each process builds its app from the environment (uvicorn starts them fresh), so the choices made
@@ -82,7 +81,12 @@ def _prepare_shared_state(settings: Settings) -> None:
 def served_app() -> FastAPI:
     """The app of one ``callscope serve --workers N`` process (uvicorn calls this in each of them)."""
     options = json.loads(os.environ.get(SERVE_OPTIONS_ENV) or "{}")
-    return create_app(get_settings(), options=ApiOptions(cookie_secure=options.get("cookie_secure"), warm_ivr=True))
+    return _served(get_settings(), options.get("cookie_secure"))
+
+
+def _served(settings: Settings, cookie_secure: bool | None) -> FastAPI:
+    """The app ``callscope serve`` runs: everything, the IVR's models loaded at start-up."""
+    return create_app(settings, options=ApiOptions(cookie_secure=cookie_secure, warm_ivr=True))
 
 
 @users.command("add")
