@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     whisper_model: str = "base"  # "base", "tiny.en", or a local path (.pt / CT2 dir / HF dir)
     engine: Literal["faster-whisper", "openai-whisper"] = "faster-whisper"
     compute_type: str = "int8"
-    cpu_threads: int = Field(default_factory=lambda: min(os.cpu_count() or 2, 4), ge=1)
+    cpu_threads: int = Field(default_factory=lambda: min(usable_cores(), 4), ge=1)
     languages: CsvList = ["en", "zh"]
     beam_size: int = Field(default=1, ge=1)
     vad: bool = True
@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     # --- processing
     queue: Literal["inprocess", "rq"] = "inprocess"
     redis_url: str = "redis://127.0.0.1:6379/0"
-    workers: int = Field(default=1, ge=1)
+    job_threads: int = Field(default=1, ge=1)  # calls the in-process queue processes at once (per server process)
     max_upload_mb: int = Field(default=512, ge=1)
     # longest call accepted (seconds): checked from the container before decoding and while
     # streaming, so a tiny file that expands to days of audio cannot exhaust memory
@@ -109,9 +109,10 @@ class Settings(BaseSettings):
     # work (encoders); more threads than cores only take turns on the cores and the interpreter lock inside the
     # matcher, where the turn's latency budget cannot see the wait (BENCHMARKS.md)
     ivr_threads: int | None = Field(default=None, ge=1)
-    # `callscope serve` processes sharing the port. Each loads its own models (1.7 GB with the IVR warm) and has
-    # its own interpreter lock, so webhooks no longer wait for the lock behind other turns: on 2 cores, the IVR's
-    # question p99 at 100 concurrent calls was 39-46 ms with 2 processes, 39-57 with one (BENCHMARKS.md)
+    # `callscope serve` processes sharing the port (inside a server process: how many share it). Each loads its
+    # own models (1.7 GB with the IVR warm) and has its own interpreter lock, so webhooks do not wait for the
+    # lock behind other turns: on a 2-core AMD box the IVR's question p99 at 100 concurrent calls was 39-46 ms
+    # with 2 processes, 39-57 with one; on a 2-core Intel VM no different (BENCHMARKS.md, session 13)
     workers: int = Field(default=1, ge=1)
 
     # --- self-service: help center (/help), SMS/WhatsApp (/messaging/incoming)
@@ -157,12 +158,20 @@ class Settings(BaseSettings):
     def resolved_ivr_threads(self) -> int:
         if self.ivr_threads:
             return self.ivr_threads
-        cores = os.cpu_count() or 2
+        cores = usable_cores()
         return max(2, cores) if self.workers == 1 else max(1, cores // self.workers)
 
     @property
     def audio_dir(self) -> Path:
         return self.data_dir / "audio"
+
+
+def usable_cores() -> int:
+    """The CPU cores this process may run on (its affinity, e.g. a container's share)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
 
 
 @lru_cache

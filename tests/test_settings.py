@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -73,14 +74,22 @@ def test_cli_reports_bad_settings_without_traceback(monkeypatch: pytest.MonkeyPa
 
 
 def test_ivr_threads_share_the_cores_among_server_processes(monkeypatch: pytest.MonkeyPatch) -> None:
-    import os
-
+    from callscope import settings as settings_module
     from callscope.settings import Settings
 
-    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(settings_module, "usable_cores", lambda: 4)
     assert Settings().resolved_ivr_threads == 4  # one process: one lane thread per core
     assert Settings(workers=2).resolved_ivr_threads == 2
     assert Settings(workers=8).resolved_ivr_threads == 1
     assert Settings(workers=2, ivr_threads=3).resolved_ivr_threads == 3  # CALLSCOPE_IVR_THREADS wins
-    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    monkeypatch.setattr(settings_module, "usable_cores", lambda: 1)
     assert Settings().resolved_ivr_threads == 2  # keypad turns never queue behind one question
+
+
+def test_job_threads_are_not_server_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from callscope.settings import Settings
+
+    monkeypatch.setenv("CALLSCOPE_JOB_THREADS", "3")
+    monkeypatch.setenv("CALLSCOPE_WORKERS", "2")
+    settings = Settings()
+    assert (settings.job_threads, settings.workers) == (3, 2)

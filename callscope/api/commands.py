@@ -37,8 +37,8 @@ def serve_command(
     ),
     workers: int = typer.Option(
         None, "--workers", min=1,
-        help="Server processes sharing the port (default CALLSCOPE_WORKERS, 1). One per core keeps the IVR's "
-        "webhooks fast under load; each process loads its own models.",
+        help="Server processes sharing the port (default CALLSCOPE_WORKERS, 1). One per core can keep the IVR's "
+        "webhooks faster under load; each process loads its own models (about 1.7 GB).",
     ),
     log_level: str = typer.Option("info", help="uvicorn log level."),
 ) -> None:

@@ -376,4 +376,4 @@ def make_queue(ctx: Context, processor: CallProcessor | None = None) -> JobQueue
     """The queue the settings ask for (``CALLSCOPE_QUEUE``)."""
     if ctx.settings.queue == "rq":
         return RqQueue(ctx)
-    return InProcessQueue(ctx, processor, workers=ctx.settings.workers)
+    return InProcessQueue(ctx, processor, workers=ctx.settings.job_threads)

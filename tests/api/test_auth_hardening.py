@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from callscope.auth import service as auth
 from callscope.api.app import ApiOptions
+from callscope.api.commands import SERVE_OPTIONS_ENV
 from tests.api.conftest import PASSWORD
 
 
@@ -80,11 +81,15 @@ def test_serve_does_not_let_uvicorn_trust_forwarded_headers(settings, monkeypatc
 
     from callscope.cli import app as cli
 
-    seen: dict = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: seen.update(kwargs))
-    result = CliRunner().invoke(cli, ["serve", "--port", "8765"])
-    assert result.exit_code == 0, result.output
-    assert seen.get("proxy_headers") is False
+    monkeypatch.setenv("CALLSCOPE_WORKERS", "1")  # what serve hands its processes is undone afterwards
+    monkeypatch.setenv(SERVE_OPTIONS_ENV, "{}")
+    for processes in ("1", "2"):
+        seen: dict = {}
+        monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: seen.update(kwargs))
+        result = CliRunner().invoke(cli, ["serve", "--port", "8765", "--workers", processes])
+        assert result.exit_code == 0, result.output
+        assert seen.get("proxy_headers") is False
+        assert seen.get("workers", 1) == int(processes)
 
 
 def test_hsts_over_https_and_no_store_on_api_answers(app_factory, api) -> None:  # type: ignore[no-untyped-def]
