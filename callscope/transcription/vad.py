@@ -15,6 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from callscope.diarization import channels
+from callscope.domain import Audio
+
 SAMPLE_RATE = 16000
 MAX_WINDOW_S = 30.0
 DIGITAL_SILENCE = 1e-4  # peak below this: nothing to hear, skip the model entirely
@@ -31,6 +34,12 @@ class VadSettings:
     min_silence_ms: int = 500
     speech_pad_ms: int = 300
     max_speech_s: float = 28.0
+    # Where the channel is loud (above the speech-onset level it measures against its own noise floor, as
+    # the dual-channel diarizer judges activity), a sentence needs only this Silero probability: some voices
+    # on a telephone band stay at 0.2-0.5 through a loud, clear sentence and were lost from the transcript
+    # (BENCHMARKS.md, "Transcription: speech Silero missed"). None: Silero's threshold alone.
+    loud_threshold: float | None = 0.2
+    loud_share: float = 0.5  # the share of such a region's frames that must be loud
 
     @property
     def settle_s(self) -> float:
@@ -39,13 +48,28 @@ class VadSettings:
 
 
 def speech_regions(samples: np.ndarray, settings: VadSettings = VadSettings()) -> list[Span]:
-    """Speech spans in a 16 kHz mono signal (sample offsets, padded, each <= max_speech_s)."""
+    """Speech spans in a 16 kHz mono signal (sample offsets, padded, each <= max_speech_s):
+    Silero's, plus its less certain regions where the signal is loud (``loud_threshold``)."""
     if samples.size < 512 or float(np.max(np.abs(samples))) < DIGITAL_SILENCE:
         return []
+    regions = _silero_regions(samples, settings, settings.threshold)
+    if settings.loud_threshold is None or settings.loud_threshold >= settings.threshold:
+        return regions
+    loud = loud_frames(samples)
+    frame = samples.size / max(loud.size, 1)
+    extra = [
+        (start, end)
+        for start, end in _silero_regions(samples, settings, settings.loud_threshold)
+        if loud[int(start / frame) : max(int(end / frame), int(start / frame) + 1)].mean() >= settings.loud_share
+    ]
+    return _union(regions + extra) if extra else regions
+
+
+def _silero_regions(samples: np.ndarray, settings: VadSettings, threshold: float) -> list[Span]:
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
     options = VadOptions(
-        threshold=settings.threshold,
+        threshold=threshold,
         min_speech_duration_ms=settings.min_speech_ms,
         max_speech_duration_s=settings.max_speech_s,
         min_silence_duration_ms=settings.min_silence_ms,
@@ -53,6 +77,26 @@ def speech_regions(samples: np.ndarray, settings: VadSettings = VadSettings()) -
     )
     found = get_speech_timestamps(np.ascontiguousarray(samples, dtype=np.float32), options)
     return [(int(r["start"]), int(r["end"])) for r in found if r["end"] > r["start"]]
+
+
+def loud_frames(samples: np.ndarray) -> np.ndarray:
+    """Per analysis frame of a 16 kHz mono signal: is it above the speech-onset level the dual-channel
+    diarizer measures for a channel (its own tracked noise floor + 15 dB, and no more than 35 dB under its
+    loud speech)? Key tones count as not loud."""
+    features = channels.features(Audio(samples[None, :], SAMPLE_RATE))
+    levels = features.levels[0]
+    return (levels > channels.speech_on(levels, features.frame_s)) & ~features.tones[0]
+
+
+def _union(spans: list[Span]) -> list[Span]:
+    """Overlapping or touching spans merged, in order."""
+    merged: list[Span] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 @dataclass(frozen=True, slots=True)

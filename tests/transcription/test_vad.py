@@ -7,6 +7,7 @@ import pytest
 
 from callscope.transcription.vad import (
     SAMPLE_RATE,
+    VadSettings,
     Window,
     pack_contiguous,
     pack_speech,
@@ -27,6 +28,33 @@ def test_silero_finds_each_leg_of_a_call(call_audio) -> None:
         assert all(b > a for a, b in regions) and all(r[1] <= s[0] for r, s in zip(regions, regions[1:]))
         assert all((b - a) / S <= 28.0 for a, b in regions)
     assert speech_regions(np.zeros(S * 5, np.float32)) == []
+
+
+def test_loud_speech_that_silero_doubts_is_kept() -> None:
+    # The caller leg of a sample call (samples/calls, Kokoro voice, 8 kHz mu-law): Silero scores the caller's
+    # later sentences 0.2-0.5 although they are loud and clear ("Do I need to do anything with the router?"
+    # at 49 s), so at its 0.5 threshold they never reached Whisper. Where the leg is loud, 0.2 is enough.
+    from dataclasses import replace
+    from pathlib import Path
+
+    from scipy.signal import resample_poly
+
+    from callscope.recordings.audio import load_audio
+
+    call = load_audio(Path(__file__).resolve().parents[2] / "samples" / "calls" / "o_en_02.stereo.wav")
+    caller = resample_poly(call.samples[0], 2, 1).astype(np.float32)
+
+    def covered(regions: list[tuple[int, int]], start_s: float, end_s: float) -> float:
+        return sum(max(0, min(e, end_s * S) - max(s, start_s * S)) for s, e in regions) / S
+
+    turns = ((48.8, 51.2), (57.0, 58.5), (64.8, 66.6), (73.2, 74.7))  # the leg's energy turns, none of them <0.5
+    silero_only = speech_regions(caller, replace(VadSettings(), loud_threshold=None))
+    kept = speech_regions(caller)
+    assert covered(silero_only, 45.0, 75.2) < 0.5
+    assert all(covered(kept, a, b) >= 0.9 * (b - a) for a, b in turns)
+    assert covered(kept, 20.0, 48.0) < 0.5  # the 19 s the caller is silent (hold, agent talking) stay out
+    noise = (np.random.default_rng(0).standard_normal(S * 20) * 0.01).astype(np.float32)
+    assert speech_regions(noise) == []  # steady hiss is never loud against its own floor
 
 
 def test_window_maps_times_across_joined_regions() -> None:
