@@ -11,9 +11,12 @@ classes also count their strongest turns (QA teams act on a caller who got angry
 once, even if most turns were neutral), but only when the caller says something that
 is a cue of that class somewhere in the call ("third time", 担心, "I've been waiting
 two weeks"): a fault told in negative words alone ("my phone has no signal at all")
-is what happened, not how the caller feels. So does *positive*, but only from a turn that
-is clearly positive once its courtesy formulas are gone ("you've been wonderful!"),
-not from mild approval or a polite "thanks". The call-level label, trajectory and
+is what happened, not how the caller feels; when the call holds cues of both, the class
+with more of them. Once the caller has shown a cued negative state, later thanks and
+relief ("好的谢谢你，我放心多了") do not count as positive: the caller label is how the
+caller felt about the issue, not about the answer. *Positive* counts its strongest turns
+too, but only from a turn that is clearly positive once its courtesy formulas are gone
+("you've been wonderful!"), not from mild approval or a polite "thanks". The call-level label, trajectory and
 ``ended_better`` read only the *substance* of each turn: greeting, thanking,
 closing and acknowledgement formulas ("Hi.", "Great, thanks, bye.", 好的，谢谢，再见)
 are stripped first (:meth:`CueLexicon.strip_courtesy`), because a polite caller is
@@ -104,7 +107,13 @@ class EmotionOptions:
             time", 担心, or a situation pattern such as "I've been waiting two weeks"); without
             one, the class is the weighted mean only. A fault told plainly ("my phone has no
             signal at all") reads negative to the text model, but it is what happened, not
-            how the caller feels (off: every class counts its peaks, as before).
+            how the caller feels; when the turns hold cues of both classes, only the class with
+            more cue hits counts its peaks (both on a tie). Off: every class counts its peaks.
+        relief_after_cue: from the caller's first turn that reads frustrated or anxious and
+            holds a cue of that class, the positive probability of that turn and of every later
+            caller turn is left out (the rest renormalised): thanks or relief once the agent has
+            helped ("Great, that's a relief", 我放心多了) say the answer pleased the caller,
+            not how the caller felt about the issue (off: as before).
         prosody: pitch/energy analysis settings.
     """
 
@@ -122,6 +131,7 @@ class EmotionOptions:
     echo_share: float | None = 0.6
     echo_window_s: float = 5.0
     peak_needs_cue: bool = True
+    relief_after_cue: bool = True
     prosody: ProsodyOptions = field(default_factory=ProsodyOptions)
 
 
@@ -211,6 +221,21 @@ def _fuse_turn(text: SentimentResult, arousal: float | None, options: EmotionOpt
 def _score(probs: np.ndarray, sentiment: float, arousal: float | None) -> EmotionScore:
     k = int(np.argmax(probs))
     return EmotionScore(label=CLASSES[k], confidence=round(float(probs[k]), 4), sentiment=sentiment, arousal=arousal)
+
+
+def _without_relief(probs: list[np.ndarray], cued: list[set[Emotion]]) -> list[np.ndarray]:
+    """``probs`` (one speaker's turns in time order) with *positive* left out (the rest renormalised)
+    from the first turn whose label is frustrated or anxious and among its ``cued`` classes on."""
+    k = CLASSES.index(Emotion.POSITIVE)
+    out, upset = [], False
+    for p, kinds in zip(probs, cued, strict=True):
+        upset = upset or CLASSES[int(np.argmax(p))] in kinds & {Emotion.FRUSTRATED, Emotion.ANXIOUS}
+        if upset and p.sum() - p[k] > 0:
+            p = p.copy()
+            p[k] = 0.0
+            p /= p.sum()
+        out.append(p)
+    return out
 
 
 def _summarise(
@@ -382,15 +407,22 @@ def analyze_emotions(
         """The turns with substance; all of them when every turn is courtesy."""
         return [i for i in idx if core_weights[i] > 0] or idx  # (courtesy_weight 0 drops them)
 
-    def cued(idx: list[int], kind: Emotion) -> bool:
-        """Whether any of these turns holds a cue phrase or situation pattern of ``kind``."""
-        return any(cue.startswith(f"{kind}:") for i in idx for cue in (*texts[i].cues, *core_texts[i].cues))
+    def cued(i: int) -> set[Emotion]:
+        """The classes of the cue phrases and situation patterns turn ``i`` holds."""
+        return {Emotion(cue.split(":", 1)[0]) for cue in (*texts[i].cues, *core_texts[i].cues)}
 
-    def summary(idx: list[int], shift: np.ndarray | None = None) -> EmotionScore:
+    def summary(idx: list[int], shift: np.ndarray | None = None, *, relief: bool = False) -> EmotionScore:
+        """``relief``: apply ``relief_after_cue`` (the caller's summary)."""
         idx = substantive(idx)
-        peaks = [k for k in (Emotion.FRUSTRATED, Emotion.ANXIOUS) if not options.peak_needs_cue or cued(idx, k)]
+        peaks = [Emotion.FRUSTRATED, Emotion.ANXIOUS]
+        if options.peak_needs_cue:
+            hits = {k: sum(k in cued(i) for i in idx) for k in peaks}
+            peaks = [k for k in peaks if 0 < hits[k] == max(hits.values())]
+        probs = [core_probs[i] for i in idx]
+        if relief and options.relief_after_cue:
+            probs = _without_relief(probs, [cued(i) for i in idx])
         return _summarise(
-            [core_probs[i] for i in idx],
+            probs,
             [core_texts[i].sentiment for i in idx],
             [core_weights[i] or weights[i] for i in idx],
             [arousals[i] for i in idx],
@@ -410,7 +442,7 @@ def analyze_emotions(
     shift = None if contrast is None else np.asarray(options.call_arousal_shift) * (
         contrast if options.contrast_floor is None else max(contrast, options.contrast_floor)
     )
-    caller = summary(caller_idx, shift)
+    caller = summary(caller_idx, shift, relief=True)
     agent = summary(agent_idx) if agent_idx else None
     # the trajectory and ended_better follow what the caller says, not "thanks, bye"
     caller_core = [i for i in caller_idx if substance[i]] or caller_idx

@@ -14,8 +14,8 @@ Three signals, fused per text:
   called me back", 等了两个星期, 说好的 -> frustrated; "is my account safe", 是不是出了
   什么问题 -> anxious).
 
-Mandarin cues (and courtesy formulas) also match where a transcript spells them as
-homophones or near-homophones (投诉 written 头速), by their sound
+Mandarin cues of three or more characters (and courtesy formulas) also match where a transcript
+spells them as homophones or near-homophones (不像话 written 不像画), by their sound
 (:func:`~callscope.language.sound_key`), at a reduced weight (``SentimentOptions.sound_cues``).
 
 The same file lists courtesy formulas (greetings, thanks, goodbyes, "okay, great");
@@ -63,6 +63,9 @@ SITUATION_CAP = 1.5  # most weight the situation patterns give one class in one 
 _FORMULA_GAP = r"[\s,，、]*"  # what may separate courtesy formulas run together in one clause
 _FORMULA_MAX = 60  # characters one courtesy formula spans at most ("thank you for sorting that out so quickly")
 SOUND_WEIGHT = 0.8  # share of its weight a Mandarin cue gets when the text only sounds like it
+# shortest Mandarin cue matched by sound: on the dev calls' Whisper text every two-character match
+# by sound of a negative cue was a chance one across words (机是 ≈ 急死, 网医 ≈ 万一, 四万 ≈ 失望)
+SOUND_MIN_CHARS = 3
 _FILLER = re.compile(r"(?<![\w-])(?:um+|uh+|er+|erm|ah+|hmm+)(?![\w-])")
 
 
@@ -194,10 +197,10 @@ class CueLexicon:
     ) -> None:
         """Index the phrases; compile the situation ``patterns`` and ``courtesy`` formulas (regexes).
 
-        ``sound_weight``: Mandarin phrases of two or more characters also match where the text
-        only sounds like them (:func:`~callscope.language.sound_key`: a transcript's homophone
-        or near-homophone spelling), at this share of their weight; courtesy formulas match the
-        same way. ``None``: exact spelling only.
+        ``sound_weight``: Mandarin phrases of :data:`SOUND_MIN_CHARS` or more characters also match
+        where the text only sounds like them (:func:`~callscope.language.sound_key`: a transcript's
+        homophone or near-homophone spelling), at this share of their weight; courtesy formulas match
+        the same way. ``None``: exact spelling only.
 
         Raises:
             re.error: a pattern or formula is not a valid regular expression.
@@ -247,7 +250,7 @@ class CueLexicon:
         self._zh = sorted(
             ((p, k, w) for k, v in phrases.get("zh", {}).items() for p, w in v.items()), key=lambda e: -len(e[0])
         )
-        self._zh_sound = [(sound_key(p), p, k, w) for p, k, w in self._zh if len(p) >= 2]
+        self._zh_sound = [(sound_key(p), p, k, w) for p, k, w in self._zh if len(p) >= SOUND_MIN_CHARS]
 
     @classmethod
     def load(cls, path: Path, sound_weight: float | None = SOUND_WEIGHT) -> CueLexicon:

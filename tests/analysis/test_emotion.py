@@ -285,13 +285,14 @@ def _scripted(lines: list[tuple[str, str]]) -> list[TurnText]:
 
 
 def test_mandarin_cues_heard_as_homophones_still_count() -> None:
-    """Whisper writes Mandarin cue words as homophones (第三次 -> 第三刺, 投诉 -> 头速, 谢谢 -> 写写): matched
-    by sound, the misheard call reads about as the spelt one; matched by spelling only, it loses its cues."""
+    """Whisper writes Mandarin cue words as homophones (第三次 -> 第三刺, 太过分 -> 太过粉, 谢谢 -> 写写): matched
+    by sound (cues of three or more characters, courtesy formulas), the misheard call reads about as the spelt one;
+    matched by spelling only, it loses its cues."""
     from callscope.analysis.sentiment import SentimentOptions, TextSentiment
 
-    spelt = [("agent", "您好，请问有什么可以帮您？"), ("caller", "网络又断了，这已经是第三次了，我要投诉。"),
+    spelt = [("agent", "您好，请问有什么可以帮您？"), ("caller", "网络又断了，这已经是第三次了，太过分了。"),
              ("agent", "抱歉，我帮您查一下。"), ("caller", "好的，谢谢，再见。")]
-    heard = [(s, t.replace("第三次", "第三刺").replace("投诉", "头速").replace("谢谢，再见", "写写，再件"))
+    heard = [(s, t.replace("第三次", "第三刺").replace("太过分", "太过粉").replace("谢谢，再见", "写写，再件"))
              for s, t in spelt]
     by_sound, by_spelling = TextSentiment(), TextSentiment(SentimentOptions(sound_cues=None))
     reference = analyze_emotions(_scripted(spelt), language="zh", sentiment=by_sound).caller
@@ -328,3 +329,39 @@ def test_frustration_needs_a_cue_before_its_strongest_turn_counts(language: str,
     assert as_before.label == Emotion.FRUSTRATED
     cued = _scripted([hello, ("caller", heat + fault), *rest])
     assert analyze_emotions(cued, language=language).caller.label == Emotion.FRUSTRATED
+
+
+def test_relief_at_the_close_does_not_override_a_cued_worry(data_dir: Path) -> None:
+    """A real Whisper transcript: a caller worried about her mother's video appointment (我特别着急, heard as
+    特地着急) is reassured (那太好了 ... 我放心多了). The label is how she felt about the issue: anxious; counting
+    the relief as mood, as before, labels her positive."""
+    import json
+
+    meta = json.loads((data_dir / "analysis/transferred/s_zh_03.stereo.analysis.json").read_text(encoding="utf-8"))
+    turns = [TurnText(t["speaker"], Role(t["role"]), t["start"], t["end"], t["text"]) for t in meta["turns"]]
+    assert any("特地着急" in t.text for t in turns) and any("放心多了" in t.text for t in turns)
+    assert analyze_emotions(turns, language="zh").caller.label == Emotion.ANXIOUS
+    before = analyze_emotions(turns, language="zh", options=EmotionOptions(relief_after_cue=False)).caller
+    assert before.label == Emotion.POSITIVE
+
+
+def test_relief_rule_needs_a_cued_negative_turn() -> None:
+    """A happy caller's "what if" question is an anxious cue but not an anxious turn: the closing delight counts."""
+    lines = [("agent", "Thanks for calling, how can I help?"),
+             ("caller", "Hi! I'd love to add my daughter to my plan, she's just got her first phone."),
+             ("agent", "Of course, I can set that up now."), ("caller", "What if she goes over her data?"),
+             ("agent", "She'll get a text at 80 percent and it stops at the limit, no extra charges."),
+             ("caller", "Perfect, that's great news. Thanks a lot!")]
+    assert analyze_emotions(_scripted(lines), language="en").caller.label == Emotion.POSITIVE
+
+
+def test_with_cues_of_both_kinds_the_more_cued_class_counts_its_peak() -> None:
+    """A caller who says twice that she is worried, and once names a broken promise ("was supposed to"), is
+    anxious: only the class with more cued turns counts its strongest turn (both would read frustrated here)."""
+    lines = [("agent", "Thanks for calling, how can I help?"),
+             ("caller", "Hi, I'm a bit nervous about this. Why was my card charged twice for one order? "
+                        "It was supposed to be a single payment."),
+             ("agent", "I can see both payments, one moment please."), ("caller", "The order number is 5521."),
+             ("agent", "The second one is only a hold, it drops off in three days."),
+             ("caller", "I'm worried I won't have enough left for my rent.")]
+    assert analyze_emotions(_scripted(lines), language="en").caller.label == Emotion.ANXIOUS

@@ -121,6 +121,10 @@ def test_snownlp_calibration_centres_neutral() -> None:
         ("我打了好几次电话，也没人联系我。", Emotion.FRUSTRATED),
         ("Is my money safe? What happens if someone has got into my account?", Emotion.ANXIOUS),
         ("我的账户是不是出了什么问题？钱会不会被转走？", Emotion.ANXIOUS),
+        # resigned frustration: a fix expected to fail again, or contact the caller was made to repeat
+        ("We've had to chase you three times for this refund.", Emotion.FRUSTRATED),
+        ("希望这回别再让我白跑一趟。", Emotion.FRUSTRATED),
+        ("我折腾了一个上午，路由器还是连不上。", Emotion.FRUSTRATED),
     ],
 )
 def test_situation_cues(scorer: TextSentiment, text: str, label: Emotion) -> None:
@@ -136,9 +140,31 @@ def test_situation_cues_do_not_fire_on_plain_requests(scorer: TextSentiment) -> 
         "Could you tell me what time the store opens on Sunday?",
         "I'd like to book a delivery for next week.",
         "你们周六营业吗？我想去换一张卡。",
+        "I hope this time of year isn't too busy for a delivery slot.",
+        "这次的账单我已经付了。",
     ):
         [result] = scorer.score([text])
         assert not any(":~" in c for c in result.cues), result.cues
+
+
+def test_hoping_it_works_this_time_is_a_frustration_cue(scorer: TextSentiment) -> None:
+    """ "hope ... this time" reads as hope to VADER; it says the last fix failed, so it adds to frustration."""
+    text = "Fine. Let's hope your engineer actually turns up this time."
+    [result] = scorer.score([text], "en")
+    [plain] = TextSentiment(SentimentOptions(situation_cues=False)).score([text], "en")
+    assert any(c.startswith("frustrated:~hope") for c in result.cues)
+    assert result.probabilities[Emotion.FRUSTRATED] > plain.probabilities[Emotion.FRUSTRATED] + 0.2
+
+
+def test_mandarin_cues_by_sound_need_three_characters(scorer: TextSentiment) -> None:
+    """Two syllables sound like a two-character cue by chance across words (手机是 ~ 急死): those are not matched
+    by sound; a three-character cue spelt as a homophone (太过粉 for 太过分) still is."""
+    [plain] = scorer.score(["我的手机是上个月买的。"], "zh")
+    assert plain.cues == () and plain.label != Emotion.ANXIOUS
+    [heard] = scorer.score(["这也太过粉了。"], "zh")
+    assert "frustrated:≈太过分" in heard.cues and heard.label == Emotion.FRUSTRATED
+    two = CueLexicon({"zh": {Emotion.ANXIOUS: {"急死": 1.0}}})
+    assert two.find("我的手机是上个月买的。", "zh")[Emotion.ANXIOUS] == []
 
 
 def test_negation_stops_at_the_clause(scorer: TextSentiment) -> None:
