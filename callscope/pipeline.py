@@ -194,10 +194,23 @@ class CallProcessor:
         return ProcessedCall(transcript, diarization, analysis, timings)
 
 
+RESUME_WITHIN_S = 3.0  # a speaker's unfinished sentence resumed this soon after the other party's interjection
+_SENTENCE_END = (".", "?", "!", "。", "？", "！", "…")
+
+
 def speaker_turns(transcript: Transcript, diarization: Diarization) -> list[TurnText]:
-    """Consecutive segments of one speaker joined into turns, in time order."""
-    joiner = "" if transcript.language == "zh" else " "
+    """Consecutive segments of one speaker joined into turns, in time order.
+
+    A sentence the other party cut into ("You can print a label from your account," / "Okay, the" /
+    "or drop them off at any store.") stays whole: a segment that carries on its speaker's previous
+    turn (which ended mid-sentence, one turn of the other party between, resumed within
+    :data:`RESUME_WITHIN_S` of the later of the two ends) is joined to that turn, so reason, answers
+    and summaries read whole sentences.
+    """
+    language = transcript.language or ""
+    joiner = "" if language == "zh" else " "
     turns: list[TurnText] = []
+    resumed = False  # the turn before the last took back a sentence: the last one is an interjection
     for seg in sorted(transcript.segments, key=lambda s: (s.start, s.end)):
         label = seg.speaker or "unknown"
         role = _role_of(label, diarization)
@@ -205,12 +218,31 @@ def speaker_turns(transcript: Transcript, diarization: Diarization) -> list[Turn
         text = seg.text.strip()
         if not text:
             continue
-        if turns and turns[-1].speaker == speaker:
-            last = turns[-1]
-            turns[-1] = replace(last, end=max(last.end, seg.end), text=f"{last.text}{joiner}{text}")
+        if turns and turns[-1].speaker == speaker and (
+            not resumed or _resumes(turns[-1], turns[-2].end, seg.start, text, language)
+        ):
+            target = len(turns) - 1
+        elif len(turns) >= 2 and turns[-2].speaker == speaker and _resumes(turns[-2], turns[-1].end, seg.start, text, language):
+            target = len(turns) - 2
         else:
             turns.append(TurnText(speaker, role, seg.start, seg.end, text, seg.channel))
+            resumed = False
+            continue
+        resumed = target == len(turns) - 2
+        last = turns[target]
+        turns[target] = replace(last, end=max(last.end, seg.end), text=f"{last.text}{joiner}{text}")
     return turns
+
+
+def _resumes(turn: TurnText, other_end: float, start: float, text: str, language: str) -> bool:
+    """Whether ``text`` (starting at ``start``) carries on ``turn``'s unfinished last sentence, once the
+    other party's turn between them (ending at ``other_end``) is over."""
+    before = turn.text.rstrip()
+    if before.endswith(_SENTENCE_END) or start - max(turn.end, other_end) > RESUME_WITHIN_S:
+        return False
+    if language == "zh":
+        return before.endswith(("，", ",", "、"))
+    return text[:1].islower()
 
 
 def _role_of(label: str, diarization: Diarization) -> Role:
