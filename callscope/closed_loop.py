@@ -547,8 +547,13 @@ def analyse_calls(
         question = (draft.questions.get(lang) or ("?",))[0]
         answer = draft.answers.get(lang, "")
         echo(f"     FAQ draft {draft.id}: Q: {question[:70]}")
+        source = draft.answer_sources.get(lang)
+        gate = ""
+        if source is not None and source.quality_passed is False:
+            reason = f": {source.quality_notes[0]}" if source.quality_notes else ""
+            gate = f"; below the quality gate ({source.quality:.2f}){reason}" if source.quality is not None else ""
         echo(f"        A: {answer[:100]}{'…' if len(answer) > 100 else ''}  "
-             f"({'self-service' if draft.self_service else 'needs an agent'}, {draft.frequency} call(s))")
+             f"({'self-service' if draft.self_service else 'needs an agent'}, {draft.frequency} call(s){gate})")
     echo("     review, approve and publish them to the IVR knowledge base on the dashboard's Insights page")
     return CallsReport(tuple(r.id for r in recordings), processed, len(report.issues), len(drafts))
 

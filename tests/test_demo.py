@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from callscope.domain import FaqStatus
+from callscope.insights.faq_review import FaqRepository
 from callscope.ivr.kb import BUNDLED_KB, load_knowledge_base
 
 
@@ -33,6 +35,14 @@ def test_demo_runs_the_closed_loop_and_leaves_the_shipped_kb_alone(demo_run) -> 
     entries = {e.id: e for e in load_knowledge_base(demo_kb).entries}
     assert published in entries and entries[published].answers.get("en")
     assert BUNDLED_KB.read_bytes() == demo_run.shipped_kb  # the packaged KB is never written
+    # every draft the quality gate failed says so where the demo lists it
+    for draft in FaqRepository(demo_run.ctx.sessions).entries(FaqStatus.DRAFT):
+        lang = "en" if draft.questions.get("en") else "zh"
+        source = draft.answer_sources.get(lang)
+        failed = source is not None and source.quality_passed is False and source.quality is not None
+        line = next(line for line in out.splitlines() if f"FAQ draft {draft.id}:" in line)
+        answer_line = out.splitlines()[out.splitlines().index(line) + 1]
+        assert ("below the quality gate" in answer_line) == failed, answer_line
 
 
 @pytest.mark.parametrize("with_callers", [True, False])
