@@ -48,27 +48,27 @@ _SENTENCE_ZH = re.compile(r"(?<=[。！？!?；;])")
 
 # Whole sentences that carry no reason: greetings, thanks, goodbyes, acknowledgements.
 _FILLER_EN = re.compile(
-    r"^(?:(?:(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening))(?: there)?(?: [a-z]+)?|"
+    r"^(?:(?:(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening))(?: there)?(?: [a-z]+| \[name\])?|"
     r"(?:i'?m |i am )?sorry to (?:bother|trouble) you|yes|yeah|yep|no|nope|ok|okay|right|sure|"
     r"fine|great|perfect|quick question|one (?:more )?question|a question|"
     r"thanks?(?: you)?(?: (?:so|very) much)?|thank you|cheers|bye|goodbye|bye now|"
     r"um+|uh+|er+m?|ah+|oh|oh dear|well|alright|all right|got it|i see|sorry|excuse me|"
     r"how are you(?: doing)?(?: today)?|i'?m (?:fine|good|well)(?:,? thanks?(?: you)?)?|"
-    r"(?:and )?you|speaking|it's me|this is \w+(?: \w+)?|my name is [\w' -]+|"
-    r"i'?m [A-Z][a-z]+(?: [A-Z][a-z]+)?)[\s,.!?]*)+$",
+    r"(?:and )?you|speaking|it's me|this is (?:\[name\]|\w+(?: \w+)?)|my name is (?:\[name\]|[\w' -]+)|"
+    r"i'?m (?:\[name\]|[A-Z][a-z]+(?: [A-Z][a-z]+)?))[\s,.!?]*)+$",
     re.IGNORECASE,
 )
-# A name on its own (what is left of "Hi, Hannah." once the greeting is stripped).
-_LONE_NAME_EN = re.compile(r"^[A-Z][a-z]+(?: [A-Z][a-z]+)?[.!,]?$")
+# A name on its own (what is left of "Hi, Hannah." once the greeting is stripped), or its redaction tag.
+_LONE_NAME_EN = re.compile(r"^(?:[A-Z][a-z]+(?: [A-Z][a-z]+)?|\[NAME\])[.!,]?$")
 _GREETING_PREFIX_EN = re.compile(
     r"^(?:(?i:hi|hello|hey|good (?:morning|afternoon|evening)|yes|yeah|ok(?:ay)?|um+|uh+|oh|well|so)"
-    r"(?i: there)?(?: [A-Z][a-z]+)?[,.!]\s*)+"
+    r"(?i: there)?(?: [A-Z][a-z]+| \[NAME\])?[,.!]\s*)+"
 )
 _FILLER_ZH = re.compile(
     r"^(?:(?:你好|您好|喂|哎|诶|嗯|哦|噢|啊|好的?|对|是的?|行吧?|可以|没问题|谢谢(?:你|您)?(?:啊|了)?|再见|拜拜|"
     r"没有了|没事了|明白了?|知道了|收到了?|麻烦了|不客气|请问|那个|就是)[\s，,。.！!？?~～啊呀吧了呢]*)+$"
 )
-_GREETING_PREFIX_ZH = re.compile(r"^(?:(?:你好|您好|喂|哎|诶|嗯|那个)[\s，,。.！!~～啊呀]*)+")
+_GREETING_PREFIX_ZH = re.compile(r"^(?:(?:你好|您好|喂|哎|诶|嗯|那个)(?:\[NAME\])?[\s，,。.！!~～啊呀]*)+")
 
 # Identity verification and reading out numbers: never the reason.
 _IDENTITY_EN = re.compile(

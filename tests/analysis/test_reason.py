@@ -167,3 +167,14 @@ def test_feelings_stay_when_the_request_is_short_or_points_back_to_them() -> Non
         extract_reason([ask, (C, "I am worried about my bill. Why is it so high this month?")])
         == "I am worried about my bill. Why is it so high this month?"
     )
+
+
+def test_a_redacted_name_in_a_greeting_is_not_part_of_the_reason() -> None:
+    # PII redaction runs before analysis: "Hi Hannah," reaches reason extraction as "Hi [NAME],"
+    agent = (Role.AGENT, "Thanks for calling Brightwave, this is [NAME]. How can I help?")
+    caller = (Role.CALLER, "Hi [NAME], quick question. Are your shops open on the Bank holiday Monday?")
+    assert extract_reason([agent, caller], "en") == "Are your shops open on the Bank holiday Monday?"
+    outage = (Role.CALLER, "Hi [NAME], our internet stopped working after the storm last night.")
+    assert extract_reason([agent, outage], "en") == "Our internet stopped working after the storm last night."
+    assert extract_reason([(Role.CALLER, "你好[NAME]，我家宽带断网了，是不是出故障了？")], "zh") == "我家宽带断网了，是不是出故障了？"
+    assert all(is_filler_sentence(s, "en") for s in ("This is [NAME].", "Hi [NAME].", "I'm [NAME].", "[NAME]."))
