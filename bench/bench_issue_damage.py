@@ -5,7 +5,8 @@ its scripts' 0.767; test 0.569 vs 0.816), so dev alone cannot show what recognit
 This bench damages the **dev** scripts (``bench/asr_damage.py``) at about the test split's rates
 (English ~20 % word errors, Mandarin ~27 % character errors, homophones included, and the clause
 punctuation Whisper writes) with several seeds, and scores issue mining on the clean scripts, on
-each damaged copy and on the dev Whisper transcripts, with the same code. Refused on ``test``.
+each damaged copy and on the dev Whisper transcripts, with the same code. Dev only: it has no
+test option (the test split is for reporting a fixed method once).
 
     python bench/bench_issue_damage.py [--seeds 0 1 2] [--corpus-asr bench/corpus/asr/dev]
         [--variants context_weight=0.6 ...] [--reasons FILE] [--cache FILE]
@@ -14,7 +15,6 @@ each damaged copy and on the dev Whisper transcripts, with the same code. Refuse
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 import warnings
