@@ -15,7 +15,10 @@ the Whisper transcripts of the Kokoro renderings were damaged (BENCHMARKS.md, is
 * ``leak``: the agent's voice leaks into the caller's channel and is transcribed there too: an agent
   turn (each with probability ``rate``) comes out a second time as a caller turn, right after it;
 * ``lose``: whole caller turns missing (the VAD or ASR heard nothing), each with probability ``rate``
-  (the caller's first turn is kept, so every call keeps a caller).
+  (the caller's first turn is kept, so every call keeps a caller);
+* ``punct``: sentence punctuation as Whisper writes it: a sentence end inside a turn becomes a comma
+  (Mandarin: ASCII ``,``, as Whisper writes them; English: the next word lower-cased), each with
+  probability ``rate``, and a comma disappears with probability ``rate / 2``; Mandarin ``，`` becomes ``,``.
 
 Every damage draws from ``random.Random(f"{seed}:{call id}:{kind}")``: the same call is damaged the
 same way whatever else is in the set.
@@ -27,7 +30,7 @@ import random
 import re
 from collections.abc import Sequence
 
-KINDS = ("merge", "drop", "swap", "homophone", "leak", "lose")
+KINDS = ("merge", "drop", "swap", "homophone", "leak", "lose", "punct")
 _EN_WORD = re.compile(r"[A-Za-z0-9']+|[^A-Za-z0-9'\s]+")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -62,13 +65,47 @@ def vocabulary(calls: Sequence[dict]) -> dict[str, list[str]]:
 
 
 def _homophones(chars: Sequence[str]) -> dict[str, list[str]]:
-    """Each character -> the other characters of ``chars`` with its toneless pinyin (pypinyin's reading)."""
-    from pypinyin import Style, lazy_pinyin
+    """Each character -> the other characters of ``chars`` with its toneless pinyin (pypinyin's reading;
+    without pypinyin, the fuzzy reading of :func:`callscope.language.sound_key`, which also folds
+    zh/z, n/l and ang/an as Whisper's near-homophones do)."""
+    try:
+        from pypinyin import Style, lazy_pinyin
+
+        def reading(ch: str) -> str:
+            return lazy_pinyin(ch, style=Style.NORMAL)[0]
+    except ImportError:
+        from callscope.language import sound_key as reading
 
     by_sound: dict[str, list[str]] = {}
     for ch in chars:
-        by_sound.setdefault(lazy_pinyin(ch, style=Style.NORMAL)[0], []).append(ch)
+        by_sound.setdefault(reading(ch), []).append(ch)
     return {ch: [o for o in group if o != ch] for group in by_sound.values() for ch in group}
+
+
+_SENTENCE_END = {"zh": re.compile(r"[。！？!?；;](?=.)"), "en": re.compile(r"[.!?;](?= [A-Za-z])")}
+_COMMA = {"zh": re.compile(r"[，,、]"), "en": re.compile(r",(?= )")}
+
+
+def _punctuation(text: str, language: str, rate: float, rng: random.Random) -> str:
+    """Sentence ends inside ``text`` read as commas, and commas lost, the way Whisper punctuates."""
+    lang = "zh" if language == "zh" else "en"
+    lowered: list[int] = []
+
+    def end(match: re.Match[str]) -> str:
+        if rng.random() >= rate:
+            return match.group(0)
+        lowered.append(match.end() + 1)
+        return ","
+
+    text = _SENTENCE_END[lang].sub(end, text)
+    if lang == "en":
+        chars = list(text)
+        for n in lowered:
+            if n < len(chars) and not (chars[n] == "I" and (n + 1 == len(chars) or not chars[n + 1].isalpha())):
+                chars[n] = chars[n].lower()
+        text = "".join(chars)
+    text = _COMMA[lang].sub(lambda m: "" if rng.random() < rate / 2 else ("," if lang == "zh" else m.group(0)), text)
+    return text
 
 
 def damage(call: dict, kind: str, rate: float, vocab: dict[str, list[str]], seed: int = 0) -> dict:
@@ -116,6 +153,9 @@ def damage(call: dict, kind: str, rate: float, vocab: dict[str, list[str]], seed
             if t["speaker"] == "agent" and rng.random() < rate:
                 leaked.append({**t, "speaker": "caller"})
         turns = leaked
+    elif kind == "punct":
+        for t in turns:
+            t["text"] = _punctuation(t["text"], lang, rate, rng)
     else:  # lose
         first = next((n for n, t in enumerate(turns) if t["speaker"] == "caller"), None)
         turns = [t for n, t in enumerate(turns) if t["speaker"] != "caller" or n == first or rng.random() >= rate]

@@ -19,7 +19,9 @@ so is the previous round's (``--previous``, the third round: Louvain resolution 
 agreement); "ours" is today's default (small sets: the dev-fitted size rule and reference centring,
 ``bench/bench_small_sets.py``; large sets: the word graph added to the encoders' graphs, resolution
 by smoothed silhouette, then one pass moving items clearly nearer another issue's centroid, and since the
-sixth round all-MiniLM-L6-v2 as a third encoder in the graph; the fifth round, without it, runs beside it). ``--seeds`` reruns every method with several seeds and reports the spread.
+sixth round all-MiniLM-L6-v2 as a third encoder in the graph; the fifth round, without it, runs beside it; since
+session 13 a call's vector weights the agent's answers 0.7, the caller's reason 0.3, and the sixth round with
+0.5 runs beside it). ``--seeds`` reruns every method with several seeds and reports the spread.
 
     python bench/bench_issue_generalisation.py --split dev|test [--corpus-asr DIR] [--kokoro-asr DIR]
         [--espeak-asr DIR] [--cache FILE] [--only NAME ...] [--seeds N ...] [--out FILE]
@@ -216,8 +218,10 @@ def main() -> None:
             (f"#18 third round ({args.previous}: resolution by encoder agreement)", previous.mine_issues, previous.IssueOptions())
         )
     methods.append(("#18 fifth round (silhouette resolution, centroid pass; USE + e5 + words)", mine_issues,
-                    IssueOptions(large_set_encoders=())))
-    methods.append(("ours (#18 sixth round: + all-MiniLM-L6-v2 in the graph of sets >= 200)", mine_issues, IssueOptions()))
+                    IssueOptions(large_set_encoders=(), context_weight=0.5)))
+    methods.append(("#18 sixth round (+ all-MiniLM-L6-v2 in the graph of sets >= 200; calls' answers weighted 0.5)",
+                    mine_issues, IssueOptions(context_weight=0.5)))
+    methods.append(("ours (session 13: calls' answers weighted 0.7)", mine_issues, IssueOptions()))
     for spec in args.variants:
         kwargs = {}
         for kv in spec.split(","):
@@ -231,10 +235,14 @@ def main() -> None:
     emit("|---|---|---|---|---|---|---|---|---|")
     for name, (items, truth) in sets.items():
         every = IssueOptions()
-        emb = embed_items(items, dataclasses.replace(every, encoders=every.encoders + every.large_set_encoders),
-                          encoders=encoders)
+        embedded: dict[float, dict] = {}  # per context weight: a call's vector mixes its answers in when embedded
         n_intents = len({t for t in truth if not t.startswith(NO_ISSUE)})
         for label, mine, options in methods:
+            weight = getattr(options, "context_weight", every.context_weight)
+            if weight not in embedded:
+                embedded[weight] = embed_items(items, dataclasses.replace(
+                    every, encoders=every.encoders + every.large_set_encoders, context_weight=weight), encoders=encoders)
+            emb = embedded[weight]
             if args.seeds:
                 runs = [run(mine, dataclasses.replace(options, seed=s), items, emb, truth) for s in args.seeds]
                 cols = list(zip(*runs))

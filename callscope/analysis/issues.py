@@ -2,8 +2,8 @@
 
 Method (no preset number of issues):
 
-1. **Embed** every question (for a call: its reason, mixed half and half with the
-   mean vector of the agent's restatement and answers, :func:`~callscope.analysis.reason.call_context`)
+1. **Embed** every question (for a call: its reason, mixed 30 : 70 with the mean vector
+   of the agent's restatement and answers, :func:`~callscope.analysis.reason.call_context`)
    with the bundled multilingual sentence encoders
    (``use-multilingual`` and ``e5-small`` by default). Each encoder's vectors are
    centred *per language* (the mean of the English items is subtracted from the
@@ -177,7 +177,12 @@ class IssueOptions:
     small_set_zs: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0)
     min_issue_size: int = 2  # smaller groups are reported as unclustered
     novelty_quantile: float = 0.02  # below this quantile of members' similarity = novel
-    context_weight: float = 0.5  # share of an item's vector from its context texts (when it has any)
+    # Share of an item's vector from its context texts (when it has any: a call's agent answers).
+    # Issue #18, session 13, chosen on the dev calls: 0.7 (was 0.5). The caller's reason is one
+    # short sentence and speech recognition garbles it; the agent's answers are several sentences
+    # in the company's words. Dev ARI: scripts 0.767 -> 0.809, Whisper 0.730 -> 0.784, scripts
+    # with simulated test-like recognition damage 0.479 -> 0.546 (bench/bench_issue_damage.py).
+    context_weight: float = 0.7
     keywords: int = 6
     examples: int = 3
     trend: str = "auto"  # "day", "week" or "auto" (day when the span is <= 45 days)

@@ -70,3 +70,25 @@ def test_homophone_damage_writes_mandarin_characters_that_sound_the_same_and_lea
     assert out != zh["turns"][0]["text"] and len(out) == len(zh["turns"][0]["text"])
     assert lazy_pinyin(out, style=Style.NORMAL) == lazy_pinyin(zh["turns"][0]["text"], style=Style.NORMAL)
     assert damage(CALL, "homophone", 1.0, VOCAB) == {**CALL, "turns": [t for t in CALL["turns"] if "speaker" in t]}
+
+
+def test_punct_damage_runs_sentences_together_with_commas_as_whisper_writes_them():
+    zh = {"id": "c_zh_003", "language": "zh",
+          "turns": [{"speaker": "caller", "text": "我很担心。我的手机一直显示无服务，打不了电话！"}]}
+    out = damage(zh, "punct", 1.0, vocabulary([zh]))["turns"][0]["text"]
+    assert out.endswith("！") and "。" not in out and "，" not in out
+    assert out.replace(",", "") == "我很担心我的手机一直显示无服务打不了电话！" and out.startswith("我很担心,")
+    en = {"id": "c_en_003", "language": "en",
+          "turns": [{"speaker": "caller", "text": "Hi. My phone is broken. I need a new one, please."}]}
+    assert damage(en, "punct", 0.0, VOCAB)["turns"][0]["text"] == en["turns"][0]["text"]
+    out = damage(en, "punct", 1.0, VOCAB)["turns"][0]["text"]
+    assert out.replace(",", "") == "Hi my phone is broken I need a new one please."
+
+
+def test_homophone_damage_without_pypinyin_uses_the_fuzzy_sound_keys(monkeypatch: pytest.MonkeyPatch):
+    from callscope.language import sound_key
+
+    monkeypatch.setitem(sys.modules, "pypinyin", None)  # import fails: the fallback reading
+    zh = {"id": "c_zh_002", "language": "zh", "turns": [{"speaker": "caller", "text": "生气，声音，施工，诗歌。"}]}
+    out = damage(zh, "homophone", 1.0, vocabulary([zh]))["turns"][0]["text"]
+    assert out != zh["turns"][0]["text"] and sound_key(out) == sound_key(zh["turns"][0]["text"])
