@@ -540,7 +540,8 @@ def analyse_calls(
     mine_call_issues(ctx, force=True)
     report = issue_report(ctx, since=datetime(1970, 1, 1))
     for issue in report.issues:
-        echo(f"     {issue.count:>2} call(s)  {issue.label}   [{', '.join(issue.keywords[:5])}]")
+        label = " · ".join((issue.label, *issue.other_labels))
+        echo(f"     {issue.count:>2} call(s)  {label}   [{', '.join(issue.keywords[:5])}]")
     drafts = FaqRepository(ctx.sessions).entries(FaqStatus.DRAFT)
     for draft in drafts:
         lang = "en" if draft.questions.get("en") else "zh"

@@ -67,6 +67,13 @@ class IssueStats:
     share: float  # of the analysed calls in the window
     trend: tuple[TrendPoint, ...]
     calls: tuple[ExampleCall, ...]
+    labels: dict[str, str] = field(default_factory=dict)  # the topic's name in each of its calls' languages
+
+    @property
+    def other_labels(self) -> tuple[str, ...]:
+        """The topic's names in its calls' other languages (an issue of English and Mandarin calls
+        named 网络故障 is also "Internet outage")."""
+        return tuple(dict.fromkeys(name for name in self.labels.values() if name and name != self.label))
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +140,7 @@ def issue_report(ctx: Context, *, since: datetime, until: datetime | None = None
             keywords=tuple(info.keywords) if info is not None else (), examples=quotes, count=len(calls),
             share=round(len(calls) / analysed, 4) if analysed else 0.0, trend=trend,
             calls=tuple(ExampleCall(c[0], c[1], c[2], c[3]) for c in calls[:examples]),
+            labels=dict(info.labels or {}) if info is not None else {},
         ))
     return IssueReport(since, until, bucket, analysed, tuple(stats), mined_at)
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from callscope.analysis.issues import MinedIssue
 from callscope.db import transaction, utcnow
 from callscope.domain import Issue
 from callscope.insights.mining import issue_report, save_mined_issues
@@ -43,6 +44,17 @@ def test_issues_with_counts_trends_and_example_calls(api) -> None:
     assert window["calls"] == 0 and window["issues"] == []
     assert api.get("/api/insights/issues", params={"since": "2020-02-01", "until": "2020-01-01"}).status_code == 422
     assert api.get("/api/insights/issues", params={"days": 0}).status_code == 422
+
+
+def test_an_issue_of_two_languages_shows_its_name_in_both(api) -> None:
+    en1, zh1 = api.store_call("s_en_01"), api.store_call("s_zh_01")
+    outage = Issue(id="outage", label="网络故障", keywords=("宽带", "internet"), members=(zh1, en1), share=1.0)
+    save_mined_issues(api.ctx, [MinedIssue(outage, labels={"zh": "网络故障", "en": "Internet outage"}, frequency=2)])
+    shown = api.get("/api/insights/issues", "read-only", params={"days": 30, "mine": "false"}).json()["issues"]
+    assert [(i["label"], i["other_labels"]) for i in shown] == [("网络故障", ["Internet outage"])]
+    save_mined_issues(api.ctx, [MinedIssue(outage, labels={"zh": "网络故障"}, frequency=2)])
+    shown = api.get("/api/insights/issues", "read-only", params={"days": 30, "mine": "false"}).json()["issues"]
+    assert shown[0]["other_labels"] == []  # one language: nothing more to show
 
 
 def test_mined_issues_label_calls_and_drive_the_list_filter(api) -> None:

@@ -57,6 +57,7 @@ def issues(
         "issues": [
             {
                 "id": s.id, "label": redact_str(s.label) if redact else s.label,
+                "other_labels": [redact_str(n) if redact else n for n in s.other_labels],
                 "keywords": [redact_str(k) for k in s.keywords] if redact else list(s.keywords),
                 "count": s.count, "share": s.share,
                 "examples": [redact_str(q) if redact else q for q in s.examples],
