@@ -24,7 +24,8 @@ wrong speaker count); the chosen values are constants in callscope/diarization/n
 ``--calibrate8 [MIN_EMBED_S ...]`` is round 8's dev grid (the shortest run with its own embedding, each with
 and without a clean-speech speaker bar; new features per value); ``--step-s`` / ``--min-embed-s`` override
 the window step / shortest embedded run for a run (round 8 scored the test split with 0.5, round 7's value,
-beside 0.4 in one sitting).
+beside 0.4 in one sitting). ``--keep-repeats`` scores with session 13's copy search off (copies of one sound count as
+neighbours in the threshold's spread, as before; bench/bench_repeated_audio.py measures what it is for).
 Without it the script scores the splits with those constants. Scores: pyannote.metrics DER with collar 0.25 and with
 no collar (overlap scored), JER, speaker count; speed as audio seconds per wall / CPU
 second, the resemblyzer path timed in the same run (the box is shared: compare ratios).
@@ -32,7 +33,8 @@ Features and resemblyzer results are cached in bench/out/neural_cache (``--fresh
 recomputes and re-times both).
 
     python bench/bench_mono_neural.py [--data ../shared/data] [--calibrate] [--calibrate8 [S ...]] [--split dev|test|both]
-                                      [--fresh] [--no-baseline] [--step-s S] [--min-embed-s S]
+                                      [--fresh] [--no-baseline] [--no-floor] [--keep-repeats] [--step-s S]
+                                      [--min-embed-s S]
 """
 
 from __future__ import annotations
