@@ -24,7 +24,8 @@ wrong speaker count); the chosen values are constants in callscope/diarization/n
 ``--calibrate8 [MIN_EMBED_S ...]`` is round 8's dev grid (the shortest run with its own embedding, each with
 and without a clean-speech speaker bar; new features per value); ``--step-s`` / ``--min-embed-s`` override
 the window step / shortest embedded run for a run (round 8 scored the test split with 0.5, round 7's value,
-beside 0.4 in one sitting).
+beside 0.4 in one sitting). ``--keep-repeats`` scores with session 13's copy search off (copies of one sound count as
+neighbours in the threshold's spread, as before; bench/bench_repeated_audio.py measures what it is for).
 Without it the script scores the splits with those constants. Scores: pyannote.metrics DER with collar 0.25 and with
 no collar (overlap scored), JER, speaker count; speed as audio seconds per wall / CPU
 second, the resemblyzer path timed in the same run (the box is shared: compare ratios).
@@ -32,7 +33,8 @@ Features and resemblyzer results are cached in bench/out/neural_cache (``--fresh
 recomputes and re-times both).
 
     python bench/bench_mono_neural.py [--data ../shared/data] [--calibrate] [--calibrate8 [S ...]] [--split dev|test|both]
-                                      [--fresh] [--no-baseline] [--step-s S] [--min-embed-s S]
+                                      [--fresh] [--no-baseline] [--no-floor] [--keep-repeats] [--step-s S]
+                                      [--min-embed-s S]
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from callscope.diarization import DiarizeOptions, diarize, neural  # noqa: E402
+from callscope.diarization import DiarizeOptions, diarize, neural, repeats  # noqa: E402
 from callscope.diarization.diarize import CHUNK_S  # noqa: E402
 from callscope.diarization.evaluation import score  # noqa: E402
 from callscope.diarization.mono import resampled_chunks  # noqa: E402
@@ -163,6 +165,7 @@ def _key(item: Item, kind: str) -> Path:
     digest.update(f"{item.audio.sample_rate}|{kind}".encode())
     if kind == "neural":
         digest.update(f"{neural.WINDOW_S}|{neural.STEP_S}|{neural.MIN_EMBED_S}|{neural.BRIDGE_S}".encode())
+        digest.update(f"|prints {repeats.SPAN} {repeats.HOP} {repeats.BANDS} {repeats.GROUP}".encode())  # session 13
     return CACHE / f"{kind}-{digest.hexdigest()[:20]}.pkl"
 
 
@@ -194,10 +197,10 @@ def run_all(selected: list[Item], with_old: bool, fresh: bool = False) -> list[R
             feats = neural.extract(resampled_chunks(item.audio.blocks(CHUNK_S)), total_s=item.audio.duration_s)
             neural.segment(feats, DiarizeOptions())
             hit = (feats.windows, feats.embeddings, feats.speech_s, feats.duration_s,
-                   time.perf_counter() - start, time.process_time() - cpu)
+                   time.perf_counter() - start, time.process_time() - cpu, feats.prints)
             _store(path, hit)
-        windows, embeddings, speech_s, duration_s, wall_s, cpu_s = hit
-        run = Run(item, neural.NeuralFeatures(windows, embeddings, speech_s, duration_s, models), wall_s, cpu_s)
+        windows, embeddings, speech_s, duration_s, wall_s, cpu_s, prints = hit
+        run = Run(item, neural.NeuralFeatures(windows, embeddings, speech_s, duration_s, models, prints), wall_s, cpu_s)
         if with_old:
             path = _key(item, "resemblyzer")
             old = _cached(path, fresh)
@@ -528,6 +531,9 @@ def main() -> None:
                         help="round 9 on dev: segmentation's count floor under the clustering's count")
     parser.add_argument("--no-floor", action="store_true",
                         help="the clustering's count alone, without round 9's floor (neural.COUNT_FLOOR off)")
+    parser.add_argument("--keep-repeats", action="store_true",
+                        help="copies of one sound count as neighbours in the spread (neural.SKIP_REPEATS off: "
+                             "sessions before 13)")
     parser.add_argument("--step-s", type=float, help="window step (default neural.STEP_S; round 8's trials)")
     parser.add_argument("--min-embed-s", type=float,
                         help="shortest run with its own embedding (default neural.MIN_EMBED_S; round 8 ran the "
@@ -535,6 +541,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.no_floor:
         neural.COUNT_FLOOR = False
+    if args.keep_repeats:
+        neural.SKIP_REPEATS = False
     if args.step_s is not None:
         neural.STEP_S = args.step_s
     if args.min_embed_s is not None:

@@ -7,7 +7,8 @@
    the frames where it talks alone when there are enough of them.
 3. The embeddings of runs >= ``RELIABLE_S`` are clustered (average-linkage agglomerative
    on cosine distance, cut at a threshold measured on the recording itself: see
-   :func:`recording_threshold`; at most ``MAX_CLUSTERED`` of them on long calls); the
+   :func:`recording_threshold`, which skips copies of one sound, :mod:`repeats`; at most
+   ``MAX_CLUSTERED`` of them on long calls); the
    others, and clusters whose runs cover under ``MIN_SPEAKER_S`` of the recording, join
    the nearest cluster, unless they lie far from every speaker (a voice with one short
    sentence: ``DISTINCT_FACTOR``); ``num/min/max_speakers`` are honoured by cutting the
@@ -43,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from callscope.diarization import campplus, neural_models, segmentation_runtime
+from callscope.diarization import campplus, neural_models, repeats, segmentation_runtime
 from callscope.diarization.intervals import drop_short, mask_runs, mask_to_intervals, merge_gaps, union
 from callscope.diarization.intervals import total as covered_seconds
 from callscope.diarization.memory import release_freed_memory
@@ -120,6 +121,12 @@ COUNT_FLOOR = True  # False: the clustering's count alone (sessions before round
 FLOOR_OVERLAP_S: float | None = 1.0  # None: overlap is no evidence
 FLOOR_ALONE_S = 2.0
 FLOOR_FACTOR: float | None = 1.0  # None: distance is no evidence
+# Repeated audio (an announcement or hold message played again, an IVR prompt said twice): an embedding's nearest
+# neighbour may be a copy of its own sound, which says nothing of how the voice varies, and one voice repeated three
+# times came out as 7-8 speakers with the threshold at its floor. spread() skips neighbours of the same sound
+# (same_sounds(): repeats.same_sound on the runs' fingerprints), as it skips the same speech seen by two windows.
+SKIP_REPEATS = True  # False: copies count as neighbours (sessions before 13)
+REPEAT_GATE = 0.1  # only neighbours closer than this (cosine) are compared by sound (copies lie at 0.007-0.023)
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +258,7 @@ class NeuralFeatures:
     speech_s: np.ndarray  # (n,) seconds of speech behind each embedding
     duration_s: float
     models: Models
+    prints: np.ndarray | None = None  # (n,) object: each embedded run's repeats.fingerprint (None: not kept)
 
     def spans(self) -> np.ndarray:
         """(n, 2) start and end (seconds) of the run behind each embedding."""
@@ -330,8 +338,9 @@ def _segment_batch(models: Models, batch: list[np.ndarray]) -> np.ndarray:
 
 def _process(
     models: Models, start: int, audio: np.ndarray, valid: int, probs: np.ndarray
-) -> tuple[WindowResult, list[np.ndarray], list[float]]:
-    """A window's activity and runs, the fbank crop to embed for each embedded run, and its seconds of speech."""
+) -> tuple[WindowResult, list[np.ndarray], list[float], list[np.ndarray]]:
+    """A window's activity and runs, and for each embedded run the fbank crop to embed, its seconds of speech
+    and the fingerprint of its sound (:func:`repeats.fingerprint` of the run's frames)."""
     frames = probs.shape[0]
     soft = probs @ models.mapping  # (frames, 3)
     hard = models.mapping[np.argmax(probs, axis=1)] > 0.5
@@ -343,11 +352,11 @@ def _process(
     result = WindowResult(start, soft.astype(np.float16), hard)
     runs = _runs(hard, models.frame_step)
     if not runs:
-        return result, [], []
+        return result, [], [], []
     feats = campplus.fbank(audio[:valid])
     index = np.clip(_fbank_to_frames(feats.shape[0], models), 0, frames - 1)
     alone = hard.sum(axis=1) == 1
-    crops, seconds = [], []
+    crops, seconds, prints = [], [], []
     min_frames = int(MIN_EMBED_S / campplus.FBANK_SHIFT_S)
     for speaker, first, end in runs:
         inside = (index >= first) & (index < end)
@@ -358,8 +367,9 @@ def _process(
         if embedded:
             crops.append(feats[use])
             seconds.append(float(use.sum()) * campplus.FBANK_SHIFT_S)
+            prints.append(repeats.fingerprint(feats[inside]))
         result.runs.append((speaker, first, end, embedded))
-    return result, crops, seconds
+    return result, crops, seconds, prints
 
 
 def _runs(hard: np.ndarray, step: float) -> list[tuple[int, int, int]]:
@@ -400,6 +410,7 @@ def extract(
     results: list[WindowResult] = []
     vectors: list[np.ndarray | None] = []  # None: still being embedded by the pool
     seconds: list[float] = []
+    prints: list[np.ndarray] = []
     pending: list[tuple[int, np.ndarray, int]] = []
     in_flight: deque[tuple[int, Future[np.ndarray]]] = deque()
     pool = ThreadPoolExecutor(threads, thread_name_prefix="campplus") if parallel else None
@@ -424,9 +435,10 @@ def extract(
             return
         probs = _segment_batch(models, [audio for _, audio, _ in pending])
         for (start, audio, valid), p in zip(pending, probs):
-            result, crops, s = _process(models, start, audio, valid, p)
+            result, crops, s, f = _process(models, start, audio, valid, p)
             results.append(result)
             seconds.extend(s)
+            prints.extend(f)
             for crop in crops:
                 if pool is None:
                     vectors.append(models.embedder.embed(crop))
@@ -451,36 +463,86 @@ def extract(
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
     embeddings = np.stack(vectors) if vectors else np.zeros((0, campplus.EMBEDDING_SIZE), np.float32)
-    return NeuralFeatures(results, embeddings, np.asarray(seconds, np.float64), seen / SAMPLE_RATE, models)
+    kept = np.empty(len(prints), object)  # one array per run, of its own length
+    for index, value in enumerate(prints):
+        kept[index] = value
+    return NeuralFeatures(results, embeddings, np.asarray(seconds, np.float64), seen / SAMPLE_RATE, models, kept)
 
 
 # ---------------------------------------------------------------------- clustering
 
 
-def spread(embeddings: np.ndarray, spans: np.ndarray | None = None) -> float | None:
-    """Median cosine distance from each embedding to its nearest neighbour in another part of the recording.
-
-    Neighbours whose runs overlap in time (the same speech seen by two overlapping
-    windows) are skipped. Most nearest neighbours are the same voice, so this measures
-    how much one voice varies in this recording. None with fewer than 3 embeddings.
-    """
+def _distance_rows(embeddings: np.ndarray, spans: np.ndarray | None) -> Iterator[tuple[int, np.ndarray]]:
+    """(first row, cosine distances of rows first.. to every embedding) in blocks of about SPREAD_BLOCK_BYTES (memory
+    grows with n, not n^2: a 2 h call has thousands); an embedding itself, and with ``spans`` runs that overlap it in
+    time (the same speech seen by two overlapping windows), are at infinity."""
     n = embeddings.shape[0]
-    if n < 3:
-        return None
     timed = spans is not None and len(spans) == n
-    parts = []
-    rows = max(1, min(SPREAD_BLOCK, SPREAD_BLOCK_BYTES // (n * embeddings.itemsize)))
-    for first in range(0, n, rows):  # row blocks: memory grows with n, not n^2 (a 2 h call has thousands)
+    rows = max(1, min(SPREAD_BLOCK, SPREAD_BLOCK_BYTES // max(1, n * embeddings.itemsize)))
+    for first in range(0, n, rows):
         last = min(n, first + rows)
         distance = 1.0 - embeddings[first:last] @ embeddings.T
         distance[np.arange(last - first), np.arange(first, last)] = np.inf
         if timed:
             start, end = spans[:, 0], spans[:, 1]
             distance[(start[first:last, None] < end[None, :]) & (start[None, :] < end[first:last, None])] = np.inf
+        yield first, distance
+
+
+def spread(
+    embeddings: np.ndarray, spans: np.ndarray | None = None, sounds: np.ndarray | None = None
+) -> float | None:
+    """Median cosine distance from each embedding to its nearest neighbour in another part of the recording.
+
+    Neighbours whose runs overlap in time (the same speech seen by two overlapping
+    windows) are skipped, and so are, with ``sounds`` (:func:`same_sounds`), copies of the
+    same sound elsewhere (repeated audio). Most nearest neighbours are the same voice, so
+    this measures how much one voice varies in this recording. None with fewer than 3
+    embeddings, or none with a neighbour left.
+    """
+    n = embeddings.shape[0]
+    if n < 3:
+        return None
+    grouped = sounds is not None and len(sounds) == n
+    parts = []
+    for first, distance in _distance_rows(embeddings, spans):
+        if grouped:
+            distance[sounds[first : first + len(distance), None] == sounds[None, :]] = np.inf
         parts.append(distance.min(axis=1))
     nearest = np.concatenate(parts)
     nearest = nearest[np.isfinite(nearest)]
     return float(np.median(nearest)) if nearest.size else None
+
+
+def same_sounds(embeddings: np.ndarray, spans: np.ndarray | None, prints: np.ndarray) -> np.ndarray:
+    """(n,) one id per embedding, shared by runs that are copies of one sound (:func:`repeats.same_sound` of their
+    ``prints``), transitively: repeated audio.
+
+    Only neighbours closer than REPEAT_GATE are compared (copies lie far closer), each embedding's in order of
+    distance until the first that is not a copy; a pair already known to be one sound is not compared again, so
+    there are at most about two comparisons per embedding however often a sound repeats.
+    """
+    n = embeddings.shape[0]
+    parent = np.arange(n)
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = int(parent[i])
+        return i
+
+    for first, distance in _distance_rows(embeddings, spans):
+        for r in np.flatnonzero(distance.min(axis=1) < REPEAT_GATE):
+            row = distance[r]
+            close = np.flatnonzero(row < REPEAT_GATE)
+            for j in close[np.argsort(row[close], kind="stable")]:
+                a, b = root(first + r), root(int(j))
+                if a == b:
+                    continue
+                if not repeats.same_sound(prints[first + r], prints[j]):
+                    break
+                parent[max(a, b)] = min(a, b)
+    return np.array([root(i) for i in range(n)], np.int64)
 
 
 def recording_threshold(
@@ -489,10 +551,11 @@ def recording_threshold(
     factor: float = SPREAD_FACTOR,
     lowest: float = MIN_THRESHOLD,
     highest: float = MAX_THRESHOLD,
+    sounds: np.ndarray | None = None,
 ) -> float:
-    """The clustering threshold for one recording: ``factor`` times its :func:`spread`, within
-    [lowest, highest]; FALLBACK_THRESHOLD when there are too few embeddings to measure it."""
-    value = spread(embeddings, spans)
+    """The clustering threshold for one recording: ``factor`` times its :func:`spread` (copies of one sound skipped
+    with ``sounds``), within [lowest, highest]; FALLBACK_THRESHOLD when there are too few embeddings to measure it."""
+    value = spread(embeddings, spans, sounds)
     if value is None:
         return FALLBACK_THRESHOLD
     return float(np.clip(factor * value, lowest, highest))
@@ -512,10 +575,21 @@ def _clustered_and_measured(
     return reliable, measured
 
 
-def default_threshold(feats: NeuralFeatures, low: int = 1) -> float:
-    """The threshold :func:`cluster` cuts ``feats`` at by default (``low``: the fewest speakers asked for)."""
+def default_threshold(feats: NeuralFeatures, low: int = 1, sounds: np.ndarray | None = None) -> float:
+    """The threshold :func:`cluster` cuts ``feats`` at by default (``low``: the fewest speakers asked for; ``sounds``:
+    :func:`recording_sounds`, measured here when not given)."""
     _, measured = _clustered_and_measured(feats.speech_s, low)
-    return recording_threshold(feats.embeddings[measured], feats.spans()[measured])
+    sounds = recording_sounds(feats) if sounds is None else sounds
+    return recording_threshold(
+        feats.embeddings[measured], feats.spans()[measured], sounds=sounds[measured] if sounds is not None else None
+    )
+
+
+def recording_sounds(feats: NeuralFeatures) -> np.ndarray | None:
+    """:func:`same_sounds` of a recording's embeddings (None: no fingerprints kept, or SKIP_REPEATS off)."""
+    if not SKIP_REPEATS or feats.prints is None or len(feats.prints) != feats.embeddings.shape[0]:
+        return None
+    return same_sounds(feats.embeddings, feats.spans(), feats.prints)
 
 
 def cluster(
@@ -535,6 +609,7 @@ def cluster(
     owners: np.ndarray | None = None,
     constrain: bool = CONSTRAIN_OVERLAPS,
     clean: np.ndarray | None = None,
+    sounds: np.ndarray | None = None,
 ) -> np.ndarray:
     """Cluster labels 0..k-1 of unit embeddings with an automatic count within [low, high].
 
@@ -555,13 +630,21 @@ def cluster(
     window who talk at the same time distinct clusters. With ``clean`` (one bool per embedding,
     :meth:`NeuralFeatures.clean`), only runs whose speaker talked alone count toward a cluster's
     speech for the speaker bars (round 8's clean-speech bar; off by default: it lost on dev).
+    With ``sounds`` (:func:`recording_sounds`), the spreads behind the threshold and the resegmentation skip
+    copies of the same sound.
     """
     n = embeddings.shape[0]
     if n <= 1:
         return np.zeros(n, int)
     reliable, measured = _clustered_and_measured(speech_s, low, reliable_s)
+    if sounds is not None and len(sounds) != n:
+        sounds = None
     if threshold is None:
-        threshold = recording_threshold(embeddings[measured], spans[measured] if spans is not None else None)
+        threshold = recording_threshold(
+            embeddings[measured],
+            spans[measured] if spans is not None else None,
+            sounds=sounds[measured] if sounds is not None else None,
+        )
     index = np.flatnonzero(reliable)
     if index.size > max_clustered:  # average linkage holds n^2 / 2 distances
         index = index[np.linspace(0, index.size - 1, max_clustered).astype(int)]
@@ -574,7 +657,7 @@ def cluster(
     full[index] = labels
     out = _fold_small(embeddings, full, large)
     if resegment_sharpness is not None and out.max() >= 1:
-        value = spread(chosen, spans[index] if timed else None)
+        value = spread(chosen, spans[index] if timed else None, sounds[index] if sounds is not None else None)
         if value is not None:
             times = spans[index].mean(axis=1) if timed else index.astype(np.float64)
             refined = resegment(chosen, out[index], times, resegment_sharpness / max(value, 1e-3), resegment_loop)
@@ -944,15 +1027,18 @@ def floored_labels(
     speakers at least."""
     low, high = options.speaker_range()
     spans, owners = feats.spans(), feats.owners()
+    sounds = recording_sounds(feats) if feats.embeddings.shape[0] > 1 else None  # found once for every spread
     if threshold is None and feats.embeddings.shape[0] > 1:  # measured once, for the clustering and the floor
-        threshold = default_threshold(feats, low)
-    labels = cluster(feats.embeddings, feats.speech_s, low, high, threshold, spans=spans, owners=owners)
+        threshold = default_threshold(feats, low, sounds)
+    labels = cluster(feats.embeddings, feats.speech_s, low, high, threshold, spans=spans, owners=owners, sounds=sounds)
     if options.num_speakers is not None or labels.size == 0 or (floor is None and not COUNT_FLOOR):
         return labels
     floor = min(count_floor(feats, threshold) if floor is None else floor, high)
     if floor > int(labels.max()) + 1:
         log.debug("segmentation hears at least %d speakers: clustering again with that floor", floor)
-        labels = cluster(feats.embeddings, feats.speech_s, floor, high, threshold, spans=spans, owners=owners)
+        labels = cluster(
+            feats.embeddings, feats.speech_s, floor, high, threshold, spans=spans, owners=owners, sounds=sounds
+        )
     return labels
 
 

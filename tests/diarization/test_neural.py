@@ -9,7 +9,7 @@ import pytest
 from scipy.cluster.hierarchy import linkage
 
 from callscope import onnx_runtime
-from callscope.diarization import DiarizeOptions, assign_roles, diarize, neural, neural_models
+from callscope.diarization import DiarizeOptions, assign_roles, diarize, neural, neural_models, repeats
 from callscope.diarization.evaluation import score
 from callscope.diarization.mono import resampled_chunks
 from callscope.diarization.rttm import read_rttm
@@ -122,6 +122,32 @@ def test_spread_in_small_blocks_of_distances_equals_one_block(monkeypatch):
     assert [neural.spread(x), neural.spread(x, spans)] == pytest.approx(whole, rel=1e-6)
     monkeypatch.setattr(neural, "SPREAD_BLOCK_BYTES", 1)  # never under one row
     assert [neural.spread(x), neural.spread(x, spans)] == pytest.approx(whole, rel=1e-6)
+
+
+def test_spread_skips_copies_of_the_same_sound():
+    rng = np.random.default_rng(4)
+    x = _ring(np.eye(192)[0], 6, 0.2, rng)
+    played = np.vstack([x] * 3) + 1e-3 * rng.standard_normal((18, 192))  # the same six runs played three times
+    played /= np.linalg.norm(played, axis=1, keepdims=True)
+    spans = np.c_[np.arange(18) * 5.0, np.arange(18) * 5.0 + 3]
+    sounds = [rng.integers(0, 1 << repeats.BITS, 60).astype(np.uint16) for _ in range(6)]
+    prints = np.empty(18, object)
+    for i in range(18):
+        prints[i] = sounds[i % 6]
+    same = neural.same_sounds(played, spans, prints)
+    assert (same == np.tile(np.arange(6), 3)).all()  # each run and its two copies
+    assert neural.spread(played, spans) < 0.01  # a copy is always nearest
+    assert neural.spread(played, spans, same) == pytest.approx(neural.spread(x), abs=0.02)
+    assert neural.recording_threshold(played, spans, sounds=same) > neural.MIN_THRESHOLD
+    for i in range(18):  # other sounds: nothing in common
+        prints[i] = rng.integers(0, 1 << repeats.BITS, 60).astype(np.uint16)
+    assert (neural.same_sounds(played, spans, prints) == np.arange(18)).all()
+    one = np.vstack([x[:1]] * 18) + 1e-3 * rng.standard_normal((18, 192))  # one sound played 18 times
+    one /= np.linalg.norm(one, axis=1, keepdims=True)
+    for i in range(18):
+        prints[i] = sounds[0]
+    assert (neural.same_sounds(one, spans, prints) == 0).all()
+    assert neural.spread(one, spans, neural.same_sounds(one, spans, prints)) is None  # nothing else to measure
 
 
 def test_cluster_folds_stray_embeddings_into_a_speaker():
@@ -557,6 +583,36 @@ def test_real_one_speaker_clips_stay_one_and_two_readers_are_two(data_dir):
     result = diarize(both, NEURAL)
     assert len(result.speakers) == 2
     assert result.turns[0].speaker == result.turns[-1].speaker != result.turns[1].speaker
+
+
+def _played_three_times(audio: Audio) -> Audio:
+    return Audio(np.tile(audio.samples, 3), audio.sample_rate)
+
+
+@pytest.mark.slow
+@needs_weights
+def test_repeated_audio_keeps_the_threshold_and_the_count(phone_call, monkeypatch):
+    """A recording played three times over (a repeated announcement): every embedding's nearest neighbour is a copy
+    of its own sound; the threshold skips copies and stays what one pass gives."""
+    audio, reference = phone_call
+    rate = audio.sample_rate
+    pause = np.zeros((1, int(0.6 * rate)), np.float32)
+    one_voice = Audio(np.concatenate([
+        part for t in reference.turns if t.speaker == "LS367"
+        for part in (audio.samples[:, int(t.start * rate) : int(t.end * rate)], pause)], axis=1), rate)
+    for clip, speakers in ((one_voice, 1), (audio, 2)):
+        once = neural.extract(resampled_chunks([clip]))
+        thrice = neural.extract(resampled_chunks([_played_three_times(clip)]))
+        monkeypatch.setattr(neural, "SKIP_REPEATS", False)  # copies as neighbours (before session 13): the spread
+        assert neural.default_threshold(thrice) == neural.MIN_THRESHOLD  # collapses (measured 3 and 6 speakers)
+        assert len(neural.segment(thrice, NEURAL).speakers) > speakers
+        monkeypatch.setattr(neural, "SKIP_REPEATS", True)
+        assert neural.default_threshold(thrice) == pytest.approx(neural.default_threshold(once), abs=0.1)
+        assert len(neural.segment(thrice, NEURAL).speakers) == speakers
+    repeated = _played_three_times(audio)
+    turns = tuple(SpeakerTurn(t.start + k * audio.duration_s, t.end + k * audio.duration_s, t.speaker)
+                  for k in range(3) for t in reference.turns)
+    assert score(Diarization(turns=turns, duration_s=repeated.duration_s), diarize(repeated, NEURAL)).der < 0.15
 
 
 @pytest.mark.slow
