@@ -550,9 +550,9 @@ def analyse_calls(
         echo(f"     FAQ draft {draft.id}: Q: {question[:70]}")
         source = draft.answer_sources.get(lang)
         gate = ""
-        if source is not None and source.quality_passed is False:
+        if source is not None and source.quality_passed is False and source.quality is not None:
             reason = f": {source.quality_notes[0]}" if source.quality_notes else ""
-            gate = f"; below the quality gate ({source.quality:.2f}){reason}" if source.quality is not None else ""
+            gate = f"; below the quality gate ({source.quality:.2f}){reason}"
         echo(f"        A: {answer[:100]}{'…' if len(answer) > 100 else ''}  "
              f"({'self-service' if draft.self_service else 'needs an agent'}, {draft.frequency} call(s){gate})")
     echo("     review, approve and publish them to the IVR knowledge base on the dashboard's Insights page")

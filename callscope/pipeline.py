@@ -222,7 +222,10 @@ def speaker_turns(transcript: Transcript, diarization: Diarization) -> list[Turn
             not resumed or _resumes(turns[-1], turns[-2].end, seg.start, text, language)
         ):
             target = len(turns) - 1
-        elif len(turns) >= 2 and turns[-2].speaker == speaker and _resumes(turns[-2], turns[-1].end, seg.start, text, language):
+        elif (
+            len(turns) >= 2 and turns[-2].speaker == speaker
+            and _resumes(turns[-2], turns[-1].end, seg.start, text, language)
+        ):
             target = len(turns) - 2
         else:
             turns.append(TurnText(speaker, role, seg.start, seg.end, text, seg.channel))

@@ -414,13 +414,14 @@ def analyze_emotions(
     def summary(idx: list[int], shift: np.ndarray | None = None, *, relief: bool = False) -> EmotionScore:
         """``relief``: apply ``relief_after_cue`` (the caller's summary)."""
         idx = substantive(idx)
+        kinds = [cued(i) for i in idx]
         peaks = [Emotion.FRUSTRATED, Emotion.ANXIOUS]
         if options.peak_needs_cue:
-            hits = {k: sum(k in cued(i) for i in idx) for k in peaks}
+            hits = {k: sum(k in found for found in kinds) for k in peaks}
             peaks = [k for k in peaks if 0 < hits[k] == max(hits.values())]
         probs = [core_probs[i] for i in idx]
         if relief and options.relief_after_cue:
-            probs = _without_relief(probs, [cued(i) for i in idx])
+            probs = _without_relief(probs, kinds)
         return _summarise(
             probs,
             [core_texts[i].sentiment for i in idx],

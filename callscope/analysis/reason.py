@@ -46,6 +46,8 @@ _SENTENCE_EN = re.compile(
 )
 _SENTENCE_ZH = re.compile(r"(?<=[。！？!?；;])")
 
+# A person's name of one or two words, or the tag PII redaction (which runs before analysis) leaves for it.
+_NAME_EN = r"(?:[A-Z][a-z]+(?: [A-Z][a-z]+)?|\[NAME\])"
 # Whole sentences that carry no reason: greetings, thanks, goodbyes, acknowledgements.
 _FILLER_EN = re.compile(
     r"^(?:(?:(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening))(?: there)?(?: [a-z]+| \[name\])?|"
@@ -55,11 +57,11 @@ _FILLER_EN = re.compile(
     r"um+|uh+|er+m?|ah+|oh|oh dear|well|alright|all right|got it|i see|sorry|excuse me|"
     r"how are you(?: doing)?(?: today)?|i'?m (?:fine|good|well)(?:,? thanks?(?: you)?)?|"
     r"(?:and )?you|speaking|it's me|this is (?:\[name\]|\w+(?: \w+)?)|my name is (?:\[name\]|[\w' -]+)|"
-    r"i'?m (?:\[name\]|[A-Z][a-z]+(?: [A-Z][a-z]+)?))[\s,.!?]*)+$",
+    rf"i'?m {_NAME_EN})[\s,.!?]*)+$",
     re.IGNORECASE,
 )
 # A name on its own (what is left of "Hi, Hannah." once the greeting is stripped), or its redaction tag.
-_LONE_NAME_EN = re.compile(r"^(?:[A-Z][a-z]+(?: [A-Z][a-z]+)?|\[NAME\])[.!,]?$")
+_LONE_NAME_EN = re.compile(rf"^{_NAME_EN}[.!,]?$")
 _GREETING_PREFIX_EN = re.compile(
     r"^(?:(?i:hi|hello|hey|good (?:morning|afternoon|evening)|yes|yeah|ok(?:ay)?|um+|uh+|oh|well|so)"
     r"(?i: there)?(?: [A-Z][a-z]+| \[NAME\])?[,.!]\s*)+"
