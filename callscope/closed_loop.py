@@ -534,7 +534,7 @@ def analyse_calls(
         talk = f"{ratio.get('agent', 0):.0%} / {ratio.get('caller', 0):.0%}"
         name = recording_label(rec.original_name, call_sid=rec.call_id, delivered=by_recording.get(rec.id))
         echo(f"     {name[:30]:<30} {analysis['language']:<4} {rec.duration_s / 60:4.1f}  "
-             f"{analysis['caller_emotion']:<10} {talk:<18} {analysis['reason'][:70]}")
+             f"{analysis['caller_emotion']:<10} {talk:<18} {_clip(analysis['reason'], 70)}")
 
     step("common issues and FAQ drafts (the closed loop: calls → FAQ → IVR)")
     mine_call_issues(ctx, force=True)
@@ -547,13 +547,13 @@ def analyse_calls(
         lang = "en" if draft.questions.get("en") else "zh"
         question = (draft.questions.get(lang) or ("?",))[0]
         answer = draft.answers.get(lang, "")
-        echo(f"     FAQ draft {draft.id}: Q: {question[:70]}")
+        echo(f"     FAQ draft {draft.id}: Q: {_clip(question, 90)}")
         source = draft.answer_sources.get(lang)
         gate = ""
         if source is not None and source.quality_passed is False and source.quality is not None:
             reason = f": {source.quality_notes[0]}" if source.quality_notes else ""
             gate = f"; below the quality gate ({source.quality:.2f}){reason}"
-        echo(f"        A: {answer[:100]}{'…' if len(answer) > 100 else ''}  "
+        echo(f"        A: {_clip(answer, 100)}  "
              f"({'self-service' if draft.self_service else 'needs an agent'}, {draft.frequency} call(s){gate})")
     echo("     review, approve and publish them to the IVR knowledge base on the dashboard's Insights page")
     return CallsReport(tuple(r.id for r in recordings), processed, len(report.issues), len(drafts))
@@ -738,16 +738,26 @@ def recording_label(
     return Path(original_name).name.split(".")[0]
 
 
-def _fit(text: str, width: int) -> str:
-    """``text`` cut and padded to ``width`` terminal columns (CJK characters take two)."""
+def _clip(text: str, width: int) -> str:
+    """``text`` cut to ``width`` terminal columns (CJK characters take two), ending in "…" when cut."""
+    text = " ".join(text.split())
+    columns = [2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text]
+    if sum(columns) <= width:
+        return text
     out, used = [], 0
-    for ch in text:
-        w = 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
-        if used + w > width:
+    for ch, w in zip(text, columns):
+        if used + w > width - 1:
             break
         out.append(ch)
         used += w
-    return "".join(out) + " " * (width - used)
+    return "".join(out).rstrip() + "…"
+
+
+def _fit(text: str, width: int) -> str:
+    """``text`` clipped (see :func:`_clip`) and padded to ``width`` terminal columns."""
+    clipped = _clip(text, width)
+    used = sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in clipped)
+    return clipped + " " * (width - used)
 
 
 def print_round(result: RoundResult, echo: Echo) -> None:
@@ -774,8 +784,8 @@ def print_fix(fix: GapFix | None, kb_path: Path, echo: Echo) -> None:
     echo(f"     the KB does not cover \"{fix.issue_label}\" ({len(fix.calls)} calls{sim})")
     for lang in sorted(entry.questions):
         q = entry.questions[lang][0] if entry.questions[lang] else ""
-        echo(f"     [{lang}] Q: {q[:90]}")
-        echo(f"          A: {entry.answers.get(lang, '')[:110]}")
+        echo(f"     [{lang}] Q: {_clip(q, 90)}")
+        echo(f"          A: {_clip(entry.answers.get(lang, ''), 110)}")
     echo(f"     FAQ draft {entry.id} approved (auto-approved by the demo: in production a reviewer "
          "approves it on the dashboard's Insights page)")
     echo(f"     published to {kb_path}; the IVR reloads its knowledge base without a restart")

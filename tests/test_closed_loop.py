@@ -23,6 +23,8 @@ from sqlalchemy import select
 from callscope.closed_loop import (
     LoopResult,
     RecordingMediaServer,
+    _clip,
+    _fit,
     default_callers_file,
     load_callers,
 )
@@ -261,3 +263,12 @@ def test_a_scripted_caller_presses_the_key_of_the_option_that_is_theirs() -> Non
     assert zh(nothing_fits).speech == "家里上不了网。"
     assert zh(nothing_fits).speech == "宽带断了。"
     assert zh(nothing_fits).digits == "0"
+
+
+def test_demo_lines_clip_long_text_with_an_ellipsis_by_display_width() -> None:
+    reason = "The internet in my flat has been off since lunchtime and the light on the router is red."
+    assert _clip(reason, 40).endswith("…") and len(_clip(reason, 40)) == 40
+    assert _clip("Is my order on its way?", 40) == "Is my order on its way?"
+    # a Chinese character takes two columns: 20 columns hold 9 of them and the ellipsis
+    assert _clip("我家的宽带断网了，是不是你们的网络出故障了？", 20) == "我家的宽带断网了，…"
+    assert len(_fit("短", 6)) == 1 + 4
