@@ -360,7 +360,7 @@ def draft_faqs(
         # The canonical question first: the clearest of the most central reasons (calls are in
         # centrality order), reworded by the local LLM when the rewording stays grounded.
         for lang, qs in questions.items():
-            qs[:] = canonical_questions(qs, lang, llm=llm, max_paraphrases=options.max_paraphrases)
+            qs[:] = canonical_questions(qs, lang, llm=llm, encode=embed, max_paraphrases=options.max_paraphrases)
         candidates = {r.id: answer_candidates(r, options.answer_turns) for r in calls}
         ranked = _rank_answers(candidates, {r.id: r.language for r in calls}, embed)
         answers, sources = _draft_answers(ranked, questions, generator)

@@ -3,16 +3,20 @@
 Callers' reasons come from speech ("yeah hi so um I wanted to ask are your shop open on
 the bank holiday Monday"), so the canonical question is the clearest of the issue's most
 central reasons (a question, of reasonable length), and the local LLM may reword it into a
-short FAQ question. A rewording is kept only when it is grounded in what callers said: every
-content word of it appears in the callers' questions, it is a question, and it is short.
+short FAQ question. A rewording is kept only when it is a short question grounded in what
+callers said: every content word of it appears in the callers' questions or, given an encoder
+and two or more questions, it states no fact (number, name) they did not say, shares a word
+with them, and is at least as close to their common meaning as the furthest of them is.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Literal
+
+import numpy as np
 
 from callscope.language import has_cjk, to_simplified
 from callscope.analysis.issues import tokenize
@@ -67,16 +71,72 @@ _EN_USER = (
     "using only the callers' own words and facts. Reply with the question only."
 )
 _ZH_SYSTEM = "你负责为客服知识库撰写常见问题。"
-_ZH_USER = "客户这样问：\n{questions}\n\n请把它改写成一个简短清楚的常见问题（不超过25个字），只用客户说过的内容。只回答这个问题。"
+_ZH_USER = (
+    "客户这样问：\n{questions}\n\n请把它改写成一个简短清楚的常见问题：一个以“？”结尾的问句，不超过25个字，"
+    "只用客户说过的内容。只回答这个问句。"
+)
 
 
 def _content(text: str, language: str) -> set[str]:
     return {w.rstrip("s") for w in tokenize(text, language)}
 
 
-def grounded_rewrite(questions: Sequence[str], language: str, llm: LocalLLM | None | Literal["auto"] = "auto") -> str | None:
+Encode = Callable[[list[str]], np.ndarray]
+
+
+def _facts(text: str, language: str) -> set[str]:
+    """What a question states as fact: numbers, and in English capitalised words after the first
+    (names, products, places), lower-cased."""
+    tokens = re.findall(r"[A-Za-z0-9'][A-Za-z0-9'.-]*", text)
+    facts = {t.lower() for t in tokens if any(c.isdigit() for c in t)}
+    if language != "zh":
+        facts |= {t.lower() for t in tokens[1:] if t[:1].isupper() and t != "I" and not t.startswith("I'")}
+    else:
+        facts |= {t.lower() for t in tokens}  # Latin words in Chinese text: names, products
+    return facts
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    return vector / max(float(np.linalg.norm(vector)), 1e-12)
+
+
+def ungrounded(rewrite: str, questions: Sequence[str], language: str, encode: Encode | None = None) -> str | None:
+    """Why ``rewrite`` is not grounded in the callers' ``questions`` (None: it is).
+
+    Grounded: all its content words were said; or, with ``encode`` and two or more questions, no
+    new fact (:func:`_facts`), at least one shared content word, and a cosine to the questions'
+    mean direction no lower than the lowest cosine of one of them to the mean of the others (the
+    bar each issue sets from its own spread: the rewording fits among them as one more caller).
+    """
+    said = set().union(*(_content(q, language) for q in questions))
+    content = _content(rewrite, language)
+    new = content - said
+    if not new:
+        return None
+    words = f"new words {sorted(new)[:5]}"
+    if encode is None or len(questions) < 2:
+        return words
+    facts = _facts(rewrite, language) - set().union(*(_facts(q, language) for q in questions))
+    if facts:
+        return f"{words}, facts no caller stated {sorted(facts)[:3]}"
+    if not content & said:
+        return f"{words}, none the callers said"
+    vectors = np.asarray(encode([rewrite, *questions]), dtype=np.float32)
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    said_vectors = vectors[1:]
+    closeness = float(vectors[0] @ _unit(said_vectors.sum(axis=0)))
+    others = said_vectors.sum(axis=0) - said_vectors  # each question's companions, summed
+    bar = float(min(v @ _unit(o) for v, o in zip(said_vectors, others)))
+    if closeness < bar:
+        return f"{words}, further from the callers' meaning ({closeness:.2f}) than any of them ({bar:.2f})"
+    return None
+
+
+def grounded_rewrite(
+    questions: Sequence[str], language: str, llm: LocalLLM | None | Literal["auto"] = "auto", encode: Encode | None = None
+) -> str | None:
     """The LLM's rewording of the callers' questions as one FAQ question, or None when it is not
-    grounded (a content word no caller said), not a question, too long, or no LLM is available."""
+    grounded (:func:`ungrounded`), not a question, too long, or no LLM is available."""
     if llm == "auto":
         llm = get_llm()
     if llm is None or not questions:
@@ -102,24 +162,29 @@ def grounded_rewrite(questions: Sequence[str], language: str, llm: LocalLLM | No
     else:
         if has_cjk(line) or len(line.split()) > 18 or not line.endswith("?"):
             return None
-    said = set().union(*(_content(q, language) for q in questions))
-    new = _content(line, language) - said
-    if new:
-        log.info("FAQ question: rewrite %r not grounded (new words %s)", line, sorted(new)[:5])
+    why = ungrounded(line, questions, language, encode)
+    if why is not None:
+        log.info("FAQ question: rewrite %r not grounded (%s)", line, why)
         return None
     return line
 
 
 def canonical_questions(
-    questions: Sequence[str], language: str, *, llm: LocalLLM | None | Literal["auto"] = None, max_paraphrases: int = 10
+    questions: Sequence[str],
+    language: str,
+    *,
+    llm: LocalLLM | None | Literal["auto"] = None,
+    encode: Encode | None = None,
+    max_paraphrases: int = 10,
 ) -> tuple[str, ...]:
     """The draft's questions: the canonical one first (grounded rewrite, else the clearest of
-    the most central), then the callers' own paraphrases."""
+    the most central), then the callers' own paraphrases. ``encode`` lets a rewording use words
+    the callers did not (see :func:`ungrounded`)."""
     qs = [q for q in questions if q.strip()]
     if not qs:
         return ()
     best = qs.pop(clearest(qs, language))
-    rewrite = grounded_rewrite([best, *qs[:3]], language, llm) if llm is not None else None
+    rewrite = grounded_rewrite([best, *qs[:3]], language, llm, encode) if llm is not None else None
     first = rewrite or (best if language == "zh" else _tidy_en(best))
     rest = [q for q in [best, *qs] if q != first]
     return tuple([first, *rest][: 1 + max_paraphrases])
