@@ -49,7 +49,7 @@ from callscope.analysis.answer_generator import (
 from callscope.analysis.embeddings import Encoder, load_encoder
 from callscope.analysis.faq_question import canonical_questions
 from callscope.analysis.issues import CallRecord, IssueMiningResult, MinedIssue
-from callscope.analysis.reason import is_filler_sentence, split_sentences
+from callscope.analysis.reason import is_filler_sentence, split_sentences, strip_acknowledgement
 from callscope.domain import AnswerMethod, AnswerSource, FaqEntry, FaqStatus, Role
 from callscope.errors import ConfigError
 from callscope.language import detect_text_language
@@ -187,6 +187,7 @@ def answer_candidates(record: CallRecord, max_turns: int = 4) -> list[str]:
         ]
         # What the agent did on the account is not an answer a caller can reuse.
         keep = [s for s in keep if not (_ACTION_ZH if lang == "zh" else _ACTION_EN).search(s)]
+        keep = [strip_acknowledgement(s, lang) for s in keep]
         if keep:
             out.append(("" if lang == "zh" else " ").join(keep))
     return out

@@ -53,7 +53,7 @@ _FILLER_EN = re.compile(
     r"^(?:(?:(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening))(?: there)?(?: [a-z]+| \[name\])?|"
     r"(?:i'?m |i am )?sorry to (?:bother|trouble) you|yes|yeah|yep|no|nope|ok|okay|right|sure|"
     r"fine|great|perfect|quick question|one (?:more )?question|a question|"
-    r"thanks?(?: you)?(?: (?:so|very) much)?|thank you|cheers|bye|goodbye|bye now|"
+    r"thanks?(?: you)?(?: (?:so|very) much)?(?:,? \[name\])?|thank you|cheers|bye|goodbye|bye now|"
     r"um+|uh+|er+m?|ah+|oh|oh dear|well|alright|all right|got it|i see|sorry|excuse me|"
     r"how are you(?: doing)?(?: today)?|i'?m (?:fine|good|well)(?:,? thanks?(?: you)?)?|"
     r"(?:and )?you|speaking|it's me|this is (?:\[name\]|\w+(?: \w+)?)|my name is (?:\[name\]|[\w' -]+)|"
@@ -147,6 +147,29 @@ def _repetitive(text: str, language: str) -> bool:
     """A recognition loop: the same few words (or characters) over and over."""
     units = re.findall(r"[\u4e00-\u9fff]", text) if language == "zh" else re.findall(r"[a-z']+", text.lower())
     return len(units) >= 12 and len(set(units)) < 0.4 * len(units)
+
+
+# What an agent says before answering: "Okay, so…", "Thanks, [NAME]. …", "Sure, …", 好的，…
+_ACK_PREFIX_EN = re.compile(
+    r"^(?:(?i:ok(?:ay)?|right|sure|alright|all right|of course|great|perfect|certainly|absolutely|so|well|"
+    r"yes|yeah|thanks?(?: you)?(?: (?:so|very) much)?)(?: \[NAME\]| [A-Z][a-z]+)?[,.!]\s*)+"
+)
+_ACK_PREFIX_ZH = re.compile(r"^(?:(?:好的?|对的?|嗯|是的?|行|没问题|明白了?|了解了?|收到)(?:\[NAME\])?[\s，,。.！!~～]+)+")
+
+
+def strip_acknowledgement(sentence: str, language: str) -> str:
+    """``sentence`` without the greeting or acknowledgement it opens with (an agent's "Okay, so your
+    order…" → "Your order…"); unchanged when nothing else would be left."""
+    text = sentence.strip()
+    while True:
+        shorter = _strip_greeting(text, language)
+        shorter = (_ACK_PREFIX_ZH if language == "zh" else _ACK_PREFIX_EN).sub("", shorter).strip()
+        if shorter == text or not shorter:
+            break
+        text = shorter
+    if language != "zh" and text[:1].islower():
+        text = text[0].upper() + text[1:]
+    return text
 
 
 def _strip_greeting(sentence: str, language: str) -> str:

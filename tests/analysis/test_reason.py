@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from callscope.analysis.reason import call_context, extract_reason, is_filler_sentence, split_sentences
+from callscope.analysis.reason import call_context, extract_reason, is_filler_sentence, split_sentences, strip_acknowledgement
 from callscope.domain import Role
 
 A, C = Role.AGENT, Role.CALLER
@@ -178,3 +178,23 @@ def test_a_redacted_name_in_a_greeting_is_not_part_of_the_reason() -> None:
     assert extract_reason([agent, outage], "en") == "Our internet stopped working after the storm last night."
     assert extract_reason([(Role.CALLER, "你好[NAME]，我家宽带断网了，是不是出故障了？")], "zh") == "我家宽带断网了，是不是出故障了？"
     assert all(is_filler_sentence(s, "en") for s in ("This is [NAME].", "Hi [NAME].", "I'm [NAME].", "[NAME]."))
+
+
+@pytest.mark.parametrize(
+    ("said", "language", "answer"),
+    [
+        ("Sure, I can check that for you.", "en", "I can check that for you."),
+        ("Right Tom, the store opens at ten.", "en", "The store opens at ten."),
+        ("Yes, you can.", "en", "You can."),
+        ("好的，您的订单已经发货了。", "zh", "您的订单已经发货了。"),
+        ("好几天就能到。", "zh", "好几天就能到。"),  # 好 is part of the answer here
+        ("Okay.", "en", "Okay."),  # nothing else to keep
+    ],
+)
+def test_an_agents_acknowledgement_is_not_part_of_the_answer(said: str, language: str, answer: str) -> None:
+    assert strip_acknowledgement(said, language) == answer
+
+
+def test_thanks_with_a_redacted_name_is_filler() -> None:
+    assert is_filler_sentence("Thanks [NAME].", "en") and is_filler_sentence("Thank you, [NAME].", "en")
+    assert not is_filler_sentence("Thanks for waiting, your order is on its way.", "en")
