@@ -253,7 +253,7 @@ def test_a_scripted_caller_presses_the_key_of_the_option_that_is_theirs() -> Non
                        gather={"action": "/ivr/gather?step=menu&t=1"})
 
     en = ScriptedCaller(CallerScript("en", "returns", ("Can I send back headphones?",), yes_if=("return", "refund")))
-    offered = menu(("Sorry, I didn't catch that.", "en-US"), ("You can ask about Delivery, Returns and refunds or Hours.", "en-US"),
+    offered = menu(("Sorry, I'm not sure I understood.", "en-US"), ("You can ask about Delivery, Returns and refunds or Hours.", "en-US"),
                    ("For Delivery, press 1.", "en-US"), ("For Returns and refunds, press 2.", "en-US"),
                    ("To speak to an agent, press 0.", "en-US"))
     assert en(offered).digits == "2"
