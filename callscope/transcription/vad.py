@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import bisect
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from callscope.diarization import channels
+from callscope.diarization.intervals import mask_runs
 from callscope.domain import Audio
 
 SAMPLE_RATE = 16000
@@ -40,6 +42,10 @@ class VadSettings:
     # (BENCHMARKS.md, "Transcription: speech Silero missed"). None: Silero's threshold alone.
     loud_threshold: float | None = 0.2
     loud_share: float = 0.5  # the share of such a region's frames that must be loud
+    # Silero's recurrent state can stay "no speech" for the rest of a channel (one leg of a demo call: every
+    # agent sentence after a 10-s silence scored under 0.05); a loud stretch Silero left uncovered is scored
+    # again on its own, from a fresh state, at ``loud_threshold`` (BENCHMARKS.md, session 14).
+    fresh_silero: bool = True
 
     @property
     def settle_s(self) -> float:
@@ -57,12 +63,39 @@ def speech_regions(samples: np.ndarray, settings: VadSettings = VadSettings()) -
         return regions
     loud = loud_frames(samples)
     frame = samples.size / max(loud.size, 1)
-    extra = [
-        (start, end)
-        for start, end in _silero_regions(samples, settings, settings.loud_threshold)
-        if loud[int(start / frame) : max(int(end / frame), int(start / frame) + 1)].mean() >= settings.loud_share
-    ]
-    return _union(regions + extra) if extra else regions
+
+    def mostly_loud(start: int, end: int) -> bool:
+        return bool(loud[int(start / frame) : max(int(end / frame), int(start / frame) + 1)].mean() >= settings.loud_share)
+
+    extra = [(s, e) for s, e in _silero_regions(samples, settings, settings.loud_threshold) if mostly_loud(s, e)]
+    regions = _union(regions + extra) if extra else regions
+    if settings.fresh_silero:
+        regions = _union(regions + _fresh_regions(samples, regions, loud, frame, settings, mostly_loud))
+    return regions
+
+
+def _fresh_regions(samples: np.ndarray, regions: list[Span], loud: np.ndarray, frame: float,
+                   settings: VadSettings, mostly_loud: Callable[[int, int], bool]) -> list[Span]:
+    """Silero, from a fresh state, on each loud stretch (pauses under ``min_silence_ms`` bridged) that
+    ``regions`` leave mostly uncovered; its ``loud_threshold`` regions there that are mostly loud."""
+    covered = np.zeros(loud.size, dtype=bool)
+    for start, end in regions:
+        covered[int(start / frame) : int(end / frame) + 1] = True
+    bridge = int(settings.min_silence_ms * SAMPLE_RATE / 1000 / frame)
+    stretch = loud.copy()
+    for first, last in zip(*mask_runs(~loud), strict=True):
+        if 0 < first and last < loud.size and last - first <= bridge:
+            stretch[first:last] = True
+    pad = settings.speech_pad_ms * SAMPLE_RATE // 1000
+    shortest = settings.min_speech_ms * SAMPLE_RATE / 1000
+    found: list[Span] = []
+    for first, last in zip(*mask_runs(stretch), strict=True):
+        if (last - first) * frame < shortest or covered[first:last].mean() > 0.5:
+            continue
+        start, end = max(0, int(first * frame) - pad), min(samples.size, int(last * frame) + pad)
+        found += [(start + s, start + e) for s, e in _silero_regions(samples[start:end], settings, settings.loud_threshold)
+                  if mostly_loud(start + s, start + e)]
+    return found
 
 
 def _silero_regions(samples: np.ndarray, settings: VadSettings, threshold: float) -> list[Span]:

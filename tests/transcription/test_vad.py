@@ -57,6 +57,31 @@ def test_loud_speech_that_silero_doubts_is_kept() -> None:
     assert speech_regions(noise) == []  # steady hiss is never loud against its own floor
 
 
+def test_speech_after_silero_goes_quiet_is_scored_afresh() -> None:
+    # The agent leg of a sample call (samples/calls/o_en_01, Kokoro voice, 8 kHz mu-law): after a 10-s silence
+    # (the agent checks the network map) Silero, carrying its state through the leg, scores every later agent
+    # sentence under 0.05 although they are loud; only a fresh pass over those loud stretches hears them.
+    from dataclasses import replace
+    from pathlib import Path
+
+    from scipy.signal import resample_poly
+
+    from callscope.recordings.audio import load_audio
+
+    call = load_audio(Path(__file__).resolve().parents[2] / "samples" / "calls" / "o_en_01.stereo.wav")
+    agent = resample_poly(call.samples[1], 2, 1).astype(np.float32)
+
+    def covered(regions: list[tuple[int, int]], start_s: float, end_s: float) -> float:
+        return sum(max(0, min(e, end_s * S) - max(s, start_s * S)) for s, e in regions) / S
+
+    carried = speech_regions(agent, replace(VadSettings(), fresh_silero=False))
+    fresh = speech_regions(agent)
+    assert covered(carried, 30.0, 98.0) < 1.0
+    assert covered(fresh, 30.0, 98.0) >= 30.0  # four answers, 40-95 s
+    assert covered(fresh, 29.5, 40.0) < 0.5  # the silence stays out
+    assert covered(fresh, 0.0, 29.0) >= covered(carried, 0.0, 29.0)  # nothing Silero found is lost
+
+
 def test_window_maps_times_across_joined_regions() -> None:
     window = Window(((10 * S, 12 * S), (20 * S, 23 * S)))  # 2 s + 3 s laid end to end
     assert window.frames == 5 * S
