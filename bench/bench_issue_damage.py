@@ -9,16 +9,27 @@ each damaged copy and on the dev Whisper transcripts, with the same code. Dev on
 test option (the test split is for reporting a fixed method once).
 
     python bench/bench_issue_damage.py [--seeds 0 1 2] [--corpus-asr bench/corpus/asr/dev]
-        [--variants context_weight=0.6 ...] [--reasons FILE] [--cache FILE]
+        [--variants context_weight=0.6 ...] [--reasons FILE] [--cache FILE] [--reason-from COMMIT]
+
+``--reason-from`` builds every call's reason and context with ``callscope/analysis/reason.py`` as it
+was at a commit (e.g. ``main``), so a change to reason extraction is measured beside the code before it
+on the same damaged copies. Besides NMI and ARI, each row gives two measures that do not depend on where
+the tree is cut: the share of calls (no-issue calls left out) whose nearest call has their intent, and
+how many background sds same-intent pairs stand above other pairs on the joint view mining clusters.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
+import subprocess
 import sys
+import tempfile
 import warnings
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -28,6 +39,7 @@ from asr_damage import damage, vocabulary  # noqa: E402
 from bench_issue_generalisation import NO_ISSUE, _speech_turns, run  # noqa: E402
 from bench_issues import EmbeddingCache  # noqa: E402
 
+import callscope.analysis.issues as issues_module  # noqa: E402
 from callscope.analysis.issues import IssueItem, IssueOptions, call_record_from_dict, embed_items, mine_issues  # noqa: E402
 from callscope.transcription.scoring import error_counts  # noqa: E402
 
@@ -75,6 +87,35 @@ def error(calls: list[dict], copies: list[dict], language: str) -> float:
     return edits / max(total, 1)
 
 
+def use_reason_from(commit: str) -> None:
+    """Make call records take their reason and context from ``reason.py`` as it was at ``commit``."""
+    source = subprocess.run(["git", "-C", str(ROOT), "show", f"{commit}:callscope/analysis/reason.py"],
+                            check=True, capture_output=True, text=True).stdout
+    path = Path(tempfile.mkdtemp()) / f"reason_{commit}.py"
+    path.write_text(source, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(f"reason_{commit}", path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    issues_module.extract_reason = module.extract_reason
+    issues_module.call_context = module.call_context
+
+
+def separation(items: list[IssueItem], truth: list[str], emb: dict, options: IssueOptions) -> tuple[float, float]:
+    """(nearest-call intent accuracy, same-intent pairs' lift in background sds) on the joint view."""
+    langs = issues_module._languages(items)
+    means = issues_module._small_set_means(emb, langs, options.small_set_prior)
+    joint = issues_module._joint(issues_module._centre(emb, langs, means))
+    sims = joint @ joint.T
+    np.fill_diagonal(sims, -np.inf)
+    labels = np.asarray(truth)
+    real = np.array([not t.startswith(NO_ISSUE) for t in truth])
+    nearest = float((labels[sims.argmax(axis=1)] == labels)[real].mean())
+    upper = np.triu_indices(len(labels), 1)
+    same = (labels[:, None] == labels[None, :])[upper]
+    pairs = sims[upper]
+    return nearest, float((pairs[same].mean() - pairs[~same].mean()) / pairs[~same].std())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2])
@@ -82,7 +123,10 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=ROOT / "bench" / "out" / "issue_embeddings.pkl")
     parser.add_argument("--variants", nargs="*", default=[], help="IssueOptions variants, e.g. context_weight=0.6")
     parser.add_argument("--reasons", type=Path, help="write each set's reasons and contexts here")
+    parser.add_argument("--reason-from", help="take reasons and contexts from reason.py at this commit")
     args = parser.parse_args()
+    if args.reason_from:
+        use_reason_from(args.reason_from)
 
     calls = dev_calls()
     vocab = vocabulary(calls)
@@ -115,21 +159,22 @@ def main() -> None:
         methods.append((spec, IssueOptions(**kwargs)))
     args.cache.parent.mkdir(parents=True, exist_ok=True)
     encoders = EmbeddingCache(args.cache).encoders()
-    print("| method | set | issues | unclustered | NMI | ARI |")
-    print("|---|---|---|---|---|---|")
-    summary: dict[str, list[tuple[float, float]]] = {}
+    print("| method | set | issues | unclustered | NMI | ARI | nearest call's intent | same-intent lift (sd) |")
+    print("|---|---|---|---|---|---|---|---|")
+    summary: dict[str, list[tuple[float, float, float, float]]] = {}
     for label, options in methods:
         for name, (items, truth) in sets.items():
             emb = embed_items(items, options, encoders=encoders)
             nmi, ari, k, unc, _ = run(mine_issues, options, items, emb, truth)
-            print(f"| {label} | {name} | {k} | {unc} | {nmi:.3f} | {ari:.3f} |", flush=True)
+            nearest, lift = separation(items, truth, emb, options)
+            print(f"| {label} | {name} | {k} | {unc} | {nmi:.3f} | {ari:.3f} | {nearest:.3f} | {lift:.2f} |", flush=True)
             if name.startswith("damaged"):
-                summary.setdefault(label, []).append((nmi, ari))
+                summary.setdefault(label, []).append((nmi, ari, nearest, lift))
         runs = summary.get(label, [])
         if runs:
-            nmis, aris = zip(*runs)
-            print(f"| {label} | damaged, mean over {len(runs)} seeds (ARI {min(aris):.3f}-{max(aris):.3f}) | | | "
-                  f"{sum(nmis) / len(runs):.3f} | {sum(aris) / len(runs):.3f} |", flush=True)
+            nmis, aris, nears, lifts = (np.asarray(c) for c in zip(*runs))
+            print(f"| {label} | damaged, mean over {len(runs)} seeds (ARI {aris.min():.3f}-{aris.max():.3f}) | | | "
+                  f"{nmis.mean():.3f} | {aris.mean():.3f} | {nears.mean():.3f} | {lifts.mean():.2f} |", flush=True)
 
 
 if __name__ == "__main__":

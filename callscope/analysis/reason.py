@@ -13,11 +13,14 @@ over after a greeting, digit strings read out in words, and recognition loops (t
 same words repeated over and over, a known Whisper failure) are skipped; when the first
 caller turn left is a fragment without a request cue, the next caller turn is added;
 when no caller turn says anything substantive, the agent's restatement ("I see you're
-calling about…", 我看到您…) is the fallback.
+calling about…", 我看到您…) is the fallback. Feelings said before the request are left out
+when the request says enough on its own, also when a transcript runs them into the request's
+sentence with a comma ("我真的非常生气，能不能…").
 
 :func:`call_context` gives the rest of the conversation that tells what the call is
 about (the agent's restatement and answers, routine lines such as "please hold"
-dropped); issue mining mixes it into the call's vector.
+dropped, nothing after the caller turns to another topic); issue mining mixes it into the
+call's vector.
 
 Rule-based on purpose: it is fast, works the same on English and Mandarin, and its
 output is the text that issue mining embeds, so it must not add words of its own.
@@ -226,7 +229,9 @@ def extract_reason(turns: Sequence[tuple[Role, str]], language: str | None = Non
         if any(_has_cue(s, lang) for s in chosen) or _content_size(" ".join(chosen), lang) >= 12:
             break
     if chosen:
-        return _join(chosen, _lang(language, chosen[0]))
+        lang = _lang(language, chosen[0])
+        reason = _join(chosen, lang)
+        return reason[0].upper() + reason[1:] if lang != "zh" else reason  # a clause left first ("none of the…")
     restatement = _agent_restatements(turns, language)
     return _join(restatement[:1], _lang(language, restatement[0])) if restatement else ""
 
@@ -293,6 +298,22 @@ def _agent_restatements(turns: Sequence[tuple[Role, str]], language: str | None)
     return out
 
 
+# A caller turn that opens another topic ("One more thing.", "While I'm on the phone, …", 对了，…, 另外…).
+_NEW_TOPIC_EN = re.compile(
+    r"^(?:(?:ok(?:ay)?|right|oh|um+|uh+|yes|yeah|and|so|actually)[,.]?\s+)*"
+    r"(?:one more thing|another (?:thing|question)|while i(?:'m| am) (?:on the (?:phone|line)|at it)|by the way|"
+    r"also\b|separately|on another (?:note|matter)|i also\b|i(?:'ve| have) also)",
+    re.IGNORECASE,
+)
+_NEW_TOPIC_ZH = re.compile(r"^(?:好的?|嗯|哦|那)?[，,\s]*(?:对了|还有(?:一件事|个事|一个问题|[，,])|另外|顺便|再问一下|还想问)")
+
+
+def _opens_new_topic(text: str, language: str) -> bool:
+    """Whether the turn's first substantive sentence (after "Great.", 好的。) opens another topic."""
+    sentences = _substantive(text, language)
+    return bool(sentences) and bool((_NEW_TOPIC_ZH if language == "zh" else _NEW_TOPIC_EN).match(sentences[0]))
+
+
 def call_context(turns: Sequence[tuple[Role, str]], language: str | None = None, limit: int = 8) -> tuple[str, ...]:
     """What else in the call says what it is about: the agent's restatement and answers.
 
@@ -301,8 +322,11 @@ def call_context(turns: Sequence[tuple[Role, str]], language: str | None = None,
     problem at the depot", "there's a fault at the local exchange"), which separates
     issues the callers describe alike ("my order hasn't arrived"). Greetings, holds,
     verification and pleasantries are dropped; the first ``limit`` substantive agent
-    turns after the agent's opening are kept, one text per turn. Calls without roles
-    use the turns after the first, with the same filters.
+    turns after the agent's opening are kept, one text per turn, up to the caller's first
+    turn that opens another topic ("One more thing…", "While I'm on the phone…", 对了，…,
+    另外…): the answers after it are about a second issue, and they pulled the call
+    towards that issue's calls. Calls without roles use the turns after the first, with
+    the same filters.
 
     Args:
         turns: the call's turns in order, as (role, text).
@@ -314,6 +338,8 @@ def call_context(turns: Sequence[tuple[Role, str]], language: str | None = None,
     first_caller = next((n for n, (role, _) in enumerate(turns) if role == Role.CALLER), 0)
     texts = []
     for n, (role, text) in enumerate(turns):
+        if has_agent and role == Role.CALLER and n > first_caller and _opens_new_topic(text, _lang(language, text)):
+            break  # "One more thing: …", 另外…: what the agent says next is about another issue
         if has_agent and (role != Role.AGENT or n < first_caller):
             continue
         if not has_agent and n == 0:
@@ -340,15 +366,75 @@ def _reason_sentences(sentences: list[str], language: str) -> list[str]:
     different things together, and they make poor quotes. Caller emotion reads them from the
     turns, not from the reason.
     """
+    sentences = [unit for s in sentences for unit in _detach_leading_feelings(s, language)]
     first_cue = next((i for i, s in enumerate(sentences) if _has_cue(s, language)), None)
     if first_cue is None:
-        return sentences
+        # No cue anywhere ("I'm so fed up. I'd love a copy of my statements."): the request is the
+        # first sentence that does not name a feeling, and every sentence after it stays.
+        # Only sentences that name a feeling count here (:func:`_feeling_clause`): a situation cue
+        # ("we've lost the internet") may be the problem itself when no sentence has a cue.
+        first = next((i for i, s in enumerate(sentences) if not _feeling_clause(s, language)), None)
+        if first is None or not _drops_feelings(sentences[first], language):
+            return sentences
+        return sentences[first:]
     before = sentences[:first_cue]
     request = sentences[first_cue]
-    if _content_size(request, language) >= REQUEST_CONTENT and not _REFERS_BACK[language == "zh"].search(request):
+    if _drops_feelings(request, language):
         before = [s for s in before if not _feeling_only(s, language)]
     question = re.compile(r"[?？]|[吗呢]$")
     return [*before, sentences[first_cue]] + [s for s in sentences[first_cue + 1 :] if question.search(s)]
+
+
+# Where a clause ends inside a sentence: speech recognition often writes "我真的非常生气，能不能…"
+# or "I'm really angry about this, I bought…" as one sentence, commas for full stops.
+_CLAUSE_END = re.compile(r"(?<=[，,、；;])\s*")
+
+
+def _detach_leading_feelings(sentence: str, language: str) -> list[str]:
+    """The sentence as units: its leading clauses that name a feeling or only thank
+    (:func:`_feeling_clause`), then the rest.
+
+    :func:`_reason_sentences` leaves such units out before a request as it leaves out whole
+    sentences, so a feeling said in the same run-on sentence as the request (a transcript's
+    comma where the script had a full stop) is treated like one said in a sentence of its own.
+    A feeling may span clauses: the shortest run of leading clauses that names a feeling
+    (:func:`_feeling_clause`) is one unit, and the search goes on after it.
+    """
+    clauses = [c.strip() for c in _CLAUSE_END.split(sentence) if c.strip()]
+    sep = "" if language == "zh" else " "
+    units: list[str] = []
+    start = 0
+    while start < len(clauses) - 1:
+        end = next((k for k in range(start + 1, len(clauses)) if _feeling_clause(sep.join(clauses[start:k]), language)), None)
+        if end is None:
+            break
+        units.append(sep.join(clauses[start:end]))
+        start = end
+    rest = sep.join(clauses[start:])
+    # Split only where what is left is a request that says enough on its own; else the sentence is
+    # judged whole ("I'm really angry about this, to be honest." is a feeling, not a feeling and a request).
+    if not units or not _drops_feelings(rest, language) or not (_has_cue(rest, language) or not _feeling_only(rest, language)):
+        return [sentence]
+    return [*units, rest]
+
+
+def _feeling_clause(text: str, language: str) -> bool:
+    """A clause that names a feeling (an emotion word of full weight, not a situation cue such as
+    "lost" or 第二次, which a clause describing the problem also has) or is only courtesy."""
+    core = text.strip(" ,，、;；")
+    if not core or _has_cue(core, language):
+        return False
+    lexicon = cue_lexicon()
+    text = to_simplified(core) if language == "zh" else core
+    if any(w >= 1.0 for cues in lexicon.find(text, language).values() for _, w in cues):
+        return True
+    return not lexicon.strip_courtesy(text, language).strip(" ,.!?，。！？、")
+
+
+def _drops_feelings(request: str, language: str) -> bool:
+    """Whether the feelings said before ``request`` are left out: it says enough on its own
+    (:data:`REQUEST_CONTENT`) and does not point back to them."""
+    return _content_size(request, language) >= REQUEST_CONTENT and not _REFERS_BACK[language == "zh"].search(request)
 
 
 def _feeling_only(sentence: str, language: str) -> bool:

@@ -198,3 +198,50 @@ def test_an_agents_acknowledgement_is_not_part_of_the_answer(said: str, language
 def test_thanks_with_a_redacted_name_is_filler() -> None:
     assert is_filler_sentence("Thanks [NAME].", "en") and is_filler_sentence("Thank you, [NAME].", "en")
     assert not is_filler_sentence("Thanks for waiting, your order is on its way.", "en")
+
+
+def test_feelings_in_the_same_run_on_sentence_as_the_request_are_left_out() -> None:
+    # Speech recognition writes a comma where a full stop was said; phrasings written for this test
+    ask = (A, "How can I help?")
+    assert (
+        extract_reason([ask, (C, "I'm so fed up, could you move my installation to next Friday please?")])
+        == "Could you move my installation to next Friday please?"
+    )
+    assert extract_reason([ask, (C, "我都急死了，我的快递三天了还没到，怎么回事？")], "zh") == "我的快递三天了还没到，怎么回事？"
+    # a short request keeps the feeling said with it, as a sentence of its own would be kept
+    assert extract_reason([ask, (C, "I'm so fed up, can you help?")]) == "I'm so fed up, can you help?"
+
+
+def test_feelings_before_a_request_without_a_cue_word_are_left_out() -> None:
+    ask = (A, "How can I help?")
+    assert (
+        extract_reason([ask, (C, "I'm so fed up with all this. I'd love a copy of my last three statements posted to me.")])
+        == "I'd love a copy of my last three statements posted to me."
+    )
+
+
+def test_call_context_stops_where_the_caller_opens_another_topic() -> None:
+    # phrasings written for this test, not taken from the benchmark corpus
+    turns = [
+        (A, "Thanks for calling, how can I help?"),
+        (C, "My broadband keeps dropping every evening."),
+        (A, "I can see line errors on your connection, so I've booked an engineer for Thursday."),
+        (C, "Will I be charged for the visit?"),
+        (A, "No, the engineer visit for a line fault is free of charge."),
+        (C, "Great. While I'm on the phone, can I move my bill date to the first of the month?"),
+        (A, "Your bill date now falls on the first of every month, starting next month."),
+    ]
+    context = " ".join(call_context(turns, "en"))
+    assert "engineer for Thursday" in context and "free of charge" in context
+    assert "bill date" not in context  # the answer to the second topic is not about the call's issue
+    zh = [
+        (A, "您好，请问有什么可以帮您？"),
+        (C, "我家的宽带晚上老是掉线。"),
+        (A, "您的线路有故障，我已经给您预约了周四上门维修。"),
+        (C, "好的。另外，我想把每月的账单日改到一号。"),
+        (A, "已经把您的账单日改到每月一号了，下个月开始生效。"),
+    ]
+    assert call_context(zh, "zh") == ("您的线路有故障，我已经给您预约了周四上门维修。",)
+    # a follow-up on the same issue is not a new topic
+    same = [*turns[:4], (A, "No, the visit is free."), (C, "And what time will the engineer arrive?"), (A, "The engineer arrives between eight and one.")]
+    assert "between eight and one" in " ".join(call_context(same, "en"))
