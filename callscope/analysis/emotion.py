@@ -31,6 +31,10 @@ the test calls anxious callers were as lively as angry ones.
 A caller turn that repeats what the agent said just before or during it (the agent's
 voice leaking into the caller's channel and transcribed there, see :func:`echo_turns`)
 is left out of the caller's numbers: it is the agent's wording, not the caller's mood.
+
+Given the local LLM's reading of the caller (``opinion``, :mod:`callscope.analysis.caller_judge`), the caller
+label follows it only where the cues leave the label open (:func:`settle_with_opinion`): cues of both
+negative classes in equal number, or a negative label with no cue behind it.
 """
 
 from __future__ import annotations
