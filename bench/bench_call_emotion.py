@@ -14,9 +14,11 @@ count as negative in the group accuracy (negative / neutral / positive).
         [--rescore [--audio-dir DIR]]
 
 ``--rescore`` (call corpus only) scores the caller again from each analysis file's turns (Whisper text,
-times, roles) and the stereo recording (prosody), with the previous Mandarin cue matching (exact
-spelling) beside today's (spelling or sound, ``SentimentOptions.sound_cues``), and reports the ASR
-error of each call against its script (WER en / CER zh, ``callscope.transcription.scoring``).
+times, roles) and the stereo recording (prosody), with the cues alone beside the cues settled by the local
+LLM's reading of the caller (``callscope.analysis.caller_judge``, Mandarin calls; ``--opinions FILE`` keeps
+the LLM's answers per call and reuses them, ``--judge-languages en,zh`` asks for English calls too), and
+reports the ASR error of each call against its script (WER en / CER zh, ``callscope.transcription.scoring``)
+and the LLM's seconds per judged call.
 """
 
 from __future__ import annotations
@@ -45,19 +47,53 @@ def predictions(asr: Path, gold: dict[str, str]) -> tuple[list[tuple[str, str, s
     return rows, missing
 
 
-def rescore(asr: Path, audio_dir: Path, gold: dict[str, str]) -> tuple[dict[str, list], dict[str, list[float]]]:
+def opinions_for(turns_by_call: dict[str, tuple[list, str]], cache: Path | None,
+                 languages: tuple[str, ...]) -> tuple[dict[str, dict | None], list[float]]:
+    """The local LLM's reading of each call's caller (from ``cache`` where it has the call); seconds per new one."""
+    from callscope.analysis.caller_judge import judge_caller
+    from callscope.domain import Emotion
+    from callscope.llm import get_llm
+
+    stored = json.loads(cache.read_text(encoding="utf-8")) if cache is not None and cache.exists() else {}
+    llm = get_llm()
+    if llm is None:
+        print("note: no local LLM (CALLSCOPE_LLM, `callscope models install llm`): cached opinions only", file=sys.stderr)
+    out: dict[str, dict | None] = {}
+    seconds: list[float] = []
+    for cid, (turns, lang) in turns_by_call.items():
+        if cid in stored:
+            out[cid] = None if stored[cid] is None else {Emotion(k): v for k, v in stored[cid].items()}
+            continue
+        if llm is None:
+            out[cid] = None
+            continue
+        before = llm.seconds
+        out[cid] = judge_caller([(t.role, t.text) for t in turns], lang, llm, languages=languages)
+        if llm.seconds > before:
+            seconds.append(llm.seconds - before)
+        stored[cid] = None if out[cid] is None else {str(k): v for k, v in out[cid].items()}
+        if cache is not None:
+            cache.write_text(json.dumps(stored, indent=0), encoding="utf-8")
+    return out, seconds
+
+
+def rescore(asr: Path, audio_dir: Path, gold: dict[str, str], cache: Path | None = None,
+            languages: tuple[str, ...] = ("zh",)) -> tuple[dict[str, list], dict[str, list[float]], list[float]]:
     """Per method, (id, script emotion, predicted label, language) from the analysis files' turns + audio
-    (text only where the audio is not there); per language, each call's ASR error against its script."""
+    (text only where the audio is not there); per language, each call's ASR error against its script;
+    the LLM's seconds per call it judged in this run."""
     from callscope.analysis.emotion import TurnText, analyze_emotions
-    from callscope.analysis.sentiment import SentimentOptions, TextSentiment
+    from callscope.analysis.sentiment import TextSentiment
     from callscope.domain import Role
     from callscope.recordings.audio import load_audio
     from callscope.transcription.scoring import error_rate
 
-    methods = {"previous (exact cues)": TextSentiment(SentimentOptions(sound_cues=None)), "new": TextSentiment()}
+    scorer = TextSentiment()
+    methods = ("cues alone", "cues + LLM opinion")
     rows: dict[str, list] = {m: [] for m in methods}
     errors: dict[str, list[float]] = {}
-    for cid, emotion in gold.items():
+    calls: dict[str, tuple[list, str]] = {}
+    for cid in gold:
         path = asr / f"{cid}.stereo.analysis.json"
         if not path.exists():
             continue
@@ -71,12 +107,16 @@ def rescore(asr: Path, audio_dir: Path, gold: dict[str, str]) -> tuple[dict[str,
         if reference_path is not None:
             reference = reference_path.read_text(encoding="utf-8")
             errors.setdefault(lang, []).append(error_rate(reference, "\n".join(t.text for t in turns), lang))
+        calls[cid] = (turns, lang)
+    opinions, seconds = opinions_for(calls, cache, languages)
+    for cid, (turns, lang) in calls.items():
         wav = audio_dir / f"{cid}.stereo.wav"
         audio = load_audio(wav) if wav.exists() else None
-        for name, scorer in methods.items():
-            report = analyze_emotions(turns, audio, language=lang, sentiment=scorer)
-            rows[name].append((cid, emotion, str(report.caller.label), lang))
-    return rows, errors
+        for name in methods:
+            opinion = opinions[cid] if name == "cues + LLM opinion" else None
+            report = analyze_emotions(turns, audio, language=lang, sentiment=scorer, opinion=opinion)
+            rows[name].append((cid, gold[cid], str(report.caller.label), lang))
+    return rows, errors, seconds
 
 
 def table(name: str, rows: list[tuple[str, str, str]], missing: list[str]) -> list[str]:
@@ -106,6 +146,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     parser.add_argument("--rescore", action="store_true", help="score the analysis files' turns again, both methods")
     parser.add_argument("--audio-dir", type=Path, default=ROOT / "bench" / "out" / "corpus" / "audio")
+    parser.add_argument("--opinions", type=Path, help="JSON cache of the LLM's reading per call (read, then extended)")
+    parser.add_argument("--judge-languages", default="zh", help="comma-separated languages the LLM judges")
     args = parser.parse_args()
 
     corpus = ROOT / "bench" / "corpus"
@@ -127,7 +169,8 @@ def main() -> None:
     if args.rescore:
         import statistics
 
-        rows_by, errors = rescore(args.corpus_asr, args.audio_dir, sets[f"call corpus, {args.split} split"])
+        rows_by, errors, seconds = rescore(args.corpus_asr, args.audio_dir, sets[f"call corpus, {args.split} split"],
+                                           args.opinions, tuple(args.judge_languages.split(",")))
         lines += ["", "Rescored from the analysis files' Whisper turns + audio:", "",
                   "| method | language | n | 4-label accuracy (sad left out) | group accuracy |", "|---|---|---|---|---|"]
         for name, rows in rows_by.items():
@@ -141,6 +184,9 @@ def main() -> None:
             kind = "CER" if lang == "zh" else "WER"
             lines.append(f"| {kind} {lang} | {len(values)} | {statistics.median(values):.3f} | "
                          f"{statistics.mean(values):.3f} |")
+        if seconds:
+            lines += ["", f"LLM opinion: {len(seconds)} calls judged in this run, {statistics.median(seconds):.1f} s median, "
+                          f"{statistics.mean(seconds):.1f} s mean per call (wall, this machine)"]
     lines += details
     text = "\n".join(lines) + "\n"
     print(text)

@@ -15,9 +15,11 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
+import math
 import os
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -285,6 +287,48 @@ class LocalLLM:
             content = reply["choices"][0].get("message", {}).get("content") or ""
             return str(content).strip()
         raise ModelError(f"the local LLM failed: {reply!r}"[:500])
+
+    def choose(self, messages: list[dict], options: Sequence[str], *, top: int = 20) -> dict[str, float]:
+        """How likely the model is to answer ``messages`` with each of ``options`` (one word each).
+
+        One forward pass and one generated token: the probability of an option is the mass of the
+        first-token candidates (of the ``top`` most likely) that begin it ("fr" for "frustrated").
+        The options must start differently; what is left unmatched is the model's other answers.
+
+        Raises:
+            ModelError: the model cannot be loaded or the request fails.
+        """
+        request = {"messages": messages, "max_tokens": 1, "temperature": 0.0, "top_k": 1, "stream": False,
+                   "logprobs": True, "top_logprobs": int(top)}
+        with self._lock:
+            server = self._load()
+            started = time.perf_counter()
+            try:
+                reply = server.handle_chat_completions(request)
+            finally:
+                self.seconds += time.perf_counter() - started
+                self.calls += 1
+        try:
+            candidates = reply["choices"][0]["logprobs"]["content"][0]["top_logprobs"]
+        except (KeyError, IndexError, TypeError) as exc:
+            raise ModelError(f"the local LLM gave no token probabilities: {reply!r}"[:500]) from exc
+        return option_mass([(str(c["token"]), float(c["logprob"])) for c in candidates], options)
+
+
+def option_mass(candidates: Sequence[tuple[str, float]], options: Sequence[str]) -> dict[str, float]:
+    """Probability of each option from first-token ``(token, logprob)`` candidates: a candidate
+    counts for the option it begins (or that begins it), case and spaces ignored."""
+    mass = dict.fromkeys(options, 0.0)
+    for token, logprob in candidates:
+        piece = token.strip().lower()
+        if not piece:
+            continue
+        for option in options:
+            word = option.lower()
+            if word.startswith(piece) or piece.startswith(word):
+                mass[option] += math.exp(logprob)
+                break
+    return mass
 
 
 _instance: LocalLLM | None = None

@@ -21,6 +21,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from callscope.analysis.caller_judge import judge_caller
 from callscope.analysis.conversation import compute_metrics
 from callscope.analysis.emotion import TurnText, analyze_emotions
 from callscope.analysis.pii import redact_transcript
@@ -32,12 +33,14 @@ from callscope.domain import (
     AudioReader,
     CallAnalysis,
     Diarization,
+    Emotion,
     QaResult,
     Role,
     SpeakerTurn,
     Transcript,
 )
 from callscope.errors import CallscopeError
+from callscope.llm import get_llm
 from callscope.progress import Hook, no_progress
 from callscope.qa.evaluate import Evaluator, PhraseMatcher, conversation_from_analysis
 from callscope.qa.rules import ScorecardRules, load_scorecard
@@ -130,7 +133,11 @@ class CallProcessor:
         self, recording_id: str, audio: AudioReader | None, transcript: Transcript, diarization: Diarization
     ) -> CallAnalysis:
         turns = speaker_turns(transcript, diarization)
-        report = analyze_emotions(turns, audio, transcript.language)
+        opinion = self.caller_opinion(turns, transcript.language)
+        report = analyze_emotions(turns, audio, transcript.language, opinion=opinion)
+        if report.caller_by_cues is not None:
+            log.info("%s: caller emotion %s (cues: %s), settled by the local LLM", recording_id,
+                     report.caller.label, report.caller_by_cues)
         reason = extract_reason([(t.role, t.text) for t in turns], transcript.language)
         metrics = compute_metrics(diarization, audio, transcript, transcript.language)
         analysis = CallAnalysis(
@@ -151,6 +158,14 @@ class CallProcessor:
         except CallscopeError as exc:  # a broken scorecard file must not lose the analysis
             log.error("QA scoring skipped for %s: %s", recording_id, exc)
             return analysis
+
+    def caller_opinion(self, turns: list[TurnText], language: str) -> dict[Emotion, float] | None:
+        """The local LLM's reading of the caller (``CALLSCOPE_EMOTION_LLM``; by default only when the
+        summaries use the LLM, whose request then finds the transcript in the prompt cache)."""
+        wanted = self.settings.emotion_llm
+        if not (wanted if wanted is not None else self.settings.summary == "llm"):
+            return None
+        return judge_caller([(t.role, t.text) for t in turns], language, get_llm())
 
     def summarize(self, analysis: CallAnalysis) -> CallAnalysis:
         """The call-summary stage (``CALLSCOPE_SUMMARY``: llm, extractive or off)."""

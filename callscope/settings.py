@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     # absent or its answer fails the checks; costs about as much as transcribing the call, see
     # BENCHMARKS), "extractive" (milliseconds; the default), "off"
     summary: Literal["llm", "extractive", "off"] = "extractive"
+    # the local LLM's reading of a Mandarin caller settles the caller emotion where the cues leave it open
+    # (analysis/caller_judge.py; one request and one token per call, whose transcript the LLM summary's
+    # request then reuses from llama.cpp's prompt cache). None: on when summary is "llm"; true/false: always/never
+    emotion_llm: bool | None = None
 
     # --- call conventions
     channel_roles: CsvList = ["caller", "agent"]  # Twilio dual-channel: ch0 parent/caller

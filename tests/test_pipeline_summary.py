@@ -40,3 +40,27 @@ def test_summary_is_redacted_for_roles_without_pii_access() -> None:
             "summary": {"text": "The caller gave her card number 4111 1111 1111 1111 to pay.", "resolved": True, "method": "llm"}}
     out = redact_analysis_dict(data)
     assert "4111" not in out["summary"]["text"] and out["summary"]["resolved"] is True
+
+
+@pytest.mark.parametrize(("summary", "emotion_llm", "asked"),
+                         [("extractive", None, False), ("llm", None, True), ("extractive", True, True), ("llm", False, False)])
+def test_the_llm_reads_the_caller_when_summaries_use_it_or_when_asked(
+    settings, monkeypatch: pytest.MonkeyPatch, summary: str, emotion_llm: bool | None, asked: bool
+) -> None:
+    """By default the caller's LLM reading comes with LLM summaries (one model, one cached transcript); the
+    ``emotion_llm`` setting overrides that. Without it the cue method labels the caller alone."""
+    import callscope.pipeline as pipeline
+    from callscope.analysis.emotion import TurnText
+    from callscope.llm import option_mass
+
+    class Fake:
+        def choose(self, messages, options, *, top=20):
+            return option_mass([("担心", -0.2), ("平", -2.0)], options)
+
+    monkeypatch.setattr(pipeline, "get_llm", lambda: Fake())
+    processor = CallProcessor(settings.model_copy(update={"summary": summary, "emotion_llm": emotion_llm}))
+    turns = [TurnText("caller", Role.CALLER, 0.0, 3.0, "我很担心，退款一直没有到我的卡上。")]
+    opinion = processor.caller_opinion(turns, "zh")
+    assert (opinion is not None) == asked
+    if asked:
+        assert max(opinion, key=lambda k: opinion[k]) == Emotion.ANXIOUS

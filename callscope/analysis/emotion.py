@@ -31,14 +31,18 @@ the test calls anxious callers were as lively as angry ones.
 A caller turn that repeats what the agent said just before or during it (the agent's
 voice leaking into the caller's channel and transcribed there, see :func:`echo_turns`)
 is left out of the caller's numbers: it is the agent's wording, not the caller's mood.
+
+Given the local LLM's reading of the caller (``opinion``, :mod:`callscope.analysis.caller_judge`), the caller
+label follows it only where the cues leave the label open (:func:`settle_with_opinion`): cues of both
+negative classes in equal number, or a negative label with no cue behind it.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 from typing import Any
 
@@ -114,6 +118,10 @@ class EmotionOptions:
             caller turn is left out (the rest renormalised): thanks or relief once the agent has
             helped ("Great, that's a relief", 我放心多了) say the answer pleased the caller,
             not how the caller felt about the issue (off: as before).
+        second_opinion: use the local LLM's reading of the caller (``opinion`` of
+            :func:`analyze_emotions`, from :func:`~callscope.analysis.caller_judge.judge_caller`) where
+            the cues leave the caller label open (:func:`settle_with_opinion`); off, or without an
+            opinion: the cue method alone.
         prosody: pitch/energy analysis settings.
     """
 
@@ -132,6 +140,7 @@ class EmotionOptions:
     echo_window_s: float = 5.0
     peak_needs_cue: bool = True
     relief_after_cue: bool = True
+    second_opinion: bool = True
     prosody: ProsodyOptions = field(default_factory=ProsodyOptions)
 
 
@@ -146,6 +155,8 @@ class EmotionReport:
     escalations: tuple[float, ...]  # times (s) of sharp rises of caller anger
     ended_better: bool | None  # caller sentiment at the end above the start; None: too few turns
     caller_vs_agent_arousal: float | None = None  # caller's pitch range and rate against the agent's
+    caller_opinion: dict[Emotion, float] | None = None  # the LLM's reading of the caller, when one was given
+    caller_by_cues: Emotion | None = None  # the cue method's caller label, when the opinion changed it
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -154,6 +165,10 @@ class EmotionReport:
                 None if self.caller_vs_agent_arousal is None else round(self.caller_vs_agent_arousal, 3)
             ),
             "agent": self.agent.to_dict() if self.agent else None,
+            "caller_opinion": (
+                None if self.caller_opinion is None else {str(k): round(v, 3) for k, v in self.caller_opinion.items()}
+            ),
+            "caller_by_cues": None if self.caller_by_cues is None else str(self.caller_by_cues),
             "trajectory": [round(v, 3) for v in self.trajectory],
             "escalations": [round(v, 3) for v in self.escalations],
             "ended_better": self.ended_better,
@@ -238,6 +253,29 @@ def _without_relief(probs: list[np.ndarray], cued: list[set[Emotion]]) -> list[n
     return out
 
 
+NEGATIVE = (Emotion.FRUSTRATED, Emotion.ANXIOUS)
+
+
+def settle_with_opinion(label: Emotion, backed: Sequence[Emotion], opinion: Mapping[Emotion, float]) -> Emotion:
+    """The caller label once the LLM's ``opinion`` is heard, where the cues leave it open.
+
+    ``backed``: the negative classes the caller's cues back (``peak_needs_cue``: the class with more
+    cued turns, both on a tie). Two cases, nothing else changes:
+
+    * the cues back frustration and worry equally: the class the opinion finds likelier of the two;
+    * the label is frustrated or anxious but no cue backs it (the text model read a fault told in
+      negative words, "从昨晚到现在都连不上", as the caller's mood): neutral when the opinion's likeliest
+      class is neutral.
+    """
+    if label not in NEGATIVE:
+        return label
+    if set(backed) == set(NEGATIVE):
+        return max(NEGATIVE, key=lambda k: opinion.get(k, 0.0))
+    if label not in backed and max(opinion, key=lambda k: opinion[k]) == Emotion.NEUTRAL:
+        return Emotion.NEUTRAL
+    return label
+
+
 def _summarise(
     probs: list[np.ndarray],
     sentiments: list[float],
@@ -317,6 +355,7 @@ def analyze_emotions(
     *,
     sentiment: TextSentiment | None = None,
     options: EmotionOptions | None = None,
+    opinion: Mapping[Emotion, float] | None = None,
     hook: Hook = no_progress,
 ) -> EmotionReport:
     """Label every turn and each role of a call with an emotion.
@@ -328,6 +367,9 @@ def analyze_emotions(
         language: ``"en"``/``"zh"``; ``None`` detects per turn.
         sentiment: a loaded scorer to reuse (default: the process-wide one).
         options: fusion settings.
+        opinion: the local LLM's probability of each caller emotion
+            (:func:`~callscope.analysis.caller_judge.judge_caller`); it settles the caller label where
+            the cues leave it open (``EmotionOptions.second_opinion``). None: the cues alone.
         hook: progress, called as ``hook("emotion", done_turns, total_turns)``.
 
     Returns:
@@ -411,14 +453,17 @@ def analyze_emotions(
         """The classes of the cue phrases and situation patterns turn ``i`` holds."""
         return {Emotion(cue.split(":", 1)[0]) for cue in (*texts[i].cues, *core_texts[i].cues)}
 
+    def backed(idx: list[int]) -> list[Emotion]:
+        """The negative classes whose cues the turns hold most often (both on a tie; none without cues)."""
+        kinds = [cued(i) for i in substantive(idx)]
+        hits = {k: sum(k in found for found in kinds) for k in NEGATIVE}
+        return [k for k in NEGATIVE if 0 < hits[k] == max(hits.values())]
+
     def summary(idx: list[int], shift: np.ndarray | None = None, *, relief: bool = False) -> EmotionScore:
         """``relief``: apply ``relief_after_cue`` (the caller's summary)."""
+        peaks = backed(idx) if options.peak_needs_cue else list(NEGATIVE)
         idx = substantive(idx)
         kinds = [cued(i) for i in idx]
-        peaks = [Emotion.FRUSTRATED, Emotion.ANXIOUS]
-        if options.peak_needs_cue:
-            hits = {k: sum(k in found for found in kinds) for k in peaks}
-            peaks = [k for k in peaks if 0 < hits[k] == max(hits.values())]
         probs = [core_probs[i] for i in idx]
         if relief and options.relief_after_cue:
             probs = _without_relief(probs, kinds)
@@ -444,6 +489,12 @@ def analyze_emotions(
         contrast if options.contrast_floor is None else max(contrast, options.contrast_floor)
     )
     caller = summary(caller_idx, shift, relief=True)
+    by_cues = None
+    if opinion is not None and options.second_opinion:
+        settled = settle_with_opinion(caller.label, backed(caller_idx), opinion)
+        if settled != caller.label:
+            by_cues = caller.label
+            caller = replace(caller, label=settled, confidence=round(float(opinion.get(settled, 0.0)), 4))
     agent = summary(agent_idx) if agent_idx else None
     # the trajectory and ended_better follow what the caller says, not "thanks, bye"
     caller_core = [i for i in caller_idx if substance[i]] or caller_idx
@@ -486,6 +537,8 @@ def analyze_emotions(
         escalations=tuple(escalations),
         ended_better=ended_better,
         caller_vs_agent_arousal=contrast,
+        caller_opinion=None if opinion is None else dict(opinion),
+        caller_by_cues=by_cues,
     )
 
 

@@ -30,18 +30,20 @@ Turn = tuple[Role, str]
 MAX_PROMPT_CHARS = {"en": 6000, "zh": 2500}  # fits the model's 4096-token context with room to answer
 
 _EN_SYSTEM = "You summarise customer-service phone calls for a supervisor."
-_EN_USER = (
-    "Call transcript:\n{transcript}\n\n"
+# the request opens with these (system line, transcript block): the caller-emotion request of
+# caller_judge.py opens the same way, so llama.cpp's prompt cache serves the transcript to both
+TRANSCRIPT_BLOCKS = {"en": "Call transcript:\n{transcript}\n\n", "zh": "通话记录：\n{transcript}\n\n"}
+_EN_USER = TRANSCRIPT_BLOCKS["en"] + (
     "Write a summary in 2 or 3 short sentences: why the customer called, what the agent did, and the "
     "outcome or next step. Then, on a new line, write \"Resolved: yes\" if the customer's issue was "
     "resolved during the call, or \"Resolved: no\" if not."
 )
 _ZH_SYSTEM = "你负责为主管总结客服电话。"
-_ZH_USER = (
-    "通话记录：\n{transcript}\n\n"
+_ZH_USER = TRANSCRIPT_BLOCKS["zh"] + (
     "请用中文写两到三句话的摘要：客户为什么来电，客服做了什么，结果或下一步。"
     "然后另起一行，如果问题在通话中已解决，写“已解决：是”，否则写“已解决：否”。"
 )
+SYSTEM_PROMPTS = {"en": _EN_SYSTEM, "zh": _ZH_SYSTEM}
 _RESOLVED = re.compile(r"(?:resolved|已解决|解决)\s*[:：]\s*(yes|no|是|否)", re.IGNORECASE)
 _THANKS_EN = re.compile(r"\b(?:thank(?:s| you)|great|perfect|brilliant|that helps|that's all|sorted|lovely)\b", re.IGNORECASE)
 _THANKS_ZH = re.compile(r"谢谢|太好了|好的|明白了|没问题")

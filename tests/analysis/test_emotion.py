@@ -365,3 +365,61 @@ def test_with_cues_of_both_kinds_the_more_cued_class_counts_its_peak() -> None:
              ("agent", "The second one is only a hold, it drops off in three days."),
              ("caller", "I'm worried I won't have enough left for my rent.")]
     assert analyze_emotions(_scripted(lines), language="en").caller.label == Emotion.ANXIOUS
+
+
+def _recorded_zh_calls(data_dir: Path) -> dict[str, tuple[list[TurnText], dict[Emotion, float], str]]:
+    """Real Whisper turns of three Mandarin dev calls with the bundled LLM's recorded reading of the caller."""
+    import json
+
+    meta = json.loads((data_dir / "analysis/whisper_zh_dev_opinions.json").read_text(encoding="utf-8"))
+    return {
+        cid: ([TurnText(t["role"], Role(t["role"]), t["start"], t["end"], t["text"]) for t in call["turns"]],
+              {Emotion(k): v for k, v in call["llm_opinion"].items()}, call["script_emotion"])
+        for cid, call in meta["calls"].items()
+    }
+
+
+def test_the_llm_opinion_settles_mandarin_callers_the_cues_leave_open(data_dir: Path) -> None:
+    """Real Whisper text of three Mandarin dev calls. c_zh_027 (a neutral caller: 从昨晚到现在都连不上) has no cue and
+    reads frustrated from the fault's wording; c_zh_049 (担心 ... 一直没有到) and c_zh_038 (怎么办 ... 我等着看结果) hold
+    as many worry as complaint cues. The cues alone get all three wrong; with the LLM's recorded reading, all three
+    are right. Without an opinion (no model) the label is the cues' own."""
+    calls = _recorded_zh_calls(data_dir)
+    expected = {"c_zh_027": Emotion.NEUTRAL, "c_zh_049": Emotion.ANXIOUS, "c_zh_038": Emotion.FRUSTRATED}
+    by_cues = {"c_zh_027": Emotion.FRUSTRATED, "c_zh_049": Emotion.FRUSTRATED, "c_zh_038": Emotion.ANXIOUS}
+    for cid, (turns, opinion, script) in calls.items():
+        alone = analyze_emotions(turns, language="zh")
+        assert alone.caller.label == by_cues[cid] and alone.caller_opinion is None and alone.caller_by_cues is None
+        settled = analyze_emotions(turns, language="zh", opinion=opinion)
+        assert settled.caller.label == expected[cid], cid
+        assert settled.caller_by_cues == by_cues[cid] and settled.caller_opinion == opinion
+        assert settled.to_dict()["caller_by_cues"] == str(by_cues[cid])
+        off = analyze_emotions(turns, language="zh", opinion=opinion, options=EmotionOptions(second_opinion=False))
+        assert off.caller == alone.caller
+    assert {"c_zh_049": "anxious", "c_zh_038": "angry", "c_zh_027": "neutral"} == {c: v[2] for c, v in calls.items()}
+
+
+def test_the_llm_opinion_does_not_overrule_a_cue_backed_label() -> None:
+    """Where the cues back the label, the opinion changes nothing: a caller who says this is her third call stays
+    frustrated even when the model reads her as calm."""
+    plain = [("agent", "您好，请问有什么可以帮您？"), ("caller", "这已经是我第三次打电话了，网络还是连不上。"),
+             ("agent", "抱歉，我帮您查一下。"), ("caller", "好的。")]
+    calm = {Emotion.NEUTRAL: 0.8, Emotion.POSITIVE: 0.05, Emotion.FRUSTRATED: 0.1, Emotion.ANXIOUS: 0.05}
+    report = analyze_emotions(_scripted(plain), language="zh", opinion=calm)
+    assert report.caller.label == Emotion.FRUSTRATED and report.caller_by_cues is None
+
+
+def test_settle_with_opinion() -> None:
+    from callscope.analysis.emotion import settle_with_opinion
+
+    worried = {Emotion.NEUTRAL: 0.2, Emotion.POSITIVE: 0.0, Emotion.FRUSTRATED: 0.3, Emotion.ANXIOUS: 0.5}
+    calm = {Emotion.NEUTRAL: 0.6, Emotion.POSITIVE: 0.0, Emotion.FRUSTRATED: 0.3, Emotion.ANXIOUS: 0.1}
+    both = [Emotion.FRUSTRATED, Emotion.ANXIOUS]
+    assert settle_with_opinion(Emotion.FRUSTRATED, both, worried) == Emotion.ANXIOUS  # contradictory cues
+    assert settle_with_opinion(Emotion.FRUSTRATED, both, calm) == Emotion.FRUSTRATED  # a tie never goes neutral
+    assert settle_with_opinion(Emotion.FRUSTRATED, [], calm) == Emotion.NEUTRAL  # no cue behind the label
+    assert settle_with_opinion(Emotion.FRUSTRATED, [Emotion.ANXIOUS], calm) == Emotion.NEUTRAL
+    assert settle_with_opinion(Emotion.FRUSTRATED, [], worried) == Emotion.FRUSTRATED  # the model is not calm
+    assert settle_with_opinion(Emotion.FRUSTRATED, [Emotion.FRUSTRATED], calm) == Emotion.FRUSTRATED
+    assert settle_with_opinion(Emotion.POSITIVE, [], calm) == Emotion.POSITIVE  # only negative labels move
+    assert settle_with_opinion(Emotion.NEUTRAL, both, worried) == Emotion.NEUTRAL
