@@ -9,7 +9,8 @@
    on cosine distance, cut at a threshold measured on the recording itself: see
    :func:`recording_threshold`, which skips copies of one sound, :mod:`repeats`; at most
    ``MAX_CLUSTERED`` of them on long calls); the
-   others, and clusters whose runs cover under ``MIN_SPEAKER_S`` of the recording, join
+   others, and clusters whose runs cover under ``MIN_SPEAKER_S`` of the recording (a sound
+   played several times counted once: ``ONCE_PER_SOUND``), join
    the nearest cluster, unless they lie far from every speaker (a voice with one short
    sentence: ``DISTINCT_FACTOR``); ``num/min/max_speakers`` are honoured by cutting the
    tree at that count. A VBx-style resegmentation (:func:`resegment`: an HMM over the
@@ -126,7 +127,13 @@ FLOOR_FACTOR: float | None = 1.0  # None: distance is no evidence
 # times came out as 7-8 speakers with the threshold at its floor. spread() skips neighbours of the same sound
 # (same_sounds(): repeats.same_sound on the runs' fingerprints), as it skips the same speech seen by two windows.
 SKIP_REPEATS = True  # False: copies count as neighbours (sessions before 13)
-REPEAT_GATE = 0.1  # only neighbours closer than this (cosine) are compared by sound (copies lie at 0.007-0.023)
+# Only neighbours closer than this (cosine) are compared by sound: any the clustering could join. Whole copies lie at
+# 0.007-0.023, but a copy that segmentation cut at other points (a run split in two in one pass) lies up to 0.33 from
+# the other copies' runs; 0.1 until session 14 missed those (a dev AMI call played three times kept a stray speaker).
+REPEAT_GATE = MAX_THRESHOLD
+# The speaker bars (MIN_SPEAKER_S, DISTINCT_MIN_S) count a sound once however often it is played: a stray 1 s cluster
+# played three times covers 3 s of the recording but is still 1 s of one voice (session 14).
+ONCE_PER_SOUND = True  # False: every copy counts toward a cluster's speech (session 13)
 
 
 @dataclass(frozen=True, slots=True)
@@ -518,7 +525,7 @@ def same_sounds(embeddings: np.ndarray, spans: np.ndarray | None, prints: np.nda
     """(n,) one id per embedding, shared by runs that are copies of one sound (:func:`repeats.same_sound` of their
     ``prints``), transitively: repeated audio.
 
-    Only neighbours closer than REPEAT_GATE are compared (copies lie far closer), each embedding's in order of
+    Only neighbours closer than REPEAT_GATE are compared (those the clustering could join), each embedding's in order of
     distance until the first that is not a copy; a pair already known to be one sound is not compared again, so
     there are at most about two comparisons per embedding however often a sound repeats.
     """
@@ -631,7 +638,7 @@ def cluster(
     :meth:`NeuralFeatures.clean`), only runs whose speaker talked alone count toward a cluster's
     speech for the speaker bars (round 8's clean-speech bar; off by default: it lost on dev).
     With ``sounds`` (:func:`recording_sounds`), the spreads behind the threshold and the resegmentation skip
-    copies of the same sound.
+    copies of the same sound, and (ONCE_PER_SOUND, with ``spans``) a cluster's speech counts each sound once.
     """
     n = embeddings.shape[0]
     if n <= 1:
@@ -650,7 +657,12 @@ def cluster(
         index = index[np.linspace(0, index.size - 1, max_clustered).astype(int)]
     timed = spans is not None and len(spans) == n
     covered = spans[index] if union_mass and timed else None
-    mass = _Mass(speech_s[index], covered, clean[index] if clean is not None and len(clean) == n else None)
+    mass = _Mass(
+        speech_s[index],
+        covered,
+        clean[index] if clean is not None and len(clean) == n else None,
+        sounds[index] if sounds is not None and ONCE_PER_SOUND else None,
+    )
     chosen = embeddings[index]
     labels, large = _cut(chosen, mass, low, high, threshold, min_speaker_s, distinct_factor)
     full = np.full(n, -1, int)
@@ -715,18 +727,42 @@ def _overlapping_conflict(items: list[np.ndarray], labels: np.ndarray, spans: np
 
 @dataclass(frozen=True, slots=True)
 class _Mass:
-    """Seconds of speech behind a set of embeddings: the union of their runs' spans, or their summed speech."""
+    """Seconds of speech behind a set of embeddings: the union of their runs' spans, or their summed speech.
+
+    With ``sounds`` (and spans), a sound played several times counts once: of each sound's copies among the
+    members, only the members of its longest copy count (:func:`one_copy_per_sound`).
+    """
 
     speech_s: np.ndarray
     spans: np.ndarray | None
     clean: np.ndarray | None = None  # only these embeddings count (None: all)
+    sounds: np.ndarray | None = None  # :func:`same_sounds` ids (None: every copy counts)
 
     def of(self, members: np.ndarray) -> float:
         if self.clean is not None:
             members = members & self.clean
         if self.spans is None:
             return float(self.speech_s[members].sum())
+        if self.sounds is not None:
+            members = one_copy_per_sound(members, self.spans, self.sounds)
         return covered_seconds(union(map(tuple, self.spans[members].tolist())))
+
+
+def one_copy_per_sound(members: np.ndarray, spans: np.ndarray, sounds: np.ndarray) -> np.ndarray:
+    """``members`` (bool mask) less the runs of every sound's other copies: of the members sharing a sound id
+    (:func:`same_sounds`), only those of the copy that covers the most time stay (a copy: runs of that sound that
+    overlap in time, e.g. the same speech seen by two windows; ties: the earliest)."""
+    rows = np.flatnonzero(members)
+    ids, counts = np.unique(sounds[rows], return_counts=True)
+    keep = members.copy()
+    for sound in ids[counts > 1]:
+        group = rows[sounds[rows] == sound]
+        copies = union(map(tuple, spans[group].tolist()))
+        if len(copies) < 2:
+            continue
+        longest = max(copies, key=lambda c: c[1] - c[0])
+        keep[group] = (spans[group, 0] < longest[1]) & (spans[group, 1] > longest[0])
+    return keep
 
 
 def _cut(

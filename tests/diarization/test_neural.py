@@ -173,6 +173,30 @@ def test_a_run_seen_by_two_windows_counts_once_toward_a_speaker():
     assert len(set(covered)) == 1 and len(set(summed)) == 2
 
 
+def test_a_sound_played_three_times_counts_once_toward_a_speaker():
+    rng = np.random.default_rng(5)
+    a, b = np.eye(192)[0], np.eye(192)[1]
+    # one voice, 12 runs of 2 s; a stray 1.1 s run of another direction (a voice's outlier), and the whole played
+    # three times over, so the stray run's three copies cover 3.3 s of the recording (over MIN_SPEAKER_S)
+    once = np.vstack([_group(a, 12, rng, 0.03), _group(0.8 * a + 0.6 * b, 1, rng, 0.01)])
+    x = np.vstack([once] * 3) + 1e-3 * rng.standard_normal((39, 192))
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    length = 40.0
+    spans = np.vstack([np.r_[np.c_[np.arange(12) * 3.0, np.arange(12) * 3.0 + 2], [[37.0, 38.1]]] + k * length
+                       for k in range(3)])
+    seconds = np.r_[np.full(12, 2.0), 1.1]
+    seconds = np.tile(seconds, 3)
+    sounds = np.tile(np.arange(13), 3)  # same_sounds(): each run and its two copies
+    kwargs = dict(spans=spans, distinct_factor=None, resegment_sharpness=None, threshold=0.2)
+    assert len(set(neural.cluster(x, seconds, 1, 8, **kwargs))) == 2  # every copy counted: 3.3 s, a speaker
+    labels = neural.cluster(x, seconds, 1, 8, sounds=sounds, **kwargs)
+    assert len(set(labels)) == 1  # the sound counted once: 1.1 s, folded into the voice
+    mask = np.zeros(39, bool)
+    mask[[12, 25, 38]] = True
+    assert neural.one_copy_per_sound(mask, spans, sounds).tolist() == (np.arange(39) == 12).tolist()
+    assert neural.one_copy_per_sound(mask, spans, np.arange(39)).tolist() == mask.tolist()  # other sounds: all count
+
+
 def test_a_short_distinct_voice_counts_but_a_stray_between_two_voices_does_not():
     rng = np.random.default_rng(7)
     a, b, c = np.eye(192)[0], np.eye(192)[1], np.eye(192)[2]
@@ -613,6 +637,25 @@ def test_repeated_audio_keeps_the_threshold_and_the_count(phone_call, monkeypatc
     turns = tuple(SpeakerTurn(t.start + k * audio.duration_s, t.end + k * audio.duration_s, t.speaker)
                   for k in range(3) for t in reference.turns)
     assert score(Diarization(turns=turns, duration_s=repeated.duration_s), diarize(repeated, NEURAL)).der < 0.15
+
+
+@pytest.mark.slow
+@needs_weights
+def test_a_stray_cluster_played_three_times_is_no_speaker(data_dir, monkeypatch):
+    """An espeak call played three times over: a stray cluster under the speaker bar in each pass, whose copies
+    together cover more than MIN_SPEAKER_S, counts its sound once and stays folded (3 speakers before, 2 now)."""
+    folder = data_dir / "diarization"
+    audio, reference = load_audio(folder / "s_en_06.mono.wav"), read_rttm(folder / "s_en_06.rttm")
+    thrice = neural.extract(resampled_chunks([_played_three_times(audio)]))
+    turns = tuple(SpeakerTurn(t.start + k * audio.duration_s, t.end + k * audio.duration_s, t.speaker)
+                  for k in range(3) for t in reference.turns)
+    truth = Diarization(turns=turns, duration_s=3 * audio.duration_s)
+    monkeypatch.setattr(neural, "ONCE_PER_SOUND", False)  # every copy counts (session 13)
+    before = neural.segment(thrice, NEURAL)
+    monkeypatch.setattr(neural, "ONCE_PER_SOUND", True)
+    after = neural.segment(thrice, NEURAL)
+    assert len(before.speakers) == 3 and len(after.speakers) == 2
+    assert score(truth, after).der < score(truth, before).der
 
 
 @pytest.mark.slow
