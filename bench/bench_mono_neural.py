@@ -26,8 +26,8 @@ and without a clean-speech speaker bar; new features per value); ``--step-s`` / 
 the window step / shortest embedded run for a run (round 8 scored the test split with 0.5, round 7's value,
 beside 0.4 in one sitting). ``--keep-repeats`` scores with session 13's copy search off (copies of one sound count as
 neighbours in the threshold's spread, as before; bench/bench_repeated_audio.py measures what it is for);
-``--every-copy`` with session 13's handling of repeats (every copy of a repeated sound counts toward a cluster's
-speech, ``neural.ONCE_PER_SOUND`` off, and only neighbours closer than 0.1 are compared by sound).
+``--every-copy`` with session 13's speaker bar (every copy of a repeated sound counts toward a cluster's speech,
+``neural.ONCE_PER_SOUND`` off).
 Without it the script scores the splits with those constants. Scores: pyannote.metrics DER with collar 0.25 and with
 no collar (overlap scored), JER, speaker count; speed as audio seconds per wall / CPU
 second, the resemblyzer path timed in the same run (the box is shared: compare ratios).
@@ -73,7 +73,6 @@ AMI = ROOT / "bench" / "out" / "pyannote_debug"
 LIBRISPEECH = ROOT / "bench" / "out" / "librispeech_test_other"
 CACHE = ROOT / "bench" / "out" / "neural_cache"
 
-SESSION13_GATE = 0.1  # neural.REPEAT_GATE before session 14 (--every-copy)
 DEV_SINGLE = ["s_en_01", "s_en_03", "s_zh_01"]
 TEST_SINGLE = ["s_en_08", "s_zh_03"]
 DEV_KOKORO = [f"s_en_{i:02d}" for i in range(1, 7)] + ["s_zh_01", "s_zh_02"]
@@ -538,8 +537,8 @@ def main() -> None:
                         help="copies of one sound count as neighbours in the spread (neural.SKIP_REPEATS off: "
                              "sessions before 13)")
     parser.add_argument("--every-copy", action="store_true",
-                        help="session 13's repeats: every copy of a sound counts toward a cluster's speech for the "
-                             "speaker bar (neural.ONCE_PER_SOUND off), neighbours compared by sound under 0.1")
+                        help="every copy of a repeated sound counts toward a cluster's speech for the speaker bar "
+                             "(neural.ONCE_PER_SOUND off: session 13)")
     parser.add_argument("--step-s", type=float, help="window step (default neural.STEP_S; round 8's trials)")
     parser.add_argument("--min-embed-s", type=float,
                         help="shortest run with its own embedding (default neural.MIN_EMBED_S; round 8 ran the "
@@ -550,7 +549,7 @@ def main() -> None:
     if args.keep_repeats:
         neural.SKIP_REPEATS = False
     if args.every_copy:
-        neural.ONCE_PER_SOUND, neural.REPEAT_GATE = False, SESSION13_GATE
+        neural.ONCE_PER_SOUND = False
     if args.step_s is not None:
         neural.STEP_S = args.step_s
     if args.min_embed_s is not None:

@@ -14,8 +14,7 @@ files (session 14: a stray cluster under the speaker bar in one pass passes it w
 
 Three rules are applied to the same features: copies of one sound counted as neighbours in the spread
 (before session 13), skipped there (``neural.SKIP_REPEATS``, session 13), and also counted once in a
-cluster's speech for the speaker bar (``neural.ONCE_PER_SOUND``), with neighbours up to ``neural.REPEAT_GATE``
-compared by sound (0.1 before; session 14). Nothing was tuned on the test split.
+cluster's speech for the speaker bar (``neural.ONCE_PER_SOUND``, session 14). Nothing here was tuned.
 
     python bench/bench_repeated_audio.py [--split dev|test] [--extra]
 """
@@ -39,7 +38,7 @@ from callscope.domain import Audio  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
 import real_voice  # noqa: E402
-from bench_mono_neural import AMI, LIBRISPEECH, SESSION13_GATE  # noqa: E402
+from bench_mono_neural import AMI, LIBRISPEECH  # noqa: E402
 
 TIMES = 3
 
@@ -61,19 +60,17 @@ def played(audio: Audio, times: int) -> Audio:
     return Audio(np.tile(audio.samples, times), audio.sample_rate)
 
 
-# SKIP_REPEATS, ONCE_PER_SOUND, REPEAT_GATE
-RULES = {"before": (False, False, SESSION13_GATE), "session 13": (True, False, SESSION13_GATE),
-         "now": (True, True, neural.REPEAT_GATE)}
+RULES = {"before": (False, False), "session 13": (True, False), "now": (True, True)}  # SKIP_REPEATS, ONCE_PER_SOUND
 
 
 def counts(feats: neural.NeuralFeatures) -> dict[str, tuple[int, float]]:
     """(speakers found, threshold) under each of RULES."""
     out = {}
     for name, rule in RULES.items():
-        neural.SKIP_REPEATS, neural.ONCE_PER_SOUND, neural.REPEAT_GATE = rule
+        neural.SKIP_REPEATS, neural.ONCE_PER_SOUND = rule
         found = len(neural.segment(feats, DiarizeOptions()).speakers)
         out[name] = (found, neural.default_threshold(feats))
-    neural.SKIP_REPEATS, neural.ONCE_PER_SOUND, neural.REPEAT_GATE = RULES["now"]
+    neural.SKIP_REPEATS, neural.ONCE_PER_SOUND = RULES["now"]
     return out
 
 

@@ -127,10 +127,10 @@ FLOOR_FACTOR: float | None = 1.0  # None: distance is no evidence
 # times came out as 7-8 speakers with the threshold at its floor. spread() skips neighbours of the same sound
 # (same_sounds(): repeats.same_sound on the runs' fingerprints), as it skips the same speech seen by two windows.
 SKIP_REPEATS = True  # False: copies count as neighbours (sessions before 13)
-# Only neighbours closer than this (cosine) are compared by sound: any the clustering could join. Whole copies lie at
-# 0.007-0.023, but a copy that segmentation cut at other points (a run split in two in one pass) lies up to 0.33 from
-# the other copies' runs; 0.1 until session 14 missed those (a dev AMI call played three times kept a stray speaker).
-REPEAT_GATE = MAX_THRESHOLD
+# Only neighbours closer than this (cosine) are compared by sound (copies lie at 0.007-0.023). A copy that segmentation
+# cut at other points lies farther (up to 0.33 on a dev AMI call), but a gate of 0.55 joined different sentences of one
+# espeak voice into chains of "one sound" (a dev call played three times: 25 sounds for 46 runs, 1 speaker): session 14.
+REPEAT_GATE = 0.1
 # The speaker bars (MIN_SPEAKER_S, DISTINCT_MIN_S) count a sound once however often it is played: a stray 1 s cluster
 # played three times covers 3 s of the recording but is still 1 s of one voice (session 14).
 ONCE_PER_SOUND = True  # False: every copy counts toward a cluster's speech (session 13)
@@ -525,7 +525,7 @@ def same_sounds(embeddings: np.ndarray, spans: np.ndarray | None, prints: np.nda
     """(n,) one id per embedding, shared by runs that are copies of one sound (:func:`repeats.same_sound` of their
     ``prints``), transitively: repeated audio.
 
-    Only neighbours closer than REPEAT_GATE are compared (those the clustering could join), each embedding's in order of
+    Only neighbours closer than REPEAT_GATE are compared (copies lie far closer), each embedding's in order of
     distance until the first that is not a copy; a pair already known to be one sound is not compared again, so
     there are at most about two comparisons per embedding however often a sound repeats.
     """
