@@ -275,18 +275,22 @@ class LocalLLM:
         request = {"messages": messages, "max_tokens": int(max_tokens), "temperature": float(temperature), "stream": False}
         if temperature <= 0:
             request["top_k"] = 1
-        with self._lock:
-            server = self._load()
-            started = time.perf_counter()
-            try:
-                reply = server.handle_chat_completions(request)
-            finally:
-                self.seconds += time.perf_counter() - started
-                self.calls += 1
+        reply = self._complete(request)
         if isinstance(reply, dict) and "choices" in reply:
             content = reply["choices"][0].get("message", {}).get("content") or ""
             return str(content).strip()
         raise ModelError(f"the local LLM failed: {reply!r}"[:500])
+
+    def _complete(self, request: dict) -> Any:
+        """One chat-completion request to the loaded model, one at a time, timed and counted."""
+        with self._lock:
+            server = self._load()
+            started = time.perf_counter()
+            try:
+                return server.handle_chat_completions(request)
+            finally:
+                self.seconds += time.perf_counter() - started
+                self.calls += 1
 
     def choose(self, messages: list[dict], options: Sequence[str], *, top: int = 20) -> dict[str, float]:
         """How likely the model is to answer ``messages`` with each of ``options`` (one word each).
@@ -300,14 +304,7 @@ class LocalLLM:
         """
         request = {"messages": messages, "max_tokens": 1, "temperature": 0.0, "top_k": 1, "stream": False,
                    "logprobs": True, "top_logprobs": int(top)}
-        with self._lock:
-            server = self._load()
-            started = time.perf_counter()
-            try:
-                reply = server.handle_chat_completions(request)
-            finally:
-                self.seconds += time.perf_counter() - started
-                self.calls += 1
+        reply = self._complete(request)
         try:
             candidates = reply["choices"][0]["logprobs"]["content"][0]["top_logprobs"]
         except (KeyError, IndexError, TypeError) as exc:
