@@ -105,7 +105,7 @@ def views_of(raw: dict[str, np.ndarray], langs: list[str], centre: str) -> dict[
         x = np.array(x, dtype=np.float32, copy=True)
         for lang in set(langs):
             x[la == lang] -= REFERENCE[name][lang]
-        out[name] = mining._l2(x)
+        out[name] = mining.l2_normalise(x)
     return out
 
 

@@ -738,10 +738,15 @@ def recording_label(
     return Path(original_name).name.split(".")[0]
 
 
+def _columns(ch: str) -> int:
+    """Terminal columns a character takes (CJK characters take two)."""
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
 def _clip(text: str, width: int) -> str:
-    """``text`` cut to ``width`` terminal columns (CJK characters take two), ending in "…" when cut."""
+    """``text`` cut to ``width`` terminal columns (:func:`_columns`), ending in "…" when cut."""
     text = " ".join(text.split())
-    columns = [2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text]
+    columns = [_columns(ch) for ch in text]
     if sum(columns) <= width:
         return text
     out, used = [], 0
@@ -756,7 +761,7 @@ def _clip(text: str, width: int) -> str:
 def _fit(text: str, width: int) -> str:
     """``text`` clipped (see :func:`_clip`) and padded to ``width`` terminal columns."""
     clipped = _clip(text, width)
-    used = sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in clipped)
+    used = sum(_columns(ch) for ch in clipped)
     return clipped + " " * (width - used)
 
 

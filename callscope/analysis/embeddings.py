@@ -43,9 +43,10 @@ class SentenceEncoder(Protocol):
         ...
 
 
-def _normalise(vectors: np.ndarray) -> np.ndarray:
+def l2_normalise(vectors: np.ndarray) -> np.ndarray:
+    """``vectors`` (one, or one per row) scaled to unit length, as float32; zero vectors stay zero."""
     vectors = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
     return vectors / np.maximum(norms, 1e-12)
 
 
@@ -67,7 +68,7 @@ class UseEncoder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
-            return _normalise(self._model.encode(list(texts)))
+            return l2_normalise(self._model.encode(list(texts)))
 
 
 class E5Encoder:
@@ -94,7 +95,7 @@ class E5Encoder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return _normalise(self._model.query(list(texts)))
+        return l2_normalise(self._model.query(list(texts)))
 
 
 def reads_english(text: str) -> bool:
@@ -157,7 +158,7 @@ class MiniLMEncoder:
                 vectors = self._model.encode(texts, batch_size=64, convert_to_numpy=True, show_progress_bar=False)
             finally:
                 torch.set_num_threads(before)
-        return _normalise(np.asarray(vectors, np.float32))
+        return l2_normalise(np.asarray(vectors, np.float32))
 
 
 @lru_cache(maxsize=4)

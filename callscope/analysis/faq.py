@@ -46,7 +46,7 @@ from callscope.analysis.answer_generator import (
     load_answer_generator,
     rewrite_answer,
 )
-from callscope.analysis.embeddings import Encoder, load_encoder
+from callscope.analysis.embeddings import Encoder, l2_normalise, load_encoder
 from callscope.analysis.faq_question import canonical_questions
 from callscope.analysis.issues import CallRecord, IssueMiningResult, MinedIssue
 from callscope.analysis.reason import is_filler_sentence, split_sentences, strip_acknowledgement
@@ -212,10 +212,6 @@ def _encoder(options: FaqOptions, encoder: Encoder | None) -> Encoder:
     return load_encoder(options.encoder).encode
 
 
-def _unit(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float32)
-    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
-
 
 def _slug(words: Sequence[str]) -> str:
     ascii_words = [re.sub(r"[^a-z0-9]+", "-", w.lower()).strip("-") for w in words]
@@ -236,7 +232,7 @@ def _rank_answers(
     flat = [(call, text) for call, texts in candidates.items() for text in texts]
     if not flat:
         return {}
-    vectors = _unit(embed([t for _, t in flat]))
+    vectors = l2_normalise(embed([t for _, t in flat]))
     calls = sorted(candidates)
     rows_of = {c: [i for i, (call, _) in enumerate(flat) if call == c] for c in calls}
     scores = np.zeros(len(flat), dtype=np.float32)
@@ -445,7 +441,7 @@ def _kb_matrix(entries: Sequence[FaqEntry], embed: Encoder) -> tuple[np.ndarray,
                 owner.append(e)
     if not texts:
         return np.zeros((0, 1), np.float32), np.zeros(0, np.int64)
-    return _unit(embed(texts)), np.asarray(owner, dtype=np.int64)
+    return l2_normalise(embed(texts)), np.asarray(owner, dtype=np.int64)
 
 
 def _match(
@@ -454,7 +450,7 @@ def _match(
     """Best KB entry and cosine for each text (entry -1 when the KB is empty)."""
     if not texts or not len(owner):
         return np.full(len(texts), -1), np.zeros(len(texts))
-    sims = _unit(embed(list(texts))) @ kb_vectors.T
+    sims = l2_normalise(embed(list(texts))) @ kb_vectors.T
     per_entry = np.full((len(texts), n_entries), -1.0, dtype=np.float32)
     for e in range(n_entries):
         cols = owner == e

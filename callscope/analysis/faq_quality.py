@@ -29,7 +29,7 @@ import numpy as np
 
 from callscope.language import detect_text_language
 from callscope.domain import FaqEntry
-from callscope.analysis.embeddings import Encoder, load_encoder
+from callscope.analysis.embeddings import Encoder, l2_normalise, load_encoder
 from callscope.analysis.issues import tokenize
 from callscope.domain import AnswerMethod, AnswerSource
 from callscope.llm import get_llm
@@ -55,10 +55,6 @@ class Quality:
     passed: bool
     reasons: tuple[str, ...]
 
-
-def _unit(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float32)
-    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
 
 
 def default_encoders() -> dict[str, Encoder]:
@@ -140,7 +136,7 @@ def score_pairs(
     answers = [a for _, a in pairs]
     ref_q = [q for q, _ in references]
     ref_a = [a for _, a in references]
-    vectors = {name: _unit(enc([*questions, *answers, *ref_q, *ref_a])) for name, enc in encoders.items()}
+    vectors = {name: l2_normalise(enc([*questions, *answers, *ref_q, *ref_a])) for name, enc in encoders.items()}
     n, m = len(pairs), len(references)
     first = next(iter(vectors.values())) if "use-multilingual" not in vectors else vectors["use-multilingual"]
     # Same-topic references (their question asks what this draft asks) are not "other topics".

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from callscope.language import has_cjk, to_simplified
+from callscope.analysis.embeddings import l2_normalise
 from callscope.analysis.issues import tokenize
 from callscope.llm import get_llm
 
@@ -96,10 +97,6 @@ def _facts(text: str, language: str) -> set[str]:
     return facts
 
 
-def _unit(vector: np.ndarray) -> np.ndarray:
-    return vector / max(float(np.linalg.norm(vector)), 1e-12)
-
-
 def ungrounded(rewrite: str, questions: Sequence[str], language: str, encode: Encode | None = None) -> str | None:
     """Why ``rewrite`` is not grounded in the callers' ``questions`` (None: it is).
 
@@ -121,12 +118,11 @@ def ungrounded(rewrite: str, questions: Sequence[str], language: str, encode: En
         return f"{words}, facts no caller stated {sorted(facts)[:3]}"
     if not content & said:
         return f"{words}, none the callers said"
-    vectors = np.asarray(encode([rewrite, *questions]), dtype=np.float32)
-    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    vectors = l2_normalise(encode([rewrite, *questions]))
     said_vectors = vectors[1:]
-    closeness = float(vectors[0] @ _unit(said_vectors.sum(axis=0)))
-    others = said_vectors.sum(axis=0) - said_vectors  # each question's companions, summed
-    bar = float(min(v @ _unit(o) for v, o in zip(said_vectors, others)))
+    closeness = float(vectors[0] @ l2_normalise(said_vectors.sum(axis=0)))
+    others = l2_normalise(said_vectors.sum(axis=0) - said_vectors)  # each question's companions' mean direction
+    bar = float(np.einsum("ij,ij->i", said_vectors, others).min())
     if closeness < bar:
         return f"{words}, further from the callers' meaning ({closeness:.2f}) than any of them ({bar:.2f})"
     return None

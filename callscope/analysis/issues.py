@@ -73,7 +73,7 @@ from typing import Any
 
 import numpy as np
 
-from callscope.analysis.embeddings import MINILM, Encoder, load_encoder
+from callscope.analysis.embeddings import MINILM, Encoder, l2_normalise, load_encoder
 from callscope.analysis.reason import call_context, extract_reason
 from callscope.domain import Issue, Role
 from callscope.errors import ConfigError, ModelError, ModelNotFoundError
@@ -323,10 +323,6 @@ class IssueMiningResult:
 # ------------------------------------------------------------------------- embedding
 
 
-def _l2(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float32)
-    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
-
 
 def _languages(items: Sequence[IssueItem]) -> list[str]:
     return [item.language or detect_text_language(item.text) for item in items]
@@ -346,7 +342,7 @@ def _encode(name: str, texts: Sequence[str], encoders: Mapping[str, Encoder] | N
     out = np.concatenate(parts) if parts else np.zeros((0, 1), np.float32)
     if len(out) != len(texts) or not np.isfinite(out).all():
         raise ModelError(f"sentence encoder {name!r} returned {out.shape} vectors for {len(texts)} texts")
-    return _l2(out)
+    return l2_normalise(out)
 
 
 def embed_items(
@@ -397,10 +393,10 @@ def _mix_context(own: np.ndarray, context: np.ndarray, owners: np.ndarray, optio
     counts = np.bincount(owners, minlength=len(own)).astype(np.float32)
     has = counts > 0
     mixed = own.copy()
-    mean = _l2(sums[has] / counts[has, None])
+    mean = l2_normalise(sums[has] / counts[has, None])
     w = options.context_weight
     mixed[has] = (1.0 - w) * own[has] + w * mean
-    return _l2(mixed)
+    return l2_normalise(mixed)
 
 
 def _language_means(raw: Mapping[str, np.ndarray], languages: Sequence[str]) -> dict[str, dict[str, np.ndarray]]:
@@ -497,12 +493,12 @@ def _centre(
         centred = np.array(vectors, dtype=np.float32, copy=True)
         for lang in set(languages):
             centred[langs == lang] -= m.get(lang, m["*"])
-        out[name] = _l2(centred)
+        out[name] = l2_normalise(centred)
     return out
 
 
 def _joint(views: Mapping[str, np.ndarray]) -> np.ndarray:
-    return _l2(np.hstack([views[name] for name in sorted(views)]))
+    return l2_normalise(np.hstack([views[name] for name in sorted(views)]))
 
 
 # --------------------------------------------------------------------------- graphs
@@ -762,7 +758,7 @@ def refine_to_centroids(joint: np.ndarray, labels: np.ndarray, margin: float, mi
     sizes = np.bincount(labels)
     sums = np.zeros((len(sizes), joint.shape[1]), dtype=np.float64)
     np.add.at(sums, labels, joint)
-    centroids = _l2(sums)
+    centroids = l2_normalise(sums)
     sims = joint @ centroids.T
     rows = np.arange(len(labels))
     own = sims[rows, labels]
@@ -1137,7 +1133,7 @@ def _describe(
     n_issues = int(labels.max()) + 1 if len(labels) and labels.max() >= 0 else 0
     members = [np.flatnonzero(labels == c) for c in range(n_issues)]
     # Keywords read the members most central first (ties go to the words of the typical question).
-    central = [m[np.argsort(-(joint[m] @ _l2(joint[m].mean(axis=0))), kind="stable")] for m in members]
+    central = [m[np.argsort(-(joint[m] @ l2_normalise(joint[m].mean(axis=0))), kind="stable")] for m in members]
     keywords = extract_keywords(
         [[items[i].text for i in m] for m in central],
         options.keywords,
@@ -1154,7 +1150,7 @@ def _describe(
     issues = []
     for c, m in enumerate(members):
         mean = joint[m].mean(axis=0)
-        centroid = _l2(mean)
+        centroid = l2_normalise(mean)
         centroids[c] = centroid
         sims = joint[m] @ centroid
         thresholds[c] = float(np.quantile(sims, options.novelty_quantile)) if len(m) > 1 else 0.0
@@ -1245,7 +1241,7 @@ def mine_issues(
     if embeddings is None:
         raw = embed_items(kept, options, encoders=encoders, hook=hook)
     else:
-        raw = {name: _l2(np.asarray(embeddings[name], dtype=np.float32)[usable]) for name in options.encoders}
+        raw = {name: l2_normalise(np.asarray(embeddings[name], dtype=np.float32)[usable]) for name in options.encoders}
     if not kept:
         means: dict[str, dict[str, np.ndarray]] = {}
     elif len(kept) < options.small_set_items:
@@ -1345,7 +1341,7 @@ def _large_set_views(
     raw: dict[str, np.ndarray] = {}
     for name in names:
         if embeddings is not None and name in embeddings:
-            raw[name] = _l2(np.asarray(embeddings[name], dtype=np.float32)[list(usable)])
+            raw[name] = l2_normalise(np.asarray(embeddings[name], dtype=np.float32)[list(usable)])
             continue
         try:
             raw |= embed_items(items, replace(options, encoders=(name,)), encoders=encoders, hook=hook)

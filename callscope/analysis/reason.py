@@ -170,17 +170,18 @@ def strip_acknowledgement(sentence: str, language: str) -> str:
         if shorter == text or not shorter:
             break
         text = shorter
-    if language != "zh" and text[:1].islower():
-        text = text[0].upper() + text[1:]
-    return text
+    return _capitalised(text, language)
 
 
 def _strip_greeting(sentence: str, language: str) -> str:
     pattern = _GREETING_PREFIX_ZH if language == "zh" else _GREETING_PREFIX_EN
-    stripped = pattern.sub("", sentence).strip()
-    if language != "zh" and stripped[:1].islower():
-        stripped = stripped[0].upper() + stripped[1:]
+    stripped = _capitalised(pattern.sub("", sentence).strip(), language)
     return stripped or sentence
+
+
+def _capitalised(text: str, language: str) -> str:
+    """English text with its first letter upper-cased (what is left once an opening is cut off)."""
+    return text if language == "zh" else text[:1].upper() + text[1:]
 
 
 def _has_cue(sentence: str, language: str) -> bool:
@@ -230,8 +231,7 @@ def extract_reason(turns: Sequence[tuple[Role, str]], language: str | None = Non
             break
     if chosen:
         lang = _lang(language, chosen[0])
-        reason = _join(chosen, lang)
-        return reason[0].upper() + reason[1:] if lang != "zh" else reason  # a clause left first ("none of the…")
+        return _capitalised(_join(chosen, lang), lang)  # a clause may be left first ("none of the…")
     restatement = _agent_restatements(turns, language)
     return _join(restatement[:1], _lang(language, restatement[0])) if restatement else ""
 

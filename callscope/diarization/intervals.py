@@ -25,6 +25,21 @@ def mask_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return edges[0::2], edges[1::2]
 
 
+def fill_pauses(active: np.ndarray, max_frames: int) -> np.ndarray:
+    """In a (frames, speakers) activity mask, a speaker's pauses of at most ``max_frames`` in which
+    nobody else talks become speech (with one column: every pause that short)."""
+    out = active.copy()
+    if max_frames <= 0:
+        return out
+    for c in range(active.shape[1]):
+        starts, ends = mask_runs(~active[:, c])
+        for first, end in zip(starts.tolist(), ends.tolist()):
+            # in the pause only others can be active: any activity there is someone else talking
+            if 0 < first and end < len(active) and end - first <= max_frames and not active[first:end].any():
+                out[first:end, c] = True
+    return out
+
+
 def runs_to_intervals(starts: np.ndarray, ends: np.ndarray, frame_s: float, offset_s: float = 0.0) -> list[Interval]:
     """Frame runs as (start, end) seconds."""
     return [(offset_s + s * frame_s, offset_s + e * frame_s) for s, e in zip(starts.tolist(), ends.tolist())]

@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 
 from callscope.diarization import campplus, neural_models, repeats, segmentation_runtime
-from callscope.diarization.intervals import drop_short, mask_runs, mask_to_intervals, merge_gaps, union
+from callscope.diarization.intervals import drop_short, fill_pauses, mask_runs, mask_to_intervals, merge_gaps, union
 from callscope.diarization.intervals import total as covered_seconds
 from callscope.diarization.memory import release_freed_memory
 from callscope.diarization.mono import resampled_chunks
@@ -993,20 +993,6 @@ def _fill_unembedded(runs: list[tuple[int, int, int, int]]) -> list[tuple[int, i
             known = [(min(abs(a - b2), abs(a2 - b)), c2) for s2, a2, b2, c2 in runs if s2 == speaker and c2 >= 0]
             c = min(known)[1] if known else -1
         out.append((speaker, a, b, c))
-    return out
-
-
-def fill_pauses(active: np.ndarray, max_frames: int) -> np.ndarray:
-    """A speaker's pauses of at most ``max_frames`` in which nobody else talks become speech."""
-    out = active.copy()
-    if max_frames <= 0:
-        return out
-    for c in range(active.shape[1]):
-        starts, ends = mask_runs(~active[:, c])
-        for first, end in zip(starts.tolist(), ends.tolist()):
-            # in the pause only others can be active: any activity there is someone else talking
-            if 0 < first and end < len(active) and end - first <= max_frames and not active[first:end].any():
-                out[first:end, c] = True
     return out
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from callscope.diarization import channels
-from callscope.diarization.intervals import mask_runs
+from callscope.diarization.intervals import fill_pauses, mask_runs, merge_gaps
 from callscope.domain import Audio
 
 SAMPLE_RATE = 16000
@@ -82,10 +82,7 @@ def _fresh_regions(samples: np.ndarray, regions: list[Span], loud: np.ndarray, f
     for start, end in regions:
         covered[int(start / frame) : int(end / frame) + 1] = True
     bridge = int(settings.min_silence_ms * SAMPLE_RATE / 1000 / frame)
-    stretch = loud.copy()
-    for first, last in zip(*mask_runs(~loud), strict=True):
-        if 0 < first and last < loud.size and last - first <= bridge:
-            stretch[first:last] = True
+    stretch = fill_pauses(loud[:, None], bridge)[:, 0]
     pad = settings.speech_pad_ms * SAMPLE_RATE // 1000
     shortest = settings.min_speech_ms * SAMPLE_RATE / 1000
     found: list[Span] = []
@@ -122,14 +119,8 @@ def loud_frames(samples: np.ndarray) -> np.ndarray:
 
 
 def _union(spans: list[Span]) -> list[Span]:
-    """Overlapping or touching spans merged, in order."""
-    merged: list[Span] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
+    """Overlapping or touching spans merged, in order (sample offsets: a gap under one sample is none)."""
+    return merge_gaps(spans, 1)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from callscope.analysis.embeddings import load_encoder
+from callscope.analysis.embeddings import l2_normalise, load_encoder
 from callscope.analysis.issues import (
     IssueItem,
     IssueModel,
@@ -516,10 +516,10 @@ def test_silhouette_matches_sklearn_and_scores_singletons_zero() -> None:
     import numpy as np
     from sklearn.metrics import silhouette_score
 
-    from callscope.analysis.issues import _l2, _silhouette
+    from callscope.analysis.issues import _silhouette
 
     rng = np.random.default_rng(3)
-    x = _l2(rng.normal(size=(120, 12)))
+    x = l2_normalise(rng.normal(size=(120, 12)))
     labels = rng.integers(0, 15, 120)
     labels[:3] = [15, 16, 17]  # three singletons
     assert _silhouette(x @ x.T, labels) == pytest.approx(silhouette_score(x, labels, metric="cosine"), abs=1e-5)
@@ -579,13 +579,13 @@ def test_resolution_rule_picks_a_granularity_near_the_best_on_real_questions(cli
 def test_refinement_moves_only_items_clearly_nearer_another_issue() -> None:
     """One pass against the partition's centroids: a member that sits in another issue moves there;
     one only a little nearer another issue (under the margin) stays; nobody joins a singleton."""
-    from callscope.analysis.issues import _l2, refine_to_centroids
+    from callscope.analysis.issues import refine_to_centroids
 
     a, b, c = np.eye(4)[0], np.eye(4)[1], np.eye(4)[2]
     rows = [a, a, a + 0.1 * b, b, b, b, c]
-    misplaced = _l2(np.array([b + 0.05 * a]))[0]  # a "b" question that Louvain put with the a's
-    borderline = _l2(np.array([a + 0.9 * b]))[0]  # about as near to both
-    x = _l2(np.array([*rows, misplaced, borderline]))
+    misplaced = l2_normalise(np.array([b + 0.05 * a]))[0]  # a "b" question that Louvain put with the a's
+    borderline = l2_normalise(np.array([a + 0.9 * b]))[0]  # about as near to both
+    x = l2_normalise(np.array([*rows, misplaced, borderline]))
     labels = np.array([0, 0, 0, 1, 1, 1, 2, 0, 0])
     out = refine_to_centroids(x, labels, margin=0.05)
     assert out[7] == out[3]  # moved to the b issue
@@ -598,19 +598,19 @@ def test_refinement_moves_only_items_clearly_nearer_another_issue() -> None:
 
 def test_refinement_is_on_for_large_sets_only() -> None:
     """Sets under small_set_items keep their average-linkage groups: the refinement is a graph-path step."""
-    from callscope.analysis.issues import _l2, cluster_embeddings
+    from callscope.analysis.issues import cluster_embeddings
 
     rng = np.random.default_rng(5)
-    centres = _l2(rng.normal(size=(6, 16)))
-    x = _l2(np.repeat(centres, 12, axis=0) + 0.35 * rng.normal(size=(72, 16)))
+    centres = l2_normalise(rng.normal(size=(6, 16)))
+    x = l2_normalise(np.repeat(centres, 12, axis=0) + 0.35 * rng.normal(size=(72, 16)))
     on, _ = cluster_embeddings({"e": x}, IssueOptions(small_set_prior=None))
     off, _ = cluster_embeddings({"e": x}, IssueOptions(small_set_prior=None, refine_margin=None))
     assert list(on) == list(off)
     # 240 items take the graph path, where the pass runs: on these six blurred groups it moves
     # the items Louvain put at the wrong edge (ARI 0.75 -> 0.79 with this seed)
     rng = np.random.default_rng(5)
-    centres = _l2(rng.normal(size=(6, 16)))
-    big = _l2(np.repeat(centres, 40, axis=0) + 0.3 * rng.normal(size=(240, 16)))
+    centres = l2_normalise(rng.normal(size=(6, 16)))
+    big = l2_normalise(np.repeat(centres, 40, axis=0) + 0.3 * rng.normal(size=(240, 16)))
     truth = np.repeat(np.arange(6), 40)
     on, _ = cluster_embeddings({"e": big}, IssueOptions(lexical_weight=0))
     off, _ = cluster_embeddings({"e": big}, IssueOptions(lexical_weight=0, refine_margin=None))
